@@ -1,0 +1,47 @@
+import { sql } from "drizzle-orm";
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { amount, blockTime, enumCheck } from "./columns.js";
+
+/** Slot states: `indexed` (its rows are stored), `skipped` (no block was produced), `rolled_back` (fork dropped). */
+export const SLOT_STATUSES = ["indexed", "skipped", "rolled_back"] as const;
+export type SlotStatus = (typeof SLOT_STATUSES)[number];
+
+/** One row per stored transaction that invokes a tracked program (votes are never stored). */
+export const transactions = pgTable(
+  "transactions",
+  {
+    signature: text("signature").primaryKey(),
+    slot: bigint("slot", { mode: "number" }).notNull(),
+    blockTime: blockTime(),
+    txIndex: integer("tx_index").notNull(),
+    fee: amount("fee").notNull(),
+    success: boolean("success").notNull(),
+    err: jsonb("err"),
+    feePayer: text("fee_payer").notNull(),
+    computeUnits: bigint("compute_units", { mode: "number" }),
+    programIds: text("program_ids").array().notNull(),
+    logTruncated: boolean("log_truncated").notNull().default(false),
+  },
+  (t) => [
+    index("transactions_slot_idx").on(t.slot.desc(), t.txIndex.desc()),
+    index("transactions_block_time_idx").on(t.blockTime),
+    index("transactions_fee_payer_idx").on(t.feePayer, t.slot.desc()),
+    index("transactions_program_ids_idx").using("gin", t.programIds),
+  ],
+);
+
+/** Per-slot state: the resume point is derived from which slots are `indexed` or `skipped`. */
+export const slots = pgTable(
+  "slots",
+  {
+    slot: bigint("slot", { mode: "number" }).primaryKey(),
+    status: text("status", { enum: SLOT_STATUSES }).notNull(),
+    commitment: text("commitment", { enum: ["confirmed", "finalized"] }),
+    blockTime: blockTime(),
+    parentSlot: bigint("parent_slot", { mode: "number" }),
+    blockhash: text("blockhash"),
+    txCount: integer("tx_count").notNull().default(0),
+    indexedAt: timestamp("indexed_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [index("slots_status_idx").on(t.status, t.slot), enumCheck("slots_status_check", t.status, SLOT_STATUSES)],
+);

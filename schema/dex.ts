@@ -1,0 +1,85 @@
+import { bigint, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { amount, blockTime, enumCheck } from "./columns.js";
+
+/** Liquidity event kinds. */
+export const LIQUIDITY_KINDS = ["add", "remove"] as const;
+
+/** DEX pools: mints and the vaults that hold the reserves; reserves follow the latest swap or liquidity event. */
+export const pools = pgTable(
+  "pools",
+  {
+    address: text("address").primaryKey(),
+    dex: text("dex").notNull(),
+    programId: text("program_id").notNull(),
+    mintA: text("mint_a").notNull(),
+    mintB: text("mint_b").notNull(),
+    vaultA: text("vault_a").notNull(),
+    vaultB: text("vault_b").notNull(),
+    createdSlot: bigint("created_slot", { mode: "number" }),
+    createdSignature: text("created_signature"),
+    reserveA: amount("reserve_a"),
+    reserveB: amount("reserve_b"),
+    /** @dev slot of the event that set reserve_a/reserve_b; reserves only move forward in slot order */
+    reservesSlot: bigint("reserves_slot", { mode: "number" }),
+    lastSwapSlot: bigint("last_swap_slot", { mode: "number" }),
+    firstSeenSlot: bigint("first_seen_slot", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    index("pools_dex_idx").on(t.dex),
+    index("pools_mint_a_idx").on(t.mintA),
+    index("pools_mint_b_idx").on(t.mintB),
+    index("pools_last_swap_idx").on(t.lastSwapSlot.desc()),
+  ],
+);
+
+/** Swaps, from the pool's side: `amount_in` is what its vault received, `amount_out` what its vault paid. */
+export const swaps = pgTable(
+  "swaps",
+  {
+    signature: text("signature").notNull(),
+    instructionPath: text("instruction_path").notNull(),
+    pool: text("pool").notNull(),
+    dex: text("dex").notNull(),
+    trader: text("trader").notNull(),
+    mintIn: text("mint_in").notNull(),
+    mintOut: text("mint_out").notNull(),
+    amountIn: amount("amount_in").notNull(),
+    amountOut: amount("amount_out").notNull(),
+    slot: bigint("slot", { mode: "number" }).notNull(),
+    txIndex: integer("tx_index").notNull(),
+    blockTime: blockTime(),
+  },
+  (t) => [
+    unique("swaps_natural_key").on(t.signature, t.instructionPath),
+    index("swaps_slot_idx").on(t.slot.desc(), t.txIndex.desc(), t.instructionPath),
+    index("swaps_pool_idx").on(t.pool, t.slot.desc(), t.txIndex.desc()),
+    index("swaps_pool_time_idx").on(t.pool, t.blockTime),
+    index("swaps_trader_idx").on(t.trader, t.slot.desc(), t.txIndex.desc()),
+    index("swaps_mint_in_idx").on(t.mintIn, t.slot.desc()),
+    index("swaps_mint_out_idx").on(t.mintOut, t.slot.desc()),
+  ],
+);
+
+/** Liquidity added to or removed from a pool; amounts are the pool vaults' deltas. */
+export const liquidityEvents = pgTable(
+  "liquidity_events",
+  {
+    signature: text("signature").notNull(),
+    instructionPath: text("instruction_path").notNull(),
+    pool: text("pool").notNull(),
+    kind: text("kind", { enum: LIQUIDITY_KINDS }).notNull(),
+    owner: text("owner").notNull(),
+    amountA: amount("amount_a").notNull(),
+    amountB: amount("amount_b").notNull(),
+    slot: bigint("slot", { mode: "number" }).notNull(),
+    txIndex: integer("tx_index").notNull(),
+    blockTime: blockTime(),
+  },
+  (t) => [
+    unique("liquidity_events_natural_key").on(t.signature, t.instructionPath),
+    enumCheck("liquidity_events_kind_check", t.kind, LIQUIDITY_KINDS),
+    index("liquidity_events_pool_idx").on(t.pool, t.slot.desc(), t.txIndex.desc()),
+    index("liquidity_events_owner_idx").on(t.owner, t.slot.desc()),
+    index("liquidity_events_slot_idx").on(t.slot),
+  ],
+);
