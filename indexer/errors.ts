@@ -1,0 +1,53 @@
+/**
+ * The error hierarchy: retryable errors are retried with backoff (BullMQ attempts, RPC retries);
+ * non-retryable ones fail once and are dead-lettered for inspection and replay.
+ */
+
+/** Base of every slotline error; `cause` keeps the original. */
+export class BaseError extends Error {
+  override name = "BaseError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A transient failure: an RPC timeout or 429, a lost database or Redis connection. */
+export class RetryableError extends BaseError {
+  override name = "RetryableError";
+}
+
+/** A deterministic failure: retrying the same input gives the same error. */
+export class NonRetryableError extends BaseError {
+  override name = "NonRetryableError";
+}
+
+/** A JSON-RPC error object returned by the node (code as in Agave's custom_error.rs). */
+export class RpcResponseError extends BaseError {
+  override name = "RpcResponseError";
+  constructor(
+    readonly method: string,
+    readonly code: number,
+    message: string,
+  ) {
+    super(`${method}: ${code} ${message}`);
+  }
+}
+
+/** An RPC response that does not have the shape the protocol promises. */
+export class MalformedResponseError extends NonRetryableError {
+  override name = "MalformedResponseError";
+}
+
+/** A transaction or block that cannot be decoded. */
+export class DecodeError extends NonRetryableError {
+  override name = "DecodeError";
+}
+
+/** True when the error should be retried. */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof RetryableError) return true;
+  if (err instanceof NonRetryableError) return false;
+  const code = (err as { code?: unknown } | null)?.code;
+  // pg and node network errors that mean "the other side went away": retry.
+  return typeof code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P01|57P02|57P03|08\w{3}|40001|40P01)$/.test(code);
+}

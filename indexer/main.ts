@@ -1,0 +1,126 @@
+/**
+ * Composition root and CLI: `slotline <command>`. Each command parses the config once, builds the context
+ * it needs, wires the stages explicitly and installs signal handlers.
+ */
+import { readdirSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { ConfigError, parseConfig } from "./config.js";
+import { createContext, type Context } from "./context.js";
+import { createLogger } from "./logger.js";
+import { MIGRATIONS_FOLDER, runMigrations } from "./migrate.js";
+import { formatStatus, readStatus } from "./cli/status.js";
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+const env = process.env;
+
+function availableMigrations(): number {
+  return readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).length;
+}
+
+/** Runs a command body with a context; maps errors to exit codes and always shuts down. */
+async function withContext(applicationName: string, body: (ctx: Context) => Promise<number | void>): Promise<never> {
+  let ctx: Context;
+  try {
+    ctx = createContext(env, { applicationName });
+  } catch (err) {
+    return fail(err);
+  }
+  const onSignal = (signal: string) => {
+    ctx.logger.info({ signal }, "shutting down");
+    void ctx.shutdown.kill(signal).then(() => process.exit(EXIT.ok));
+  };
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  process.on("uncaughtException", (err) => {
+    ctx.logger.fatal({ err }, "uncaught exception");
+    void ctx.shutdown.kill("uncaughtException").then(() => process.exit(EXIT.failure));
+  });
+  process.on("unhandledRejection", (err) => {
+    ctx.logger.fatal({ err }, "unhandled rejection");
+    void ctx.shutdown.kill("unhandledRejection").then(() => process.exit(EXIT.failure));
+  });
+  let code: number = EXIT.ok;
+  try {
+    code = (await body(ctx)) ?? EXIT.ok;
+  } catch (err) {
+    ctx.logger.error({ err }, "command failed");
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    code = EXIT.failure;
+  }
+  await ctx.shutdown.kill("done");
+  process.exit(code);
+}
+
+function fail(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\nSee .env.example for every key and its default.\n`);
+    process.exit(EXIT.usage);
+  }
+  process.stderr.write(`error: ${(err as Error).message}\n`);
+  process.exit(EXIT.failure);
+}
+
+function notYet(name: string, issue: string) {
+  return () => {
+    process.stderr.write(`slotline ${name}: not yet available (lands with the ${issue} issue)\n`);
+    process.exit(EXIT.failure);
+  };
+}
+
+const program = new Command()
+  .name("slotline")
+  .description("Self-hosted Solana indexer with a GraphQL read API. Configuration comes from the environment (see .env.example).")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command("migrate")
+  .description("apply pending database migrations (creates the database if missing); safe to run from several processes at once")
+  .action(async () => {
+    let config;
+    try {
+      config = parseConfig(env);
+    } catch (err) {
+      fail(err);
+    }
+    const logger = createLogger(config);
+    try {
+      const r = await runMigrations(config.DATABASE_URL, { logger });
+      process.stdout.write(`${r.applied === 0 ? "nothing to apply" : `applied ${r.applied} migration(s)`}; ${r.total} applied in all\n`);
+      process.exit(EXIT.ok);
+    } catch (err) {
+      logger.error({ err }, "migrate failed");
+      fail(err);
+    }
+  });
+
+program
+  .command("status")
+  .description("print the live resume point, backfills in progress, slot counts and dead letters")
+  .option("--json", "print JSON instead of text")
+  .action((opts: { json?: boolean }) =>
+    withContext("slotline-status", async (ctx) => {
+      const report = await readStatus(ctx, availableMigrations());
+      process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatStatus(report)}\n`);
+    }),
+  );
+
+program.command("start").description("run ingest, worker and API in one process (small deployments)").action(notYet("start", "live-ingest"));
+program.command("ingest").description("follow the chain (slots or logs) and enqueue blocks for the workers").action(notYet("ingest", "live-ingest"));
+program.command("worker").description("decode queued blocks and write them to Postgres; run any number").action(notYet("worker", "live-ingest"));
+program.command("api").description("serve the GraphQL API on API_PORT").action(notYet("api", "GraphQL API"));
+program.command("backfill").description("index history by slot range or by address").action(notYet("backfill", "backfill"));
+program.command("demo").description("local chain + migrate + ingest + worker + API, filled live").action(notYet("demo", "live-ingest"));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version exit 0; usage errors exit 2 (commander already printed the message).
+    process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  }
+  fail(err);
+}

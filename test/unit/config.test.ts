@@ -1,0 +1,71 @@
+import { describe, expect, test } from "vitest";
+import { ConfigError, deriveWsUrl, parseConfig } from "../../indexer/config.js";
+
+function issuesOf(env: Record<string, string>): Record<string, string> {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return Object.fromEntries((err as ConfigError).issues.map((i) => [i.key, i.message]));
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("parseConfig", () => {
+  test("defaults describe a local deployment against mainnet-beta", () => {
+    const c = parseConfig({});
+    expect(c.DATABASE_URL).toBe("postgres://postgres:postgres@127.0.0.1:5432/slotline");
+    expect(c.REDIS_URL).toBe("redis://127.0.0.1:6379");
+    expect(c.SOLANA_RPC_URL).toBe("https://api.mainnet-beta.solana.com");
+    expect(c.SOLANA_WS_URL).toBe("wss://api.mainnet-beta.solana.com");
+    expect(c.COMMITMENT).toBe("confirmed");
+    expect(c.API_PORT).toBe(4000);
+    expect(c.PROGRAMS).toContain("raydium-amm-v4");
+    expect(c.DATABASE_READ_URL).toBeUndefined();
+  });
+
+  test("names every bad key in one error, with what it expected", () => {
+    const issues = issuesOf({
+      DATABASE_URL: "nonsense",
+      REDIS_URL: "",
+      COMMITMENT: "processed",
+      API_PORT: "80000",
+      RPC_MAX_RPS: "fast",
+      PROGRAMS: "raydium-amm-v4,not-a-dex",
+      LOG_FORMAT: "xml",
+    });
+    expect(Object.keys(issues).sort()).toEqual(["API_PORT", "COMMITMENT", "DATABASE_URL", "LOG_FORMAT", "PROGRAMS", "REDIS_URL", "RPC_MAX_RPS"]);
+    expect(issues.DATABASE_URL).toMatch(/postgres/);
+    expect(issues.COMMITMENT).toMatch(/confirmed or finalized/);
+    expect(issues.API_PORT).toMatch(/1 to 65535/);
+    expect(issues.PROGRAMS).toMatch(/not-a-dex/);
+  });
+
+  test("the error message lists each key on its own line", () => {
+    expect(() => parseConfig({ DATABASE_URL: "x", REDIS_URL: "" })).toThrow(/DATABASE_URL: .*\n\s+REDIS_URL: /);
+  });
+
+  test("PROGRAMS accepts preset names and raw program ids", () => {
+    const c = parseConfig({ PROGRAMS: "pumpfun, whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc" });
+    expect(c.PROGRAMS).toEqual(["pumpfun", "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"]);
+  });
+
+  test("numbers are coerced and booleans parsed", () => {
+    const c = parseConfig({ RPC_MAX_RPS: "250", API_INTROSPECTION: "false", START_SLOT: "332254855" });
+    expect(c.RPC_MAX_RPS).toBe(250);
+    expect(c.API_INTROSPECTION).toBe(false);
+    expect(c.START_SLOT).toBe(332254855);
+    expect(parseConfig({ START_SLOT: "" }).START_SLOT).toBeUndefined();
+  });
+
+  test("an explicit SOLANA_WS_URL wins over the derived one", () => {
+    expect(parseConfig({ SOLANA_RPC_URL: "http://127.0.0.1:8899", SOLANA_WS_URL: "ws://10.0.0.1:9000" }).SOLANA_WS_URL).toBe("ws://10.0.0.1:9000");
+  });
+});
+
+describe("deriveWsUrl", () => {
+  test("follows web3.js: ws scheme and explicit port + 1", () => {
+    expect(deriveWsUrl("http://127.0.0.1:8899")).toBe("ws://127.0.0.1:8900");
+    expect(deriveWsUrl("https://rpc.example.com/abc?api-key=k")).toBe("wss://rpc.example.com/abc?api-key=k");
+  });
+});
