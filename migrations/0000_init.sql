@@ -150,31 +150,31 @@ CREATE TABLE "dead_letters" (
 );
 --> statement-breakpoint
 CREATE INDEX "slots_status_idx" ON "slots" USING btree ("status","slot");--> statement-breakpoint
-CREATE INDEX "transactions_slot_idx" ON "transactions" USING btree ("slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "transactions_slot_idx" ON "transactions" USING btree ("slot","tx_index");--> statement-breakpoint
 CREATE INDEX "transactions_block_time_idx" ON "transactions" USING btree ("block_time");--> statement-breakpoint
-CREATE INDEX "transactions_fee_payer_idx" ON "transactions" USING btree ("fee_payer","slot" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "transactions_fee_payer_idx" ON "transactions" USING btree ("fee_payer","slot");--> statement-breakpoint
 CREATE INDEX "transactions_program_ids_idx" ON "transactions" USING gin ("program_ids");--> statement-breakpoint
-CREATE INDEX "token_transfers_slot_idx" ON "token_transfers" USING btree ("slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST,"instruction_path");--> statement-breakpoint
-CREATE INDEX "token_transfers_mint_idx" ON "token_transfers" USING btree ("mint","slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "token_transfers_source_idx" ON "token_transfers" USING btree ("source","slot" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "token_transfers_destination_idx" ON "token_transfers" USING btree ("destination","slot" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "token_transfers_source_owner_idx" ON "token_transfers" USING btree ("source_owner","slot" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "token_transfers_destination_owner_idx" ON "token_transfers" USING btree ("destination_owner","slot" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "token_transfers_slot_idx" ON "token_transfers" USING btree ("slot","tx_index","instruction_path");--> statement-breakpoint
+CREATE INDEX "token_transfers_mint_idx" ON "token_transfers" USING btree ("mint","slot","tx_index");--> statement-breakpoint
+CREATE INDEX "token_transfers_source_idx" ON "token_transfers" USING btree ("source","slot");--> statement-breakpoint
+CREATE INDEX "token_transfers_destination_idx" ON "token_transfers" USING btree ("destination","slot");--> statement-breakpoint
+CREATE INDEX "token_transfers_source_owner_idx" ON "token_transfers" USING btree ("source_owner","slot");--> statement-breakpoint
+CREATE INDEX "token_transfers_destination_owner_idx" ON "token_transfers" USING btree ("destination_owner","slot");--> statement-breakpoint
 CREATE INDEX "tokens_symbol_idx" ON "tokens" USING btree ("symbol");--> statement-breakpoint
 CREATE INDEX "tokens_first_seen_idx" ON "tokens" USING btree ("first_seen_slot");--> statement-breakpoint
-CREATE INDEX "liquidity_events_pool_idx" ON "liquidity_events" USING btree ("pool","slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "liquidity_events_owner_idx" ON "liquidity_events" USING btree ("owner","slot" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "liquidity_events_pool_idx" ON "liquidity_events" USING btree ("pool","slot","tx_index");--> statement-breakpoint
+CREATE INDEX "liquidity_events_owner_idx" ON "liquidity_events" USING btree ("owner","slot");--> statement-breakpoint
 CREATE INDEX "liquidity_events_slot_idx" ON "liquidity_events" USING btree ("slot");--> statement-breakpoint
 CREATE INDEX "pools_dex_idx" ON "pools" USING btree ("dex");--> statement-breakpoint
 CREATE INDEX "pools_mint_a_idx" ON "pools" USING btree ("mint_a");--> statement-breakpoint
 CREATE INDEX "pools_mint_b_idx" ON "pools" USING btree ("mint_b");--> statement-breakpoint
-CREATE INDEX "pools_last_swap_idx" ON "pools" USING btree ("last_swap_slot" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "swaps_slot_idx" ON "swaps" USING btree ("slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST,"instruction_path");--> statement-breakpoint
-CREATE INDEX "swaps_pool_idx" ON "swaps" USING btree ("pool","slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "pools_last_swap_idx" ON "pools" USING btree ("last_swap_slot");--> statement-breakpoint
+CREATE INDEX "swaps_slot_idx" ON "swaps" USING btree ("slot","tx_index","instruction_path");--> statement-breakpoint
+CREATE INDEX "swaps_pool_idx" ON "swaps" USING btree ("pool","slot","tx_index");--> statement-breakpoint
 CREATE INDEX "swaps_pool_time_idx" ON "swaps" USING btree ("pool","block_time");--> statement-breakpoint
-CREATE INDEX "swaps_trader_idx" ON "swaps" USING btree ("trader","slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "swaps_mint_in_idx" ON "swaps" USING btree ("mint_in","slot" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "swaps_mint_out_idx" ON "swaps" USING btree ("mint_out","slot" DESC NULLS LAST);--> statement-breakpoint
-CREATE INDEX "program_events_program_idx" ON "program_events" USING btree ("program_id","slot" DESC NULLS LAST,"tx_index" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "swaps_trader_idx" ON "swaps" USING btree ("trader","slot","tx_index");--> statement-breakpoint
+CREATE INDEX "swaps_mint_in_idx" ON "swaps" USING btree ("mint_in","slot");--> statement-breakpoint
+CREATE INDEX "swaps_mint_out_idx" ON "swaps" USING btree ("mint_out","slot");--> statement-breakpoint
+CREATE INDEX "program_events_program_idx" ON "program_events" USING btree ("program_id","slot","tx_index");--> statement-breakpoint
 CREATE INDEX "program_events_slot_idx" ON "program_events" USING btree ("slot");--> statement-breakpoint
 CREATE INDEX "dead_letters_created_idx" ON "dead_letters" USING btree ("created_at");

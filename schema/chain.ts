@@ -23,9 +23,9 @@ export const transactions = pgTable(
     logTruncated: boolean("log_truncated").notNull().default(false),
   },
   (t) => [
-    index("transactions_slot_idx").on(t.slot.desc(), t.txIndex.desc()),
+    index("transactions_slot_idx").on(t.slot, t.txIndex),
     index("transactions_block_time_idx").on(t.blockTime),
-    index("transactions_fee_payer_idx").on(t.feePayer, t.slot.desc()),
+    index("transactions_fee_payer_idx").on(t.feePayer, t.slot),
     index("transactions_program_ids_idx").using("gin", t.programIds),
   ],
 );

@@ -28,7 +28,7 @@ export const pools = pgTable(
     index("pools_dex_idx").on(t.dex),
     index("pools_mint_a_idx").on(t.mintA),
     index("pools_mint_b_idx").on(t.mintB),
-    index("pools_last_swap_idx").on(t.lastSwapSlot.desc()),
+    index("pools_last_swap_idx").on(t.lastSwapSlot),
   ],
 );
 
@@ -51,12 +51,12 @@ export const swaps = pgTable(
   },
   (t) => [
     unique("swaps_natural_key").on(t.signature, t.instructionPath),
-    index("swaps_slot_idx").on(t.slot.desc(), t.txIndex.desc(), t.instructionPath),
-    index("swaps_pool_idx").on(t.pool, t.slot.desc(), t.txIndex.desc()),
+    index("swaps_slot_idx").on(t.slot, t.txIndex, t.instructionPath),
+    index("swaps_pool_idx").on(t.pool, t.slot, t.txIndex),
     index("swaps_pool_time_idx").on(t.pool, t.blockTime),
-    index("swaps_trader_idx").on(t.trader, t.slot.desc(), t.txIndex.desc()),
-    index("swaps_mint_in_idx").on(t.mintIn, t.slot.desc()),
-    index("swaps_mint_out_idx").on(t.mintOut, t.slot.desc()),
+    index("swaps_trader_idx").on(t.trader, t.slot, t.txIndex),
+    index("swaps_mint_in_idx").on(t.mintIn, t.slot),
+    index("swaps_mint_out_idx").on(t.mintOut, t.slot),
   ],
 );
 
@@ -78,8 +78,8 @@ export const liquidityEvents = pgTable(
   (t) => [
     unique("liquidity_events_natural_key").on(t.signature, t.instructionPath),
     enumCheck("liquidity_events_kind_check", t.kind, LIQUIDITY_KINDS),
-    index("liquidity_events_pool_idx").on(t.pool, t.slot.desc(), t.txIndex.desc()),
-    index("liquidity_events_owner_idx").on(t.owner, t.slot.desc()),
+    index("liquidity_events_pool_idx").on(t.pool, t.slot, t.txIndex),
+    index("liquidity_events_owner_idx").on(t.owner, t.slot),
     index("liquidity_events_slot_idx").on(t.slot),
   ],
 );

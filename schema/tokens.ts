@@ -51,11 +51,11 @@ export const tokenTransfers = pgTable(
   (t) => [
     unique("token_transfers_natural_key").on(t.signature, t.instructionPath),
     enumCheck("token_transfers_kind_check", t.kind, TRANSFER_KINDS),
-    index("token_transfers_slot_idx").on(t.slot.desc(), t.txIndex.desc(), t.instructionPath),
-    index("token_transfers_mint_idx").on(t.mint, t.slot.desc(), t.txIndex.desc()),
-    index("token_transfers_source_idx").on(t.source, t.slot.desc()),
-    index("token_transfers_destination_idx").on(t.destination, t.slot.desc()),
-    index("token_transfers_source_owner_idx").on(t.sourceOwner, t.slot.desc()),
-    index("token_transfers_destination_owner_idx").on(t.destinationOwner, t.slot.desc()),
+    index("token_transfers_slot_idx").on(t.slot, t.txIndex, t.instructionPath),
+    index("token_transfers_mint_idx").on(t.mint, t.slot, t.txIndex),
+    index("token_transfers_source_idx").on(t.source, t.slot),
+    index("token_transfers_destination_idx").on(t.destination, t.slot),
+    index("token_transfers_source_owner_idx").on(t.sourceOwner, t.slot),
+    index("token_transfers_destination_owner_idx").on(t.destinationOwner, t.slot),
   ],
 );

@@ -19,8 +19,8 @@ export async function readStatus(ctx: Pick<Context, "db">, availableMigrations: 
   );
   if (migrated.rows[0]?.n === "0") throw new Error("database is not migrated: run `npx slotline migrate`");
   const applied = await db.execute<{ n: string }>(sql`select count(*)::text as n from drizzle.__drizzle_migrations`);
-  const cursors = await db.execute<{ id: string; kind: string; status: string; slot: string | null; position: string | null; done: string; total: string | null; updated_at: Date }>(
-    sql`select id, kind, status, slot::text, position, done::text, total::text, updated_at from cursors order by id`,
+  const cursors = await db.execute<{ id: string; kind: string; status: string; slot: string | null; position: string | null; done: string; total: string | null; updated_at: string }>(
+    sql`select id, kind, status, slot::text, position, done::text, total::text, to_json(updated_at)#>>'{}' as updated_at from cursors order by id`,
   );
   const slotStats = await db.execute<{ status: string; n: string; hi: string | null }>(
     sql`select status, count(*)::text as n, max(slot)::text as hi from slots group by status`,
@@ -32,10 +32,10 @@ export async function readStatus(ctx: Pick<Context, "db">, availableMigrations: 
   const num = (v: string | null | undefined) => (v == null ? null : Number(v));
   return {
     migrations: { applied: Number(applied.rows[0]?.n ?? 0), available: availableMigrations },
-    live: live ? { resumeSlot: num(live.slot), status: live.status, updatedAt: live.updated_at.toISOString() } : null,
+    live: live ? { resumeSlot: num(live.slot), status: live.status, updatedAt: live.updated_at } : null,
     backfills: cursors.rows
       .filter((c) => c.kind === "backfill")
-      .map((c) => ({ id: c.id, status: c.status, position: c.position ?? c.slot, done: Number(c.done), total: num(c.total), updatedAt: c.updated_at.toISOString() })),
+      .map((c) => ({ id: c.id, status: c.status, position: c.position ?? c.slot, done: Number(c.done), total: num(c.total), updatedAt: c.updated_at })),
     slots: {
       indexed: Number(stat("indexed")?.n ?? 0),
       skipped: Number(stat("skipped")?.n ?? 0),
