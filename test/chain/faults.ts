@@ -1,0 +1,134 @@
+/**
+ * Fault injection: parses `--faults` and answers "does this request/notification fail now?".
+ * @dev Spec: comma-separated `key=value`. Probabilities are 0..1; durations take ms/s/m suffixes
+ * (a bare number is ms). Randomness is seeded (`seed=N`) so a test run is reproducible.
+ */
+
+/** Parsed fault settings; every field is off when absent. */
+export type FaultSpec = {
+  /** fraction of HTTP requests answered 429 Too Many Requests */
+  rate429: number;
+  /** fraction of getBlock/getBlockTime calls on a fresh slot answered -32004 */
+  notAvailable: number;
+  /** close every WebSocket this often (ms) */
+  wsDropEvery: number;
+  /** how the drop closes: abnormal (TCP reset, client sees 1006), 1000 (clean), or alternate */
+  wsDropCode: "abnormal" | "1000" | "alternate";
+  /** stall length (ms): notifications are silently dropped while the socket stays open */
+  wsStall: number;
+  /** period (ms) of stalls; a stall fills the end of each period */
+  wsStallEvery: number;
+  /** slots (absolute, or `+K` after the first produced slot) that are confirmed and then dropped */
+  forks: { slot: number; relative: boolean }[];
+  /** fraction of logs notifications sent twice */
+  dupLogs: number;
+  /** slots counted as fresh for notAvailable */
+  freshSlots: number;
+  seed: number;
+};
+
+/** Parses "30s", "500ms", "2m" or a bare number of ms. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new Error(`bad duration ${v}`);
+  const n = Number(m[1]);
+  return m[2] === "s" ? n * 1000 : m[2] === "m" ? n * 60_000 : n;
+}
+
+/** Parses a `--faults` spec; throws listing every bad key. */
+export function parseFaults(spec: string | undefined): FaultSpec {
+  const f: FaultSpec = {
+    rate429: 0,
+    notAvailable: 0,
+    wsDropEvery: 0,
+    wsDropCode: "alternate",
+    wsStall: 0,
+    wsStallEvery: 0,
+    forks: [],
+    dupLogs: 0,
+    freshSlots: 4,
+    seed: 1,
+  };
+  if (!spec) return f;
+  const bad: string[] = [];
+  const prob = (k: string, v: string): number => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) bad.push(`${k}=${v} (expected 0..1)`);
+    return n;
+  };
+  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const [k = "", v = ""] = part.split("=", 2);
+    try {
+      switch (k) {
+        case "rate429": f.rate429 = prob(k, v); break;
+        case "notAvailable": f.notAvailable = prob(k, v); break;
+        case "dupLogs": f.dupLogs = prob(k, v); break;
+        case "wsDropEvery": f.wsDropEvery = parseDuration(v); break;
+        case "wsStall": f.wsStall = parseDuration(v); break;
+        case "wsStallEvery": f.wsStallEvery = parseDuration(v); break;
+        case "freshSlots": f.freshSlots = Number(v); break;
+        case "seed": f.seed = Number(v); break;
+        case "wsDropCode":
+          if (v !== "abnormal" && v !== "1000" && v !== "alternate") bad.push(`${part} (abnormal|1000|alternate)`);
+          else f.wsDropCode = v;
+          break;
+        case "fork": {
+          const m = /^slot:(\+?)(\d+)$/.exec(v);
+          if (!m) bad.push(`${part} (expected fork=slot:N or fork=slot:+K)`);
+          else f.forks.push({ slot: Number(m[2]), relative: m[1] === "+" });
+          break;
+        }
+        default:
+          bad.push(`${part} (unknown fault)`);
+      }
+    } catch (err) {
+      bad.push(`${part} (${(err as Error).message})`);
+    }
+  }
+  if (f.wsStall > 0 && f.wsStallEvery === 0) f.wsStallEvery = f.wsStall * 3;
+  if (f.wsStallEvery > 0 && f.wsStall >= f.wsStallEvery) bad.push("wsStall must be shorter than wsStallEvery");
+  if (bad.length) throw new Error(`invalid --faults: ${bad.join("; ")}`);
+  return f;
+}
+
+/** Runtime fault decisions with a seeded generator. */
+export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
+  let s = spec.seed >>> 0 || 1;
+  const random = (): number => {
+    // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const counts = { http429: 0, notAvailable: 0, wsDrops: 0, dupLogs: 0, stalledFrames: 0 };
+  return {
+    spec,
+    counts,
+    http429(): boolean {
+      const hit = spec.rate429 > 0 && random() < spec.rate429;
+      if (hit) counts.http429++;
+      return hit;
+    },
+    notAvailable(slot: number, processedSlot: number): boolean {
+      const hit = spec.notAvailable > 0 && slot > processedSlot - spec.freshSlots && random() < spec.notAvailable;
+      if (hit) counts.notAvailable++;
+      return hit;
+    },
+    dupLog(): boolean {
+      const hit = spec.dupLogs > 0 && random() < spec.dupLogs;
+      if (hit) counts.dupLogs++;
+      return hit;
+    },
+    /** Whether WebSocket notifications are stalled at time `now`. */
+    stalled(now = Date.now()): boolean {
+      if (spec.wsStall <= 0) return false;
+      const phase = (now - startedAt) % spec.wsStallEvery;
+      return phase >= spec.wsStallEvery - spec.wsStall;
+    },
+  };
+}
+
+/** Runtime fault state. */
+export type Faults = ReturnType<typeof createFaults>;

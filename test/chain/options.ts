@@ -1,0 +1,75 @@
+/**
+ * Command-line parsing for `npm run chain -- [options]`.
+ */
+import { parseArgs } from "node:util";
+import path from "node:path";
+import { parseFaults } from "./faults.js";
+import type { ChainOptions } from "./index.js";
+
+/** Usage text printed by --help and on bad arguments. */
+export const USAGE = `usage: npm run chain -- [options]
+  --port N            HTTP JSON-RPC port (default 8899); PubSub WebSocket on N + 1; 0 = any free pair
+  --host H            bind address (default 127.0.0.1)
+  --fixtures PATH     recorded getBlock/getTransaction JSON, file or folder (recursive); repeatable
+                      (default: the mainnet blocks and transactions under ../shared/fixtures)
+  --slot-ms N         produce a new slot every N ms after the recorded history (default 400)
+  --synthetic-tps N   new slots carry about N tx/s cloned from the recorded ones (default 0)
+  --svm-activity      new slots also carry SPL Token / Token-2022 transactions executed in LiteSVM
+  --svm-tx-per-slot N LiteSVM transactions per slot (default 4)
+  --finality-lag N    finalized lags the newest slot by N slots (default 32)
+  --faults SPEC       e.g. rate429=0.05,notAvailable=0.05,wsDropEvery=30s,wsStall=10s,fork=slot:+20,dupLogs=0.02
+  --once              serve the recorded history only, every slot finalized, no new slots
+  --help`;
+
+/** Parses argv (without node and script) into chain options; throws with a message on bad input. */
+export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOptions & { help?: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      fixtures: { type: "string", multiple: true },
+      "slot-ms": { type: "string" },
+      "synthetic-tps": { type: "string" },
+      "svm-activity": { type: "boolean" },
+      "svm-tx-per-slot": { type: "string" },
+      "finality-lag": { type: "string" },
+      faults: { type: "string" },
+      once: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const bad: string[] = [];
+  const int = (name: string, v: string | undefined, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) bad.push(`--${name} ${v} (expected an integer >= ${min})`);
+    return n;
+  };
+  const opts: ChainOptions & { help?: boolean } = {};
+  const port = int("port", values.port, 0);
+  if (port !== undefined) opts.port = port;
+  if (values.host) opts.host = values.host;
+  if (values.fixtures) opts.fixtures = values.fixtures.map((f) => path.resolve(cwd, f));
+  const slotMs = int("slot-ms", values["slot-ms"], 1);
+  if (slotMs !== undefined) opts.slotMs = slotMs;
+  const tps = int("synthetic-tps", values["synthetic-tps"], 0);
+  if (tps !== undefined) opts.syntheticTps = tps;
+  const perSlot = int("svm-tx-per-slot", values["svm-tx-per-slot"], 0);
+  if (perSlot !== undefined) opts.svmTxPerSlot = perSlot;
+  const lag = int("finality-lag", values["finality-lag"], 0);
+  if (lag !== undefined) opts.finalityLag = lag;
+  if (values["svm-activity"]) opts.svmActivity = true;
+  if (values.once) opts.once = true;
+  if (values.help) opts.help = true;
+  if (values.faults) {
+    try {
+      opts.faults = parseFaults(values.faults);
+    } catch (err) {
+      bad.push((err as Error).message);
+    }
+  }
+  if (bad.length) throw new Error(`invalid arguments: ${bad.join("; ")}`);
+  return opts;
+}
