@@ -13,8 +13,10 @@ const BATCH = 1_000;
 const JOBS = 5_000;
 
 /** Transaction-shaped rows as the store writes them (base58-length strings, numeric fee, program id arrays). */
-function makeRows(run: number) {
-  const rows = [];
+type Row = { signature: string; slot: number; txIndex: number; fee: string; payer: string; programs: string };
+
+function makeRows(run: number): Row[] {
+  const rows: Row[] = [];
   for (let i = 0; i < ROWS; i++) {
     rows.push({
       signature: `${run}-${i}-`.padEnd(88, "x"),
@@ -50,7 +52,7 @@ function upsertEntry(): BenchEntry {
     },
     async measure() {
       const rows = makeRows(run++);
-      const batches = [];
+      const batches: Row[][] = [];
       for (let i = 0; i < rows.length; i += BATCH) batches.push(rows.slice(i, i + BATCH));
       const t0 = performance.now();
       // Two writers, as two workers on this 2-core machine would be.
