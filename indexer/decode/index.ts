@@ -52,3 +52,10 @@ export type DecodedTransaction = {
   tokens: TokenSeen[];
   warnings: DecodeWarning[];
 };
+
+export { createDecoder } from "./decoder.js";
+export type { Decoder, DecoderOptions, DecodedBlock, TxPosition } from "./decoder.js";
+export { createAnchorProgram } from "./anchor/anchor-program.js";
+export type { AnchorProgram, DecodedAnchorIx } from "./anchor/anchor-program.js";
+export { convertLegacyIdl, normalizeIdl, isNewFormat, idlAddress } from "./anchor/idl-normalize.js";
+export type { AnyIdl } from "./anchor/idl-normalize.js";

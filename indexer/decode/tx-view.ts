@@ -1,0 +1,181 @@
+/**
+ * One transaction, seen the way every program decoder needs it: the full account key list, the
+ * instructions flattened in execution order with their paths, and the token balances by account.
+ * @dev built once per transaction; every field is computed from the raw RPC shape only.
+ */
+import bs58 from "bs58";
+import type { RawBlockTransaction, RawCompiledInstruction, RawTokenBalance } from "../solana-types.js";
+
+/** One instruction (top level or inner), in execution order. */
+export type FlatIx = {
+  /** "2" for top-level instruction 2, "2.0" for its first CPI, "2.0.1" below that (0-based at every level) */
+  path: string;
+  programId: string;
+  /** indexes into `TxView.keys` */
+  accounts: number[];
+  /** base58, as the RPC gives it */
+  data: string;
+  /** 1 for top level, 2 for a first-level CPI, ... */
+  depth: number;
+  /** index in `TxView.ixs` of the instruction that invoked this one, -1 for top level */
+  parent: number;
+  /** index in `TxView.ixs` one past the last instruction of this one's subtree */
+  end: number;
+};
+
+/** A token account the transaction touched, from pre/postTokenBalances (a missing side counts as 0). */
+export type TokenAccount = {
+  index: number;
+  mint: string;
+  owner: string | undefined;
+  programId: string | undefined;
+  decimals: number;
+  pre: bigint;
+  post: bigint;
+  /** false when the account has no post balance (closed in the transaction) */
+  hasPost: boolean;
+};
+
+/** A transaction with its keys resolved and its instructions flattened. */
+export type TxView = {
+  signature: string;
+  keys: string[];
+  ixs: FlatIx[];
+  tokenAccounts: Map<number, TokenAccount>;
+  /** account index by address (first occurrence) */
+  indexOf: Map<string, number>;
+  preLamports: number[];
+  postLamports: number[];
+  logs: string[];
+};
+
+/** Full account list: static keys, then loadedAddresses.writable, then loadedAddresses.readonly. */
+export function accountKeys(tx: RawBlockTransaction): string[] {
+  const stat = tx.transaction.message.accountKeys;
+  const loaded = tx.meta?.loadedAddresses;
+  if (!loaded || (loaded.writable.length === 0 && loaded.readonly.length === 0)) return stat;
+  return [...stat, ...loaded.writable, ...loaded.readonly];
+}
+
+function flatten(tx: RawBlockTransaction, keys: string[]): FlatIx[] {
+  const out: FlatIx[] = [];
+  const inner = new Map<number, RawCompiledInstruction[]>();
+  for (const group of tx.meta?.innerInstructions ?? []) inner.set(group.index, group.instructions);
+  const top = tx.transaction.message.instructions;
+  for (let i = 0; i < top.length; i++) {
+    const ix = top[i]!;
+    const rootIdx = out.length;
+    out.push({ path: String(i), programId: keys[ix.programIdIndex] ?? "", accounts: ix.accounts, data: ix.data, depth: 1, parent: -1, end: 0 });
+    // stack[d] = index in `out` of the latest instruction at depth d+1; childCount[d] = its CPIs so far
+    const stack: number[] = [rootIdx];
+    const childCount: number[] = [0];
+    for (const cix of inner.get(i) ?? []) {
+      // missing stackHeight (old ledger data): treat every CPI as a direct child of the top-level instruction
+      let depth = typeof cix.stackHeight === "number" && cix.stackHeight >= 2 ? cix.stackHeight : 2;
+      if (depth > stack.length + 1) depth = stack.length + 1;
+      stack.length = depth - 1;
+      childCount.length = depth - 1;
+      const parent = stack[depth - 2]!;
+      const n = childCount[depth - 2] ?? 0;
+      childCount[depth - 2] = n + 1;
+      const idx = out.length;
+      out.push({
+        path: `${out[parent]!.path}.${n}`,
+        programId: keys[cix.programIdIndex] ?? "",
+        accounts: cix.accounts,
+        data: cix.data,
+        depth,
+        parent,
+        end: 0,
+      });
+      stack.push(idx);
+      childCount.push(0);
+    }
+  }
+  // subtree ends: an instruction's subtree runs until the next one at the same or a lower depth
+  const open: number[] = [];
+  for (let i = 0; i < out.length; i++) {
+    const d = out[i]!.depth;
+    while (open.length > 0 && out[open[open.length - 1]!]!.depth >= d) out[open.pop()!]!.end = i;
+    open.push(i);
+  }
+  for (const i of open) out[i]!.end = out.length;
+  return out;
+}
+
+function tokenAccounts(pre: RawTokenBalance[], post: RawTokenBalance[]): Map<number, TokenAccount> {
+  const map = new Map<number, TokenAccount>();
+  const get = (b: RawTokenBalance): TokenAccount => {
+    let acc = map.get(b.accountIndex);
+    if (!acc) {
+      acc = {
+        index: b.accountIndex,
+        mint: b.mint,
+        owner: b.owner || undefined,
+        programId: b.programId || undefined,
+        decimals: b.uiTokenAmount.decimals,
+        pre: 0n,
+        post: 0n,
+        hasPost: false,
+      };
+      map.set(b.accountIndex, acc);
+    }
+    return acc;
+  };
+  for (const b of pre) get(b).pre = parseAmount(b.uiTokenAmount.amount);
+  for (const b of post) {
+    const acc = get(b);
+    acc.post = parseAmount(b.uiTokenAmount.amount);
+    acc.hasPost = true;
+    if (b.owner) acc.owner = b.owner;
+    acc.mint = b.mint;
+  }
+  return map;
+}
+
+function parseAmount(s: string): bigint {
+  try {
+    return BigInt(s);
+  } catch {
+    return 0n;
+  }
+}
+
+/** Builds the view of one transaction. */
+export function createTxView(tx: RawBlockTransaction): TxView {
+  const keys = accountKeys(tx);
+  const meta = tx.meta;
+  const indexOf = new Map<string, number>();
+  for (let i = keys.length - 1; i >= 0; i--) indexOf.set(keys[i]!, i);
+  return {
+    signature: tx.transaction.signatures[0] ?? "",
+    keys,
+    ixs: flatten(tx, keys),
+    tokenAccounts: tokenAccounts(meta?.preTokenBalances ?? [], meta?.postTokenBalances ?? []),
+    indexOf,
+    preLamports: meta?.preBalances ?? [],
+    postLamports: meta?.postBalances ?? [],
+    logs: meta?.logMessages ?? [],
+  };
+}
+
+/** The instruction's data bytes; undefined when the data is not valid base58. */
+export function ixBytes(ix: FlatIx): Uint8Array | undefined {
+  try {
+    return bs58.decode(ix.data);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Address of the instruction's `i`-th account, or undefined when out of range. */
+export function ixAccount(view: TxView, ix: FlatIx, i: number): string | undefined {
+  const k = ix.accounts[i];
+  return k === undefined ? undefined : view.keys[k];
+}
+
+/** Hex of the first `n` bytes, the discriminator as warnings report it. */
+export function hexPrefix(bytes: Uint8Array | undefined, n: number): string {
+  if (!bytes) return "";
+  return Buffer.from(bytes.subarray(0, n)).toString("hex");
+}
