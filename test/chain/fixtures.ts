@@ -31,6 +31,7 @@ export type FixtureBlock = {
 export type LoadedFixtures = { blocks: FixtureBlock[]; problems: FixtureProblem[]; files: number; duplicates: number };
 
 type Obj = Record<string, unknown>;
+const PUBKEY = /^[1-9A-HJ-NP-Za-km-z]{32,44}$/;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Lists the files under each path (recursively; only *.json inside folders), sorted. */
@@ -184,6 +185,10 @@ function toRecord(t: Obj, where: string, hasBigInts: boolean): TxRecord {
   } else {
     throw new Error(`no transaction${where}`);
   }
+  const badKey = [...raw.transaction.message.accountKeys, ...(meta?.loadedAddresses?.writable ?? []), ...(meta?.loadedAddresses?.readonly ?? [])].find(
+    (k) => !PUBKEY.test(k),
+  );
+  if (badKey !== undefined) throw new Error(`invalid account key ${JSON.stringify(badKey.slice(0, 60))}${where}`);
   try {
     return createTxRecord(raw, hasBigInts);
   } catch (err) {

@@ -44,6 +44,9 @@ export function createTxRecord(raw: RawBlockTransaction, hasBigInts = false): Tx
   const loaded = raw.meta?.loadedAddresses;
   const accountKeys = loaded ? [...msg.accountKeys, ...loaded.writable, ...loaded.readonly] : [...msg.accountKeys];
   const version = raw.version ?? (msg.addressTableLookups ? 0 : "legacy");
+  // A validator always sends addressTableLookups on a v0 message (web3.js requires it); some
+  // converted recordings lost it.
+  if (version === 0 && !msg.addressTableLookups) msg.addressTableLookups = [];
   const isVote =
     msg.instructions.length === 1 && accountKeys[msg.instructions[0]!.programIdIndex] === VOTE_PROGRAM;
   const signature = raw.transaction.signatures[0];
