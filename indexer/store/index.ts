@@ -1,0 +1,142 @@
+/**
+ * Stage 4: decoded blocks -> Postgres. One Postgres transaction per batch holds every row and the slots'
+ * `slots` rows, so a slot is either wholly stored or not at all; the live resume point is derived from them.
+ */
+import type pg from "pg";
+import type { Context } from "../context.js";
+import type { DecodedBlock } from "../decode/index.js";
+import { type WriteCounts, writeRows } from "./write-sql.js";
+
+export type { WriteCounts } from "./write-sql.js";
+
+/** The live ingest cursor's id in `cursors`. */
+export const LIVE_CURSOR = "live";
+
+/** Data tables whose rows belong to a slot (rolled back with it). */
+const SLOT_TABLES = ["transactions", "token_transfers", "swaps", "liquidity_events", "program_events"] as const;
+
+/** The store. */
+export type Store = {
+  /** Writes blocks (rows + `slots` rows as indexed) and skipped slots in one transaction. */
+  writeBlocks(blocks: DecodedBlock[], opts: { commitment: "confirmed" | "finalized"; skipped?: number[] }): Promise<WriteCounts>;
+  /** Records slots that produced no block (getBlocks left them out, or -32007/-32009). */
+  markSkipped(slots: number[], commitment: "confirmed" | "finalized"): Promise<void>;
+  /** Deletes every row of these slots and marks them rolled_back, in one transaction. */
+  rollbackSlots(slots: number[]): Promise<number>;
+  /** Marks stored confirmed slots at or below `slot` as finalized. */
+  markFinalized(upToSlot: number): Promise<void>;
+  /** The live resume point: every produced slot at or below it is stored (null before the first run). */
+  liveResumePoint(): Promise<number | null>;
+  /** Creates the live cursor at `slot` if absent (the slot before the first to index). */
+  initLiveCursor(slot: number): Promise<number>;
+  /** Advances the live cursor over the contiguous run of stored slots above it; returns the new point. */
+  advanceLiveCursor(): Promise<number | null>;
+  /** Slots in (from, to] that have no `slots` row yet. */
+  missingSlots(from: number, to: number): Promise<number[]>;
+};
+
+async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("begin");
+    const out = await fn(client);
+    await client.query("commit");
+    return out;
+  } catch (err) {
+    await client.query("rollback").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function upsertSkipped(client: pg.PoolClient | pg.Pool, slots: number[], commitment: string) {
+  if (slots.length === 0) return;
+  // A slot already indexed stays indexed: only the finality tracker may undo it (a fork switch).
+  await client.query(
+    `insert into slots (slot, status, commitment, tx_count) select s, 'skipped', $2, 0 from unnest($1::int8[]) s
+     on conflict (slot) do update set status = 'skipped', commitment = excluded.commitment, indexed_at = now()
+     where slots.status <> 'indexed'`,
+    [slots, commitment],
+  );
+}
+
+/** Creates the store over the context's pool. */
+export function createStore(ctx: Pick<Context, "db">): Store {
+  const pool = ctx.db.$client;
+  return {
+    async writeBlocks(blocks, opts) {
+      return inTransaction(pool, async (client) => {
+        const counts = await writeRows(client, blocks);
+        if (blocks.length)
+          await client.query(
+            `insert into slots (slot, status, commitment, block_time, parent_slot, blockhash, tx_count)
+             select s, 'indexed', $2, bt, p, h, n from unnest($1::int8[], $3::timestamptz[], $4::int8[], $5::text[], $6::int4[]) as u(s, bt, p, h, n)
+             on conflict (slot) do update set status = 'indexed', commitment = excluded.commitment, block_time = excluded.block_time,
+               parent_slot = excluded.parent_slot, blockhash = excluded.blockhash, tx_count = excluded.tx_count, indexed_at = now()`,
+            [
+              blocks.map((b) => b.slot),
+              opts.commitment,
+              blocks.map((b) => (b.blockTime == null ? null : new Date(b.blockTime * 1000).toISOString())),
+              blocks.map((b) => b.parentSlot),
+              blocks.map((b) => b.blockhash),
+              blocks.map((b) => b.txCount),
+            ],
+          );
+        await upsertSkipped(client, opts.skipped ?? [], opts.commitment);
+        return counts;
+      });
+    },
+    async markSkipped(slots, commitment) {
+      await upsertSkipped(pool, slots, commitment);
+    },
+    async rollbackSlots(slots) {
+      if (slots.length === 0) return 0;
+      return inTransaction(pool, async (client) => {
+        for (const t of SLOT_TABLES) await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
+        // Reserves set by a rolled-back slot are no longer true; the next swap on the canonical chain sets them.
+        await client.query(`update pools set reserve_a = null, reserve_b = null, reserves_slot = null where reserves_slot = any($1::int8[])`, [slots]);
+        await client.query(`delete from pools where created_slot = any($1::int8[]) and first_seen_slot = created_slot`, [slots]);
+        const r = await client.query(`update slots set status = 'rolled_back', indexed_at = now() where slot = any($1::int8[])`, [slots]);
+        // The resume point must not stay above a slot that has to be indexed again.
+        await client.query(`update cursors set slot = least(slot, $1::int8 - 1), updated_at = now() where id = $2`, [Math.min(...slots), LIVE_CURSOR]);
+        return r.rowCount ?? 0;
+      });
+    },
+    async markFinalized(upToSlot) {
+      await pool.query(`update slots set commitment = 'finalized' where slot <= $1 and commitment = 'confirmed' and status <> 'rolled_back'`, [upToSlot]);
+    },
+    async liveResumePoint() {
+      const r = await pool.query<{ slot: string | null }>(`select slot::text from cursors where id = $1`, [LIVE_CURSOR]);
+      return r.rows[0]?.slot == null ? null : Number(r.rows[0].slot);
+    },
+    async initLiveCursor(slot) {
+      await pool.query(`insert into cursors (id, kind, status, slot) values ($1, 'live', 'running', $2) on conflict (id) do nothing`, [LIVE_CURSOR, slot]);
+      return (await this.liveResumePoint()) ?? slot;
+    },
+    async advanceLiveCursor() {
+      // The longest run of consecutive done slots right above the cursor, in one statement:
+      // rows whose slot - row_number() equals the cursor are exactly that run.
+      const r = await pool.query<{ slot: string | null }>(
+        `with c as (select slot from cursors where id = $1),
+              run as (
+                select s.slot, s.slot - row_number() over (order by s.slot) as grp
+                from slots s, c where s.slot > c.slot and s.status in ('indexed', 'skipped')
+                order by s.slot limit 100000)
+         update cursors set slot = coalesce((select max(run.slot) from run, c where run.grp = c.slot), cursors.slot), updated_at = now()
+         where id = $1 returning slot::text`,
+        [LIVE_CURSOR],
+      );
+      return r.rows[0]?.slot == null ? null : Number(r.rows[0].slot);
+    },
+    async missingSlots(from, to) {
+      if (to <= from) return [];
+      const r = await pool.query<{ s: string }>(
+        `select s::text from generate_series($1::int8 + 1, $2::int8) s
+         where not exists (select 1 from slots where slot = s and status in ('indexed', 'skipped'))`,
+        [from, to],
+      );
+      return r.rows.map((x) => Number(x.s));
+    },
+  };
+}

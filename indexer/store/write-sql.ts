@@ -1,0 +1,247 @@
+/**
+ * Multi-row upserts, one statement per table per batch: every column travels as one array parameter and
+ * `unnest` turns them into rows, so a batch of any size costs a handful of round trips.
+ * @dev every statement is an upsert on the table's natural key: a retried or duplicated job converges.
+ */
+import type pg from "pg";
+import type { DecodedBlock, LiquidityRow, PoolRow, ProgramEventRow, SwapRow, TokenSeen, TransactionRow, TransferRow } from "../decode/index.js";
+
+/** One column: its array type on the wire, how to read it from a row, and (optionally) a cast in the select list. */
+type Col<T> = { name: string; type: string; get: (row: T) => unknown; select?: string };
+
+const str = (v: bigint | null | undefined) => (v == null ? null : v.toString());
+const time = (d: Date | null | undefined) => (d == null ? null : d.toISOString());
+
+/** Builds `insert ... select * from unnest(...) on conflict ...` for `cols`, with `$n` parameters in column order. */
+function upsertSql<T>(table: string, cols: Col<T>[], conflict: string): string {
+  const names = cols.map((c) => c.name).join(", ");
+  const params = cols.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
+  const select = cols.map((c) => c.select ?? c.name).join(", ");
+  return `insert into ${table} (${names}) select ${select} from unnest(${params}) as u(${names}) on conflict ${conflict}`;
+}
+
+async function run<T>(client: pg.PoolClient, table: string, cols: Col<T>[], conflict: string, rows: T[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const params = cols.map((c) => rows.map(c.get));
+  const r = await client.query(upsertSql(table, cols, conflict), params);
+  return r.rowCount ?? 0;
+}
+
+const overwrite = (cols: string[]) => cols.map((c) => `${c} = excluded.${c}`).join(", ");
+
+const TX_COLS: Col<TransactionRow>[] = [
+  { name: "signature", type: "text", get: (r) => r.signature },
+  { name: "slot", type: "int8", get: (r) => r.slot },
+  { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
+  { name: "tx_index", type: "int4", get: (r) => r.txIndex },
+  { name: "fee", type: "numeric", get: (r) => str(r.fee) },
+  { name: "success", type: "bool", get: (r) => r.success },
+  { name: "err", type: "jsonb", get: (r) => (r.err == null ? null : JSON.stringify(r.err)) },
+  { name: "fee_payer", type: "text", get: (r) => r.feePayer },
+  { name: "compute_units", type: "int8", get: (r) => r.computeUnits ?? null },
+  // text[][] cannot hold ragged arrays: carry each list as a Postgres array literal and cast per row.
+  { name: "program_ids", type: "text", get: (r) => `{${r.programIds.map((p) => `"${p}"`).join(",")}}`, select: "program_ids::text[]" },
+  { name: "log_truncated", type: "bool", get: (r) => r.logTruncated ?? false },
+];
+
+const TRANSFER_COLS: Col<TransferRow>[] = [
+  { name: "signature", type: "text", get: (r) => r.signature },
+  { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
+  { name: "kind", type: "text", get: (r) => r.kind },
+  { name: "mint", type: "text", get: (r) => r.mint },
+  { name: "source", type: "text", get: (r) => r.source ?? null },
+  { name: "destination", type: "text", get: (r) => r.destination ?? null },
+  { name: "source_owner", type: "text", get: (r) => r.sourceOwner ?? null },
+  { name: "destination_owner", type: "text", get: (r) => r.destinationOwner ?? null },
+  { name: "amount", type: "numeric", get: (r) => str(r.amount) },
+  { name: "fee", type: "numeric", get: (r) => str(r.fee ?? 0n) },
+  { name: "slot", type: "int8", get: (r) => r.slot },
+  { name: "tx_index", type: "int4", get: (r) => r.txIndex },
+  { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
+];
+
+const SWAP_COLS: Col<SwapRow>[] = [
+  { name: "signature", type: "text", get: (r) => r.signature },
+  { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
+  { name: "pool", type: "text", get: (r) => r.pool },
+  { name: "dex", type: "text", get: (r) => r.dex },
+  { name: "trader", type: "text", get: (r) => r.trader },
+  { name: "mint_in", type: "text", get: (r) => r.mintIn },
+  { name: "mint_out", type: "text", get: (r) => r.mintOut },
+  { name: "amount_in", type: "numeric", get: (r) => str(r.amountIn) },
+  { name: "amount_out", type: "numeric", get: (r) => str(r.amountOut) },
+  { name: "slot", type: "int8", get: (r) => r.slot },
+  { name: "tx_index", type: "int4", get: (r) => r.txIndex },
+  { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
+];
+
+const LIQUIDITY_COLS: Col<LiquidityRow>[] = [
+  { name: "signature", type: "text", get: (r) => r.signature },
+  { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
+  { name: "pool", type: "text", get: (r) => r.pool },
+  { name: "kind", type: "text", get: (r) => r.kind },
+  { name: "owner", type: "text", get: (r) => r.owner },
+  { name: "amount_a", type: "numeric", get: (r) => str(r.amountA) },
+  { name: "amount_b", type: "numeric", get: (r) => str(r.amountB) },
+  { name: "slot", type: "int8", get: (r) => r.slot },
+  { name: "tx_index", type: "int4", get: (r) => r.txIndex },
+  { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
+];
+
+const EVENT_COLS: Col<ProgramEventRow>[] = [
+  { name: "signature", type: "text", get: (r) => r.signature },
+  { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
+  { name: "kind", type: "text", get: (r) => r.kind },
+  { name: "name", type: "text", get: (r) => r.name },
+  { name: "ordinal", type: "int4", get: (r) => r.ordinal ?? 0 },
+  { name: "program_id", type: "text", get: (r) => r.programId },
+  { name: "data", type: "jsonb", get: (r) => JSON.stringify(r.data) },
+  { name: "slot", type: "int8", get: (r) => r.slot },
+  { name: "tx_index", type: "int4", get: (r) => r.txIndex },
+  { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
+];
+
+/** A token as the batch saw it, merged across the batch's transactions (latest authority change wins). */
+type TokenUpsert = TokenSeen & { authoritySlot: number | null };
+
+const TOKEN_COLS: Col<TokenUpsert>[] = [
+  { name: "mint", type: "text", get: (r) => r.mint },
+  { name: "program", type: "text", get: (r) => r.program },
+  { name: "decimals", type: "int4", get: (r) => r.decimals },
+  { name: "mint_authority", type: "text", get: (r) => r.mintAuthority ?? null },
+  { name: "freeze_authority", type: "text", get: (r) => r.freezeAuthority ?? null },
+  // authority columns are only trusted when the transaction set them (authoritySlot not null)
+  { name: "updated_slot", type: "int8", get: (r) => r.authoritySlot ?? r.slot },
+  { name: "first_seen_slot", type: "int8", get: (r) => r.slot },
+];
+
+/** A pool as the batch saw it: the last transaction's reserves; creation info from whichever tx created it. */
+type PoolUpsert = PoolRow & { reservesOrder: number };
+
+const POOL_COLS: Col<PoolUpsert>[] = [
+  { name: "address", type: "text", get: (r) => r.address },
+  { name: "dex", type: "text", get: (r) => r.dex },
+  { name: "program_id", type: "text", get: (r) => r.programId },
+  { name: "mint_a", type: "text", get: (r) => r.mintA },
+  { name: "mint_b", type: "text", get: (r) => r.mintB },
+  { name: "vault_a", type: "text", get: (r) => r.vaultA },
+  { name: "vault_b", type: "text", get: (r) => r.vaultB },
+  { name: "created_slot", type: "int8", get: (r) => r.createdSlot ?? null },
+  { name: "created_signature", type: "text", get: (r) => r.createdSignature ?? null },
+  { name: "reserve_a", type: "numeric", get: (r) => str(r.reserveA) },
+  { name: "reserve_b", type: "numeric", get: (r) => str(r.reserveB) },
+  { name: "reserves_slot", type: "int8", get: (r) => r.reservesSlot ?? null },
+  { name: "last_swap_slot", type: "int8", get: (r) => r.lastSwapSlot ?? null },
+  { name: "first_seen_slot", type: "int8", get: (r) => r.firstSeenSlot },
+];
+
+/** Merges the batch's token sightings: one row per mint (ON CONFLICT cannot touch a row twice). */
+export function mergeTokens(blocks: DecodedBlock[]): TokenUpsert[] {
+  const byMint = new Map<string, TokenUpsert>();
+  for (const b of blocks)
+    for (const tx of b.transactions)
+      for (const t of tx.tokens) {
+        const setsAuthority = t.mintAuthority !== undefined || t.freezeAuthority !== undefined;
+        const prev = byMint.get(t.mint);
+        if (!prev) {
+          byMint.set(t.mint, { ...t, authoritySlot: setsAuthority ? t.slot : null });
+          continue;
+        }
+        prev.slot = Math.min(prev.slot, t.slot);
+        prev.decimals ??= t.decimals;
+        if (setsAuthority) {
+          if (t.mintAuthority !== undefined) prev.mintAuthority = t.mintAuthority;
+          if (t.freezeAuthority !== undefined) prev.freezeAuthority = t.freezeAuthority;
+          prev.authoritySlot = t.slot;
+        }
+      }
+  return [...byMint.values()];
+}
+
+/** Merges the batch's pool sightings: one row per pool, reserves from the last transaction in chain order. */
+export function mergePools(blocks: DecodedBlock[]): PoolUpsert[] {
+  const byAddress = new Map<string, PoolUpsert>();
+  for (const b of blocks)
+    for (const tx of b.transactions)
+      for (const p of tx.pools) {
+        const order = b.slot * 100_000 + tx.transaction.txIndex;
+        const prev = byAddress.get(p.address);
+        if (!prev) {
+          byAddress.set(p.address, { ...p, reservesOrder: order });
+          continue;
+        }
+        prev.createdSlot ??= p.createdSlot;
+        prev.createdSignature ??= p.createdSignature;
+        prev.firstSeenSlot = Math.min(prev.firstSeenSlot, p.firstSeenSlot);
+        if (p.lastSwapSlot != null) prev.lastSwapSlot = Math.max(prev.lastSwapSlot ?? 0, p.lastSwapSlot);
+        if (p.reservesSlot != null && order >= prev.reservesOrder) {
+          prev.reserveA = p.reserveA;
+          prev.reserveB = p.reserveB;
+          prev.reservesSlot = p.reservesSlot;
+          prev.reservesOrder = order;
+        }
+      }
+  return [...byAddress.values()];
+}
+
+/** Row counts written by one batch. */
+export type WriteCounts = { transactions: number; transfers: number; swaps: number; pools: number; liquidityEvents: number; programEvents: number; tokens: number };
+
+/** Writes every row of `blocks` with one upsert per table; the caller owns the transaction. */
+export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): Promise<WriteCounts> {
+  const txs = blocks.flatMap((b) => b.transactions);
+  const transfers = txs.flatMap((t) => t.transfers);
+  const swapRows = txs.flatMap((t) => t.swaps);
+  const liquidity = txs.flatMap((t) => t.liquidityEvents);
+  const events = txs.flatMap((t) => t.programEvents);
+  const tokenRows = mergeTokens(blocks);
+  const poolRows = mergePools(blocks);
+
+  const rest = (cols: { name: string }[], key: string[]) => overwrite(cols.map((c) => c.name).filter((n) => !key.includes(n)));
+  await run(client, "transactions", TX_COLS, `(signature) do update set ${rest(TX_COLS, ["signature"])}`, txs.map((t) => t.transaction));
+  await run(client, "token_transfers", TRANSFER_COLS, `(signature, instruction_path) do update set ${rest(TRANSFER_COLS, ["signature", "instruction_path"])}`, transfers);
+  await run(client, "swaps", SWAP_COLS, `(signature, instruction_path) do update set ${rest(SWAP_COLS, ["signature", "instruction_path"])}`, swapRows);
+  await run(client, "liquidity_events", LIQUIDITY_COLS, `(signature, instruction_path) do update set ${rest(LIQUIDITY_COLS, ["signature", "instruction_path"])}`, liquidity);
+  await run(client, "program_events", EVENT_COLS, `(signature, instruction_path, kind, name, ordinal) do update set ${rest(EVENT_COLS, ["signature", "instruction_path", "kind", "name", "ordinal"])}`, events);
+  await run(client, "tokens", TOKEN_COLS, `(mint) do update set
+      decimals = coalesce(excluded.decimals, tokens.decimals),
+      first_seen_slot = least(tokens.first_seen_slot, excluded.first_seen_slot),
+      updated_slot = greatest(tokens.updated_slot, excluded.updated_slot)`, tokenRows);
+  // Authority changes (initializeMint, setAuthority) apply when they are at least as new as what is stored.
+  const changes = tokenRows.filter((t) => t.authoritySlot != null);
+  if (changes.length)
+    await client.query(
+      `update tokens t set
+         mint_authority = case when u.has_mint then u.mint_authority else t.mint_authority end,
+         freeze_authority = case when u.has_freeze then u.freeze_authority else t.freeze_authority end
+       from unnest($1::text[], $2::text[], $3::text[], $4::bool[], $5::bool[], $6::int8[])
+         as u(mint, mint_authority, freeze_authority, has_mint, has_freeze, slot)
+       where t.mint = u.mint and u.slot >= t.updated_slot`,
+      [
+        changes.map((t) => t.mint),
+        changes.map((t) => t.mintAuthority ?? null),
+        changes.map((t) => t.freezeAuthority ?? null),
+        changes.map((t) => t.mintAuthority !== undefined),
+        changes.map((t) => t.freezeAuthority !== undefined),
+        changes.map((t) => t.authoritySlot),
+      ],
+    );
+  await run(client, "pools", POOL_COLS, `(address) do update set
+      created_slot = coalesce(excluded.created_slot, pools.created_slot),
+      created_signature = coalesce(excluded.created_signature, pools.created_signature),
+      reserve_a = case when excluded.reserves_slot is not null and excluded.reserves_slot >= coalesce(pools.reserves_slot, -1) then excluded.reserve_a else pools.reserve_a end,
+      reserve_b = case when excluded.reserves_slot is not null and excluded.reserves_slot >= coalesce(pools.reserves_slot, -1) then excluded.reserve_b else pools.reserve_b end,
+      reserves_slot = greatest(pools.reserves_slot, excluded.reserves_slot),
+      last_swap_slot = greatest(pools.last_swap_slot, excluded.last_swap_slot),
+      first_seen_slot = least(pools.first_seen_slot, excluded.first_seen_slot)`, poolRows);
+
+  return {
+    transactions: txs.length,
+    transfers: transfers.length,
+    swaps: swapRows.length,
+    pools: poolRows.length,
+    liquidityEvents: liquidity.length,
+    programEvents: events.length,
+    tokens: tokenRows.length,
+  };
+}
