@@ -119,7 +119,12 @@ export function createDecoder(opts: DecoderOptions): Decoder {
     const out: DecodedTransaction = { transaction, transfers: [], swaps: [], pools: [], liquidityEvents: [], programEvents: [], tokens: [], warnings: [] };
     if (logTruncated) out.warnings.push({ kind: "log_truncated", signature: view.signature });
     if (!transaction.success) return out;
-    decodeInstructions(view, at, blockTime, out);
+    try {
+      decodeInstructions(view, at, blockTime, out);
+    } catch (err) {
+      // never a throw: a transaction the decoder cannot read keeps its row and says why
+      out.warnings.push({ kind: "decode_error", programId: "", discriminator: "", signature: view.signature, instructionPath: "", message: (err as Error).message });
+    }
     return out;
   }
 

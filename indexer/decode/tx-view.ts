@@ -60,16 +60,18 @@ export function accountKeys(tx: RawBlockTransaction): string[] {
 function flatten(tx: RawBlockTransaction, keys: string[]): FlatIx[] {
   const out: FlatIx[] = [];
   const inner = new Map<number, RawCompiledInstruction[]>();
-  for (const group of tx.meta?.innerInstructions ?? []) inner.set(group.index, group.instructions);
+  for (const group of tx.meta?.innerInstructions ?? []) if (Array.isArray(group?.instructions)) inner.set(group.index, group.instructions);
   const top = tx.transaction.message.instructions;
   for (let i = 0; i < top.length; i++) {
     const ix = top[i]!;
+    if (!ix || typeof ix !== "object") continue;
     const rootIdx = out.length;
-    out.push({ path: String(i), programId: keys[ix.programIdIndex] ?? "", accounts: ix.accounts, data: ix.data, depth: 1, parent: -1, end: 0 });
+    out.push({ path: String(i), programId: keys[ix.programIdIndex] ?? "", accounts: accountsOf(ix), data: dataOf(ix), depth: 1, parent: -1, end: 0 });
     // stack[d] = index in `out` of the latest instruction at depth d+1; childCount[d] = its CPIs so far
     const stack: number[] = [rootIdx];
     const childCount: number[] = [0];
     for (const cix of inner.get(i) ?? []) {
+      if (!cix || typeof cix !== "object") continue;
       // missing stackHeight (old ledger data): treat every CPI as a direct child of the top-level instruction
       let depth = typeof cix.stackHeight === "number" && cix.stackHeight >= 2 ? cix.stackHeight : 2;
       if (depth > stack.length + 1) depth = stack.length + 1;
@@ -82,8 +84,8 @@ function flatten(tx: RawBlockTransaction, keys: string[]): FlatIx[] {
       out.push({
         path: `${out[parent]!.path}.${n}`,
         programId: keys[cix.programIdIndex] ?? "",
-        accounts: cix.accounts,
-        data: cix.data,
+        accounts: accountsOf(cix),
+        data: dataOf(cix),
         depth,
         parent,
         end: 0,
@@ -102,6 +104,10 @@ function flatten(tx: RawBlockTransaction, keys: string[]): FlatIx[] {
   for (const i of open) out[i]!.end = out.length;
   return out;
 }
+
+// malformed input (e.g. a jsonParsed instruction) is read as an instruction without accounts or data
+const accountsOf = (ix: RawCompiledInstruction): number[] => (Array.isArray(ix?.accounts) ? ix.accounts : []);
+const dataOf = (ix: RawCompiledInstruction): string => (typeof ix?.data === "string" ? ix.data : "");
 
 function tokenAccounts(pre: RawTokenBalance[], post: RawTokenBalance[]): Map<number, TokenAccount> {
   const map = new Map<number, TokenAccount>();

@@ -50,6 +50,11 @@ export function readFixtureFile(file: string): FixtureTx[] {
   return out;
 }
 
+/** True for a transaction in `json` encoding (string account keys), the shape the decoder reads. */
+export function isJsonEncoding(f: FixtureTx): boolean {
+  return f.tx.transaction.message.accountKeys.every((k) => typeof k === "string");
+}
+
 /** All fixture transactions of the program folders (transactions/, derived ones, blocks-*). */
 export function programFixtureTxs(): FixtureTx[] {
   const root = fixturePath();
@@ -79,8 +84,15 @@ export function readWholeBlock(file: string): { slot: number; block: RawBlock } 
   return { slot: slotFromName(file) ?? json.result.parentSlot + 1, block: json.result };
 }
 
-/** Every fixture transaction: program folders plus all whole blocks (mainnet and devnet). */
+let cache: FixtureTx[] | undefined;
+
+/** Every fixture transaction in `json` encoding: program folders plus all whole blocks (mainnet and devnet). */
 export function allFixtureTxs(): FixtureTx[] {
-  const blocks = walk(fixturePath("blocks")).flatMap(readFixtureFile);
-  return [...programFixtureTxs(), ...blocks];
+  cache ??= [...programFixtureTxs(), ...walk(fixturePath("blocks")).flatMap(readFixtureFile)].filter(isJsonEncoding);
+  return cache;
+}
+
+/** The few fixture transactions in `jsonParsed` encoding, which the decoder must pass over without throwing. */
+export function jsonParsedFixtureTxs(): FixtureTx[] {
+  return programFixtureTxs().filter((f) => !isJsonEncoding(f));
 }
