@@ -102,7 +102,7 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const counts = { http429: 0, notAvailable: 0, wsDrops: 0, dupLogs: 0, stalledFrames: 0 };
+  const counts = { http429: 0, notAvailable: 0, dupLogs: 0 };
   return {
     spec,
     counts,
