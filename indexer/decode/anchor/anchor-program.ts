@@ -11,8 +11,26 @@ import { type AnyIdl, idlAddress, normalizeIdl } from "./idl-normalize.js";
 /** `sha256("anchor:event")[..8]` little-endian: the first 8 bytes of an `emit_cpi!` self-CPI. */
 export const EVENT_IX_TAG_HEX = "e445a52e51cb9a1d";
 
-type IxEntry = { name: string; discLen: number; accounts: string[]; coder: BorshInstructionCoder | undefined; error?: string };
-type EventEntry = { name: string; discLen: number; coder: BorshEventCoder | undefined };
+type IxEntry = {
+  name: string;
+  discLen: number;
+  accounts: string[];
+  coder: BorshInstructionCoder | undefined;
+  /** coders without the last 1..MAX_MISSING_ARGS args, for data written before those args existed */
+  shorter: { coder: BorshInstructionCoder; missing: string[] }[];
+  error?: string;
+};
+
+/** How many trailing args an instruction may lack (older clients of an upgraded program) and still decode. */
+const MAX_MISSING_ARGS = 2;
+type EventEntry = {
+  name: string;
+  discLen: number;
+  coder: BorshEventCoder | undefined;
+  /** coders for the event's field prefixes (longest first), built on first need: events grow by appending fields */
+  prefixes?: { coder: BorshEventCoder; missing: string[] }[];
+  build: () => { coder: BorshEventCoder; missing: string[] }[];
+};
 
 /** A decoded instruction: its name, named accounts (remaining accounts listed apart) and JSON-safe args. */
 export type DecodedAnchorIx = {
@@ -20,6 +38,8 @@ export type DecodedAnchorIx = {
   accounts: Record<string, string>;
   remainingAccounts: string[];
   args: Record<string, JsonValue>;
+  /** trailing args the data does not carry (written by a client older than the IDL); reported as null */
+  missingArgs?: string[];
 };
 
 /** The result of matching instruction data against a program's IDL. */
@@ -70,7 +90,12 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
     } catch (err) {
       error = (err as Error).message;
     }
-    const entry: IxEntry = { name: ix.name, discLen: ix.discriminator.length, accounts: flattenAccounts(ix.accounts), coder, error };
+    const shorter: IxEntry["shorter"] = [];
+    for (let k = 1; coder && k <= Math.min(MAX_MISSING_ARGS, ix.args.length); k++) {
+      const args = ix.args.slice(0, ix.args.length - k);
+      shorter.push({ coder: new BorshInstructionCoder({ ...idl, instructions: [{ ...ix, args }] }), missing: ix.args.slice(args.length).map((a) => a.name) });
+    }
+    const entry: IxEntry = { name: ix.name, discLen: ix.discriminator.length, accounts: flattenAccounts(ix.accounts), coder, shorter, error };
     byDisc.set(Buffer.from(ix.discriminator).toString("hex"), entry);
     byName.set(ix.name, entry);
     discLens.add(ix.discriminator.length);
@@ -84,7 +109,23 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
     } catch {
       coder = undefined;
     }
-    events.set(Buffer.from(ev.discriminator).toString("hex"), { name: ev.name, discLen: ev.discriminator.length, coder });
+    const build = () => {
+      const ty = (idl.types ?? []).find((t) => t.name === ev.name);
+      if (!ty || ty.type.kind !== "struct" || !Array.isArray(ty.type.fields)) return [];
+      const fields = ty.type.fields as { name: string }[];
+      const out: { coder: BorshEventCoder; missing: string[] }[] = [];
+      for (let k = fields.length - 1; k >= 1; k--) {
+        const sub = { ...ty, type: { kind: "struct" as const, fields: fields.slice(0, k) } } as typeof ty;
+        try {
+          const types = (idl.types ?? []).map((t) => (t.name === ev.name ? sub : t));
+          out.push({ coder: new BorshEventCoder({ ...idl, events: [ev], types }), missing: fields.slice(k).map((f) => f.name) });
+        } catch {
+          break;
+        }
+      }
+      return out;
+    };
+    events.set(Buffer.from(ev.discriminator).toString("hex"), { name: ev.name, discLen: ev.discriminator.length, coder, build });
     eventLens.add(ev.discriminator.length);
   }
   const lens = [...discLens].sort((a, b) => b - a);
@@ -112,13 +153,27 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
       if (!e) return { ok: false, reason: "unknown", discriminator: hex(data, 8) };
       const discriminator = hex(data, e.discLen);
       if (!e.coder) return { ok: false, reason: "error", discriminator, name: e.name, message: e.error ?? "no layout" };
-      let decoded: { name: string; data: object } | null;
+      const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      let decoded: { name: string; data: object } | null = null;
+      let missingArgs: string[] | undefined;
       try {
-        decoded = e.coder.decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        decoded = e.coder.decode(buf);
       } catch (err) {
-        return { ok: false, reason: "error", discriminator, name: e.name, message: (err as Error).message };
+        // data shorter than the IDL's args: an older client of an upgraded program omitted trailing args
+        for (const s of e.shorter) {
+          try {
+            decoded = s.coder.decode(buf);
+          } catch {
+            continue;
+          }
+          missingArgs = s.missing;
+          break;
+        }
+        if (!decoded) return { ok: false, reason: "error", discriminator, name: e.name, message: (err as Error).message };
       }
       if (!decoded) return { ok: false, reason: "error", discriminator, name: e.name, message: "layout did not match" };
+      const args = toJsonSafe(decoded.data) as Record<string, JsonValue>;
+      for (const name of missingArgs ?? []) args[name] = null;
       const accounts: Record<string, string> = {};
       const n = Math.min(e.accounts.length, accountKeys.length);
       for (let i = 0; i < n; i++) accounts[e.accounts[i]!] = accountKeys[i]!;
@@ -130,7 +185,8 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
           name: e.name,
           accounts,
           remainingAccounts: accountKeys.slice(e.accounts.length),
-          args: toJsonSafe(decoded.data) as Record<string, JsonValue>,
+          args,
+          ...(missingArgs ? { missingArgs } : {}),
         },
       };
     },
@@ -139,10 +195,24 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
         if (data.length < n) continue;
         const e = events.get(hex(data, n));
         if (!e?.coder) continue;
+        const b64 = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64");
         try {
-          const decoded = e.coder.decode(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"));
+          const decoded = e.coder.decode(b64);
           if (decoded) return { name: e.name, data: toJsonSafe(decoded.data) as Record<string, JsonValue> };
         } catch {
+          // an event emitted before the program added its last fields: decode the longest prefix that fits
+          e.prefixes ??= e.build();
+          for (const p of e.prefixes) {
+            try {
+              const decoded = p.coder.decode(b64);
+              if (!decoded) continue;
+              const out = toJsonSafe(decoded.data) as Record<string, JsonValue>;
+              for (const f of p.missing) out[f] = null;
+              return { name: e.name, data: out };
+            } catch {
+              continue;
+            }
+          }
           return undefined;
         }
       }
