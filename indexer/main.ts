@@ -9,6 +9,10 @@ import { createContext, type Context } from "./context.js";
 import { createLogger } from "./logger.js";
 import { MIGRATIONS_FOLDER, runMigrations } from "./migrate.js";
 import { formatStatus, readStatus } from "./cli/status.js";
+import { startOpsServer } from "./ops-server.js";
+import { createBlockWorker } from "./queue/worker.js";
+import { createRuntime, type Runtime } from "./runtime.js";
+import { startLiveIngest } from "./source/live-ingest.js";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -108,9 +112,57 @@ program
     }),
   );
 
-program.command("start").description("run ingest, worker and API in one process (small deployments)").action(notYet("start", "live-ingest"));
-program.command("ingest").description("follow the chain (slots or logs) and enqueue blocks for the workers").action(notYet("ingest", "live-ingest"));
-program.command("worker").description("decode queued blocks and write them to Postgres; run any number").action(notYet("worker", "live-ingest"));
+/** Starts the parts of a daemon process; resolves when the process should exit. */
+async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean; concurrency?: number }): Promise<number> {
+  await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger });
+  const rt: Runtime = await createRuntime(ctx);
+  let ingest: Awaited<ReturnType<typeof startLiveIngest>> | undefined;
+  const ops = await startOpsServer({
+    port: ctx.config.METRICS_PORT,
+    metrics: rt.metrics,
+    logger: ctx.logger,
+    health: () => (ingest ? { ingest: ingest.status() } : {}),
+    async ready() {
+      try {
+        await ctx.db.$client.query("select 1");
+      } catch {
+        return "database does not answer";
+      }
+      if ((await rt.redis.ping().catch(() => null)) !== "PONG") return "redis does not answer";
+      if (parts.ingest && !ingest) return "waiting for ingest leadership";
+      return null;
+    },
+  }).catch((err) => {
+    ctx.logger.warn({ err, port: ctx.config.METRICS_PORT }, "ops endpoint not started");
+    return undefined;
+  });
+  if (ops) ctx.shutdown.add(() => ops.close());
+  if (parts.worker) {
+    const worker = createBlockWorker(ctx, { ...rt, concurrency: parts.concurrency });
+    // Registered after the queue, so it closes first: in-flight jobs finish or return to the queue.
+    ctx.shutdown.add(() => worker.close());
+  }
+  if (parts.ingest) {
+    ingest = await startLiveIngest(ctx, rt);
+    ctx.shutdown.add(() => ingest?.stop());
+  }
+  await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
+  return EXIT.ok;
+}
+
+program
+  .command("start")
+  .description("run ingest and worker in one process (small deployments); the API joins with its issue")
+  .action(() => withContext("slotline-start", (ctx) => runDaemon(ctx, { ingest: true, worker: true })));
+program
+  .command("ingest")
+  .description("follow the chain (slot subscription + getBlocks) and enqueue blocks for the workers; one process leads, others wait")
+  .action(() => withContext("slotline-ingest", (ctx) => runDaemon(ctx, { ingest: true, worker: false })));
+program
+  .command("worker")
+  .description("fetch, decode and store queued blocks; run any number, on any machine")
+  .option("--concurrency <n>", "jobs processed at once", (v) => Number(v), 4)
+  .action((opts: { concurrency: number }) => withContext("slotline-worker", (ctx) => runDaemon(ctx, { ingest: false, worker: true, concurrency: opts.concurrency })));
 program.command("api").description("serve the GraphQL API on API_PORT").action(notYet("api", "GraphQL API"));
 program.command("backfill").description("index history by slot range or by address").action(notYet("backfill", "backfill"));
 program.command("demo").description("local chain + migrate + ingest + worker + API, filled live").action(notYet("demo", "live-ingest"));

@@ -7,7 +7,7 @@ CREATE TABLE "slots" (
 	"blockhash" text,
 	"tx_count" integer DEFAULT 0 NOT NULL,
 	"indexed_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "slots_status_check" CHECK ("slots"."status" in ('indexed', 'skipped', 'rolled_back'))
+	CONSTRAINT "slots_status_check" CHECK ("slots"."status" in ('pending', 'indexed', 'skipped', 'rolled_back'))
 );
 --> statement-breakpoint
 CREATE TABLE "transactions" (

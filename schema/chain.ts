@@ -2,8 +2,12 @@ import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { amount, blockTime, enumCheck } from "./columns.js";
 
-/** Slot states: `indexed` (its rows are stored), `skipped` (no block was produced), `rolled_back` (fork dropped). */
-export const SLOT_STATUSES = ["indexed", "skipped", "rolled_back"] as const;
+/**
+ * Slot states: `pending` (produced, queued, not stored yet), `indexed` (its rows are stored), `skipped`
+ * (getBlock said -32007/-32009), `rolled_back` (a confirmed slot that did not finalize).
+ * @dev slots that getBlocks leaves out get no row: they produced nothing, and mainnet history has millions.
+ */
+export const SLOT_STATUSES = ["pending", "indexed", "skipped", "rolled_back"] as const;
 export type SlotStatus = (typeof SLOT_STATUSES)[number];
 
 /** One row per stored transaction that invokes a tracked program (votes are never stored). */

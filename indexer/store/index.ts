@@ -29,11 +29,25 @@ export type Store = {
   liveResumePoint(): Promise<number | null>;
   /** Creates the live cursor at `slot` if absent (the slot before the first to index). */
   initLiveCursor(slot: number): Promise<number>;
-  /** Advances the live cursor over the contiguous run of stored slots above it; returns the new point. */
-  advanceLiveCursor(): Promise<number | null>;
-  /** Slots in (from, to] that have no `slots` row yet. */
-  missingSlots(from: number, to: number): Promise<number[]>;
+  /** Records produced slots as pending (before their jobs are enqueued); a slot already done stays done. */
+  markPending(slots: number[]): Promise<void>;
+  /**
+   * Advances the live cursor to just below the lowest pending slot above it, or to `scanned` (every produced
+   * slot up to it has a row) when none is pending; never moves it back. Returns the new point.
+   */
+  advanceLiveCursor(scanned: number): Promise<number | null>;
+  /** Pending slots above `from`, lowest first (for re-enqueueing work Redis lost). */
+  pendingSlots(from: number, limit: number): Promise<number[]>;
+  /** Of `slots`, those not yet indexed, skipped or rolled back. */
+  notDone(slots: number[]): Promise<number[]>;
+  /** `slots` rows in [from, to]. */
+  slotsBetween(from: number, to: number): Promise<{ slot: number; status: string }[]>;
+  /** Deletes `slots` rows that are not indexed, so those slots count as missing and are indexed again. */
+  forgetSlots(slots: number[]): Promise<void>;
 };
+
+/** Slot states the resume point may pass: the slot's fate on the chain is known and stored. */
+const DONE = "('indexed', 'skipped', 'rolled_back')";
 
 async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -114,29 +128,42 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       await pool.query(`insert into cursors (id, kind, status, slot) values ($1, 'live', 'running', $2) on conflict (id) do nothing`, [LIVE_CURSOR, slot]);
       return (await this.liveResumePoint()) ?? slot;
     },
-    async advanceLiveCursor() {
-      // The longest run of consecutive done slots right above the cursor, in one statement:
-      // rows whose slot - row_number() equals the cursor are exactly that run.
+    async markPending(slots) {
+      if (slots.length === 0) return;
+      await pool.query(
+        `insert into slots (slot, status, tx_count) select s, 'pending', 0 from unnest($1::int8[]) s
+         on conflict (slot) do update set status = 'pending', indexed_at = now() where slots.status = 'rolled_back'`,
+        [slots],
+      );
+    },
+    async advanceLiveCursor(scanned) {
       const r = await pool.query<{ slot: string | null }>(
-        `with c as (select slot from cursors where id = $1),
-              run as (
-                select s.slot, s.slot - row_number() over (order by s.slot) as grp
-                from slots s, c where s.slot > c.slot and s.status in ('indexed', 'skipped')
-                order by s.slot limit 100000)
-         update cursors set slot = coalesce((select max(run.slot) from run, c where run.grp = c.slot), cursors.slot), updated_at = now()
+        `update cursors c set slot = greatest(c.slot, least($2::int8,
+             coalesce((select min(s.slot) - 1 from slots s where s.slot > c.slot and s.status = 'pending'), $2::int8))),
+           updated_at = now()
          where id = $1 returning slot::text`,
-        [LIVE_CURSOR],
+        [LIVE_CURSOR, scanned],
       );
       return r.rows[0]?.slot == null ? null : Number(r.rows[0].slot);
     },
-    async missingSlots(from, to) {
-      if (to <= from) return [];
+    async pendingSlots(from, limit) {
+      const r = await pool.query<{ s: string }>(`select slot::text as s from slots where slot > $1 and status = 'pending' order by slot limit $2`, [from, limit]);
+      return r.rows.map((x) => Number(x.s));
+    },
+    async notDone(slots) {
+      if (slots.length === 0) return [];
       const r = await pool.query<{ s: string }>(
-        `select s::text from generate_series($1::int8 + 1, $2::int8) s
-         where not exists (select 1 from slots where slot = s and status in ('indexed', 'skipped'))`,
-        [from, to],
+        `select s::text from unnest($1::int8[]) s where not exists (select 1 from slots where slot = s and status in ${DONE})`,
+        [slots],
       );
       return r.rows.map((x) => Number(x.s));
+    },
+    async slotsBetween(from, to) {
+      const r = await pool.query<{ slot: string; status: string }>(`select slot::text, status from slots where slot between $1 and $2 order by slot`, [from, to]);
+      return r.rows.map((x) => ({ slot: Number(x.slot), status: x.status }));
+    },
+    async forgetSlots(slots) {
+      if (slots.length) await pool.query(`delete from slots where slot = any($1::int8[]) and status <> 'indexed'`, [slots]);
     },
   };
 }

@@ -1,0 +1,124 @@
+/**
+ * The block worker: fetch (getBlock, batched) -> decode -> store (one Postgres transaction) -> publish.
+ * Any number of these run, on any number of machines, on one queue.
+ */
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Context } from "../context.js";
+import type { Decoder, DecodedBlock, DecodeWarning } from "../decode/index.js";
+import { isRetryable, MalformedResponseError, RpcResponseError } from "../errors.js";
+import type { Metrics } from "../metrics.js";
+import { fetchBlocks } from "../source/blocks.js";
+import type { RpcClient } from "../source/rpc.js";
+import type { Store } from "../store/index.js";
+import { BLOCK_QUEUE, type BlockJob } from "./index.js";
+import { createTokenEnricher } from "./token-enricher.js";
+
+/** The compact event published after each stored batch (channel `${QUEUE_PREFIX}:events`), read by the API. */
+export type BatchEvent = {
+  type: "batch";
+  slots: number[];
+  swaps: { signature: string; instructionPath: string; pool: string; trader: string; mintIn: string; mintOut: string; amountIn: string; amountOut: string; slot: number; blockTime: number | null }[];
+  transactions: { signature: string; slot: number; programIds: string[]; success: boolean }[];
+};
+
+/** Events channel name. */
+export const eventsChannel = (prefix: string) => `${prefix}:events`;
+
+/** What the worker needs besides the context. */
+export type WorkerDeps = { rpc: RpcClient; decoder: Decoder; store: Store; metrics: Metrics; redis: Redis; concurrency?: number };
+
+function toEvent(blocks: DecodedBlock[], skipped: number[]): BatchEvent {
+  const txs = blocks.flatMap((b) => b.transactions);
+  return {
+    type: "batch",
+    slots: [...blocks.map((b) => b.slot), ...skipped].sort((a, b) => a - b),
+    swaps: txs.flatMap((t) =>
+      t.swaps.map((s) => ({
+        signature: s.signature,
+        instructionPath: s.instructionPath,
+        pool: s.pool,
+        trader: s.trader,
+        mintIn: s.mintIn,
+        mintOut: s.mintOut,
+        amountIn: s.amountIn.toString(),
+        amountOut: s.amountOut.toString(),
+        slot: s.slot,
+        blockTime: s.blockTime ? Math.floor(s.blockTime.getTime() / 1000) : null,
+      })),
+    ),
+    transactions: txs.map((t) => ({ signature: t.transaction.signature, slot: t.transaction.slot, programIds: t.transaction.programIds, success: t.transaction.success })),
+  };
+}
+
+/** Creates and starts the worker; `close()` finishes in-flight jobs. */
+export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">, deps: WorkerDeps): Worker<BlockJob> {
+  const log = ctx.logger.child({ stage: "worker" });
+  const seenWarnings = new Set<string>();
+  const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log });
+  const publisher = deps.redis.duplicate();
+
+  function countWarnings(warnings: DecodeWarning[]) {
+    for (const w of warnings) {
+      const program = "programId" in w ? w.programId : "";
+      const disc = "discriminator" in w ? w.discriminator : "";
+      deps.metrics.decodeWarnings.inc({ kind: w.kind, program, discriminator: disc });
+      const key = `${w.kind}:${program}:${disc}`;
+      if (!seenWarnings.has(key)) {
+        seenWarnings.add(key);
+        // Logged once per kind; the metric counts every occurrence.
+        log.warn({ kind: w.kind, program_id: program, discriminator: disc, signature: w.signature }, "instruction passed over");
+      }
+    }
+  }
+
+  async function process(job: Job<BlockJob>) {
+    const { slots, commitment } = job.data;
+    const t0 = performance.now();
+    try {
+      const fetched = await fetchBlocks(deps.rpc, slots, commitment);
+      const decoded = fetched.blocks.map(({ slot, block }) => deps.decoder.decodeBlock(block, slot));
+      for (const b of decoded) for (const t of b.transactions) countWarnings(t.warnings);
+      const end = deps.metrics.storeSeconds.startTimer();
+      const counts = await deps.store.writeBlocks(decoded, { commitment, skipped: fetched.skipped });
+      end();
+      deps.metrics.slotsStored.inc({ status: "indexed" }, decoded.length);
+      deps.metrics.slotsStored.inc({ status: "skipped" }, fetched.skipped.length);
+      deps.metrics.transactionsStored.inc(counts.transactions);
+      await publisher.publish(eventsChannel(ctx.config.QUEUE_PREFIX), JSON.stringify(toEvent(decoded, fetched.skipped))).catch(() => {});
+      await enricher.enrich(decoded).catch((err) => log.warn({ err }, "token lookup failed; retried with the next batch that sees the mint"));
+      log.debug({ slots: slots.length, transactions: counts.transactions, swaps: counts.swaps, duration_ms: Math.round(performance.now() - t0) }, "stored batch");
+      return counts;
+    } catch (err) {
+      // Deterministic failures fail once; transient ones are retried by BullMQ with backoff.
+      if (!isRetryable(err) && !(err instanceof MalformedResponseError) && !(err instanceof RpcResponseError)) throw new UnrecoverableError((err as Error).message);
+      throw err;
+    }
+  }
+
+  const worker = new Worker<BlockJob>(BLOCK_QUEUE, process, {
+    connection: deps.redis.duplicate(),
+    prefix: ctx.config.QUEUE_PREFIX,
+    concurrency: deps.concurrency ?? 4,
+    // A block job takes well under a second; a stalled lock means the worker died: hand the job to another.
+    lockDuration: 30_000,
+    stalledInterval: 15_000,
+  });
+  worker.on("failed", (job, err) => {
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
+    log.warn({ job_id: job.id, attempts: job.attemptsMade, final, err }, final ? "job dead-lettered" : "job failed, will retry");
+    if (!final) return;
+    deps.metrics.deadLetters.inc({ queue: BLOCK_QUEUE });
+    void ctx.db.$client
+      .query(
+        `insert into dead_letters (queue, job_id, job_name, payload, error, attempts) values ($1, $2, $3, $4, $5, $6)
+         on conflict (queue, job_id) do update set error = excluded.error, attempts = excluded.attempts, created_at = now(), retried_at = null`,
+        [BLOCK_QUEUE, job.id, job.name, JSON.stringify(job.data), String(err.message).slice(0, 2000), job.attemptsMade],
+      )
+      .catch((e) => log.error({ err: e }, "could not record dead letter"));
+  });
+  worker.on("error", (err) => log.error({ err }, "worker error"));
+  worker.on("closed", () => void publisher.quit().catch(() => {}));
+  return worker;
+}

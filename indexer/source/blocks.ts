@@ -1,0 +1,69 @@
+/**
+ * Block fetching: getBlocks for the set of produced slots (never slot + 1), getBlock in JSON-RPC batches,
+ * and the error codes that tell a skipped slot from a block that is not available yet.
+ */
+import { MalformedResponseError, RetryableError, RpcResponseError } from "../errors.js";
+import type { RawBlock } from "../solana-types.js";
+import type { RpcClient } from "./rpc.js";
+
+/** The slot was skipped (or is missing from long-term storage as skipped): record it, never retry. */
+export const SKIPPED_CODES = new Set([-32007, -32009]);
+/** Not available yet: retry with backoff, never record as skipped. */
+export const NOT_YET_CODES = new Set([-32004, -32014]);
+
+/** getBlocks accepts at most 500,000 slots per call; stay well below. */
+const GET_BLOCKS_SPAN = 50_000;
+
+/** Produced slots in [from, to] at `commitment`, in order, via getBlocks in chunks. */
+export async function producedSlots(rpc: RpcClient, from: number, to: number, commitment: string): Promise<number[]> {
+  const out: number[] = [];
+  for (let a = from; a <= to; a += GET_BLOCKS_SPAN) {
+    const b = Math.min(to, a + GET_BLOCKS_SPAN - 1);
+    const slots = await rpc.call<unknown>("getBlocks", [a, b, { commitment }]);
+    if (!Array.isArray(slots) || slots.some((s) => typeof s !== "number")) throw new MalformedResponseError("getBlocks: expected an array of slot numbers");
+    out.push(...(slots as number[]).filter((s) => s >= a && s <= b));
+  }
+  return out;
+}
+
+/** Throws MalformedResponseError unless `b` has the shape decoding relies on. */
+export function checkBlock(slot: number, b: unknown): RawBlock {
+  const fail = (what: string) => {
+    throw new MalformedResponseError(`getBlock ${slot}: ${what}`);
+  };
+  if (typeof b !== "object" || b === null) fail("result is not an object");
+  const block = b as Partial<RawBlock>;
+  if (typeof block.blockhash !== "string") fail("blockhash missing");
+  if (typeof block.parentSlot !== "number") fail("parentSlot missing");
+  if (!Array.isArray(block.transactions)) fail("transactions missing");
+  for (const [i, tx] of block.transactions!.entries()) {
+    const t = tx as Partial<RawBlock["transactions"][number]> | null;
+    if (!t?.transaction || !Array.isArray(t.transaction.signatures) || !Array.isArray(t.transaction.message?.accountKeys))
+      fail(`transaction ${i} has no signatures or account keys`);
+    if (!t!.meta || typeof t!.meta !== "object") fail(`transaction ${i} has no meta`);
+    if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances)) fail(`transaction ${i} meta has no balances`);
+  }
+  return block as RawBlock;
+}
+
+/** Result of fetching a set of produced slots. */
+export type FetchedBlocks = { blocks: { slot: number; block: RawBlock }[]; skipped: number[] };
+
+/** Fetches blocks in JSON-RPC batches; a not-yet-available block throws RetryableError (the job is retried). */
+export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: string): Promise<FetchedBlocks> {
+  const config = { encoding: "json", maxSupportedTransactionVersion: 0, transactionDetails: "full", rewards: false, commitment };
+  const answers = await rpc.batch<unknown>(slots.map((s) => ({ method: "getBlock", params: [s, config] })));
+  const out: FetchedBlocks = { blocks: [], skipped: [] };
+  answers.forEach((a, i) => {
+    const slot = slots[i]!;
+    if (a.error) {
+      if (SKIPPED_CODES.has(a.error.code)) return void out.skipped.push(slot);
+      if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getBlock ${slot}: ${a.error.code} ${a.error.message}`);
+      // Any other code (-32001 cleaned up, -32011 no history, ...): retried by the queue, then dead-lettered.
+      throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+    }
+    if (a.result === null) throw new RetryableError(`getBlock ${slot}: null result`);
+    out.blocks.push({ slot, block: checkBlock(slot, a.result) });
+  });
+  return out;
+}

@@ -1,0 +1,198 @@
+/**
+ * Live ingest (block mode): slot notifications wake a loop that asks getBlocks for the produced slots above
+ * the last scanned one, records them as pending and enqueues one job per produced block.
+ * A single leader (advisory lock on a dedicated connection) runs it; a finality tracker rolls back
+ * confirmed slots that did not finalize.
+ */
+import pg from "pg";
+import type { Redis } from "ioredis";
+import type { Context } from "../context.js";
+import type { Metrics } from "../metrics.js";
+import { type BlockQueue, liveJobId } from "../queue/index.js";
+import type { Store } from "../store/index.js";
+import { producedSlots } from "./blocks.js";
+import type { RpcClient } from "./rpc.js";
+import { createSlotFeed, type SlotFeed } from "./slot-feed.js";
+
+/** @dev advisory lock key held by the one live ingest process of a database */
+const LEADER_LOCK_KEY = 7_462_010_003;
+
+/** Tunables; defaults suit mainnet. */
+export type LiveIngestOptions = {
+  /** most jobs waiting in the queue before ingest stops enqueuing (backpressure) */
+  maxQueued?: number;
+  /** most slots scanned per loop turn */
+  maxScan?: number;
+  /** fallback poll when no notification arrives */
+  pollMs?: number;
+  /** WebSocket silence that triggers a reconnect */
+  stallMs?: number;
+  finalityEveryMs?: number;
+  reconcileEveryMs?: number;
+};
+
+/** Status published to Redis (`${QUEUE_PREFIX}:status`) for `indexerStatus` and readiness. */
+export type IngestStatus = { tip: number; finalized: number | null; resumeSlot: number | null; queueDepth: number; updatedAt: string };
+
+/** The running ingest. */
+export type LiveIngest = { status(): IngestStatus; stop(): Promise<void>; done: Promise<void> };
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+  });
+
+/** Waits for leadership, then runs until `signal` aborts; resolves `done` after a clean stop. */
+export async function startLiveIngest(
+  ctx: Pick<Context, "config" | "logger" | "shutdown">,
+  deps: { rpc: RpcClient; store: Store; queue: BlockQueue; metrics: Metrics; redis: Redis },
+  opts: LiveIngestOptions = {},
+): Promise<LiveIngest> {
+  const { config } = ctx;
+  const log = ctx.logger.child({ stage: "ingest" });
+  const signal = ctx.shutdown.signal;
+  const maxQueued = opts.maxQueued ?? 2_000;
+  const maxScan = opts.maxScan ?? 50_000;
+  const commitment = config.COMMITMENT;
+
+  // Leadership: one dedicated connection holds the lock for the process's life. If it drops, we stop.
+  const lockClient = new pg.Client({ connectionString: config.DATABASE_URL, application_name: "slotline-ingest-leader" });
+  await lockClient.connect();
+  lockClient.on("error", (err) => {
+    log.error({ err }, "leader connection lost; stopping ingest");
+    void ctx.shutdown.kill("leadership lost");
+  });
+  let waitingLogged = false;
+  while (!signal.aborted) {
+    const r = await lockClient.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [LEADER_LOCK_KEY]);
+    if (r.rows[0]?.ok) break;
+    if (!waitingLogged) log.info("another ingest process leads; waiting to take over");
+    waitingLogged = true;
+    await sleep(1_000, signal);
+  }
+  const state: IngestStatus = { tip: 0, finalized: null, resumeSlot: null, queueDepth: 0, updatedAt: new Date().toISOString() };
+  if (signal.aborted) {
+    await lockClient.end().catch(() => {});
+    return { status: () => state, stop: async () => {}, done: Promise.resolve() };
+  }
+  log.info("leading live ingest");
+
+  const tipNow = await deps.rpc.call<number>("getSlot", [{ commitment }]);
+  let resume = await deps.store.liveResumePoint();
+  if (resume === null) resume = await deps.store.initLiveCursor((config.START_SLOT ?? tipNow) - 1);
+  let scanned = resume;
+  let finalityChecked = resume;
+  state.tip = tipNow;
+  state.resumeSlot = resume;
+  log.info({ resume_slot: resume, tip: tipNow }, "live ingest starting");
+
+  let wake: (() => void) | undefined;
+  const poke = () => wake?.();
+  const feed: SlotFeed = createSlotFeed({
+    rpcUrl: config.SOLANA_RPC_URL,
+    wsUrl: config.SOLANA_WS_URL,
+    stallMs: opts.stallMs ?? 10_000,
+    logger: log,
+    metrics: deps.metrics,
+    onSlot: poke,
+  });
+
+  /** One scan: produced slots above `scanned` up to the tip (bounded), enqueued; the rest recorded skipped. */
+  async function scan(): Promise<boolean> {
+    const tip = await deps.rpc.call<number>("getSlot", [{ commitment }]);
+    state.tip = tip;
+    deps.metrics.chainTip.set(tip);
+    const depth = await deps.queue.depth();
+    state.queueDepth = depth;
+    deps.metrics.queueDepth.set(depth);
+    if (depth >= maxQueued || tip <= scanned) return false;
+    const to = Math.min(tip, scanned + maxScan);
+    const produced = await producedSlots(deps.rpc, scanned + 1, to, commitment);
+    // Pending rows first, then jobs: the resume point cannot pass a slot whose job might be lost.
+    const todo = await deps.store.notDone(produced);
+    await deps.store.markPending(todo);
+    await deps.queue.enqueue(todo.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
+    scanned = to;
+    return to < tip;
+  }
+
+  /** Re-enqueues pending slots (e.g. Redis was flushed or restarted empty and lost their jobs). */
+  async function reconcile() {
+    const missing = await deps.store.pendingSlots(resume ?? scanned, 5_000);
+    if (missing.length === 0) return;
+    // Same job ids: a job still in Redis (waiting, active, failed) makes this a no-op.
+    await deps.queue.enqueue(missing.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
+  }
+
+  /** Rolls back stored confirmed slots that the finalized chain does not contain; re-indexes what it does. */
+  async function trackFinality() {
+    if (commitment === "finalized") return;
+    const fin = await deps.rpc.call<number>("getSlot", [{ commitment: "finalized" }]);
+    state.finalized = fin;
+    const upTo = Math.min(fin, scanned);
+    if (upTo <= finalityChecked) return;
+    const canonical = new Set(await producedSlots(deps.rpc, finalityChecked + 1, upTo, "finalized"));
+    const stored = await deps.store.slotsBetween(finalityChecked + 1, upTo);
+    const dropped = stored.filter((s) => s.status === "indexed" && !canonical.has(s.slot)).map((s) => s.slot);
+    if (dropped.length) {
+      const n = await deps.store.rollbackSlots(dropped);
+      deps.metrics.rollbacks.inc(n);
+      log.warn({ slots: dropped }, "rolled back confirmed slots that did not finalize");
+    }
+    const have = new Map(stored.map((s) => [s.slot, s.status]));
+    const reindex = [...canonical].filter((s) => have.get(s) !== "indexed" && have.get(s) !== "pending");
+    if (reindex.length) {
+      await deps.store.forgetSlots(reindex);
+      await deps.queue.enqueue(reindex.map((s) => ({ id: `final-${s}`, data: { slots: [s], commitment: "finalized", origin: "finality" } })));
+      log.warn({ slots: reindex }, "re-indexing finalized slots missing from the store");
+    }
+    await deps.store.markFinalized(upTo);
+    finalityChecked = upTo;
+  }
+
+  async function loop() {
+    let lastFinality = 0;
+    let lastReconcile = Date.now();
+    while (!signal.aborted) {
+      try {
+        const more = await scan();
+        resume = await deps.store.advanceLiveCursor(scanned);
+        state.resumeSlot = resume;
+        if (resume !== null) {
+          deps.metrics.resumeSlot.set(resume);
+          deps.metrics.slotsBehind.set(Math.max(0, state.tip - resume));
+        }
+        if (Date.now() - lastFinality >= (opts.finalityEveryMs ?? 5_000)) {
+          lastFinality = Date.now();
+          await trackFinality();
+        }
+        if (Date.now() - lastReconcile >= (opts.reconcileEveryMs ?? 15_000)) {
+          lastReconcile = Date.now();
+          await reconcile();
+        }
+        state.updatedAt = new Date().toISOString();
+        await deps.redis.set(`${config.QUEUE_PREFIX}:status`, JSON.stringify(state), "EX", 60).catch(() => {});
+        if (more) continue;
+      } catch (err) {
+        log.warn({ err }, "ingest loop error; retrying");
+        await sleep(1_000, signal);
+      }
+      // Sleep until a slot notification or the poll interval, whichever comes first.
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, opts.pollMs ?? 1_000);
+        wake = () => (clearTimeout(t), r());
+        signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+      });
+      wake = undefined;
+    }
+  }
+
+  const done = loop().finally(async () => {
+    await feed.close();
+    await lockClient.query("select pg_advisory_unlock($1)", [LEADER_LOCK_KEY]).catch(() => {});
+    await lockClient.end().catch(() => {});
+    log.info({ resume_slot: resume }, "live ingest stopped");
+  });
+  return { status: () => ({ ...state }), stop: async () => void (await done), done };
+}
