@@ -83,7 +83,7 @@ export function applyRules(view: TxView, rules: HitRule[], acc: NamedAccounts): 
 }
 
 /** Creates a DEX program from an embedded IDL and its rule table (keys: camelCase instruction names). */
-export function createAnchorDex(opts: { preset: string; idl: AnyIdl; rules: Record<string, Rule> }): DexProgram {
+export function createAnchorDex(opts: { preset: string; idl: AnyIdl; rules: Record<string, Rule>; eventsRead?: string[] }): DexProgram {
   const program = createAnchorProgram(opts.idl);
   for (const name of Object.keys(opts.rules)) {
     if (!program.accountNames(name)) throw new Error(`${opts.preset}: rule for ${name}, which the IDL lacks`);
@@ -96,6 +96,7 @@ export function createAnchorDex(opts: { preset: string; idl: AnyIdl; rules: Reco
     preset: opts.preset,
     programId: program.programId,
     decodedInstructions: Object.keys(opts.rules),
+    eventsRead: opts.eventsRead,
     decode(view, ixIndex, data): DexIxResult {
       const name = program.instructionName(data);
       if (!name) {

@@ -42,6 +42,8 @@ export type DexProgram = {
   programId: string;
   /** instruction names that produce swaps, pools or liquidity events (for the README table) */
   decodedInstructions: string[];
+  /** events the decoder reads (from emit_cpi! inner instructions) */
+  eventsRead?: string[];
   decode(view: TxView, ixIndex: number, data: Uint8Array): DexIxResult;
 };
 

@@ -54,6 +54,7 @@ export function createPumpfun(): DexProgram {
   return createAnchorDex({
     preset: "pumpfun",
     idl,
+    eventsRead: ["TradeEvent"],
     rules: {
       create: curveHit("create", "user"),
       createV2: curveHit("create", "user"),
