@@ -9,16 +9,10 @@ import { programDataByInstruction } from "./anchor/log-events.js";
 import { dexProgramsById } from "./dex/registry.js";
 import { type HitAt, measureHits } from "./dex/measure.js";
 import type { DexProgram } from "./dex/dex-types.js";
-import type {
-  DecodeWarning,
-  DecodedTransaction,
-  ProgramEventRow,
-  TokenSeen,
-  TransactionRow,
-  TransferRow,
-} from "./index.js";
+import type { DecodedTransaction, ProgramEventRow, TransactionRow } from "./index.js";
 import { type TokenEffect, type TokenMove, decodeAtaInstruction, decodeTokenInstruction, inferTransferFees } from "./programs/token-program.js";
 import { type LamportMove, SYSTEM_PROGRAM_ID, decodeSystemLamports } from "./programs/system-program.js";
+import { tokenRows } from "./token-rows.js";
 import { type TxView, createTxView, hexPrefix, ixBytes } from "./tx-view.js";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
@@ -57,19 +51,18 @@ export type Decoder = {
   decodeBlock(block: RawBlock, slot: number): DecodedBlock;
 };
 
-const TOKEN_PROGRAMS: Record<string, TokenSeen["program"]> = { [TOKEN_PROGRAM_ID]: "spl-token", [TOKEN_2022_PROGRAM_ID]: "token-2022" };
-
 /** Creates a decoder for the given presets, program ids and IDLs. */
 export function createDecoder(opts: DecoderOptions): Decoder {
   const tracked = new Set(resolvePrograms(opts.programs));
+  // DEX rows only for the presets / ids asked for; an IDL alone adds program_events, not swaps
+  const dex = new Map<string, DexProgram>();
+  for (const [id, d] of dexProgramsById()) if (tracked.has(id)) dex.set(id, d);
   const idlPrograms = new Map<string, AnchorProgram>();
   for (const raw of opts.idls ?? []) {
     const p = createAnchorProgram(raw);
     idlPrograms.set(p.programId, p);
     tracked.add(p.programId);
   }
-  const dex = new Map<string, DexProgram>();
-  for (const [id, d] of dexProgramsById()) if (tracked.has(id)) dex.set(id, d);
   // token instructions are always read when a DEX is tracked (they carry the amounts); rows only when tracked
   const readTokens = dex.size > 0 || tracked.has(TOKEN_PROGRAM_ID) || tracked.has(TOKEN_2022_PROGRAM_ID);
   const idlHasEvents = [...idlPrograms.values()].some((p) => p.eventNames.length > 0);
@@ -277,104 +270,4 @@ export function createDecoder(opts: DecoderOptions): Decoder {
 function hasUnknownFees(moves: ReadonlyArray<TokenMove | undefined>): boolean {
   for (const m of moves) if (m && !m.feeKnown) return true;
   return false;
-}
-
-/** Builds transfer rows and the tokens seen from the token effects, resolving mints and owners. */
-function tokenRows(
-  view: TxView,
-  at: TxPosition,
-  blockTime: Date | null,
-  effects: { ix: number; programId: string; effect: TokenEffect }[],
-  out: DecodedTransaction,
-  isTracked: (programId: string) => boolean,
-): void {
-  // what the transaction itself says about accounts: token balances first, then instructions
-  const mintOf = new Map<number, string>();
-  const ownerOf = new Map<number, string>();
-  for (const [idx, t] of view.tokenAccounts) {
-    mintOf.set(idx, t.mint);
-    if (t.owner) ownerOf.set(idx, t.owner);
-  }
-  const tokens = new Map<string, TokenSeen>();
-  const seeToken = (mint: string, program: TokenSeen["program"], decimals: number | null) => {
-    let t = tokens.get(mint);
-    if (!t) tokens.set(mint, (t = { mint, program, decimals, slot: at.slot }));
-    else if (t.decimals === null) t.decimals = decimals;
-    return t;
-  };
-  for (const t of view.tokenAccounts.values()) {
-    const program = t.programId ? TOKEN_PROGRAMS[t.programId] : undefined;
-    seeToken(t.mint, program ?? "spl-token", t.decimals);
-  }
-  for (const { effect, programId } of effects) {
-    const key = (i: number | undefined) => (i === undefined ? undefined : view.keys[i]);
-    if (effect.type === "initAccount" && effect.account !== undefined) {
-      const mint = key(effect.mint);
-      if (mint && !mintOf.has(effect.account)) mintOf.set(effect.account, mint);
-      const owner = effect.owner ?? key(effect.ownerIndex);
-      if (owner && !ownerOf.has(effect.account)) ownerOf.set(effect.account, owner);
-    } else if (effect.type === "ataCreate" && effect.account !== undefined) {
-      const wallet = key(effect.wallet);
-      const mint = key(effect.mint);
-      if (wallet && !ownerOf.has(effect.account)) ownerOf.set(effect.account, wallet);
-      if (mint && !mintOf.has(effect.account)) mintOf.set(effect.account, mint);
-    } else if (effect.type === "initMint") {
-      const mint = key(effect.mint);
-      if (mint) {
-        const t = seeToken(mint, TOKEN_PROGRAMS[programId] ?? "spl-token", effect.decimals);
-        t.decimals = effect.decimals;
-        t.mintAuthority = effect.mintAuthority;
-        t.freezeAuthority = effect.freezeAuthority;
-      }
-    } else if (effect.type === "setAuthority") {
-      const target = key(effect.target);
-      // 0 = MintTokens, 1 = FreezeAccount: authorities of a mint
-      if (target && (effect.authorityType === 0 || effect.authorityType === 1)) {
-        const t = seeToken(target, TOKEN_PROGRAMS[programId] ?? "spl-token", null);
-        if (effect.authorityType === 0) t.mintAuthority = effect.newAuthority;
-        else t.freezeAuthority = effect.newAuthority;
-      }
-    }
-  }
-  for (const { ix, programId, effect } of effects) {
-    if (effect.type !== "move" || !isTracked(programId)) continue;
-    const m = effect.move;
-    const mint =
-      (m.mint !== undefined ? view.keys[m.mint] : undefined) ??
-      (m.source !== undefined ? mintOf.get(m.source) : undefined) ??
-      (m.destination !== undefined ? mintOf.get(m.destination) : undefined);
-    const path = view.ixs[ix]!.path;
-    if (!mint) {
-      const w: DecodeWarning = {
-        kind: "decode_error",
-        programId,
-        discriminator: "",
-        signature: view.signature,
-        instructionPath: path,
-        message: "mint of the token movement is not known from the transaction",
-      };
-      out.warnings.push(w);
-      continue;
-    }
-    const src = m.source !== undefined ? view.keys[m.source] : undefined;
-    const dst = m.destination !== undefined ? view.keys[m.destination] : undefined;
-    const row: TransferRow = {
-      signature: view.signature,
-      instructionPath: path,
-      kind: m.kind,
-      mint,
-      source: src ?? null,
-      destination: dst ?? null,
-      // a transfer signed by a delegate names the delegate; token balances (first) name the real owner
-      sourceOwner: m.source !== undefined ? (ownerOf.get(m.source) ?? (m.kind === "transfer" && m.authority !== undefined ? view.keys[m.authority] : undefined) ?? null) : null,
-      destinationOwner: m.destination !== undefined ? (ownerOf.get(m.destination) ?? null) : null,
-      amount: m.amount,
-      fee: m.fee,
-      slot: at.slot,
-      txIndex: at.txIndex,
-      blockTime,
-    };
-    out.transfers.push(row);
-  }
-  out.tokens = [...tokens.values()];
 }

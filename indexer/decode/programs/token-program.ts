@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import bs58 from "bs58";
-import { ASSOCIATED_TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../programs.js";
+import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../programs.js";
 
 /** A token movement: `amount` leaves `source`; `destination` receives `amount - fee` (Token-2022 transfer fee). */
 export type TokenMove = {
@@ -186,7 +186,6 @@ export function isTokenProgram(programId: string): boolean {
   return programId === TOKEN_PROGRAM_ID || programId === TOKEN_2022_PROGRAM_ID;
 }
 
-export { ASSOCIATED_TOKEN_PROGRAM_ID };
 
 /**
  * Fills in Token-2022 transfer fees the instructions do not carry: where a destination's decoded movements

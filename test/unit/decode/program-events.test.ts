@@ -71,6 +71,17 @@ describe("program_events from IDLs", () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  test("an IDL alone adds program_events, never swaps: DEX rows need the preset", () => {
+    const idlOnly = createDecoder({ programs: ["spl-token"], idls: IDLS });
+    let events = 0;
+    for (const { f } of decoded.slice(0, 400)) {
+      const d = idlOnly.decodeTransaction(f.tx, f);
+      expect(d?.swaps ?? []).toEqual([]);
+      events += d?.programEvents.length ?? 0;
+    }
+    expect(events).toBeGreaterThan(0);
+  });
+
   test("failed transactions produce no program events", () => {
     for (const { d } of decoded) if (!d.transaction.success) expect(d.programEvents).toEqual([]);
   });
