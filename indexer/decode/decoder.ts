@@ -88,7 +88,8 @@ export function createDecoder(opts: DecoderOptions): Decoder {
     const seen = new Set<string>();
     let invokesTracked = false;
     for (const ix of view.ixs) {
-      if (seen.has(ix.programId)) continue;
+      // "" = a program index past the key list (lookup-table entries lost upstream): not a program
+      if (seen.has(ix.programId) || ix.programId === "") continue;
       seen.add(ix.programId);
       programIds.push(ix.programId);
       if (tracked.has(ix.programId)) invokesTracked = true;
