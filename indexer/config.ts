@@ -57,6 +57,11 @@ export const configSchema = z.object({
       if (entries.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one program" });
     }),
   IDL_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
+  WORKER_CONCURRENCY: int(1, 256, 4),
+  MAX_QUEUED_JOBS: int(10, 1_000_000, 2_000),
+  INGEST_POLL_MS: int(50, 60_000, 1_000),
+  WS_STALL_MS: int(500, 600_000, 10_000),
+  FINALITY_INTERVAL_MS: int(100, 600_000, 5_000),
   API_PORT: int(1, 65535, 4000),
   API_KEYS: z.preprocess(emptyAsUndefined, list.optional()),
   API_CORS_ORIGINS: z.preprocess(emptyAsUndefined, list.optional()),

@@ -138,12 +138,13 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
   });
   if (ops) ctx.shutdown.add(() => ops.close());
   if (parts.worker) {
-    const worker = createBlockWorker(ctx, { ...rt, concurrency: parts.concurrency });
+    const worker = createBlockWorker(ctx, { ...rt, concurrency: parts.concurrency ?? ctx.config.WORKER_CONCURRENCY });
     // Registered after the queue, so it closes first: in-flight jobs finish or return to the queue.
     ctx.shutdown.add(() => worker.close());
   }
   if (parts.ingest) {
-    ingest = await startLiveIngest(ctx, rt);
+    const c = ctx.config;
+    ingest = await startLiveIngest(ctx, rt, { maxQueued: c.MAX_QUEUED_JOBS, pollMs: c.INGEST_POLL_MS, stallMs: c.WS_STALL_MS, finalityEveryMs: c.FINALITY_INTERVAL_MS });
     ctx.shutdown.add(() => ingest?.stop());
   }
   await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
@@ -161,8 +162,8 @@ program
 program
   .command("worker")
   .description("fetch, decode and store queued blocks; run any number, on any machine")
-  .option("--concurrency <n>", "jobs processed at once", (v) => Number(v), 4)
-  .action((opts: { concurrency: number }) => withContext("slotline-worker", (ctx) => runDaemon(ctx, { ingest: false, worker: true, concurrency: opts.concurrency })));
+  .option("--concurrency <n>", "jobs processed at once (default WORKER_CONCURRENCY)", (v) => Number(v))
+  .action((opts: { concurrency?: number }) => withContext("slotline-worker", (ctx) => runDaemon(ctx, { ingest: false, worker: true, concurrency: opts.concurrency })));
 program.command("api").description("serve the GraphQL API on API_PORT").action(notYet("api", "GraphQL API"));
 program.command("backfill").description("index history by slot range or by address").action(notYet("backfill", "backfill"));
 program.command("demo").description("local chain + migrate + ingest + worker + API, filled live").action(notYet("demo", "live-ingest"));

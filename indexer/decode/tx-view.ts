@@ -8,7 +8,7 @@ import type { RawBlockTransaction, RawCompiledInstruction, RawTokenBalance } fro
 
 /** One instruction (top level or inner), in execution order. */
 export type FlatIx = {
-  /** "2" for top-level instruction 2, "2.0" for its first CPI, "2.0.1" below that (0-based at every level) */
+  /** "2" for top-level instruction 2 (0-based, as meta.innerInstructions[].index), "2.1" for its first CPI, "2.1.1" below that */
   path: string;
   programId: string;
   /** indexes into `TxView.keys` */
@@ -82,7 +82,8 @@ function flatten(tx: RawBlockTransaction, keys: string[]): FlatIx[] {
       childCount[depth - 2] = n + 1;
       const idx = out.length;
       out.push({
-        path: `${out[parent]!.path}.${n}`,
+        // inner positions count from 1, as the data model names them ("2.1" = first CPI of top-level 2)
+        path: `${out[parent]!.path}.${n + 1}`,
         programId: keys[cix.programIdIndex] ?? "",
         accounts: accountsOf(cix),
         data: dataOf(cix),

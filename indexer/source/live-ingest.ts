@@ -37,11 +37,19 @@ export type IngestStatus = { tip: number; finalized: number | null; resumeSlot: 
 /** The running ingest. */
 export type LiveIngest = { status(): IngestStatus; stop(): Promise<void>; done: Promise<void> };
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((r) => {
-    const t = setTimeout(r, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+/** Sleeps `ms`, or less when `signal` aborts or `wake` is called; leaves no listener behind. */
+function sleep(ms: number, signal?: AbortSignal, onWake?: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    onWake?.(done);
   });
+}
 
 /** Waits for leadership, then runs until `signal` aborts; resolves `done` after a clean stop. */
 export async function startLiveIngest(
@@ -179,11 +187,7 @@ export async function startLiveIngest(
         await sleep(1_000, signal);
       }
       // Sleep until a slot notification or the poll interval, whichever comes first.
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, opts.pollMs ?? 1_000);
-        wake = () => (clearTimeout(t), r());
-        signal.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-      });
+      await sleep(opts.pollMs ?? 1_000, signal, (w) => (wake = w));
       wake = undefined;
     }
   }
