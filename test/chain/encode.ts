@@ -31,42 +31,78 @@ export const UNSUPPORTED_VERSION = {
     'Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
 };
 
-const sigsJson = (v: TxView): string =>
-  v.signatures === v.rec.raw.transaction.signatures
-    ? ((v.rec.cache as { sigs?: string }).sigs ??= JSON.stringify(v.signatures))
-    : `["${v.signatures.join('","')}"]`;
+type ElementOpts = { encoding: TxEncoding; details: TxDetails; rewards: boolean; withVersion: boolean };
 
-/** One element of getBlock's `transactions` (also the body of a getTransaction result). */
-export function txElement(v: TxView, o: { encoding: TxEncoding; details: TxDetails; rewards: boolean; withVersion: boolean }): string {
+const SIGS_OPEN = Buffer.from('{"transaction":{"signatures":');
+const sigsJson = (sigs: readonly string[]): string => `["${sigs.join('","')}"]`;
+const variantKey = (o: ElementOpts): string => `${o.encoding}|${o.details}|${o.rewards ? 1 : 0}|${o.withVersion ? 1 : 0}`;
+
+/** The text after a transaction's signatures array, for json-like encodings. */
+function afterSignatures(v: TxView, o: ElementOpts): string {
   const { rec } = v;
   const ver = o.withVersion ? (rec.version === 0 ? ',"version":0' : ',"version":"legacy"') : "";
-  if (o.details === "accounts") {
-    return `{"transaction":{"signatures":${sigsJson(v)},"accountKeys":${accountKeysJson(rec)}},"meta":${metaAccountsJson(rec, o.rewards)}${ver}}`;
-  }
-  switch (o.encoding) {
-    case "json":
-      return `{"transaction":{"signatures":${sigsJson(v)},"message":${messageJson(rec)}},"meta":${metaJson(rec, o.rewards)}${ver}}`;
-    case "jsonParsed":
-      return `{"transaction":{"signatures":${sigsJson(v)},"message":${parsedMessageJson(rec)}},"meta":${parsedMetaJson(rec, o.rewards)}${ver}}`;
-    case "base64":
-      return `{"transaction":["${wireBase64(rec, v.signatures)}","base64"],"meta":${metaJson(rec, o.rewards)}${ver}}`;
-    case "base58": {
-      const b58 = bs58.encode(Buffer.from(wireBase64(rec, v.signatures), "base64"));
-      return `{"transaction":["${b58}","base58"],"meta":${metaJson(rec, o.rewards)}${ver}}`;
-    }
-  }
+  if (o.details === "accounts") return `,"accountKeys":${accountKeysJson(rec)}},"meta":${metaAccountsJson(rec, o.rewards)}${ver}}`;
+  if (o.encoding === "jsonParsed") return `,"message":${parsedMessageJson(rec)}},"meta":${parsedMetaJson(rec, o.rewards)}${ver}}`;
+  return `,"message":${messageJson(rec)}},"meta":${metaJson(rec, o.rewards)}${ver}}`;
 }
 
-/** getTransaction result JSON for a located transaction. */
-export function txResult(block: BlockRecord, v: TxView, encoding: TxEncoding, withVersion: boolean): string {
-  const el = txElement(v, { encoding, details: "full", rewards: true, withVersion });
-  return `{"slot":${block.slot},"blockTime":${block.blockTime === null ? "null" : block.blockTime},${el.slice(1)}`;
+/**
+ * One element of getBlock's `transactions` as byte pieces. For json-like encodings the bytes
+ * after the signatures are cached per record and variant, so a clone costs only its signatures.
+ */
+export function txElementParts(v: TxView, o: ElementOpts): (Buffer | string)[] {
+  const { rec } = v;
+  if (o.details !== "accounts" && (o.encoding === "base64" || o.encoding === "base58")) {
+    const ver = o.withVersion ? (rec.version === 0 ? ',"version":0' : ',"version":"legacy"') : "";
+    const b64 = wireBase64(rec, v.signatures);
+    const data = o.encoding === "base64" ? b64 : bs58.encode(Buffer.from(b64, "base64"));
+    return [Buffer.from(`{"transaction":["${data}","${o.encoding}"],"meta":${metaJson(rec, o.rewards)}${ver}}`)];
+  }
+  const cache = (rec.cache as { parts?: Map<string, { tail: Buffer; whole?: Buffer }> }).parts ??= new Map();
+  const key = variantKey(o);
+  let entry = cache.get(key);
+  if (!entry) cache.set(key, (entry = { tail: Buffer.from(afterSignatures(v, o)) }));
+  const own = v.signatures === rec.raw.transaction.signatures;
+  if (own) {
+    entry.whole ??= Buffer.concat([SIGS_OPEN, Buffer.from(sigsJson(v.signatures)), entry.tail]);
+    return [entry.whole];
+  }
+  return [SIGS_OPEN, sigsJson(v.signatures), entry.tail];
+}
+
+/** One element of getBlock's `transactions` as text. */
+export function txElement(v: TxView, o: ElementOpts): string {
+  return assemble(txElementParts(v, o)).toString();
+}
+
+/** Concatenates byte and ASCII-string pieces into one buffer with a single allocation. */
+function assemble(pieces: readonly (Buffer | string)[]): Buffer {
+  let len = 0;
+  for (const p of pieces) len += p.length;
+  const out = Buffer.allocUnsafe(len);
+  let off = 0;
+  for (const p of pieces) {
+    if (typeof p === "string") off += out.write(p, off, "latin1");
+    else off += p.copy(out, off);
+  }
+  return out;
+}
+
+/** getTransaction result bytes for a located transaction. */
+export function txResult(block: BlockRecord, v: TxView, encoding: TxEncoding, withVersion: boolean): Buffer {
+  const parts = txElementParts(v, { encoding, details: "full", rewards: true, withVersion });
+  const head = Buffer.from(`{"slot":${block.slot},"blockTime":${block.blockTime === null ? "null" : block.blockTime},`);
+  // Drop the element's opening brace: the result object continues with its fields.
+  const first = parts[0]!;
+  return assemble([head, typeof first === "string" ? first.slice(1) : first.subarray(1), ...parts.slice(1)]);
 }
 
 /** Whether the block holds a v0 transaction. */
 export function blockHasV0(b: BlockRecord, synthHasV0: (start: number, count: number) => boolean): boolean {
   return b.txs.some((t) => t.version === 0) || (b.synth !== null && synthHasV0(b.synth.start, b.synth.count));
 }
+
+const COMMA = ",";
 
 /** Builds getBlock result bytes (no caching). */
 export function encodeBlock(ledger: Ledger, b: BlockRecord, o: BlockEncodeOpts): Buffer {
@@ -82,9 +118,13 @@ export function encodeBlock(ledger: Ledger, b: BlockRecord, o: BlockEncodeOpts):
     for (let i = 0; i < n; i++) sigs[i] = ledger.txAt(b, i).signatures[0]!;
     return Buffer.from(`${head},"signatures":${n === 0 ? "[]" : `["${sigs.join('","')}"]`}}`);
   }
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) parts[i] = txElement(ledger.txAt(b, i), o);
-  return Buffer.from(`${head},"transactions":[${parts.join(",")}]}`);
+  const pieces: (Buffer | string)[] = [`${head},"transactions":[`];
+  for (let i = 0; i < n; i++) {
+    if (i > 0) pieces.push(COMMA);
+    for (const p of txElementParts(ledger.txAt(b, i), o)) pieces.push(p);
+  }
+  pieces.push("]}");
+  return assemble(pieces);
 }
 
 /** A least-recently-used cache of encoded blocks, bounded by total bytes. */

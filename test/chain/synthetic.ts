@@ -4,6 +4,7 @@
  * and each signature encodes its (slot, index, k) so getTransaction can find and regenerate it.
  */
 import bs58 from "bs58";
+import { base58Encode } from "./base58.js";
 import type { TxRecord } from "./tx-record.js";
 
 const MARK = [0xa5, 0x5a, 0xc3];
@@ -60,7 +61,7 @@ export function createSyntheticSource(templates: readonly TxRecord[]): Synthetic
     return b;
   };
 
-  const signature = (slot: number, idx: number, k: number): string => bs58.encode(raw(slot, idx, k));
+  const signature = (slot: number, idx: number, k: number): string => base58Encode(raw(slot, idx, k));
 
   return {
     templates,
