@@ -1,0 +1,68 @@
+/**
+ * The API's application context (created once) and the GraphQL context (created per request, so loaders and
+ * their caches never outlive a request).
+ */
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import type { Config } from "../indexer/config.js";
+import type { Logger } from "../indexer/logger.js";
+import { type Reader, createReader } from "./db.js";
+import type { EventHub } from "./events.js";
+import type { ApiMetrics } from "./metrics.js";
+import type { PageLimits } from "./page.js";
+import { sql } from "./sql.js";
+
+/** What createApi needs: config, logger, the read-only pool, and optionally Redis (status keys, events). */
+export type ApiContext = {
+  config: Pick<Config, "QUEUE_PREFIX"> & Partial<Pick<Config, "API_KEYS" | "API_CORS_ORIGINS" | "API_INTROSPECTION">>;
+  logger: Logger;
+  pool: pg.Pool;
+  /** a normal client: reads `${QUEUE_PREFIX}:status` */
+  redis?: Redis;
+  /** subscription events (created by createApi from `redis` when not given) */
+  events?: EventHub;
+};
+
+/** The GraphQL context of one request. */
+export type RequestContext = {
+  app: ApiContext;
+  reader: Reader;
+  requestId: string;
+  /** who is asking, for rate limits: `key:<api key>` or `ip:<address>` */
+  client: string;
+  logger: Logger;
+  limits: PageLimits;
+  metrics: ApiMetrics;
+  signal: AbortSignal;
+  /** The newest indexed block time: the clock that volume windows and candles default to (memoized). */
+  chainNow(): Promise<Date | null>;
+};
+
+/** Builds the context of one request: a reader bound to its abort signal, a request id, a child logger. */
+export function createRequestContext(
+  ctx: ApiContext,
+  req: { signal: AbortSignal; requestId?: string | null; client?: string },
+  deps: { limits: PageLimits; metrics: ApiMetrics },
+): RequestContext {
+  const requestId = req.requestId && /^[\w.-]{1,64}$/.test(req.requestId) ? req.requestId : randomUUID();
+  const reader = createReader(ctx.pool, {
+    signal: req.signal,
+    onStatement: (ms) => deps.metrics.sqlSeconds.observe(ms / 1000),
+  });
+  let now: Promise<Date | null> | undefined;
+  return {
+    app: ctx,
+    reader,
+    requestId,
+    client: req.client ?? "ip:unknown",
+    logger: ctx.logger.child({ request_id: requestId }),
+    limits: deps.limits,
+    metrics: deps.metrics,
+    signal: req.signal,
+    chainNow: () =>
+      (now ??= reader
+        .rows<{ t: Date | null }>(sql`select block_time as t from slots where status = 'indexed' order by slot desc limit 1`)
+        .then((r) => r[0]?.t ?? null)),
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The guards as a yoga plugin: document size (params), tokens (parse), shape and introspection (validation),
+ * then cost, page size and the client's rate budget (just before execution, when variables are known).
+ * Every rejection is a coded GraphQL error produced before any resolver runs, so it costs no SQL.
+ */
+import { GraphQLError, type ValidationRule, parse } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { RequestContext } from "./context.js";
+import { apiError } from "./errors.js";
+import { type GuardLimits, operationCost, shapeRule } from "./guards.js";
+import type { RateLimiter } from "./rate-limit.js";
+
+/** Rejects `__schema` and `__type` (`__typename` stays allowed). */
+const noIntrospection: ValidationRule = (context) => ({
+  Field(node) {
+    if (node.name.value === "__schema" || node.name.value === "__type")
+      context.reportError(apiError("INTROSPECTION_DISABLED", "Introspection is disabled on this server."));
+  },
+});
+
+/** "Did you mean ...?" leaks field names; dropped when introspection is off. */
+function withoutSuggestions(e: Error): Error {
+  if (!(e instanceof GraphQLError) || !/Did you mean/.test(e.message)) return e;
+  const message = e.message.replace(/\s*Did you mean[^?]*\?/g, "");
+  return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: e.extensions });
+}
+
+/** Options of the guard plugin. */
+export type GuardPluginOptions = { limits: GuardLimits; introspection: boolean; limiter: RateLimiter | null };
+
+/** The guard plugin. */
+export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
+  const { limits } = opts;
+  const rules = [shapeRule(limits), ...(opts.introspection ? [] : [noIntrospection])];
+  const beforeExecution = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: { schema: import("graphql").GraphQLSchema; document: import("graphql").DocumentNode; operationName?: string | null; variableValues?: unknown; contextValue: RequestContext };
+    setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void;
+  }) => {
+    const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+    const { cost, largestPage } = operationCost(args.schema, args.document, args.operationName, variables, limits);
+    let error: GraphQLError | null = null;
+    if (largestPage > limits.maxFirst) error = apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst} (asked for ${largestPage}).`);
+    else if (cost > limits.maxCost)
+      error = apiError("COST_LIMIT", `Query cost ${Number.isFinite(cost) ? Math.ceil(cost) : "unbounded"} exceeds the limit of ${limits.maxCost}; ask for smaller pages.`);
+    else if (opts.limiter) {
+      const r = opts.limiter.take(args.contextValue.client, cost);
+      if (!r.ok)
+        error = apiError("RATE_LIMITED", `Rate limit reached; retry in ${r.retryAfterSeconds} s.`, {
+          status: 429,
+          headers: { "Retry-After": String(r.retryAfterSeconds) },
+        });
+    }
+    if (error) setResultAndStopExecution({ errors: [error] });
+  };
+  return {
+    onParams({ params }) {
+      if (typeof params.query === "string" && params.query.length > limits.maxDocumentChars)
+        throw apiError("DOCUMENT_TOO_LARGE", `The document has ${params.query.length} characters; the limit is ${limits.maxDocumentChars}.`, { status: 413 });
+    },
+    onParse({ setParseFn }) {
+      setParseFn((source, options) => {
+        try {
+          return parse(source, { ...options, maxTokens: limits.maxTokens });
+        } catch (err) {
+          if (/more than \d+ tokens/.test((err as Error).message))
+            throw apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 });
+          throw err;
+        }
+      });
+    },
+    onValidate({ addValidationRule }) {
+      for (const r of rules) addValidationRule(r);
+      if (opts.introspection) return;
+      return ({ valid, result, setResult }) => {
+        if (!valid) setResult(result.map(withoutSuggestions));
+      };
+    },
+    onExecute: beforeExecution as never,
+    onSubscribe: beforeExecution as never,
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * Query guards, pure functions over the parsed document: depth, aliases and directives (validation time, cached
+ * with the document) and cost and page size (execution time, since `first` may come from variables). All run
+ * before any resolver, so an abusive query costs no SQL.
+ * @dev fragments are expanded, with each fragment's result memoized by name (relative to its own root, so
+ * the memo cannot be poisoned by where it was first met, unlike graphql-armor#824), and a fragment cycle
+ * counts as infinite. Whether an operation is introspection is decided by the fields it selects, never by
+ * a fragment's name (graphql-armor#823).
+ */
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationRule,
+  getNamedType,
+  getNullableType,
+  isLeafType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
+} from "graphql";
+
+/** The limits, with the defaults createApi uses. */
+export type GuardLimits = {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  maxDocumentChars: number;
+  maxCost: number;
+  maxFirst: number;
+  defaultFirst: number;
+  /** depth allowed for an operation that selects only introspection fields (GraphiQL's own query is ~13 deep) */
+  maxIntrospectionDepth: number;
+  /** multiplier of a plain (non-connection) list of objects */
+  listMultiplier: number;
+};
+
+/** Defaults: depth 10, 30 aliases, 50 directives, 1,000 tokens, 15,000 characters, cost 5,000, first ≤ 1,000 (50 by default). */
+export const DEFAULT_LIMITS: GuardLimits = {
+  maxDepth: 10,
+  maxAliases: 30,
+  maxDirectives: 50,
+  maxTokens: 1_000,
+  maxDocumentChars: 15_000,
+  maxCost: 5_000,
+  maxFirst: 1_000,
+  defaultFirst: 50,
+  maxIntrospectionDepth: 15,
+  listMultiplier: 10,
+};
+
+const coded = (code: string, message: string) => new GraphQLError(message, { extensions: { code } });
+
+type Fragments = Map<string, FragmentDefinitionNode>;
+
+function fragmentsOf(doc: DocumentNode): Fragments {
+  const m: Fragments = new Map();
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) m.set(d.name.value, d);
+  return m;
+}
+
+/** A memoized fold over a selection set with fragments expanded; cycles give Infinity. */
+function folder(fragments: Fragments, onField: (f: FieldNode, inner: (set: SelectionSetNode) => number) => number, combine: (a: number, b: number) => number) {
+  const memo = new Map<string, number>();
+  const visiting = new Set<string>();
+  const fold = (set: SelectionSetNode): number => {
+    let acc = 0;
+    for (const s of set.selections) {
+      let v: number;
+      if (s.kind === Kind.FIELD) v = onField(s, fold);
+      else if (s.kind === Kind.INLINE_FRAGMENT) v = fold(s.selectionSet);
+      else {
+        const name = s.name.value;
+        if (visiting.has(name)) return Infinity;
+        const known = memo.get(name);
+        if (known !== undefined) v = known;
+        else {
+          const def = fragments.get(name);
+          visiting.add(name);
+          v = def ? fold(def.selectionSet) : 0;
+          visiting.delete(name);
+          memo.set(name, v);
+        }
+      }
+      acc = combine(acc, v);
+    }
+    return acc;
+  };
+  return fold;
+}
+
+/** Depth of an operation: fields nested in fields, fragments expanded. */
+export function operationDepth(op: OperationDefinitionNode, fragments: Fragments): number {
+  const fold = folder(fragments, (f, inner) => 1 + (f.selectionSet ? inner(f.selectionSet) : 0), Math.max);
+  return fold(op.selectionSet);
+}
+
+/** True when every root field the operation selects (fragments expanded) is `__schema`, `__type` or `__typename`. */
+export function isIntrospectionOnly(op: OperationDefinitionNode, fragments: Fragments): boolean {
+  const fold = folder(fragments, (f) => (f.name.value.startsWith("__") ? 0 : 1), (a, b) => a + b);
+  return fold(op.selectionSet) === 0;
+}
+
+/** Aliased fields an operation executes, fragments expanded (a fragment spread twice counts twice). */
+export function aliasCount(op: OperationDefinitionNode, fragments: Fragments): number {
+  const fold = folder(fragments, (f, inner) => (f.alias ? 1 : 0) + (f.selectionSet ? inner(f.selectionSet) : 0), (a, b) => a + b);
+  return fold(op.selectionSet);
+}
+
+/** Directives an operation carries, fragments expanded. */
+export function directiveCount(op: OperationDefinitionNode, fragments: Fragments): number {
+  let onSpreads = 0;
+  const fold = folder(
+    fragments,
+    (f, inner) => (f.directives?.length ?? 0) + (f.selectionSet ? inner(f.selectionSet) : 0),
+    (a, b) => a + b,
+  );
+  // Directives on fragment spreads, inline fragments and the operation itself count too (walked once each).
+  const walk = (set: SelectionSetNode) => {
+    for (const s of set.selections) {
+      if (s.kind !== Kind.FIELD) onSpreads += s.directives?.length ?? 0;
+      if (s.kind !== Kind.FRAGMENT_SPREAD && s.selectionSet) walk(s.selectionSet);
+    }
+  };
+  walk(op.selectionSet);
+  for (const f of fragments.values()) walk(f.selectionSet);
+  return fold(op.selectionSet) + onSpreads + (op.directives?.length ?? 0);
+}
+
+/** The validation rule enforcing depth, aliases and directives on each operation. */
+export function shapeRule(limits: Pick<GuardLimits, "maxDepth" | "maxAliases" | "maxDirectives" | "maxIntrospectionDepth">): ValidationRule {
+  return (context) => {
+    const fragments = fragmentsOf(context.getDocument());
+    return {
+      OperationDefinition(op) {
+        const maxDepth = isIntrospectionOnly(op, fragments) ? Math.max(limits.maxDepth, limits.maxIntrospectionDepth) : limits.maxDepth;
+        const depth = operationDepth(op, fragments);
+        if (depth > maxDepth)
+          context.reportError(coded("DEPTH_LIMIT", Number.isFinite(depth) ? `Query depth ${depth} exceeds the limit of ${maxDepth}.` : "Fragments must not form a cycle."));
+        const aliases = aliasCount(op, fragments);
+        if (aliases > limits.maxAliases) context.reportError(coded("ALIAS_LIMIT", `The query uses ${Number.isFinite(aliases) ? aliases : "unbounded"} aliases; the limit is ${limits.maxAliases}.`));
+        const directives = directiveCount(op, fragments);
+        if (directives > limits.maxDirectives)
+          context.reportError(coded("DIRECTIVE_LIMIT", `The query uses ${Number.isFinite(directives) ? directives : "unbounded"} directives; the limit is ${limits.maxDirectives}.`));
+      },
+    };
+  };
+}
+
+/** Cost of an operation and every page size it asks for. */
+export type CostReport = { cost: number; largestPage: number };
+
+function pageArg(field: FieldNode, name: "first" | "last", variables: Record<string, unknown>): number | null {
+  const arg = field.arguments?.find((a) => a.name.value === name);
+  if (!arg) return null;
+  const v = arg.value;
+  if (v.kind === Kind.INT) return Number(v.value);
+  if (v.kind === Kind.VARIABLE) {
+    const x = variables[v.name.value];
+    return typeof x === "number" ? x : null;
+  }
+  return null;
+}
+
+const isConnection = (t: GraphQLNamedType) => t.name.endsWith("Connection");
+const isEdge = (t: GraphQLNamedType) => t.name.endsWith("Edge");
+
+/**
+ * Cost: each object resolved costs 1; a connection costs 1 (its query) plus `first` (or `last`, default
+ * defaultFirst) times the cost of one edge; a plain list of objects multiplies by listMultiplier; scalars are
+ * free. Introspection fields are free here (bounded by depth instead).
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown>,
+  limits: Pick<GuardLimits, "defaultFirst" | "listMultiplier">,
+): CostReport {
+  const op = doc.definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : true),
+  );
+  const root = op?.operation === "subscription" ? schema.getSubscriptionType() : op?.operation === "mutation" ? schema.getMutationType() : schema.getQueryType();
+  if (!op || !root) return { cost: 0, largestPage: 0 };
+  const fragments = fragmentsOf(doc);
+  let largestPage = 0;
+  const memo = new Map<string, number>();
+  const visiting = new Set<string>();
+  const cost = (set: SelectionSetNode, parent: GraphQLNamedType, page: number): number => {
+    let total = 0;
+    for (const s of set.selections) {
+      if (s.kind === Kind.INLINE_FRAGMENT) {
+        const t = s.typeCondition ? schema.getType(s.typeCondition.name.value) : parent;
+        total += t ? cost(s.selectionSet, t, page) : 0;
+      } else if (s.kind === Kind.FRAGMENT_SPREAD) {
+        const key = `${s.name.value}:${page}`;
+        if (visiting.has(key)) return Infinity;
+        let v = memo.get(key);
+        if (v === undefined) {
+          const def = fragments.get(s.name.value);
+          const t = def ? schema.getType(def.typeCondition.name.value) : undefined;
+          visiting.add(key);
+          v = def && t ? cost(def.selectionSet, t, page) : 0;
+          visiting.delete(key);
+          memo.set(key, v);
+        }
+        total += v;
+      } else {
+        if (s.name.value.startsWith("__") || !(isObjectType(parent) || isInterfaceType(parent))) continue;
+        const def = parent.getFields()[s.name.value];
+        if (!def) continue;
+        const named = getNamedType(def.type);
+        const list = isListType(getNullableType(def.type));
+        if (isLeafType(named)) continue;
+        const inner = (p: number) => (s.selectionSet ? cost(s.selectionSet, named, p) : 0);
+        if (isConnection(named)) {
+          const n = Math.max(pageArg(s, "first", variables) ?? 0, pageArg(s, "last", variables) ?? 0) || limits.defaultFirst;
+          largestPage = Math.max(largestPage, n);
+          total += 1 + inner(n);
+        } else if (list && isEdge(named)) total += page * inner(0);
+        else if (list) total += limits.listMultiplier * (1 + inner(0));
+        else total += 1 + inner(0);
+      }
+    }
+    return total;
+  };
+  return { cost: cost(op.selectionSet, root, 0), largestPage };
+}

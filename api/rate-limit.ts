@@ -1,0 +1,75 @@
+/**
+ * API keys and per-client rate limiting. Budgets are counted in cost units (see guards.ts), so aliases,
+ * big pages and repeated requests all spend the same budget.
+ * @dev buckets live in this process: behind a load balancer each process enforces its own share.
+ */
+import { timingSafeEqual } from "node:crypto";
+
+/** Token-bucket settings: `capacity` cost units, refilled fully every `windowMs`; each request costs at least `minCost`. */
+export type RateLimitOptions = { capacity: number; windowMs: number; minCost: number };
+
+/** 50,000 cost units a minute per client, at least 10 per request. */
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { capacity: 50_000, windowMs: 60_000, minCost: 10 };
+
+/** A limiter: take() spends budget or says how long to wait. */
+export type RateLimiter = { take(client: string, cost: number): { ok: true } | { ok: false; retryAfterSeconds: number } };
+
+/** Creates an in-memory token-bucket limiter. */
+export function createRateLimiter(opts: RateLimitOptions, now: () => number = Date.now): RateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  const rate = opts.capacity / opts.windowMs;
+  return {
+    take(client, cost) {
+      const t = now();
+      const spend = Math.max(opts.minCost, cost);
+      let b = buckets.get(client);
+      if (!b) {
+        // Forget full buckets now and then, so one-off clients do not accumulate.
+        if (buckets.size > 10_000) for (const [k, v] of buckets) if (v.tokens + (t - v.at) * rate >= opts.capacity) buckets.delete(k);
+        b = { tokens: opts.capacity, at: t };
+        buckets.set(client, b);
+      }
+      b.tokens = Math.min(opts.capacity, b.tokens + (t - b.at) * rate);
+      b.at = t;
+      if (b.tokens >= spend) {
+        b.tokens -= spend;
+        return { ok: true };
+      }
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((spend - b.tokens) / rate / 1000)) };
+    },
+  };
+}
+
+/** Checks a presented key against the configured ones in constant time per key. */
+export function keyMatches(presented: string | null, keys: readonly string[]): boolean {
+  if (!presented) return false;
+  const p = Buffer.from(presented);
+  let ok = false;
+  for (const k of keys) {
+    const b = Buffer.from(k);
+    if (b.length === p.length && timingSafeEqual(b, p)) ok = true;
+  }
+  return ok;
+}
+
+/** The key a request presents: `x-api-key`, or `Authorization: Bearer <key>`. */
+export function presentedKey(headers: Headers): string | null {
+  const direct = headers.get("x-api-key");
+  if (direct) return direct;
+  const auth = headers.get("authorization");
+  const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+  return m ? m[1]! : null;
+}
+
+/**
+ * Who a request is, for rate limiting: its API key when keys are on, else its IP. The first X-Forwarded-For
+ * entry is used only when the operator says a proxy sets it (`trustProxy`), since clients can forge it.
+ */
+export function clientIdentity(headers: Headers, remoteAddress: string | undefined, opts: { trustProxy: boolean; key: string | null }): string {
+  if (opts.key) return `key:${opts.key}`;
+  if (opts.trustProxy) {
+    const fwd = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    if (fwd) return `ip:${fwd}`;
+  }
+  return `ip:${remoteAddress ?? "unknown"}`;
+}

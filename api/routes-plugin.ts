@@ -1,0 +1,80 @@
+/**
+ * Non-GraphQL routes and the request gate: /health (process up), /ready (503 until Postgres answers and,
+ * optionally, the indexer is close enough to the tip), /metrics (Prometheus); API keys on /graphql; and each
+ * request's id and client identity.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Plugin } from "graphql-yoga";
+import type { ApiContext, RequestContext } from "./context.js";
+import { readStatusHash } from "./types/indexer-status.js";
+import type { ApiMetrics } from "./metrics.js";
+import { clientIdentity, keyMatches, presentedKey } from "./rate-limit.js";
+
+/** Per-request facts decided before GraphQL runs. */
+export type RequestFacts = { requestId: string; client: string };
+
+/** Options of the routes plugin. */
+export type RoutesOptions = {
+  metrics: ApiMetrics;
+  facts: WeakMap<Request, RequestFacts>;
+  requestIds: WeakMap<Request, string>;
+  trustProxy: boolean;
+  /** /ready also requires chainTip - latest stored slot <= this (when the indexer publishes its tip) */
+  readyMaxLagSlots: number | null;
+};
+
+const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+async function readiness(ctx: ApiContext, maxLag: number | null): Promise<{ ready: boolean; reason?: string }> {
+  let latest: number | null = null;
+  try {
+    const r = await Promise.race([
+      ctx.pool.query<{ slot: number | null }>("select (select max(slot) from slots where status = 'indexed') as slot"),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 2_000).unref()),
+    ]);
+    latest = r.rows[0]?.slot ?? null;
+  } catch {
+    return { ready: false, reason: "database not reachable" };
+  }
+  if (maxLag == null) return { ready: true };
+  const tip = Number((await readStatusHash({ app: ctx }))?.chainTip ?? Number.NaN);
+  if (!Number.isFinite(tip)) return { ready: false, reason: "chain tip unknown" };
+  if (latest == null || tip - latest > maxLag) return { ready: false, reason: `indexer ${latest == null ? "has no slot" : `${tip - latest} slots`} behind the tip` };
+  return { ready: true };
+}
+
+/** The routes plugin. */
+export function useRoutes(ctx: ApiContext, opts: RoutesOptions): Plugin<RequestContext> {
+  const keys = ctx.config.API_KEYS ?? [];
+  return {
+    async onRequest({ request, url, serverContext, endResponse }) {
+      const path = url.pathname;
+      if (request.method === "GET" && path === "/health") return endResponse(json({ status: "ok" }, 200));
+      if (request.method === "GET" && path === "/ready") {
+        const r = await readiness(ctx, opts.readyMaxLagSlots);
+        return endResponse(json(r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason }, r.ready ? 200 : 503));
+      }
+      if (request.method === "GET" && path === "/metrics") {
+        return endResponse(new Response(await opts.metrics.registry.metrics(), { headers: { "content-type": opts.metrics.registry.contentType } }));
+      }
+      const incoming = /^[\w.-]{1,64}$/.exec(request.headers.get("x-request-id") ?? "")?.[0];
+      const requestId = incoming ?? randomUUID();
+      opts.requestIds.set(request, requestId);
+      const key = presentedKey(request.headers);
+      // Preflight requests carry no credentials; CORS answers them.
+      if (keys.length && request.method !== "OPTIONS" && !keyMatches(key, keys)) {
+        return endResponse(
+          json({ errors: [{ message: "A valid API key is required (x-api-key header).", extensions: { code: "UNAUTHENTICATED" } }] }, 401, {
+            "www-authenticate": "Bearer",
+            "x-request-id": requestId,
+          }),
+        );
+      }
+      const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+      const client = clientIdentity(request.headers, req?.socket?.remoteAddress, { trustProxy: opts.trustProxy, key: keys.length ? key : null });
+      opts.facts.set(request, { requestId, client });
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * createApi(ctx): the graphql-yoga instance (schema, guards, routes, observability). It never listens: tests
+ * call `api.fetch("http://test/graphql", ...)`, and main.ts hands it to a node http server.
+ */
+import { createYoga, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
+import { type ApiContext, type RequestContext, createRequestContext } from "./context.js";
+import { useGuards } from "./guard-plugin.js";
+import { DEFAULT_LIMITS, type GuardLimits } from "./guards.js";
+import { type ApiMetrics, createApiMetrics } from "./metrics.js";
+import { useObservability } from "./observe-plugin.js";
+import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./rate-limit.js";
+import { type RequestFacts, useRoutes } from "./routes-plugin.js";
+import { schema } from "./types/index.js";
+
+/** Tunables of the API (defaults in DEFAULT_LIMITS and DEFAULT_RATE_LIMIT). */
+export type ApiOptions = Partial<GuardLimits> & {
+  /** per-client budget in cost units; false turns rate limiting off */
+  rateLimit?: Partial<RateLimitOptions> | false;
+  /** take the client IP from X-Forwarded-For (only behind a proxy that sets it) */
+  trustProxy?: boolean;
+  /** GraphiQL on GET /graphql from a browser; default: on when introspection is on */
+  graphiql?: boolean;
+  /** /ready requires the indexer within this many slots of the tip; null/absent: only the database */
+  readyMaxLagSlots?: number | null;
+  /** a registry to add to (default: a fresh one) */
+  metrics?: ApiMetrics;
+};
+
+/** The API: a yoga instance (fetch-compatible request handler) plus its metrics. */
+export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & { metrics: ApiMetrics };
+
+const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Builds the API over the application context; owns no connections (the caller closes pool and Redis). */
+export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
+  const limits: GuardLimits = { ...DEFAULT_LIMITS };
+  for (const k of Object.keys(DEFAULT_LIMITS) as (keyof GuardLimits)[]) limits[k] = opts[k] ?? DEFAULT_LIMITS[k];
+  const metrics = opts.metrics ?? createApiMetrics();
+  const introspection = ctx.config.API_INTROSPECTION ?? true;
+  const limiter = opts.rateLimit === false ? null : createRateLimiter({ ...DEFAULT_RATE_LIMIT, ...defined(opts.rateLimit ?? {}) });
+  const facts = new WeakMap<Request, RequestFacts>();
+  const requestIds = new WeakMap<Request, string>();
+  const log = ctx.logger.child({ stage: "api" });
+  const origins = ctx.config.API_CORS_ORIGINS ?? [];
+
+  const yoga = createYoga<Record<string, unknown>, RequestContext>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    batching: false,
+    landingPage: false,
+    graphiql: opts.graphiql ?? introspection,
+    maskedErrors: true,
+    // An explicit policy, never yoga's implicit default: the configured origins, or "*" for a public read API.
+    cors: {
+      origin: origins.length ? origins : "*",
+      methods: ["GET", "POST", "OPTIONS"],
+      allowedHeaders: ["content-type", "x-api-key", "authorization", "x-request-id"],
+      exposedHeaders: ["x-request-id", "retry-after"],
+      credentials: false,
+      maxAge: 600,
+    },
+    logging: {
+      debug: (...args) => log.debug({ detail: args.map(String) }, "yoga"),
+      info: (...args) => log.info({ detail: args.map(String) }, "yoga"),
+      warn: (...args) => log.warn({ detail: args.map(String) }, "yoga"),
+      error: (...args) => log.error({ err: args.find((a) => a instanceof Error), detail: args.filter((a) => !(a instanceof Error)).map(String) }, "yoga"),
+    },
+    context: (initial) => {
+      const request = (initial as { request?: Request }).request;
+      const f = request ? facts.get(request) : undefined;
+      const ws = initial as { connectionParams?: unknown; extra?: { client?: string; signal?: AbortSignal } };
+      return createRequestContext(
+        ctx,
+        { signal: request?.signal ?? ws.extra?.signal ?? new AbortController().signal, requestId: f?.requestId, client: f?.client ?? ws.extra?.client },
+        { limits, metrics },
+      );
+    },
+    plugins: [
+      useRoutes(ctx, { metrics, facts, requestIds, trustProxy: opts.trustProxy ?? false, readyMaxLagSlots: opts.readyMaxLagSlots ?? null }),
+      useExecutionCancellation(),
+      useGuards({ limits, introspection, limiter }),
+      useObservability(metrics, requestIds),
+    ],
+  });
+  return Object.assign(yoga, { metrics });
+}
