@@ -8,7 +8,7 @@ import bs58 from "bs58";
 import type { TxRecord } from "./tx-record.js";
 
 export const TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
-export const TOKEN_2022_PROGRAM = "TokenzQdBNbLqP5VEhdkAS5EPFLC1PaQG2mN2pP5nJwE";
+export const TOKEN_2022_PROGRAM = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb";
 
 /** One account as the RPC serves it. */
 export type StoredAccount = { lamports: number; owner: string; data: Buffer; executable: boolean; rentEpoch: bigint };

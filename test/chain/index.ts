@@ -153,6 +153,7 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
 
   let activity: ((slot: number) => TxRecord[]) | undefined;
   if (opts.svmActivity && !opts.once) {
+    log("warning: --svm-activity uses litesvm 0.8.0, which aborts the process (std::bad_alloc) after SPL Token executions on linux x64; see svm-activity.ts");
     const { createSvmActivity } = await import("./svm-activity.js");
     const svm = createSvmActivity({ accounts, txPerSlot: opts.svmTxPerSlot ?? 4 });
     activity = (slot) => svm.next(slot, slotHash("block", slot));
