@@ -3,7 +3,8 @@
  * then cost, page size and the client's rate budget (just before execution, when variables are known).
  * Every rejection is a coded GraphQL error produced before any resolver runs, so it costs no SQL.
  */
-import { GraphQLError, type ValidationRule, parse } from "graphql";
+import type { GraphQLError, ValidationRule } from "graphql";
+import { createGraphQLError } from "graphql-yoga";
 import type { Plugin } from "graphql-yoga";
 import type { RequestContext } from "./context.js";
 import { apiError } from "./errors.js";
@@ -20,9 +21,10 @@ const noIntrospection: ValidationRule = (context) => ({
 
 /** "Did you mean ...?" leaks field names; dropped when introspection is off. */
 function withoutSuggestions(e: Error): Error {
-  if (!(e instanceof GraphQLError) || !/Did you mean/.test(e.message)) return e;
+  if (!/Did you mean/.test(e.message)) return e;
+  const g = e as GraphQLError;
   const message = e.message.replace(/\s*Did you mean[^?]*\?/g, "");
-  return new GraphQLError(message, { nodes: e.nodes, source: e.source, positions: e.positions, path: e.path, extensions: e.extensions });
+  return createGraphQLError(message, { nodes: g.nodes, source: g.source, positions: g.positions, path: g.path, extensions: g.extensions });
 }
 
 /** Options of the guard plugin. */
@@ -60,10 +62,10 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
       if (typeof params.query === "string" && params.query.length > limits.maxDocumentChars)
         throw apiError("DOCUMENT_TOO_LARGE", `The document has ${params.query.length} characters; the limit is ${limits.maxDocumentChars}.`, { status: 413 });
     },
-    onParse({ setParseFn }) {
+    onParse({ parseFn, setParseFn }) {
       setParseFn((source, options) => {
         try {
-          return parse(source, { ...options, maxTokens: limits.maxTokens });
+          return parseFn(source, { ...options, maxTokens: limits.maxTokens });
         } catch (err) {
           if (/more than \d+ tokens/.test((err as Error).message))
             throw apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 });

@@ -11,20 +11,16 @@ import {
   type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLField,
   type GraphQLNamedType,
+  type GraphQLOutputType,
   type GraphQLSchema,
-  GraphQLError,
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
-  getNamedType,
-  getNullableType,
-  isLeafType,
-  isListType,
-  isObjectType,
-  isInterfaceType,
 } from "graphql";
+import { createGraphQLError } from "graphql-yoga";
 
 /** The limits, with the defaults createApi uses. */
 export type GuardLimits = {
@@ -56,7 +52,21 @@ export const DEFAULT_LIMITS: GuardLimits = {
   listMultiplier: 10,
 };
 
-const coded = (code: string, message: string) => new GraphQLError(message, { extensions: { code } });
+const coded = (code: string, message: string) => createGraphQLError(message, { extensions: { code } });
+
+// Type tests by Symbol.toStringTag rather than instanceof: the schema may come from another copy of graphql
+// (ESM and CJS builds side by side), where instanceof fails.
+const tag = (t: unknown) => Object.prototype.toString.call(t).slice(8, -1);
+const unwrapNonNull = (t: GraphQLOutputType) => (tag(t) === "GraphQLNonNull" ? (t as { ofType: GraphQLOutputType }).ofType : t);
+const isList = (t: GraphQLOutputType) => tag(unwrapNonNull(t)) === "GraphQLList";
+function namedType(t: GraphQLOutputType): GraphQLNamedType {
+  let x: unknown = t;
+  while (tag(x) === "GraphQLNonNull" || tag(x) === "GraphQLList") x = (x as { ofType: unknown }).ofType;
+  return x as GraphQLNamedType;
+}
+const isLeaf = (t: GraphQLNamedType) => tag(t) === "GraphQLScalarType" || tag(t) === "GraphQLEnumType";
+const fieldsOf = (t: GraphQLNamedType): Record<string, GraphQLField<unknown, unknown>> | null =>
+  tag(t) === "GraphQLObjectType" || tag(t) === "GraphQLInterfaceType" ? (t as unknown as { getFields(): Record<string, GraphQLField<unknown, unknown>> }).getFields() : null;
 
 type Fragments = Map<string, FragmentDefinitionNode>;
 
@@ -213,12 +223,12 @@ export function operationCost(
         }
         total += v;
       } else {
-        if (s.name.value.startsWith("__") || !(isObjectType(parent) || isInterfaceType(parent))) continue;
-        const def = parent.getFields()[s.name.value];
+        if (s.name.value.startsWith("__")) continue;
+        const def = fieldsOf(parent)?.[s.name.value];
         if (!def) continue;
-        const named = getNamedType(def.type);
-        const list = isListType(getNullableType(def.type));
-        if (isLeafType(named)) continue;
+        const named = namedType(def.type);
+        const list = isList(def.type);
+        if (isLeaf(named)) continue;
         const inner = (p: number) => (s.selectionSet ? cost(s.selectionSet, named, p) : 0);
         if (isConnection(named)) {
           const n = Math.max(pageArg(s, "first", variables) ?? 0, pageArg(s, "last", variables) ?? 0) || limits.defaultFirst;

@@ -3,8 +3,8 @@
  * errors by code, and masking: an unexpected error becomes "Unexpected error." with the request id, and its
  * details (message, stack, SQL) go only to the log.
  */
-import { GraphQLError, Kind, type DocumentNode, type ExecutionResult } from "graphql";
-import { type Plugin, handleStreamOrSingleExecutionResult } from "graphql-yoga";
+import { type DocumentNode, type ExecutionResult, type GraphQLError, Kind } from "graphql";
+import { type Plugin, createGraphQLError, handleStreamOrSingleExecutionResult } from "graphql-yoga";
 import type { RequestContext } from "./context.js";
 import { isExpected } from "./errors.js";
 import type { ApiMetrics } from "./metrics.js";
@@ -40,7 +40,7 @@ function maskResult(result: ExecutionResult, ctx: RequestContext, metrics: ApiMe
     changed = true;
     metrics.errors.inc({ code: "INTERNAL_SERVER_ERROR" });
     ctx.logger.error({ err: e.originalError, path: e.path?.join(".") }, "resolver failed");
-    return new GraphQLError("Unexpected error.", { nodes: e.nodes, path: e.path, extensions: { code: "INTERNAL_SERVER_ERROR", requestId: ctx.requestId } });
+    return createGraphQLError("Unexpected error.", { nodes: e.nodes, path: e.path, extensions: { code: "INTERNAL_SERVER_ERROR", requestId: ctx.requestId } });
   });
   return changed ? { ...result, errors } : null;
 }

@@ -1,5 +1,6 @@
 /** Scalars: BigInt (u64/u128 as decimal strings), DateTime (ISO 8601), JSON (decoded program data). */
-import { GraphQLError, Kind } from "graphql";
+import { Kind } from "graphql";
+import { createGraphQLError } from "graphql-yoga";
 import { builder } from "../builder.js";
 
 const DIGITS = /^-?\d{1,40}$/;
@@ -9,12 +10,12 @@ builder.scalarType("BigInt", {
   serialize: (v) => (typeof v === "bigint" ? v.toString() : String(v)),
   parseValue: (v) => {
     const s = typeof v === "number" && Number.isSafeInteger(v) ? String(v) : v;
-    if (typeof s !== "string" || !DIGITS.test(s)) throw new GraphQLError("BigInt must be a decimal integer string.");
+    if (typeof s !== "string" || !DIGITS.test(s)) throw createGraphQLError("BigInt must be a decimal integer string.");
     return s;
   },
   parseLiteral: (ast) => {
     if ((ast.kind === Kind.STRING || ast.kind === Kind.INT) && DIGITS.test(ast.value)) return ast.value;
-    throw new GraphQLError("BigInt must be a decimal integer string.");
+    throw createGraphQLError("BigInt must be a decimal integer string.");
   },
 });
 
@@ -23,12 +24,12 @@ builder.scalarType("DateTime", {
   serialize: (v) => (v instanceof Date ? v.toISOString() : new Date(v).toISOString()),
   parseValue: (v) => {
     const d = typeof v === "string" ? new Date(v) : null;
-    if (!d || Number.isNaN(d.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string.");
+    if (!d || Number.isNaN(d.getTime())) throw createGraphQLError("DateTime must be an ISO 8601 string.");
     return d;
   },
   parseLiteral: (ast) => {
     const d = ast.kind === Kind.STRING ? new Date(ast.value) : null;
-    if (!d || Number.isNaN(d.getTime())) throw new GraphQLError("DateTime must be an ISO 8601 string.");
+    if (!d || Number.isNaN(d.getTime())) throw createGraphQLError("DateTime must be an ISO 8601 string.");
     return d;
   },
 });

@@ -1,0 +1,107 @@
+/**
+ * API test harness: a database cloned from the migrated template and filled the way the indexer fills it
+ * (the two whole mainnet blocks, decoded by the real decoder with the Jupiter IDL, written by the real store),
+ * the API's read-only pool with a statement counter, and createApi over them.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import pg from "pg";
+import { inject } from "vitest";
+import { createReadPool } from "../../../api/db.js";
+import type { ApiContext } from "../../../api/context.js";
+import { type Api, type ApiOptions, createApi } from "../../../api/yoga.js";
+import { createDb, type Db } from "../../../indexer/db.js";
+import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
+import { createLogger } from "../../../indexer/logger.js";
+import type { RawBlock } from "../../../indexer/solana-types.js";
+import { createStore } from "../../../indexer/store/index.js";
+import { fixturePath } from "../../setup/fixtures.js";
+import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+
+const PROGRAMS = ["spl-token", "token-2022", "raydium-amm-v4", "raydium-cpmm", "raydium-clmm", "orca-whirlpool", "meteora-dlmm", "meteora-damm-v2", "pumpfun", "pump-amm"];
+
+/** The two whole mainnet blocks, decoded as the worker decodes them (plus Jupiter's IDL for program events). */
+export function loadFixtureBlocks(): DecodedBlock[] {
+  const dir = fixturePath("blocks/getBlock-json-mainnet-converted");
+  const jupiter = JSON.parse(readFileSync(fixturePath("jupiter/idl/jupiter_agg_v6_idl_new_format.json"), "utf8"));
+  const decoder = createDecoder({ programs: PROGRAMS, idls: [jupiter] });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => {
+      const raw = JSON.parse(readFileSync(`${dir}/${f}`, "utf8"));
+      return decoder.decodeBlock((raw.result ?? raw) as RawBlock, Number(/(\d{6,})/.exec(f)![1]));
+    })
+    .sort((a, b) => a.slot - b.slot);
+}
+
+/** Counts every statement sent on any connection of a pool (the check behind "at most N statements"). */
+export function countStatements(pool: pg.Pool): { count: number; texts: string[]; reset(): void } {
+  const c = { count: 0, texts: [] as string[], reset() { c.count = 0; c.texts = []; } };
+  pool.on("connect", (client) => {
+    const original = client.query.bind(client) as (...a: unknown[]) => unknown;
+    (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      c.count++;
+      c.texts.push(typeof args[0] === "string" ? args[0] : String((args[0] as { text?: string })?.text));
+      return original(...args);
+    };
+  });
+  return c;
+}
+
+/** A GraphQL response as tests read it. */
+export type GqlResponse<T = any> = { status: number; headers: Headers; body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: string[] }[] } };
+
+/** What a test gets. */
+export type ApiHarness = {
+  url: string;
+  prefix: string;
+  sql: pg.Pool;
+  writer: Db;
+  pool: pg.Pool;
+  statements: ReturnType<typeof countStatements>;
+  api: Api;
+  logs: string[];
+  blocks: DecodedBlock[];
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  close(): Promise<void>;
+};
+
+/** Sets up a filled database and an API over it. */
+export async function setupApi(
+  opts: { api?: ApiOptions; config?: Partial<ApiContext["config"]>; statementTimeoutMs?: number; context?: Partial<ApiContext>; fill?: boolean } = {},
+): Promise<ApiHarness> {
+  const database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+  const writer = createDb(database.url, { max: 2 });
+  const blocks = loadFixtureBlocks();
+  if (opts.fill !== false) await createStore({ db: writer }).writeBlocks(blocks, { commitment: "confirmed" });
+  const pool = createReadPool(database.url, { max: 5, statementTimeoutMs: opts.statementTimeoutMs ?? 5_000 });
+  const statements = countStatements(pool);
+  const logs: string[] = [];
+  const logger = createLogger({ LOG_LEVEL: "info", LOG_FORMAT: "json" }, { write: (l: string) => logs.push(l) });
+  const prefix = uniquePrefix();
+  const api = createApi({ config: { QUEUE_PREFIX: prefix, ...opts.config }, logger, pool, ...opts.context }, { rateLimit: false, ...opts.api });
+  return {
+    url: database.url,
+    prefix,
+    sql: writer.$client,
+    writer,
+    pool,
+    statements,
+    api,
+    logs,
+    blocks,
+    async gql(query, variables, headers) {
+      const r = await api.fetch("http://test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: r.status, headers: r.headers, body: (await r.json()) as GqlResponse["body"] };
+    },
+    async close() {
+      await api.dispose?.();
+      await pool.end();
+      await writer.$client.end();
+      await database.drop();
+    },
+  };
+}
