@@ -135,6 +135,7 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
     accounts,
     faults,
     genesisHash: GENESIS_MAINNET,
+    identity: slotHash("identity", 0),
     version: { "solana-core": "2.2.14", "feature-set": 3294202862 },
   });
   const httpStats = { requests: 0, calls: 0 };

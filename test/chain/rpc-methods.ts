@@ -23,6 +23,8 @@ export type RpcContext = {
   accounts: AccountStore;
   faults: Faults;
   genesisHash: string;
+  /** the node's identity pubkey (getIdentity) */
+  identity: string;
   version: { "solana-core": string; "feature-set": number };
 };
 
@@ -314,7 +316,7 @@ export function createRpcMethods(ctx: RpcContext) {
     getGenesisHash: () => ok(ctx.genesisHash),
     getVersion: () => ok(ctx.version),
     getHealth: () => ok("ok"),
-    getIdentity: () => ok({ identity: "s1otLine1111111111111111111111111111111111" }),
+    getIdentity: () => ok({ identity: ctx.identity }),
     getFirstAvailableBlock: () => ok(st.first),
     minimumLedgerSlot: () => ok(st.first),
   };
