@@ -26,8 +26,11 @@ export type ApiOptions = Partial<GuardLimits> & {
   metrics?: ApiMetrics;
 };
 
+/** What a non-HTTP transport (graphql-ws) tells the context: the client's identity and an abort signal. */
+export type Transport = { client: string; signal: AbortSignal };
+
 /** The API: a yoga instance (fetch-compatible request handler) plus its metrics. */
-export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & { metrics: ApiMetrics };
+export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & { metrics: ApiMetrics; limits: GuardLimits; trustProxy: boolean };
 
 const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -68,10 +71,11 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
     context: (initial) => {
       const request = (initial as { request?: Request }).request;
       const f = request ? facts.get(request) : undefined;
-      const ws = initial as { connectionParams?: unknown; extra?: { client?: string; signal?: AbortSignal } };
+      // graphql-ws (main.ts) has no fetch Request: it passes the socket's facts as `transport`.
+      const transport = (initial as { transport?: Transport }).transport;
       return createRequestContext(
         ctx,
-        { signal: request?.signal ?? ws.extra?.signal ?? new AbortController().signal, requestId: f?.requestId, client: f?.client ?? ws.extra?.client },
+        { signal: request?.signal ?? transport?.signal ?? new AbortController().signal, requestId: f?.requestId, client: f?.client ?? transport?.client },
         { limits, metrics },
       );
     },
@@ -82,5 +86,5 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       useObservability(metrics, requestIds),
     ],
   });
-  return Object.assign(yoga, { metrics });
+  return Object.assign(yoga, { metrics, limits, trustProxy: opts.trustProxy ?? false });
 }
