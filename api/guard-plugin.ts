@@ -69,11 +69,13 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     if (error) setResultAndStopExecution({ errors: [error] });
   };
   return {
-    onParams({ params }) {
+    onParams({ params, setResult }) {
       if (typeof params.query !== "string") return;
+      // setResult rather than throw, so the result still passes through onExecutionResult (metrics).
       if (params.query.length > limits.maxDocumentChars)
-        throw apiError("DOCUMENT_TOO_LARGE", `The document has ${params.query.length} characters; the limit is ${limits.maxDocumentChars}.`, { status: 413 });
-      if (tokensExceed(params.query, limits.maxTokens)) throw apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 });
+        setResult({ errors: [apiError("DOCUMENT_TOO_LARGE", `The document has ${params.query.length} characters; the limit is ${limits.maxDocumentChars}.`, { status: 413 })] });
+      else if (tokensExceed(params.query, limits.maxTokens))
+        setResult({ errors: [apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 })] });
     },
     onValidate({ addValidationRule }) {
       for (const r of rules) addValidationRule(r);

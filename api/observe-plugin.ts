@@ -1,6 +1,6 @@
 /**
  * Observability as a yoga plugin: request ids (x-request-id in and out), latency and counts per operation,
- * errors by code, and masking: an unexpected error becomes "Unexpected error." with the request id, and its
+ * errors by code (HTTP), and masking: an unexpected error becomes "Unexpected error." with the request id, and its
  * details (message, stack, SQL) go only to the log.
  */
 import { type DocumentNode, type ExecutionResult, type GraphQLError, Kind } from "graphql";
@@ -26,19 +26,13 @@ function operationLabeler() {
   };
 }
 
-/** Replaces unexpected errors by a masked one and counts every error by code. */
-function maskResult(result: ExecutionResult, ctx: RequestContext, metrics: ApiMetrics): ExecutionResult | null {
+/** Replaces unexpected errors by a masked one (expected: ours, or graphql's own without an original error). */
+function maskResult(result: ExecutionResult, ctx: RequestContext): ExecutionResult | null {
   if (!result.errors?.length) return null;
   let changed = false;
   const errors = result.errors.map((e) => {
-    const expected = isExpected(e) || isExpected(e.originalError) || e.originalError == null;
-    if (expected) {
-      const code = (e.extensions?.code ?? (e.originalError as GraphQLError | undefined)?.extensions?.code ?? "GRAPHQL_ERROR") as string;
-      metrics.errors.inc({ code });
-      return e;
-    }
+    if (isExpected(e) || isExpected(e.originalError) || e.originalError == null) return e;
     changed = true;
-    metrics.errors.inc({ code: "INTERNAL_SERVER_ERROR" });
     ctx.logger.error({ err: e.originalError, path: e.path?.join(".") }, "resolver failed");
     return createGraphQLError("Unexpected error.", { nodes: e.nodes, path: e.path, extensions: { code: "INTERNAL_SERVER_ERROR", requestId: ctx.requestId } });
   });
@@ -56,7 +50,7 @@ export function useObservability(metrics: ApiMetrics, requestIds: WeakMap<Reques
       metrics.requests.inc({ operation, type });
       const ctx = args.contextValue;
       const done = (payload: { result: ExecutionResult; setResult: (r: ExecutionResult) => void }) => {
-        const masked = maskResult(payload.result, ctx, metrics);
+        const masked = maskResult(payload.result, ctx);
         if (masked) payload.setResult(masked);
       };
       if (type === "execute")
@@ -75,6 +69,14 @@ export function useObservability(metrics: ApiMetrics, requestIds: WeakMap<Reques
   return {
     onExecute: hook("execute") as never,
     onSubscribe: hook("subscribe") as never,
+    onExecutionResult({ result }) {
+      // Every HTTP result, rejected ones included (params, parse, validation, guards, execution).
+      if (!result || Symbol.asyncIterator in result) return;
+      for (const e of result.errors ?? []) {
+        const g = e as GraphQLError;
+        metrics.errors.inc({ code: String(g.extensions?.code ?? (g.originalError as GraphQLError | undefined)?.extensions?.code ?? "GRAPHQL_ERROR") });
+      }
+    },
     onResponse({ request, response }) {
       const id = requestIds.get(request);
       if (id) response.headers.set("x-request-id", id);

@@ -1,0 +1,182 @@
+/** Operations: health/ready/metrics, masking, timeouts, cancellation, read-only, CORS, API keys, rate limits. */
+import { createRequire } from "node:module";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { createReadPool } from "../../../api/db.js";
+import { statusKey } from "../../../api/events.js";
+import { startApi } from "../../../api/main.js";
+import { schema } from "../../../api/types/index.js";
+import { createApi } from "../../../api/yoga.js";
+import { parseConfig } from "../../../indexer/config.js";
+import { createLogger } from "../../../indexer/logger.js";
+import { type ApiHarness, setupApi } from "./harness.js";
+
+// printSchema from the copy of graphql that Pothos built the schema with (Node loads its CommonJS build).
+const { printSchema } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
+const silent = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });
+const post = (query: string, headers: Record<string, string> = {}) => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify({ query }),
+});
+
+/** Holds an ACCESS EXCLUSIVE lock on `tokens` so every API read of it waits (a deterministic slow query). */
+async function lockTokens(url: string): Promise<{ release(): Promise<void> }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  await c.query("begin");
+  await c.query("lock table tokens in access exclusive mode");
+  return {
+    async release() {
+      await c.query("rollback");
+      await c.end();
+    },
+  };
+}
+
+describe("api operations", () => {
+  let h: ApiHarness;
+  let redis: Redis;
+  beforeAll(async () => {
+    redis = new Redis(inject("redisUrl"));
+    h = await setupApi({ statementTimeoutMs: 300, context: { redis }, api: { readyMaxLagSlots: null } });
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await h.close();
+  });
+
+  test("/health answers 200, /ready 200 once the database answers", async () => {
+    expect((await h.api.fetch("http://test/health")).status).toBe(200);
+    expect((await h.api.fetch("http://test/ready")).status).toBe(200);
+  });
+
+  test("/ready is 503 while the database is unreachable, and by option while the indexer lags the tip", async () => {
+    const dead = createReadPool("postgres://postgres:postgres@127.0.0.1:1/none", { max: 1 });
+    const down = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: dead });
+    const r = await down.fetch("http://test/ready");
+    expect(r.status).toBe(503);
+    expect(await r.json()).toMatchObject({ status: "not ready" });
+    await dead.end();
+
+    const lagging = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool, redis }, { readyMaxLagSlots: 10 });
+    const latest = Math.max(...h.blocks.map((b) => b.slot));
+    await redis.hset(statusKey(h.prefix), { chainTip: String(latest + 100) });
+    expect((await lagging.fetch("http://test/ready")).status).toBe(503);
+    await redis.hset(statusKey(h.prefix), { chainTip: String(latest + 5) });
+    expect((await lagging.fetch("http://test/ready")).status).toBe(200);
+    await redis.del(statusKey(h.prefix));
+  });
+
+  test("/metrics: requests and latency per operation, errors by code, DataLoader batch sizes", async () => {
+    await h.gql(`query Dashboard { pools(first: 5) { edges { node { tokenA { mint } } } } }`);
+    await h.gql(`query Bad { tokens(first: 5000) { totalCount } }`);
+    await h.gql(`{ pools { edges { node { swaps { edges { node { pool { tokenA { pools { edges { cursor } } } } } } } } } } }`);
+    const text = await (await h.api.fetch("http://test/metrics")).text();
+    expect(text).toMatch(/slotline_api_requests_total\{operation="Dashboard",type="execute"\} 1/);
+    expect(text).toMatch(/slotline_api_request_seconds_count\{operation="Dashboard"\} 1/);
+    expect(text).toMatch(/slotline_api_errors_total\{code="FIRST_LIMIT"\} 1/);
+    expect(text).toMatch(/slotline_api_errors_total\{code="DEPTH_LIMIT"\} 1/);
+    expect(text).toMatch(/slotline_api_dataloader_batch_size_sum\{loader="token"\} 5/);
+  });
+
+  test("G6: with Postgres unreachable the response is 'Unexpected error.' with a request id; details only in the log", async () => {
+    const dead = createReadPool("postgres://postgres:postgres@127.0.0.1:1/none", { max: 1 });
+    const logs: string[] = [];
+    const logger = createLogger({ LOG_LEVEL: "info", LOG_FORMAT: "json" }, { write: (l: string) => logs.push(l) });
+    const down = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger, pool: dead });
+    const r = await down.fetch("http://test/graphql", post(`{ tokens { totalCount } }`, { "x-request-id": "req-123" }));
+    const text = await r.text();
+    const body = JSON.parse(text);
+    expect(body.errors[0].message).toBe("Unexpected error.");
+    expect(body.errors[0].extensions).toMatchObject({ code: "INTERNAL_SERVER_ERROR", requestId: "req-123" });
+    expect(r.headers.get("x-request-id")).toBe("req-123");
+    expect(text).not.toMatch(/ECONN|SELECT|select|at .*\.ts|127\.0\.0\.1/);
+    const line = logs.map((l) => JSON.parse(l)).find((l) => l.request_id === "req-123");
+    expect(JSON.stringify(line)).toMatch(/ECONNREFUSED/);
+    await dead.end();
+  });
+
+  test("G5: a query over the statement timeout gets QUERY_TIMEOUT within timeout + 200 ms", async () => {
+    const lock = await lockTokens(h.url);
+    try {
+      const started = performance.now();
+      const r = await h.gql(`{ tokens(first: 1) { totalCount } }`);
+      expect(performance.now() - started).toBeLessThan(300 + 200);
+      expect(r.body.errors?.[0]?.extensions?.code).toBe("QUERY_TIMEOUT");
+    } finally {
+      await lock.release();
+    }
+  });
+
+  test("G9: the API's sessions are read-only, and the schema has no Mutation type", async () => {
+    const c = await h.pool.connect();
+    try {
+      expect((await c.query("show transaction_read_only")).rows[0].transaction_read_only).toBe("on");
+      await expect(c.query("insert into cursors (id, kind) values ('x', 'live')")).rejects.toThrow(/read-only transaction/);
+    } finally {
+      c.release();
+    }
+    expect(printSchema(schema)).not.toMatch(/type Mutation/);
+  });
+
+  test("G7: CORS follows the configured allowlist", async () => {
+    const api = createApi({ config: { QUEUE_PREFIX: h.prefix, API_CORS_ORIGINS: ["https://dash.example"] }, logger: silent, pool: h.pool });
+    const preflight = (origin: string) =>
+      api.fetch("http://test/graphql", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
+    expect((await preflight("https://dash.example")).headers.get("access-control-allow-origin")).toBe("https://dash.example");
+    const evil = await preflight("https://evil.example");
+    expect(evil.headers.get("access-control-allow-origin")).not.toBe("https://evil.example");
+    expect(evil.headers.get("access-control-allow-origin")).not.toBe("*");
+    const r = await api.fetch("http://test/graphql", post(`{ __typename }`, { origin: "https://evil.example" }));
+    expect(r.headers.get("access-control-allow-origin")).not.toBe("https://evil.example");
+  });
+
+  test("API keys: without a valid key 401, with one 200 (x-api-key or Bearer)", async () => {
+    const api = createApi({ config: { QUEUE_PREFIX: h.prefix, API_KEYS: ["k-one-1234", "k-two-5678"] }, logger: silent, pool: h.pool });
+    const none = await api.fetch("http://test/graphql", post(`{ __typename }`));
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    expect((await api.fetch("http://test/graphql", post(`{ __typename }`, { "x-api-key": "wrong" }))).status).toBe(401);
+    expect((await api.fetch("http://test/graphql", post(`{ __typename }`, { "x-api-key": "k-two-5678" }))).status).toBe(200);
+    expect((await api.fetch("http://test/graphql", post(`{ __typename }`, { authorization: "Bearer k-one-1234" }))).status).toBe(200);
+    expect((await api.fetch("http://test/health")).status).toBe(200);
+  });
+
+  test("G8: a client over its cost budget gets 429 with Retry-After; another client is unaffected", async () => {
+    const api = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }, { trustProxy: true, rateLimit: { capacity: 100, windowMs: 60_000, minCost: 10 } });
+    const from = (ip: string, query = `{ __typename }`) => api.fetch("http://test/graphql", post(query, { "x-forwarded-for": `${ip}, 10.0.0.1` }));
+    for (let i = 0; i < 10; i++) expect((await from("203.0.113.1")).status).toBe(200);
+    const limited = await from("203.0.113.1");
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(((await limited.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
+    expect((await from("198.51.100.7")).status).toBe(200);
+    // costs are weighed: one query of cost 51 spends what five cheap ones do
+    expect((await from("198.51.100.8", `{ tokens { edges { node { mint } } } }`)).status).toBe(200);
+    expect((await from("198.51.100.8", `{ tokens { edges { node { mint } } } }`)).status).toBe(429);
+  });
+
+  test("G5: a client that disconnects cancels its backend query (over real HTTP)", async () => {
+    const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent" });
+    const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", statementTimeoutMs: 30_000 });
+    const lock = await lockTokens(h.url);
+    const waiting = async () =>
+      (await h.sql.query(`select count(*)::int n from pg_stat_activity where datname = current_database() and application_name = 'slotline-api' and state = 'active'`)).rows[0].n as number;
+    try {
+      const abort = new AbortController();
+      const pending = fetch(`${server.url}/graphql`, { ...post(`{ tokens(first: 1) { totalCount } }`), signal: abort.signal }).catch(() => null);
+      for (let i = 0; i < 50 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await waiting()).toBe(1);
+      abort.abort();
+      await pending;
+      const deadline = performance.now() + 1_000;
+      while ((await waiting()) > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(await waiting()).toBe(0);
+    } finally {
+      await lock.release();
+      await server.close();
+    }
+  });
+});
