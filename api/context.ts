@@ -35,6 +35,8 @@ export type RequestContext = {
   limits: PageLimits;
   metrics: ApiMetrics;
   signal: AbortSignal;
+  /** What caching needs to know: the newest transaction slot read, and whether a looked-up row was missing. */
+  cache: { maxSlot: number | null; missing: boolean };
   /** The newest indexed block time: the clock that volume windows and candles default to (memoized). */
   chainNow(): Promise<Date | null>;
 };
@@ -60,6 +62,7 @@ export function createRequestContext(
     limits: deps.limits,
     metrics: deps.metrics,
     signal: req.signal,
+    cache: { maxSlot: null, missing: false },
     chainNow: () =>
       (now ??= reader
         .rows<{ t: Date | null }>(sql`select block_time as t from slots where status = 'indexed' order by slot desc limit 1`)

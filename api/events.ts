@@ -5,6 +5,7 @@
  * `${QUEUE_PREFIX}:events`, and keeps the hash `${QUEUE_PREFIX}:status` up to date. Each API process holds its
  * own subscription, so any number of them can run behind a load balancer; Postgres is never polled.
  */
+import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { Repeater, SlidingBuffer } from "graphql-yoga";
 import type { Logger } from "../indexer/logger.js";
@@ -75,6 +76,11 @@ export type EventHub = {
    * A slow consumer loses the oldest items beyond 1,000.
    */
   subscribe<T>(select: (e: ChainEvent) => readonly T[]): AsyncIterableIterator<T>;
+  /**
+   * Changes with every event: a digest of the latest message ("0" before any), the same in every process
+   * that received it, so response-cache keys built on it are shared and go stale together.
+   */
+  generation(): string;
   close(): Promise<void>;
 };
 
@@ -82,8 +88,10 @@ export type EventHub = {
 export function createEventHub(subscriber: Redis, prefix: string, logger: Logger): EventHub {
   const channel = eventsChannel(prefix);
   const listeners = new Set<(e: ChainEvent) => void>();
+  let generation = "0";
   subscriber.on("message", (ch: string, message: string) => {
     if (ch !== channel) return;
+    generation = createHash("sha1").update(message).digest("hex").slice(0, 12);
     const event = parseChainEvent(message);
     if (!event) {
       logger.warn({ channel, bytes: message.length }, "malformed event ignored");
@@ -106,6 +114,7 @@ export function createEventHub(subscriber: Redis, prefix: string, logger: Logger
         listeners.delete(l);
       }, new SlidingBuffer(1000));
     },
+    generation: () => generation,
     async close() {
       listeners.clear();
       await subscriber.quit().catch(() => subscriber.disconnect());

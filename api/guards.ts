@@ -56,16 +56,16 @@ const coded = (code: string, message: string) => createGraphQLError(message, { e
 
 // Type tests by Symbol.toStringTag rather than instanceof: the schema may come from another copy of graphql
 // (ESM and CJS builds side by side), where instanceof fails.
-const tag = (t: unknown) => Object.prototype.toString.call(t).slice(8, -1);
+export const tag = (t: unknown) => Object.prototype.toString.call(t).slice(8, -1);
 const unwrapNonNull = (t: GraphQLOutputType) => (tag(t) === "GraphQLNonNull" ? (t as { ofType: GraphQLOutputType }).ofType : t);
 const isList = (t: GraphQLOutputType) => tag(unwrapNonNull(t)) === "GraphQLList";
-function namedType(t: GraphQLOutputType): GraphQLNamedType {
+export function namedType(t: GraphQLOutputType): GraphQLNamedType {
   let x: unknown = t;
   while (tag(x) === "GraphQLNonNull" || tag(x) === "GraphQLList") x = (x as { ofType: unknown }).ofType;
   return x as GraphQLNamedType;
 }
 const isLeaf = (t: GraphQLNamedType) => tag(t) === "GraphQLScalarType" || tag(t) === "GraphQLEnumType";
-const fieldsOf = (t: GraphQLNamedType): Record<string, GraphQLField<unknown, unknown>> | null =>
+export const fieldsOf = (t: GraphQLNamedType): Record<string, GraphQLField<unknown, unknown>> | null =>
   tag(t) === "GraphQLObjectType" || tag(t) === "GraphQLInterfaceType" ? (t as unknown as { getFields(): Record<string, GraphQLField<unknown, unknown>> }).getFields() : null;
 
 type Fragments = Map<string, FragmentDefinitionNode>;

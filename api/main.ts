@@ -46,7 +46,7 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
   subscriber.on("error", () => {});
   const events = createEventHub(subscriber, config.QUEUE_PREFIX, logger);
   if (!(await within(events.ready, 5_000))) logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
-  const api = createApi({ config, logger, pool, redis, events }, { ...opts, metrics: opts.metrics ?? createApiMetrics({ defaults: true }) });
+  const api = createApi({ config, logger, pool, redis, events }, { responseCache: { ttlSeconds: 30 }, ...opts, metrics: opts.metrics ?? createApiMetrics({ defaults: true }) });
 
   const server = http.createServer(api);
   const wss = new WebSocketServer({ server, path: "/graphql" });

@@ -3,6 +3,7 @@
  * call `api.fetch("http://test/graphql", ...)`, and main.ts hands it to a node http server.
  */
 import { createYoga, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
+import { type ResponseCacheOptions, useCaching } from "./cache-plugin.js";
 import { type ApiContext, type RequestContext, createRequestContext } from "./context.js";
 import { useGuards } from "./guard-plugin.js";
 import { DEFAULT_LIMITS, type GuardLimits } from "./guards.js";
@@ -22,6 +23,8 @@ export type ApiOptions = Partial<GuardLimits> & {
   graphiql?: boolean;
   /** /ready requires the indexer within this many slots of the tip; null/absent: only the database */
   readyMaxLagSlots?: number | null;
+  /** the Redis response cache (needs ctx.redis and ctx.events); default off */
+  responseCache?: ResponseCacheOptions | false;
   /** a registry to add to (default: a fresh one) */
   metrics?: ApiMetrics;
 };
@@ -84,6 +87,8 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       useExecutionCancellation(),
       useGuards({ limits, introspection, limiter }),
       useObservability(metrics, requestIds),
+      // after the guards: a cached answer still spends the client's budget
+      useCaching(ctx, { responseCache: opts.responseCache || null }),
     ],
   });
   return Object.assign(yoga, { metrics, limits, trustProxy: opts.trustProxy ?? false });

@@ -36,7 +36,13 @@ export const Pool = builder.loadableObjectRef("Pool", {
 });
 
 export const Transaction = builder.loadableObjectRef("Transaction", {
-  load: counted("transaction", (signatures: string[], ctx) => transactionsBySignature(ctx.reader, signatures)),
+  load: counted("transaction", async (signatures: string[], ctx) => {
+    const rows = await transactionsBySignature(ctx.reader, signatures);
+    // A missing transaction may still arrive; a present one is as final as its slot (see cache-plugin.ts).
+    if (rows.length < new Set(signatures).size) ctx.cache.missing = true;
+    for (const r of rows) ctx.cache.maxSlot = Math.max(ctx.cache.maxSlot ?? 0, r.slot);
+    return rows;
+  }),
   sort: (t: TransactionRow) => t.signature,
 });
 

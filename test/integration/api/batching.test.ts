@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DASHBOARD_QUERY } from "../../../api/example.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 const DASHBOARD = `{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol }
@@ -53,6 +54,19 @@ describe("api batching", () => {
     expect(h.statements.count).toBeLessThanOrEqual(6);
     const withSwaps = r.body.data.transactions.edges.filter((e: any) => e.node.swaps.length > 0);
     expect(withSwaps.length).toBeGreaterThan(0);
+  });
+
+  test("the demo's dashboard query works on real blocks, within the guards, in a handful of statements", async () => {
+    h.statements.reset();
+    const r = await h.gql(DASHBOARD_QUERY);
+    expect(r.body.errors).toBeUndefined();
+    const pools = r.body.data.pools.edges.map((e: any) => e.node);
+    expect(pools).toHaveLength(5);
+    expect(pools[0].swaps.edges.length).toBeGreaterThan(0);
+    expect(pools[0].volume.swaps).toBeGreaterThan(0);
+    expect(pools[0].candles.length).toBeGreaterThan(0);
+    // pools, count, status (2), chain clock, tokens, volumes, candles, swaps
+    expect(h.statements.count).toBeLessThanOrEqual(10);
   });
 
   test("loaders live for one request: a row changed between two requests reads new in the second", async () => {
