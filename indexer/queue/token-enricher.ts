@@ -43,19 +43,15 @@ export function parseMetadata(data: Buffer): { name: string; symbol: string; uri
   }
 }
 
-/** Creates the enricher; it remembers mints it has looked up, so each costs one lookup per process. */
+/**
+ * Creates the enricher. It remembers the mints it has filled in, so each costs one lookup per process; `sweep()`
+ * picks up mints a crashed worker stored but never looked up.
+ */
 export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient; logger: Logger }) {
   const known = new Set<string>();
-  return {
-    async enrich(blocks: DecodedBlock[]): Promise<number> {
-      const seen = new Set<string>();
-      for (const b of blocks) for (const t of b.transactions) for (const tk of t.tokens) if (!known.has(tk.mint)) seen.add(tk.mint);
-      if (seen.size === 0) return 0;
-      const r = await deps.db.$client.query<{ mint: string }>(`select mint from tokens where mint = any($1::text[]) and supply is null`, [[...seen]]);
-      for (const m of seen) known.add(m);
-      if (known.size > KNOWN_CAP) known.clear();
-      const mints = r.rows.map((x) => x.mint);
-      let updated = 0;
+
+  async function lookUp(mints: string[]): Promise<number> {
+    let updated = 0;
       for (let i = 0; i < mints.length; i += MAX_KEYS / 2) {
         const chunk = mints.slice(i, i + MAX_KEYS / 2);
         const metaKeys = chunk.map((m) => PublicKey.findProgramAddressSync([Buffer.from("metadata"), METAPLEX_PROGRAM.toBuffer(), new PublicKey(m).toBuffer()], METAPLEX_PROGRAM)[0].toBase58());
@@ -73,9 +69,26 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
             [mint, info.supply.toString(), info.decimals, info.mintAuthority, info.freezeAuthority, meta?.name || null, meta?.symbol || null, meta?.uri || null],
           );
           updated++;
+          known.add(mint);
         }
       }
+      if (known.size > KNOWN_CAP) known.clear();
       return updated;
+  }
+
+  return {
+    /** Looks up the batch's mints that have no supply yet. */
+    async enrich(blocks: DecodedBlock[]): Promise<number> {
+      const seen = new Set<string>();
+      for (const b of blocks) for (const t of b.transactions) for (const tk of t.tokens) if (!known.has(tk.mint)) seen.add(tk.mint);
+      if (seen.size === 0) return 0;
+      const r = await deps.db.$client.query<{ mint: string }>(`select mint from tokens where mint = any($1::text[]) and supply is null`, [[...seen]]);
+      return lookUp(r.rows.map((x) => x.mint));
+    },
+    /** Looks up up to `limit` stored mints that still have no supply. */
+    async sweep(limit = 100): Promise<number> {
+      const r = await deps.db.$client.query<{ mint: string }>(`select mint from tokens where supply is null order by first_seen_slot desc limit $1`, [limit]);
+      return lookUp(r.rows.map((x) => x.mint).filter((m) => !known.has(m)));
     },
   };
 }

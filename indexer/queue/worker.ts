@@ -119,6 +119,10 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
       .catch((e) => log.error({ err: e }, "could not record dead letter"));
   });
   worker.on("error", (err) => log.error({ err }, "worker error"));
+  // Mints stored by a batch whose worker died before its lookup are filled in here.
+  const sweeper = setInterval(() => void enricher.sweep().catch(() => {}), 5_000);
+  sweeper.unref();
+  worker.on("closing", () => clearInterval(sweeper));
   worker.on("closed", () => void publisher.quit().catch(() => {}));
   return worker;
 }

@@ -90,7 +90,9 @@ export async function startLiveIngest(
   let resume = await deps.store.liveResumePoint();
   if (resume === null) resume = await deps.store.initLiveCursor((config.START_SLOT ?? tipNow) - 1);
   let scanned = resume;
-  let finalityChecked = resume;
+  // Slots stored at confirmed before a restart are checked too: start at the lowest one still unfinalized.
+  const unfinalized = await deps.store.lowestUnfinalized();
+  let finalityChecked = unfinalized === null ? resume : Math.min(resume, unfinalized - 1);
   state.tip = tipNow;
   state.resumeSlot = resume;
   log.info({ resume_slot: resume, tip: tipNow }, "live ingest starting");
@@ -121,6 +123,7 @@ export async function startLiveIngest(
     const todo = await deps.store.notDone(produced);
     await deps.store.markPending(todo);
     await deps.queue.enqueue(todo.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
+    log.debug({ from: scanned + 1, to, produced: produced.length, enqueued: todo.length, queue_depth: depth }, "scanned");
     scanned = to;
     return to < tip;
   }
@@ -138,7 +141,8 @@ export async function startLiveIngest(
     if (commitment === "finalized") return;
     const fin = await deps.rpc.call<number>("getSlot", [{ commitment: "finalized" }]);
     state.finalized = fin;
-    const upTo = Math.min(fin, scanned);
+    // Only slots below the resume point are all stored: a pending slot stored later must still be checked.
+    const upTo = Math.min(fin, resume ?? scanned);
     if (upTo <= finalityChecked) return;
     const canonical = new Set(await producedSlots(deps.rpc, finalityChecked + 1, upTo, "finalized"));
     const stored = await deps.store.slotsBetween(finalityChecked + 1, upTo);
@@ -156,6 +160,7 @@ export async function startLiveIngest(
       log.warn({ slots: reindex }, "re-indexing finalized slots missing from the store");
     }
     await deps.store.markFinalized(upTo);
+    log.debug({ from: finalityChecked + 1, to: upTo, rolled_back: dropped.length, reindexed: reindex.length }, "finality checked");
     finalityChecked = upTo;
   }
 

@@ -40,6 +40,8 @@ export type Store = {
   pendingSlots(from: number, limit: number): Promise<number[]>;
   /** Of `slots`, those not yet indexed, skipped or rolled back. */
   notDone(slots: number[]): Promise<number[]>;
+  /** Lowest indexed slot still at confirmed (the finality tracker starts there after a restart). */
+  lowestUnfinalized(): Promise<number | null>;
   /** `slots` rows in [from, to]. */
   slotsBetween(from: number, to: number): Promise<{ slot: number; status: string }[]>;
   /** Deletes `slots` rows that are not indexed, so those slots count as missing and are indexed again. */
@@ -86,7 +88,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           await client.query(
             `insert into slots (slot, status, commitment, block_time, parent_slot, blockhash, tx_count)
              select s, 'indexed', $2, bt, p, h, n from unnest($1::int8[], $3::timestamptz[], $4::int8[], $5::text[], $6::int4[]) as u(s, bt, p, h, n)
-             on conflict (slot) do update set status = 'indexed', commitment = excluded.commitment, block_time = excluded.block_time,
+             on conflict (slot) do update set status = 'indexed', block_time = excluded.block_time,
+               commitment = case when slots.status = 'indexed' and slots.commitment = 'finalized' then 'finalized' else excluded.commitment end,
                parent_slot = excluded.parent_slot, blockhash = excluded.blockhash, tx_count = excluded.tx_count, indexed_at = now()`,
             [
               blocks.map((b) => b.slot),
@@ -157,6 +160,10 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         [slots],
       );
       return r.rows.map((x) => Number(x.s));
+    },
+    async lowestUnfinalized() {
+      const r = await pool.query<{ s: string | null }>(`select min(slot)::text as s from slots where status = 'indexed' and commitment = 'confirmed'`);
+      return r.rows[0]?.s == null ? null : Number(r.rows[0].s);
     },
     async slotsBetween(from, to) {
       const r = await pool.query<{ slot: string; status: string }>(`select slot::text, status from slots where slot between $1 and $2 order by slot`, [from, to]);

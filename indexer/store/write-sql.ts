@@ -101,8 +101,11 @@ const EVENT_COLS: Col<ProgramEventRow>[] = [
   { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
 ];
 
-/** A token as the batch saw it, merged across the batch's transactions (latest authority change wins). */
-type TokenUpsert = TokenSeen & { authoritySlot: number | null };
+/**
+ * A token as the batch saw it, merged across the batch's transactions: first and last slot seen, latest
+ * authority change. @dev min/max make the stored values independent of how slots were grouped into batches.
+ */
+type TokenUpsert = TokenSeen & { authoritySlot: number | null; lastSlot: number };
 
 const TOKEN_COLS: Col<TokenUpsert>[] = [
   { name: "mint", type: "text", get: (r) => r.mint },
@@ -111,7 +114,7 @@ const TOKEN_COLS: Col<TokenUpsert>[] = [
   { name: "mint_authority", type: "text", get: (r) => r.mintAuthority ?? null },
   { name: "freeze_authority", type: "text", get: (r) => r.freezeAuthority ?? null },
   // authority columns are only trusted when the transaction set them (authoritySlot not null)
-  { name: "updated_slot", type: "int8", get: (r) => r.authoritySlot ?? r.slot },
+  { name: "updated_slot", type: "int8", get: (r) => r.lastSlot },
   { name: "first_seen_slot", type: "int8", get: (r) => r.slot },
 ];
 
@@ -144,10 +147,11 @@ export function mergeTokens(blocks: DecodedBlock[]): TokenUpsert[] {
         const setsAuthority = t.mintAuthority !== undefined || t.freezeAuthority !== undefined;
         const prev = byMint.get(t.mint);
         if (!prev) {
-          byMint.set(t.mint, { ...t, authoritySlot: setsAuthority ? t.slot : null });
+          byMint.set(t.mint, { ...t, authoritySlot: setsAuthority ? t.slot : null, lastSlot: t.slot });
           continue;
         }
         prev.slot = Math.min(prev.slot, t.slot);
+        prev.lastSlot = Math.max(prev.lastSlot, t.slot);
         prev.decimals ??= t.decimals;
         if (setsAuthority) {
           if (t.mintAuthority !== undefined) prev.mintAuthority = t.mintAuthority;
@@ -155,7 +159,8 @@ export function mergeTokens(blocks: DecodedBlock[]): TokenUpsert[] {
           prev.authoritySlot = t.slot;
         }
       }
-  return [...byMint.values()];
+  // Key order: concurrent batches lock shared rows in the same order, so they cannot deadlock.
+  return [...byMint.values()].sort((a, b) => (a.mint < b.mint ? -1 : a.mint > b.mint ? 1 : 0));
 }
 
 /** Merges the batch's pool sightings: one row per pool, reserves from the last transaction in chain order. */
@@ -181,7 +186,7 @@ export function mergePools(blocks: DecodedBlock[]): PoolUpsert[] {
           prev.reservesOrder = order;
         }
       }
-  return [...byAddress.values()];
+  return [...byAddress.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
 /** Row counts written by one batch. */
@@ -203,11 +208,8 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   await run(client, "swaps", SWAP_COLS, `(signature, instruction_path) do update set ${rest(SWAP_COLS, ["signature", "instruction_path"])}`, swapRows);
   await run(client, "liquidity_events", LIQUIDITY_COLS, `(signature, instruction_path) do update set ${rest(LIQUIDITY_COLS, ["signature", "instruction_path"])}`, liquidity);
   await run(client, "program_events", EVENT_COLS, `(signature, instruction_path, kind, name, ordinal) do update set ${rest(EVENT_COLS, ["signature", "instruction_path", "kind", "name", "ordinal"])}`, events);
-  await run(client, "tokens", TOKEN_COLS, `(mint) do update set
-      decimals = coalesce(excluded.decimals, tokens.decimals),
-      first_seen_slot = least(tokens.first_seen_slot, excluded.first_seen_slot),
-      updated_slot = greatest(tokens.updated_slot, excluded.updated_slot)`, tokenRows);
-  // Authority changes (initializeMint, setAuthority) apply when they are at least as new as what is stored.
+  // Authority changes (initializeMint, setAuthority) on stored mints apply unless the row already reflects a
+  // later slot; this runs before the upsert below moves updated_slot. New mints get them from the insert.
   const changes = tokenRows.filter((t) => t.authoritySlot != null);
   if (changes.length)
     await client.query(
@@ -226,6 +228,10 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
         changes.map((t) => t.authoritySlot),
       ],
     );
+  await run(client, "tokens", TOKEN_COLS, `(mint) do update set
+      decimals = coalesce(excluded.decimals, tokens.decimals),
+      first_seen_slot = least(tokens.first_seen_slot, excluded.first_seen_slot),
+      updated_slot = greatest(tokens.updated_slot, excluded.updated_slot)`, tokenRows);
   await run(client, "pools", POOL_COLS, `(address) do update set
       created_slot = coalesce(excluded.created_slot, pools.created_slot),
       created_signature = coalesce(excluded.created_signature, pools.created_signature),

@@ -1,8 +1,11 @@
 /** A digest of every data table, to compare two databases row for row (reliability bar's oracle). */
 import pg from "pg";
 
-/** Tables and the key that orders them. `indexed_at`/`updated_at` are left out: they are wall-clock times. */
-const TABLES: Record<string, { order: string; cols?: string }> = {
+/**
+ * Tables and the key that orders them. `indexed_at` and commitment are left out (wall-clock and timing), and only
+ * indexed slots count: a faulty run may also hold rolled-back or pending rows that a clean run never wrote.
+ */
+const TABLES: Record<string, { order: string; cols?: string; where?: string }> = {
   transactions: { order: "signature" },
   tokens: { order: "mint" },
   token_transfers: { order: "signature, instruction_path" },
@@ -10,7 +13,7 @@ const TABLES: Record<string, { order: string; cols?: string }> = {
   swaps: { order: "signature, instruction_path" },
   liquidity_events: { order: "signature, instruction_path" },
   program_events: { order: "signature, instruction_path, kind, name, ordinal" },
-  slots: { order: "slot", cols: "slot, status, block_time, parent_slot, blockhash, tx_count" },
+  slots: { order: "slot", cols: "slot, status, block_time, parent_slot, blockhash, tx_count", where: "status = 'indexed'" },
 };
 
 /** md5 of each table's rows in key order, plus row counts. */
@@ -19,9 +22,9 @@ export async function digestTables(url: string): Promise<Record<string, { rows: 
   await c.connect();
   try {
     const out: Record<string, { rows: number; md5: string | null }> = {};
-    for (const [table, { order, cols }] of Object.entries(TABLES)) {
+    for (const [table, { order, cols, where }] of Object.entries(TABLES)) {
       const r = await c.query<{ n: number; md5: string | null }>(
-        `select count(*)::int as n, md5(string_agg(${cols ? `row(${cols})::text` : "t::text"}, '|' order by ${order})) as md5 from ${table} t`,
+        `select count(*)::int as n, md5(string_agg(${cols ? `row(${cols})::text` : "t::text"}, '|' order by ${order})) as md5 from ${table} t where ${where ?? "true"}`,
       );
       out[table] = { rows: r.rows[0]!.n, md5: r.rows[0]!.md5 };
     }
@@ -29,4 +32,20 @@ export async function digestTables(url: string): Promise<Record<string, { rows: 
   } finally {
     await c.end();
   }
+}
+
+/** Up to `limit` rows of `table` that are in one database and not the other (for failure messages). */
+export async function diffTable(urlA: string, urlB: string, table: string, limit = 5): Promise<{ onlyA: string[]; onlyB: string[] }> {
+  const rows = async (url: string) => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query<{ t: string }>(`select t::text as t from ${table} t`);
+      return new Set(r.rows.map((x) => x.t));
+    } finally {
+      await c.end();
+    }
+  };
+  const [a, b] = await Promise.all([rows(urlA), rows(urlB)]);
+  return { onlyA: [...a].filter((x) => !b.has(x)).slice(0, limit), onlyB: [...b].filter((x) => !a.has(x)).slice(0, limit) };
 }

@@ -1,0 +1,28 @@
+/** The oracle of the fault tests: a database written by the plain pipeline (fetch -> decode -> store) with no faults. */
+import { createDb } from "../../indexer/db.js";
+import { createDecoder } from "../../indexer/decode/index.js";
+import { createLogger } from "../../indexer/logger.js";
+import { PRESET_NAMES } from "../../indexer/programs.js";
+import { createTokenEnricher } from "../../indexer/queue/token-enricher.js";
+import { fetchBlocks } from "../../indexer/source/blocks.js";
+import { createRpcClient } from "../../indexer/source/rpc.js";
+import { createStore } from "../../indexer/store/index.js";
+
+/** Writes the blocks of `slots` (fetched at `commitment`) into `dbUrl` exactly as a fault-free worker would. */
+export async function writeReference(rpcUrl: string, dbUrl: string, slots: number[], commitment: "confirmed" | "finalized"): Promise<void> {
+  const db = createDb(dbUrl, { max: 2 });
+  try {
+    const rpc = createRpcClient({ url: rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 20, timeoutMs: 30_000, maxAttempts: 30 });
+    const decoder = createDecoder({ programs: PRESET_NAMES });
+    const store = createStore({ db });
+    const enricher = createTokenEnricher({ db, rpc, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }) });
+    for (let i = 0; i < slots.length; i += 20) {
+      const fetched = await fetchBlocks(rpc, slots.slice(i, i + 20), commitment);
+      const decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
+      await store.writeBlocks(decoded, { commitment });
+      await enricher.enrich(decoded);
+    }
+  } finally {
+    await db.$client.end();
+  }
+}
