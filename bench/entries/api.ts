@@ -1,0 +1,303 @@
+/**
+ * The GraphQL API under load: requests/s and p50/p99 at 64 concurrent keep-alive clients for three dashboard
+ * questions (a token page, a pool page with its last 20 swaps and 24 h candles, a wallet's last 50 swaps),
+ * side by side with PostGraphile v5 serving the same database for the same questions, in the same run.
+ * Both servers run in their own child process (this file, started with --serve), the load from this one.
+ * The database holds the two whole mainnet blocks, stored 150 times over at later slots (~78k transactions).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { Agent, createServer, request } from "node:http";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { BenchEntry, BenchSuite } from "../harness.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const BLOCKS = path.resolve(ROOT, "../shared/fixtures/blocks/getBlock-json-mainnet-converted");
+const COPIES = 150;
+const CLIENTS = 64;
+const MEASURE_MS = 3_000;
+const DB_NAME = "slotline_bench_api";
+
+/** PostGraphile reads relations from foreign keys; the schema has none (the indexer writes out of order), so smart tags name them. */
+const POSTGRAPHILE_SQL = `
+  comment on table pools is E'@foreignKey (mint_a) references tokens (mint)\\n@foreignKey (mint_b) references tokens (mint)';
+  comment on table swaps is E'@foreignKey (pool) references pools (address)';
+  comment on table token_transfers is E'@foreignKey (mint) references tokens (mint)';
+  comment on table cursors is E'@behavior -*';
+  comment on table dead_letters is E'@behavior -*';
+  create or replace function pools_candles(p pools, seconds int, since timestamptz) returns table (
+    bucket timestamptz, open numeric, high numeric, low numeric, close numeric, volume_a numeric, swaps bigint) language sql stable as $$
+    with s as (
+      select to_timestamp(floor(extract(epoch from s.block_time) / seconds) * seconds) b, s.slot, s.tx_index, s.instruction_path,
+        case when s.mint_in = p.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0) else s.amount_in::numeric / nullif(s.amount_out, 0) end price,
+        case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end va
+      from swaps s where s.pool = p.address and s.block_time >= since)
+    select b, (array_agg(price order by slot, tx_index, instruction_path))[1], max(price), min(price),
+      (array_agg(price order by slot desc, tx_index desc, instruction_path desc))[1], sum(va), count(*) from s group by b order by b $$;`;
+
+type Question = { name: string; description: string; slotline: string; postgraphile: string };
+
+/** The three questions, for both servers. `$mint`, `$pool`, `$wallet` and `$since` are filled from the data. */
+function questions(v: { mint: string; pool: string; wallet: string; since: string }): Question[] {
+  return [
+    {
+      name: "api-token-page",
+      description: "a token and its first 10 pools and last 20 transfers",
+      slotline: `{ token(mint: "${v.mint}") { mint decimals supply symbol pools(first: 10) { edges { node { address dex reserveA reserveB } } }
+        transfers(first: 20) { edges { node { signature amount source destination blockTime } } } } }`,
+      postgraphile: `{ tokenByMint(mint: "${v.mint}") { mint decimals supply symbol poolsByMintA(first: 10) { nodes { address dex reserveA reserveB } }
+        tokenTransfersByMint(first: 20, orderBy: [SLOT_DESC]) { nodes { signature amount source destination blockTime } } } }`,
+    },
+    {
+      name: "api-pool-page",
+      description: "a pool with its tokens, its last 20 swaps and 24 h of 1 h candles",
+      slotline: `{ pool(address: "${v.pool}") { address dex reserveA reserveB tokenA { mint decimals } tokenB { mint decimals }
+        swaps(first: 20) { edges { node { signature trader amountIn amountOut blockTime } } }
+        candles(interval: H1, from: "${v.since}") { start open high low close volumeA swaps } } }`,
+      postgraphile: `{ poolByAddress(address: "${v.pool}") { address dex reserveA reserveB tokenByMintA { mint decimals } tokenByMintB { mint decimals }
+        swapsByPool(first: 20, orderBy: [SLOT_DESC]) { nodes { signature trader amountIn amountOut blockTime } }
+        candles(seconds: 3600, since: "${v.since}") { nodes { bucket open high low close volumeA swaps } } } }`,
+    },
+    {
+      name: "api-wallet-swaps",
+      description: "a wallet's last 50 swaps",
+      slotline: `{ account(address: "${v.wallet}") { swaps(first: 50) { edges { node { signature pool { address } mintIn mintOut amountIn amountOut blockTime } } } } }`,
+      postgraphile: `{ allSwaps(first: 50, condition: { trader: "${v.wallet}" }, orderBy: [SLOT_DESC]) { nodes { signature poolByPool { address } mintIn mintOut amountIn amountOut blockTime } } }`,
+    },
+  ];
+}
+
+// --- child process: one server -----------------------------------------------------------------------------
+
+async function serve(kind: string, url: string): Promise<void> {
+  let address: string;
+  if (kind === "slotline") {
+    const { startApi } = await import("../../api/main.js");
+    const { parseConfig } = await import("../../indexer/config.js");
+    const { createLogger } = await import("../../indexer/logger.js");
+    const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: "warn", QUEUE_PREFIX: "bench-api" });
+    // The measured path: no response cache, no rate limit (a load test is one client).
+    const api = await startApi({ config, logger: createLogger(config) }, { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false });
+    address = api.url;
+  } else {
+    // PostGraphile 5 is built for Node 22 and calls Promise.withResolvers, which Node 20 lacks.
+    const P = Promise as unknown as { withResolvers?: () => unknown };
+    P.withResolvers ??= () => {
+      let resolve: unknown;
+      let reject: unknown;
+      const promise = new Promise((a, b) => ((resolve = a), (reject = b)));
+      return { promise, resolve, reject };
+    };
+    const { postgraphile } = await import("postgraphile");
+    const { PostGraphileAmberPreset } = await import("postgraphile/presets/amber");
+    const { makePgService } = await import("postgraphile/adaptors/pg");
+    const { grafserv } = await import("postgraphile/grafserv/node");
+    const pgl = postgraphile({ extends: [PostGraphileAmberPreset], pgServices: [makePgService({ connectionString: url, schemas: ["public"], poolConfig: { max: 10 } })] });
+    const server = createServer();
+    pgl.createServ(grafserv).addTo(server);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const a = server.address() as { port: number };
+    address = `http://127.0.0.1:${a.port}`;
+  }
+  process.stdout.write(`${JSON.stringify({ event: "listening", url: `${address}/graphql` })}\n`);
+}
+
+async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${kind} exited with ${code}: ${stderr}`)));
+    lines.on("line", (line) => {
+      try {
+        const m = JSON.parse(line) as { event?: string; url?: string };
+        if (m.event === "listening" && m.url) resolve(m.url);
+      } catch {
+        // a log line
+      }
+    });
+  });
+  return { child, url };
+}
+
+// --- load ----------------------------------------------------------------------------------------------------
+
+type Load = { rps: number; p50: number; p99: number; errors: number };
+
+function post(agent: Agent, url: string, body: string): Promise<{ ok: boolean }> {
+  return new Promise((resolve) => {
+    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (text += c));
+      res.on("end", () => resolve({ ok: res.statusCode === 200 && !text.includes('"errors"') }));
+      res.on("error", () => resolve({ ok: false }));
+    });
+    req.on("error", () => resolve({ ok: false }));
+    req.end(body);
+  });
+}
+
+/** CLIENTS loops, each one request at a time, for MEASURE_MS. */
+async function load(url: string, query: string): Promise<Load> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const body = JSON.stringify({ query });
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + MEASURE_MS;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < end) {
+        const s = performance.now();
+        const r = await post(agent, url, body);
+        latencies.push(performance.now() - s);
+        if (!r.ok) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return { rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99), errors };
+}
+
+// --- suite ---------------------------------------------------------------------------------------------------
+
+type Shared = { slotline: string; postgraphile: string; questions: Question[]; stop(): Promise<void> };
+
+async function prepare(): Promise<Shared> {
+  const { freshDatabase } = await import("../services.js");
+  const { createDb } = await import("../../indexer/db.js");
+  const { createDecoder } = await import("../../indexer/decode/index.js");
+  const { createStore } = await import("../../indexer/store/index.js");
+  const { PRESET_NAMES } = await import("../../indexer/programs.js");
+  const db = await freshDatabase(DB_NAME);
+  const writer = createDb(db.url, { max: 2 });
+  const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+  const blocks = readdirSync(BLOCKS)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => {
+      const raw = JSON.parse(readFileSync(path.join(BLOCKS, f), "utf8"));
+      return decoder.decodeBlock(raw.result ?? raw, Number(/(\d{6,})/.exec(f)![1]));
+    });
+  const store = createStore({ db: writer });
+  // Copy k sits 100*k slots and 40*k seconds later, with distinct signatures: one pool accumulates k x its swaps.
+  for (let k = 0; k < COPIES; k += 10) {
+    const batch = [];
+    for (let j = k; j < Math.min(COPIES, k + 10); j++)
+      for (const b of blocks) {
+        const c = structuredClone(b);
+        const shift = <T extends { signature: string; slot: number; blockTime?: Date | null }>(r: T) => {
+          r.signature = `${r.signature}${j}`;
+          r.slot += 100 * j;
+          if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + 40_000 * j);
+        };
+        c.slot += 100 * j;
+        c.parentSlot += 100 * j;
+        if (c.blockTime != null) c.blockTime += 40 * j;
+        for (const t of c.transactions) {
+          shift(t.transaction);
+          for (const r of [...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) shift(r);
+          for (const p of t.pools) p.firstSeenSlot += 100 * j;
+        }
+        batch.push(c);
+      }
+    await store.writeBlocks(batch, { commitment: "confirmed" });
+  }
+  await writer.$client.query(POSTGRAPHILE_SQL);
+  await writer.$client.query("analyze");
+  const pick = async (q: string) => Object.values((await writer.$client.query(q)).rows[0] as object)[0] as string;
+  const v = {
+    mint: await pick(`select mint from token_transfers group by mint order by count(*) desc limit 1 offset 1`),
+    pool: await pick(`select pool from swaps group by pool order by count(*) desc limit 1`),
+    wallet: await pick(`select trader from swaps group by trader order by count(*) desc limit 1`),
+    since: new Date(new Date(await pick(`select max(block_time)::text from swaps`)).getTime() - 86_400_000).toISOString(),
+  };
+  await writer.$client.end();
+  const [a, b] = await Promise.all([startServer("slotline", db.url), startServer("postgraphile", db.url)]);
+  // run.ts exits without tearing down when --only picks one entry: never leave servers behind.
+  process.once("exit", () => {
+    a.child.kill("SIGKILL");
+    b.child.kill("SIGKILL");
+  });
+  return {
+    slotline: a.url,
+    postgraphile: b.url,
+    questions: questions(v),
+    async stop() {
+      a.child.kill("SIGTERM");
+      b.child.kill("SIGTERM");
+      await db.drop();
+    },
+  };
+}
+
+const suite: BenchSuite = {
+  name: "api",
+  entries() {
+    let shared: Promise<Shared> | undefined;
+    let open = 0;
+    const latest = new Map<string, { slotline: Load; postgraphile: Load }>();
+    return [0, 1, 2].map((i): BenchEntry => {
+      let q: Question;
+      const names = ["api-token-page", "api-pool-page", "api-wallet-swaps"];
+      return {
+        name: names[i]!,
+        description: `${CLIENTS} concurrent clients, ${MEASURE_MS / 1000} s per run`,
+        unit: "req/s",
+        higherIsBetter: true,
+        async setup() {
+          open++;
+          const s = await (shared ??= prepare());
+          q = s.questions[i]!;
+          // Both servers must answer the question without errors before it is measured.
+          for (const [url, query] of [[s.slotline, q.slotline], [s.postgraphile, q.postgraphile]] as const) {
+            const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+            const text = await r.text();
+            if (!r.ok || text.includes('"errors"')) throw new Error(`${url} cannot answer ${q.name}: ${text.slice(0, 500)}`);
+          }
+        },
+        async measure() {
+          const s = await shared!;
+          const r = await load(s.slotline, q.slotline);
+          latest.set(q.name, { ...(latest.get(q.name) ?? { postgraphile: r }), slotline: r });
+          return r.rps;
+        },
+        reference: {
+          name: "postgraphile",
+          async measure() {
+            const s = await shared!;
+            const r = await load(s.postgraphile, q.postgraphile);
+            latest.set(q.name, { ...(latest.get(q.name) ?? { slotline: r }), postgraphile: r });
+            return r.rps;
+          },
+        },
+        async details() {
+          const l = latest.get(q.name)!;
+          const f = (x: number) => Math.round(x * 10) / 10;
+          return {
+            question: q.description,
+            "slotline p50 ms": f(l.slotline.p50),
+            "slotline p99 ms": f(l.slotline.p99),
+            "postgraphile p50 ms": f(l.postgraphile.p50),
+            "postgraphile p99 ms": f(l.postgraphile.p99),
+            errors: l.slotline.errors + l.postgraphile.errors,
+          };
+        },
+        async teardown() {
+          if (--open === 0 && i === 2) await (await shared!).stop();
+        },
+      };
+    });
+  },
+};
+
+export default suite;
+
+if (process.argv[2] === "--serve") await serve(process.argv[3]!, process.argv[4]!);
