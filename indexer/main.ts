@@ -13,6 +13,7 @@ import { startOpsServer } from "./ops-server.js";
 import { createBlockWorker } from "./queue/worker.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { startLiveIngest } from "./source/live-ingest.js";
+import { startApi } from "../api/main.js";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -113,7 +114,7 @@ program
   );
 
 /** Starts the parts of a daemon process; resolves when the process should exit. */
-async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean; concurrency?: number }): Promise<number> {
+async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean; api?: boolean; concurrency?: number }): Promise<number> {
   await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger });
   const rt: Runtime = await createRuntime(ctx);
   let ingest: Awaited<ReturnType<typeof startLiveIngest>> | undefined;
@@ -142,6 +143,11 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     // Registered after the queue, so it closes first: in-flight jobs finish or return to the queue.
     ctx.shutdown.add(() => worker.close());
   }
+  if (parts.api) {
+    const api = await startApi(ctx);
+    ctx.shutdown.add(() => api.close());
+    ctx.logger.info({ url: api.url }, "GraphQL API listening");
+  }
   if (parts.ingest) {
     const c = ctx.config;
     ingest = await startLiveIngest(ctx, rt, { maxQueued: c.MAX_QUEUED_JOBS, pollMs: c.INGEST_POLL_MS, stallMs: c.WS_STALL_MS, finalityEveryMs: c.FINALITY_INTERVAL_MS });
@@ -153,8 +159,8 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
 
 program
   .command("start")
-  .description("run ingest and worker in one process (small deployments); the API joins with its issue")
-  .action(() => withContext("slotline-start", (ctx) => runDaemon(ctx, { ingest: true, worker: true })));
+  .description("run ingest, worker and the GraphQL API in one process (small deployments)")
+  .action(() => withContext("slotline-start", (ctx) => runDaemon(ctx, { ingest: true, worker: true, api: true })));
 program
   .command("ingest")
   .description("follow the chain (slot subscription + getBlocks) and enqueue blocks for the workers; one process leads, others wait")
@@ -164,7 +170,17 @@ program
   .description("fetch, decode and store queued blocks; run any number, on any machine")
   .option("--concurrency <n>", "jobs processed at once (default WORKER_CONCURRENCY)", (v) => Number(v))
   .action((opts: { concurrency?: number }) => withContext("slotline-worker", (ctx) => runDaemon(ctx, { ingest: false, worker: true, concurrency: opts.concurrency })));
-program.command("api").description("serve the GraphQL API on API_PORT").action(notYet("api", "GraphQL API"));
+program
+  .command("api")
+  .description("serve the GraphQL API on API_PORT (/graphql, /health, /ready, /metrics); read-only, run any number")
+  .action(() =>
+    withContext("slotline-api", async (ctx) => {
+      const api = await startApi(ctx);
+      ctx.shutdown.add(() => api.close());
+      process.stdout.write(`GraphQL API at ${api.url}\n`);
+      await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
+    }),
+  );
 program.command("backfill").description("index history by slot range or by address").action(notYet("backfill", "backfill"));
 program.command("demo").description("local chain + migrate + ingest + worker + API, filled live").action(notYet("demo", "live-ingest"));
 

@@ -185,7 +185,11 @@ export async function startLiveIngest(
           await reconcile();
         }
         state.updatedAt = new Date().toISOString();
-        await deps.redis.set(`${config.QUEUE_PREFIX}:status`, JSON.stringify(state), "EX", 60).catch(() => {});
+        // The API's indexerStatus reads this hash (contract in api/events.ts): decimal strings.
+        const key = `${config.QUEUE_PREFIX}:status`;
+        const fields: Record<string, string> = { chainTip: String(state.tip), queueDepth: String(state.queueDepth), updatedAt: String(Date.now()) };
+        if (state.finalized !== null) fields.finalizedSlot = String(state.finalized);
+        await deps.redis.multi().hset(key, fields).expire(key, 120).exec().catch(() => {});
         if (more) continue;
       } catch (err) {
         log.warn({ err }, "ingest loop error; retrying");

@@ -1,5 +1,6 @@
 /** The oracle of the fault tests: a database written by the plain pipeline (fetch -> decode -> store) with no faults. */
 import { createDb } from "../../indexer/db.js";
+import { RetryableError } from "../../indexer/errors.js";
 import { createDecoder } from "../../indexer/decode/index.js";
 import { createLogger } from "../../indexer/logger.js";
 import { PRESET_NAMES } from "../../indexer/programs.js";
@@ -17,7 +18,17 @@ export async function writeReference(rpcUrl: string, dbUrl: string, slots: numbe
     const store = createStore({ db });
     const enricher = createTokenEnricher({ db, rpc, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }) });
     for (let i = 0; i < slots.length; i += 20) {
-      const fetched = await fetchBlocks(rpc, slots.slice(i, i + 20), commitment);
+      // Blocks not available yet (-32004) are retried, as the queue retries a worker's job.
+      let fetched;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          fetched = await fetchBlocks(rpc, slots.slice(i, i + 20), commitment);
+          break;
+        } catch (err) {
+          if (!(err instanceof RetryableError) || attempt > 50) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
       const decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
       await store.writeBlocks(decoded, { commitment });
       await enricher.enrich(decoded);
