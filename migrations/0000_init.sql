@@ -1,3 +1,14 @@
+CREATE TABLE "slot_changes" (
+	"slot" bigint NOT NULL,
+	"kind" text NOT NULL,
+	"key" text NOT NULL,
+	"tx_index" integer DEFAULT 0 NOT NULL,
+	"reserve_a" numeric(39, 0),
+	"reserve_b" numeric(39, 0),
+	"swapped" boolean DEFAULT false NOT NULL,
+	CONSTRAINT "slot_changes_pk" PRIMARY KEY("slot","kind","key")
+);
+--> statement-breakpoint
 CREATE TABLE "slots" (
 	"slot" bigint PRIMARY KEY NOT NULL,
 	"status" text NOT NULL,
@@ -149,6 +160,7 @@ CREATE TABLE "dead_letters" (
 	CONSTRAINT "dead_letters_natural_key" UNIQUE("queue","job_id")
 );
 --> statement-breakpoint
+CREATE INDEX "slot_changes_key_idx" ON "slot_changes" USING btree ("kind","key","slot");--> statement-breakpoint
 CREATE INDEX "slots_status_idx" ON "slots" USING btree ("status","slot");--> statement-breakpoint
 CREATE INDEX "transactions_slot_idx" ON "transactions" USING btree ("slot","tx_index");--> statement-breakpoint
 CREATE INDEX "transactions_block_time_idx" ON "transactions" USING btree ("block_time");--> statement-breakpoint

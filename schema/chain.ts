@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 import { amount, blockTime, enumCheck } from "./columns.js";
+import { primaryKey } from "drizzle-orm/pg-core";
 
 /**
  * Slot states: `pending` (produced, queued, not stored yet), `indexed` (its rows are stored), `skipped`
@@ -48,4 +49,23 @@ export const slots = pgTable(
     indexedAt: timestamp("indexed_at", { withTimezone: true }).notNull().default(sql`now()`),
   },
   (t) => [index("slots_status_idx").on(t.status, t.slot), enumCheck("slots_status_check", t.status, SLOT_STATUSES)],
+);
+
+/**
+ * Which tokens and pools each slot touched, with the pool reserves after the slot's last transaction.
+ * @dev the change log that lets a rolled-back slot's effect on `tokens` and `pools` (first/last seen, reserves,
+ * last swap) be recomputed exactly from the slots that remain.
+ */
+export const slotChanges = pgTable(
+  "slot_changes",
+  {
+    slot: bigint("slot", { mode: "number" }).notNull(),
+    kind: text("kind", { enum: ["token", "pool"] }).notNull(),
+    key: text("key").notNull(),
+    txIndex: integer("tx_index").notNull().default(0),
+    reserveA: amount("reserve_a"),
+    reserveB: amount("reserve_b"),
+    swapped: boolean("swapped").notNull().default(false),
+  },
+  (t) => [primaryKey({ name: "slot_changes_pk", columns: [t.slot, t.kind, t.key] }), index("slot_changes_key_idx").on(t.kind, t.key, t.slot)],
 );

@@ -66,6 +66,42 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
   }
 }
 
+/** Recomputes tokens and pools touched by rolled-back slots from the change log that remains. */
+async function recomputeAfterRollback(client: pg.PoolClient, slots: number[], tokenKeys: string[], poolKeys: string[]) {
+  await client.query(
+    `update tokens t set
+       first_seen_slot = case when t.first_seen_slot = any($1::int8[]) then a.first_slot else t.first_seen_slot end,
+       updated_slot = case when t.updated_slot = any($1::int8[]) then a.last_slot else t.updated_slot end
+     from (select key, min(slot) as first_slot, max(slot) as last_slot from slot_changes where kind = 'token' and key = any($2::text[]) group by key) a
+     where a.key = t.mint`,
+    [slots, tokenKeys],
+  );
+  // A token or pool seen only in dropped slots never existed on the canonical chain.
+  await client.query(
+    `delete from tokens t where t.mint = any($1::text[]) and not exists (select 1 from slot_changes c where c.kind = 'token' and c.key = t.mint)`,
+    [tokenKeys],
+  );
+  await client.query(
+    `update pools p set
+       first_seen_slot = case when p.first_seen_slot = any($1::int8[]) then a.first_slot else p.first_seen_slot end,
+       last_swap_slot = case when p.last_swap_slot = any($1::int8[]) then a.last_swap else p.last_swap_slot end,
+       created_slot = case when p.created_slot = any($1::int8[]) then null else p.created_slot end,
+       created_signature = case when p.created_slot = any($1::int8[]) then null else p.created_signature end,
+       reserve_a = case when p.reserves_slot = any($1::int8[]) then r.reserve_a else p.reserve_a end,
+       reserve_b = case when p.reserves_slot = any($1::int8[]) then r.reserve_b else p.reserve_b end,
+       reserves_slot = case when p.reserves_slot = any($1::int8[]) then r.slot else p.reserves_slot end
+     from (select key, min(slot) as first_slot, max(slot) filter (where swapped) as last_swap from slot_changes where kind = 'pool' and key = any($2::text[]) group by key) a
+     left join lateral (select slot, reserve_a, reserve_b from slot_changes c where c.kind = 'pool' and c.key = a.key and c.reserve_a is not null
+                        order by slot desc, tx_index desc limit 1) r on true
+     where a.key = p.address`,
+    [slots, poolKeys],
+  );
+  await client.query(
+    `delete from pools p where p.address = any($1::text[]) and not exists (select 1 from slot_changes c where c.kind = 'pool' and c.key = p.address)`,
+    [poolKeys],
+  );
+}
+
 async function upsertSkipped(client: pg.PoolClient | pg.Pool, slots: number[], commitment: string) {
   if (slots.length === 0) return;
   // A slot already indexed stays indexed: only the finality tracker may undo it (a fork switch).
@@ -111,9 +147,10 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       if (slots.length === 0) return 0;
       return inTransaction(pool, async (client) => {
         for (const t of SLOT_TABLES) await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
-        // Reserves set by a rolled-back slot are no longer true; the next swap on the canonical chain sets them.
-        await client.query(`update pools set reserve_a = null, reserve_b = null, reserves_slot = null where reserves_slot = any($1::int8[])`, [slots]);
-        await client.query(`delete from pools where created_slot = any($1::int8[]) and first_seen_slot = created_slot`, [slots]);
+        // tokens and pools: recompute what the dropped slots contributed from the change log of the slots that remain.
+        const gone = await client.query<{ kind: string; key: string }>(`delete from slot_changes where slot = any($1::int8[]) returning kind, key`, [slots]);
+        const keys = (kind: string) => [...new Set(gone.rows.filter((g) => g.kind === kind).map((g) => g.key))];
+        await recomputeAfterRollback(client, slots, keys("token"), keys("pool"));
         const r = await client.query(`update slots set status = 'rolled_back', indexed_at = now() where slot = any($1::int8[])`, [slots]);
         // The resume point must not stay above a slot that has to be indexed again.
         await client.query(`update cursors set slot = least(slot, $1::int8 - 1), updated_at = now() where id = $2`, [Math.min(...slots), LIVE_CURSOR]);

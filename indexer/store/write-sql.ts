@@ -189,6 +189,48 @@ export function mergePools(blocks: DecodedBlock[]): PoolUpsert[] {
   return [...byAddress.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
+/** One `slot_changes` row: a token or pool the slot touched (pool reserves after the slot's last transaction). */
+type SlotChange = { slot: number; kind: "token" | "pool"; key: string; txIndex: number; reserveA: bigint | null; reserveB: bigint | null; swapped: boolean };
+
+/** The batch's change-log rows: per slot, every token and pool it touched. */
+export function slotChangeRows(blocks: DecodedBlock[]): SlotChange[] {
+  const out: SlotChange[] = [];
+  for (const b of blocks) {
+    const bySlot = new Map<string, SlotChange>();
+    for (const tx of b.transactions) {
+      const i = tx.transaction.txIndex;
+      for (const t of tx.tokens) if (!bySlot.has(`t:${t.mint}`)) bySlot.set(`t:${t.mint}`, { slot: b.slot, kind: "token", key: t.mint, txIndex: i, reserveA: null, reserveB: null, swapped: false });
+      for (const p of tx.pools) {
+        const prev = bySlot.get(`p:${p.address}`);
+        const swapped = (prev?.swapped ?? false) || p.lastSwapSlot === b.slot;
+        // Reserves of the slot's last transaction that set them (transactions come in block order).
+        const withReserves = p.reservesSlot != null;
+        bySlot.set(`p:${p.address}`, {
+          slot: b.slot,
+          kind: "pool",
+          key: p.address,
+          txIndex: withReserves ? i : (prev?.txIndex ?? i),
+          reserveA: withReserves ? (p.reserveA ?? null) : (prev?.reserveA ?? null),
+          reserveB: withReserves ? (p.reserveB ?? null) : (prev?.reserveB ?? null),
+          swapped,
+        });
+      }
+    }
+    out.push(...[...bySlot.values()].sort((x, y) => (x.kind + x.key < y.kind + y.key ? -1 : 1)));
+  }
+  return out;
+}
+
+const CHANGE_COLS: Col<SlotChange>[] = [
+  { name: "slot", type: "int8", get: (r) => r.slot },
+  { name: "kind", type: "text", get: (r) => r.kind },
+  { name: "key", type: "text", get: (r) => r.key },
+  { name: "tx_index", type: "int4", get: (r) => r.txIndex },
+  { name: "reserve_a", type: "numeric", get: (r) => str(r.reserveA) },
+  { name: "reserve_b", type: "numeric", get: (r) => str(r.reserveB) },
+  { name: "swapped", type: "bool", get: (r) => r.swapped },
+];
+
 /** Row counts written by one batch. */
 export type WriteCounts = { transactions: number; transfers: number; swaps: number; pools: number; liquidityEvents: number; programEvents: number; tokens: number };
 
@@ -240,6 +282,8 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
       reserves_slot = greatest(pools.reserves_slot, excluded.reserves_slot),
       last_swap_slot = greatest(pools.last_swap_slot, excluded.last_swap_slot),
       first_seen_slot = least(pools.first_seen_slot, excluded.first_seen_slot)`, poolRows);
+
+  await run(client, "slot_changes", CHANGE_COLS, `(slot, kind, key) do update set ${rest(CHANGE_COLS, ["slot", "kind", "key"])}`, slotChangeRows(blocks));
 
   return {
     transactions: txs.length,

@@ -125,7 +125,12 @@ describe("live slots with synthetic load", () => {
     const slot = chain.slot("processed") + 1;
     await chain.waitForSlot(slot, "processed");
     const sig = (await conn.getBlockSignatures(slot - 3)).signatures[0]!;
-    const fresh = await new Promise<{ slot: number; err: unknown }>((resolve) => conn.onSignature(sig, (r, ctx) => resolve({ slot: ctx.slot, err: r.err }), "confirmed"));
+    let id: number | undefined;
+    const fresh = await new Promise<{ slot: number; err: unknown }>((resolve) => {
+      id = conn.onSignature(sig, (r, ctx) => resolve({ slot: ctx.slot, err: r.err }), "confirmed");
+    });
+    // Drop web3.js's record of the (server-side auto-removed) subscription, so it is never re-sent on a reconnect.
+    await conn.removeSignatureListener(id!).catch(() => {});
     const tx = await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0 });
     expect(fresh.err).toEqual(tx!.meta!.err); // clones keep their template's outcome, failures included
     expect(fresh.slot).toBe(slot - 3);

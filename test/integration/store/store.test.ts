@@ -112,4 +112,21 @@ describe("store", () => {
     await store.writeBlocks([blocks[1]!], { commitment: "confirmed" });
     expect(await count("transactions", `slot = ${slot}`)).toBe(blocks[1]!.transactions.length);
   });
+
+  test("after a rollback, tokens and pools equal those of a database that never saw the slot", async () => {
+    const other = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    const otherDb = createDb(other.url, { max: 1 });
+    try {
+      await createStore({ db: otherDb }).writeBlocks([blocks[0]!], { commitment: "confirmed" });
+      await store.rollbackSlots([blocks[1]!.slot]);
+      const [a, b] = await Promise.all([digestTables(database.url), digestTables(other.url)]);
+      for (const t of ["tokens", "pools", "transactions", "token_transfers", "swaps", "liquidity_events", "program_events"]) expect(a[t], t).toEqual(b[t]);
+      // Both blocks touch shared mints and pools: the rollback had real work to undo.
+      expect(blocks[1]!.transactions.flatMap((t) => t.pools).length).toBeGreaterThan(0);
+    } finally {
+      await otherDb.$client.end();
+      await other.drop();
+      await store.writeBlocks([blocks[1]!], { commitment: "confirmed" });
+    }
+  });
 });
