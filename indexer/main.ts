@@ -14,6 +14,8 @@ import { createBlockWorker } from "./queue/worker.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { startLiveIngest } from "./source/live-ingest.js";
 import { startApi } from "../api/main.js";
+import { DASHBOARD_QUERY } from "../api/example.js";
+import { startDemoChain } from "./cli/demo.js";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -182,7 +184,29 @@ program
     }),
   );
 program.command("backfill").description("index history by slot range or by address").action(notYet("backfill", "backfill"));
-program.command("demo").description("local chain + migrate + ingest + worker + API, filled live").action(notYet("demo", "live-ingest"));
+program
+  .command("demo")
+  .description("local chain (real mainnet blocks + cloned live load) -> migrate -> ingest + worker + GraphQL API, filled live; Ctrl-C stops")
+  .option("--chain-port <n>", "local chain HTTP port (WebSocket on port + 1)", (v) => Number(v), 8899)
+  .option("--synthetic-tps <n>", "transactions per second in new slots, cloned from mainnet", (v) => Number(v), 200)
+  .option("--slot-ms <n>", "a new slot every n ms", (v) => Number(v), 400)
+  .action(async (opts: { chainPort: number; syntheticTps: number; slotMs: number }) => {
+    const chain = await startDemoChain({ port: opts.chainPort, syntheticTps: opts.syntheticTps, slotMs: opts.slotMs });
+    Object.assign(env, chain.env, { LOG_FORMAT: env.LOG_FORMAT ?? "pretty", LOG_LEVEL: env.LOG_LEVEL ?? "warn" });
+    await withContext("slotline-demo", async (ctx) => {
+      ctx.shutdown.add(() => chain.close());
+      const done = runDaemon(ctx, { ingest: true, worker: true, api: true });
+      const url = `http://127.0.0.1:${ctx.config.API_PORT}/graphql`;
+      process.stdout.write(
+        `\nslotline demo\n  local chain   ${chain.rpcUrl} (real mainnet blocks from slot 332254855, then ${opts.syntheticTps} tx/s cloned)\n` +
+          `  database      ${ctx.config.DATABASE_URL.replace(/:[^:@/]*@/, ":***@")}\n  GraphQL       ${url} (GraphiQL in the browser)\n\n` +
+          `Try this dashboard query (GraphiQL, or curl below):\n\n${DASHBOARD_QUERY}\n\n` +
+          `curl -s ${url} -H 'content-type: application/json' -d '${JSON.stringify({ query: DASHBOARD_QUERY.replace(/\s+/g, " ") })}'\n\n` +
+          `npx slotline status   # in another terminal: the resume point climbing\nCtrl-C stops.\n\n`,
+      );
+      return done;
+    });
+  });
 
 try {
   await program.parseAsync(process.argv);

@@ -67,7 +67,7 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
       if (!seenWarnings.has(key)) {
         seenWarnings.add(key);
         // Logged once per kind; the metric counts every occurrence.
-        log.warn({ kind: w.kind, program_id: program, discriminator: disc, signature: w.signature }, "instruction passed over");
+        log.warn({ kind: w.kind, program_id: program, discriminator: disc, signature: w.signature }, w.kind === "log_truncated" ? "logs truncated; events past the cut are not invented" : "instruction passed over");
       }
     }
   }
