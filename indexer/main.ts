@@ -16,6 +16,9 @@ import { startLiveIngest } from "./source/live-ingest.js";
 import { startApi } from "../api/main.js";
 import { DASHBOARD_QUERY } from "../api/example.js";
 import { startDemoChain } from "./cli/demo.js";
+import { listDeadLetters, retryDeadLetters } from "./cli/dead-letters.js";
+import { Redis } from "ioredis";
+import { createBlockQueue } from "./queue/index.js";
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or arguments. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -184,6 +187,42 @@ program
     }),
   );
 program.command("backfill").description("index history by slot range or by address").action(notYet("backfill", "backfill"));
+const deadLetters = program.command("dead-letters").description("work that failed deterministically: list it, or replay it");
+deadLetters
+  .command("list")
+  .description("dead letters not yet retried, newest first")
+  .option("--json", "print JSON")
+  .option("--limit <n>", "at most n", (v) => Number(v), 100)
+  .action((opts: { json?: boolean; limit: number }) =>
+    withContext("slotline-dead-letters", async (ctx) => {
+      const rows = await listDeadLetters(ctx, opts.limit);
+      if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) process.stdout.write("no dead letters\n");
+      else for (const d of rows) process.stdout.write(`${d.id}\t${d.createdAt}\t${d.jobId}\tslots ${d.payload.slots.join(",")}\t${d.attempts} attempts\t${d.error}\n`);
+    }),
+  );
+deadLetters
+  .command("retry [ids...]")
+  .description("re-enqueue dead letters (all, or the given ids) for the workers")
+  .action((ids: string[]) =>
+    withContext("slotline-dead-letters", async (ctx) => {
+      const redis = new Redis(ctx.config.REDIS_URL, { maxRetriesPerRequest: null });
+      const queue = createBlockQueue(redis, ctx.config.QUEUE_PREFIX);
+      try {
+        const bad = ids.filter((i) => !/^\d+$/.test(i));
+        if (bad.length) {
+          process.stderr.write(`not dead-letter ids: ${bad.join(", ")} (see \`slotline dead-letters list\`)\n`);
+          return EXIT.usage;
+        }
+        const n = await retryDeadLetters(ctx, queue, ids.map(Number));
+        process.stdout.write(`re-enqueued ${n} dead letter(s)\n`);
+      } finally {
+        await queue.close();
+        redis.disconnect();
+      }
+    }),
+  );
+
 program
   .command("demo")
   .description("local chain (real mainnet blocks + cloned live load) -> migrate -> ingest + worker + GraphQL API, filled live; Ctrl-C stops")
