@@ -62,6 +62,7 @@ export const configSchema = z.object({
   INGEST_POLL_MS: int(50, 60_000, 1_000),
   WS_STALL_MS: int(500, 600_000, 10_000),
   FINALITY_INTERVAL_MS: int(100, 600_000, 5_000),
+  LOGS_SWEEP_MS: int(100, 600_000, 5_000),
   API_PORT: int(1, 65535, 4000),
   API_KEYS: z.preprocess(emptyAsUndefined, list.optional()),
   API_CORS_ORIGINS: z.preprocess(emptyAsUndefined, list.optional()),

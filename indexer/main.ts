@@ -13,6 +13,7 @@ import { startOpsServer } from "./ops-server.js";
 import { createBlockWorker } from "./queue/worker.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { startLiveIngest } from "./source/live-ingest.js";
+import { startLogsIngest } from "./source/logs-ingest.js";
 import { startApi } from "../api/main.js";
 import { DASHBOARD_QUERY } from "../api/example.js";
 import { startDemoChain } from "./cli/demo.js";
@@ -120,13 +121,10 @@ program
 
 /** Starts the parts of a daemon process; resolves when the process should exit. */
 async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean; api?: boolean; concurrency?: number }): Promise<number> {
-  if (parts.ingest && ctx.config.INGEST_MODE === "logs") {
-    process.stderr.write("INGEST_MODE=logs is not available yet (it lands with a later issue); use INGEST_MODE=block\n");
-    return EXIT.usage;
-  }
   await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger });
   const rt: Runtime = await createRuntime(ctx);
   let ingest: Awaited<ReturnType<typeof startLiveIngest>> | undefined;
+  let ingestRunning = false;
   const ops = await startOpsServer({
     port: ctx.config.METRICS_PORT,
     metrics: rt.metrics,
@@ -139,7 +137,7 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
         return "database does not answer";
       }
       if ((await rt.redis.ping().catch(() => null)) !== "PONG") return "redis does not answer";
-      if (parts.ingest && !ingest) return "waiting for ingest leadership";
+      if (parts.ingest && !ingestRunning) return "waiting for ingest leadership";
       return null;
     },
   }).catch((err) => {
@@ -157,10 +155,15 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     ctx.shutdown.add(() => api.close());
     ctx.logger.info({ url: api.url }, "GraphQL API listening");
   }
-  if (parts.ingest) {
+  if (parts.ingest && ctx.config.INGEST_MODE === "logs") {
+    const logsIngest = await startLogsIngest(ctx, { ...rt, programs: [...rt.decoder.trackedProgramIds] }, { sweepMs: ctx.config.LOGS_SWEEP_MS });
+    ctx.shutdown.add(() => logsIngest.stop());
+    ingestRunning = true;
+  } else if (parts.ingest) {
     const c = ctx.config;
     ingest = await startLiveIngest(ctx, rt, { maxQueued: c.MAX_QUEUED_JOBS, pollMs: c.INGEST_POLL_MS, stallMs: c.WS_STALL_MS, finalityEveryMs: c.FINALITY_INTERVAL_MS });
     ctx.shutdown.add(() => ingest?.stop());
+    ingestRunning = true;
   }
   await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
   return EXIT.ok;

@@ -10,8 +10,11 @@ export const BLOCK_QUEUE = "blocks";
 /** Job name. */
 export const INDEX_BLOCKS = "index-blocks";
 
-/** Payload: the slots to index (all produced per getBlocks), the commitment, and who asked. JSON-safe, no secrets. */
-export type BlockJob = { slots: number[]; commitment: "confirmed" | "finalized"; origin: string };
+/**
+ * Payload: the slots to index (all produced per getBlocks) or, in logs mode, a batch of signatures; the
+ * commitment, and who asked. JSON-safe, no secrets.
+ */
+export type BlockJob = { slots: number[]; signatures?: string[]; commitment: "confirmed" | "finalized"; origin: string };
 
 /** Job options: retries with exponential backoff; completed jobs removed so Redis does not grow. */
 export const BLOCK_JOB_OPTIONS: JobsOptions = {

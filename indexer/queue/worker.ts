@@ -8,7 +8,7 @@ import type { Context } from "../context.js";
 import type { Decoder, DecodedBlock, DecodeWarning } from "../decode/index.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
-import { fetchBlocks } from "../source/blocks.js";
+import { fetchBlocks, fetchTransactions } from "../source/blocks.js";
 import type { RpcClient } from "../source/rpc.js";
 import type { Store } from "../store/index.js";
 import { BLOCK_QUEUE, type BlockJob } from "./index.js";
@@ -76,6 +76,7 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
     const { slots, commitment } = job.data;
     const t0 = performance.now();
     try {
+      if (job.data.signatures?.length) return await processSignatures(job.data.signatures, commitment);
       const fetched = await fetchBlocks(deps.rpc, slots, commitment);
       const decoded = fetched.blocks.map(({ slot, block }) => deps.decoder.decodeBlock(block, slot));
       for (const b of decoded) for (const t of b.transactions) countWarnings(t.warnings);
@@ -94,6 +95,22 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
       if (!isRetryable(err) && !(err instanceof MalformedResponseError) && !(err instanceof RpcResponseError)) throw new UnrecoverableError((err as Error).message);
       throw err;
     }
+  }
+
+  /** Logs mode: a batch of signatures -> getTransaction (batched) -> decode -> one Postgres transaction. */
+  async function processSignatures(signatures: string[], commitment: BlockJob["commitment"]) {
+    const txs = await fetchTransactions(deps.rpc, signatures, commitment);
+    // getTransaction does not tell a transaction's position in its block: tx_index -1 means "not known";
+    // a block-mode pass over the same slot later fills in the real position.
+    const decoded = txs.flatMap((tx) => deps.decoder.decodeTransaction(tx, { slot: tx.slot, blockTime: tx.blockTime ?? null, txIndex: -1 }) ?? []);
+    for (const t of decoded) countWarnings(t.warnings);
+    const counts = await deps.store.writeTransactions(decoded);
+    deps.metrics.transactionsStored.inc(counts.transactions);
+    const event = toEvent([{ slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: decoded.length, transactions: decoded }], []);
+    event.slots = [...new Set(decoded.map((t) => t.transaction.slot))].sort((a, b) => a - b);
+    await publisher.publish(eventsChannel(ctx.config.QUEUE_PREFIX), JSON.stringify(event)).catch(() => {});
+    await enricher.enrich([{ slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: 0, transactions: decoded }]).catch(() => {});
+    return counts;
   }
 
   const worker = new Worker<BlockJob>(BLOCK_QUEUE, process, {

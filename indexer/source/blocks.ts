@@ -3,7 +3,7 @@
  * and the error codes that tell a skipped slot from a block that is not available yet.
  */
 import { MalformedResponseError, RetryableError, RpcResponseError } from "../errors.js";
-import type { RawBlock } from "../solana-types.js";
+import type { RawBlock, RawTransaction } from "../solana-types.js";
 import type { RpcClient } from "./rpc.js";
 
 /** The slot was skipped (or is missing from long-term storage as skipped): record it, never retry. */
@@ -66,4 +66,24 @@ export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: s
     out.blocks.push({ slot, block: checkBlock(slot, a.result) });
   });
   return out;
+}
+
+/**
+ * Fetches transactions by signature in JSON-RPC batches (logs mode). A transaction not visible yet (null) throws
+ * RetryableError, so the job is retried rather than the signature dropped.
+ */
+export async function fetchTransactions(rpc: RpcClient, signatures: string[], commitment: string): Promise<RawTransaction[]> {
+  const config = { encoding: "json", maxSupportedTransactionVersion: 0, commitment };
+  const answers = await rpc.batch<unknown>(signatures.map((s) => ({ method: "getTransaction", params: [s, config] })));
+  return answers.map((a, i) => {
+    const sig = signatures[i]!;
+    if (a.error) {
+      if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getTransaction ${sig}: ${a.error.code} ${a.error.message}`);
+      throw new RpcResponseError("getTransaction", a.error.code, `${sig}: ${a.error.message}`);
+    }
+    if (a.result === null) throw new RetryableError(`getTransaction ${sig}: not found yet`);
+    const t = a.result as Partial<RawTransaction>;
+    if (typeof t.slot !== "number" || !t.transaction || !t.meta) throw new MalformedResponseError(`getTransaction ${sig}: missing slot, transaction or meta`);
+    return t as RawTransaction;
+  });
 }

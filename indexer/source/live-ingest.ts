@@ -4,7 +4,6 @@
  * A single leader (advisory lock on a dedicated connection) runs it; a finality tracker rolls back
  * confirmed slots that did not finalize.
  */
-import pg from "pg";
 import type { Redis } from "ioredis";
 import type { Context } from "../context.js";
 import type { Metrics } from "../metrics.js";
@@ -12,10 +11,9 @@ import { type BlockQueue, liveJobId } from "../queue/index.js";
 import type { Store } from "../store/index.js";
 import { producedSlots } from "./blocks.js";
 import type { RpcClient } from "./rpc.js";
+import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "./slot-feed.js";
 
-/** @dev advisory lock key held by the one live ingest process of a database */
-const LEADER_LOCK_KEY = 7_462_010_003;
 
 /** Tunables; defaults suit mainnet. */
 export type LiveIngestOptions = {
@@ -64,27 +62,9 @@ export async function startLiveIngest(
   const maxScan = opts.maxScan ?? 50_000;
   const commitment = config.COMMITMENT;
 
-  // Leadership: one dedicated connection holds the lock for the process's life. If it drops, we stop.
-  const lockClient = new pg.Client({ connectionString: config.DATABASE_URL, application_name: "slotline-ingest-leader" });
-  await lockClient.connect();
-  lockClient.on("error", (err) => {
-    log.error({ err }, "leader connection lost; stopping ingest");
-    void ctx.shutdown.kill("leadership lost");
-  });
-  let waitingLogged = false;
-  while (!signal.aborted) {
-    const r = await lockClient.query<{ ok: boolean }>("select pg_try_advisory_lock($1) as ok", [LEADER_LOCK_KEY]);
-    if (r.rows[0]?.ok) break;
-    if (!waitingLogged) log.info("another ingest process leads; waiting to take over");
-    waitingLogged = true;
-    await sleep(1_000, signal);
-  }
   const state: IngestStatus = { tip: 0, finalized: null, resumeSlot: null, queueDepth: 0, updatedAt: new Date().toISOString() };
-  if (signal.aborted) {
-    await lockClient.end().catch(() => {});
-    return { status: () => state, stop: async () => {}, done: Promise.resolve() };
-  }
-  log.info("leading live ingest");
+  const leader = await acquireLeadership({ url: config.DATABASE_URL, key: INGEST_LEADER_KEY, logger: log, signal, onLost: () => void ctx.shutdown.kill("leadership lost") });
+  if (!leader) return { status: () => state, stop: async () => {}, done: Promise.resolve() };
 
   const tipNow = await deps.rpc.call<number>("getSlot", [{ commitment }]);
   let resume = await deps.store.liveResumePoint();
@@ -203,8 +183,7 @@ export async function startLiveIngest(
 
   const done = loop().finally(async () => {
     await feed.close();
-    await lockClient.query("select pg_advisory_unlock($1)", [LEADER_LOCK_KEY]).catch(() => {});
-    await lockClient.end().catch(() => {});
+    await leader.release();
     log.info({ resume_slot: resume }, "live ingest stopped");
   });
   return { status: () => ({ ...state }), stop: async () => void (await done), done };

@@ -3,7 +3,7 @@
  * with code 1000 and never reports a stall, so silence longer than `stallMs` recreates the connection.
  * Notifications only wake the ingest loop; the loop's own getBlocks range is what guarantees no gap.
  */
-import { Connection } from "@solana/web3.js";
+import { Connection, PublicKey } from "@solana/web3.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 
@@ -18,9 +18,12 @@ export function createSlotFeed(opts: {
   logger: Logger;
   metrics?: Pick<Metrics, "wsReconnects">;
   onSlot: (slot: number) => void;
+  /** logs mode: one `mentions` logs subscription per program, recreated with the slot subscription */
+  logs?: { programs: string[]; onLogs: (signature: string, slot: number) => void };
 }): SlotFeed {
   let connection: Connection | undefined;
   let subscription: number | undefined;
+  let logSubscriptions: number[] = [];
   let last = Date.now();
   let reconnects = 0;
   let closed = false;
@@ -31,14 +34,21 @@ export function createSlotFeed(opts: {
       last = Date.now();
       opts.onSlot(info.slot);
     });
+    const c = connection;
+    logSubscriptions = (opts.logs?.programs ?? []).map((p) =>
+      c.onLogs(new PublicKey(p), (l, ctx) => opts.logs!.onLogs(l.signature, ctx.slot), "confirmed"),
+    );
   };
 
   const disconnect = async () => {
     const c = connection;
     const id = subscription;
+    const logIds = logSubscriptions;
     connection = undefined;
     subscription = undefined;
+    logSubscriptions = [];
     if (c && id !== undefined) await c.removeSlotChangeListener(id).catch(() => {});
+    for (const l of logIds) await c?.removeOnLogsListener(l).catch(() => {});
     // web3.js keeps its socket for a while after the last listener goes; close it now so no stale socket remains.
     const ws = (c as unknown as { _rpcWebSocket?: { close(): void } } | undefined)?._rpcWebSocket;
     try {

@@ -4,7 +4,7 @@
  */
 import type pg from "pg";
 import type { Context } from "../context.js";
-import type { DecodedBlock } from "../decode/index.js";
+import type { DecodedBlock, DecodedTransaction } from "../decode/index.js";
 import { type WriteCounts, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
@@ -19,6 +19,13 @@ const SLOT_TABLES = ["transactions", "token_transfers", "swaps", "liquidity_even
 export type Store = {
   /** Writes blocks (rows + `slots` rows as indexed) and skipped slots in one transaction. */
   writeBlocks(blocks: DecodedBlock[], opts: { commitment: "confirmed" | "finalized"; skipped?: number[] }): Promise<WriteCounts>;
+  /**
+   * Writes transactions fetched one by one (logs mode) in one transaction; no `slots` rows, since their blocks
+   * were not read whole.
+   */
+  writeTransactions(txs: DecodedTransaction[]): Promise<WriteCounts>;
+  /** Of `signatures`, those not stored yet. */
+  unstoredSignatures(signatures: string[]): Promise<string[]>;
   /** Records slots that produced no block (getBlocks left them out, or -32007/-32009). */
   markSkipped(slots: number[], commitment: "confirmed" | "finalized"): Promise<void>;
   /** Deletes every row of these slots and marks them rolled_back, in one transaction. */
@@ -139,6 +146,23 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         await upsertSkipped(client, opts.skipped ?? [], opts.commitment);
         return counts;
       });
+    },
+    async writeTransactions(txs) {
+      // Group by slot, in slot order, so merges (reserves, first/last seen) follow chain order as for blocks.
+      const bySlot = new Map<number, DecodedTransaction[]>();
+      for (const t of txs) bySlot.set(t.transaction.slot, [...(bySlot.get(t.transaction.slot) ?? []), t]);
+      const blocks: DecodedBlock[] = [...bySlot.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([slot, list]) => ({ slot, parentSlot: 0, blockhash: "", blockTime: null, txCount: list.length, transactions: list }));
+      return inTransaction(pool, (client) => writeRows(client, blocks));
+    },
+    async unstoredSignatures(signatures) {
+      if (signatures.length === 0) return [];
+      const r = await pool.query<{ s: string }>(
+        `select s from unnest($1::text[]) s where not exists (select 1 from transactions t where t.signature = s)`,
+        [signatures],
+      );
+      return r.rows.map((x) => x.s);
     },
     async markSkipped(slots, commitment) {
       await upsertSkipped(pool, slots, commitment);

@@ -65,13 +65,12 @@ async function expectConverged(run: Run) {
   const indexed = (await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed' order by slot")).map((r) => Number(r.slot));
   // No produced slot at or below the resume point is missing.
   const start = Number(run.env.START_SLOT);
-  const produced = chain.history.slots.filter((s) => s >= start && s <= Number(cursor));
   const canonical = await (async () => {
     const res = await fetch(chain.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: "1", method: "getBlocks", params: [start, Number(cursor), { commitment: "confirmed" }] }) });
     return ((await res.json()) as { result: number[] }).result;
   })();
+  expect(canonical.length).toBeGreaterThan(20);
   expect(canonical.filter((s) => !indexed.includes(s))).toEqual([]);
-  expect(produced.filter((s) => !indexed.includes(s) && !run.chain.forkSlots.includes(s))).toEqual([]);
 
   expect(indexed).toEqual(indexedNow);
   const actual = await digestTables(db.url);
