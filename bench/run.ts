@@ -2,7 +2,7 @@
  * `npm run bench [-- --only NAME]`: runs every suite in bench/entries (or the one whose suite or entry name
  * matches), prints a table and writes bench/results.json.
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { BenchEntry, BenchResult, BenchSuite } from "./harness.js";
@@ -81,6 +81,15 @@ const rows = results.map((r) => ({
 console.log(`\nslotline bench, ${machine.date}\nmachine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, Postgres ${machine.postgres}, Redis ${machine.redis}\n`);
 console.table(rows);
 for (const r of results) if (r.details) console.log(`${r.name}:`, r.details);
-writeFileSync(path.join(here, "results.json"), `${JSON.stringify({ machine, results }, null, 2)}\n`);
+// Merge into the previous results: an `--only` run replaces its own entries and keeps the others.
+const file = path.join(here, "results.json");
+let previous: BenchResult[] = [];
+try {
+  previous = (JSON.parse(readFileSync(file, "utf8")) as { results: BenchResult[] }).results ?? [];
+} catch {
+  // first run
+}
+const merged = [...previous.filter((p) => !results.some((r) => r.name === p.name)), ...results.map((r) => ({ ...r, date: machine.date }))];
+writeFileSync(file, `${JSON.stringify({ machine, results: merged }, null, 2)}\n`);
 // results.json keeps the machine beside the entries; each entry has {name, value, unit, min, max, reference, ratio}.
 process.exit(0);
