@@ -10,7 +10,7 @@ import { isRetryable, MalformedResponseError, RpcResponseError } from "../errors
 import type { Metrics } from "../metrics.js";
 import { fetchBlocks, fetchTransactions } from "../source/blocks.js";
 import type { RpcClient } from "../source/rpc.js";
-import type { Store } from "../store/index.js";
+import type { Store, WriteCounts } from "../store/index.js";
 import { BLOCK_QUEUE, type BlockJob } from "./index.js";
 import { createTokenEnricher } from "./token-enricher.js";
 
@@ -51,8 +51,11 @@ function toEvent(blocks: DecodedBlock[], skipped: number[]): BatchEvent {
   };
 }
 
-/** Creates and starts the worker; `close()` finishes in-flight jobs. */
-export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">, deps: WorkerDeps): Worker<BlockJob> {
+/** Fetch -> decode -> store -> publish for one job's worth of work; shared by the worker and `backfill --inline`. */
+export type BatchIndexer = { index(job: BlockJob): Promise<WriteCounts>; sweepTokens(): Promise<number>; close(): Promise<void> };
+
+/** Creates the batch indexer. */
+export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db">, deps: WorkerDeps): BatchIndexer {
   const log = ctx.logger.child({ stage: "worker" });
   const seenWarnings = new Set<string>();
   const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log });
@@ -72,11 +75,28 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
     }
   }
 
-  async function process(job: Job<BlockJob>) {
-    const { slots, commitment } = job.data;
-    const t0 = performance.now();
-    try {
-      if (job.data.signatures?.length) return await processSignatures(job.data.signatures, commitment);
+  /** Logs mode: a batch of signatures -> getTransaction (batched) -> decode -> one Postgres transaction. */
+  async function processSignatures(signatures: string[], commitment: BlockJob["commitment"]) {
+    const txs = await fetchTransactions(deps.rpc, signatures, commitment);
+    // getTransaction does not tell a transaction's position in its block: tx_index -1 means "not known";
+    // a block-mode pass over the same slot later fills in the real position.
+    const decoded = txs.flatMap((tx) => deps.decoder.decodeTransaction(tx, { slot: tx.slot, blockTime: tx.blockTime ?? null, txIndex: -1 }) ?? []);
+    for (const t of decoded) countWarnings(t.warnings);
+    const counts = await deps.store.writeTransactions(decoded);
+    deps.metrics.transactionsStored.inc(counts.transactions);
+    const asBlock = { slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: decoded.length, transactions: decoded };
+    const event = toEvent([asBlock], []);
+    event.slots = [...new Set(decoded.map((t) => t.transaction.slot))].sort((a, b) => a - b);
+    await publisher.publish(eventsChannel(ctx.config.QUEUE_PREFIX), JSON.stringify(event)).catch(() => {});
+    await enricher.enrich([asBlock]).catch(() => {});
+    return counts;
+  }
+
+  return {
+    async index(job) {
+      const { slots, commitment } = job;
+      const t0 = performance.now();
+      if (job.signatures?.length) return processSignatures(job.signatures, commitment);
       const fetched = await fetchBlocks(deps.rpc, slots, commitment);
       const decoded = fetched.blocks.map(({ slot, block }) => deps.decoder.decodeBlock(block, slot));
       for (const b of decoded) for (const t of b.transactions) countWarnings(t.warnings);
@@ -90,27 +110,25 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
       await enricher.enrich(decoded).catch((err) => log.warn({ err }, "token lookup failed; retried with the next batch that sees the mint"));
       log.debug({ slots: slots.length, transactions: counts.transactions, swaps: counts.swaps, duration_ms: Math.round(performance.now() - t0) }, "stored batch");
       return counts;
+    },
+    sweepTokens: () => enricher.sweep(),
+    close: async () => void (await publisher.quit().catch(() => {})),
+  };
+}
+
+/** Creates and starts the worker; `close()` finishes in-flight jobs. */
+export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">, deps: WorkerDeps): Worker<BlockJob> {
+  const log = ctx.logger.child({ stage: "worker" });
+  const indexer = createBatchIndexer(ctx, deps);
+
+  async function process(job: Job<BlockJob>) {
+    try {
+      return await indexer.index(job.data);
     } catch (err) {
       // Deterministic failures fail once; transient ones are retried by BullMQ with backoff.
       if (!isRetryable(err) && !(err instanceof MalformedResponseError) && !(err instanceof RpcResponseError)) throw new UnrecoverableError((err as Error).message);
       throw err;
     }
-  }
-
-  /** Logs mode: a batch of signatures -> getTransaction (batched) -> decode -> one Postgres transaction. */
-  async function processSignatures(signatures: string[], commitment: BlockJob["commitment"]) {
-    const txs = await fetchTransactions(deps.rpc, signatures, commitment);
-    // getTransaction does not tell a transaction's position in its block: tx_index -1 means "not known";
-    // a block-mode pass over the same slot later fills in the real position.
-    const decoded = txs.flatMap((tx) => deps.decoder.decodeTransaction(tx, { slot: tx.slot, blockTime: tx.blockTime ?? null, txIndex: -1 }) ?? []);
-    for (const t of decoded) countWarnings(t.warnings);
-    const counts = await deps.store.writeTransactions(decoded);
-    deps.metrics.transactionsStored.inc(counts.transactions);
-    const event = toEvent([{ slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: decoded.length, transactions: decoded }], []);
-    event.slots = [...new Set(decoded.map((t) => t.transaction.slot))].sort((a, b) => a - b);
-    await publisher.publish(eventsChannel(ctx.config.QUEUE_PREFIX), JSON.stringify(event)).catch(() => {});
-    await enricher.enrich([{ slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: 0, transactions: decoded }]).catch(() => {});
-    return counts;
   }
 
   const worker = new Worker<BlockJob>(BLOCK_QUEUE, process, {
@@ -137,9 +155,9 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
   });
   worker.on("error", (err) => log.error({ err }, "worker error"));
   // Mints stored by a batch whose worker died before its lookup are filled in here.
-  const sweeper = setInterval(() => void enricher.sweep().catch(() => {}), 5_000);
+  const sweeper = setInterval(() => void indexer.sweepTokens().catch(() => {}), 5_000);
   sweeper.unref();
   worker.on("closing", () => clearInterval(sweeper));
-  worker.on("closed", () => void publisher.quit().catch(() => {}));
+  worker.on("closed", () => void indexer.close());
   return worker;
 }
