@@ -17,6 +17,7 @@ import { startLogsIngest } from "./source/logs-ingest.js";
 import { startApi } from "../api/main.js";
 import { DASHBOARD_QUERY } from "../api/example.js";
 import { startDemoChain } from "./cli/demo.js";
+import { type BackfillCliOptions, backfillCommand, checkBackfillArgs, formatSummary } from "./cli/backfill.js";
 import { listDeadLetters, retryDeadLetters } from "./cli/dead-letters.js";
 import { Redis } from "ioredis";
 import { createBlockQueue } from "./queue/index.js";
@@ -73,12 +74,6 @@ function fail(err: unknown): never {
   process.exit(EXIT.failure);
 }
 
-function notYet(name: string, issue: string) {
-  return () => {
-    process.stderr.write(`slotline ${name}: not yet available (lands with the ${issue} issue)\n`);
-    process.exit(EXIT.failure);
-  };
-}
 
 const program = new Command()
   .name("slotline")
@@ -193,7 +188,43 @@ program
       await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
     }),
   );
-program.command("backfill").description("index history by slot range or by address").action(notYet("backfill", "backfill"));
+program
+  .command("backfill")
+  .description("index history by slot range or by address, resumably (same command again resumes); beside live ingest")
+  .option("--from-slot <slot>", "first slot of the range")
+  .option("--to-slot <slot>", "last slot of the range")
+  .option("--program <preset|id>", "a program's history (getSignaturesForAddress)")
+  .option("--address <id>", "an address's history (getSignaturesForAddress)")
+  .option("--before <signature>", "address mode: start below this signature")
+  .option("--until <signature>", "address mode: stop at this signature (must be known to the RPC)")
+  .option("--limit <n>", "address mode: at most n signatures")
+  .option("--programs <list>", "decode only these presets or program ids (default PROGRAMS)")
+  .option("--batch-size <n>", "blocks or signatures per job")
+  .option("--rps <n>", "override RPC_MAX_RPS")
+  .option("--concurrency <n>", "override RPC_CONCURRENCY (and inline lanes)")
+  .option("--inline", "do the work in this process instead of the queue's workers")
+  .option("--dry-run", "report what would be fetched, change nothing")
+  .action((opts: BackfillCliOptions) => {
+    let config;
+    try {
+      config = parseConfig(env);
+    } catch (err) {
+      fail(err);
+    }
+    const checked = checkBackfillArgs(opts, { config });
+    if (checked.problems.length) {
+      process.stderr.write(`${checked.problems.join("\n")}\n`);
+      process.exit(EXIT.usage);
+    }
+    return withContext("slotline-backfill", async (ctx) => {
+      await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger });
+      const rt = await createRuntime(ctx);
+      const out = await backfillCommand(ctx, rt, opts);
+      if (out.message) (out.code === 0 ? process.stdout : process.stderr).write(`${out.message}\n`);
+      if (out.summary) process.stdout.write(`${formatSummary(out.summary)}\n`);
+      return out.code;
+    });
+  });
 const deadLetters = program.command("dead-letters").description("work that failed deterministically: list it, or replay it");
 deadLetters
   .command("list")

@@ -1,3 +1,8 @@
+CREATE TABLE "passed_signatures" (
+	"signature" text PRIMARY KEY NOT NULL,
+	"slot" bigint NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "slot_changes" (
 	"slot" bigint NOT NULL,
 	"kind" text NOT NULL,

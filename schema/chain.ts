@@ -69,3 +69,12 @@ export const slotChanges = pgTable(
   },
   (t) => [primaryKey({ name: "slot_changes_pk", columns: [t.slot, t.kind, t.key] }), index("slot_changes_key_idx").on(t.kind, t.key, t.slot)],
 );
+
+/**
+ * Signatures fetched one by one (logs mode, address backfill) that mention a tracked program but invoke none:
+ * nothing to store, but known to be done, so sweeps and backfills do not fetch them again.
+ */
+export const passedSignatures = pgTable("passed_signatures", {
+  signature: text("signature").primaryKey(),
+  slot: bigint("slot", { mode: "number" }).notNull(),
+});

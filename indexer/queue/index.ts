@@ -12,9 +12,10 @@ export const INDEX_BLOCKS = "index-blocks";
 
 /**
  * Payload: the slots to index (all produced per getBlocks) or, in logs mode, a batch of signatures; the
- * commitment, and who asked. JSON-safe, no secrets.
+ * commitment, who asked, and (backfill --programs) the programs to decode instead of the worker's own set.
+ * JSON-safe, no secrets.
  */
-export type BlockJob = { slots: number[]; signatures?: string[]; commitment: "confirmed" | "finalized"; origin: string };
+export type BlockJob = { slots: number[]; signatures?: string[]; commitment: "confirmed" | "finalized"; origin: string; programs?: string[] };
 
 /** Job options: retries with exponential backoff; completed jobs removed so Redis does not grow. */
 export const BLOCK_JOB_OPTIONS: JobsOptions = {

@@ -5,7 +5,7 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Context } from "../context.js";
-import type { Decoder, DecodedBlock, DecodeWarning } from "../decode/index.js";
+import { createDecoder, type Decoder, type DecodedBlock, type DecodedTransaction, type DecodeWarning } from "../decode/index.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { fetchBlocks, fetchTransactions } from "../source/blocks.js";
@@ -60,6 +60,15 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
   const seenWarnings = new Set<string>();
   const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log });
   const publisher = deps.redis.duplicate();
+  // A job may narrow the programs (backfill --programs): one decoder per distinct set, kept for the process.
+  const decoders = new Map<string, Decoder>();
+  const decoderFor = (programs?: string[]): Decoder => {
+    if (!programs?.length) return deps.decoder;
+    const key = [...programs].sort().join(",");
+    let d = decoders.get(key);
+    if (!d) decoders.set(key, (d = createDecoder({ programs })));
+    return d;
+  };
 
   function countWarnings(warnings: DecodeWarning[]) {
     for (const w of warnings) {
@@ -76,13 +85,20 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
   }
 
   /** Logs mode: a batch of signatures -> getTransaction (batched) -> decode -> one Postgres transaction. */
-  async function processSignatures(signatures: string[], commitment: BlockJob["commitment"]) {
+  async function processSignatures(signatures: string[], commitment: BlockJob["commitment"], decoder: Decoder) {
     const txs = await fetchTransactions(deps.rpc, signatures, commitment);
     // getTransaction does not tell a transaction's position in its block: tx_index -1 means "not known";
     // a block-mode pass over the same slot later fills in the real position.
-    const decoded = txs.flatMap((tx) => deps.decoder.decodeTransaction(tx, { slot: tx.slot, blockTime: tx.blockTime ?? null, txIndex: -1 }) ?? []);
+    const decoded: DecodedTransaction[] = [];
+    const passed: { signature: string; slot: number }[] = [];
+    for (const tx of txs) {
+      const d = decoder.decodeTransaction(tx, { slot: tx.slot, blockTime: tx.blockTime ?? null, txIndex: -1 });
+      if (d) decoded.push(d);
+      // Mentioned a tracked program without invoking one: remembered, so it is not fetched again.
+      else passed.push({ signature: tx.transaction.signatures[0]!, slot: tx.slot });
+    }
     for (const t of decoded) countWarnings(t.warnings);
-    const counts = await deps.store.writeTransactions(decoded);
+    const counts = await deps.store.writeTransactions(decoded, passed);
     deps.metrics.transactionsStored.inc(counts.transactions);
     const asBlock = { slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: decoded.length, transactions: decoded };
     const event = toEvent([asBlock], []);
@@ -96,9 +112,10 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
     async index(job) {
       const { slots, commitment } = job;
       const t0 = performance.now();
-      if (job.signatures?.length) return processSignatures(job.signatures, commitment);
+      const decoder = decoderFor(job.programs);
+      if (job.signatures?.length) return processSignatures(job.signatures, commitment, decoder);
       const fetched = await fetchBlocks(deps.rpc, slots, commitment);
-      const decoded = fetched.blocks.map(({ slot, block }) => deps.decoder.decodeBlock(block, slot));
+      const decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
       for (const b of decoded) for (const t of b.transactions) countWarnings(t.warnings);
       const end = deps.metrics.storeSeconds.startTimer();
       const counts = await deps.store.writeBlocks(decoded, { commitment, skipped: fetched.skipped });

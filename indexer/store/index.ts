@@ -23,8 +23,8 @@ export type Store = {
    * Writes transactions fetched one by one (logs mode) in one transaction; no `slots` rows, since their blocks
    * were not read whole.
    */
-  writeTransactions(txs: DecodedTransaction[]): Promise<WriteCounts>;
-  /** Of `signatures`, those not stored yet. */
+  writeTransactions(txs: DecodedTransaction[], passed?: { signature: string; slot: number }[]): Promise<WriteCounts>;
+  /** Of `signatures`, those neither stored nor known to invoke no tracked program. */
   unstoredSignatures(signatures: string[]): Promise<string[]>;
   /** Records slots that produced no block (getBlocks left them out, or -32007/-32009). */
   markSkipped(slots: number[], commitment: "confirmed" | "finalized"): Promise<void>;
@@ -147,19 +147,28 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         return counts;
       });
     },
-    async writeTransactions(txs) {
+    async writeTransactions(txs, passed = []) {
       // Group by slot, in slot order, so merges (reserves, first/last seen) follow chain order as for blocks.
       const bySlot = new Map<number, DecodedTransaction[]>();
       for (const t of txs) bySlot.set(t.transaction.slot, [...(bySlot.get(t.transaction.slot) ?? []), t]);
       const blocks: DecodedBlock[] = [...bySlot.entries()]
         .sort((a, b) => a[0] - b[0])
         .map(([slot, list]) => ({ slot, parentSlot: 0, blockhash: "", blockTime: null, txCount: list.length, transactions: list }));
-      return inTransaction(pool, (client) => writeRows(client, blocks));
+      return inTransaction(pool, async (client) => {
+        const counts = await writeRows(client, blocks);
+        if (passed.length)
+          await client.query(
+            `insert into passed_signatures (signature, slot) select * from unnest($1::text[], $2::int8[]) on conflict (signature) do nothing`,
+            [passed.map((p) => p.signature), passed.map((p) => p.slot)],
+          );
+        return counts;
+      });
     },
     async unstoredSignatures(signatures) {
       if (signatures.length === 0) return [];
       const r = await pool.query<{ s: string }>(
-        `select s from unnest($1::text[]) s where not exists (select 1 from transactions t where t.signature = s)`,
+        `select s from unnest($1::text[]) s where not exists (select 1 from transactions t where t.signature = s)
+           and not exists (select 1 from passed_signatures p where p.signature = s)`,
         [signatures],
       );
       return r.rows.map((x) => x.s);
