@@ -10,7 +10,6 @@ import { createHash } from "node:crypto";
 import type { Context } from "../context.js";
 import type { BlockJob, BlockQueue } from "../queue/index.js";
 import type { BatchIndexer } from "../queue/worker.js";
-import { producedSlots } from "../source/blocks.js";
 import type { RpcClient } from "../source/rpc.js";
 import type { Store } from "../store/index.js";
 
@@ -27,8 +26,8 @@ export type BackfillProgress = { done: number; total: number | null; transaction
 /** The summary printed at the end. */
 export type BackfillSummary = { id: string; slots: number; skippedSlots: number; transactions: number; swaps: number; transfers: number; durationMs: number; status: "done" | "stopped" };
 
-/** Slots scanned per chunk (one getBlocks call); two chunks are in flight at once. */
-const CHUNK_SLOTS = 2_000;
+/** Produced blocks per chunk (one getBlocksWithLimit call): dense mainnet ranges and sparse ones alike. */
+const CHUNK_BLOCKS = 500;
 const PAGE = 1_000;
 
 /** Stable id of a plan: running the same command again resumes it. */
@@ -88,10 +87,12 @@ export async function runBackfill(
   if (row.status !== "done") {
     if (plan.kind === "slots") {
       let from = Number(row.slot ?? plan.fromSlot);
-      // Two chunks in flight: the next chunk's jobs are queued while the workers finish this one.
       while (from <= plan.toSlot && !opts.signal.aborted) {
-        const to = Math.min(plan.toSlot, from + CHUNK_SLOTS - 1);
-        const produced = await producedSlots(deps.rpc, from, to, "finalized");
+        // The next CHUNK_BLOCKS produced slots from `from`; a short answer means the range is exhausted.
+        const next = await deps.rpc.call<number[]>("getBlocksWithLimit", [from, CHUNK_BLOCKS, { commitment: "finalized" }]);
+        if (!Array.isArray(next)) throw new Error("getBlocksWithLimit: expected an array of slots");
+        const produced = next.filter((s) => s >= from && s <= plan.toSlot);
+        const to = next.length < CHUNK_BLOCKS || produced.length < next.length ? plan.toSlot : produced.at(-1)!;
         const todo = await deps.store.notDone(produced);
         const jobs: { id: string; data: BlockJob }[] = [];
         for (let i = 0; i < todo.length; i += plan.batchSize) {

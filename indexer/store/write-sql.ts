@@ -275,8 +275,11 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
       first_seen_slot = least(tokens.first_seen_slot, excluded.first_seen_slot),
       updated_slot = greatest(tokens.updated_slot, excluded.updated_slot)`, tokenRows);
   await run(client, "pools", POOL_COLS, `(address) do update set
-      created_slot = coalesce(excluded.created_slot, pools.created_slot),
-      created_signature = coalesce(excluded.created_signature, pools.created_signature),
+      -- the earliest creation wins, whatever order batches arrive in (a backfill may store it after a later one)
+      created_signature = case when excluded.created_slot is not null and (pools.created_slot is null or excluded.created_slot < pools.created_slot)
+                               then excluded.created_signature else pools.created_signature end,
+      created_slot = case when excluded.created_slot is not null and (pools.created_slot is null or excluded.created_slot < pools.created_slot)
+                          then excluded.created_slot else pools.created_slot end,
       reserve_a = case when excluded.reserves_slot is not null and excluded.reserves_slot >= coalesce(pools.reserves_slot, -1) then excluded.reserve_a else pools.reserve_a end,
       reserve_b = case when excluded.reserves_slot is not null and excluded.reserves_slot >= coalesce(pools.reserves_slot, -1) then excluded.reserve_b else pools.reserve_b end,
       reserves_slot = greatest(pools.reserves_slot, excluded.reserves_slot),
