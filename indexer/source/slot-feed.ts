@@ -1,9 +1,12 @@
 /**
- * The slot feed: a web3.js v1 slot subscription with a watchdog. web3.js does not resubscribe after a close
- * with code 1000 and never reports a stall, so silence longer than `stallMs` recreates the connection.
+ * The slot feed: slot (and, in logs mode, `mentions` logs) subscriptions over Solana's PubSub WebSocket, with a
+ * watchdog. It speaks the protocol directly over `ws` rather than through web3.js v1's Connection: web3.js does
+ * not resubscribe after a close with code 1000, never reports a stall, and a discarded Connection keeps retrying
+ * its unsubscribes in a tight loop (seen here: out of memory within a minute of 1000 closes). Here every close,
+ * and any silence longer than `stallMs`, ends the socket and opens a new one that subscribes again.
  * Notifications only wake the ingest loop; the loop's own getBlocks range is what guarantees no gap.
  */
-import { Connection, PublicKey } from "@solana/web3.js";
+import WebSocket from "ws";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 
@@ -18,44 +21,49 @@ export function createSlotFeed(opts: {
   logger: Logger;
   metrics?: Pick<Metrics, "wsReconnects">;
   onSlot: (slot: number) => void;
-  /** logs mode: one `mentions` logs subscription per program, recreated with the slot subscription */
+  /** logs mode: one `mentions` logs subscription per program, made again on every connection */
   logs?: { programs: string[]; onLogs: (signature: string, slot: number) => void };
 }): SlotFeed {
-  let connection: Connection | undefined;
-  let subscription: number | undefined;
-  let logSubscriptions: number[] = [];
+  let socket: WebSocket | undefined;
   let last = Date.now();
   let reconnects = 0;
   let closed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   const connect = () => {
-    connection = new Connection(opts.rpcUrl, { wsEndpoint: opts.wsUrl, commitment: "confirmed", disableRetryOnRateLimit: true });
-    subscription = connection.onSlotChange((info) => {
+    if (closed) return;
+    const ws = new WebSocket(opts.wsUrl);
+    socket = ws;
+    ws.on("open", () => {
       last = Date.now();
-      opts.onSlot(info.slot);
+      const requests: unknown[][] = [["slotSubscribe", []]];
+      for (const p of opts.logs?.programs ?? []) requests.push(["logsSubscribe", [{ mentions: [p] }, { commitment: "confirmed" }]]);
+      requests.forEach(([method, params], i) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: i + 1, method, params })));
     });
-    const c = connection;
-    logSubscriptions = (opts.logs?.programs ?? []).map((p) =>
-      c.onLogs(new PublicKey(p), (l, ctx) => opts.logs!.onLogs(l.signature, ctx.slot), "confirmed"),
-    );
-  };
-
-  const disconnect = async () => {
-    const c = connection;
-    const id = subscription;
-    const logIds = logSubscriptions;
-    connection = undefined;
-    subscription = undefined;
-    logSubscriptions = [];
-    if (c && id !== undefined) await c.removeSlotChangeListener(id).catch(() => {});
-    for (const l of logIds) await c?.removeOnLogsListener(l).catch(() => {});
-    // web3.js keeps its socket for a while after the last listener goes; close it now so no stale socket remains.
-    const ws = (c as unknown as { _rpcWebSocket?: { close(): void } } | undefined)?._rpcWebSocket;
-    try {
-      ws?.close();
-    } catch {
-      // already closed
-    }
+    ws.on("message", (raw) => {
+      let msg: { method?: string; params?: { result?: { slot?: number; context?: { slot: number }; value?: { signature?: string } } } };
+      try {
+        msg = JSON.parse(raw.toString());
+      } catch {
+        return; // not JSON: ignore, the getBlocks scan does not depend on it
+      }
+      if (msg.method === "slotNotification" && typeof msg.params?.result?.slot === "number") {
+        last = Date.now();
+        opts.onSlot(msg.params.result.slot);
+      } else if (msg.method === "logsNotification") {
+        const sig = msg.params?.result?.value?.signature;
+        if (typeof sig === "string") opts.logs?.onLogs(sig, msg.params?.result?.context?.slot ?? 0);
+      }
+    });
+    ws.on("error", (err) => opts.logger.debug({ err }, "pubsub socket error"));
+    ws.on("close", (code) => {
+      if (socket !== ws || closed) return;
+      // Any close, 1000 included: connect again and subscribe again.
+      reconnects++;
+      opts.metrics?.wsReconnects.inc({ reason: `close_${code}` });
+      opts.logger.warn({ code }, "pubsub socket closed; reconnecting");
+      retryTimer = setTimeout(connect, 500);
+    });
   };
 
   connect();
@@ -65,9 +73,12 @@ export function createSlotFeed(opts: {
     opts.metrics?.wsReconnects.inc({ reason: "silence" });
     opts.logger.warn({ silent_ms: Date.now() - last }, "slot feed silent; reconnecting");
     last = Date.now();
-    void disconnect().then(() => {
-      if (!closed) connect();
-    });
+    const old = socket;
+    socket = undefined;
+    old?.removeAllListeners("close");
+    old?.on("error", () => {});
+    old?.terminate();
+    connect();
   }, Math.max(250, Math.floor(opts.stallMs / 4)));
   watchdog.unref();
 
@@ -75,7 +86,12 @@ export function createSlotFeed(opts: {
     async close() {
       closed = true;
       clearInterval(watchdog);
-      await disconnect();
+      clearTimeout(retryTimer);
+      const s = socket;
+      socket = undefined;
+      s?.removeAllListeners("close");
+      s?.on("error", () => {});
+      s?.terminate();
     },
     lastNotificationAt: () => last,
     reconnects: () => reconnects,

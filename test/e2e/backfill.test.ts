@@ -8,6 +8,7 @@ import { runCli } from "../setup/cli.js";
 import { diffTable, digestTables } from "../setup/digest.js";
 import { ingestEnv, query } from "../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";
+import { trackedHistory } from "../setup/oracle.js";
 import { writeReference } from "../setup/reference.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";
 
@@ -24,6 +25,37 @@ function tokenDeltas(tx: RawTransaction): Map<string, bigint> {
       out.set(k, (out.get(k) ?? 0n) + sign * BigInt(b.uiTokenAmount.amount));
     }
   return out;
+}
+
+/** Compares every stored transfer with the token-balance deltas of the transactions, as fetched from the chain. */
+async function checkDeltas(chain: Chain, dbUrl: string, signatures: string[]): Promise<{ checked: number; mismatches: string[] }> {
+  const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 50, timeoutMs: 30_000 });
+  const txs = await fetchTransactions(rpc, signatures, "finalized");
+  const rows = await query<{ signature: string; source: string | null; destination: string | null; amount: string; fee: string; mint: string }>(
+    dbUrl,
+    "select signature, source, destination, amount::text, fee::text, mint from token_transfers where signature = any($1::text[])",
+    [signatures],
+  );
+  const bySig = new Map<string, typeof rows>();
+  for (const x of rows) bySig.set(x.signature, [...(bySig.get(x.signature) ?? []), x]);
+  let checked = 0;
+  const mismatches: string[] = [];
+  for (const tx of txs) {
+    const sig = tx.transaction.signatures[0]!;
+    const got = new Map<string, bigint>();
+    for (const t of bySig.get(sig) ?? []) {
+      if (t.mint === WSOL_MINT) continue;
+      const amount = BigInt(t.amount);
+      if (t.source) got.set(t.source, (got.get(t.source) ?? 0n) - amount);
+      // The destination receives the amount less the Token-2022 fee.
+      if (t.destination) got.set(t.destination, (got.get(t.destination) ?? 0n) + amount - BigInt(t.fee));
+    }
+    for (const [account, delta] of tokenDeltas(tx)) {
+      checked++;
+      if ((got.get(account) ?? 0n) !== delta) mismatches.push(`${sig} ${account}: stored ${got.get(account) ?? 0n}, chain ${delta}`);
+    }
+  }
+  return { checked, mismatches };
 }
 
 describe("slotline backfill (local chain, real processes)", () => {
@@ -52,33 +84,14 @@ describe("slotline backfill (local chain, real processes)", () => {
     expect(r.stdout).toMatch(/done: 59 slots, \d+ skipped slots, \d+ transactions/);
     const stored = (await query<{ signature: string }>(db.url, "select signature from transactions where success")).map((x) => x.signature);
     expect(stored.length).toBeGreaterThan(200);
+    // Exactly the recorded transactions that invoke a tracked program (read back through web3.js).
+    const { tracked } = await trackedHistory(chain);
+    const all = new Set((await query<{ signature: string }>(db.url, "select signature from transactions")).map((x) => x.signature));
+    expect([...tracked].filter((x) => !all.has(x))).toEqual([]);
+    expect([...all].filter((x) => !tracked.has(x))).toEqual([]);
     // The chain's own accounting: for every stored transaction, every token account's delta equals
     // transfers in - out + mints - burns, as stored.
-    const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 50, timeoutMs: 30_000 });
-    const txs = await fetchTransactions(rpc, stored, "finalized");
-    const rows = await query<{ signature: string; kind: string; source: string | null; destination: string | null; amount: string; fee: string; mint: string }>(
-      db.url,
-      "select signature, kind, source, destination, amount::text, fee::text, mint from token_transfers",
-    );
-    const bySig = new Map<string, typeof rows>();
-    for (const x of rows) bySig.set(x.signature, [...(bySig.get(x.signature) ?? []), x]);
-    let checked = 0;
-    const mismatches: string[] = [];
-    for (const tx of txs) {
-      const sig = tx.transaction.signatures[0]!;
-      const got = new Map<string, bigint>();
-      for (const t of bySig.get(sig) ?? []) {
-        if (t.mint === WSOL_MINT) continue;
-        const amount = BigInt(t.amount);
-        if (t.source) got.set(t.source, (got.get(t.source) ?? 0n) - amount);
-        // The destination receives the amount less the Token-2022 fee.
-        if (t.destination) got.set(t.destination, (got.get(t.destination) ?? 0n) + amount - BigInt(t.fee));
-      }
-      for (const [account, delta] of tokenDeltas(tx)) {
-        checked++;
-        if ((got.get(account) ?? 0n) !== delta) mismatches.push(`${sig} ${account}: stored ${got.get(account) ?? 0n}, chain ${delta}`);
-      }
-    }
+    const { checked, mismatches } = await checkDeltas(chain, db.url, stored);
     expect(checked).toBeGreaterThan(500);
     expect(mismatches.slice(0, 5)).toEqual([]);
 
@@ -110,6 +123,11 @@ describe("slotline backfill (local chain, real processes)", () => {
     // Those that invoke Raydium AMM v4 carry it in program_ids.
     const invoking = await query<{ n: number }>(db.url, "select count(*)::int as n from transactions where $1 = any(program_ids)", [RAYDIUM_V4]);
     expect(invoking[0]!.n).toBeGreaterThan(50);
+    // And what was stored matches the chain's own token-balance deltas.
+    const ok = (await query<{ signature: string }>(db.url, "select signature from transactions where success")).map((x) => x.signature);
+    const { checked, mismatches } = await checkDeltas(chain, db.url, ok);
+    expect(checked).toBeGreaterThan(100);
+    expect(mismatches.slice(0, 5)).toEqual([]);
   }, 180_000);
 
   test("bad arguments exit 2 with what to fix", async () => {
@@ -125,6 +143,14 @@ describe("slotline backfill (local chain, real processes)", () => {
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(msg);
     }
+  });
+
+  test("a range below the RPC's first available block is refused with the slot to start from", async () => {
+    const db = await freshDb();
+    const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix());
+    const r = await runCli(["backfill", "--from-slot", "1", "--to-slot", "10", "--inline"], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`run again with --from-slot ${chain.history.slots[0]}`);
   });
 });
 

@@ -41,7 +41,12 @@ async function expectConverged(run: Run) {
   const { chain, db } = run;
   // A few more slots so the finality tracker sees every ingested slot finalized (or dropped).
   await produce(chain, 6, 100);
-  await waitFor("ingest to catch up with the confirmed tip", () => caughtUp(db.url, chain.slot("confirmed")), 90_000);
+  await waitFor("ingest to catch up with the confirmed tip", () => caughtUp(db.url, chain.slot("confirmed")), 90_000).catch(async (err) => {
+    const { writeFileSync } = await import("node:fs");
+    run.procs.forEach((p, i) => writeFileSync(`/tmp/slotline-proc-${i}.log`, p.output()));
+    const state = await query(db.url, "select (select slot from cursors where id = 'live') as cursor, (select array_agg(slot) from slots where status = 'pending') as pending");
+    throw new Error(`${(err as Error).message}: confirmed tip ${chain.slot("confirmed")}, ${JSON.stringify(state)}`);
+  });
   const fin = chain.slot("finalized");
   await waitFor("the finality tracker to pass the finalized slot", async () => {
     const r = await query<{ n: number }>(db.url, "select count(*)::int as n from slots where status = 'indexed' and commitment = 'confirmed' and slot <= $1", [fin]);

@@ -1,25 +1,13 @@
-import { Connection, type VersionedTransactionResponse } from "@solana/web3.js";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { createDecoder } from "../../indexer/decode/index.js";
-import { PRESET_NAMES, VOTE_PROGRAM_ID, resolvePrograms } from "../../indexer/programs.js";
+import { PRESET_NAMES } from "../../indexer/programs.js";
+import { trackedHistory } from "../setup/oracle.js";
 import { fetchBlocks } from "../../indexer/source/blocks.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { type Chain, createChain } from "../chain/index.js";
 import { caughtUp, ingestEnv, query } from "../setup/ingest-env.js";
 import { spawnSlotline, waitFor } from "../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";
-
-const TRACKED = new Set(resolvePrograms(PRESET_NAMES));
-
-/** Every program id a transaction invokes, top level or inner, from its own message and meta. */
-function invokedPrograms(tx: VersionedTransactionResponse): string[] {
-  // Static keys, then the lookup tables' writable and readonly keys, as the runtime orders them.
-  const loaded = tx.meta?.loadedAddresses;
-  const keys = [...tx.transaction.message.staticAccountKeys, ...(loaded?.writable ?? []), ...(loaded?.readonly ?? [])].map((k) => k.toBase58());
-  const top = tx.transaction.message.compiledInstructions.map((ix) => keys[ix.programIdIndex]!);
-  const inner = (tx.meta?.innerInstructions ?? []).flatMap((g) => g.instructions.map((ix) => keys[ix.programIdIndex]!));
-  return [...new Set([...top, ...inner])];
-}
 
 describe("live ingest over the recorded history (local chain, real processes)", () => {
   let chain: Chain;
@@ -31,20 +19,8 @@ describe("live ingest over the recorded history (local chain, real processes)", 
   beforeAll(async () => {
     chain = await createChain({ port: 0, once: true });
     db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
-    // The oracle: read every recorded transaction back through web3.js and keep those that invoke a tracked program.
-    const conn = new Connection(chain.rpcUrl, "confirmed");
-    expected = new Set();
-    votes = new Set();
-    const sigs = chain.history.signatures;
-    for (let i = 0; i < sigs.length; i += 100) {
-      const txs = await conn.getTransactions(sigs.slice(i, i + 100), { maxSupportedTransactionVersion: 0, commitment: "confirmed" });
-      for (const tx of txs) {
-        if (!tx) continue;
-        const programs = invokedPrograms(tx);
-        if (programs.some((p) => TRACKED.has(p))) expected.add(tx.transaction.signatures[0]!);
-        if (programs.includes(VOTE_PROGRAM_ID)) votes.add(tx.transaction.signatures[0]!);
-      }
-    }
+    // The oracle: every recorded transaction read back through web3.js, kept if it invokes a tracked program.
+    ({ tracked: expected, votes } = await trackedHistory(chain));
   }, 120_000);
   afterAll(async () => {
     await chain?.close();
