@@ -28,7 +28,8 @@ export const eventsChannel = (prefix: string) => `${prefix}:events`;
 /** What the worker needs besides the context. */
 export type WorkerDeps = { rpc: RpcClient; decoder: Decoder; store: Store; metrics: Metrics; redis: Redis; concurrency?: number };
 
-function toEvent(blocks: DecodedBlock[], skipped: number[]): BatchEvent {
+/** The event for a stored batch (exported for the contract test with the API). */
+export function toEvent(blocks: DecodedBlock[], skipped: number[]): BatchEvent {
   const txs = blocks.flatMap((b) => b.transactions);
   return {
     type: "batch",
