@@ -9,38 +9,11 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import { Repeater, SlidingBuffer } from "graphql-yoga";
 import type { Logger } from "../indexer/logger.js";
+import type { ChainEvent, ChainEventSwap, ChainEventTransaction } from "../indexer/queue/events.js";
+import { eventsChannel } from "../indexer/queue/events.js";
 
-/** A swap in an event; amounts are decimal strings, blockTime unix seconds (or an ISO string). */
-export type ChainEventSwap = {
-  signature: string;
-  instructionPath: string;
-  pool: string;
-  trader: string;
-  mintIn: string;
-  mintOut: string;
-  amountIn: string;
-  amountOut: string;
-  slot: number;
-  blockTime: number | string | null;
-};
-
-/** A transaction in an event. */
-export type ChainEventTransaction = { signature: string; slot: number; programIds: string[]; success: boolean };
-
-/** What the indexer publishes after each stored batch. */
-export type ChainEvent = { type: "batch"; slots: number[]; swaps: ChainEventSwap[]; transactions: ChainEventTransaction[] };
-
-/**
- * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, all decimal strings); any may be missing.
- * chainTip: newest slot seen from the chain; finalizedSlot: newest finalized slot seen; queueDepth: jobs
- * waiting; updatedAt: unix milliseconds of the last update.
- */
-export type IndexerStatusHash = { chainTip?: string; finalizedSlot?: string; queueDepth?: string; updatedAt?: string };
-
-/** The pub/sub channel of a deployment. */
-export const eventsChannel = (prefix: string) => `${prefix}:events`;
-/** The status hash of a deployment. */
-export const statusKey = (prefix: string) => `${prefix}:status`;
+export type { ChainEvent, ChainEventSwap, ChainEventTransaction, IndexerStatusHash } from "../indexer/queue/events.js";
+export { eventsChannel, statusKey } from "../indexer/queue/events.js";
 
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);

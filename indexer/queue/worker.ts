@@ -11,25 +11,17 @@ import type { Metrics } from "../metrics.js";
 import { fetchBlocks, fetchTransactions } from "../source/blocks.js";
 import type { RpcClient } from "../source/rpc.js";
 import type { Store, WriteCounts } from "../store/index.js";
+import { type ChainEvent, eventsChannel } from "./events.js";
 import { BLOCK_QUEUE, type BlockJob } from "./index.js";
 import { createTokenEnricher } from "./token-enricher.js";
 
-/** The compact event published after each stored batch (channel `${QUEUE_PREFIX}:events`), read by the API. */
-export type BatchEvent = {
-  type: "batch";
-  slots: number[];
-  swaps: { signature: string; instructionPath: string; pool: string; trader: string; mintIn: string; mintOut: string; amountIn: string; amountOut: string; slot: number; blockTime: number | null }[];
-  transactions: { signature: string; slot: number; programIds: string[]; success: boolean }[];
-};
 
-/** Events channel name. */
-export const eventsChannel = (prefix: string) => `${prefix}:events`;
 
 /** What the worker needs besides the context. */
 export type WorkerDeps = { rpc: RpcClient; decoder: Decoder; store: Store; metrics: Metrics; redis: Redis; concurrency?: number };
 
 /** The event for a stored batch (exported for the contract test with the API). */
-export function toEvent(blocks: DecodedBlock[], skipped: number[]): BatchEvent {
+export function toEvent(blocks: DecodedBlock[], skipped: number[]): ChainEvent {
   const txs = blocks.flatMap((b) => b.transactions);
   return {
     type: "batch",

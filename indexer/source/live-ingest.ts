@@ -8,6 +8,7 @@ import type { Redis } from "ioredis";
 import type { Context } from "../context.js";
 import type { Metrics } from "../metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
+import { statusKey } from "../queue/events.js";
 import type { Store } from "../store/index.js";
 import { producedSlots } from "./blocks.js";
 import type { RpcClient } from "./rpc.js";
@@ -166,7 +167,7 @@ export async function startLiveIngest(
         }
         state.updatedAt = new Date().toISOString();
         // The API's indexerStatus reads this hash (contract in api/events.ts): decimal strings.
-        const key = `${config.QUEUE_PREFIX}:status`;
+        const key = statusKey(config.QUEUE_PREFIX);
         const fields: Record<string, string> = { chainTip: String(state.tip), queueDepth: String(state.queueDepth), updatedAt: String(Date.now()) };
         if (state.finalized !== null) fields.finalizedSlot = String(state.finalized);
         await deps.redis.multi().hset(key, fields).expire(key, 120).exec().catch(() => {});

@@ -11,6 +11,7 @@ import type { Redis } from "ioredis";
 import type { Context } from "../context.js";
 import type { Metrics } from "../metrics.js";
 import type { BlockQueue } from "../queue/index.js";
+import { statusKey } from "../queue/events.js";
 import type { Store } from "../store/index.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import type { RpcClient } from "./rpc.js";
@@ -115,7 +116,7 @@ export async function startLogsIngest(
           for (const p of deps.programs) await sweep(p);
           const depth = await deps.queue.depth();
           deps.metrics.queueDepth.set(depth);
-          const key = `${config.QUEUE_PREFIX}:status`;
+          const key = statusKey(config.QUEUE_PREFIX);
           await deps.redis.multi().hset(key, { queueDepth: String(depth), updatedAt: String(Date.now()) }).expire(key, 120).exec().catch(() => {});
         }
       } catch (err) {

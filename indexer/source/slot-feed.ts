@@ -11,7 +11,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 
 /** A running feed. */
-export type SlotFeed = { close(): Promise<void>; lastNotificationAt(): number; reconnects(): number };
+export type SlotFeed = { close(): Promise<void>; reconnects(): number };
 
 /** Subscribes to slots; calls `onSlot` for every notification (duplicates included: the caller is idempotent). */
 export function createSlotFeed(opts: {
@@ -93,7 +93,6 @@ export function createSlotFeed(opts: {
       s?.on("error", () => {});
       s?.terminate();
     },
-    lastNotificationAt: () => last,
     reconnects: () => reconnects,
   };
 }
