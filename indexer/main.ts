@@ -12,7 +12,7 @@ import { formatStatus, readStatus } from "./cli/status.js";
 import { startOpsServer } from "./ops-server.js";
 import { createBlockWorker } from "./queue/worker.js";
 import { createRuntime, type Runtime } from "./runtime.js";
-import { startLiveIngest } from "./source/live-ingest.js";
+import { ingestHealth, startLiveIngest } from "./source/live-ingest.js";
 import { startLogsIngest } from "./source/logs-ingest.js";
 import { startApi } from "../api/main.js";
 import { DASHBOARD_QUERY } from "../api/example.js";
@@ -124,7 +124,7 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     port: ctx.config.METRICS_PORT,
     metrics: rt.metrics,
     logger: ctx.logger,
-    health: () => (ingest ? { ingest: ingest.status() } : {}),
+    health: () => (ingest ? ingestHealth(ingest.status()) : {}),
     async ready() {
       try {
         await ctx.db.$client.query("select 1");

@@ -14,8 +14,9 @@ export async function startOpsServer(opts: { port: number; metrics: Metrics; log
         res.writeHead(200, { "content-type": opts.metrics.registry.contentType });
         res.end(await opts.metrics.registry.metrics());
       } else if (req.url === "/health") {
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ status: "ok", ...opts.health?.() }));
+        const body = { status: "ok", ...opts.health?.() };
+        res.writeHead(body.status === "failed" ? 503 : 200, { "content-type": "application/json" });
+        res.end(JSON.stringify(body));
       } else if (req.url === "/ready") {
         const reason = await opts.ready();
         res.writeHead(reason ? 503 : 200, { "content-type": "application/json" });

@@ -6,6 +6,7 @@ import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Context } from "../context.js";
 import { createDecoder, type Decoder, type DecodedBlock, type DecodedTransaction, type DecodeWarning } from "../decode/index.js";
+import { failpoint } from "../failpoints.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { fetchBlocks, fetchTransactions } from "../source/blocks.js";
@@ -133,7 +134,8 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
 
   async function process(job: Job<BlockJob>) {
     try {
-      return await indexer.index(job.data);
+      await failpoint("job.beforeCommit");
+      return await indexer.index(job.data).then(async (counts) => (await failpoint("job.afterCommit"), counts));
     } catch (err) {
       // Deterministic failures fail once; transient ones are retried by BullMQ with backoff.
       if (!isRetryable(err) && !(err instanceof MalformedResponseError) && !(err instanceof RpcResponseError)) throw new UnrecoverableError((err as Error).message);

@@ -6,6 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Context } from "../context.js";
+import { NonRetryableError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
 import { statusKey } from "../queue/events.js";
@@ -31,7 +32,34 @@ export type LiveIngestOptions = {
 };
 
 /** Status published to Redis (`${QUEUE_PREFIX}:status`) for `indexerStatus` and readiness. */
-export type IngestStatus = { tip: number; finalized: number | null; resumeSlot: number | null; queueDepth: number; updatedAt: string };
+export type IngestStatus = {
+  tip: number;
+  finalized: number | null;
+  resumeSlot: number | null;
+  queueDepth: number;
+  updatedAt: string;
+  /** set when ingest stopped for good and needs an operator (deep_reorg) */
+  halted?: { error: "deep_reorg"; slots: number[]; message: string };
+};
+
+/** Finalized slots re-checked against the chain on every finality poll (the deep-reorg window). */
+export const DEEP_REORG_WINDOW = 64;
+
+/**
+ * The chain no longer contains slots stored as finalized: a fork whose common ancestor is below the finalized
+ * watermark. Nothing may be rolled back below finality, so ingest halts and waits for an operator.
+ */
+export class DeepReorgError extends NonRetryableError {
+  override name = "DeepReorgError";
+  constructor(readonly slots: number[]) {
+    super(`deep_reorg: finalized slots ${slots.join(", ")} are no longer on the finalized chain; refusing to roll back below finality`);
+  }
+}
+
+/** The /health fields of an ingest: `status: "failed"` (HTTP 503) once it halted. */
+export function ingestHealth(status: IngestStatus): Record<string, unknown> {
+  return status.halted ? { status: "failed", error: status.halted.error, ingest: status } : { ingest: status };
+}
 
 /** The running ingest. */
 export type LiveIngest = { status(): IngestStatus; stop(): Promise<void>; done: Promise<void> };
@@ -124,8 +152,15 @@ export async function startLiveIngest(
     state.finalized = fin;
     // Only slots below the resume point are all stored: a pending slot stored later must still be checked.
     const upTo = Math.min(fin, resume ?? scanned);
+    // The last DEEP_REORG_WINDOW slots already checked are read again with the new ones (one getBlocks call):
+    // a slot stored as finalized that the finalized chain no longer has is a fork below finality.
+    const recheckFrom = Math.max(0, finalityChecked - DEEP_REORG_WINDOW + 1);
+    const finalizedChain = await producedSlots(deps.rpc, recheckFrom, Math.max(upTo, finalityChecked), "finalized");
+    const onChain = new Set(finalizedChain);
+    const lost = (await deps.store.finalizedBetween(recheckFrom, finalityChecked)).filter((s) => !onChain.has(s));
+    if (lost.length) throw new DeepReorgError(lost);
     if (upTo <= finalityChecked) return;
-    const canonical = new Set(await producedSlots(deps.rpc, finalityChecked + 1, upTo, "finalized"));
+    const canonical = new Set(finalizedChain.filter((s) => s > finalityChecked));
     const stored = await deps.store.slotsBetween(finalityChecked + 1, upTo);
     const dropped = stored.filter((s) => s.status === "indexed" && !canonical.has(s.slot)).map((s) => s.slot);
     if (dropped.length) {
@@ -173,6 +208,13 @@ export async function startLiveIngest(
         await deps.redis.multi().hset(key, fields).expire(key, 120).exec().catch(() => {});
         if (more) continue;
       } catch (err) {
+        if (err instanceof DeepReorgError) {
+          // Halt: no more scans, rollbacks or finality marks; finalized rows stay as they are. Workers and the API
+          // keep running, /health reports failed until an operator intervenes.
+          state.halted = { error: "deep_reorg", slots: err.slots, message: err.message };
+          log.fatal({ err, slots: err.slots }, "deep reorg below the finalized watermark; ingest halted");
+          break;
+        }
         log.warn({ err }, "ingest loop error; retrying");
         await sleep(1_000, signal);
       }

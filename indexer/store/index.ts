@@ -5,6 +5,7 @@
 import type pg from "pg";
 import type { Context } from "../context.js";
 import type { DecodedBlock, DecodedTransaction } from "../decode/index.js";
+import { failpoint } from "../failpoints.js";
 import { type WriteCounts, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
@@ -30,8 +31,13 @@ export type Store = {
   markSkipped(slots: number[], commitment: "confirmed" | "finalized"): Promise<void>;
   /** Deletes every row of these slots and marks them rolled_back, in one transaction. */
   rollbackSlots(slots: number[]): Promise<number>;
-  /** Marks stored confirmed slots at or below `slot` as finalized. */
-  markFinalized(upToSlot: number): Promise<void>;
+  /**
+   * Marks stored confirmed slots at or below `slot` as finalized and prunes the change log of what they touched
+   * (see pruneChanges); returns the number of change-log rows pruned.
+   */
+  markFinalized(upToSlot: number): Promise<number>;
+  /** Indexed slots in [from, to] stored as finalized (the deep-reorg check compares them with the chain). */
+  finalizedBetween(from: number, to: number): Promise<number[]>;
   /** The live resume point: every produced slot at or below it is stored (null before the first run). */
   liveResumePoint(): Promise<number | null>;
   /** Creates the live cursor at `slot` if absent (the slot before the first to index). */
@@ -109,6 +115,31 @@ async function recomputeAfterRollback(client: pg.PoolClient, slots: number[], to
   );
 }
 
+/**
+ * Prunes the change log below finality. For each token or pool the newly finalized slots touched, of its rows at or
+ * below `upToSlot` only those a later rollback can need are kept: the first and last slot, the last swap and the
+ * last reserves (what recomputeAfterRollback reads). Every other finalized row goes, so the log holds at most four
+ * rows per key below finality plus the unfinalized window.
+ * @dev slots at or below a finalized slot are never rolled back (a deeper fork halts ingest: deep_reorg), so the
+ * min/max/latest over the kept rows and the unfinalized ones equal those over the full log.
+ */
+async function pruneChanges(client: pg.PoolClient, upToSlot: number, newlyFinalized: number[]): Promise<number> {
+  const r = await client.query(
+    `delete from slot_changes c using (
+       select slot, kind, key,
+              row_number() over (partition by kind, key order by slot) as r_first,
+              row_number() over (partition by kind, key order by slot desc) as r_last,
+              row_number() over (partition by kind, key order by swapped desc, slot desc) as r_swap,
+              row_number() over (partition by kind, key order by (reserve_a is not null) desc, slot desc, tx_index desc) as r_res
+       from slot_changes
+       where slot <= $1 and (kind, key) in (select kind, key from slot_changes where slot = any($2::int8[]))
+     ) r
+     where c.slot = r.slot and c.kind = r.kind and c.key = r.key and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1`,
+    [upToSlot, newlyFinalized],
+  );
+  return r.rowCount ?? 0;
+}
+
 async function upsertSkipped(client: pg.PoolClient | pg.Pool, slots: number[], commitment: string) {
   if (slots.length === 0) return;
   // A slot already indexed stays indexed: only the finality tracker may undo it (a fork switch).
@@ -125,8 +156,9 @@ export function createStore(ctx: Pick<Context, "db">): Store {
   const pool = ctx.db.$client;
   return {
     async writeBlocks(blocks, opts) {
-      return inTransaction(pool, async (client) => {
+      const out = await inTransaction(pool, async (client) => {
         const counts = await writeRows(client, blocks);
+        await failpoint("slot.afterRows");
         if (blocks.length)
           await client.query(
             `insert into slots (slot, status, commitment, block_time, parent_slot, blockhash, tx_count)
@@ -144,8 +176,11 @@ export function createStore(ctx: Pick<Context, "db">): Store {
             ],
           );
         await upsertSkipped(client, opts.skipped ?? [], opts.commitment);
+        await failpoint("slot.afterCheckpointBeforeCommit");
         return counts;
       });
+      await failpoint("slot.afterCommitBeforeAck");
+      return out;
     },
     async writeTransactions(txs, passed = []) {
       // Group by slot, in slot order, so merges (reserves, first/last seen) follow chain order as for blocks.
@@ -180,6 +215,7 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       if (slots.length === 0) return 0;
       return inTransaction(pool, async (client) => {
         for (const t of SLOT_TABLES) await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
+        await failpoint("rollback.afterDeletes");
         // tokens and pools: recompute what the dropped slots contributed from the change log of the slots that remain.
         const gone = await client.query<{ kind: string; key: string }>(`delete from slot_changes where slot = any($1::int8[]) returning kind, key`, [slots]);
         const keys = (kind: string) => [...new Set(gone.rows.filter((g) => g.kind === kind).map((g) => g.key))];
@@ -191,7 +227,20 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       });
     },
     async markFinalized(upToSlot) {
-      await pool.query(`update slots set commitment = 'finalized' where slot <= $1 and commitment = 'confirmed' and status <> 'rolled_back'`, [upToSlot]);
+      return inTransaction(pool, async (client) => {
+        const fin = await client.query<{ slot: string }>(
+          `update slots set commitment = 'finalized' where slot <= $1 and commitment = 'confirmed' and status <> 'rolled_back' returning slot::text`,
+          [upToSlot],
+        );
+        return fin.rowCount ? pruneChanges(client, upToSlot, fin.rows.map((r) => Number(r.slot))) : 0;
+      });
+    },
+    async finalizedBetween(from, to) {
+      const r = await pool.query<{ s: string }>(
+        `select slot::text as s from slots where slot between $1 and $2 and status = 'indexed' and commitment = 'finalized' order by slot`,
+        [from, to],
+      );
+      return r.rows.map((x) => Number(x.s));
     },
     async liveResumePoint() {
       const r = await pool.query<{ slot: string | null }>(`select slot::text from cursors where id = $1`, [LIVE_CURSOR]);
