@@ -35,6 +35,8 @@ export type ChainOptions = {
   slotMs?: number;
   /** synthetic transactions per second cloned from the recorded ones (default 0) */
   syntheticTps?: number;
+  /** clone only recorded transactions that invoke one of these program ids, top level or inner (default: all) */
+  syntheticPrograms?: string[];
   /** execute SPL Token / Token-2022 activity in LiteSVM in new slots (default false) */
   svmActivity?: boolean;
   /** LiteSVM transactions per slot when svmActivity is on (default 4) */
@@ -102,6 +104,12 @@ export function defaultFixturePaths(repoRoot = REPO_ROOT): string[] {
   return out;
 }
 
+/** Whether a recorded transaction invokes one of `programs`, as a top-level or an inner instruction. */
+function invokesAny(t: TxRecord, programs: Set<string>): boolean {
+  const ixs = [...t.raw.transaction.message.instructions, ...(t.raw.meta?.innerInstructions ?? []).flatMap((i) => i.instructions)];
+  return ixs.some((ix) => programs.has(t.accountKeys[ix.programIdIndex]!));
+}
+
 /** Starts a chain and resolves once both ports listen. */
 export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   const log = opts.log ?? (() => {});
@@ -113,7 +121,7 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   const loaded = loadFixtures(opts.fixtures ?? defaultFixturePaths());
   for (const p of loaded.problems) log(`fixture skipped: ${p.file}: ${p.reason}`);
   const templates: TxRecord[] = loaded.blocks.flatMap((b) => b.txs);
-  const synthetic = createSyntheticSource(templates);
+  const synthetic = createSyntheticSource(opts.syntheticPrograms?.length ? templates.filter((t) => invokesAny(t, new Set(opts.syntheticPrograms))) : templates);
   const ledger = createLedger(synthetic);
   buildHistory(ledger, loaded.blocks);
   const accounts = createAccountStore();
@@ -165,7 +173,7 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
     slotMs,
     finalityLag,
     syntheticTps: opts.syntheticTps ?? 0,
-    templateCount: templates.length,
+    templateCount: synthetic.templates.length,
     forks: faultSpec.forks,
     ...(activity ? { activity } : {}),
     events: {

@@ -14,6 +14,7 @@ export const USAGE = `usage: npm run chain -- [options]
                       (default: the mainnet blocks and transactions under ../shared/fixtures)
   --slot-ms N         produce a new slot every N ms after the recorded history (default 400)
   --synthetic-tps N   new slots carry about N tx/s cloned from the recorded ones (default 0)
+  --synthetic-programs IDS  clone only recorded transactions invoking one of these comma-separated program ids
   --svm-activity      new slots also carry SPL Token / Token-2022 transactions executed in LiteSVM
   --svm-tx-per-slot N LiteSVM transactions per slot (default 4)
   --finality-lag N    finalized lags the newest slot by N slots (default 32)
@@ -32,6 +33,7 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
       fixtures: { type: "string", multiple: true },
       "slot-ms": { type: "string" },
       "synthetic-tps": { type: "string" },
+      "synthetic-programs": { type: "string" },
       "svm-activity": { type: "boolean" },
       "svm-tx-per-slot": { type: "string" },
       "finality-lag": { type: "string" },
@@ -56,6 +58,7 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
   if (slotMs !== undefined) opts.slotMs = slotMs;
   const tps = int("synthetic-tps", values["synthetic-tps"], 0);
   if (tps !== undefined) opts.syntheticTps = tps;
+  if (values["synthetic-programs"]) opts.syntheticPrograms = values["synthetic-programs"].split(",").map((p) => p.trim()).filter(Boolean);
   const perSlot = int("svm-tx-per-slot", values["svm-tx-per-slot"], 0);
   if (perSlot !== undefined) opts.svmTxPerSlot = perSlot;
   const lag = int("finality-lag", values["finality-lag"], 0);
