@@ -9,7 +9,7 @@ import { createContext, type Context } from "./context.js";
 import { createLogger } from "./logger.js";
 import { MIGRATIONS_FOLDER, runMigrations } from "./migrate.js";
 import { formatStatus, readStatus } from "./cli/status.js";
-import { startOpsServer } from "./ops-server.js";
+import { daemonHealth, startOpsServer } from "./ops-server.js";
 import { createBlockWorker } from "./queue/worker.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 import { ingestHealth, startLiveIngest } from "./source/live-ingest.js";
@@ -124,7 +124,7 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     port: ctx.config.METRICS_PORT,
     metrics: rt.metrics,
     logger: ctx.logger,
-    health: () => (ingest ? ingestHealth(ingest.status()) : {}),
+    health: async () => ({ ...(await daemonHealth(rt, ingest?.status())), ...(ingest ? ingestHealth(ingest.status()) : {}) }),
     async ready() {
       try {
         await ctx.db.$client.query("select 1");

@@ -4,7 +4,7 @@
  */
 import { MalformedResponseError, RetryableError, RpcResponseError } from "../errors.js";
 import type { RawBlock, RawTransaction } from "../solana-types.js";
-import type { RpcClient } from "./rpc.js";
+import { FATAL_CODES, RpcFatalError, type RpcClient } from "./rpc.js";
 
 /** The slot was skipped (or is missing from long-term storage as skipped): record it, never retry. */
 export const SKIPPED_CODES = new Set([-32007, -32009]);
@@ -26,7 +26,13 @@ export async function producedSlots(rpc: RpcClient, from: number, to: number, co
   return out;
 }
 
-/** Throws MalformedResponseError unless `b` has the shape decoding relies on. */
+const isInt = (v: unknown): boolean => typeof v === "number" && Number.isInteger(v);
+const allInts = (v: unknown): boolean => Array.isArray(v) && v.every(isInt);
+
+/**
+ * Throws MalformedResponseError unless `b` has the shape decoding relies on: the block's numbers are numbers
+ * (not strings), every transaction has signatures, account keys and a meta with numeric fee and balances.
+ */
 export function checkBlock(slot: number, b: unknown): RawBlock {
   const fail = (what: string) => {
     throw new MalformedResponseError(`getBlock ${slot}: ${what}`);
@@ -34,7 +40,10 @@ export function checkBlock(slot: number, b: unknown): RawBlock {
   if (typeof b !== "object" || b === null) fail("result is not an object");
   const block = b as Partial<RawBlock>;
   if (typeof block.blockhash !== "string") fail("blockhash missing");
-  if (typeof block.parentSlot !== "number") fail("parentSlot missing");
+  if (block.parentSlot === undefined) fail("parentSlot missing");
+  if (!isInt(block.parentSlot)) fail(`parentSlot is not a number (${typeof block.parentSlot})`);
+  if (block.blockTime != null && !isInt(block.blockTime)) fail(`blockTime is not a number (${typeof block.blockTime})`);
+  if (block.blockHeight != null && !isInt(block.blockHeight)) fail(`blockHeight is not a number (${typeof block.blockHeight})`);
   if (!Array.isArray(block.transactions)) fail("transactions missing");
   for (const [i, tx] of block.transactions!.entries()) {
     const t = tx as Partial<RawBlock["transactions"][number]> | null;
@@ -42,6 +51,7 @@ export function checkBlock(slot: number, b: unknown): RawBlock {
       fail(`transaction ${i} has no signatures or account keys`);
     if (!t!.meta || typeof t!.meta !== "object") fail(`transaction ${i} has no meta`);
     if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances)) fail(`transaction ${i} meta has no balances`);
+    if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances)) fail(`transaction ${i} meta has a fee or balance that is not a number`);
   }
   return block as RawBlock;
 }
@@ -59,6 +69,8 @@ export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: s
     if (a.error) {
       if (SKIPPED_CODES.has(a.error.code)) return void out.skipped.push(slot);
       if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getBlock ${slot}: ${a.error.code} ${a.error.message}`);
+      // -32015 (version not supported), -32601, -32602: a configuration problem, never a skipped slot; fails once.
+      if (FATAL_CODES.has(a.error.code)) throw new RpcFatalError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
       // Any other code (-32001 cleaned up, -32011 no history, ...): retried by the queue, then dead-lettered.
       throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
     }
@@ -79,6 +91,7 @@ export async function fetchTransactions(rpc: RpcClient, signatures: string[], co
     const sig = signatures[i]!;
     if (a.error) {
       if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getTransaction ${sig}: ${a.error.code} ${a.error.message}`);
+      if (FATAL_CODES.has(a.error.code)) throw new RpcFatalError("getTransaction", a.error.code, `${sig}: ${a.error.message}`);
       throw new RpcResponseError("getTransaction", a.error.code, `${sig}: ${a.error.message}`);
     }
     if (a.result === null) throw new RetryableError(`getTransaction ${sig}: not found yet`);

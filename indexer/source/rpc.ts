@@ -2,9 +2,13 @@
  * The JSON-RPC client of the hot path: raw JSON (no per-field parsing), batches, a client-side rate limit
  * and concurrency limit, and retries of transient failures with exponential backoff and jitter.
  * @dev a 429 pauses every request of this client until its Retry-After has passed, so a rate-limited
- * endpoint sees no request inside that window.
+ * endpoint sees no request inside that window. The rate limit counts JSON-RPC calls (a batch of n is n) at the
+ * moment they are sent, and no batch is larger than one second's budget. A request that cannot succeed however
+ * often it is sent (HTTP 4xx other than 408/429, HTTP 501/505, JSON-RPC -32600/-32601/-32602/-32700/-32015) is
+ * sent once: it throws RpcFatalError, is reported by `failure()` (the ops endpoint's /health), and an endpoint or
+ * method that is missing altogether (HTTP 401/403/404/405/501/505, -32601) gets no further request.
  */
-import { MalformedResponseError, RetryableError, RpcResponseError } from "../errors.js";
+import { MalformedResponseError, NonRetryableError, RetryableError, RpcResponseError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 
@@ -20,8 +24,33 @@ export type RpcClient = {
   /** Many calls in JSON-RPC batches of at most `batchSize`; answers in call order, errors per call. */
   batch<T>(calls: RpcCall[]): Promise<RpcAnswer<T>[]>;
   /** Counts since start. */
-  stats(): { requests: number; calls: number; retries: number; rateLimited: number };
+  stats(): { requests: number; calls: number; retries: number; rateLimited: number; splits: number };
+  /** The first request that failed for good (a configuration problem), or null. */
+  failure(): RpcFailure | null;
 };
+
+/** A request the endpoint will never answer: what, and when. */
+export type RpcFailure = { method: string; code: number | string; message: string; at: string };
+
+/** A failure that retrying cannot fix: a missing method or endpoint, bad params, an unsupported version. */
+export class RpcFatalError extends NonRetryableError {
+  override name = "RpcFatalError";
+  constructor(
+    readonly method: string,
+    readonly code: number | string,
+    message: string,
+  ) {
+    super(`${method}: ${code} ${message}`);
+  }
+}
+
+/**
+ * JSON-RPC codes that fail the same way on every retry: invalid request, method not found, invalid params,
+ * parse error, and -32015 (transaction version not supported: the request lacks maxSupportedTransactionVersion).
+ */
+export const FATAL_CODES = new Set([-32600, -32601, -32602, -32700, -32015]);
+/** HTTP statuses after which this endpoint (or, for -32601, this method) gets no further request. */
+const DEAD_ENDPOINT = new Set([401, 403, 404, 405, 501, 505]);
 
 /** Options; the defaults suit a paid endpoint. */
 export type RpcOptions = {
@@ -45,6 +74,8 @@ export function backoffMs(attempt: number, baseMs = 250, maxMs = 10_000): number
 /** Creates the client. */
 export function createRpcClient(opts: RpcOptions): RpcClient {
   const maxAttempts = opts.maxAttempts ?? 8;
+  // A batch never needs more than one second's budget: the bucket could not hold it otherwise.
+  const batchSize = Math.max(1, Math.min(opts.batchSize, opts.maxRps));
   let inFlight = 0;
   const waiting: (() => void)[] = [];
   let pausedUntil = 0;
@@ -52,7 +83,28 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
   let tokens = opts.maxRps;
   let refilledAt = Date.now();
   let nextId = 1;
-  const counts = { requests: 0, calls: 0, retries: 0, rateLimited: 0 };
+  const counts = { requests: 0, calls: 0, retries: 0, rateLimited: 0, splits: 0 };
+  let failure: RpcFailure | null = null;
+  let deadEndpoint: RpcFatalError | null = null;
+  const deadMethods = new Map<string, RpcFatalError>();
+
+  /** Records a fatal answer (logged once), and stops sending to a missing endpoint or method. */
+  function fatal(method: string, code: number | string, message: string): RpcFatalError {
+    const err = new RpcFatalError(method, code, message);
+    if (!failure) {
+      failure = { method, code, message: message.slice(0, 300), at: new Date().toISOString() };
+      opts.logger?.error({ method, code, err }, "rpc request can never succeed; fix the endpoint or configuration");
+    }
+    if (code === -32601) deadMethods.set(method, err);
+    if (typeof code === "string" && DEAD_ENDPOINT.has(Number(code.slice(5)))) deadEndpoint = err;
+    opts.metrics?.rpcErrors.inc({ method, kind: `fatal_${code}` });
+    return err;
+  }
+
+  function refuse(method: string): void {
+    const err = deadEndpoint ?? deadMethods.get(method);
+    if (err) throw new RpcFatalError(method, err.code, `not sent: an earlier request failed for good (${err.message})`);
+  }
 
   async function takeTokens(n: number) {
     for (;;) {
@@ -63,7 +115,6 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
       }
       tokens = Math.min(opts.maxRps, tokens + ((now - refilledAt) / 1000) * opts.maxRps);
       refilledAt = now;
-      // A batch larger than the bucket waits for a full bucket and goes (it cannot ever fit otherwise).
       const need = Math.min(n, opts.maxRps);
       if (tokens >= need) {
         tokens -= need;
@@ -84,22 +135,28 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
     }
   }
 
-  /** Sends one HTTP request (a call or a batch) with retries; returns the parsed body. */
-  async function send(body: unknown, label: string, calls: number): Promise<unknown> {
+  /**
+   * Sends one HTTP request (a call or a batch) with retries; returns the parsed body. With `split`, a failure
+   * other than 429 throws SplitBatch instead of retrying, so the caller retries two halves.
+   */
+  async function send(body: unknown, label: string, calls: number, split = false): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
-      await takeTokens(calls);
       let kind: string;
       let retryAfterMs: number | undefined;
       let lastError: unknown;
       try {
-        const res = await slot(() =>
-          fetch(opts.url, {
+        // Tokens are taken (and any 429 pause waited out) right before the request leaves, inside the
+        // concurrency slot: requests queued behind a pause cannot burst past the budget when it ends.
+        const res = await slot(async () => {
+          await takeTokens(calls);
+          refuse(label);
+          return fetch(opts.url, {
             method: "POST",
             headers: { "content-type": "application/json" },
             body: JSON.stringify(body),
             signal: AbortSignal.timeout(opts.timeoutMs),
-          }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() })),
-        );
+          }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }));
+        });
         counts.requests++;
         counts.calls += calls;
         opts.metrics?.rpcRequests.inc({ method: label }, calls);
@@ -108,13 +165,15 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
           opts.metrics?.rpcRateLimited.inc();
           const ra = Number(res.headers.get("retry-after"));
           retryAfterMs = Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined;
+          // Every request of this client waits, not only this one's retry.
+          if (retryAfterMs) pausedUntil = Math.max(pausedUntil, Date.now() + retryAfterMs);
           kind = "http_429";
-        } else if (res.status >= 500 || res.status === 408) {
+        } else if ((res.status >= 500 && res.status !== 501 && res.status !== 505) || res.status === 408) {
           kind = `http_${res.status}`;
+          lastError = new Error(`HTTP ${res.status}: ${res.text.slice(0, 120)}`);
         } else if (res.status !== 200) {
-          // 4xx other than 429/408: a request the endpoint will never accept. No retry storm.
-          opts.metrics?.rpcErrors.inc({ method: label, kind: `http_${res.status}` });
-          throw new RpcResponseError(label, res.status, `HTTP ${res.status}: ${res.text.slice(0, 200)}`);
+          // A request the endpoint will never accept: one call, no retry storm.
+          throw fatal(label, `http_${res.status}`, `HTTP ${res.status}: ${res.text.slice(0, 200)}`);
         } else {
           try {
             return JSON.parse(res.text);
@@ -124,20 +183,20 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
           }
         }
       } catch (err) {
-        if (err instanceof RpcResponseError) throw err;
+        if (err instanceof RpcFatalError) throw err;
         lastError = err;
         kind = (err as Error).name === "TimeoutError" ? "timeout" : "network";
       }
       opts.metrics?.rpcErrors.inc({ method: label, kind });
+      if (split && kind !== "http_429") throw new SplitBatch();
       if (attempt >= maxAttempts) {
-        const msg = `${label}: gave up after ${attempt} attempts (${kind})`;
+        const msg = `${label}: gave up after ${attempt} attempts (${kind}: ${(lastError as Error | undefined)?.message ?? "no detail"})`;
         if (kind === "malformed") throw new MalformedResponseError(msg, { cause: lastError });
         throw new RetryableError(msg, { cause: lastError });
       }
       counts.retries++;
       opts.metrics?.rpcRetries.inc({ method: label });
       const wait = Math.max(retryAfterMs ?? 0, backoffMs(attempt));
-      if (retryAfterMs) pausedUntil = Math.max(pausedUntil, Date.now() + retryAfterMs);
       opts.logger?.debug({ method: label, attempt, kind, wait_ms: Math.round(wait) }, "rpc retry");
       await sleep(wait);
     }
@@ -148,7 +207,9 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
     const o = a as { result?: unknown; error?: { code?: unknown; message?: unknown } };
     if (o.error !== undefined) {
       if (typeof o.error?.code !== "number") throw new MalformedResponseError(`${method}: error without a numeric code`);
-      return { error: { code: o.error.code, message: String(o.error.message ?? "") } };
+      const error = { code: o.error.code, message: String(o.error.message ?? "") };
+      if (FATAL_CODES.has(error.code)) fatal(method, error.code, error.message);
+      return { error };
     }
     if (!("result" in o)) throw new MalformedResponseError(`${method}: answer has neither result nor error`);
     return { result: o.result };
@@ -156,35 +217,54 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
 
   return {
     async call<T>(method: string, params: unknown[] = []) {
+      refuse(method);
       const body = await send({ jsonrpc: "2.0", id: nextId++, method, params }, method, 1);
       const a = checkAnswer(method, body);
-      if (a.error) throw new RpcResponseError(method, a.error.code, a.error.message);
+      if (a.error) {
+        if (FATAL_CODES.has(a.error.code)) throw new RpcFatalError(method, a.error.code, a.error.message);
+        throw new RpcResponseError(method, a.error.code, a.error.message);
+      }
       return a.result as T;
     },
     async batch<T>(calls: RpcCall[]) {
       const out: RpcAnswer<T>[] = new Array(calls.length);
-      const chunks: [number, RpcCall[]][] = [];
-      for (let i = 0; i < calls.length; i += opts.batchSize) chunks.push([i, calls.slice(i, i + opts.batchSize)]);
-      await Promise.all(
-        chunks.map(async ([offset, chunk]) => {
-          const firstId = nextId;
-          nextId += chunk.length;
-          const body = chunk.map((c, k) => ({ jsonrpc: "2.0", id: firstId + k, method: c.method, params: c.params }));
-          const label = chunk[0]!.method;
-          const res = await send(body, label, chunk.length);
-          if (!Array.isArray(res)) throw new MalformedResponseError(`${label}: batch answer is not an array`);
-          // Match answers by id, not by position: JSON-RPC allows any order.
-          const byId = new Map<number, unknown>();
-          for (const a of res) byId.set(Number((a as { id?: unknown })?.id), a);
-          chunk.forEach((c, k) => {
-            const a = byId.get(firstId + k);
-            if (a === undefined) throw new MalformedResponseError(`${c.method}: batch answer lacks id ${firstId + k}`);
-            out[offset + k] = checkAnswer(c.method, a) as RpcAnswer<T>;
-          });
-        }),
-      );
+      /** Sends calls [offset, offset + n) as one batch; after a failure, as two halves (squid-sdk's reduceBatchOnRetry). */
+      const run = async (offset: number, chunk: RpcCall[]): Promise<void> => {
+        const label = chunk[0]!.method;
+        refuse(label);
+        const firstId = nextId;
+        nextId += chunk.length;
+        const body = chunk.map((c, k) => ({ jsonrpc: "2.0", id: firstId + k, method: c.method, params: c.params }));
+        let res: unknown;
+        try {
+          res = await send(body, label, chunk.length, chunk.length > 1);
+        } catch (err) {
+          if (!(err instanceof SplitBatch)) throw err;
+          counts.splits++;
+          const half = Math.ceil(chunk.length / 2);
+          opts.logger?.debug({ method: label, calls: chunk.length, half }, "rpc batch failed; retrying as two halves");
+          await Promise.all([run(offset, chunk.slice(0, half)), run(offset + half, chunk.slice(half))]);
+          return;
+        }
+        if (!Array.isArray(res)) throw new MalformedResponseError(`${label}: batch answer is not an array`);
+        // Match answers by id, not by position: JSON-RPC allows any order.
+        const byId = new Map<number, unknown>();
+        for (const a of res) byId.set(Number((a as { id?: unknown })?.id), a);
+        chunk.forEach((c, k) => {
+          const a = byId.get(firstId + k);
+          if (a === undefined) throw new MalformedResponseError(`${c.method}: batch answer lacks id ${firstId + k}`);
+          out[offset + k] = checkAnswer(c.method, a) as RpcAnswer<T>;
+        });
+      };
+      const chunks: Promise<void>[] = [];
+      for (let i = 0; i < calls.length; i += batchSize) chunks.push(run(i, calls.slice(i, i + batchSize)));
+      await Promise.all(chunks);
       return out;
     },
     stats: () => ({ ...counts }),
+    failure: () => failure,
   };
 }
+
+/** Internal: a failed batch is retried as two halves. */
+class SplitBatch extends Error {}

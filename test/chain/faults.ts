@@ -2,7 +2,39 @@
  * Fault injection: parses `--faults` and answers "does this request/notification fail now?".
  * @dev Spec: comma-separated `key=value`. Probabilities are 0..1; durations take ms/s/m suffixes
  * (a bare number is ms). Randomness is seeded (`seed=N`) so a test run is reproducible.
+ * Scripted faults (`rules`) and the request log (`log`) are set on the parsed spec object by a test that
+ * starts the chain in process: `createChain({ faults: spec })` keeps that object, so rules pushed to
+ * `spec.rules` later take effect at once and `spec.log.entries` fills as requests arrive.
  */
+
+/** What a scripted rule does. HTTP-level actions answer the whole request (a batch included). */
+export type FaultAction =
+  /** HTTP status (429 with Retry-After seconds, 503, 404, ...) and a JSON-RPC-looking body */
+  | { kind: "status"; status: number; retryAfter?: number }
+  /** HTTP 502 with a proxy's HTML page */
+  | { kind: "html502" }
+  /** 200 with the right content-length, then the connection cut halfway through the body */
+  | { kind: "truncate" }
+  /** the answer is held back `ms` before it is sent */
+  | { kind: "delay"; ms: number }
+  /** call-level: a JSON-RPC error object instead of the result */
+  | { kind: "error"; code: number; message?: string }
+  /** call-level: a getBlock result with a protocol violation */
+  | { kind: "mutate"; what: "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings" }
+  /** call-level: the getBlock slot carries `txs` synthetic transactions (a huge block; set before it is served) */
+  | { kind: "inflate"; txs: number };
+
+/** A scripted fault: calls of `method` (any when absent) for `slot` (first param; any when absent). */
+export type FaultRule = { method?: string; slot?: number; p?: number; times?: number; action: FaultAction; hits?: number };
+
+/** HTTP-level action kinds (the rest apply to one call of a batch). */
+export const HTTP_ACTIONS = new Set<FaultAction["kind"]>(["status", "html502", "truncate", "delay"]);
+
+/** One JSON-RPC call as the chain saw it: arrival and answer time (ms), HTTP status, JSON-RPC error code. */
+export type RequestLogEntry = { request: number; t: number; sentAt: number; method: string; params: unknown; status: number; code?: number; batch: number };
+
+/** The chain's request log (tests read `entries`). */
+export type RequestLog = { entries: RequestLogEntry[] };
 
 /** Parsed fault settings; every field is off when absent. */
 export type FaultSpec = {
@@ -24,7 +56,17 @@ export type FaultSpec = {
   dupLogs: number;
   /** slots counted as fresh for notAvailable */
   freshSlots: number;
+  /** Retry-After (seconds) of the rate429 fault */
+  retryAfter: number;
+  /** fraction of slot notifications sent twice */
+  dupSlots: number;
+  /** slot and logs notifications are sent in a shuffled order within windows of this many slots (0/1 = in order) */
+  reorderSlots: number;
   seed: number;
+  /** scripted faults, matched in order; each may be limited to `times` hits */
+  rules: FaultRule[];
+  /** when set, every JSON-RPC call is appended to it */
+  log?: RequestLog;
 };
 
 /** Parses "30s", "500ms", "2m" or a bare number of ms. */
@@ -47,7 +89,11 @@ export function parseFaults(spec: string | undefined): FaultSpec {
     forks: [],
     dupLogs: 0,
     freshSlots: 4,
+    retryAfter: 1,
+    dupSlots: 0,
+    reorderSlots: 0,
     seed: 1,
+    rules: [],
   };
   if (!spec) return f;
   const bad: string[] = [];
@@ -63,6 +109,9 @@ export function parseFaults(spec: string | undefined): FaultSpec {
         case "rate429": f.rate429 = prob(k, v); break;
         case "notAvailable": f.notAvailable = prob(k, v); break;
         case "dupLogs": f.dupLogs = prob(k, v); break;
+        case "dupSlots": f.dupSlots = prob(k, v); break;
+        case "reorderSlots": f.reorderSlots = Number(v); break;
+        case "retryAfter": f.retryAfter = parseDuration(v) / 1000; break;
         case "wsDropEvery": f.wsDropEvery = parseDuration(v); break;
         case "wsStall": f.wsStall = parseDuration(v); break;
         case "wsStallEvery": f.wsStallEvery = parseDuration(v); break;
@@ -85,6 +134,7 @@ export function parseFaults(spec: string | undefined): FaultSpec {
       bad.push(`${part} (${(err as Error).message})`);
     }
   }
+  if (!Number.isInteger(f.reorderSlots) || f.reorderSlots < 0) bad.push(`reorderSlots=${f.reorderSlots} (expected a whole number)`);
   if (f.wsStall > 0 && f.wsStallEvery === 0) f.wsStallEvery = f.wsStall * 3;
   if (f.wsStallEvery > 0 && f.wsStall >= f.wsStallEvery) bad.push("wsStall must be shorter than wsStallEvery");
   if (bad.length) throw new Error(`invalid --faults: ${bad.join("; ")}`);
@@ -102,7 +152,7 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const counts = { http429: 0, notAvailable: 0, dupLogs: 0 };
+  const counts = { http429: 0, notAvailable: 0, dupLogs: 0, dupSlots: 0, rules: 0 };
   return {
     spec,
     counts,
@@ -115,6 +165,36 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
       const hit = spec.notAvailable > 0 && slot > processedSlot - spec.freshSlots && random() < spec.notAvailable;
       if (hit) counts.notAvailable++;
       return hit;
+    },
+    dupSlot(): boolean {
+      const hit = spec.dupSlots > 0 && random() < spec.dupSlots;
+      if (hit) counts.dupSlots++;
+      return hit;
+    },
+    /** Seeded shuffle (reordered notifications). */
+    shuffle<T>(items: T[]): T[] {
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [items[i], items[j]] = [items[j]!, items[i]!];
+      }
+      return items;
+    },
+    /** The first scripted rule that fires for this call at this level, counting the hit. */
+    rule(method: string, params: unknown, level: "http" | "call" | "inflate"): FaultAction | undefined {
+      if (spec.rules.length === 0) return undefined;
+      const slot = Array.isArray(params) && typeof params[0] === "number" ? params[0] : undefined;
+      for (const r of spec.rules) {
+        const at = HTTP_ACTIONS.has(r.action.kind) ? "http" : r.action.kind === "inflate" ? "inflate" : "call";
+        if (at !== level) continue;
+        if (r.method !== undefined && r.method !== method) continue;
+        if (r.slot !== undefined && r.slot !== slot) continue;
+        if (r.times !== undefined && (r.hits ?? 0) >= r.times) continue;
+        if (r.p !== undefined && !(random() < r.p)) continue;
+        r.hits = (r.hits ?? 0) + 1;
+        counts.rules++;
+        return r.action;
+      }
+      return undefined;
     },
     dupLog(): boolean {
       const hit = spec.dupLogs > 0 && random() < spec.dupLogs;

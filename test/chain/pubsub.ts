@@ -1,6 +1,7 @@
 /**
  * The PubSub WebSocket: slot, root, logs and signature subscriptions at each commitment, with the
- * WebSocket faults (drops, stalls, duplicate logs).
+ * WebSocket faults (drops, stalls, duplicate slot and logs notifications, notifications reordered within a
+ * window of slots).
  * @dev Subscription ids are node-global, start at 0 and are shared by identical params, as in
  * Agave's SubscriptionControl. Notifications carry `context: {slot}` only. Client notifications
  * without an id (web3.js's `ping`) get no reply.
@@ -185,6 +186,31 @@ export function createPubSub(deps: { ledger: Ledger; faults: Faults }) {
     ws.on("error", () => ws.terminate());
   });
 
+  // reorderSlots: each slot's slot and logs notifications are held as one group; once `window` groups are held
+  // they go out in a shuffled order (the notifications of one slot keep their own order).
+  const window = faults.spec.reorderSlots;
+  let held: (() => void)[][] = [];
+  let current: (() => void)[] | null = null;
+  const emit = (fn: () => void): void => {
+    if (window > 1 && current) current.push(fn);
+    else fn();
+  };
+  const inGroup = (fn: () => void): void => {
+    if (window <= 1) return fn();
+    current = [];
+    try {
+      fn();
+    } finally {
+      if (current.length) held.push(current);
+      current = null;
+    }
+    if (held.length >= window) {
+      const out = faults.shuffle(held);
+      held = [];
+      for (const g of out) for (const f of g) f();
+    }
+  };
+
   const logsFor = (b: BlockRecord, c: Commitment): void => {
     for (const e of byKey.values()) {
       if (e.sub.kind !== "logs" || e.sub.commitment !== c) continue;
@@ -195,7 +221,8 @@ export function createPubSub(deps: { ledger: Ledger; faults: Faults }) {
         const v = ledger.txAt(b, idxs ? idxs[k]! : k);
         if (f.kind === "all" && v.rec.isVote) continue;
         const result = `{"context":{"slot":${b.slot}},"value":{"signature":"${v.signatures[0]}","err":${errJson(v.rec)},"logs":${logsJson(v.rec)}}}`;
-        notify(e, "logsNotification", result, faults.dupLog() ? 2 : 1);
+        const times = faults.dupLog() ? 2 : 1;
+        emit(() => notify(e, "logsNotification", result, times));
       }
     }
   };
@@ -231,15 +258,20 @@ export function createPubSub(deps: { ledger: Ledger; faults: Faults }) {
     /** A new slot began (bank created): slot notifications, processed logs and signatures. */
     slotCreated(b: BlockRecord): void {
       const root = ledger.state.finalized;
-      for (const e of byKey.values()) {
-        if (e.sub.kind === "slot") notify(e, "slotNotification", `{"parent":${b.parentSlot},"root":${root},"slot":${b.slot}}`);
-      }
-      logsFor(b, "processed");
+      inGroup(() => {
+        for (const e of byKey.values()) {
+          if (e.sub.kind !== "slot") continue;
+          const frame = `{"parent":${b.parentSlot},"root":${root},"slot":${b.slot}}`;
+          const times = faults.dupSlot() ? 2 : 1;
+          emit(() => notify(e, "slotNotification", frame, times));
+        }
+        logsFor(b, "processed");
+      });
       signaturesAt("processed");
     },
     /** Blocks that just reached confirmed, ascending. */
     confirmed(blocks: BlockRecord[]): void {
-      for (const b of blocks) logsFor(b, "confirmed");
+      for (const b of blocks) inGroup(() => logsFor(b, "confirmed"));
       if (blocks.length) signaturesAt("confirmed");
     },
     /** Blocks that just became roots (finalized), ascending. */

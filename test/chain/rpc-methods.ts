@@ -132,6 +132,11 @@ export function createRpcMethods(ctx: RpcContext) {
       const found = blockOrError(slot, c);
       if (found.error) return found;
       const block = found.block!;
+      const inflate = ctx.faults.rule("getBlock", p, "inflate");
+      if (inflate?.kind === "inflate" && (block.synth?.count ?? 0) + block.txs.length < inflate.txs && ctx.synthetic.templates.length > 0) {
+        // A huge block: its synthetic window grows (signatures derive from slot and index, so they stay unique).
+        block.synth = { start: block.synth?.start ?? 0, count: inflate.txs - block.txs.length };
+      }
       if (!withVersion && (details === "full" || details === "accounts") && blockHasV0(block, ctx.synthetic.hasV0)) {
         return { error: UNSUPPORTED_VERSION };
       }
