@@ -58,6 +58,8 @@ export const configSchema = z.object({
     }),
   IDL_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
   WORKER_CONCURRENCY: int(1, 256, 4),
+  WORKER_LOCK_MS: int(1_000, 600_000, 30_000),
+  SHUTDOWN_GRACE_MS: int(100, 600_000, 15_000),
   MAX_QUEUED_JOBS: int(10, 1_000_000, 2_000),
   INGEST_POLL_MS: int(50, 60_000, 1_000),
   WS_STALL_MS: int(500, 600_000, 10_000),

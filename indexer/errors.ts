@@ -43,6 +43,16 @@ export class DecodeError extends NonRetryableError {
   override name = "DecodeError";
 }
 
+/** Redis is not connected and the command was not queued: the caller backs off and tries again. */
+export class RedisUnavailableError extends RetryableError {
+  override name = "RedisUnavailableError";
+}
+
+/** The Redis server is configured so that queued jobs could be lost (an eviction policy other than noeviction). */
+export class RedisConfigError extends NonRetryableError {
+  override name = "RedisConfigError";
+}
+
 /** True when the error should be retried. */
 export function isRetryable(err: unknown): boolean {
   if (err instanceof RetryableError) return true;

@@ -131,7 +131,8 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
       } catch {
         return "database does not answer";
       }
-      if ((await rt.redis.ping().catch(() => null)) !== "PONG") return "redis does not answer";
+      // Not ready while disconnected: a ping would wait in the offline queue until Redis returns.
+      if (rt.redis.status !== "ready" || (await rt.redis.ping().catch(() => null)) !== "PONG") return "redis does not answer";
       if (parts.ingest && !ingestRunning) return "waiting for ingest leadership";
       return null;
     },
@@ -161,7 +162,7 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     ingestRunning = true;
   }
   await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
-  return EXIT.ok;
+  return rt.failure() ? EXIT.failure : EXIT.ok;
 }
 
 program

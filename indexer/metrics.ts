@@ -24,6 +24,7 @@ export function createMetrics() {
     resumeSlot: new Gauge({ name: "slotline_resume_slot", help: "live resume point: every produced slot at or below it is stored", registers: r }),
     slotsBehind: new Gauge({ name: "slotline_slots_behind_tip", help: "chain tip minus the live resume point", registers: r }),
     wsReconnects: new Counter({ name: "slotline_ws_reconnects_total", help: "WebSocket reconnections by the watchdog (close or stall)", labelNames: ["reason"], registers: r }),
+    jobsStalled: new Counter({ name: "slotline_jobs_stalled_total", help: "jobs whose lock expired while active (worker died or blocked), handed back to the queue", labelNames: ["queue"], registers: r }),
     deadLetters: new Counter({ name: "slotline_dead_letters_total", help: "jobs dead-lettered after a deterministic failure", labelNames: ["queue"], registers: r }),
     rollbacks: new Counter({ name: "slotline_rollbacks_total", help: "confirmed slots rolled back because they did not finalize", registers: r }),
   };

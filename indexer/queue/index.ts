@@ -4,6 +4,7 @@
  */
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
+import { RedisUnavailableError } from "../errors.js";
 
 /** The queue of blocks to fetch, decode and store. */
 export const BLOCK_QUEUE = "blocks";
@@ -17,16 +18,22 @@ export const INDEX_BLOCKS = "index-blocks";
  */
 export type BlockJob = { slots: number[]; signatures?: string[]; commitment: "confirmed" | "finalized"; origin: string; programs?: string[] };
 
+/** Failed jobs kept in Redis (the newest); older ones live on in Postgres `dead_letters`. */
+export const MAX_FAILED_JOBS = 10_000;
+
 /** Job options: retries with exponential backoff; completed jobs removed so Redis does not grow. */
 export const BLOCK_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: "exponential", delay: 500 },
   removeOnComplete: true,
   // Failed jobs stay (bounded) so that a re-enqueue of a dead-lettered slot is a no-op until `dead-letters retry`.
-  removeOnFail: { count: 10_000 },
+  removeOnFail: { count: MAX_FAILED_JOBS },
 };
 
-/** Job id of a live block job. Ids must not contain ':'. */
+/**
+ * Job id of a live block job. BullMQ rejects ids containing ':' and reads digits-only ids as its own
+ * auto-generated ones, hence the prefix.
+ */
 export const liveJobId = (slot: number) => `slot-${slot}`;
 
 /** The producer side of the queue. */
@@ -39,17 +46,30 @@ export type BlockQueue = {
   close(): Promise<void>;
 };
 
-/** Creates the producer; `prefix` separates deployments (QUEUE_PREFIX). */
+/**
+ * Creates the producer; `prefix` separates deployments (QUEUE_PREFIX).
+ * @dev with a connection whose offline queue is off (the daemon's producer connection), every call fails at once
+ * with RedisUnavailableError while Redis is down, even before the first connect: callers back off instead of
+ * buffering commands in memory (BullMQ's "failing fast when Redis is down").
+ */
 export function createBlockQueue(connection: Redis, prefix: string): BlockQueue {
   const queue = new Queue<BlockJob>(BLOCK_QUEUE, { connection, prefix, defaultJobOptions: BLOCK_JOB_OPTIONS });
+  const failFast = connection.options.enableOfflineQueue === false;
+  // BullMQ re-emits connection errors on the queue; they are reported by the calls that fail.
+  queue.on("error", () => {});
+  const available = () => {
+    if (failFast && connection.status !== "ready") throw new RedisUnavailableError(`redis is ${connection.status}`);
+  };
   return {
     queue,
     async enqueue(jobs) {
       for (let i = 0; i < jobs.length; i += 500) {
+        available();
         await queue.addBulk(jobs.slice(i, i + 500).map((j) => ({ name: INDEX_BLOCKS, data: j.data, opts: { ...BLOCK_JOB_OPTIONS, jobId: j.id } })));
       }
     },
     async depth() {
+      available();
       const c = await queue.getJobCounts("waiting", "delayed", "active", "prioritized", "waiting-children");
       return Object.values(c).reduce((a, b) => a + b, 0);
     },

@@ -148,8 +148,14 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
     prefix: ctx.config.QUEUE_PREFIX,
     concurrency: deps.concurrency ?? 4,
     // A block job takes well under a second; a stalled lock means the worker died: hand the job to another.
-    lockDuration: 30_000,
-    stalledInterval: 15_000,
+    lockDuration: ctx.config.WORKER_LOCK_MS,
+    stalledInterval: Math.max(500, Math.floor(ctx.config.WORKER_LOCK_MS / 2)),
+  });
+  // Another worker may still be running a stalled job (it was blocked, not dead): writes are idempotent upserts,
+  // and its completion then fails with "Missing lock", reported below as a worker error, never a crash.
+  worker.on("stalled", (jobId) => {
+    deps.metrics.jobsStalled.inc({ queue: BLOCK_QUEUE });
+    log.warn({ job_id: jobId }, "job stalled; handed back to the queue");
   });
   worker.on("failed", (job, err) => {
     if (!job) return;

@@ -1,0 +1,156 @@
+/**
+ * Private Redis and Postgres servers for fault tests that must stop, flush or restart a service: each runs on a
+ * free port in a temporary directory, so the machine's shared 5432 / 6379 are never touched.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import pg from "pg";
+
+const run = promisify(execFile);
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A private redis-server. */
+export type PrivateRedis = {
+  url: string;
+  port: number;
+  dir: string;
+  /** Starts it (again) on the same port and directory; with AOF on, the data written before a stop comes back. */
+  start(): Promise<void>;
+  /** `SHUTDOWN NOSAVE` (or SIGKILL if it does not answer): the process is gone, nothing is saved. */
+  stop(): Promise<void>;
+  /** One command on a throwaway connection. */
+  command(...args: (string | number)[]): Promise<unknown>;
+  /** Stops it and removes its directory. */
+  destroy(): Promise<void>;
+};
+
+/** Starts a redis-server on a free port; `appendonly` keeps data across restarts, `maxmemoryPolicy` defaults to noeviction. */
+export async function startPrivateRedis(opts: { appendonly?: boolean; maxmemoryPolicy?: string } = {}): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "slotline-redis-"));
+  let child: ChildProcess | undefined;
+  const url = `redis://127.0.0.1:${port}`;
+  const command = async (...args: (string | number)[]) => {
+    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+    c.on("error", () => {});
+    try {
+      await c.connect();
+      return await c.call(String(args[0]), ...args.slice(1).map(String));
+    } finally {
+      c.disconnect();
+    }
+  };
+  const r: PrivateRedis = {
+    url,
+    port,
+    dir,
+    async start() {
+      const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no", "--logfile", path.join(dir, "redis.log")];
+      args.push("--appendonly", opts.appendonly ? "yes" : "no", "--appendfsync", "always");
+      args.push("--maxmemory-policy", opts.maxmemoryPolicy ?? "noeviction");
+      child = spawn("redis-server", args, { stdio: "ignore" });
+      await until(`redis-server on ${port}`, async () => (await command("PING")) === "PONG");
+    },
+    async stop() {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise((res) => c.once("exit", res));
+      await command("SHUTDOWN", "NOSAVE").catch(() => {});
+      const t = setTimeout(() => c.kill("SIGKILL"), 3_000);
+      await exited;
+      clearTimeout(t);
+    },
+    command,
+    async destroy() {
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await r.start();
+  return r;
+}
+
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+/** A private Postgres cluster (initdb in a temp dir, run as the `postgres` OS user because tests run as root). */
+export type PrivatePostgres = {
+  /** admin URL (database postgres, trust auth) */
+  adminUrl: string;
+  port: number;
+  /** `pg_ctl restart -m fast`: every session is terminated, the server comes back on the same port. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+};
+
+/** Runs a binary from the Postgres 15 install as the postgres OS user when we are root. */
+async function asPostgres(bin: string, args: string[]): Promise<void> {
+  const file = path.join(PG_BIN, bin);
+  if (process.getuid?.() === 0) await run("runuser", ["-u", "postgres", "--", file, ...args], { timeout: 60_000 });
+  else await run(file, args, { timeout: 60_000 });
+}
+
+/** initdb + pg_ctl start on a free port; fsync off (a test cluster), small shared buffers. */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "slotline-pg-"));
+  chmodSync(dir, 0o777);
+  const data = path.join(dir, "data");
+  if (process.getuid?.() === 0) await run("chown", ["postgres", dir]);
+  await asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=100`;
+  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const ready = () =>
+    until(`postgres on ${port}`, async () => {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.end();
+      return true;
+    });
+  const ctl = (cmd: string, extra: string[] = []) => asPostgres("pg_ctl", [cmd, "-D", data, "-l", path.join(dir, "log"), "-o", options, "-w", ...extra]);
+  await ctl("start");
+  await ready();
+  let stopped = false;
+  const self: PrivatePostgres = {
+    adminUrl,
+    port,
+    async restart() {
+      await ctl("restart", ["-m", "fast"]);
+      await ready();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await ctl("stop", ["-m", "immediate"]).catch(() => {});
+    },
+    async destroy() {
+      await self.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
