@@ -18,6 +18,7 @@ import { buildHistory, createProducer } from "./producer.js";
 import { createPubSub } from "./pubsub.js";
 import { createRpcMethods } from "./rpc-methods.js";
 import { createSyntheticSource } from "./synthetic.js";
+import type { SvmActivity } from "./svm-activity.js";
 import type { TxRecord } from "./tx-record.js";
 
 export { parseFaults, type FaultSpec } from "./faults.js";
@@ -41,6 +42,8 @@ export type ChainOptions = {
   svmActivity?: boolean;
   /** LiteSVM transactions per slot when svmActivity is on (default 4) */
   svmTxPerSlot?: number;
+  /** testing hook: arguments for the LiteSVM executor process (see svm-worker.ts) */
+  svmWorkerArgs?: string[];
   /** finalized lags the newest slot by this many slots (default 32) */
   finalityLag?: number;
   /** fault spec string (see faults.ts) or parsed spec */
@@ -161,11 +164,11 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   };
 
   let activity: ((slot: number) => TxRecord[]) | undefined;
+  let svm: SvmActivity | undefined;
   if (opts.svmActivity && !opts.once) {
-    log("warning: --svm-activity uses litesvm 0.8.0, which aborts the process (std::bad_alloc) after SPL Token executions on linux x64; see svm-activity.ts");
     const { createSvmActivity } = await import("./svm-activity.js");
-    const svm = createSvmActivity({ accounts, txPerSlot: opts.svmTxPerSlot ?? 4 });
-    activity = (slot) => svm.next(slot, slotHash("block", slot));
+    svm = await createSvmActivity({ accounts, txPerSlot: opts.svmTxPerSlot ?? 4, log, ...(opts.svmWorkerArgs ? { workerArgs: opts.svmWorkerArgs } : {}) });
+    activity = (slot) => svm!.next(slot);
   }
 
   const producer = createProducer({
@@ -224,11 +227,12 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
         t.unref?.();
       });
     },
-    stats: () => ({ ...httpStats, ...pubsub.stats, ...faults.counts, produced: producer.produced }),
+    stats: () => ({ ...httpStats, ...pubsub.stats, ...faults.counts, produced: producer.produced, ...svmStats(svm) }),
     subscriptions: (kind) => pubsub.subscriptionCount(kind),
     dropWebSockets: (mode) => pubsub.dropAll(mode),
     async close() {
       producer.stop();
+      await svm?.close();
       await pubsub.close();
       for (const s of [http, ws]) {
         s.closeAllConnections();
@@ -236,6 +240,13 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
       }
     },
   };
+}
+
+/** LiteSVM executor counters under `svm_` keys (none without --svm-activity). */
+function svmStats(svm: SvmActivity | undefined): Record<string, number> {
+  if (!svm) return {};
+  const s = svm.stats();
+  return { svm_executed: s.executed, svm_restarts: s.restarts, svm_skipped: s.skipped, svm_buffered: s.buffered };
 }
 
 type Handler = Parameters<typeof createServer>[1];

@@ -1,195 +1,169 @@
 /**
- * Live token activity executed by the real SPL Token and Token-2022 programs in LiteSVM: mints
- * (incl. a Token-2022 transfer-fee mint), associated token accounts, mintTo, transfer,
- * transferChecked, burn and closeAccount. Each executed transaction becomes a json-encoded
- * TxRecord with the logs, inner instructions, balances and token balances the programs produced.
- * @dev Steps run from an endless script, `txPerSlot` per slot. Touched accounts are copied into the
- * chain's AccountStore so getAccountInfo serves them.
- * @dev KNOWN BREAKAGE: litesvm 0.8.0 (linux x64 prebuilt) aborts the whole process with
- * `terminate called after throwing an instance of 'std::bad_alloc'` after executing SPL Token
- * instructions: at process exit, and after a few transactions during a run. Reproduced with a
- * bare LiteSVM script (mint, ATA, mintTo, transfer, then exit), so it is not this module. Until
- * that is fixed or LiteSVM runs in a disposable child process, --svm-activity is not usable.
+ * Live token activity executed by the real SPL Token, Token-2022 and Associated Token Account
+ * programs in LiteSVM (svm-script.ts): mints (incl. a Token-2022 transfer-fee mint), token accounts,
+ * mintTo, transfer, transferChecked, burn and closeAccount. Each executed transaction becomes a
+ * json-encoded TxRecord with the logs, inner instructions, balances and token balances LiteSVM
+ * produced; the accounts it touched are copied into the chain's AccountStore when its slot is
+ * produced, so getAccountInfo serves them.
+ * @dev LiteSVM runs in a child process (svm-worker.ts explains why). The child runs ahead of slot
+ * production by a small buffer, so `next()` stays synchronous. If the child dies, a new one starts
+ * from the last reported account states and the next unreported step: nothing reported is lost or
+ * re-executed, and activity goes on.
  */
-import bs58 from "bs58";
-import { ComputeBudgetProgram, Keypair, PublicKey, SystemProgram, Transaction, type TransactionInstruction } from "@solana/web3.js";
-import {
-  ExtensionType,
-  TOKEN_2022_PROGRAM_ID,
-  TOKEN_PROGRAM_ID,
-  createAssociatedTokenAccountIdempotentInstruction,
-  createBurnInstruction,
-  createCloseAccountInstruction,
-  createInitializeMint2Instruction,
-  createInitializeTransferFeeConfigInstruction,
-  createMintToInstruction,
-  createTransferCheckedInstruction,
-  createTransferInstruction,
-  getAssociatedTokenAddressSync,
-  getMintLen,
-} from "@solana/spl-token";
-import { LiteSVM, TransactionMetadata, type FailedTransactionMetadata } from "litesvm";
-import type { RawBlockTransaction, RawTokenBalance } from "../../indexer/solana-types.js";
-import { uiAmount, type AccountStore } from "./accounts.js";
+import { fork, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { AccountStore } from "./accounts.js";
+import type { FromWorker, ToWorker, WireAccount } from "./svm-protocol.js";
+import { SVM_MINTS } from "./svm-script.js";
 import { createTxRecord, type TxRecord } from "./tx-record.js";
 
-type MintSpec = { name: string; program: PublicKey; decimals: number; feeBps?: number; maxFee?: bigint };
+const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "svm-worker.ts");
+const U64_MAX = 18446744073709551615n;
+const MAX_BACKOFF_MS = 5_000;
 
-const MINTS: MintSpec[] = [
-  { name: "spl", program: TOKEN_PROGRAM_ID, decimals: 6 },
-  { name: "t22", program: TOKEN_2022_PROGRAM_ID, decimals: 9 },
-  { name: "t22-fee", program: TOKEN_2022_PROGRAM_ID, decimals: 6, feeBps: 250, maxFee: 1_000_000_000n },
-];
+/** The activity source the producer draws from. */
+export type SvmActivity = {
+  /** up to `txPerSlot` executed transactions for a new slot (fewer while the executor catches up) */
+  next(slot: number): TxRecord[];
+  /** executed / restarts / skipped steps / buffered */
+  stats(): { executed: number; restarts: number; skipped: number; buffered: number };
+  /** the mints the activity creates, by name */
+  mints: Record<string, { mint: string; program: string; decimals: number }>;
+  close(): Promise<void>;
+};
 
-/** Derives a deterministic keypair so runs are reproducible. */
-const keypair = (label: string): Keypair => Keypair.fromSeed(Uint8Array.from(Buffer.from(label.padEnd(32, "#")).subarray(0, 32)));
+type Buffered = { record: TxRecord; accounts: WireAccount[] };
 
-/** Creates the activity generator over a fresh LiteSVM. */
-export function createSvmActivity(deps: { accounts: AccountStore; txPerSlot: number }) {
-  const svm = new LiteSVM();
-  const payer = keypair("slotline-svm-payer");
-  const owners = [keypair("slotline-svm-alice"), keypair("slotline-svm-bob"), keypair("slotline-svm-carol")];
-  svm.airdrop(payer.publicKey, 1_000_000_000_000n);
-  for (const o of owners) svm.airdrop(o.publicKey, 10_000_000_000n);
-  const mints = MINTS.map((m) => ({ ...m, key: keypair(`slotline-svm-mint-${m.name}`) }));
+/** Starts the LiteSVM executor and resolves once its first transactions are buffered (or after `readyTimeoutMs`). */
+export async function createSvmActivity(deps: {
+  accounts: AccountStore;
+  txPerSlot: number;
+  log: (msg: string) => void;
+  /** testing hook: arguments for the worker, e.g. `["--abort-at-step", "7"]` */
+  workerArgs?: string[];
+  readyTimeoutMs?: number;
+}): Promise<SvmActivity> {
+  const target = Math.max(8, deps.txPerSlot * 8);
+  const buffer: Buffered[] = [];
+  /** latest state of every account any reported transaction touched: what a new child restores */
+  const known = new Map<string, WireAccount>();
+  let reported = 0; // steps reported so far = the next step a new child starts at
+  let inflight = 0;
+  let child: ChildProcess | undefined;
+  let ready = false;
+  let closing = false;
+  let restarts = 0;
+  let skipped = 0;
+  let backoff = 0;
+  let progressSinceSpawn = false;
+  let onProgress: (() => void) | undefined;
 
-  /** One step: instructions and extra signers. */
-  type Step = { ixs: TransactionInstruction[]; signers: Keypair[] };
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
-  function* script(): Generator<Step> {
-    for (const m of mints) {
-      const ext = m.feeBps !== undefined ? [ExtensionType.TransferFeeConfig] : [];
-      const space = getMintLen(ext);
-      const ixs: TransactionInstruction[] = [
-        SystemProgram.createAccount({
-          fromPubkey: payer.publicKey,
-          newAccountPubkey: m.key.publicKey,
-          space,
-          lamports: Number(svm.minimumBalanceForRentExemption(BigInt(space))),
-          programId: m.program,
-        }),
-      ];
-      if (m.feeBps !== undefined) {
-        ixs.push(createInitializeTransferFeeConfigInstruction(m.key.publicKey, payer.publicKey, payer.publicKey, m.feeBps, m.maxFee!, m.program));
-      }
-      ixs.push(createInitializeMint2Instruction(m.key.publicKey, m.decimals, payer.publicKey, null, m.program));
-      yield { ixs, signers: [m.key] };
-    }
-    for (let round = 1; ; round++) {
-      for (const m of mints) {
-        const mint = m.key.publicKey;
-        const [a, b, c] = owners.map((o) => getAssociatedTokenAddressSync(mint, o.publicKey, false, m.program));
-        yield {
-          ixs: [a!, b!].map((ata, i) => createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, ata, owners[i]!.publicKey, mint, m.program)),
-          signers: [],
-        };
-        const unit = 10n ** BigInt(m.decimals);
-        yield { ixs: [createMintToInstruction(mint, a!, payer.publicKey, 1000n * unit * BigInt(round), [], m.program)], signers: [] };
-        // Token-2022 refuses a plain Transfer on a transfer-fee mint; it needs the checked form.
-        if (m.feeBps === undefined) {
-          yield { ixs: [createTransferInstruction(a!, b!, owners[0]!.publicKey, 125n * unit + BigInt(round), [], m.program)], signers: [owners[0]!] };
-        }
-        yield {
-          ixs: [createTransferCheckedInstruction(a!, mint, b!, owners[0]!.publicKey, 300n * unit + BigInt(round), m.decimals, [], m.program)],
-          signers: [owners[0]!],
-        };
-        yield { ixs: [createBurnInstruction(b!, mint, owners[1]!.publicKey, 17n * unit, [], m.program)], signers: [owners[1]!] };
-        yield { ixs: [createAssociatedTokenAccountIdempotentInstruction(payer.publicKey, c!, owners[2]!.publicKey, mint, m.program)], signers: [] };
-        yield { ixs: [createCloseAccountInstruction(c!, owners[2]!.publicKey, owners[2]!.publicKey, [], m.program)], signers: [owners[2]!] };
-      }
-    }
-  }
-  const steps = script();
-  let counter = 0;
+  const refill = (): void => {
+    if (!child || !ready || inflight > 0 || closing) return;
+    const count = target - buffer.length;
+    if (count <= 0) return;
+    inflight = count;
+    child.send({ type: "run", count } satisfies ToWorker);
+  };
 
-  const tokenBalances = (keys: string[]): RawTokenBalance[] => {
-    const out: RawTokenBalance[] = [];
-    keys.forEach((k, accountIndex) => {
-      const acc = svm.getAccount(new PublicKey(k));
-      if (!acc || acc.data.length < 165) return;
-      const owner = acc.owner.toBase58();
-      if (owner !== TOKEN_PROGRAM_ID.toBase58() && owner !== TOKEN_2022_PROGRAM_ID.toBase58()) return;
-      if (acc.data.length > 165 && acc.data[165] !== 2) return; // a Token-2022 mint, not an account
-      const data = Buffer.from(acc.data);
-      const mint = bs58.encode(data.subarray(0, 32));
-      const mintAcc = svm.getAccount(new PublicKey(mint));
-      const decimals = mintAcc ? mintAcc.data[44]! : 0;
-      out.push({ accountIndex, mint, owner: bs58.encode(data.subarray(32, 64)), programId: owner, uiTokenAmount: uiAmount(data.readBigUInt64LE(64), decimals) });
+  const spawn = (): void => {
+    ready = false;
+    inflight = 0;
+    progressSinceSpawn = false;
+    const c = fork(WORKER, deps.workerArgs ?? [], {
+      execArgv: ["--import", tsx, "--no-allocation-site-pretenuring"],
+      serialization: "advanced",
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
-    return out;
+    child = c;
+    let stderr = "";
+    c.stderr!.on("data", (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-2000);
+    });
+    c.stdout!.resume();
+    c.on("message", (m: FromWorker) => {
+      if (c !== child) return;
+      if (m.type === "ready") {
+        ready = true;
+        refill();
+        return;
+      }
+      inflight--;
+      if (m.step !== reported) deps.log(`svm: step ${m.step} arrived, expected ${reported}`);
+      reported = m.step + 1;
+      progressSinceSpawn = true;
+      backoff = 0;
+      if (m.type === "skip") {
+        skipped++;
+        deps.log(`svm: step ${m.step} skipped: ${m.message}`);
+      } else {
+        for (const a of m.accounts) known.set(a.pubkey, a);
+        buffer.push({ record: createTxRecord(m.raw), accounts: m.accounts });
+      }
+      onProgress?.();
+      if (inflight === 0) refill();
+    });
+    c.on("exit", (code, signal) => {
+      if (c !== child) return;
+      child = undefined;
+      if (closing) return;
+      restarts++;
+      const tail = stderr.trim().split("\n").slice(-3).join(" | ");
+      deps.log(`svm: executor exited (code ${code}, signal ${signal}) after step ${reported - 1}; restarting from the reported state${tail ? `: ${tail}` : ""}`);
+      // A child that dies before reporting anything gets an increasing delay, so a broken setup
+      // does not spin; one that made progress is replaced at once.
+      backoff = progressSinceSpawn ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(100, backoff * 2));
+      setTimeout(() => {
+        if (!closing) spawn();
+      }, backoff).unref();
+    });
+    c.send({ type: "init", nextStep: reported, accounts: [...known.values()] } satisfies ToWorker);
   };
 
-  const balances = (keys: string[]): number[] => keys.map((k) => Number(svm.getAccount(new PublicKey(k))?.lamports ?? 0n));
-
-  const execute = (step: Step, slot: number): TxRecord => {
-    const tx = new Transaction({ feePayer: payer.publicKey, recentBlockhash: svm.latestBlockhash() }).add(
-      ComputeBudgetProgram.setComputeUnitLimit({ units: 200_000 + (counter++ % 100_000) }),
-      ...step.ixs,
-    );
-    tx.sign(payer, ...step.signers);
-    const message = tx.compileMessage();
-    const keys = message.accountKeys.map((k) => k.toBase58());
-    const preBalances = balances(keys);
-    const preTokenBalances = tokenBalances(keys);
-    const res: TransactionMetadata | FailedTransactionMetadata = svm.sendTransaction(tx);
-    const meta = res instanceof TransactionMetadata ? res : res.meta();
-    const err = res instanceof TransactionMetadata ? null : String(res.toString());
-    const innerInstructions = meta
-      .innerInstructions()
-      .map((list, index) => ({
-        index,
-        instructions: list.map((ii) => {
-          const ci = ii.instruction();
-          return { programIdIndex: ci.programIdIndex(), accounts: [...ci.accounts()], data: bs58.encode(ci.data()), stackHeight: ii.stackHeight() };
-        }),
-      }))
-      .filter((g) => g.instructions.length > 0);
-    const raw: RawBlockTransaction = {
-      transaction: {
-        signatures: tx.signatures.map((s) => bs58.encode(s.signature!)),
-        message: {
-          accountKeys: keys,
-          header: message.header,
-          recentBlockhash: message.recentBlockhash,
-          instructions: message.instructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accounts: ix.accounts, data: ix.data, stackHeight: null })),
-        },
-      },
-      meta: {
-        err,
-        status: err === null ? { Ok: null } : { Err: err },
-        fee: 5000 * tx.signatures.length,
-        preBalances,
-        postBalances: balances(keys),
-        innerInstructions,
-        logMessages: meta.logs(),
-        preTokenBalances,
-        postTokenBalances: tokenBalances(keys),
-        rewards: [],
-        loadedAddresses: { writable: [], readonly: [] },
-        computeUnitsConsumed: Number(meta.computeUnitsConsumed()),
-      },
-      version: "legacy",
+  spawn();
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => {
+      deps.log(`svm: no activity buffered within ${deps.readyTimeoutMs ?? 60_000} ms; slots carry it once it arrives`);
+      resolve();
+    }, deps.readyTimeoutMs ?? 60_000);
+    onProgress = () => {
+      if (buffer.length >= Math.min(target, deps.txPerSlot * 2)) {
+        clearTimeout(t);
+        onProgress = undefined;
+        resolve();
+      }
     };
-    for (const k of keys) {
-      const acc = svm.getAccount(new PublicKey(k));
-      deps.accounts.set(k, acc ? { lamports: Number(acc.lamports), owner: acc.owner.toBase58(), data: Buffer.from(acc.data), executable: acc.executable, rentEpoch: 18446744073709551615n } : null);
-    }
-    void slot;
-    return createTxRecord(raw);
-  };
+  });
 
   return {
-    /** Executes the next `txPerSlot` steps for `slot` and returns their records in order. */
-    next(slot: number, _blockhash: string): TxRecord[] {
-      // @dev litesvm 0.8.0 aborts the process (std::bad_alloc) in expireBlockhash() and in
-      // returnData(); the blockhash therefore stays fixed and a compute-unit-limit instruction
-      // with a counter keeps every message, and so every signature, unique.
-      void slot;
-      const out: TxRecord[] = [];
-      for (let i = 0; i < deps.txPerSlot; i++) out.push(execute(steps.next().value as Step, slot));
-      return out;
+    next(_slot) {
+      const taken = buffer.splice(0, deps.txPerSlot);
+      for (const { accounts } of taken) {
+        for (const a of accounts) {
+          deps.accounts.set(
+            a.pubkey,
+            a.lamports === 0n ? null : { lamports: Number(a.lamports), owner: a.owner, data: Buffer.from(a.data), executable: a.executable, rentEpoch: U64_MAX },
+          );
+        }
+      }
+      refill();
+      return taken.map((t) => t.record);
     },
-    /** The mints this activity creates, by name. */
-    mints: Object.fromEntries(mints.map((m) => [m.name, { mint: m.key.publicKey.toBase58(), program: m.program.toBase58(), decimals: m.decimals }])),
+    stats: () => ({ executed: reported - skipped, restarts, skipped, buffered: buffer.length }),
+    mints: Object.fromEntries(SVM_MINTS.map((m) => [m.name, { mint: m.key.publicKey.toBase58(), program: m.program.toBase58(), decimals: m.decimals }])),
+    async close() {
+      closing = true;
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once("exit", () => resolve());
+        c.disconnect();
+        setTimeout(() => c.kill("SIGKILL"), 2_000).unref();
+      });
+    },
   };
 }
