@@ -4,7 +4,7 @@
  */
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { RedisUnavailableError } from "../errors.js";
+import { NonRetryableError, RedisUnavailableError } from "../errors.js";
 
 /** The queue of blocks to fetch, decode and store. */
 export const BLOCK_QUEUE = "blocks";
@@ -36,6 +36,12 @@ export const BLOCK_JOB_OPTIONS: JobsOptions = {
  */
 export const liveJobId = (slot: number) => `slot-${slot}`;
 
+/** Throws unless `id` is a job id BullMQ keeps as given: no ':' (key separator), not digits only (its own ids). */
+export function checkJobId(id: string): string {
+  if (id.length === 0 || id.includes(":") || /^\d+$/.test(id)) throw new NonRetryableError(`invalid job id ${JSON.stringify(id)}: ids must not contain ':' or be digits only`);
+  return id;
+}
+
 /** The producer side of the queue. */
 export type BlockQueue = {
   queue: Queue<BlockJob>;
@@ -65,7 +71,7 @@ export function createBlockQueue(connection: Redis, prefix: string): BlockQueue 
     async enqueue(jobs) {
       for (let i = 0; i < jobs.length; i += 500) {
         available();
-        await queue.addBulk(jobs.slice(i, i + 500).map((j) => ({ name: INDEX_BLOCKS, data: j.data, opts: { ...BLOCK_JOB_OPTIONS, jobId: j.id } })));
+        await queue.addBulk(jobs.slice(i, i + 500).map((j) => ({ name: INDEX_BLOCKS, data: j.data, opts: { ...BLOCK_JOB_OPTIONS, jobId: checkJobId(j.id) } })));
       }
     },
     async depth() {
