@@ -30,7 +30,7 @@ export type FaultRule = { method?: string; slot?: number; p?: number; times?: nu
 /** HTTP-level action kinds (the rest apply to one call of a batch). */
 export const HTTP_ACTIONS = new Set<FaultAction["kind"]>(["status", "html502", "truncate", "delay"]);
 
-/** One JSON-RPC call as the chain saw it: arrival and answer time (ms), HTTP status, JSON-RPC error code. */
+/** One JSON-RPC call as the chain saw it: arrival and answer time (ms; 0 = not answered yet), HTTP status, JSON-RPC error code. */
 export type RequestLogEntry = { request: number; t: number; sentAt: number; method: string; params: unknown; status: number; code?: number; batch: number };
 
 /** The chain's request log (tests read `entries`). */

@@ -117,11 +117,12 @@ export function createHttpHandler(deps: HttpDeps) {
       const calls = (parsed ? (Array.isArray(body) ? body : [body]) : [])
         .filter((c): c is { method: string; params?: unknown } => typeof c === "object" && c !== null && typeof (c as { method?: unknown }).method === "string")
         .map((c) => ({ method: c.method, params: c.params }));
+      // Logged on arrival (status 0 until answered): a request whose answer is delayed or never read still shows.
+      const logged = calls.map((c) => ({ request, t: arrived, sentAt: 0, method: c.method, params: c.params, status: 0, code: undefined as number | undefined, batch: calls.length }));
+      deps.faults.spec.log?.entries.push(...logged);
       const log = (status: number, codes: (number | undefined)[] = []): void => {
-        const l = deps.faults.spec.log;
-        if (!l) return;
         const sentAt = Date.now();
-        calls.forEach((c, i) => l.entries.push({ request, t: arrived, sentAt, method: c.method, params: c.params, status, code: codes[i], batch: calls.length }));
+        logged.forEach((e, i) => Object.assign(e, { sentAt, status, code: codes[i] }));
       };
 
       if (deps.faults.http429()) return tooMany(res, deps.faults.spec.retryAfter, log);
