@@ -53,11 +53,23 @@ export class RedisConfigError extends NonRetryableError {
   override name = "RedisConfigError";
 }
 
-/** True when the error should be retried. */
+/** pg, Postgres (SQLSTATE) and node network codes that mean "the other side went away" or "try again". */
+const RETRYABLE_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN|57P01|57P02|57P03|53300|08\w{3}|40001|40P01)$/;
+/** node-postgres reports a connection lost mid-query with a bare Error (no code): recognised by its message. */
+const CONNECTION_LOST = /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection is closed/i;
+
+/**
+ * True when the error should be retried. Looks through `cause` (drizzle wraps every failed query in a
+ * DrizzleQueryError whose cause is the pg error), so a lost connection or a serialization failure inside a
+ * store transaction is retried, never dead-lettered as if it were deterministic.
+ */
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof RetryableError) return true;
-  if (err instanceof NonRetryableError) return false;
-  const code = (err as { code?: unknown } | null)?.code;
-  // pg and node network errors that mean "the other side went away": retry.
-  return typeof code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P01|57P02|57P03|08\w{3}|40001|40P01)$/.test(code);
+  let e = err as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
+    if (e instanceof RetryableError) return true;
+    if (e instanceof NonRetryableError) return false;
+    if (typeof e.code === "string" && RETRYABLE_CODES.test(e.code)) return true;
+    if (typeof e.message === "string" && CONNECTION_LOST.test(e.message)) return true;
+  }
+  return false;
 }
