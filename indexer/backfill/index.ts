@@ -136,6 +136,9 @@ export async function runBackfill(
       }
     }
     if (opts.signal.aborted) status = "stopped";
+    // Inline, this process is the worker: mints stored by an earlier run that was killed before their lookup are
+    // looked up here (on the queue, the workers' sweep does it).
+    if (deps.indexer && !opts.signal.aborted) while ((await deps.indexer.sweepTokens()) > 0);
     await pool.query(`update cursors set status = $2, updated_at = now() where id = $1`, [id, status === "done" ? "done" : "paused"]);
   }
 
