@@ -31,7 +31,7 @@ let nextStep = 0;
 let firstStep = 0;
 // Test hook: abort the process (as a native crash would) on reaching this step, unless it started there.
 const abortAt = process.argv.includes("--abort-at-step") ? Number(process.argv[process.argv.indexOf("--abort-at-step") + 1]) : -1;
-/** executable accounts already reported (program binaries are sent once, not with every transaction) */
+/** programs already reported (sent once, not with every transaction) */
 const reportedPrograms = new Set<string>();
 
 function init(m: Extract<ToWorker, { type: "init" }>): void {
@@ -49,7 +49,10 @@ function init(m: Extract<ToWorker, { type: "init" }>): void {
 }
 
 function account(s: LiteSVM, key: string): WireAccount {
-  const a = s.getAccount(new PublicKey(key));
+  const pubkey = new PublicKey(key);
+  // Program binaries are large (Token-2022 is 1.3 MB) and never change here: read them once.
+  if (reportedPrograms.has(key)) return { pubkey: key, lamports: s.getBalance(pubkey) ?? 0n, owner: "", data: new Uint8Array(0), executable: true };
+  const a = s.getAccount(pubkey);
   if (!a) return { pubkey: key, lamports: 0n, owner: "11111111111111111111111111111111", data: new Uint8Array(0), executable: false };
   return { pubkey: key, lamports: BigInt(a.lamports), owner: a.owner.toBase58(), data: Uint8Array.from(a.data), executable: a.executable };
 }
@@ -137,13 +140,9 @@ function execute(s: LiteSVM, step: number): FromWorker {
     },
     version: "legacy",
   };
-  const accounts = post.filter((a) => {
-    if (!a.executable) return a.owner !== SYSVAR_OWNER || !reportedPrograms.has(a.pubkey);
-    if (reportedPrograms.has(a.pubkey)) return false;
-    reportedPrograms.add(a.pubkey);
-    return true;
-  });
-  for (const a of accounts) if (a.owner === SYSVAR_OWNER) reportedPrograms.add(a.pubkey);
+  // Programs are reported the first time they appear, other accounts every time.
+  const accounts = post.filter((a) => !(a.executable && reportedPrograms.has(a.pubkey)));
+  for (const a of accounts) if (a.executable) reportedPrograms.add(a.pubkey);
   return { type: "tx", step, kind, raw, accounts };
 }
 

@@ -159,6 +159,10 @@ describe("--svm-activity", () => {
     const bob = await getAccount(conn, new PublicKey(bobAta), "processed", TOKEN_2022_PROGRAM_ID);
     expect(bob.owner.toBase58()).toBe(SVM_OWNERS[1].publicKey.toBase58());
     expect(getTransferFeeAmount(bob)?.withheldAmount).toBe(fees.get(bobAta));
+    // The programs LiteSVM ran are accounts too, as on a cluster (Token-2022 is upgradeable there).
+    const t22 = await conn.getAccountInfo(TOKEN_2022_PROGRAM_ID, "processed");
+    expect(t22?.executable).toBe(true);
+    expect(t22?.owner.toBase58()).toBe("BPFLoaderUpgradeab1e11111111111111111111111");
   });
 
   /** Decoded token effects of one transaction (top-level, then inner instructions, in order). */
