@@ -59,6 +59,8 @@ export async function createSvmActivity(deps: {
   let backoff = 0;
   let progressSinceSpawn = false;
   let onProgress: (() => void) | undefined;
+  /** set while createSvmActivity waits: a first executor that dies before it is ready fails the start */
+  let onStartFailure: ((err: Error) => void) | undefined;
 
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
@@ -111,8 +113,12 @@ export async function createSvmActivity(deps: {
       if (c !== child) return;
       child = undefined;
       if (closing) return;
-      restarts++;
       const tail = stderr.trim().split("\n").slice(-3).join(" | ");
+      if (onStartFailure && !ready && !progressSinceSpawn && restarts === 0) {
+        onStartFailure(new Error(`LiteSVM executor exited before it was ready (code ${code}, signal ${signal}): ${tail}`));
+        return;
+      }
+      restarts++;
       deps.log(`svm: executor exited (code ${code}, signal ${signal}) after step ${reported - 1}; restarting from the reported state${tail ? `: ${tail}` : ""}`);
       // A child that dies before reporting anything gets an increasing delay, so a broken setup
       // does not spin; one that made progress is replaced at once.
@@ -125,17 +131,25 @@ export async function createSvmActivity(deps: {
   };
 
   spawn();
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(t);
+      onProgress = onStartFailure = undefined;
+    };
     const t = setTimeout(() => {
+      done();
       deps.log(`svm: no activity buffered within ${deps.readyTimeoutMs ?? 60_000} ms; slots carry it once it arrives`);
       resolve();
     }, deps.readyTimeoutMs ?? 60_000);
     onProgress = () => {
-      if (buffer.length >= Math.min(target, deps.txPerSlot * 2)) {
-        clearTimeout(t);
-        onProgress = undefined;
-        resolve();
-      }
+      if (buffer.length < Math.min(target, deps.txPerSlot * 2)) return;
+      done();
+      resolve();
+    };
+    onStartFailure = (err) => {
+      done();
+      closing = true;
+      reject(err);
     };
   });
 
