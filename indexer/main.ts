@@ -12,6 +12,7 @@ import { formatStatus, readStatus } from "./cli/status.js";
 import { daemonHealth, startOpsServer } from "./ops-server.js";
 import { createBlockWorker } from "./queue/worker.js";
 import { createRuntime, type Runtime } from "./runtime.js";
+import { LEADERSHIP_LOST } from "./source/leader.js";
 import { ingestHealth, startLiveIngest } from "./source/live-ingest.js";
 import { startLogsIngest } from "./source/logs-ingest.js";
 import { startApi } from "../api/main.js";
@@ -162,7 +163,9 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     ingestRunning = true;
   }
   await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
-  return rt.failure() ? EXIT.failure : EXIT.ok;
+  // A lost leader lock exits non-zero, so a supervisor restarts the process (it then waits as a follower).
+  const lostLead = (ctx.shutdown.signal.reason as Error | undefined)?.message === LEADERSHIP_LOST;
+  return rt.failure() || lostLead ? EXIT.failure : EXIT.ok;
 }
 
 program
