@@ -46,6 +46,15 @@ export function immutableShape(schema: GraphQLSchema, doc: DocumentNode, operati
 /** The caching plugin; the Redis response cache is on when `responseCache` is set and ctx has Redis and events. */
 export function useCaching(ctx: ApiContext, opts: { responseCache: ResponseCacheOptions | null }): Plugin<RequestContext> {
   const decisions = new WeakMap<Request, string>();
+  // The same DocumentNode comes back from yoga's parser cache for the same text: decide its shape once.
+  const shapes = new WeakMap<object, Map<string, boolean>>();
+  const shapeOf = (schema: GraphQLSchema, doc: DocumentNode, operationName?: string | null) => {
+    let byName = shapes.get(doc);
+    if (!byName) shapes.set(doc, (byName = new Map()));
+    let v = byName.get(operationName ?? "");
+    if (v === undefined) byName.set(operationName ?? "", (v = immutableShape(schema, doc, operationName)));
+    return v;
+  };
   const { redis, events } = ctx;
   const shared = opts.responseCache && redis && events ? { redis, events, ttl: opts.responseCache.ttlSeconds } : null;
   const keyOf = (c: RequestContext & { params?: { query?: string; operationName?: string } }, variables: unknown) =>
@@ -55,7 +64,7 @@ export function useCaching(ctx: ApiContext, opts: { responseCache: ResponseCache
   return {
     async onExecute({ args, setResultAndStopExecution }) {
       const c = args.contextValue as RequestContext & { request?: Request; params?: { query?: string } };
-      const immutable = immutableShape(args.schema, args.document, args.operationName);
+      const immutable = shapeOf(args.schema, args.document, args.operationName);
       const key = shared && c.params?.query ? keyOf(c, args.variableValues) : null;
       if (key) {
         const hit = await Promise.race([shared!.redis.get(key).catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 50).unref())]);

@@ -3,6 +3,7 @@
  * it applies the request's abort signal (a client that disconnects cancels its backend query) and maps
  * timeouts to a coded error.
  */
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { apiError } from "./errors.js";
 import { type Fragment, compile } from "./sql.js";
@@ -36,6 +37,23 @@ export function createReadPool(url: string, opts: ReadPoolOptions = {}): pg.Pool
   return pool;
 }
 
+/** Most distinct statement texts that get a prepared-statement name (the shapes the API builds are far fewer). */
+const MAX_PREPARED = 2_000;
+const names = new Map<string, string>();
+
+/**
+ * The prepared-statement name of a SQL text: the backend parses and plans it once per connection, not per request.
+ * @dev texts come only from code (values are parameters), so the set is bounded; past MAX_PREPARED, statements run unnamed.
+ */
+function statementName(text: string): string | undefined {
+  let name = names.get(text);
+  if (name === undefined && names.size < MAX_PREPARED) {
+    name = `slotline_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
 /** Runs SQL for one request. */
 export type Reader = {
   rows<T>(q: Fragment): Promise<T[]>;
@@ -65,7 +83,7 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
       signal?.addEventListener("abort", onAbort, { once: true });
       const started = performance.now();
       try {
-        const r = await client.query(text, values);
+        const r = await client.query({ text, values, name: statementName(text) });
         return r.rows as T[];
       } catch (err) {
         const code = (err as { code?: string }).code;

@@ -38,6 +38,9 @@ export function tokensExceed(query: string, max: number): boolean {
   return true;
 }
 
+/** Most query strings whose token verdict is remembered (bounded: entries are up to maxDocumentChars long). */
+const TOKEN_CACHE_SIZE = 500;
+
 /** Options of the guard plugin. */
 export type GuardPluginOptions = { limits: GuardLimits; introspection: boolean; limiter: RateLimiter | null };
 
@@ -45,6 +48,18 @@ export type GuardPluginOptions = { limits: GuardLimits; introspection: boolean; 
 export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
   const { limits } = opts;
   const rules = [shapeRule(limits), ...(opts.introspection ? [] : [noIntrospection])];
+  // A dashboard repeats the same documents: lexing and costing them once each is enough. yoga's parser cache hands
+  // back the same DocumentNode for the same text, so a document's cost without variables is keyed by the node.
+  const tooManyTokens = new Map<string, boolean>();
+  const costs = new WeakMap<object, Map<string, ReturnType<typeof operationCost>>>();
+  const costOf = (schema: import("graphql").GraphQLSchema, document: import("graphql").DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>) => {
+    if (Object.keys(variables).length) return operationCost(schema, document, operationName, variables, limits);
+    let byName = costs.get(document);
+    if (!byName) costs.set(document, (byName = new Map()));
+    let c = byName.get(operationName ?? "");
+    if (!c) byName.set(operationName ?? "", (c = operationCost(schema, document, operationName, variables, limits)));
+    return c;
+  };
   const beforeExecution = ({
     args,
     setResultAndStopExecution,
@@ -53,7 +68,7 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void;
   }) => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-    const { cost, largestPage } = operationCost(args.schema, args.document, args.operationName, variables, limits);
+    const { cost, largestPage } = costOf(args.schema, args.document, args.operationName, variables);
     let error: GraphQLError | null = null;
     if (largestPage > limits.maxFirst) error = apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst} (asked for ${largestPage}).`);
     else if (cost > limits.maxCost)
@@ -68,13 +83,22 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     }
     if (error) setResultAndStopExecution({ errors: [error] });
   };
+  const tokenVerdict = (query: string) => {
+    let v = tooManyTokens.get(query);
+    if (v === undefined) {
+      v = tokensExceed(query, limits.maxTokens);
+      if (tooManyTokens.size >= TOKEN_CACHE_SIZE) tooManyTokens.clear();
+      tooManyTokens.set(query, v);
+    }
+    return v;
+  };
   return {
     onParams({ params, setResult }) {
       if (typeof params.query !== "string") return;
       // setResult rather than throw, so the result still passes through onExecutionResult (metrics).
       if (params.query.length > limits.maxDocumentChars)
         setResult({ errors: [apiError("DOCUMENT_TOO_LARGE", `The document has ${params.query.length} characters; the limit is ${limits.maxDocumentChars}.`, { status: 413 })] });
-      else if (tokensExceed(params.query, limits.maxTokens))
+      else if (tokenVerdict(params.query))
         setResult({ errors: [apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 })] });
     },
     onValidate({ addValidationRule }) {

@@ -67,10 +67,13 @@ function toPage<T>(rows: Record<string, unknown>[], p: Plan, order: Order, total
   const more = rows.length > p.n;
   const kept = rows.slice(0, p.n);
   if (p.fromEnd) kept.reverse();
-  const edges = kept.map((row) => {
-    const key = order.spec.cols.map((_, i) => row[`__k${i}`] as number | string);
-    return { cursor: encodeCursor(order.spec.name, key), node: row as T };
-  });
+  // Cursors are encoded only when asked for (most pages read a few at most).
+  const edges = kept.map((row) => ({
+    get cursor() {
+      return encodeCursor(order.spec.name, order.spec.cols.map((_, i) => row[`__k${i}`] as number | string));
+    },
+    node: row as T,
+  }));
   return {
     edges,
     pageInfo: {
