@@ -74,6 +74,8 @@ export type Chain = {
   slot(commitment?: Commitment): number;
   /** produces one slot now (also with autoProduce false) and returns it */
   tick(): number;
+  /** drops finalized block `slot`: a fork whose common ancestor is below the finalized slot (test hook, C3) */
+  dropFinalized(slot: number): void;
   /** resolves once `slot` is visible at `commitment` (default processed) */
   waitForSlot(slot: number, commitment?: Commitment, timeoutMs?: number): Promise<void>;
   /** counters: requests, calls, notifications, faults */
@@ -212,6 +214,7 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
       wake();
       return b.slot;
     },
+    dropFinalized: (slot) => producer.dropFinalized(slot),
     waitForSlot(slot, c = "processed", timeoutMs = 30_000) {
       if (ledger.slotAt(c) >= slot) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {

@@ -178,6 +178,14 @@ export function createProducer(deps: ProducerDeps) {
     },
     /** The absolute fork slots this producer will drop. */
     forkSlots: [...forkSlots],
+    /**
+     * A fork below the root (reliability bar C3): the cluster abandons finalized block `slot`, which becomes a
+     * skipped slot. A real cluster never does this; an indexer must refuse to follow, not roll finalized data back.
+     */
+    dropFinalized(slot: number): void {
+      if (slot > st.finalized || !ledger.blocks.has(slot)) throw new Error(`slot ${slot} is not a finalized block`);
+      ledger.drop(slot);
+    },
     start(): void {
       if (running) return;
       running = true;
