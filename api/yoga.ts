@@ -7,6 +7,7 @@ import { type ResponseCacheOptions, useCaching } from "./cache-plugin.js";
 import { type ApiContext, type RequestContext, createRequestContext } from "./context.js";
 import { useGuards } from "./guard-plugin.js";
 import { DEFAULT_LIMITS, type GuardLimits } from "./guards.js";
+import { useCompiledExecution } from "./jit-plugin.js";
 import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { useObservability } from "./observe-plugin.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./rate-limit.js";
@@ -89,6 +90,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       useObservability(metrics, requestIds),
       // after the guards: a cached answer still spends the client's budget
       useCaching(ctx, { responseCache: opts.responseCache || null }),
+      useCompiledExecution(),
     ],
   });
   return Object.assign(yoga, { metrics, limits, trustProxy: opts.trustProxy ?? false });
