@@ -15,7 +15,7 @@ export type DemoOptions = { port: number; syntheticTps: number; slotMs: number }
 export async function startDemoChain(opts: DemoOptions): Promise<{ env: Record<string, string>; close(): Promise<void>; rpcUrl: string }> {
   const chainModule = "../../test/chain/index.js";
   const { createChain } = (await import(chainModule)) as typeof import("../../test/chain/index.js");
-  const chain = await createChain({ port: opts.port, syntheticTps: opts.syntheticTps, slotMs: opts.slotMs, log: (m: string) => process.stderr.write(`chain: ${m}\n`) });
+  const chain = await createChain({ port: opts.port, syntheticTps: opts.syntheticTps, slotMs: opts.slotMs, svmActivity: true, log: (m: string) => process.stderr.write(`chain: ${m}\n`) });
   return {
     rpcUrl: chain.rpcUrl,
     close: () => chain.close(),
