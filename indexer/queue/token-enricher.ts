@@ -7,6 +7,7 @@ import type { Context } from "../context.js";
 import type { DecodedBlock } from "../decode/index.js";
 import type { Logger } from "../logger.js";
 import type { RpcClient } from "../source/rpc.js";
+import { cleanText } from "../store/index.js";
 
 const METAPLEX_PROGRAM = new PublicKey("metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bt518x1s");
 /** getMultipleAccounts takes at most 100 keys. */
@@ -33,7 +34,7 @@ export function parseMetadata(data: Buffer): { name: string; symbol: string; uri
     const str = () => {
       const len = data.readUInt32LE(o);
       if (len > 1000) throw new Error("bad length");
-      const s = data.subarray(o + 4, o + 4 + len).toString("utf8").replace(/\0+$/g, "").trim();
+      const s = cleanText(data.subarray(o + 4, o + 4 + len).toString("utf8")).trim();
       o += 4 + len;
       return s;
     };

@@ -9,6 +9,7 @@ import { failpoint } from "../failpoints.js";
 import { type WriteCounts, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
+export { cleanText, jsonbText } from "./strings.js";
 
 /** The live ingest cursor's id in `cursors`. */
 export const LIVE_CURSOR = "live";

@@ -4,6 +4,7 @@
  * @dev every statement is an upsert on the table's natural key: a retried or duplicated job converges.
  */
 import type pg from "pg";
+import { cleanText, jsonbText } from "./strings.js";
 import type { DecodedBlock, LiquidityRow, PoolRow, ProgramEventRow, SwapRow, TokenSeen, TransactionRow, TransferRow } from "../decode/index.js";
 
 /** One column: its array type on the wire, how to read it from a row, and (optionally) a cast in the select list. */
@@ -22,10 +23,13 @@ function upsertSql<T>(table: string, cols: Col<T>[], conflict: string): string {
 
 async function run<T>(client: pg.PoolClient, table: string, cols: Col<T>[], conflict: string, rows: T[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const params = cols.map((c) => rows.map(c.get));
+  // Every text value follows the string policy (strings.ts); jsonb values are cleaned by jsonbText in their getter.
+  const params = cols.map((c) => (c.type === "text" ? rows.map((r) => text(c.get(r))) : rows.map(c.get)));
   const r = await client.query(upsertSql(table, cols, conflict), params);
   return r.rowCount ?? 0;
 }
+
+const text = (v: unknown) => (typeof v === "string" ? cleanText(v) : v);
 
 const overwrite = (cols: string[]) => cols.map((c) => `${c} = excluded.${c}`).join(", ");
 
@@ -36,11 +40,11 @@ const TX_COLS: Col<TransactionRow>[] = [
   { name: "tx_index", type: "int4", get: (r) => r.txIndex },
   { name: "fee", type: "numeric", get: (r) => str(r.fee) },
   { name: "success", type: "bool", get: (r) => r.success },
-  { name: "err", type: "jsonb", get: (r) => (r.err == null ? null : JSON.stringify(r.err)) },
+  { name: "err", type: "jsonb", get: (r) => (r.err == null ? null : jsonbText(r.err)) },
   { name: "fee_payer", type: "text", get: (r) => r.feePayer },
   { name: "compute_units", type: "int8", get: (r) => r.computeUnits ?? null },
   // text[][] cannot hold ragged arrays: carry each list as a Postgres array literal and cast per row.
-  { name: "program_ids", type: "text", get: (r) => `{${r.programIds.map((p) => `"${p}"`).join(",")}}`, select: "program_ids::text[]" },
+  { name: "program_ids", type: "text", get: (r) => `{${r.programIds.map((p) => `"${p.replace(/[\\"]/g, "\\$&")}"`).join(",")}}`, select: "program_ids::text[]" },
   { name: "log_truncated", type: "bool", get: (r) => r.logTruncated ?? false },
 ];
 
@@ -95,7 +99,7 @@ const EVENT_COLS: Col<ProgramEventRow>[] = [
   { name: "name", type: "text", get: (r) => r.name },
   { name: "ordinal", type: "int4", get: (r) => r.ordinal ?? 0 },
   { name: "program_id", type: "text", get: (r) => r.programId },
-  { name: "data", type: "jsonb", get: (r) => JSON.stringify(r.data) },
+  { name: "data", type: "jsonb", get: (r) => jsonbText(r.data) },
   { name: "slot", type: "int8", get: (r) => r.slot },
   { name: "tx_index", type: "int4", get: (r) => r.txIndex },
   { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
