@@ -18,7 +18,10 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
     statement_timeout: opts.statementTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
-  // A pool error (server restart) is reported by the query that hits it; the idle-client error must not crash us.
+  // A connection lost (backend terminated, server restart) must never crash the process: pg emits 'error' on the
+  // client, and pg-pool listens only while the client is idle. A checked-out client (e.g. inside a store
+  // transaction) gets its own listener; its next query fails (retryable) and release() drops the broken client.
   pool.on("error", () => {});
+  pool.on("connect", (client) => void client.on("error", () => {}));
   return drizzle(pool, { schema }) as Db;
 }

@@ -83,6 +83,8 @@ export async function runMigrations(
 ): Promise<MigrateResult> {
   const databaseCreated = opts.createDatabase === false ? false : await ensureDatabase(url);
   const client = new pg.Client({ connectionString: url, application_name: "slotline-migrate" });
+  // A lost connection surfaces as the failing query's error, not as an uncaught 'error' event.
+  client.on("error", () => {});
   await client.connect();
   try {
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
