@@ -15,6 +15,7 @@ import { apiError } from "./errors.js";
 import { createEventHub } from "./events.js";
 import { createApiMetrics } from "./metrics.js";
 import { tokensExceed } from "./guard-plugin.js";
+import { loadPersistedOperations, resolvePersisted } from "./persisted.js";
 import { clientIdentity, keyMatches } from "./rate-limit.js";
 import { type ApiOptions, type Transport, createApi } from "./yoga.js";
 
@@ -39,6 +40,8 @@ const within = (p: Promise<unknown>, ms: number) =>
 export async function startApi(ctx: { config: Config; logger: Logger }, opts: StartApiOptions = {}): Promise<RunningApi> {
   const { config } = ctx;
   const logger = ctx.logger.child({ stage: "api" });
+  // Read before anything opens: a bad manifest stops start-up.
+  const persistedOperations = opts.persistedOperations ?? (config.API_PERSISTED_OPERATIONS ? loadPersistedOperations(config.API_PERSISTED_OPERATIONS) : null);
   const pool = createReadPool(config.DATABASE_READ_URL ?? config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, statementTimeoutMs: opts.statementTimeoutMs });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
@@ -46,7 +49,13 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
   subscriber.on("error", () => {});
   const events = createEventHub(subscriber, config.QUEUE_PREFIX, logger);
   if (!(await within(events.ready, 5_000))) logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
-  const api = createApi({ config, logger, pool, redis, events }, { responseCache: { ttlSeconds: 30 }, ...opts, metrics: opts.metrics ?? createApiMetrics({ defaults: true }) });
+  const api = createApi({ config, logger, pool, redis, events }, {
+    responseCache: { ttlSeconds: 30 },
+    ...opts,
+    persistedOperations,
+    trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,
+    metrics: opts.metrics ?? createApiMetrics({ defaults: true }),
+  });
 
   const server = http.createServer(api);
   const wss = new WebSocketServer({ server, path: "/graphql" });
@@ -71,7 +80,12 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
         return true;
       },
       onSubscribe: async (c, _id, payload) => {
-        const { query } = payload;
+        let { query } = payload;
+        if (api.persistedOperations) {
+          const r = resolvePersisted(api.persistedOperations, payload as never);
+          if ("error" in r) return [r.error];
+          query = r.query;
+        }
         if (query.length > api.limits.maxDocumentChars) return [apiError("DOCUMENT_TOO_LARGE", `The document is longer than ${api.limits.maxDocumentChars} characters.`)];
         if (tokensExceed(query, api.limits.maxTokens)) return [apiError("TOKEN_LIMIT", `The document has more than ${api.limits.maxTokens} tokens.`)];
         const transport = sockets.get(c.extra.socket);

@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type GuardLimits } from "./guards.js";
 import { useCompiledExecution } from "./jit-plugin.js";
 import { type ApiMetrics, createApiMetrics } from "./metrics.js";
 import { useObservability } from "./observe-plugin.js";
+import { type PersistedOperations, usePersistedOperations } from "./persisted.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./rate-limit.js";
 import { type RequestFacts, useRoutes } from "./routes-plugin.js";
 import { schema } from "./types/index.js";
@@ -26,6 +27,8 @@ export type ApiOptions = Partial<GuardLimits> & {
   readyMaxLagSlots?: number | null;
   /** the Redis response cache (needs ctx.redis and ctx.events); default off */
   responseCache?: ResponseCacheOptions | false;
+  /** persisted-operations mode: only these documents run, named by hash (API_PERSISTED_OPERATIONS) */
+  persistedOperations?: PersistedOperations | null;
   /** a registry to add to (default: a fresh one) */
   metrics?: ApiMetrics;
 };
@@ -34,7 +37,12 @@ export type ApiOptions = Partial<GuardLimits> & {
 export type Transport = { client: string; signal: AbortSignal };
 
 /** The API: a yoga instance (fetch-compatible request handler) plus its metrics. */
-export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & { metrics: ApiMetrics; limits: GuardLimits; trustProxy: boolean };
+export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & {
+  metrics: ApiMetrics;
+  limits: GuardLimits;
+  trustProxy: boolean;
+  persistedOperations: PersistedOperations | null;
+};
 
 const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -85,6 +93,8 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
     },
     plugins: [
       useRoutes(ctx, { metrics, facts, requestIds, trustProxy: opts.trustProxy ?? false, readyMaxLagSlots: opts.readyMaxLagSlots ?? null }),
+      // before the guards' onParams: what they measure is the stored document
+      ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),
       useExecutionCancellation(),
       useGuards({ limits, introspection, limiter }),
       useObservability(metrics, requestIds),
@@ -93,5 +103,5 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       useCompiledExecution(),
     ],
   });
-  return Object.assign(yoga, { metrics, limits, trustProxy: opts.trustProxy ?? false });
+  return Object.assign(yoga, { metrics, limits, trustProxy: opts.trustProxy ?? false, persistedOperations: opts.persistedOperations ?? null });
 }

@@ -69,6 +69,8 @@ export const configSchema = z.object({
   API_KEYS: z.preprocess(emptyAsUndefined, list.optional()),
   API_CORS_ORIGINS: z.preprocess(emptyAsUndefined, list.optional()),
   API_INTROSPECTION: bool(true),
+  API_PERSISTED_OPERATIONS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  API_TRUST_PROXY: bool(false),
   METRICS_PORT: int(0, 65535, 9464),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "expected fatal, error, warn, info, debug, trace or silent" }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { message: "expected json or pretty" }).default("json"),
