@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { Context } from "../context.js";
 import type { DecodedBlock, DecodedTransaction } from "../decode/index.js";
 import { failpoint } from "../failpoints.js";
-import { type WriteCounts, writeRows } from "./write-sql.js";
+import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
 export { cleanText, jsonbText } from "./strings.js";
@@ -215,6 +215,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
     async rollbackSlots(slots) {
       if (slots.length === 0) return 0;
       return inTransaction(pool, async (client) => {
+        // tokens and pools are recomputed below: the same lock as a store transaction's (see writeRows)
+        await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
         for (const t of SLOT_TABLES) await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
         await failpoint("rollback.afterDeletes");
         // tokens and pools: recompute what the dropped slots contributed from the change log of the slots that remain.

@@ -235,6 +235,9 @@ const CHANGE_COLS: Col<SlotChange>[] = [
   { name: "swapped", type: "bool", get: (r) => r.swapped },
 ];
 
+/** Advisory lock key that serializes writes to `tokens` and `pools` (see writeRows and rollbacks). */
+export const SHARED_ROWS_LOCK_KEY = 0x736c6f74;
+
 /** Row counts written by one batch. */
 export type WriteCounts = { transactions: number; transfers: number; swaps: number; pools: number; liquidityEvents: number; programEvents: number; tokens: number };
 
@@ -257,6 +260,10 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   // Authority changes (initializeMint, setAuthority) on stored mints apply unless the row already reflects a
   // later slot; this runs before the upsert below moves updated_slot. New mints get them from the insert.
   const changes = tokenRows.filter((t) => t.authoritySlot != null);
+  // tokens and pools are shared by every batch: concurrent store transactions take their rows one at a time, in
+  // order, from here to commit (an advisory lock), or two workers touching the same mints in two statements
+  // deadlock. Transactions, transfers, swaps and events above carry their own keys and stay parallel.
+  if (tokenRows.length || poolRows.length) await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
   if (changes.length)
     await client.query(
       `update tokens t set

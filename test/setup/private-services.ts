@@ -3,7 +3,7 @@
  * free port in a temporary directory, so the machine's shared 5432 / 6379 are never touched.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -94,9 +94,15 @@ export async function startPrivateRedis(opts: { appendonly?: boolean; maxmemoryP
   return r;
 }
 
-const PG_BIN = "/usr/lib/postgresql/15/bin";
+/** The newest Debian-packaged Postgres server binaries (initdb and pg_ctl are not on PATH there). */
+function pgBin(): string {
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin/initdb"))).sort((a, b) => Number(b) - Number(a)) : [];
+  if (!versions.length) throw new Error(`no Postgres server binaries under ${root} (apt-get install postgresql)`);
+  return path.join(root, versions[0]!, "bin");
+}
 
-/** A private Postgres cluster (initdb in a temp dir, run as the `postgres` OS user because tests run as root). */
+/** A private Postgres cluster (initdb in a temp dir, run as the `postgres` OS user when tests run as root). */
 export type PrivatePostgres = {
   /** admin URL (database postgres, trust auth) */
   adminUrl: string;
@@ -109,7 +115,7 @@ export type PrivatePostgres = {
 
 /** Runs a binary from the Postgres 15 install as the postgres OS user when we are root. */
 async function asPostgres(bin: string, args: string[]): Promise<void> {
-  const file = path.join(PG_BIN, bin);
+  const file = path.join(pgBin(), bin);
   if (process.getuid?.() === 0) await run("runuser", ["-u", "postgres", "--", file, ...args], { timeout: 60_000 });
   else await run(file, args, { timeout: 60_000 });
 }

@@ -25,7 +25,7 @@ async function lockHolders(adminUrl: string, db: string): Promise<number[]> {
 }
 
 describe("E4: the leader's lock session terminated", () => {
-  test("the leader stops within 5 s (exit 1, for its supervisor) and the other ingest process takes over", async () => {
+  test.skipIf(process.env.SLOTLINE_LONG_TESTS !== "1")("the leader stops within 5 s (exit 1, for its supervisor) and the other ingest process takes over", async () => {
     const chain: Chain = await createChain({ port: 0, slotMs: 200 });
     cleanups.push(() => chain.close());
     const db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
