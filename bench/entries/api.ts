@@ -19,6 +19,9 @@ const BLOCKS = path.resolve(ROOT, "../shared/fixtures/blocks/getBlock-json-mainn
 const COPIES = 150;
 const CLIENTS = 64;
 const MEASURE_MS = 3_000;
+/** The slow-query flood of the reliability bar's G5: requests per second, and how long each write sample runs. */
+const FLOOD_RPS = 50;
+const FLOOD_MS = 5_000;
 const DB_NAME = "slotline_bench_api";
 
 /** PostGraphile reads relations from foreign keys; the schema has none (the indexer writes out of order), so smart tags name them. */
@@ -169,7 +172,16 @@ async function load(url: string, query: string): Promise<Load> {
 
 // --- suite ---------------------------------------------------------------------------------------------------
 
-type Shared = { slotline: string; postgraphile: string; questions: Question[]; stop(): Promise<void> };
+type Shared = {
+  slotline: string;
+  postgraphile: string;
+  questions: Question[];
+  /** a slow API query (a filter on an unindexed column, with a count) for the flood */
+  slowQuery: string;
+  /** writes the next copy of the blocks through the indexer's store (one transaction per batch); returns slots written */
+  writeNextCopy(): Promise<number>;
+  stop(): Promise<void>;
+};
 
 async function prepare(): Promise<Shared> {
   const { freshDatabase } = await import("../services.js");
@@ -187,29 +199,31 @@ async function prepare(): Promise<Shared> {
       return decoder.decodeBlock(raw.result ?? raw, Number(/(\d{6,})/.exec(f)![1]));
     });
   const store = createStore({ db: writer });
-  // Copy k sits 100*k slots and 40*k seconds later, with distinct signatures: one pool accumulates k x its swaps.
+  // Copy j sits 100*j slots and 40*j seconds later, with distinct signatures: one pool accumulates j x its swaps.
+  const copy = (j: number) =>
+    blocks.map((b) => {
+      const c = structuredClone(b);
+      const shift = <T extends { signature: string; slot: number; blockTime?: Date | null }>(r: T) => {
+        r.signature = `${r.signature}${j}`;
+        r.slot += 100 * j;
+        if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + 40_000 * j);
+      };
+      c.slot += 100 * j;
+      c.parentSlot += 100 * j;
+      if (c.blockTime != null) c.blockTime += 40 * j;
+      for (const t of c.transactions) {
+        shift(t.transaction);
+        for (const r of [...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) shift(r);
+        for (const p of t.pools) p.firstSeenSlot += 100 * j;
+      }
+      return c;
+      });
   for (let k = 0; k < COPIES; k += 10) {
     const batch = [];
-    for (let j = k; j < Math.min(COPIES, k + 10); j++)
-      for (const b of blocks) {
-        const c = structuredClone(b);
-        const shift = <T extends { signature: string; slot: number; blockTime?: Date | null }>(r: T) => {
-          r.signature = `${r.signature}${j}`;
-          r.slot += 100 * j;
-          if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + 40_000 * j);
-        };
-        c.slot += 100 * j;
-        c.parentSlot += 100 * j;
-        if (c.blockTime != null) c.blockTime += 40 * j;
-        for (const t of c.transactions) {
-          shift(t.transaction);
-          for (const r of [...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) shift(r);
-          for (const p of t.pools) p.firstSeenSlot += 100 * j;
-        }
-        batch.push(c);
-      }
+    for (let j = k; j < Math.min(COPIES, k + 10); j++) batch.push(...copy(j));
     await store.writeBlocks(batch, { commitment: "confirmed" });
   }
+  let next = COPIES;
   await writer.$client.query(POSTGRAPHILE_SQL);
   await writer.$client.query("analyze");
   const pick = async (q: string) => Object.values((await writer.$client.query(q)).rows[0] as object)[0] as string;
@@ -219,7 +233,7 @@ async function prepare(): Promise<Shared> {
     wallet: await pick(`select trader from swaps group by trader order by count(*) desc limit 1`),
     since: new Date(new Date(await pick(`select max(block_time)::text from swaps`)).getTime() - 86_400_000).toISOString(),
   };
-  await writer.$client.end();
+  const dex = await pick(`select dex from swaps group by dex order by count(*) desc limit 1`);
   const [a, b] = await Promise.all([startServer("slotline", db.url), startServer("postgraphile", db.url)]);
   // run.ts exits without tearing down when --only picks one entry: never leave servers behind.
   process.once("exit", () => {
@@ -230,12 +244,46 @@ async function prepare(): Promise<Shared> {
     slotline: a.url,
     postgraphile: b.url,
     questions: questions(v),
+    slowQuery: `{ swaps(first: 50, where: { dex: "${dex}" }) { totalCount edges { node { signature amountIn blockTime } } } }`,
+    async writeNextCopy() {
+      const batch = copy(next++);
+      await store.writeBlocks(batch, { commitment: "confirmed" });
+      return batch.length;
+    },
     async stop() {
       a.child.kill("SIGTERM");
       b.child.kill("SIGTERM");
+      await writer.$client.end();
       await db.drop();
     },
   };
+}
+
+/** Slots/s the indexer's store writes for FLOOD_MS, optionally while FLOOD_RPS slow queries a second hit the API. */
+async function writeThroughput(s: Shared, flood: boolean): Promise<{ slotsPerSecond: number; sent: number; answered: number; refused: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const body = JSON.stringify({ query: s.slowQuery });
+  let sent = 0;
+  let answered = 0;
+  let refused = 0;
+  const inflight = new Set<Promise<void>>();
+  // Open loop: a request every 1000/FLOOD_RPS ms whether or not earlier ones came back, as an abusive client does.
+  const timer = flood
+    ? setInterval(() => {
+        sent++;
+        const p = post(agent, s.slotline, body).then((r) => void (r.ok ? answered++ : refused++));
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
+      }, 1000 / FLOOD_RPS)
+    : null;
+  const t0 = performance.now();
+  let slots = 0;
+  while (performance.now() - t0 < FLOOD_MS) slots += await s.writeNextCopy();
+  const seconds = (performance.now() - t0) / 1000;
+  if (timer) clearInterval(timer);
+  await Promise.all(inflight);
+  agent.destroy();
+  return { slotsPerSecond: slots / seconds, sent, answered, refused };
 }
 
 const suite: BenchSuite = {
@@ -244,7 +292,7 @@ const suite: BenchSuite = {
     let shared: Promise<Shared> | undefined;
     let open = 0;
     const latest = new Map<string, { slotline: Load; postgraphile: Load }>();
-    return [0, 1, 2].map((i): BenchEntry => {
+    const pages = [0, 1, 2].map((i): BenchEntry => {
       let q: Question;
       const names = ["api-token-page", "api-pool-page", "api-wallet-swaps"];
       return {
@@ -291,10 +339,45 @@ const suite: BenchSuite = {
           };
         },
         async teardown() {
-          if (--open === 0 && i === 2) await (await shared!).stop();
+          open--;
         },
       };
     });
+    let flood: Awaited<ReturnType<typeof writeThroughput>> | undefined;
+    let quiet: Awaited<ReturnType<typeof writeThroughput>> | undefined;
+    const writes: BenchEntry = {
+      name: "api-flood-writes",
+      description: `indexer store writes (slots/s) while ${FLOOD_RPS} slow API queries/s flood the API, against the same writes with the API idle (target: at least 0.9x)`,
+      unit: "slots/s",
+      higherIsBetter: true,
+      async setup() {
+        open++;
+        await (shared ??= prepare());
+      },
+      async measure() {
+        flood = await writeThroughput(await shared!, true);
+        return flood.slotsPerSecond;
+      },
+      reference: {
+        name: "no API load",
+        async measure() {
+          quiet = await writeThroughput(await shared!, false);
+          return quiet.slotsPerSecond;
+        },
+      },
+      async details() {
+        return {
+          query: "swaps filtered by dex (no index) with totalCount",
+          "flood requests sent (last run)": flood?.sent ?? 0,
+          "answered with data": flood?.answered ?? 0,
+          "refused or failed (coded errors)": flood?.refused ?? 0,
+        };
+      },
+      async teardown() {
+        if (--open === 0) await (await shared!).stop();
+      },
+    };
+    return [...pages, writes];
   },
 };
 
