@@ -128,7 +128,7 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
 }
 
 /** Creates and starts the worker; `close()` finishes in-flight jobs. */
-export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">, deps: WorkerDeps): Worker<BlockJob> {
+export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db"> & { shutdown?: Pick<Context["shutdown"], "isKilled"> }, deps: WorkerDeps): Worker<BlockJob> {
   const log = ctx.logger.child({ stage: "worker" });
   const indexer = createBatchIndexer(ctx, deps);
 
@@ -137,6 +137,9 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
       await failpoint("job.beforeCommit");
       return await indexer.index(job.data).then(async (counts) => (await failpoint("job.afterCommit"), counts));
     } catch (err) {
+      // A job cut short by shutdown (the grace ran out and its pool or Redis closed under it) did nothing wrong:
+      // never dead-lettered, its lock expires and another worker takes it.
+      if (ctx.shutdown?.isKilled) throw err;
       // Deterministic failures fail once; transient ones are retried by BullMQ with backoff.
       if (!isRetryable(err) && !(err instanceof MalformedResponseError) && !(err instanceof RpcResponseError)) throw new UnrecoverableError((err as Error).message);
       throw err;
