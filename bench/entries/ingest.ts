@@ -10,8 +10,10 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createDb } from "../../indexer/db.js";
 import { createDecoder, type DecodedBlock } from "../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../indexer/programs.js";
-import { fetchBlocks } from "../../indexer/source/blocks.js";
+import { PRESET_NAMES, resolvePrograms } from "../../indexer/programs.js";
+import { checkBlock, fetchBlocks } from "../../indexer/source/blocks.js";
+import type { RawBlock, RawBlockTransaction } from "../../indexer/solana-types.js";
+import { decodeWireTransaction } from "../../test/chain/tx-record.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
 import { type Chain, createChain } from "../../test/chain/index.js";
@@ -19,8 +21,8 @@ import type { BenchEntry, BenchSuite } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../indexer/bin/slotline.mjs");
-/** Offered load for the throughput entry: well above what 2 cores sustain end to end. */
-const OVERLOAD_TPS = 30_000;
+/** Offered load for the throughput entry: well above what 2 cores sustain end to end (6,000 transactions of ~11 KB per slot). */
+const OVERLOAD_TPS = 15_000;
 /** Mainnet's non-vote rate is about 1,200 tx/s; the clones carry votes as mainnet blocks do (about 3 in 4). */
 const MAINNET_TPS = 4_800;
 const RUN_MS = 20_000;
@@ -28,8 +30,8 @@ const WARMUP_MS = 6_000;
 
 function startSlotline(args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "error", METRICS_PORT: "0", ...env },
-    stdio: ["ignore", "ignore", "inherit"],
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: process.env.BENCH_VERBOSE ? "info" : "error", METRICS_PORT: "0", ...env },
+    stdio: ["ignore", process.env.BENCH_VERBOSE ? "inherit" : "ignore", "inherit"],
   });
 }
 
@@ -38,9 +40,15 @@ async function stop(procs: ChildProcess[]) {
 }
 
 /** Runs chain + ingest + worker for RUN_MS; returns stored tx/s after warm-up and per-slot latencies (ms). */
-async function runIngest(tps: number, workers: number): Promise<{ txPerSec: number; processedPerSec: number; latencies: number[] }> {
+export async function runIngest(tps: number, workers: number, opts: { trackedOnly?: boolean } = {}): Promise<{ txPerSec: number; processedPerSec: number; latencies: number[] }> {
   const db = await freshDatabase("slotline_bench_ingest");
-  const chain: Chain = await createChain({ port: 0, syntheticTps: tps, slotMs: 400, finalityLag: 32 });
+  const chain: Chain = await createChain({
+    port: 0,
+    syntheticTps: tps,
+    slotMs: 400,
+    finalityLag: 32,
+    ...(opts.trackedOnly ? { syntheticPrograms: resolvePrograms(PRESET_NAMES) } : {}),
+  });
   const confirmedAt = new Map<number, number>();
   let last = chain.slot("confirmed");
   const watch = setInterval(() => {
@@ -93,6 +101,74 @@ async function runIngest(tps: number, workers: number): Promise<{ txPerSec: numb
   }
 }
 
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * CPU per offered transaction, stage by stage, in one process (process.cpuUsage): the chain serving getBlock,
+ * the worker parsing it (json, or base64 with the wire transaction decoded to the same shape), decoding, and the
+ * Node side of the store. Says which encoding is cheaper end to end and where the 2-core ceiling comes from.
+ */
+async function stageCosts(): Promise<Record<string, number>> {
+  const chain = await createChain({ port: 0, syntheticTps: 10_000, slotMs: 400, autoProduce: false, syntheticPrograms: resolvePrograms(PRESET_NAMES) });
+  const slots = Array.from({ length: 9 }, () => chain.tick()).slice(0, 5);
+  const get = async (slot: number, encoding: string) => {
+    const body = { jsonrpc: "2.0", id: 1, method: "getBlock", params: [slot, { encoding, maxSupportedTransactionVersion: 0, transactionDetails: "full", rewards: false, commitment: "confirmed" }] };
+    const r = await fetch(chain.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return r.text();
+  };
+  const decoder = createDecoder({ programs: PRESET_NAMES });
+  const out: Record<string, number> = {};
+  let txs = 0;
+  let bytes = 0;
+  for (const encoding of ["json", "base64"]) {
+    let serve = 0;
+    let parse = 0;
+    let decode = 0;
+    const blocks: DecodedBlock[] = [];
+    for (const slot of slots) {
+      let t = cpuMs();
+      const text = await get(slot, encoding);
+      serve += cpuMs() - t;
+      t = cpuMs();
+      const result = (JSON.parse(text) as { result: RawBlock }).result;
+      if (encoding === "base64") {
+        const wire = result.transactions as unknown as { transaction: [string, string]; meta: RawBlockTransaction["meta"]; version?: "legacy" | 0 }[];
+        result.transactions = wire.map((w) => ({ ...decodeWireTransaction(w.transaction[0], w.meta, w.version), meta: w.meta }));
+      }
+      const block = checkBlock(slot, result);
+      parse += cpuMs() - t;
+      t = cpuMs();
+      blocks.push(decoder.decodeBlock(block, slot));
+      decode += cpuMs() - t;
+      if (encoding === "json") {
+        txs += block.transactions.length;
+        bytes += text.length;
+      }
+    }
+    const per = (ms: number) => Math.round((ms * 1000) / txs);
+    out[`${encoding}_serve_us_per_tx`] = per(serve);
+    out[`${encoding}_parse_us_per_tx`] = per(parse);
+    out[`${encoding}_decode_us_per_tx`] = per(decode);
+    if (encoding === "json") {
+      const db = await freshDatabase("slotline_bench_stages");
+      const handle = createDb(db.url, { max: 2 });
+      const store = createStore({ db: handle });
+      const t = cpuMs();
+      for (const b of blocks) await store.writeBlocks([b], { commitment: "confirmed" });
+      out.store_node_us_per_tx = per(cpuMs() - t);
+      await handle.$client.end();
+      await db.drop();
+    }
+  }
+  out.json_bytes_per_tx = Math.round(bytes / txs);
+  out.transactions = txs;
+  await chain.close();
+  return out;
+}
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : Number.NaN;
@@ -105,9 +181,9 @@ function rawLimitReference(): BenchEntry["reference"] {
     name: "bare upsert loop (same decoded rows, 2 writers)",
     async measure() {
       if (!blocks) {
-        const chain = await createChain({ port: 0, syntheticTps: OVERLOAD_TPS, slotMs: 400, autoProduce: false });
-        // A few extra slots so the 40 measured ones are all confirmed.
-        const slots = Array.from({ length: 44 }, () => chain.tick()).slice(0, 40);
+        const chain = await createChain({ port: 0, syntheticTps: OVERLOAD_TPS, slotMs: 400, autoProduce: false, syntheticPrograms: resolvePrograms(PRESET_NAMES) });
+        // A few extra slots so the 12 measured ones are all confirmed.
+        const slots = Array.from({ length: 16 }, () => chain.tick()).slice(0, 12);
         const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 5, timeoutMs: 60_000 });
         const decoder = createDecoder({ programs: PRESET_NAMES });
         const fetched = await fetchBlocks(rpc, slots, "confirmed");
@@ -138,11 +214,11 @@ const suite: BenchSuite = {
     let storedAtMainnet = 0;
     const throughput: BenchEntry = {
       name: "ingest-e2e-throughput",
-      description: `local chain at ${OVERLOAD_TPS} tx/s (cloned mainnet, votes included) -> ingest + 2 workers -> Postgres; tracked transactions stored per second`,
+      description: `local chain at ${OVERLOAD_TPS} tx/s (cloned mainnet transactions that invoke a tracked program: every one is stored) -> ingest + 2 workers -> Postgres; transactions stored per second`,
       unit: "tx/s",
       higherIsBetter: true,
       async measure() {
-        const r = await runIngest(OVERLOAD_TPS, 2);
+        const r = await runIngest(OVERLOAD_TPS, 2, { trackedOnly: true });
         processedRates.push(r.processedPerSec);
         return r.txPerSec;
       },
@@ -162,7 +238,19 @@ const suite: BenchSuite = {
       },
       details: async () => ({ p50_ms: Math.round(pct(latencies, 50)), p99_ms: Math.round(pct(latencies, 99)), slots_measured: latencies.length, stored_tx_per_s: Math.round(storedAtMainnet) }),
     };
-    return [throughput, latencyP99];
+    let stages: Record<string, number> = {};
+    const cpu: BenchEntry = {
+      name: "ingest-cpu-per-tx",
+      description: "CPU per offered transaction (cloned mainnet, tracked programs only) in the worker: parse json + decode + Node side of the store; details compare base64 and give the chain's serving cost",
+      unit: "us/tx",
+      higherIsBetter: false,
+      async measure() {
+        stages = await stageCosts();
+        return stages.json_parse_us_per_tx! + stages.json_decode_us_per_tx! + stages.store_node_us_per_tx!;
+      },
+      details: async () => stages,
+    };
+    return [throughput, latencyP99, cpu];
   },
 };
 
