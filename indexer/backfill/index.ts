@@ -38,6 +38,26 @@ export function backfillId(plan: BackfillPlan): string {
 
 type Deps = { rpc: RpcClient; store: Store; queue: BlockQueue; indexer?: BatchIndexer; concurrency: number; programs?: string[] };
 
+/** A job failed only because workers died under it too often (BullMQ's maxStalledCount): not the job's fault. */
+const STALLED_OUT = /stalled more than allowable limit/;
+/** Retries of a stalled-out job per backfill run (a job that kills every worker that takes it still ends). */
+const MAX_STALL_RETRIES = 5;
+
+/**
+ * Retries our jobs that failed by stalling out. Without this a backfill on the queue waits forever: its job id
+ * stays in the failed set, so enqueuing it again is a no-op (found by the chaos test: two worker kills under one job).
+ */
+async function retryStalledOut(queue: BlockQueue, ids: string[], counts: Map<string, number>): Promise<void> {
+  for (const id of ids) {
+    const job = await queue.queue.getJob(id);
+    if (!job || !STALLED_OUT.test(job.failedReason ?? "") || !(await job.isFailed())) continue;
+    const n = (counts.get(id) ?? 0) + 1;
+    if (n > MAX_STALL_RETRIES) continue;
+    counts.set(id, n);
+    await job.retry("failed").catch(() => {});
+  }
+}
+
 /** Runs (or resumes) a backfill until it is done or `signal` aborts. */
 export async function runBackfill(
   ctx: Pick<Context, "db" | "logger">,
@@ -54,6 +74,7 @@ export async function runBackfill(
      on conflict (id) do update set status = case when cursors.status = 'done' then 'done' else 'running' end, updated_at = now()`,
     [id, plan.kind === "slots" ? plan.fromSlot : null, plan.kind === "address" ? (plan.before ?? null) : null, JSON.stringify(plan), plan.kind === "slots" ? plan.toSlot - plan.fromSlot + 1 : (plan.limit ?? null)],
   );
+  const stallRetries = new Map<string, number>();
   const progress: BackfillProgress = { done: 0, total: null, transactions: 0, startedAt: t0 };
   const cur = await pool.query<{ slot: string | null; position: string | null; done: string; total: string | null; status: string }>(
     `select slot::text, position, done::text, total::text, status from cursors where id = $1`,
@@ -79,7 +100,10 @@ export async function runBackfill(
       return;
     }
     await deps.queue.enqueue(jobs);
-    while (!opts.signal.aborted && !(await isDone())) await new Promise((r) => setTimeout(r, 250));
+    for (let turn = 1; !opts.signal.aborted && !(await isDone()); turn++) {
+      await new Promise((r) => setTimeout(r, 250));
+      if (turn % 20 === 0) await retryStalledOut(deps.queue, jobs.map((j) => j.id), stallRetries);
+    }
   }
 
   let status: BackfillSummary["status"] = "done";

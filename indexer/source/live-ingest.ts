@@ -137,12 +137,24 @@ export async function startLiveIngest(
     return to < tip;
   }
 
+  const stallRetries = new Map<number, number>();
   /** Re-enqueues pending slots (e.g. Redis was flushed or restarted empty and lost their jobs). */
   async function reconcile() {
     const missing = await deps.store.pendingSlots(resume ?? scanned, 5_000);
     if (missing.length === 0) return;
     // Same job ids: a job still in Redis (waiting, active, failed) makes this a no-op.
     await deps.queue.enqueue(missing.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
+    // A job that failed only because workers died under it too often (maxStalledCount) would hold the resume
+    // point forever: retry it (bounded), for the lowest pending slots, the ones that hold the resume point.
+    for (const s of missing.slice(0, 50)) {
+      const job = await deps.queue.queue.getJob(liveJobId(s));
+      if (!job || !/stalled more than allowable limit/.test(job.failedReason ?? "") || !(await job.isFailed())) continue;
+      const n = (stallRetries.get(s) ?? 0) + 1;
+      if (n > 5) continue;
+      stallRetries.set(s, n);
+      log.warn({ slot: s, retry: n }, "retrying a job that stalled out (its workers died)");
+      await job.retry("failed").catch(() => {});
+    }
   }
 
   /** Rolls back stored confirmed slots that the finalized chain does not contain; re-indexes what it does. */

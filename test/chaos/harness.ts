@@ -144,7 +144,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (!backfillDone) {
       const bf = procs.get("backfill")!;
       const code = await Promise.race([bf.exited, sleep(300_000).then(() => "timeout")]);
-      if (code !== 0) throw new Error(`backfill did not finish (exit ${code}): ${bf.output().slice(-3000)}`);
+      if (code !== 0) {
+        const dead = await query(db.url, "select job_id, error, attempts from dead_letters order by id desc limit 10");
+        throw new Error(`backfill did not finish (exit ${code}); dead letters ${JSON.stringify(dead)}: ${bf.output().slice(-3000)}`);
+      }
       procs.delete("backfill");
     }
     await waitFor(
