@@ -153,6 +153,9 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
     // A block job takes well under a second; a stalled lock means the worker died: hand the job to another.
     lockDuration: ctx.config.WORKER_LOCK_MS,
     stalledInterval: Math.max(500, Math.floor(ctx.config.WORKER_LOCK_MS / 2)),
+    // A killed worker is not the job's fault: hand it on a few times before calling it a poison job (BullMQ's
+    // default is 1, so two crashes under one job failed it).
+    maxStalledCount: 3,
   });
   // Another worker may still be running a stalled job (it was blocked, not dead): writes are idempotent upserts,
   // and its completion then fails with "Missing lock", reported below as a worker error, never a crash.
@@ -173,6 +176,12 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
         [BLOCK_QUEUE, job.id, job.name, JSON.stringify(job.data), String(err.message).slice(0, 2000), job.attemptsMade],
       )
       .catch((e) => log.error({ err: e }, "could not record dead letter"));
+  });
+  // A job dead-lettered and then done under the same id after all (retried after stalling out) leaves no
+  // stale dead letter behind.
+  worker.on("completed", (job) => {
+    if (job.attemptsMade === 0 && job.stalledCounter === 0) return;
+    void ctx.db.$client.query("delete from dead_letters where queue = $1 and job_id = $2", [BLOCK_QUEUE, job.id]).catch(() => {});
   });
   worker.on("error", (err) => log.error({ err }, "worker error"));
   // Mints stored by a batch whose worker died before its lookup are filled in here.
