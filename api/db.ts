@@ -1,10 +1,12 @@
 /**
  * The API's own read-only Postgres pool, and the one function every resolver's SQL goes through:
- * it applies the request's abort signal (a client that disconnects cancels its backend query) and maps
- * timeouts to a coded error.
+ * it applies the request's abort signal (a client that disconnects cancels its backend query), maps
+ * timeouts to a coded error, and sends the statements a request issues in the same event-loop turn (the loaders
+ * of sibling fields) together: one pool checkout, one write and one transaction (see batch.ts).
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
+import { runBatch } from "./batch.js";
 import { apiError } from "./errors.js";
 import { type Fragment, compile } from "./sql.js";
 
@@ -71,33 +73,69 @@ function cancelRunning(pool: pg.Pool, client: pg.PoolClient): void {
   canceller.cancel(client, c.activeQuery);
 }
 
-/** A reader bound to one request: its abort signal and a per-statement hook (metrics). */
+type Pending = { text: string; values: unknown[]; resolve(rows: unknown[]): void; reject(err: unknown): void };
+
+/** Maps a failed statement to the API's coded errors (57014 is query_canceled: our own cancel, or statement_timeout). */
+function mapError(err: unknown, signal: AbortSignal | undefined): unknown {
+  if ((err as { code?: string }).code !== "57014") return err;
+  if (signal?.aborted) return apiError("QUERY_CANCELLED", "The request was cancelled.");
+  return apiError("QUERY_TIMEOUT", "The query took too long and was stopped.");
+}
+
+/**
+ * A reader bound to one request: its abort signal and a per-statement hook (metrics).
+ * @dev statements are queued and sent at setImmediate: DataLoader dispatches sibling batches in the same turn
+ * (process.nextTick), so a page's independent reads share one checkout and one write instead of one each.
+ */
 export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStatement?: (ms: number) => void } = {}): Reader {
   const { signal } = opts;
-  return {
-    async rows<T>(q: Fragment): Promise<T[]> {
-      if (signal?.aborted) throw apiError("QUERY_CANCELLED", "The request was cancelled.");
-      const { text, values } = compile(q);
-      const client = await pool.connect();
-      const onAbort = () => cancelRunning(pool, client);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const started = performance.now();
-      try {
-        const r = await client.query({ text, values, name: statementName(text) });
-        return r.rows as T[];
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        // 57014 is query_canceled: our own cancel (client gone) or statement_timeout.
-        if (code === "57014") {
-          if (signal?.aborted) throw apiError("QUERY_CANCELLED", "The request was cancelled.");
-          throw apiError("QUERY_TIMEOUT", "The query took too long and was stopped.");
-        }
-        throw err;
-      } finally {
-        signal?.removeEventListener("abort", onAbort);
-        client.release();
-        opts.onStatement?.(performance.now() - started);
+  let queue: Pending[] = [];
+  const flush = async () => {
+    const batch = queue;
+    queue = [];
+    if (signal?.aborted) {
+      for (const p of batch) p.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
+      return;
+    }
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    const onAbort = () => cancelRunning(pool, client);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const started = performance.now();
+    let broken: Error | undefined;
+    try {
+      if (batch.length === 1) {
+        const p = batch[0]!;
+        const r = await client.query({ text: p.text, values: p.values, name: statementName(p.text) });
+        p.resolve(r.rows);
+      } else {
+        const statements = batch.map((p) => ({ text: p.text, values: p.values, name: statementName(p.text) ?? "" }));
+        const results = await runBatch(client, statements, types);
+        batch.forEach((p, i) => p.resolve(results[i] ?? []));
       }
+      opts.onStatement?.(performance.now() - started);
+    } catch (err) {
+      // After a failed batch the connection's record of parsed statement names may be wrong: drop the connection.
+      if (batch.length > 1) broken = err as Error;
+      const mapped = mapError(err, signal);
+      for (const p of batch) p.reject(mapped);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      client.release(broken);
+    }
+  };
+  return {
+    rows<T>(q: Fragment): Promise<T[]> {
+      if (signal?.aborted) return Promise.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
+      const { text, values } = compile(q);
+      return new Promise<T[]>((resolve, reject) => {
+        if (queue.push({ text, values, resolve: resolve as (rows: unknown[]) => void, reject }) === 1) setImmediate(() => void flush());
+      });
     },
   };
 }

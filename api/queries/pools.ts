@@ -84,33 +84,33 @@ export type CandleRow = {
 
 /**
  * Candles in [from, to) for each pool, in one statement; only buckets with swaps are returned.
- * @dev open and close are found by each bucket's first and last swap key (slot, position, instruction path compared
- * as numbers: 3.10 after 3.9) and joined back, instead of two ordered array_aggs that sort every bucket twice; the
- * decimals scale (a positive constant per pool) is applied after max/min, which it does not reorder.
+ * @dev one pass over the pool's swaps: buckets by date_bin (integer arithmetic; the same UTC-aligned buckets as
+ * floor(epoch / seconds) * seconds, whose numeric extract cost more than the scan), and open/close as the first and
+ * last element of one ordered array_agg per bucket (swap key order: slot, position, instruction path compared as
+ * numbers, 3.10 after 3.9). The decimals scale (a positive constant per pool) is applied after max/min, which it
+ * does not reorder.
  */
 export function candles(reader: Reader, pools: readonly string[], seconds: number, from: Date, to: Date): Promise<CandleRow[]> {
   return reader.rows<CandleRow>(sql`
-    with s as (
-      select s.pool, array[s.slot, s.tx_index::int8] || string_to_array(s.instruction_path, '.')::int8[] as k,
-        to_timestamp(floor(extract(epoch from s.block_time) / ${seconds}::int) * ${seconds}::int) as bucket,
-        case when s.mint_in = p.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0)
-             else s.amount_in::numeric / nullif(s.amount_out, 0) end as ratio,
-        case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end as va,
-        case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end as vb
-      from swaps s
-      join pools p on p.address = s.pool
-      where s.pool = any(${pools}::text[]) and s.block_time >= ${from}::timestamptz and s.block_time < ${to}::timestamptz),
-    g as (
-      select s.pool, s.bucket, min(s.k) filter (where s.ratio is not null) as ko, max(s.k) filter (where s.ratio is not null) as kc,
+    select g.pool, g.bucket, (g.r[1] * x.scale)::text as open, (g.high * x.scale)::text as high, (g.low * x.scale)::text as low,
+      (g.r[cardinality(g.r)] * x.scale)::text as close, g.va as "volumeA", g.vb as "volumeB", g.swaps
+    from (
+      select s.pool, s.bucket,
+        array_agg(s.ratio order by s.slot, s.tx_index, string_to_array(s.instruction_path, '.')::int[]) filter (where s.ratio is not null) as r,
         max(s.ratio) as high, min(s.ratio) as low, sum(s.va) as va, sum(s.vb) as vb, count(*) as swaps
-      from s group by s.pool, s.bucket)
-    select g.pool, g.bucket, (o.ratio * x.scale)::text as open, (g.high * x.scale)::text as high, (g.low * x.scale)::text as low,
-      (c.ratio * x.scale)::text as close, g.va as "volumeA", g.vb as "volumeB", g.swaps
-    from g
+      from (
+        select s.pool, s.slot, s.tx_index, s.instruction_path,
+          date_bin(make_interval(secs => ${seconds}::int), s.block_time, 'epoch'::timestamptz) as bucket,
+          case when s.mint_in = p.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0)
+               else s.amount_in::numeric / nullif(s.amount_out, 0) end as ratio,
+          case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end as va,
+          case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end as vb
+        from swaps s
+        join pools p on p.address = s.pool
+        where s.pool = any(${pools}::text[]) and s.block_time >= ${from}::timestamptz and s.block_time < ${to}::timestamptz) s
+      group by s.pool, s.bucket) g
     cross join lateral (
       select power(10::numeric, coalesce((select decimals from tokens where mint = p.mint_a), 0) - coalesce((select decimals from tokens where mint = p.mint_b), 0)) as scale
       from pools p where p.address = g.pool) x
-    left join s o on o.pool = g.pool and o.bucket = g.bucket and o.k = g.ko
-    left join s c on c.pool = g.pool and c.bucket = g.bucket and c.k = g.kc
     order by g.pool, g.bucket`);
 }

@@ -39,8 +39,11 @@ export function countStatements(pool: pg.Pool): { count: number; texts: string[]
   pool.on("connect", (client) => {
     const original = client.query.bind(client) as (...a: unknown[]) => unknown;
     (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      c.count++;
-      c.texts.push(typeof args[0] === "string" ? args[0] : String((args[0] as { text?: string })?.text));
+      // A batch (api/batch.ts) is one call carrying several statements: each counts.
+      const q = args[0] as { text?: string; statements?: readonly { text: string }[] };
+      const texts = typeof args[0] === "string" ? [args[0]] : q?.statements ? q.statements.map((s) => s.text) : [String(q?.text)];
+      c.count += texts.length;
+      c.texts.push(...texts);
       return original(...args);
     };
   });

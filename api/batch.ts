@@ -1,0 +1,93 @@
+/**
+ * A batch of prepared statements sent as one pipeline with a single Sync: Parse (first use on the connection only),
+ * Bind, Describe, Execute for each, then Sync. Postgres runs them in one implicit read-only transaction (one
+ * snapshot) and answers in one ReadyForQuery, so N sibling reads cost one write, one transaction and one wake-up
+ * instead of N. It is a pg "submittable" (the hook pg-cursor uses): pg's client routes backend messages to it.
+ * @dev a failing statement makes Postgres skip the rest until the Sync, so the whole batch fails with that error,
+ * and the connection's record of which statement names it has parsed can no longer be trusted: callers release
+ * the connection as broken after a failed batch.
+ */
+import pg from "pg";
+
+/** One statement of a batch; `name` is its prepared-statement name, "" for unnamed. */
+export type BatchStatement = { text: string; name: string; values: unknown[] };
+
+type Field = { name: string; dataTypeID: number; format: string };
+type Connection = {
+  parsedStatements: Record<string, string>;
+  parse(q: { text: string; name: string; types?: unknown[] }): void;
+  bind(c: { portal: string; statement: string; values: unknown[]; valueMapper: unknown }): void;
+  describe(m: { type: "P"; name: string }): void;
+  execute(c: { portal: string }): void;
+  sync(): void;
+  stream: { cork?(): void; uncork?(): void };
+};
+type Parser = (v: string) => unknown;
+type TypeSource = { getTypeParser(oid: number, format: "text"): Parser };
+
+const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).utils.prepareValue;
+
+/** Runs `statements` on `client` as one batch; resolves with each statement's rows, in order. */
+export function runBatch(client: pg.PoolClient, statements: readonly BatchStatement[], types: TypeSource): Promise<unknown[][]> {
+  return new Promise((resolve, reject) => {
+    const results: unknown[][] = [];
+    let names: string[] = [];
+    let parsers: Parser[] = [];
+    let rows: unknown[] = [];
+    let failed = false;
+    const submittable = {
+      statements,
+      submit(connection: Connection) {
+        connection.stream.cork?.();
+        try {
+          for (const s of statements) {
+            // "" is the unnamed statement: parsed every time, never recorded.
+            if (!s.name || connection.parsedStatements[s.name] !== s.text) {
+              connection.parse({ text: s.text, name: s.name });
+              if (s.name) connection.parsedStatements[s.name] = s.text;
+            }
+            connection.bind({ portal: "", statement: s.name, values: s.values, valueMapper: prepareValue });
+            connection.describe({ type: "P", name: "" });
+            connection.execute({ portal: "" });
+          }
+          connection.sync();
+        } finally {
+          connection.stream.uncork?.();
+        }
+        return null;
+      },
+      handleRowDescription(msg: { fields: Field[] }) {
+        names = msg.fields.map((f) => f.name);
+        parsers = msg.fields.map((f) => types.getTypeParser(f.dataTypeID, "text"));
+      },
+      handleDataRow(msg: { fields: (string | null)[] }) {
+        const row: Record<string, unknown> = {};
+        for (let i = 0; i < names.length; i++) {
+          const v = msg.fields[i];
+          row[names[i]!] = v == null ? null : parsers[i]!(v);
+        }
+        rows.push(row);
+      },
+      handleCommandComplete() {
+        results.push(rows);
+        rows = [];
+        names = [];
+        parsers = [];
+      },
+      handleEmptyQuery() {
+        results.push([]);
+      },
+      handleError(err: Error) {
+        failed = true;
+        reject(err);
+      },
+      handleReadyForQuery() {
+        if (!failed) resolve(results);
+      },
+      handlePortalSuspended() {},
+      handleCopyInResponse() {},
+      handleCopyData() {},
+    };
+    client.query(submittable as never);
+  });
+}
