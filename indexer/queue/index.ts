@@ -21,10 +21,22 @@ export type BlockJob = { slots: number[]; signatures?: string[]; commitment: "co
 /** Failed jobs kept in Redis (the newest); older ones live on in Postgres `dead_letters`. */
 export const MAX_FAILED_JOBS = 10_000;
 
-/** Job options: retries with exponential backoff; completed jobs removed so Redis does not grow. */
+/** Longest pause between two attempts of a job (ms). */
+export const MAX_BACKOFF_MS = 8_000;
+
+/**
+ * Pause before attempt `attemptsMade + 1`: 500 ms doubling, capped at MAX_BACKOFF_MS. Uncapped, a block that is
+ * "not available yet" (-32004) for a few seconds near the tip waited a minute or more before its next try (and
+ * held the resume point all that time); capped, ten attempts still span about a minute before a dead letter.
+ */
+export function blockBackoff(attemptsMade: number): number {
+  return Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.max(0, attemptsMade - 1));
+}
+
+/** Job options: retries with capped exponential backoff (every worker registers `blockBackoff` for "capped"); completed jobs removed so Redis does not grow. */
 export const BLOCK_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
-  backoff: { type: "exponential", delay: 500 },
+  backoff: { type: "capped", delay: 500 },
   removeOnComplete: true,
   // Failed jobs stay (bounded) so that a re-enqueue of a dead-lettered slot is a no-op until `dead-letters retry`.
   removeOnFail: { count: MAX_FAILED_JOBS },

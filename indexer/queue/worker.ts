@@ -13,7 +13,7 @@ import { fetchBlocks, fetchTransactions } from "../source/blocks.js";
 import type { RpcClient } from "../source/rpc.js";
 import type { Store, WriteCounts } from "../store/index.js";
 import { type ChainEvent, eventsChannel } from "./events.js";
-import { BLOCK_QUEUE, type BlockJob } from "./index.js";
+import { BLOCK_QUEUE, type BlockJob, blockBackoff } from "./index.js";
 import { createTokenEnricher } from "./token-enricher.js";
 
 
@@ -156,6 +156,7 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
     // A killed worker is not the job's fault: hand it on a few times before calling it a poison job (BullMQ's
     // default is 1, so two crashes under one job failed it).
     maxStalledCount: 3,
+    settings: { backoffStrategy: (attemptsMade: number) => blockBackoff(attemptsMade) },
   });
   // Another worker may still be running a stalled job (it was blocked, not dead): writes are idempotent upserts,
   // and its completion then fails with "Missing lock", reported below as a worker error, never a crash.
