@@ -56,7 +56,7 @@ function statementName(text: string): string | undefined {
   return name;
 }
 
-/** Runs SQL for one request. */
+/** Runs SQL for one request; identical statements (text and values) within the request run once. */
 export type Reader = {
   rows<T>(q: Fragment): Promise<T[]>;
 };
@@ -90,6 +90,7 @@ function mapError(err: unknown, signal: AbortSignal | undefined): unknown {
 export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStatement?: (ms: number) => void } = {}): Reader {
   const { signal } = opts;
   let queue: Pending[] = [];
+  const sent = new Map<string, Promise<unknown[]>>();
   const flush = async () => {
     const batch = queue;
     queue = [];
@@ -133,9 +134,16 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
     rows<T>(q: Fragment): Promise<T[]> {
       if (signal?.aborted) return Promise.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
       const { text, values } = compile(q);
-      return new Promise<T[]>((resolve, reject) => {
-        if (queue.push({ text, values, resolve: resolve as (rows: unknown[]) => void, reject }) === 1) setImmediate(() => void flush());
-      });
+      // The same statement twice in one request (a prefetch, then the resolver it was for) is sent once.
+      const key = `${text}\0${JSON.stringify(values)}`;
+      let p = sent.get(key);
+      if (!p) {
+        p = new Promise<unknown[]>((resolve, reject) => {
+          if (queue.push({ text, values, resolve, reject }) === 1) setImmediate(() => void flush());
+        });
+        sent.set(key, p);
+      }
+      return p as Promise<T[]>;
     },
   };
 }

@@ -1,9 +1,11 @@
 /** Pool: reserves and price, volume windows, OHLCV candles, and its swaps and liquidity events as connections. */
+import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "../builder.js";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
 import { formatUnits, reservePrice, trimDecimal } from "../format.js";
-import { fetchPages } from "../page.js";
+import { selectedChildren } from "../lookahead.js";
+import { type PageArgs, fetchPages } from "../page.js";
 import { LIQUIDITY, type LiquidityRow } from "../queries/events.js";
 import { type PoolRow, candles, volumes } from "../queries/pools.js";
 import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
@@ -29,6 +31,28 @@ async function decimalsOf(ctx: RequestContext, mint: string): Promise<number | n
 /** The end of a window when the client gives none: the newest indexed block time (chain clock), else now. */
 async function windowEnd(ctx: RequestContext, to: Date | null | undefined): Promise<Date> {
   return to ?? (await ctx.chainNow()) ?? new Date();
+}
+
+type SwapsArgs = PageArgs & { where?: Parameters<typeof swapFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
+
+/** The first page of each pool's swaps, in one statement. */
+function swapsOf(ctx: RequestContext, addresses: readonly string[], args: SwapsArgs) {
+  const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
+  return fetchPages<SwapRow>(ctx.reader, SWAPS, addresses, (ref) => sql`t.pool = ${ref}`, swapFilters(args.where), order, args, ctx.limits);
+}
+
+const PREFETCHED = new Set(["swaps", "candles", "volume"]);
+
+/**
+ * Starts the reads of `pool(address)`'s selected swaps, and the chain clock when candles or volume default to it,
+ * to go out with the pool lookup itself.
+ */
+export function prefetchPool(ctx: RequestContext, info: GraphQLResolveInfo, address: string): void {
+  for (const c of selectedChildren(info, PREFETCHED)) {
+    // A rejection here is the child field's own error, reported when it runs.
+    if (c.name === "swaps") swapsOf(ctx, [address], c.args as SwapsArgs).catch(() => {});
+    else if (c.name === "candles" ? c.args.to == null : c.args.until == null) ctx.chainNow().catch(() => {});
+  }
 }
 
 Pool.implement({
@@ -100,8 +124,7 @@ Pool.implement({
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
       load: (addresses: string[], ctx, args) => {
         ctx.metrics.batchSize.observe({ loader: "pool.swaps" }, addresses.length);
-        const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
-        return fetchPages<SwapRow>(ctx.reader, SWAPS, addresses, (ref) => sql`t.pool = ${ref}`, swapFilters(args.where), order, args, ctx.limits);
+        return swapsOf(ctx, addresses, args);
       },
       resolve: (p) => p.address,
     }),

@@ -1,5 +1,7 @@
 /** Query: single lookups (through the loaders) and the root lists (keyset-paginated connections). */
 import { builder } from "../builder.js";
+import { prefetchPool } from "./pool.js";
+import { prefetchToken } from "./token.js";
 import { fetchPage } from "../page.js";
 import { PROGRAM_EVENTS, type ProgramEventRow, programEventFilters } from "../queries/events.js";
 import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
@@ -37,14 +39,30 @@ const NEWEST_FIRST = { field: "SLOT", desc: true };
 builder.queryType({
   description: "Read-only access to what the indexer stored.",
   fields: (t) => ({
-    token: t.field({ type: Token, nullable: true, args: { mint: t.arg.string({ required: true }) }, resolve: (_r, a) => a.mint }),
+    token: t.field({
+      type: Token,
+      nullable: true,
+      args: { mint: t.arg.string({ required: true }) },
+      resolve: (_r, a, ctx, info) => {
+        prefetchToken(ctx, info, a.mint);
+        return a.mint;
+      },
+    }),
     tokens: t.field({
       type: TokenConnection,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: TokenWhereInput }), orderBy: t.arg({ type: TokenOrderInput }) },
       resolve: (_r, args, ctx) =>
         fetchPage<TokenRow>(ctx.reader, TOKENS, tokenFilters(args.where), resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }), args, ctx.limits),
     }),
-    pool: t.field({ type: Pool, nullable: true, args: { address: t.arg.string({ required: true }) }, resolve: (_r, a) => a.address }),
+    pool: t.field({
+      type: Pool,
+      nullable: true,
+      args: { address: t.arg.string({ required: true }) },
+      resolve: (_r, a, ctx, info) => {
+        prefetchPool(ctx, info, a.address);
+        return a.address;
+      },
+    }),
     pools: t.field({
       type: PoolConnection,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },

@@ -1,12 +1,41 @@
 /** Token: a mint, with its pools and transfers as connections (batched across parents). */
+import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "../builder.js";
+import type { RequestContext } from "../context.js";
 import { formatUnits } from "../format.js";
-import { fetchPages } from "../page.js";
+import { selectedChildren } from "../lookahead.js";
+import { type PageArgs, fetchPages } from "../page.js";
 import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
 import { TRANSFERS, type TransferRow, transferFilters } from "../queries/transfers.js";
 import { sql } from "../sql.js";
 import { ChainOrderInput, PoolOrderInput, PoolWhereInput, TokenProgramEnum, TransferWhereInput, resolveOrder } from "./inputs.js";
 import { PoolConnection, Token, TransferConnection } from "./refs.js";
+
+type PoolsArgs = PageArgs & { where?: Parameters<typeof poolFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
+type TransfersArgs = PageArgs & { where?: Parameters<typeof transferFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
+
+/** The first page of pools trading each mint (either side), in one statement. */
+function poolsOf(ctx: RequestContext, mints: readonly string[], args: PoolsArgs) {
+  const order = resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true });
+  return fetchPages<PoolRow>(ctx.reader, POOLS, mints, (ref) => sql`(t.mint_a = ${ref} or t.mint_b = ${ref})`, poolFilters(args.where), order, args, ctx.limits);
+}
+
+/** The first page of each mint's transfers, in one statement. */
+function transfersOf(ctx: RequestContext, mints: readonly string[], args: TransfersArgs) {
+  const order = resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true });
+  return fetchPages<TransferRow>(ctx.reader, TRANSFERS, mints, (ref) => sql`t.mint = ${ref}`, transferFilters(args.where), order, args, ctx.limits);
+}
+
+const PREFETCHED = new Set(["pools", "transfers"]);
+
+/** Starts the reads of `token(mint)`'s selected pools and transfers, to go out with the token lookup itself. */
+export function prefetchToken(ctx: RequestContext, info: GraphQLResolveInfo, mint: string): void {
+  for (const c of selectedChildren(info, PREFETCHED)) {
+    // A rejection here is the child field's own error, reported when it runs.
+    const p = c.name === "pools" ? poolsOf(ctx, [mint], c.args as PoolsArgs) : transfersOf(ctx, [mint], c.args as TransfersArgs);
+    p.catch(() => {});
+  }
+}
 
 Token.implement({
   description: "An SPL Token or Token-2022 mint seen by the indexer.",
@@ -34,8 +63,7 @@ Token.implement({
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },
       load: (mints: string[], ctx, args) => {
         ctx.metrics.batchSize.observe({ loader: "token.pools" }, mints.length);
-        const order = resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true });
-        return fetchPages<PoolRow>(ctx.reader, POOLS, mints, (ref) => sql`(t.mint_a = ${ref} or t.mint_b = ${ref})`, poolFilters(args.where), order, args, ctx.limits);
+        return poolsOf(ctx, mints, args);
       },
       resolve: (tok) => tok.mint,
     }),
@@ -46,8 +74,7 @@ Token.implement({
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
       load: (mints: string[], ctx, args) => {
         ctx.metrics.batchSize.observe({ loader: "token.transfers" }, mints.length);
-        const order = resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true });
-        return fetchPages<TransferRow>(ctx.reader, TRANSFERS, mints, (ref) => sql`t.mint = ${ref}`, transferFilters(args.where), order, args, ctx.limits);
+        return transfersOf(ctx, mints, args);
       },
       resolve: (tok) => tok.mint,
     }),

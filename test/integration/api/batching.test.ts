@@ -85,4 +85,43 @@ describe("api batching", () => {
     expect(h.statements.count).toBeLessThanOrEqual(4);
     expect(h.statements.texts.filter((t) => t.includes("from pools t")).length).toBe(1);
   });
+
+  test("a token page (token, its pools, its transfers) is one round trip; a pool page (pool, swaps, clock; tokens, candles) two", async () => {
+    const { rows } = await h.sql.query<{ mint: string; pool: string }>(
+      `select s.mint_in as mint, s.pool from swaps s group by 1, 2 order by count(*) desc limit 1`,
+    );
+    const { mint, pool } = rows[0]!;
+    h.statements.reset();
+    const t = await h.gql(`{ token(mint: "${mint}") { mint pools(first: 3) { edges { node { address } } } transfers(first: 5) { edges { node { amount } } } } }`);
+    expect(t.body.errors).toBeUndefined();
+    expect(h.statements.roundTrips).toBe(1);
+    expect(h.statements.count).toBe(3);
+    const direct = (await h.sql.query(`select count(*)::int n from token_transfers where mint = $1`, [mint])).rows[0].n;
+    expect(t.body.data.token.transfers.edges).toHaveLength(Math.min(5, direct));
+    h.statements.reset();
+    const p = await h.gql(`{ pool(address: "${pool}") { address tokenA { decimals } swaps(first: 4) { edges { node { amountIn } } } candles(interval: H1) { open swaps } } }`);
+    expect(p.body.errors).toBeUndefined();
+    expect(p.body.data.pool.swaps.edges).toHaveLength(4);
+    expect(p.body.data.pool.candles.length).toBeGreaterThan(0);
+    expect(h.statements.roundTrips).toBe(2);
+    // An unknown token: null, and the children's prefetched reads are simply unused.
+    const none = await h.gql(`{ token(mint: "nope") { mint transfers(first: 2) { edges { node { amount } } } } }`);
+    expect(none.body).toEqual({ data: { token: null } });
+  });
+
+  test("a failing statement in a batch fails the request with its coded error and the next request is served", async () => {
+    const bad = await h.gql(`{ token(mint: "So11111111111111111111111111111111111111112") { mint transfers(first: 2, after: "bm90LWEtY3Vyc29y") { edges { node { amount } } } } }`);
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe("BAD_CURSOR");
+    // A statement that fails inside Postgres (division by zero through a cursor key of the wrong shape is not
+    // reachable from GraphQL), so fail one directly: a batch of a good and a failing statement on the API's reader.
+    const { createReader } = await import("../../../api/db.js");
+    const { sql } = await import("../../../api/sql.js");
+    const reader = createReader(h.pool);
+    const results = await Promise.allSettled([reader.rows(sql`select 1 as one`), reader.rows(sql`select 1 / ${0}::int as boom`)]);
+    expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(((results[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe("22012");
+    const again = await h.gql(`{ token(mint: "So11111111111111111111111111111111111111112") { mint pools(first: 1) { edges { node { address } } } } }`);
+    expect(again.body.errors).toBeUndefined();
+    expect(again.body.data.token.mint).toBe("So11111111111111111111111111111111111111112");
+  });
 });

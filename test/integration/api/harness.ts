@@ -33,9 +33,9 @@ export function loadFixtureBlocks(): DecodedBlock[] {
     .sort((a, b) => a.slot - b.slot);
 }
 
-/** Counts every statement sent on any connection of a pool (the check behind "at most N statements"). */
-export function countStatements(pool: pg.Pool): { count: number; texts: string[]; reset(): void } {
-  const c = { count: 0, texts: [] as string[], reset() { c.count = 0; c.texts = []; } };
+/** Counts every statement sent on any connection of a pool (the check behind "at most N statements"), and the round trips (a batch is one). */
+export function countStatements(pool: pg.Pool): { count: number; texts: string[]; roundTrips: number; reset(): void } {
+  const c = { count: 0, texts: [] as string[], roundTrips: 0, reset() { c.count = 0; c.texts = []; c.roundTrips = 0; } };
   pool.on("connect", (client) => {
     const original = client.query.bind(client) as (...a: unknown[]) => unknown;
     (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
@@ -43,6 +43,7 @@ export function countStatements(pool: pg.Pool): { count: number; texts: string[]
       const q = args[0] as { text?: string; statements?: readonly { text: string }[] };
       const texts = typeof args[0] === "string" ? [args[0]] : q?.statements ? q.statements.map((s) => s.text) : [String(q?.text)];
       c.count += texts.length;
+      c.roundTrips++;
       c.texts.push(...texts);
       return original(...args);
     };

@@ -1,0 +1,49 @@
+/**
+ * Lookahead for single-object root fields: which child fields the document selects under this field, with their
+ * arguments, so a root resolver can start their reads in the same batch as its own lookup (see prefetch in
+ * types/token.ts and types/pool.ts). The child resolvers still run as usual and issue the same SQL, which the
+ * request's reader answers from the statement it already sent.
+ * @dev speculative: @skip/@include are not evaluated and a missing parent still costs the children's reads; a
+ * selection the helper cannot read yields nothing rather than an error.
+ */
+import { type GraphQLField, type GraphQLResolveInfo, type SelectionSetNode, type FieldNode, Kind, valueFromASTUntyped } from "graphql";
+
+/** A selected child field: its name and its coerced arguments. */
+export type Selected = { name: string; args: Record<string, unknown> };
+
+/**
+ * Arguments as written (literals, variables, defaults), without coercion: enough to rebuild the same SQL in the common
+ * case; where a coerced value differs (an enum with an internal value), the prefetch is merely wasted.
+ * @dev no instanceOf-based graphql helpers: the schema may come from another copy of graphql (ESM vs CJS).
+ */
+function argumentsOf(def: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
+  const args: Record<string, unknown> = {};
+  for (const a of def.args) if (a.defaultValue !== undefined) args[a.name] = a.defaultValue;
+  for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, variables);
+  return args;
+}
+
+/** The children of the resolved field named in `names` (every occurrence: aliases, fragments). */
+export function selectedChildren(info: GraphQLResolveInfo, names: ReadonlySet<string>): Selected[] {
+  let type = info.returnType as unknown as { ofType?: unknown; getFields?: () => Record<string, GraphQLField<unknown, unknown>> };
+  while (type.ofType) type = type.ofType as typeof type;
+  if (typeof type.getFields !== "function") return [];
+  const fields = type.getFields();
+  const out: Selected[] = [];
+  const visit = (set: SelectionSetNode | undefined, depth: number) => {
+    if (!set || depth > 5) return;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        const def = fields[s.name.value];
+        if (def && names.has(s.name.value)) out.push({ name: s.name.value, args: argumentsOf(def, s, info.variableValues ?? {}) });
+      } else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet, depth + 1);
+      else visit(info.fragments?.[s.name.value]?.selectionSet, depth + 1);
+    }
+  };
+  try {
+    for (const node of info.fieldNodes) visit(node.selectionSet, 0);
+  } catch {
+    return out; // an unreadable selection: prefetch what was found
+  }
+  return out;
+}
