@@ -1,6 +1,7 @@
 /** Turns `slotline backfill` arguments into a plan, naming every bad argument and how to fix it. */
 import { PRESET_NAMES, PRESETS, isAddress } from "../programs.js";
 import type { BackfillPlan } from "./index.js";
+import { MAX_SIGNATURES_PER_JOB, MAX_SLOTS_PER_JOB } from "../queue/index.js";
 
 /** The raw options commander hands over. */
 export type BackfillArgs = {
@@ -27,10 +28,12 @@ export function parseBackfillPlan(a: BackfillArgs, defaultBatch: number): { plan
     }
     return Number(v);
   };
-  const batchSize = int("--batch-size", a.batchSize) ?? defaultBatch;
-  if (batchSize < 1 || batchSize > 1000) problems.push(`--batch-size ${batchSize}: expected 1 to 1000`);
   const bySlots = a.fromSlot !== undefined || a.toSlot !== undefined;
   const byAddress = a.program !== undefined || a.address !== undefined;
+  // A job carries references only, within MAX_JOB_BYTES: slot numbers, or signatures (about 90 bytes each).
+  const maxBatch = bySlots ? MAX_SLOTS_PER_JOB : MAX_SIGNATURES_PER_JOB;
+  const batchSize = int("--batch-size", a.batchSize) ?? Math.min(defaultBatch, maxBatch);
+  if (batchSize < 1 || batchSize > maxBatch) problems.push(`--batch-size ${batchSize}: expected 1 to ${maxBatch} ${bySlots ? "slots" : "signatures"} per job`);
   if (bySlots && byAddress) problems.push("give either --from-slot/--to-slot or --program/--address, not both");
   if (!bySlots && !byAddress) problems.push("say what to backfill: --from-slot A --to-slot B, or --program <preset|id>, or --address <id>");
 

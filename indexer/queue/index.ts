@@ -18,6 +18,20 @@ export const INDEX_BLOCKS = "index-blocks";
  */
 export type BlockJob = { slots: number[]; signatures?: string[]; commitment: "confirmed" | "finalized"; origin: string; programs?: string[] };
 
+/** Largest job payload (JSON bytes): jobs carry references (slots, signatures), never data, so Redis stays small. */
+export const MAX_JOB_BYTES = 2048;
+/** Slots per job at most (a slot number is at most 16 characters in JSON). */
+export const MAX_SLOTS_PER_JOB = 100;
+/** Signatures per job at most (up to 88 base58 characters each; room left for a --programs list of ten ids). */
+export const MAX_SIGNATURES_PER_JOB = 16;
+
+/** Throws unless the job's payload fits MAX_JOB_BYTES (a bug, not a fault: never retried). */
+export function checkJobData(data: BlockJob): BlockJob {
+  const bytes = JSON.stringify(data).length;
+  if (bytes > MAX_JOB_BYTES) throw new NonRetryableError(`job payload of ${bytes} bytes exceeds ${MAX_JOB_BYTES}: jobs carry references only`);
+  return data;
+}
+
 /** Failed jobs kept in Redis (the newest); older ones live on in Postgres `dead_letters`. */
 export const MAX_FAILED_JOBS = 10_000;
 
@@ -83,7 +97,7 @@ export function createBlockQueue(connection: Redis, prefix: string): BlockQueue 
     async enqueue(jobs) {
       for (let i = 0; i < jobs.length; i += 500) {
         available();
-        await queue.addBulk(jobs.slice(i, i + 500).map((j) => ({ name: INDEX_BLOCKS, data: j.data, opts: { ...BLOCK_JOB_OPTIONS, jobId: checkJobId(j.id) } })));
+        await queue.addBulk(jobs.slice(i, i + 500).map((j) => ({ name: INDEX_BLOCKS, data: checkJobData(j.data), opts: { ...BLOCK_JOB_OPTIONS, jobId: checkJobId(j.id) } })));
       }
     },
     async depth() {

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Context } from "../context.js";
 import type { Metrics } from "../metrics.js";
-import type { BlockQueue } from "../queue/index.js";
+import { type BlockQueue, MAX_SIGNATURES_PER_JOB } from "../queue/index.js";
 import { statusKey } from "../queue/events.js";
 import type { Store } from "../store/index.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
@@ -34,7 +34,7 @@ export async function startLogsIngest(
   const { config } = ctx;
   const log = ctx.logger.child({ stage: "ingest", mode: "logs" });
   const signal = ctx.shutdown.signal;
-  const batchSize = opts.batchSize ?? config.RPC_BATCH_SIZE;
+  const batchSize = Math.min(opts.batchSize ?? config.RPC_BATCH_SIZE, MAX_SIGNATURES_PER_JOB);
   const leader = await acquireLeadership({ url: config.DATABASE_URL, key: INGEST_LEADER_KEY, logger: log, signal, onLost: () => void ctx.shutdown.kill("leadership lost") });
   if (!leader) return { done: Promise.resolve(), stop: async () => {} };
 
