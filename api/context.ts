@@ -53,12 +53,16 @@ export function createRequestContext(
     onStatement: (ms) => deps.metrics.sqlSeconds.observe(ms / 1000),
   });
   let now: Promise<Date | null> | undefined;
+  let logger: Logger | undefined;
   return {
     app: ctx,
     reader,
     requestId,
     client: req.client ?? "ip:unknown",
-    logger: ctx.logger.child({ request_id: requestId }),
+    // A child logger costs a bindings serialization: made only when a request logs.
+    get logger() {
+      return (logger ??= ctx.logger.child({ request_id: requestId }));
+    },
     limits: deps.limits,
     metrics: deps.metrics,
     signal: req.signal,

@@ -3,6 +3,7 @@
  * call `api.fetch("http://test/graphql", ...)`, and main.ts hands it to a node http server.
  */
 import { createYoga, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
+import { useBodyLimit } from "./body-limit-plugin.js";
 import { type ResponseCacheOptions, useCaching } from "./cache-plugin.js";
 import { type ApiContext, type RequestContext, createRequestContext } from "./context.js";
 import { useGuards } from "./guard-plugin.js";
@@ -62,6 +63,8 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
     schema,
     graphqlEndpoint: "/graphql",
     batching: false,
+    // useBodyLimit below: the same limit without a counting stream per request
+    maxRequestBodySize: false,
     landingPage: false,
     graphiql: opts.graphiql ?? introspection,
     maskedErrors: true,
@@ -92,6 +95,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       );
     },
     plugins: [
+      useBodyLimit(),
       useRoutes(ctx, { metrics, facts, requestIds, trustProxy: opts.trustProxy ?? false, readyMaxLagSlots: opts.readyMaxLagSlots ?? null }),
       // before the guards' onParams: what they measure is the stored document
       ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),
