@@ -27,10 +27,15 @@ type TypeSource = { getTypeParser(oid: number, format: "text"): Parser };
 
 const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).utils.prepareValue;
 
-/** Runs `statements` on `client` as one batch; resolves with each statement's rows, in order. */
-export function runBatch(client: pg.PoolClient, statements: readonly BatchStatement[], types: TypeSource): Promise<unknown[][]> {
+/** Each statement's rows, in order, and how long each took (from the previous one's completion). */
+export type BatchResult = { rows: unknown[][]; ms: number[] };
+
+/** Runs `statements` on `client` as one batch. */
+export function runBatch(client: pg.PoolClient, statements: readonly BatchStatement[], types: TypeSource): Promise<BatchResult> {
   return new Promise((resolve, reject) => {
     const results: unknown[][] = [];
+    const ms: number[] = [];
+    let last = performance.now();
     let names: string[] = [];
     let parsers: Parser[] = [];
     let rows: unknown[] = [];
@@ -69,12 +74,16 @@ export function runBatch(client: pg.PoolClient, statements: readonly BatchStatem
         rows.push(row);
       },
       handleCommandComplete() {
+        const now = performance.now();
+        ms.push(now - last);
+        last = now;
         results.push(rows);
         rows = [];
         names = [];
         parsers = [];
       },
       handleEmptyQuery() {
+        ms.push(0);
         results.push([]);
       },
       handleError(err: Error) {
@@ -82,7 +91,7 @@ export function runBatch(client: pg.PoolClient, statements: readonly BatchStatem
         reject(err);
       },
       handleReadyForQuery() {
-        if (!failed) resolve(results);
+        if (!failed) resolve({ rows: results, ms });
       },
       handlePortalSuspended() {},
       handleCopyInResponse() {},

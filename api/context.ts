@@ -11,6 +11,7 @@ import { type Reader, createReader } from "./db.js";
 import type { EventHub } from "./events.js";
 import type { ApiMetrics } from "./metrics.js";
 import type { PageLimits } from "./page.js";
+import type { SlowGate } from "./slow-gate.js";
 import { sql } from "./sql.js";
 
 /** What createApi needs: config, logger, the read-only pool, and optionally Redis (status keys, events). */
@@ -45,12 +46,13 @@ export type RequestContext = {
 export function createRequestContext(
   ctx: ApiContext,
   req: { signal: AbortSignal; requestId?: string | null; client?: string },
-  deps: { limits: PageLimits; metrics: ApiMetrics },
+  deps: { limits: PageLimits; metrics: ApiMetrics; gate?: SlowGate },
 ): RequestContext {
   const requestId = req.requestId && /^[\w.-]{1,64}$/.test(req.requestId) ? req.requestId : randomUUID();
   const reader = createReader(ctx.pool, {
     signal: req.signal,
     onStatement: (ms) => deps.metrics.sqlSeconds.observe(ms / 1000),
+    gate: deps.gate,
   });
   let now: Promise<Date | null> | undefined;
   let logger: Logger | undefined;

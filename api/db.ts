@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { runBatch } from "./batch.js";
 import { apiError } from "./errors.js";
+import type { SlowGate } from "./slow-gate.js";
 import { type Fragment, compile } from "./sql.js";
 
 /** Options of the read pool. */
@@ -87,7 +88,8 @@ function mapError(err: unknown, signal: AbortSignal | undefined): unknown {
  * @dev statements are queued and sent at setImmediate: DataLoader dispatches sibling batches in the same turn
  * (process.nextTick), so a page's independent reads share one checkout and one write instead of one each.
  */
-export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStatement?: (ms: number) => void } = {}): Reader {
+export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate } = {}): Reader {
+  const { gate } = opts;
   const { signal } = opts;
   let queue: Pending[] = [];
   const sent = new Map<string, Promise<unknown[]>>();
@@ -98,10 +100,14 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
       for (const p of batch) p.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
       return;
     }
+    // A batch with a statement of a slow shape waits for a slot in the slow lane before it takes a connection.
+    let leave: (() => void) | undefined;
     let client: pg.PoolClient;
     try {
+      if (gate && batch.some((p) => gate.isSlow(p.text))) leave = await gate.enter(signal);
       client = await pool.connect();
     } catch (err) {
+      leave?.();
       for (const p of batch) p.reject(err);
       return;
     }
@@ -113,11 +119,15 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
       if (batch.length === 1) {
         const p = batch[0]!;
         const r = await client.query({ text: p.text, values: p.values, name: statementName(p.text) });
+        gate?.observe(p.text, performance.now() - started);
         p.resolve(r.rows);
       } else {
         const statements = batch.map((p) => ({ text: p.text, values: p.values, name: statementName(p.text) ?? "" }));
         const results = await runBatch(client, statements, types);
-        batch.forEach((p, i) => p.resolve(results[i] ?? []));
+        batch.forEach((p, i) => {
+          gate?.observe(p.text, results.ms[i] ?? 0);
+          p.resolve(results.rows[i] ?? []);
+        });
       }
       opts.onStatement?.(performance.now() - started);
     } catch (err) {
@@ -128,6 +138,7 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
     } finally {
       signal?.removeEventListener("abort", onAbort);
       client.release(broken);
+      leave?.();
     }
   };
   return {

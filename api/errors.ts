@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   "RATE_LIMITED",
   "QUERY_TIMEOUT",
   "QUERY_CANCELLED",
+  "OVERLOADED",
   "NOT_READY",
   "INTERNAL_SERVER_ERROR",
 ] as const;

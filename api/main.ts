@@ -54,6 +54,8 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
     ...opts,
     persistedOperations,
     trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,
+    slowQueryConcurrency: opts.slowQueryConcurrency ?? config.API_SLOW_QUERY_CONCURRENCY,
+    slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs ?? opts.statementTimeoutMs,
     metrics: opts.metrics ?? createApiMetrics({ defaults: true }),
   });
 

@@ -14,6 +14,7 @@ import { useObservability } from "./observe-plugin.js";
 import { type PersistedOperations, usePersistedOperations } from "./persisted.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./rate-limit.js";
 import { type RequestFacts, useRoutes } from "./routes-plugin.js";
+import { createSlowGate } from "./slow-gate.js";
 import { schema } from "./types/index.js";
 
 /** Tunables of the API (defaults in DEFAULT_LIMITS and DEFAULT_RATE_LIMIT). */
@@ -32,7 +33,14 @@ export type ApiOptions = Partial<GuardLimits> & {
   persistedOperations?: PersistedOperations | null;
   /** a registry to add to (default: a fresh one) */
   metrics?: ApiMetrics;
+  /** slow statements (by their shape's recent run time) running at once; 0: no slow lane (API_SLOW_QUERY_CONCURRENCY) */
+  slowQueryConcurrency?: number;
+  /** how long a slow statement may wait for the lane (default: the read pool's statement timeout, 5 s) */
+  slowQueryMaxWaitMs?: number;
 };
+
+/** Default of API_SLOW_QUERY_CONCURRENCY. */
+export const DEFAULT_SLOW_QUERY_CONCURRENCY = 2;
 
 /** What a non-HTTP transport (graphql-ws) tells the context: the client's identity and an abort signal. */
 export type Transport = { client: string; signal: AbortSignal };
@@ -58,6 +66,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
   const requestIds = new WeakMap<Request, string>();
   const log = ctx.logger.child({ stage: "api" });
   const origins = ctx.config.API_CORS_ORIGINS ?? [];
+  const gate = createSlowGate({ concurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY, maxWaitMs: opts.slowQueryMaxWaitMs });
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
     schema,
@@ -91,7 +100,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       return createRequestContext(
         ctx,
         { signal: request?.signal ?? transport?.signal ?? new AbortController().signal, requestId: f?.requestId, client: f?.client ?? transport?.client },
-        { limits, metrics },
+        { limits, metrics, gate },
       );
     },
     plugins: [

@@ -93,9 +93,9 @@ describe("api flood while the indexer writes", () => {
     // The resume point moved in every 2 s window of the flood.
     for (let i = 1; i < samples.length; i++) expect(samples[i], `cursor samples ${samples.join(", ")}`).toBeGreaterThan(samples[i - 1]!);
     expect(answers.length).toBeGreaterThanOrEqual((FLOOD_MS / 1000) * FLOOD_RPS * 0.8);
-    // Data, or an expected refusal (timeout, cancellation): never a transport failure or a masked crash.
-    const unexpected = answers.filter((a) => !(a.code === null ? a.status === 200 : ["QUERY_TIMEOUT", "QUERY_CANCELLED"].includes(a.code)));
-    expect(unexpected).toEqual([]);
+    // Data, or an expected refusal (timeout, cancellation, the slow lane full): never a transport failure or a masked crash.
+    const unexpected = answers.filter((a) => !(a.code === null ? a.status === 200 : ["QUERY_TIMEOUT", "QUERY_CANCELLED", "OVERLOADED"].includes(a.code)));
+    expect(unexpected.slice(0, 5)).toEqual([]);
     console.log(`flood: slow query alone ${Math.round(slowMs)} ms; ${answers.length} answers, ${answers.filter((a) => a.code).length} refused; cursor ${samples.join(" -> ")}`);
   }, 120_000);
 });
