@@ -2,8 +2,10 @@
  * The slow lane: statements whose shape (SQL text) has recently run slowly may run only `concurrency` at a time,
  * so a flood of expensive queries (scans of an unindexed filter, big counts) queues in the API instead of taking
  * every core from the indexer's writes (reliability bar G5). Fast shapes never wait.
- * @dev a shape's speed is a moving average of its own run times (a batch reports each statement's share), so the
- * lane learns from the first slow run; a shape that gets fast again leaves the lane. Waiting is bounded: a request
+ * @dev a shape's speed is the quickest of its last WINDOW run times (a batch reports each statement's share): run
+ * times measured from the API include queueing on a busy machine, which inflates every shape, while the quickest
+ * recent run stays near the statement's own cost. The lane learns from the first slow run; a shape that has a quick
+ * run again leaves it. Waiting is bounded: a request
  * waits at most `maxWaitMs` (the statement timeout) and then gets QUERY_TIMEOUT, and at most `maxQueue` wait at
  * once (more are refused at once with OVERLOADED), so the queue never holds more than it can serve.
  */
@@ -12,8 +14,8 @@ import { apiError } from "./errors.js";
 /** Options of the slow lane. */
 export type SlowGateOptions = { concurrency: number; slowMs?: number; maxWaitMs?: number; maxQueue?: number };
 
-/** A shape whose average run is at least this many ms is slow (a dashboard page's statements take a few ms). */
-export const SLOW_STATEMENT_MS = 25;
+/** A shape whose quickest recent run took at least this many ms is slow (a dashboard page's statements take a few ms). */
+export const SLOW_STATEMENT_MS = 100;
 
 /** The lane: `isSlow(text)`, `observe(text, ms)` after each run, `enter(signal)` before a slow batch. */
 export type SlowGate = {
@@ -25,6 +27,9 @@ export type SlowGate = {
   stats(): { running: number; waiting: number };
 };
 
+/** Runs remembered per shape: a shape is slow when even the quickest of them took SLOW_STATEMENT_MS or more. */
+const WINDOW = 16;
+
 /** Most shapes remembered (the API's shapes are far fewer; past this, new shapes count as fast). */
 const MAX_SHAPES = 2_000;
 
@@ -33,7 +38,7 @@ export function createSlowGate(opts: SlowGateOptions): SlowGate {
   const slowMs = opts.slowMs ?? SLOW_STATEMENT_MS;
   const maxWaitMs = opts.maxWaitMs ?? 5_000;
   const maxQueue = opts.maxQueue ?? 200;
-  const average = new Map<string, number>();
+  const recent = new Map<string, number[]>();
   const waiting: { grant(): void }[] = [];
   let running = 0;
   const release = () => {
@@ -42,11 +47,18 @@ export function createSlowGate(opts: SlowGateOptions): SlowGate {
     if (next) next.grant();
   };
   return {
-    isSlow: (text) => opts.concurrency > 0 && (average.get(text) ?? 0) >= slowMs,
+    isSlow: (text) => {
+      const runs = opts.concurrency > 0 ? recent.get(text) : undefined;
+      return runs !== undefined && Math.min(...runs) >= slowMs;
+    },
     observe(text, ms) {
-      const a = average.get(text);
-      if (a === undefined && average.size >= MAX_SHAPES) return;
-      average.set(text, a === undefined ? ms : a * 0.8 + ms * 0.2);
+      let runs = recent.get(text);
+      if (!runs) {
+        if (recent.size >= MAX_SHAPES) return;
+        recent.set(text, (runs = []));
+      }
+      runs.push(ms);
+      if (runs.length > WINDOW) runs.shift();
     },
     enter(signal) {
       if (running < opts.concurrency) {
