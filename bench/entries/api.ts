@@ -298,7 +298,8 @@ async function prepare(): Promise<Shared> {
       return batch.length;
     },
     async stop() {
-      for (const x of [a, b, d]) x.child.kill("SIGTERM");
+      // SIGKILL: the servers keep nothing worth flushing, and tsx's signal relay kept SIGTERM'd ones alive.
+      for (const x of [a, b, d]) x.child.kill("SIGKILL");
       await writer.$client.end();
       await db.drop();
     },
