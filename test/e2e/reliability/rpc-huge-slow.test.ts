@@ -57,7 +57,8 @@ describe("A5: huge and slow blocks", () => {
     const calls = getBlockCalls(run.log, slow).filter((e) => e.t < run!.faultsOffAt!);
     expect(calls.length).toBeGreaterThanOrEqual(2);
     expect(calls.length, JSON.stringify(calls)).toBeGreaterThanOrEqual(2);
-    expect(calls[1]!.t).toBeLessThan(calls[0]!.sentAt);
+    // sentAt 0: the first answer was never sent at all (the client's abort closed the connection first).
+    if (calls[0]!.sentAt !== 0) expect(calls[1]!.t).toBeLessThan(calls[0]!.sentAt);
     // (Arrival times are not compared: the chain shares this test process, and encoding the huge block holds its loop.)
     console.info(`A5: peak RSS ${(peak.rss / 2 ** 20).toFixed(0)} MiB, peak event-loop p99 ${(peak.loopP99 * 1000).toFixed(0)} ms over ${peak.samples} samples, stalled ${stalled}`);
     // Samples were taken all along (every 250 ms; a quiet machine converges in about 3 s).

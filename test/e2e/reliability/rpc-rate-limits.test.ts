@@ -33,7 +33,8 @@ describe("A1: rate limits and error classes", () => {
     // Only what the slotline process sent under the faults, not the reference writer afterwards.
     const log = run.log.filter((e) => e.t < run!.faultsOffAt!);
     const limited = log.filter((e) => e.status === 429);
-    expect(limited.length).toBeGreaterThanOrEqual(2);
+    // p = 0.3 over the run's getBlock requests: at least one 429 (whose window is checked below).
+    expect(limited.length).toBeGreaterThanOrEqual(1);
     expect(rateLimited).toBeGreaterThan(0);
     // After a 429 the client sends nothing for Retry-After. Requests arriving within 250 ms left before the client
     // could have read the 429 (they were in flight or queued in its socket); none may arrive after that.
