@@ -4,14 +4,13 @@
  * convergence oracle (the faulty run's database equals a fault-free reference over the same slots).
  */
 import { createServer } from "node:net";
-import { expect, inject } from "vitest";
+import { inject } from "vitest";
 import { type Chain, createChain, type FaultSpec, parseFaults } from "../../chain/index.js";
 import type { RequestLogEntry } from "../../chain/faults.js";
-import { diffTable, digestTables } from "../../setup/digest.js";
-import { caughtUp, ingestEnv, query } from "../../setup/ingest-env.js";
-import { type SlotlineProcess, spawnSlotline, waitFor } from "../../setup/processes.js";
-import { writeReference } from "../../setup/reference.js";
+import { ingestEnv } from "../../setup/ingest-env.js";
+import { type SlotlineProcess, spawnSlotline } from "../../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import { expectConverged as convergeOracle } from "./converge.js";
 
 /** One run: chain, its fault spec (rules and log), database, the slotline process and its ops port. */
 export type RpcRun = {
@@ -96,49 +95,17 @@ export async function metric(run: RpcRun, name: string): Promise<number> {
 export const getBlockCalls = (log: RequestLogEntry[], slot: number) => log.filter((e) => e.method === "getBlock" && (e.params as unknown[])[0] === slot);
 
 /**
- * Waits until ingest has caught up and every slot at or below the finalized tip is finalized, then turns the
- * faults off, stops the process (SIGTERM, exit 0), writes the reference over the same slots and compares every
- * table's digest. Returns the indexed slots and the resume point.
+ * The shared convergence oracle (converge.ts) over this run, with the chain's faults turned off before the reference
+ * is written (later request-log entries are the reference writer's). Returns the indexed slots and the resume point.
  */
 export async function expectConverged(run: RpcRun, timeoutMs = 60_000): Promise<{ indexed: number[]; cursor: number }> {
-  const { chain, db } = run;
-  const out = () => run.proc?.output().slice(-3000) ?? "";
-  await produce(chain, 6, 100);
-  await waitFor("ingest to catch up with the confirmed tip", () => caughtUp(db.url, chain.slot("confirmed")), timeoutMs).catch(async (err) => {
-    const state = await query(db.url, "select (select slot from cursors where id = 'live') as cursor, (select array_agg(slot) from slots where status = 'pending') as pending");
-    throw new Error(`${(err as Error).message}: confirmed tip ${chain.slot("confirmed")}, ${JSON.stringify(state)}\n${out()}`);
+  return convergeOracle({ ...run, procs: run.proc ? [run.proc] : [] }, {
+    timeoutMs,
+    minSlots: 0,
+    beforeReference: () => {
+      run.spec.rules.length = 0;
+      run.spec.rate429 = 0;
+      run.faultsOffAt = Date.now();
+    },
   });
-  const fin = chain.slot("finalized");
-  await waitFor("the finality tracker to pass the finalized slot", async () => {
-    const r = await query<{ n: number }>(db.url, "select count(*)::int as n from slots where status = 'indexed' and commitment = 'confirmed' and slot <= $1", [fin]);
-    return r[0]!.n === 0;
-  }, 30_000).catch((err) => {
-    throw new Error(`${(err as Error).message}\n${out()}`);
-  });
-  run.spec.rules.length = 0;
-  run.spec.rate429 = 0;
-  run.faultsOffAt = Date.now();
-  const ref = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
-  try {
-    const indexed = (await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed' order by slot")).map((r) => Number(r.slot));
-    await writeReference(chain.rpcUrl, ref.url, indexed.filter((s) => s <= fin), "finalized");
-    await writeReference(chain.rpcUrl, ref.url, indexed.filter((s) => s > fin), "confirmed");
-    const expected = await digestTables(ref.url);
-    // Token lookups may trail the stored blocks a little.
-    await waitFor("the database to equal the reference", async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(expected), 20_000).catch(() => {});
-    expect(await run.proc!.kill("SIGTERM"), out()).toBe(0);
-    const [{ cursor }] = (await query<{ cursor: string }>(db.url, "select slot::text as cursor from cursors where id = 'live'")) as [{ cursor: string }];
-    const start = Number(run.env.START_SLOT);
-    const res = await fetch(chain.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getBlocks", params: [start, Number(cursor), { commitment: "confirmed" }] }) });
-    const canonical = ((await res.json()) as { result: number[] }).result;
-    // No produced slot at or below the resume point is missing.
-    expect(canonical.filter((s) => !indexed.includes(s))).toEqual([]);
-    const actual = await digestTables(db.url);
-    for (const table of Object.keys(expected))
-      if (actual[table]?.md5 !== expected[table]?.md5) expect.soft({ table, ...(await diffTable(db.url, ref.url, table)) }).toEqual({ table, onlyA: [], onlyB: [] });
-    expect(actual).toEqual(expected);
-    return { indexed, cursor: Number(cursor) };
-  } finally {
-    await ref.drop();
-  }
 }
