@@ -72,3 +72,9 @@ export type RawBlock = {
   transactions: RawBlockTransaction[];
   rewards?: unknown[];
 };
+
+/** Transactions read one at a time: `get(i)` parses and checks item i (throws if it is not a transaction). */
+export type TransactionList = { readonly length: number; get(i: number): RawBlockTransaction };
+
+/** A getBlock result whose transactions are read one at a time (see source/block-json.ts). */
+export type LazyBlock = Omit<RawBlock, "transactions"> & { transactions: TransactionList };

@@ -21,7 +21,7 @@ import {
   VOTE_PROGRAM_ID,
   resolvePrograms,
 } from "../programs.js";
-import type { RawBlock, RawBlockTransaction } from "../solana-types.js";
+import type { LazyBlock, RawBlock, RawBlockTransaction, TransactionList } from "../solana-types.js";
 
 /** Options of createDecoder. */
 export type DecoderOptions = {
@@ -48,7 +48,8 @@ export type DecodedBlock = {
 export type Decoder = {
   trackedProgramIds: Set<string>;
   decodeTransaction(tx: RawBlockTransaction, at: TxPosition): DecodedTransaction | undefined;
-  decodeBlock(block: RawBlock, slot: number): DecodedBlock;
+  /** Decodes a block; a LazyBlock's transactions are parsed one at a time (a malformed one throws). */
+  decodeBlock(block: RawBlock | LazyBlock, slot: number): DecodedBlock;
 };
 
 /** Creates a decoder for the given presets, program ids and IDLs. */
@@ -259,8 +260,9 @@ export function createDecoder(opts: DecoderOptions): Decoder {
     decodeBlock(block, slot) {
       const transactions: DecodedTransaction[] = [];
       const txs = block.transactions ?? [];
+      const at = Array.isArray(txs) ? (i: number) => txs[i]! : (i: number) => (txs as TransactionList).get(i);
       for (let i = 0; i < txs.length; i++) {
-        const d = decodeTransaction(txs[i]!, { slot, blockTime: block.blockTime, txIndex: i });
+        const d = decodeTransaction(at(i), { slot, blockTime: block.blockTime, txIndex: i });
         if (d) transactions.push(d);
       }
       return { slot, parentSlot: block.parentSlot, blockhash: block.blockhash, blockTime: block.blockTime, txCount: txs.length, transactions };

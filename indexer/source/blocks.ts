@@ -3,7 +3,8 @@
  * and the error codes that tell a skipped slot from a block that is not available yet.
  */
 import { MalformedResponseError, RetryableError, RpcResponseError } from "../errors.js";
-import type { RawBlock, RawTransaction } from "../solana-types.js";
+import type { LazyBlock, RawBlock, RawBlockTransaction, RawTransaction, TransactionList } from "../solana-types.js";
+import { LazyTransactions, parseBlockAnswers } from "./block-json.js";
 import { FATAL_CODES, RpcFatalError, type RpcClient } from "./rpc.js";
 
 /** The slot was skipped (or is missing from long-term storage as skipped): record it, never retry. */
@@ -34,6 +35,14 @@ const allInts = (v: unknown): boolean => Array.isArray(v) && v.every(isInt);
  * (not strings), every transaction has signatures, account keys and a meta with numeric fee and balances.
  */
 export function checkBlock(slot: number, b: unknown): RawBlock {
+  const block = checkBlockHead(slot, b);
+  if (!Array.isArray(block.transactions)) throw new MalformedResponseError(`getBlock ${slot}: transactions missing`);
+  block.transactions.forEach((tx, i) => checkTransaction(slot, i, tx));
+  return block as RawBlock;
+}
+
+/** The block's own fields (not its transactions); `transactions` must be an array or a LazyTransactions. */
+function checkBlockHead(slot: number, b: unknown): Omit<RawBlock, "transactions"> & { transactions: unknown } {
   const fail = (what: string) => {
     throw new MalformedResponseError(`getBlock ${slot}: ${what}`);
   };
@@ -44,25 +53,51 @@ export function checkBlock(slot: number, b: unknown): RawBlock {
   if (!isInt(block.parentSlot)) fail(`parentSlot is not a number (${typeof block.parentSlot})`);
   if (block.blockTime != null && !isInt(block.blockTime)) fail(`blockTime is not a number (${typeof block.blockTime})`);
   if (block.blockHeight != null && !isInt(block.blockHeight)) fail(`blockHeight is not a number (${typeof block.blockHeight})`);
-  if (!Array.isArray(block.transactions)) fail("transactions missing");
-  for (const [i, tx] of block.transactions!.entries()) {
-    const t = tx as Partial<RawBlock["transactions"][number]> | null;
-    if (!t?.transaction || !Array.isArray(t.transaction.signatures) || !Array.isArray(t.transaction.message?.accountKeys))
-      fail(`transaction ${i} has no signatures or account keys`);
-    if (!t!.meta || typeof t!.meta !== "object") fail(`transaction ${i} has no meta`);
-    if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances)) fail(`transaction ${i} meta has no balances`);
-    if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances)) fail(`transaction ${i} meta has a fee or balance that is not a number`);
-  }
-  return block as RawBlock;
+  if (!Array.isArray(block.transactions) && !((block.transactions as unknown) instanceof LazyTransactions)) fail("transactions missing");
+  return block as Omit<RawBlock, "transactions"> & { transactions: unknown };
+}
+
+/** Throws MalformedResponseError unless transaction `i` of the block at `slot` has the shape decoding relies on. */
+export function checkTransaction(slot: number, i: number, tx: unknown): RawBlockTransaction {
+  const fail = (what: string) => {
+    throw new MalformedResponseError(`getBlock ${slot}: ${what}`);
+  };
+  const t = tx as Partial<RawBlockTransaction> | null;
+  if (!t?.transaction || !Array.isArray(t.transaction.signatures) || !Array.isArray(t.transaction.message?.accountKeys))
+    fail(`transaction ${i} has no signatures or account keys`);
+  if (!t!.meta || typeof t!.meta !== "object") fail(`transaction ${i} has no meta`);
+  if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances)) fail(`transaction ${i} meta has no balances`);
+  if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances)) fail(`transaction ${i} meta has a fee or balance that is not a number`);
+  return t as RawBlockTransaction;
+}
+
+/** A fetched block's transaction list over the lazily parsed answer. */
+function transactionList(slot: number, items: unknown): TransactionList {
+  const lazy = items instanceof LazyTransactions ? items : LazyTransactions.of(items as unknown[]);
+  return {
+    length: lazy.length,
+    get(i) {
+      let tx: unknown;
+      try {
+        tx = lazy.get(i);
+      } catch (err) {
+        throw new MalformedResponseError(`getBlock ${slot}: transaction ${i} is not valid JSON (${(err as Error).message})`, { cause: err });
+      }
+      return checkTransaction(slot, i, tx);
+    },
+  };
 }
 
 /** Result of fetching a set of produced slots. */
-export type FetchedBlocks = { blocks: { slot: number; block: RawBlock }[]; skipped: number[] };
+export type FetchedBlocks = { blocks: { slot: number; block: LazyBlock }[]; skipped: number[] };
 
 /** Fetches blocks in JSON-RPC batches; a not-yet-available block throws RetryableError (the job is retried). */
-export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: string): Promise<FetchedBlocks> {
+export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: string, opts: { beforeParse?: () => Promise<void> } = {}): Promise<FetchedBlocks> {
   const config = { encoding: "json", maxSupportedTransactionVersion: 0, transactionDetails: "full", rewards: false, commitment };
-  const answers = await rpc.batch<unknown>(slots.map((s) => ({ method: "getBlock", params: [s, config] })));
+  const answers = await rpc.batch<unknown>(
+    slots.map((s) => ({ method: "getBlock", params: [s, config] })),
+    { ...opts, parse: parseBlockAnswers },
+  );
   const out: FetchedBlocks = { blocks: [], skipped: [] };
   answers.forEach((a, i) => {
     const slot = slots[i]!;
@@ -75,7 +110,8 @@ export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: s
       throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
     }
     if (a.result === null) throw new RetryableError(`getBlock ${slot}: null result`);
-    out.blocks.push({ slot, block: checkBlock(slot, a.result) });
+    const head = checkBlockHead(slot, a.result);
+    out.blocks.push({ slot, block: { ...head, transactions: transactionList(slot, head.transactions) } });
   });
   return out;
 }
@@ -84,9 +120,9 @@ export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: s
  * Fetches transactions by signature in JSON-RPC batches (logs mode). A transaction not visible yet (null) throws
  * RetryableError, so the job is retried rather than the signature dropped.
  */
-export async function fetchTransactions(rpc: RpcClient, signatures: string[], commitment: string): Promise<RawTransaction[]> {
+export async function fetchTransactions(rpc: RpcClient, signatures: string[], commitment: string, opts: { beforeParse?: () => Promise<void> } = {}): Promise<RawTransaction[]> {
   const config = { encoding: "json", maxSupportedTransactionVersion: 0, commitment };
-  const answers = await rpc.batch<unknown>(signatures.map((s) => ({ method: "getTransaction", params: [s, config] })));
+  const answers = await rpc.batch<unknown>(signatures.map((s) => ({ method: "getTransaction", params: [s, config] })), opts);
   return answers.map((a, i) => {
     const sig = signatures[i]!;
     if (a.error) {

@@ -8,21 +8,30 @@
  * sent once: it throws RpcFatalError, is reported by `failure()` (the ops endpoint's /health), and an endpoint or
  * method that is missing altogether (HTTP 401/403/404/405/501/505, -32601) gets no further request.
  */
+import { isAscii } from "node:buffer";
 import { MalformedResponseError, NonRetryableError, RetryableError, RpcResponseError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
+import { createHttpPost } from "./http-post.js";
 
 /** One call of a batch. */
 export type RpcCall = { method: string; params: unknown[] };
 /** One answer of a batch: exactly one of result and error. */
 export type RpcAnswer<T = unknown> = { result?: T; error?: { code: number; message: string } };
 
+/** Options of one batch. */
+export type BatchOptions = { beforeParse?: () => Promise<void>; parse?: (body: Buffer) => unknown };
+
 /** The client. */
 export type RpcClient = {
   /** One call; a JSON-RPC error is thrown as RpcResponseError. */
   call<T>(method: string, params?: unknown[]): Promise<T>;
-  /** Many calls in JSON-RPC batches of at most `batchSize`; answers in call order, errors per call. */
-  batch<T>(calls: RpcCall[]): Promise<RpcAnswer<T>[]>;
+  /**
+   * Many calls in JSON-RPC batches of at most `batchSize`; answers in call order, errors per call. `beforeParse`
+   * is awaited after a response body has arrived and before it is parsed (the worker's processing lock); `parse`
+   * replaces JSON.parse of the body (getBlock's lazily parsed transactions).
+   */
+  batch<T>(calls: RpcCall[], opts?: BatchOptions): Promise<RpcAnswer<T>[]>;
   /** Counts since start. */
   stats(): { requests: number; calls: number; retries: number; rateLimited: number; splits: number };
   /** The first request that failed for good (a configuration problem), or null. */
@@ -87,6 +96,7 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
   let failure: RpcFailure | null = null;
   let deadEndpoint: RpcFatalError | null = null;
   const deadMethods = new Map<string, RpcFatalError>();
+  const http = createHttpPost(opts.url, opts.concurrency);
 
   /** Records a fatal answer (logged once), and stops sending to a missing endpoint or method. */
   function fatal(method: string, code: number | string, message: string): RpcFatalError {
@@ -139,7 +149,7 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
    * Sends one HTTP request (a call or a batch) with retries; returns the parsed body. With `split`, a failure
    * other than 429 throws SplitBatch instead of retrying, so the caller retries two halves.
    */
-  async function send(body: unknown, label: string, calls: number, split = false): Promise<unknown> {
+  async function send(body: unknown, label: string, calls: number, split = false, how: BatchOptions = {}): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       let kind: string;
       let retryAfterMs: number | undefined;
@@ -150,12 +160,7 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
         const res = await slot(async () => {
           await takeTokens(calls);
           refuse(label);
-          return fetch(opts.url, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify(body),
-            signal: AbortSignal.timeout(opts.timeoutMs),
-          }).then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }));
+          return http.post(JSON.stringify(body), opts.timeoutMs);
         });
         counts.requests++;
         counts.calls += calls;
@@ -163,20 +168,21 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
         if (res.status === 429) {
           counts.rateLimited++;
           opts.metrics?.rpcRateLimited.inc();
-          const ra = Number(res.headers.get("retry-after"));
+          const ra = Number(res.header("retry-after"));
           retryAfterMs = Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined;
           // Every request of this client waits, not only this one's retry.
           if (retryAfterMs) pausedUntil = Math.max(pausedUntil, Date.now() + retryAfterMs);
           kind = "http_429";
         } else if ((res.status >= 500 && res.status !== 501 && res.status !== 505) || res.status === 408) {
           kind = `http_${res.status}`;
-          lastError = new Error(`HTTP ${res.status}: ${res.text.slice(0, 120)}`);
+          lastError = new Error(`HTTP ${res.status}: ${res.body.toString("utf8", 0, 480).slice(0, 120)}`);
         } else if (res.status !== 200) {
           // A request the endpoint will never accept: one call, no retry storm.
-          throw fatal(label, `http_${res.status}`, `HTTP ${res.status}: ${res.text.slice(0, 200)}`);
+          throw fatal(label, `http_${res.status}`, `HTTP ${res.status}: ${res.body.toString("utf8", 0, 800).slice(0, 200)}`);
         } else {
+          if (how.beforeParse) await how.beforeParse();
           try {
-            return JSON.parse(res.text);
+            return how.parse ? how.parse(res.body) : JSON.parse(jsonText(res.body));
           } catch (err) {
             kind = "malformed";
             lastError = err;
@@ -226,7 +232,7 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
       }
       return a.result as T;
     },
-    async batch<T>(calls: RpcCall[]) {
+    async batch<T>(calls: RpcCall[], batchOpts: BatchOptions = {}) {
       const out: RpcAnswer<T>[] = new Array(calls.length);
       /** Sends calls [offset, offset + n) as one batch; after a failure, as two halves (squid-sdk's reduceBatchOnRetry). */
       const run = async (offset: number, chunk: RpcCall[]): Promise<void> => {
@@ -237,7 +243,7 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
         const body = chunk.map((c, k) => ({ jsonrpc: "2.0", id: firstId + k, method: c.method, params: c.params }));
         let res: unknown;
         try {
-          res = await send(body, label, chunk.length, chunk.length > 1);
+          res = await send(body, label, chunk.length, chunk.length > 1, batchOpts);
         } catch (err) {
           if (!(err instanceof SplitBatch)) throw err;
           counts.splits++;
@@ -264,6 +270,39 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
     stats: () => ({ ...counts }),
     failure: () => failure,
   };
+}
+
+const ASCII_CHUNK = 64 * 1024;
+
+/**
+ * A JSON response body as text that parses to the same value as its UTF-8 decode.
+ * @dev a getBlock answer is ASCII but for a few characters in logs (emoji): decoding it as UTF-8 costs four times
+ * a latin1 decode and yields a two-byte string. Instead, 64 KB chunks are checked with isAscii (simdutf) and each
+ * run of non-ASCII bytes, which in valid JSON can only sit inside a string, is replaced by its \u escapes. Invalid
+ * UTF-8 becomes U+FFFD, as a UTF-8 decode makes it.
+ */
+export function jsonText(buf: Buffer): string {
+  if (isAscii(buf)) return buf.toString("latin1");
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let c = 0; c < buf.length; c += ASCII_CHUNK) {
+    const end = Math.min(buf.length, c + ASCII_CHUNK);
+    if (c >= from && isAscii(buf.subarray(c, end))) continue;
+    for (let i = Math.max(c, from); i < end; i++) {
+      if (buf[i]! < 0x80) continue;
+      let j = i + 1;
+      while (j < buf.length && buf[j]! >= 0x80) j++;
+      parts.push(buf.subarray(from, i));
+      const chars = buf.toString("utf8", i, j);
+      let esc = "";
+      for (let k = 0; k < chars.length; k++) esc += `\\u${chars.charCodeAt(k).toString(16).padStart(4, "0")}`;
+      parts.push(Buffer.from(esc, "latin1"));
+      from = j;
+      i = j - 1;
+    }
+  }
+  parts.push(buf.subarray(from));
+  return Buffer.concat(parts).toString("latin1");
 }
 
 /** Internal: a failed batch is retried as two halves. */
