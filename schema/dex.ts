@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { bigint, index, integer, numeric, pgTable, primaryKey, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { amount, blockTime, enumCheck } from "./columns.js";
 
 /** Liquidity event kinds. */
@@ -58,6 +58,37 @@ export const swaps = pgTable(
     index("swaps_mint_in_idx").on(t.mintIn, t.slot),
     index("swaps_mint_out_idx").on(t.mintOut, t.slot),
   ],
+);
+
+/**
+ * One-minute OHLCV of a pool's swaps, kept by the store (write-sql.ts) and read by the API's candles. Prices are
+ * the raw ratio (pool B units per A unit, no decimals scale), as the API computes it per swap before scaling.
+ * @dev a row is always recomputed whole from `swaps` (never incremented), so it equals the aggregate of the minute's
+ * swaps with a block time; the open and close swap keys let the API pick open/close when it merges minutes.
+ */
+export const poolCandles = pgTable(
+  "pool_candles",
+  {
+    pool: text("pool").notNull(),
+    /** the UTC minute: date_bin('1 minute', block_time, 'epoch') */
+    bucket: timestamp("bucket", { withTimezone: true, mode: "date" }).notNull(),
+    /** null when no swap of the minute has a price (a zero amount on the divisor side) */
+    open: numeric("open"),
+    high: numeric("high"),
+    low: numeric("low"),
+    close: numeric("close"),
+    /** the open swap's key: slot, position in the block, instruction path as numbers */
+    openSlot: bigint("open_slot", { mode: "number" }),
+    openTxIndex: integer("open_tx_index"),
+    openPath: integer("open_path").array(),
+    closeSlot: bigint("close_slot", { mode: "number" }),
+    closeTxIndex: integer("close_tx_index"),
+    closePath: integer("close_path").array(),
+    volumeA: numeric("volume_a").notNull(),
+    volumeB: numeric("volume_b").notNull(),
+    swaps: integer("swaps").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.pool, t.bucket] })],
 );
 
 /** Liquidity added to or removed from a pool; amounts are the pool vaults' deltas. */

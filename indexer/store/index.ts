@@ -6,9 +6,11 @@ import type pg from "pg";
 import type { Context } from "../context.js";
 import type { DecodedBlock, DecodedTransaction } from "../decode/index.js";
 import { failpoint } from "../failpoints.js";
-import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
+import { SHARED_ROWS_LOCK_KEY, type WriteCounts, recomputeCandles, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
+/** The advisory lock every store transaction that writes shared rows (tokens, pools, pool_candles) holds until commit. */
+export { SHARED_ROWS_LOCK_KEY } from "./write-sql.js";
 export { cleanText, jsonbText } from "./strings.js";
 
 /** The live ingest cursor's id in `cursors`. */
@@ -215,14 +217,22 @@ export function createStore(ctx: Pick<Context, "db">): Store {
     async rollbackSlots(slots) {
       if (slots.length === 0) return 0;
       return inTransaction(pool, async (client) => {
-        // tokens and pools are recomputed below: the same lock as a store transaction's (see writeRows)
+        // tokens, pools and pool_candles are recomputed below: the same lock as a store transaction's (see writeRows)
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
-        for (const t of SLOT_TABLES) await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
+        for (const t of SLOT_TABLES) if (t !== "swaps") await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
+        // The dropped swaps' (pool, minute) candles, read as the swaps go.
+        const minutes = await client.query<{ pool: string; t: string }>(
+          `with d as (delete from swaps where slot = any($1::int8[]) returning pool, block_time)
+           select distinct pool, date_bin('1 minute', block_time, 'epoch'::timestamptz)::text as t from d where block_time is not null`,
+          [slots],
+        );
         await failpoint("rollback.afterDeletes");
         // tokens and pools: recompute what the dropped slots contributed from the change log of the slots that remain.
         const gone = await client.query<{ kind: string; key: string }>(`delete from slot_changes where slot = any($1::int8[]) returning kind, key`, [slots]);
         const keys = (kind: string) => [...new Set(gone.rows.filter((g) => g.kind === kind).map((g) => g.key))];
         await recomputeAfterRollback(client, slots, keys("token"), keys("pool"));
+        // Each of those minutes is rewritten from the swaps that remain (and pools, for mint_a), or deleted when none remain.
+        await recomputeCandles(client, minutes.rows.map((m) => m.pool), minutes.rows.map((m) => m.t));
         const r = await client.query(`update slots set status = 'rolled_back', indexed_at = now() where slot = any($1::int8[])`, [slots]);
         // The resume point must not stay above a slot that has to be indexed again.
         await client.query(`update cursors set slot = least(slot, $1::int8 - 1), updated_at = now() where id = $2`, [Math.min(...slots), LIVE_CURSOR]);

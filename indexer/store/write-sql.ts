@@ -21,11 +21,15 @@ function upsertSql<T>(table: string, cols: Col<T>[], conflict: string): string {
   return `insert into ${table} (${names}) select ${select} from unnest(${params}) as u(${names}) on conflict ${conflict}`;
 }
 
+/** The array parameters of `rows`, in column order. */
+function columnParams<T>(cols: Col<T>[], rows: T[]): unknown[][] {
+  // Every text value follows the string policy (strings.ts); jsonb values are cleaned by jsonbText in their getter.
+  return cols.map((c) => (c.type === "text" ? rows.map((r) => text(c.get(r))) : rows.map(c.get)));
+}
+
 async function run<T>(client: pg.PoolClient, table: string, cols: Col<T>[], conflict: string, rows: T[]): Promise<number> {
   if (rows.length === 0) return 0;
-  // Every text value follows the string policy (strings.ts); jsonb values are cleaned by jsonbText in their getter.
-  const params = cols.map((c) => (c.type === "text" ? rows.map((r) => text(c.get(r))) : rows.map(c.get)));
-  const r = await client.query(upsertSql(table, cols, conflict), params);
+  const r = await client.query(upsertSql(table, cols, conflict), columnParams(cols, rows));
   return r.rowCount ?? 0;
 }
 
@@ -235,8 +239,155 @@ const CHANGE_COLS: Col<SlotChange>[] = [
   { name: "swapped", type: "bool", get: (r) => r.swapped },
 ];
 
-/** Advisory lock key that serializes writes to `tokens` and `pools` (see writeRows and rollbacks). */
+/** Advisory lock key that serializes writes to `tokens`, `pools` and `pool_candles` (see writeRows and rollbacks). */
 export const SHARED_ROWS_LOCK_KEY = 0x736c6f74;
+
+/**
+ * Upserts the batch's swaps; returns where the swaps it overwrote were (pool, block time), so that a swap stored
+ * again at another slot or time (a transaction landing again on another fork) also leaves its former candle.
+ * @dev `old` reads the statement's snapshot, taken before its own insert.
+ */
+async function upsertSwaps(client: pg.PoolClient, rows: SwapRow[]): Promise<{ movedFrom: { pool: string; t: string }[]; updated: Set<string> }> {
+  if (rows.length === 0) return { movedFrom: [], updated: new Set() };
+  const upsert = upsertSql("swaps", SWAP_COLS, `(signature, instruction_path) do update set ${overwrite(SWAP_COLS.map((c) => c.name).filter((n) => n !== "signature" && n !== "instruction_path"))}`);
+  // The minutes the rows held before (a swap stored again elsewhere leaves them), and which rows were there already
+  // (xmax = 0 only for a row this statement inserted).
+  const r = await client.query<{ pool: string | null; t: string | null; key: string | null }>(
+    `with old as (
+       select distinct s.pool, s.block_time from swaps s
+       join unnest($1::text[], $2::text[]) as k(signature, instruction_path) using (signature, instruction_path)
+       where s.block_time is not null),
+     up as (${upsert} returning signature, instruction_path, xmax = 0 as inserted)
+     select pool, block_time::text as t, null as key from old
+     union all
+     select null, null, signature || ' ' || instruction_path from up where not inserted`,
+    columnParams(SWAP_COLS, rows),
+  );
+  const movedFrom: { pool: string; t: string }[] = [];
+  const updated = new Set<string>();
+  for (const x of r.rows) {
+    if (x.key !== null) updated.add(x.key);
+    else movedFrom.push({ pool: x.pool!, t: x.t! });
+  }
+  return { movedFrom, updated };
+}
+
+/** Price, volumes and order key of each swap, as both candle statements compute them (`n` holds the swaps, `p` its pool). */
+const SWAP_VALUES = `
+  select array[n.slot, n.tx_index] || string_to_array(n.instruction_path, '.')::int8[] as k,
+    case when n.mint_in = p.mint_a then n.amount_out::numeric / nullif(n.amount_in, 0)
+         else n.amount_in::numeric / nullif(n.amount_out, 0) end as ratio,
+    case when n.mint_in = p.mint_a then n.amount_in else n.amount_out end as va,
+    case when n.mint_in = p.mint_a then n.amount_out else n.amount_in end as vb`;
+
+/** One candle per (pool, bucket) group of `n` joined to `p`: open and close by order key, signature breaking ties. */
+const CANDLE_AGG = `
+  array_agg(v.ratio order by v.k, n.signature) filter (where v.ratio is not null) as r,
+  min(v.k) filter (where v.ratio is not null) as ok, max(v.k) filter (where v.ratio is not null) as ck,
+  max(v.ratio) as high, min(v.ratio) as low, sum(v.va) as va, sum(v.vb) as vb, count(*)::int4 as n`;
+
+const CANDLE_COLUMNS = `g.r[1] as open, g.high, g.low, g.r[cardinality(g.r)] as close,
+  g.ok[1] as open_slot, g.ok[2]::int4 as open_tx_index, g.ok[3:]::int4[] as open_path,
+  g.ck[1] as close_slot, g.ck[2]::int4 as close_tx_index, g.ck[3:]::int4[] as close_path,
+  g.va as volume_a, g.vb as volume_b, g.n as swaps`;
+
+const key = (t: string, side: "open" | "close") => `(array[${t}.${side}_slot, ${t}.${side}_tx_index] || ${t}.${side}_path::int8[])`;
+/** Whether the batch's open (close) comes before (after) the stored one. */
+const earlierOpen = `(excluded.open_slot is not null and (pool_candles.open_slot is null or ${key("excluded", "open")} < ${key("pool_candles", "open")}))`;
+const laterClose = `(excluded.close_slot is not null and (pool_candles.close_slot is null or ${key("excluded", "close")} > ${key("pool_candles", "close")}))`;
+
+/**
+ * Merges swaps this transaction inserted (new to the table) into their minutes' candles: open and close move only
+ * if the new swap comes before or after them, high and low widen, volumes and counts add up.
+ * @dev only for rows the swaps upsert inserted (a row delivered again is not added twice) and whose order key is
+ * unique (block mode: slot, position, instruction path); minutes with an updated or moved swap, and logs-mode rows
+ * (position unknown), are recomputed instead. Same lock rule as recomputeCandles.
+ */
+const MERGE_CANDLES = `
+  with n as (
+    select x.*, date_bin('1 minute', x.block_time, 'epoch'::timestamptz) as bucket
+    from unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int4[], $6::text[], $7::numeric[], $8::numeric[], $9::timestamptz[])
+      as x(signature, instruction_path, pool, slot, tx_index, mint_in, amount_in, amount_out, block_time)),
+  g as (
+    select n.pool, n.bucket, ${CANDLE_AGG}
+    from n join pools p on p.address = n.pool
+    cross join lateral (${SWAP_VALUES}) v
+    group by n.pool, n.bucket)
+  insert into pool_candles (pool, bucket, open, high, low, close, open_slot, open_tx_index, open_path,
+    close_slot, close_tx_index, close_path, volume_a, volume_b, swaps)
+  select g.pool, g.bucket, ${CANDLE_COLUMNS} from g order by g.pool, g.bucket
+  on conflict (pool, bucket) do update set
+    open = case when ${earlierOpen} then excluded.open else pool_candles.open end,
+    open_slot = case when ${earlierOpen} then excluded.open_slot else pool_candles.open_slot end,
+    open_tx_index = case when ${earlierOpen} then excluded.open_tx_index else pool_candles.open_tx_index end,
+    open_path = case when ${earlierOpen} then excluded.open_path else pool_candles.open_path end,
+    close = case when ${laterClose} then excluded.close else pool_candles.close end,
+    close_slot = case when ${laterClose} then excluded.close_slot else pool_candles.close_slot end,
+    close_tx_index = case when ${laterClose} then excluded.close_tx_index else pool_candles.close_tx_index end,
+    close_path = case when ${laterClose} then excluded.close_path else pool_candles.close_path end,
+    high = greatest(pool_candles.high, excluded.high), low = least(pool_candles.low, excluded.low),
+    volume_a = pool_candles.volume_a + excluded.volume_a, volume_b = pool_candles.volume_b + excluded.volume_b,
+    swaps = pool_candles.swaps + excluded.swaps`;
+
+async function mergeCandles(client: pg.PoolClient, rows: SwapRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await client.query(MERGE_CANDLES, [
+    rows.map((r) => cleanText(r.signature)),
+    rows.map((r) => cleanText(r.instructionPath)),
+    rows.map((r) => cleanText(r.pool)),
+    rows.map((r) => r.slot),
+    rows.map((r) => r.txIndex),
+    rows.map((r) => cleanText(r.mintIn)),
+    rows.map((r) => str(r.amountIn)),
+    rows.map((r) => str(r.amountOut)),
+    rows.map((r) => time(r.blockTime)),
+  ]);
+}
+
+/** Recomputes the rows of `pool_candles` for the (pool, UTC minute) of each (pools[i], times[i]). */
+const RECOMPUTE_CANDLES = `
+  with touched as (
+    select distinct x.pool, date_bin('1 minute', x.t, 'epoch'::timestamptz) as bucket
+    from unnest($1::text[], $2::timestamptz[]) as x(pool, t) where x.t is not null),
+  fresh as (
+    select g.pool, g.bucket, ${CANDLE_COLUMNS}
+    from (
+      select u.pool, u.bucket, ${CANDLE_AGG}
+      from touched u
+      join pools p on p.address = u.pool
+      -- offset 0 keeps this a per-minute index range scan (swaps_pool_time_idx), whatever the planner guesses
+      cross join lateral (
+        select s.signature, s.slot, s.tx_index, s.instruction_path, s.mint_in, s.amount_in, s.amount_out from swaps s
+        where s.pool = u.pool and s.block_time >= u.bucket and s.block_time < u.bucket + interval '1 minute' offset 0) n
+      cross join lateral (${SWAP_VALUES}) v
+      group by u.pool, u.bucket) g),
+  emptied as (
+    delete from pool_candles c using touched u
+    where c.pool = u.pool and c.bucket = u.bucket and not exists (select 1 from fresh f where f.pool = u.pool and f.bucket = u.bucket))
+  insert into pool_candles (pool, bucket, open, high, low, close, open_slot, open_tx_index, open_path,
+    close_slot, close_tx_index, close_path, volume_a, volume_b, swaps)
+  select * from fresh order by pool, bucket
+  on conflict (pool, bucket) do update set open = excluded.open, high = excluded.high, low = excluded.low, close = excluded.close,
+    open_slot = excluded.open_slot, open_tx_index = excluded.open_tx_index, open_path = excluded.open_path,
+    close_slot = excluded.close_slot, close_tx_index = excluded.close_tx_index, close_path = excluded.close_path,
+    volume_a = excluded.volume_a, volume_b = excluded.volume_b, swaps = excluded.swaps`;
+
+/**
+ * Recomputes the one-minute candles of the (pool, minute) of each (pools[i], times[i]) from `swaps`, in one
+ * statement: every such row is rewritten whole (open/close by swap key, signature breaking ties; high, low, volumes,
+ * count), and one whose minute has no swap left is deleted. Null times are skipped (no candle).
+ * @dev the caller must hold pg_advisory_xact_lock(SHARED_ROWS_LOCK_KEY) until commit. Under READ COMMITTED the
+ * statement sees what was committed when it started; the lock makes it start after the previous holder (another
+ * store batch or a rollback) committed, so whichever transaction recomputes a minute last sees every swap stored
+ * in it, and two workers writing swaps of the same minute at once cannot drop each other's. Without the lock both
+ * recompute from their own swaps only and the later upsert overwrites the earlier one. (In writeRows the pools
+ * upsert before it also holds each pool's row to commit, which orders writers of one pool too; the lock is the rule.)
+ */
+export async function recomputeCandles(client: pg.PoolClient, pools: string[], times: (string | null)[]): Promise<number> {
+  if (pools.length === 0) return 0;
+  const r = await client.query(RECOMPUTE_CANDLES, [pools, times]);
+  return r.rowCount ?? 0;
+}
 
 /** Row counts written by one batch. */
 export type WriteCounts = { transactions: number; transfers: number; swaps: number; pools: number; liquidityEvents: number; programEvents: number; tokens: number };
@@ -254,7 +405,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   const rest = (cols: { name: string }[], key: string[]) => overwrite(cols.map((c) => c.name).filter((n) => !key.includes(n)));
   await run(client, "transactions", TX_COLS, `(signature) do update set ${rest(TX_COLS, ["signature"])}`, txs.map((t) => t.transaction));
   await run(client, "token_transfers", TRANSFER_COLS, `(signature, instruction_path) do update set ${rest(TRANSFER_COLS, ["signature", "instruction_path"])}`, transfers);
-  await run(client, "swaps", SWAP_COLS, `(signature, instruction_path) do update set ${rest(SWAP_COLS, ["signature", "instruction_path"])}`, swapRows);
+  const { movedFrom, updated } = await upsertSwaps(client, swapRows);
   await run(client, "liquidity_events", LIQUIDITY_COLS, `(signature, instruction_path) do update set ${rest(LIQUIDITY_COLS, ["signature", "instruction_path"])}`, liquidity);
   await run(client, "program_events", EVENT_COLS, `(signature, instruction_path, kind, name, ordinal) do update set ${rest(EVENT_COLS, ["signature", "instruction_path", "kind", "name", "ordinal"])}`, events);
   // Authority changes (initializeMint, setAuthority) on stored mints apply unless the row already reflects a
@@ -262,8 +413,9 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   const changes = tokenRows.filter((t) => t.authoritySlot != null);
   // tokens and pools are shared by every batch: concurrent store transactions take their rows one at a time, in
   // order, from here to commit (an advisory lock), or two workers touching the same mints in two statements
-  // deadlock. Transactions, transfers, swaps and events above carry their own keys and stay parallel.
-  if (tokenRows.length || poolRows.length) await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
+  // deadlock. Transactions, transfers, swaps and events above carry their own keys and stay parallel. pool_candles
+  // is recomputed from swaps under the same lock (see recomputeCandles), so a batch with swaps always takes it.
+  if (tokenRows.length || poolRows.length || swapRows.length) await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
   if (changes.length)
     await client.query(
       `update tokens t set
@@ -296,6 +448,17 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
       reserves_slot = greatest(pools.reserves_slot, excluded.reserves_slot),
       last_swap_slot = greatest(pools.last_swap_slot, excluded.last_swap_slot),
       first_seen_slot = least(pools.first_seen_slot, excluded.first_seen_slot)`, poolRows);
+  // After the pools upsert: a candle reads its pool's mint_a, and every swap's pool row comes in the same batch.
+  // New swaps are merged into their minutes; a minute with a swap stored before (delivered again, or moved) or
+  // without a known position (logs mode) is recomputed from the table.
+  const minute = (pool: string, t: Date | string) => `${cleanText(pool)} ${Math.floor(new Date(t).getTime() / 60_000)}`;
+  const touched = new Map<string, [pool: string, t: string]>();
+  const timed = swapRows.filter((r) => r.blockTime != null);
+  for (const r of timed)
+    if (r.txIndex < 0 || updated.has(`${cleanText(r.signature)} ${cleanText(r.instructionPath)}`)) touched.set(minute(r.pool, r.blockTime!), [cleanText(r.pool), r.blockTime!.toISOString()]);
+  for (const m of movedFrom) touched.set(minute(m.pool, m.t), [m.pool, m.t]);
+  await recomputeCandles(client, [...touched.values()].map((p) => p[0]), [...touched.values()].map((p) => p[1]));
+  await mergeCandles(client, timed.filter((r) => !touched.has(minute(r.pool, r.blockTime!))));
 
   await run(client, "slot_changes", CHANGE_COLS, `(slot, kind, key) do update set ${rest(CHANGE_COLS, ["slot", "kind", "key"])}`, slotChangeRows(blocks));
 

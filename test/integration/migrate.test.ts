@@ -9,7 +9,7 @@ import { MigrationOrderError, MIGRATIONS_FOLDER, runMigrations } from "../../ind
 import { runCli } from "../setup/cli.js";
 import { createTestDatabase } from "../setup/services.js";
 
-const TABLES = ["cursors", "dead_letters", "liquidity_events", "passed_signatures", "pools", "program_events", "slot_changes", "slots", "swaps", "token_transfers", "tokens", "transactions"];
+const TABLES = ["cursors", "dead_letters", "liquidity_events", "passed_signatures", "pool_candles", "pools", "program_events", "slot_changes", "slots", "swaps", "token_transfers", "tokens", "transactions"];
 const MIGRATION_COUNT = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).length;
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
