@@ -46,7 +46,8 @@ export function parseMetadata(data: Buffer): { name: string; symbol: string; uri
 
 /**
  * Creates the enricher. It remembers the mints it has filled in, so each costs one lookup per process; `sweep()`
- * picks up mints a crashed worker stored but never looked up.
+ * picks up mints a crashed worker stored but never looked up, and mints whose rows a rollback deleted and
+ * re-indexing stored again without supply.
  */
 export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient; logger: Logger }) {
   const known = new Set<string>();
@@ -89,7 +90,11 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
     /** Looks up up to `limit` stored mints that still have no supply. */
     async sweep(limit = 100): Promise<number> {
       const r = await deps.db.$client.query<{ mint: string }>(`select mint from tokens where supply is null order by first_seen_slot desc limit $1`, [limit]);
-      return lookUp(r.rows.map((x) => x.mint).filter((m) => !known.has(m)));
+      // A mint filled in before and unfilled now had its row deleted and stored again (a fork's rollback): the
+      // memory is stale, so it is looked up again.
+      const mints = r.rows.map((x) => x.mint);
+      for (const m of mints) known.delete(m);
+      return lookUp(mints);
     },
   };
 }

@@ -16,8 +16,6 @@ import { type ChainEvent, eventsChannel } from "./events.js";
 import { BLOCK_QUEUE, type BlockJob, blockBackoff } from "./index.js";
 import { createTokenEnricher } from "./token-enricher.js";
 
-
-
 /** What the worker needs besides the context. */
 export type WorkerDeps = { rpc: RpcClient; decoder: Decoder; store: Store; metrics: Metrics; redis: Redis; concurrency?: number };
 
@@ -45,6 +43,38 @@ export function toEvent(blocks: DecodedBlock[], skipped: number[]): ChainEvent {
   };
 }
 
+/** A FIFO lock: `acquire` resolves with the function that releases it. */
+export function createLock(): { acquire(): Promise<() => void> } {
+  let tail = Promise.resolve();
+  return {
+    acquire() {
+      let release!: () => void;
+      const next = new Promise<void>((r) => (release = r));
+      const ready = tail.then(() => release);
+      tail = tail.then(() => next);
+      return ready;
+    },
+  };
+}
+
+/**
+ * The processing lock of one job: taken when its first response body has arrived (before it is parsed) or, at the
+ * latest, before its store transaction; released when the job is done.
+ * @dev parsing and decoding a block is one long synchronous stretch (about 100 ms for 2,400 transactions); while
+ * it runs, another job of this process holding a store transaction cannot send its next statement, and every
+ * worker waiting on that transaction's row locks waits with it. With the lock, a process has at most one job
+ * between parse and commit; the other jobs only wait for their responses, which overlap.
+ */
+function jobTurn(lock: { acquire(): Promise<() => void> }) {
+  let held: Promise<() => void> | undefined;
+  return {
+    take: async (): Promise<void> => void (await (held ??= lock.acquire())),
+    release: async (): Promise<void> => {
+      if (held) (await held)();
+    },
+  };
+}
+
 /** Fetch -> decode -> store -> publish for one job's worth of work; shared by the worker and `backfill --inline`. */
 export type BatchIndexer = { index(job: BlockJob): Promise<WriteCounts>; sweepTokens(): Promise<number>; close(): Promise<void> };
 
@@ -54,6 +84,7 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
   const seenWarnings = new Set<string>();
   const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log });
   const publisher = deps.redis.duplicate();
+  const processing = createLock();
   // A job may narrow the programs (backfill --programs): one decoder per distinct set, kept for the process.
   const decoders = new Map<string, Decoder>();
   const decoderFor = (programs?: string[]): Decoder => {
@@ -80,7 +111,17 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
 
   /** Logs mode: a batch of signatures -> getTransaction (batched) -> decode -> one Postgres transaction. */
   async function processSignatures(signatures: string[], commitment: BlockJob["commitment"], decoder: Decoder) {
-    const txs = await fetchTransactions(deps.rpc, signatures, commitment);
+    const turn = jobTurn(processing);
+    try {
+      return await storeSignatures(turn, signatures, commitment, decoder);
+    } finally {
+      await turn.release();
+    }
+  }
+
+  async function storeSignatures(turn: ReturnType<typeof jobTurn>, signatures: string[], commitment: BlockJob["commitment"], decoder: Decoder) {
+    const txs = await fetchTransactions(deps.rpc, signatures, commitment, { beforeParse: turn.take });
+    await turn.take();
     // getTransaction does not tell a transaction's position in its block: tx_index -1 means "not known";
     // a block-mode pass over the same slot later fills in the real position.
     const decoded: DecodedTransaction[] = [];
@@ -93,6 +134,7 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
     }
     for (const t of decoded) countWarnings(t.warnings);
     const counts = await deps.store.writeTransactions(decoded, passed);
+    await turn.release();
     deps.metrics.transactionsStored.inc(counts.transactions);
     const asBlock = { slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: decoded.length, transactions: decoded };
     const event = toEvent([asBlock], []);
@@ -108,12 +150,21 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
       const t0 = performance.now();
       const decoder = decoderFor(job.programs);
       if (job.signatures?.length) return processSignatures(job.signatures, commitment, decoder);
-      const fetched = await fetchBlocks(deps.rpc, slots, commitment);
-      const decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
-      for (const b of decoded) for (const t of b.transactions) countWarnings(t.warnings);
-      const end = deps.metrics.storeSeconds.startTimer();
-      const counts = await deps.store.writeBlocks(decoded, { commitment, skipped: fetched.skipped });
-      end();
+      const turn = jobTurn(processing);
+      let fetched: Awaited<ReturnType<typeof fetchBlocks>>;
+      let decoded: DecodedBlock[];
+      let counts: WriteCounts;
+      try {
+        fetched = await fetchBlocks(deps.rpc, slots, commitment, { beforeParse: turn.take });
+        await turn.take();
+        decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
+        for (const b of decoded) for (const t of b.transactions) countWarnings(t.warnings);
+        const end = deps.metrics.storeSeconds.startTimer();
+        counts = await deps.store.writeBlocks(decoded, { commitment, skipped: fetched.skipped });
+        end();
+      } finally {
+        await turn.release();
+      }
       deps.metrics.slotsStored.inc({ status: "indexed" }, decoded.length);
       deps.metrics.slotsStored.inc({ status: "skipped" }, fetched.skipped.length);
       deps.metrics.transactionsStored.inc(counts.transactions);

@@ -1,0 +1,98 @@
+/**
+ * The worker's processing lock: however many jobs a worker process runs at once, at most one of them is between
+ * parsing its blocks and committing them (a store transaction is never left waiting behind another job's parse
+ * while other workers wait on its row locks), and every job's blocks are still stored.
+ */
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { parseConfig } from "../../../indexer/config.js";
+import { createDb, type Db } from "../../../indexer/db.js";
+import { createDecoder } from "../../../indexer/decode/index.js";
+import { createLogger } from "../../../indexer/logger.js";
+import { createMetrics } from "../../../indexer/metrics.js";
+import { PRESET_NAMES } from "../../../indexer/programs.js";
+import { createBatchIndexer, createLock } from "../../../indexer/queue/worker.js";
+import { createRpcClient } from "../../../indexer/source/rpc.js";
+import { createStore, type Store } from "../../../indexer/store/index.js";
+import { type Chain, createChain } from "../../chain/index.js";
+import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+
+describe("worker processing lock", () => {
+  let chain: Chain;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let db: Db;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    chain = await createChain({ port: 0, once: true });
+    database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    db = createDb(database.url, { max: 8 });
+    redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await db.$client.end();
+    await database.drop();
+    await chain.close();
+  });
+
+  test("createLock hands the lock out one at a time, first come first served", async () => {
+    const lock = createLock();
+    const order: string[] = [];
+    const job = async (name: string, ms: number) => {
+      const release = await lock.acquire();
+      order.push(`${name}+`);
+      await new Promise((r) => setTimeout(r, ms));
+      order.push(`${name}-`);
+      release();
+    };
+    await Promise.all([job("a", 20), job("b", 1), job("c", 5)]);
+    expect(order).toEqual(["a+", "a-", "b+", "b-", "c+", "c-"]);
+  });
+
+  test("jobs run at once fetch together but store one at a time, and every block is stored", async () => {
+    const config = parseConfig({ DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: uniquePrefix(), SOLANA_RPC_URL: chain.rpcUrl, LOG_LEVEL: "silent" });
+    const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 1000, concurrency: 8, batchSize: 10, timeoutMs: 10_000 });
+    const real = createStore({ db });
+    let open = 0;
+    let mostOpen = 0;
+    // The real store, counting how many writeBlocks calls of this process overlap.
+    const store: Store = {
+      ...real,
+      async writeBlocks(blocks, opts) {
+        mostOpen = Math.max(mostOpen, ++open);
+        try {
+          return await real.writeBlocks(blocks, opts);
+        } finally {
+          open--;
+        }
+      },
+    };
+    let fetching = 0;
+    let mostFetching = 0;
+    const countingRpc: typeof rpc = {
+      ...rpc,
+      async batch(calls, opts) {
+        mostFetching = Math.max(mostFetching, ++fetching);
+        try {
+          return await rpc.batch(calls, opts);
+        } finally {
+          fetching--;
+        }
+      },
+    };
+    const indexer = createBatchIndexer({ config, logger: createLogger(config), db }, { rpc: countingRpc, decoder: createDecoder({ programs: PRESET_NAMES }), store, metrics: createMetrics(), redis });
+    try {
+      const slots = chain.history.slots.slice(0, 8);
+      const started = performance.now();
+      await Promise.all(slots.map((s) => indexer.index({ slots: [s], commitment: "confirmed", origin: "test" })));
+      expect(performance.now() - started).toBeLessThan(30_000);
+      expect(mostFetching).toBeGreaterThan(1);
+      expect(mostOpen).toBe(1);
+      const stored = await db.$client.query<{ n: number }>("select count(*)::int as n from slots where slot = any($1::int8[]) and status = 'indexed'", [slots]);
+      expect(stored.rows[0]!.n).toBe(slots.length);
+    } finally {
+      await indexer.close();
+    }
+  });
+});
