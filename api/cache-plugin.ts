@@ -62,33 +62,34 @@ export function useCaching(ctx: ApiContext, opts: { responseCache: ResponseCache
       .update(JSON.stringify([c.params?.query ?? "", c.params?.operationName ?? null, variables ?? null]))
       .digest("hex")}`;
   return {
-    async onExecute({ args, setResultAndStopExecution }) {
+    // Synchronous unless the Redis cache is on or the immutable check needs SQL: an async hook costs every request
+    // a promise and a tick in envelop's chain.
+    onExecute({ args, setResultAndStopExecution }) {
       const c = args.contextValue as RequestContext & { request?: Request; params?: { query?: string } };
       const immutable = shapeOf(args.schema, args.document, args.operationName);
       const key = shared && c.params?.query ? keyOf(c, args.variableValues) : null;
-      if (key) {
-        const hit = await Promise.race([shared!.redis.get(key).catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 50).unref())]);
-        if (hit) {
-          const cached = JSON.parse(hit) as { result: object; header: string };
-          if (c.request) decisions.set(c.request, cached.header);
-          setResultAndStopExecution(cached.result);
-          return;
-        }
-      }
-      return {
-        async onExecuteDone({ result }) {
+      const finish = (result: { errors?: readonly unknown[] }, header: string) => {
+        if (c.request) decisions.set(c.request, header);
+        if (key && !result.errors?.length) void shared!.redis.set(key, JSON.stringify({ result, header }), "EX", shared!.ttl).catch(() => {});
+      };
+      const hooks = {
+        onExecuteDone({ result }: { result: { errors?: readonly unknown[] } | AsyncIterable<unknown> }) {
           if (Symbol.asyncIterator in result) return;
-          let header = "no-cache";
-          if (immutable && !result.errors?.length && !c.cache.missing && c.cache.maxSlot != null) {
-            const r = await c.reader
-              .rows<{ ok: boolean }>(sql`select exists (select 1 from slots where slot = ${c.cache.maxSlot}::int8 and status = 'indexed' and commitment = 'finalized') as ok`)
-              .catch(() => [{ ok: false }]);
-            if (r[0]?.ok) header = FOREVER;
-          }
-          if (c.request) decisions.set(c.request, header);
-          if (key && !result.errors?.length) void shared!.redis.set(key, JSON.stringify({ result, header }), "EX", shared!.ttl).catch(() => {});
+          if (!(immutable && !result.errors?.length && !c.cache.missing && c.cache.maxSlot != null)) return finish(result, "no-cache");
+          return c.reader
+            .rows<{ ok: boolean }>(sql`select exists (select 1 from slots where slot = ${c.cache.maxSlot}::int8 and status = 'indexed' and commitment = 'finalized') as ok`)
+            .catch(() => [{ ok: false }])
+            .then((r) => finish(result, r[0]?.ok ? FOREVER : "no-cache"));
         },
       };
+      if (!key) return hooks as never;
+      return Promise.race([shared!.redis.get(key).catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 50).unref())]).then((hit) => {
+        if (!hit) return hooks;
+        const cached = JSON.parse(hit) as { result: object; header: string };
+        if (c.request) decisions.set(c.request, cached.header);
+        setResultAndStopExecution(cached.result);
+        return undefined;
+      }) as never;
     },
     onResponse({ request, response }) {
       const d = decisions.get(request);

@@ -51,7 +51,10 @@ export function createRequestContext(
   const requestId = req.requestId && /^[\w.-]{1,64}$/.test(req.requestId) ? req.requestId : randomUUID();
   const reader = createReader(ctx.pool, {
     signal: req.signal,
-    onStatement: (ms) => deps.metrics.sqlSeconds.observe(ms / 1000),
+    // Methods, not arrow properties: tsx (esbuild keepNames) gives each named arrow a defineProperty per request.
+    onStatement(ms) {
+      deps.metrics.sqlSeconds.observe(ms / 1000);
+    },
     gate: deps.gate,
   });
   let now: Promise<Date | null> | undefined;
@@ -69,9 +72,10 @@ export function createRequestContext(
     metrics: deps.metrics,
     signal: req.signal,
     cache: { maxSlot: null, missing: false },
-    chainNow: () =>
-      (now ??= reader
+    chainNow() {
+      return (now ??= reader
         .rows<{ t: Date | null }>(sql`select block_time as t from slots where status = 'indexed' order by slot desc limit 1`)
-        .then((r) => r[0]?.t ?? null)),
+        .then((r) => r[0]?.t ?? null));
+    },
   };
 }

@@ -17,9 +17,64 @@ export type ReadPoolOptions = { max?: number; statementTimeoutMs?: number; appli
 // int8 columns are slots, indexes and counts: all far below 2^53, so numbers. numeric (amounts) stays a
 // decimal string, which is what the BigInt scalar sends.
 const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
+const parseInt8 = (v: string) => Number(v);
+const parseTimestamptzSlow = pg.types.getTypeParser(TIMESTAMPTZ_OID, "text") as (v: string) => Date | number | null;
+
+/** Digits of `s` in [from, to) as a number; NaN if any is not a digit. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/**
+ * timestamptz text as Postgres writes it in ISO DateStyle (`2025-04-09 04:54:22.5+00`, any offset `+hh`, `+hh:mm`,
+ * `+hh:mm:ss`) read without a regular expression or match array (block times are in most rows the API reads);
+ * anything else (BC, infinity, years past 9999) goes to pg's own parser.
+ */
+export function parseTimestamptz(s: string): Date | number | null {
+  const ok = s.length >= 22 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(10) === 32 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58;
+  if (!ok) return parseTimestamptzSlow(s);
+  let i = 19;
+  let ms = 0;
+  if (s.charCodeAt(i) === 46) {
+    // fraction: up to 6 digits; milliseconds are the first 3 (Date's precision, as pg's parser keeps)
+    let j = i + 1;
+    for (let scale = 100; j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57; j++, scale /= 10) if (scale >= 1) ms += (s.charCodeAt(j) - 48) * scale;
+    i = j;
+  }
+  const sign = s.charCodeAt(i);
+  if ((sign !== 43 && sign !== 45) || s.length < i + 3) return parseTimestamptzSlow(s);
+  let offset = digits(s, i + 1, i + 3) * 3600;
+  let k = i + 3;
+  if (k < s.length) {
+    if (s.charCodeAt(k) !== 58 || s.length < k + 3) return parseTimestamptzSlow(s);
+    offset += digits(s, k + 1, k + 3) * 60;
+    k += 3;
+    if (k < s.length) {
+      if (s.charCodeAt(k) !== 58 || s.length !== k + 3) return parseTimestamptzSlow(s);
+      offset += digits(s, k + 1, k + 3);
+    }
+  }
+  const t = Date.UTC(digits(s, 0, 4), digits(s, 5, 7) - 1, digits(s, 8, 10), digits(s, 11, 13), digits(s, 14, 16), digits(s, 17, 19), ms);
+  if (Number.isNaN(t) || Number.isNaN(offset)) return parseTimestamptzSlow(s);
+  // Date.UTC maps years 0..99 to 1900..1999; those are rare enough to leave to pg's parser.
+  if (digits(s, 0, 4) < 100) return parseTimestamptzSlow(s);
+  return new Date(t - (sign === 43 ? offset : -offset) * 1000);
+}
+
 const types = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+    oid === INT8_OID
+      ? parseInt8
+      : oid === TIMESTAMPTZ_OID && format !== "binary"
+        ? parseTimestamptz
+        : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
 /**
@@ -92,7 +147,7 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
   const { gate } = opts;
   const { signal } = opts;
   let queue: Pending[] = [];
-  const sent = new Map<string, Promise<unknown[]>>();
+  const sent = new Map<string, Map<string, Promise<unknown[]>>>();
   const flush = async () => {
     const batch = queue;
     queue = [];
@@ -145,14 +200,17 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
     rows<T>(q: Fragment): Promise<T[]> {
       if (signal?.aborted) return Promise.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
       const { text, values } = compile(q);
-      // The same statement twice in one request (a prefetch, then the resolver it was for) is sent once.
-      const key = `${text}\0${JSON.stringify(values)}`;
-      let p = sent.get(key);
+      // The same statement twice in one request (a prefetch, then the resolver it was for) is sent once. Keyed by
+      // text, then values: no concatenated copy of the (long) text to hash per call.
+      const key = JSON.stringify(values);
+      let byValues = sent.get(text);
+      if (!byValues) sent.set(text, (byValues = new Map()));
+      let p = byValues.get(key);
       if (!p) {
         p = new Promise<unknown[]>((resolve, reject) => {
           if (queue.push({ text, values, resolve, reject }) === 1) setImmediate(() => void flush());
         });
-        sent.set(key, p);
+        byValues.set(key, p);
       }
       return p as Promise<T[]>;
     },

@@ -47,3 +47,23 @@ export function selectedChildren(info: GraphQLResolveInfo, names: ReadonlySet<st
   }
   return out;
 }
+
+/** True when the resolved field's selection reaches `path` (field names, e.g. edges.node.pool) through any aliases or fragments. */
+export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): boolean {
+  const reaches = (set: SelectionSetNode | undefined, i: number, depth: number): boolean => {
+    if (!set || depth > 12) return false;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        if (s.name.value === path[i] && (i === path.length - 1 || reaches(s.selectionSet, i + 1, depth + 1))) return true;
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        if (reaches(s.selectionSet, i, depth + 1)) return true;
+      } else if (reaches(info.fragments?.[s.name.value]?.selectionSet, i, depth + 1)) return true;
+    }
+    return false;
+  };
+  try {
+    return info.fieldNodes.some((node) => reaches(node.selectionSet, 0, 0));
+  } catch {
+    return false;
+  }
+}

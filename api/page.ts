@@ -9,8 +9,14 @@ import type { Reader } from "./db.js";
 import { apiError } from "./errors.js";
 import { type Fragment, join, raw, sql, where } from "./sql.js";
 
-/** One ordering of a list: its key columns (SQL expressions over alias `t`), the last one unique. */
-export type OrderSpec = { name: string; cols: readonly { expr: string; type: KeyType }[] };
+/**
+ * One ordering of a list: its key columns (SQL expressions over alias `t`), the last one unique. `as` names the
+ * column of the list's select that already holds the same value, which is then not selected a second time.
+ */
+export type OrderSpec = { name: string; cols: readonly { expr: string; type: KeyType; as?: string }[] };
+
+/** The result column holding key column `i` of an ordering. */
+const keyName = (c: OrderSpec["cols"][number], i: number) => c.as ?? `__k${i}`;
 
 /** A list: what to select from where, and its orderings. */
 export type ListSpec = { from: string; select: string; orders: Record<string, OrderSpec> };
@@ -33,6 +39,14 @@ export type Order = { spec: OrderSpec; desc: boolean };
 
 type Plan = { n: number; fromEnd: boolean; conditions: Fragment[]; after: boolean; before: boolean };
 
+// Helpers on hot paths are module-level functions or methods, not named closures: tsx (esbuild keepNames) gives every
+// named closure a defineProperty("name") call each time it is created.
+
+/** A cursor's key as typed parameters: `($1::int8, $2::text)`. */
+function keyParams(key: (number | string)[], types: readonly KeyType[]): Fragment {
+  return sql`(${join(key.map((v, i) => sql`${v}::${raw(types[i] === "int" ? "int8" : "text")}`), ", ")})`;
+}
+
 function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
   if (args.first != null && args.last != null) throw apiError("BAD_USER_INPUT", "Pass either first or last, not both.");
   const n = args.first ?? args.last ?? limits.defaultFirst;
@@ -40,51 +54,73 @@ function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
   if (n > limits.maxFirst) throw apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst}.`);
   const types = order.spec.cols.map((c) => c.type);
   const tuple = raw(`(${order.spec.cols.map((c) => c.expr).join(", ")})`);
-  const params = (key: (number | string)[]) =>
-    sql`(${join(key.map((v, i) => sql`${v}::${raw(types[i] === "int" ? "int8" : "text")}`), ", ")})`;
   const conditions: Fragment[] = [];
   if (args.after) {
     const c = decodeCursor(args.after, order.spec.name, types);
-    conditions.push(sql`${tuple} ${raw(order.desc ? "<" : ">")} ${params(c.key)}`);
+    conditions.push(sql`${tuple} ${raw(order.desc ? "<" : ">")} ${keyParams(c.key, types)}`);
   }
   if (args.before) {
     const c = decodeCursor(args.before, order.spec.name, types);
-    conditions.push(sql`${tuple} ${raw(order.desc ? ">" : "<")} ${params(c.key)}`);
+    conditions.push(sql`${tuple} ${raw(order.desc ? ">" : "<")} ${keyParams(c.key, types)}`);
   }
   return { n, fromEnd: args.first == null && args.last != null, conditions, after: !!args.after, before: !!args.before };
 }
 
 function orderBy(order: Order, reverse: boolean, prefix = ""): Fragment {
   const dir = order.desc !== reverse ? "desc" : "asc";
-  return raw(order.spec.cols.map((c, i) => `${prefix}${prefix ? `__k${i}` : c.expr} ${dir}`).join(", "));
+  return raw(order.spec.cols.map((c, i) => `${prefix ? `${prefix}"${keyName(c, i)}"` : c.expr} ${dir}`).join(", "));
 }
 
+/** `, expr as __k0, ...` for the key columns the select does not already hold (possibly nothing). */
 function keyColumns(order: Order): Fragment {
-  return raw(order.spec.cols.map((c, i) => `${c.expr} as __k${i}`).join(", "));
+  return raw(order.spec.cols.map((c, i) => (c.as ? "" : `, ${c.expr} as __k${i}`)).join(""));
+}
+
+/** An edge; its cursor is encoded only when asked for (most pages read a few at most). */
+class Edge<T> {
+  constructor(
+    readonly node: T,
+    private readonly order: Order,
+  ) {}
+  get cursor(): string {
+    const row = this.node as Record<string, unknown>;
+    return encodeCursor(this.order.spec.name, this.order.spec.cols.map((c, i) => row[keyName(c, i)] as number | string));
+  }
+}
+
+/** pageInfo, with its cursors encoded on demand like the edges'. */
+class PageInfo<T> {
+  constructor(
+    readonly hasNextPage: boolean,
+    readonly hasPreviousPage: boolean,
+    private readonly edges: Edge<T>[],
+  ) {}
+  get startCursor(): string | null {
+    return this.edges[0]?.cursor ?? null;
+  }
+  get endCursor(): string | null {
+    return this.edges.at(-1)?.cursor ?? null;
+  }
 }
 
 function toPage<T>(rows: Record<string, unknown>[], p: Plan, order: Order, totalCount: () => Promise<number>): Page<T> {
   const more = rows.length > p.n;
-  const kept = rows.slice(0, p.n);
+  const kept = rows.length > p.n ? rows.slice(0, p.n) : rows;
   if (p.fromEnd) kept.reverse();
-  // Cursors are encoded only when asked for (most pages read a few at most).
-  const edges = kept.map((row) => ({
-    get cursor() {
-      return encodeCursor(order.spec.name, order.spec.cols.map((_, i) => row[`__k${i}`] as number | string));
-    },
-    node: row as T,
-  }));
-  return {
-    edges,
-    pageInfo: {
-      // Without a cursor on that side, nothing lies beyond it; with one, the cursor's own row does.
-      hasNextPage: p.fromEnd ? p.before : more,
-      hasPreviousPage: p.fromEnd ? more : p.after,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-    totalCount,
-  };
+  const edges: Edge<T>[] = new Array(kept.length);
+  for (let i = 0; i < kept.length; i++) edges[i] = new Edge(kept[i] as T, order);
+  // Without a cursor on that side, nothing lies beyond it; with one, the cursor's own row does.
+  const pageInfo = new PageInfo(p.fromEnd ? p.before : more, p.fromEnd ? more : p.after, edges);
+  return { edges, pageInfo, totalCount };
+}
+
+/**
+ * The rows of the page fetchPage would read, as a subquery selecting `select` (over alias `t`): for a statement that
+ * reads what the page's rows point at in the same batch as the page itself. Throws as fetchPage does on bad arguments.
+ */
+export function pageSubquery(spec: ListSpec, filters: Fragment[], order: Order, args: PageArgs, limits: PageLimits, select: string): Fragment {
+  const p = plan(args, order, limits);
+  return sql`select ${raw(select)} from ${raw(spec.from)} ${where([...filters, ...p.conditions])} order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}`;
 }
 
 /** One page of a list filtered by `filters`. */
@@ -102,15 +138,15 @@ export async function fetchPage<T>(
     p.n === 0
       ? []
       : await reader.rows<Record<string, unknown>>(
-          sql`select ${raw(spec.select)}, ${keyColumns(order)} from ${from} ${where([...filters, ...p.conditions])}
+          sql`select ${raw(spec.select)}${keyColumns(order)} from ${from} ${where([...filters, ...p.conditions])}
               order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}`,
         );
   let count: Promise<number> | undefined;
-  const totalCount = () =>
+  return toPage<T>(rows, p, order, () =>
     (count ??= reader
       .rows<{ n: number }>(sql`select count(*) as n from ${from} ${where(filters)}`)
-      .then((r) => r[0]?.n ?? 0));
-  return toPage<T>(rows, p, order, totalCount);
+      .then((r) => r[0]?.n ?? 0)),
+  );
 }
 
 /**
@@ -130,30 +166,56 @@ export async function fetchPages<T>(
   const p = plan(args, order, limits);
   const ref = raw("p.__parent");
   const conditions = [parent(ref), ...filters, ...p.conditions];
-  const rows =
-    p.n === 0 || keys.length === 0
-      ? []
-      : await reader.rows<Record<string, unknown>>(
-          sql`select p.__parent, x.* from unnest(${keys}::text[]) with ordinality as p(__parent, __ord)
-              cross join lateral (select ${raw(spec.select)}, ${keyColumns(order)} from ${raw(spec.from)} ${where(conditions)}
-                                  order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}) x
-              order by p.__ord, ${orderBy(order, p.fromEnd, "x.")}`,
-        );
+  if (p.n === 0 || keys.length === 0) return build<T>([], reader, spec, keys, parent, filters, p, order);
+  const statement = reader.rows<Record<string, unknown>>(
+    sql`select p.__parent, x.* from unnest(${keys}::text[]) with ordinality as p(__parent, __ord)
+        cross join lateral (select ${raw(spec.select)}${keyColumns(order)} from ${raw(spec.from)} ${where(conditions)}
+                            order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}) x
+        order by p.__ord, ${orderBy(order, p.fromEnd, "x.")}`,
+  );
+  // The reader hands back the same promise for the same statement (a prefetch, then the loader it was for): the
+  // same statement gives the same pages, so they are built once.
+  let pages = built.get(statement) as Promise<Page<T>[]> | undefined;
+  if (!pages) {
+    pages = statement.then((rows) => build<T>(rows, reader, spec, keys, parent, filters, p, order));
+    built.set(statement, pages);
+  }
+  return pages;
+}
+
+/** Pages already built from a statement's rows (see fetchPages). */
+const built = new WeakMap<Promise<unknown>, Promise<Page<unknown>[]>>();
+
+function build<T>(
+  rows: Record<string, unknown>[],
+  reader: Reader,
+  spec: ListSpec,
+  keys: readonly string[],
+  parent: (ref: Fragment) => Fragment,
+  filters: Fragment[],
+  p: Plan,
+  order: Order,
+): Page<T>[] {
+  const ref = raw("p.__parent");
   const byParent = new Map<string, Record<string, unknown>[]>();
   for (const r of rows) {
     const k = r.__parent as string;
-    const list = byParent.get(k) ?? [];
-    list.push(r);
-    byParent.set(k, list);
+    const list = byParent.get(k);
+    if (list) list.push(r);
+    else byParent.set(k, [r]);
   }
   // One count statement for every parent of the batch, issued only if some totalCount is asked for.
-  let counts: Promise<Map<string, number>> | undefined;
-  const countAll = () =>
-    (counts ??= reader
-      .rows<{ k: string; n: number }>(
-        sql`select p.__parent as k, (select count(*) from ${raw(spec.from)} ${where([parent(ref), ...filters])}) as n
-            from unnest(${keys}::text[]) as p(__parent)`,
-      )
-      .then((r) => new Map(r.map((x) => [x.k, x.n]))));
-  return keys.map((k) => toPage<T>(byParent.get(k) ?? [], p, order, () => countAll().then((m) => m.get(k) ?? 0)));
+  const counts = {
+    all: undefined as Promise<Map<string, number>> | undefined,
+    of(k: string): Promise<number> {
+      this.all ??= reader
+        .rows<{ k: string; n: number }>(
+          sql`select p.__parent as k, (select count(*) from ${raw(spec.from)} ${where([parent(ref), ...filters])}) as n
+              from unnest(${keys}::text[]) as p(__parent)`,
+        )
+        .then((r) => new Map(r.map((x) => [x.k, x.n])));
+      return this.all.then((m) => m.get(k) ?? 0);
+    },
+  };
+  return keys.map((k) => toPage<T>(byParent.get(k) ?? [], p, order, () => counts.of(k)));
 }

@@ -15,13 +15,13 @@ export function rangeFilters(column: string, r: SlotRange | TimeRange | null | u
   return out;
 }
 
-/** Chronological order of rows tied to an instruction: slot, position in block, instruction path. */
+/** Chronological order of rows tied to an instruction: slot, position in block, instruction path (each list selects all three). */
 export const BY_INSTRUCTION: OrderSpec = {
   name: "slot",
   cols: [
-    { expr: "t.slot", type: "int" },
-    { expr: "t.tx_index", type: "int" },
-    { expr: "t.instruction_path", type: "text" },
+    { expr: "t.slot", type: "int", as: "slot" },
+    { expr: "t.tx_index", type: "int", as: "txIndex" },
+    { expr: "t.instruction_path", type: "text", as: "instructionPath" },
   ],
 };
 

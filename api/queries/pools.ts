@@ -30,9 +30,9 @@ export const POOLS: ListSpec = {
   select: SELECT,
   orders: {
     // A pool never swapped sorts as slot -1: after every swapped pool when descending.
-    LAST_SWAP_SLOT: { name: "last_swap", cols: [{ expr: "coalesce(t.last_swap_slot, -1)", type: "int" }, { expr: "t.address", type: "text" }] },
-    FIRST_SEEN_SLOT: { name: "first_seen", cols: [{ expr: "t.first_seen_slot", type: "int" }, { expr: "t.address", type: "text" }] },
-    ADDRESS: { name: "address", cols: [{ expr: "t.address", type: "text" }] },
+    LAST_SWAP_SLOT: { name: "last_swap", cols: [{ expr: "coalesce(t.last_swap_slot, -1)", type: "int" }, { expr: "t.address", type: "text", as: "address" }] },
+    FIRST_SEEN_SLOT: { name: "first_seen", cols: [{ expr: "t.first_seen_slot", type: "int", as: "firstSeenSlot" }, { expr: "t.address", type: "text", as: "address" }] },
+    ADDRESS: { name: "address", cols: [{ expr: "t.address", type: "text", as: "address" }] },
   },
 };
 
@@ -53,6 +53,14 @@ export function poolFilters(w: PoolWhere | null | undefined): Fragment[] {
 /** Pools by address, in one statement. */
 export function poolsByAddress(reader: Reader, addresses: readonly string[]): Promise<PoolRow[]> {
   return reader.rows<PoolRow>(sql`select ${raw(SELECT)} from pools t where t.address = any(${addresses}::text[])`);
+}
+
+/**
+ * The pools that the rows of `rows` (a subquery with a `pool` column) point at, in one statement: one row per
+ * distinct address, with the pool's columns null when it is not stored.
+ */
+export function poolsOfRows(reader: Reader, rows: Fragment): Promise<(Partial<PoolRow> & { key: string })[]> {
+  return reader.rows(sql`select x.pool as key, ${raw(SELECT)} from (select distinct r.pool from (${rows}) r) x left join pools t on t.address = x.pool`);
 }
 
 /** Swap volume of a pool over a window. */
@@ -82,33 +90,73 @@ export type CandleRow = {
   swaps: number;
 };
 
+/** One minute in milliseconds: pool_candles' bucket width. */
+const MINUTE_MS = 60_000;
+
 /**
  * Candles in [from, to) for each pool, in one statement; only buckets with swaps are returned.
- * @dev one pass over the pool's swaps: buckets by date_bin (integer arithmetic; the same UTC-aligned buckets as
- * floor(epoch / seconds) * seconds, whose numeric extract cost more than the scan), and open/close as the first and
- * last element of one ordered array_agg per bucket (swap key order: slot, position, instruction path compared as
- * numbers, 3.10 after 3.9). The decimals scale (a positive constant per pool) is applied after max/min, which it
- * does not reorder.
+ * @dev the whole minutes inside [from, to) come from pool_candles (one row per pool and UTC minute, kept by the
+ * store), the partial minutes at either edge from the swaps themselves, unless the pool has no swap in the part of
+ * that minute outside [from, to) (the usual tail: `to` defaults to just after the newest block), when its candle is
+ * exactly the part inside. The parts are merged into the interval's buckets (date_bin; every interval is whole
+ * minutes, so a minute lies in one bucket): open from the part whose open swap key is smallest, close from the part
+ * whose close swap key is largest (slot, position, instruction path compared as numbers, 3.10 after 3.9; signature
+ * breaks ties, as in the store), high/low as max/min, volumes and counts summed. Prices stay raw ratios until the
+ * end, where the decimals scale (a positive constant per pool) is applied once, as it does not reorder max/min.
+ * An interval that is not whole minutes, or a range inside one minute, reads every swap in [from, to).
  */
 export function candles(reader: Reader, pools: readonly string[], seconds: number, from: Date, to: Date): Promise<CandleRow[]> {
+  const firstWhole = Math.ceil(from.getTime() / MINUTE_MS) * MINUTE_MS;
+  const lastWhole = Math.floor(to.getTime() / MINUTE_MS) * MINUTE_MS;
+  const byMinute = seconds % 60 === 0 && firstWhole < lastWhole;
+  // Swaps in [from, headEnd) and [tailStart, to), pool_candles in [headEnd, tailStart) ...
+  const headEnd = byMinute ? new Date(firstWhole) : to;
+  const tailStart = byMinute ? new Date(lastWhole) : to;
+  // ... or from headMinute / up to tailEnd for a pool with no swap in [headMinute, from) / [to, tailEnd).
+  const headMinute = byMinute && firstWhole !== from.getTime() ? new Date(firstWhole - MINUTE_MS) : null;
+  const tailEnd = byMinute && lastWhole !== to.getTime() ? new Date(lastWhole + MINUTE_MS) : null;
   return reader.rows<CandleRow>(sql`
-    select g.pool, g.bucket, (g.r[1] * x.scale)::text as open, (g.high * x.scale)::text as high, (g.low * x.scale)::text as low,
-      (g.r[cardinality(g.r)] * x.scale)::text as close, g.va as "volumeA", g.vb as "volumeB", g.swaps
-    from (
-      select s.pool, s.bucket,
-        array_agg(s.ratio order by s.slot, s.tx_index, string_to_array(s.instruction_path, '.')::int[]) filter (where s.ratio is not null) as r,
-        max(s.ratio) as high, min(s.ratio) as low, sum(s.va) as va, sum(s.vb) as vb, count(*) as swaps
+    with e as (
+      select e.pool,
+        case when e.head_whole then ${headMinute}::timestamptz else ${headEnd}::timestamptz end as c_from,
+        case when e.tail_whole then ${tailEnd}::timestamptz else ${tailStart}::timestamptz end as c_to,
+        case when e.head_whole then ${from}::timestamptz else ${headEnd}::timestamptz end as head_to,
+        case when e.tail_whole then ${to}::timestamptz else ${tailStart}::timestamptz end as tail_from
       from (
-        select s.pool, s.slot, s.tx_index, s.instruction_path,
-          date_bin(make_interval(secs => ${seconds}::int), s.block_time, 'epoch'::timestamptz) as bucket,
-          case when s.mint_in = p.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0)
-               else s.amount_in::numeric / nullif(s.amount_out, 0) end as ratio,
-          case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end as va,
-          case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end as vb
-        from swaps s
-        join pools p on p.address = s.pool
-        where s.pool = any(${pools}::text[]) and s.block_time >= ${from}::timestamptz and s.block_time < ${to}::timestamptz) s
-      group by s.pool, s.bucket) g
+        select e.pool,
+          ${headMinute}::timestamptz is not null and not exists (
+            select 1 from swaps s where s.pool = e.pool and s.block_time >= ${headMinute}::timestamptz and s.block_time < ${from}::timestamptz) as head_whole,
+          ${tailEnd}::timestamptz is not null and not exists (
+            select 1 from swaps s where s.pool = e.pool and s.block_time >= ${to}::timestamptz and s.block_time < ${tailEnd}::timestamptz) as tail_whole
+        from (select distinct unnest(${pools}::text[]) as pool) e offset 0) e)
+    select g.pool, g.bucket, (g.o[1] * x.scale)::text as open, (g.high * x.scale)::text as high, (g.low * x.scale)::text as low,
+      (g.c[1] * x.scale)::text as close, g.va as "volumeA", g.vb as "volumeB", g.swaps
+    from (
+      select m.pool, date_bin(make_interval(secs => ${seconds}::int), m.t, 'epoch'::timestamptz) as bucket,
+        array_agg(m.open order by m.ok, m.sig) filter (where m.open is not null) as o,
+        array_agg(m.close order by m.ck desc, m.sig desc) filter (where m.close is not null) as c,
+        max(m.high) as high, min(m.low) as low, sum(m.va) as va, sum(m.vb) as vb, sum(m.n)::int8 as swaps
+      from (
+        select e.pool, c.bucket as t, null::text as sig, c.open, array[c.open_slot, c.open_tx_index] || c.open_path::int8[] as ok,
+          c.close, array[c.close_slot, c.close_tx_index] || c.close_path::int8[] as ck, c.high, c.low, c.volume_a as va, c.volume_b as vb, c.swaps as n
+        -- offset 0: each pool's own index range scan, also in a generic plan of the prepared statement
+        from e cross join lateral (
+          select * from pool_candles c where c.pool = e.pool and c.bucket >= e.c_from and c.bucket < e.c_to offset 0) c
+        union all
+        select e.pool, s.block_time, s.signature, v.ratio, v.k, v.ratio, v.k, v.ratio, v.ratio, v.va, v.vb, 1
+        from e
+        join pools p on p.address = e.pool
+        cross join lateral (
+          select s.block_time, s.signature, s.slot, s.tx_index, s.instruction_path, s.mint_in, s.amount_in, s.amount_out from swaps s
+          where s.pool = e.pool and ((s.block_time >= ${from}::timestamptz and s.block_time < e.head_to)
+                                  or (s.block_time >= e.tail_from and s.block_time < ${to}::timestamptz)) offset 0) s
+        cross join lateral (
+          select array[s.slot, s.tx_index] || string_to_array(s.instruction_path, '.')::int8[] as k,
+            case when s.mint_in = p.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0)
+                 else s.amount_in::numeric / nullif(s.amount_out, 0) end as ratio,
+            case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end as va,
+            case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end as vb) v) m
+      group by m.pool, 2) g
     cross join lateral (
       select power(10::numeric, coalesce((select decimals from tokens where mint = p.mint_a), 0) - coalesce((select decimals from tokens where mint = p.mint_b), 0)) as scale
       from pools p where p.address = g.pool) x

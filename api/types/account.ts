@@ -1,11 +1,12 @@
 /** Account: a wallet's swaps (as trader) and transfers (as token account or owner, either side). */
 import { builder } from "../builder.js";
-import { fetchPage } from "../page.js";
+import { fetchPage, pageSubquery } from "../page.js";
 import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
 import { TRANSFERS, type TransferRow, involves, transferFilters } from "../queries/transfers.js";
 import { sql } from "../sql.js";
 import { ChainOrderInput, SwapWhereInput, TransferWhereInput, resolveOrder } from "./inputs.js";
 import { Account, SwapConnection, TransferConnection } from "./refs.js";
+import { prefetchSwapPools } from "./swap.js";
 
 Account.implement({
   description: "Activity of one address.",
@@ -15,8 +16,12 @@ Account.implement({
       type: SwapConnection,
       description: "Swaps this address made (as trader), newest first by default.",
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
-      resolve: (a, args, ctx) =>
-        fetchPage<SwapRow>(ctx.reader, SWAPS, [sql`t.trader = ${a.address}`, ...swapFilters(args.where)], resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true }), args, ctx.limits),
+      resolve: (a, args, ctx, info) => {
+        const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
+        const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
+        prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits);
+      },
     }),
     transfers: t.field({
       type: TransferConnection,

@@ -1,8 +1,9 @@
 /** Query: single lookups (through the loaders) and the root lists (keyset-paginated connections). */
 import { builder } from "../builder.js";
 import { prefetchPool } from "./pool.js";
+import { prefetchSwapPools } from "./swap.js";
 import { prefetchToken } from "./token.js";
-import { fetchPage } from "../page.js";
+import { fetchPage, pageSubquery } from "../page.js";
 import { PROGRAM_EVENTS, type ProgramEventRow, programEventFilters } from "../queries/events.js";
 import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
 import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
@@ -72,7 +73,12 @@ builder.queryType({
     swaps: t.field({
       type: SwapConnection,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
-      resolve: (_r, args, ctx) => fetchPage<SwapRow>(ctx.reader, SWAPS, swapFilters(args.where), resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST), args, ctx.limits),
+      resolve: (_r, args, ctx, info) => {
+        const filters = swapFilters(args.where);
+        const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
+        prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits);
+      },
     }),
     transfers: t.field({
       type: TransferConnection,

@@ -1,13 +1,42 @@
 /** Swap: one swap instruction, from the pool's side (amountIn is what its vault received). */
+import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "../builder.js";
 import type { RequestContext } from "../context.js";
 import { formatUnits } from "../format.js";
+import { selectsPath } from "../lookahead.js";
+import { type PoolRow, poolsOfRows } from "../queries/pools.js";
+import type { Fragment } from "../sql.js";
 import { Pool, Swap, Token, Transaction } from "./refs.js";
 
 /** `raw` with the decimals of `mint` applied, through the token loader (null when unknown). */
 export async function uiAmount(ctx: RequestContext, mint: string, raw: string): Promise<string | null> {
   const tok = await Token.getDataloader(ctx).load(mint);
   return tok?.decimals == null ? null : formatUnits(raw, tok.decimals);
+}
+
+const POOL_PATH = ["edges", "node", "pool"];
+
+/**
+ * When a swap list's selection reaches `edges.node.pool`, reads those pools in the same batch as the page (`page()`
+ * is the page's rows as a subquery) and primes the Pool loader with them, a stored-nowhere pool as null: the pools
+ * then cost no second round trip after the page.
+ * @dev call it before the page's own read, so the loader is primed before the page's resolvers run.
+ */
+export function prefetchSwapPools(ctx: RequestContext, info: GraphQLResolveInfo, page: () => Fragment): void {
+  if (!selectsPath(info, POOL_PATH)) return;
+  let rows: Fragment;
+  try {
+    rows = page();
+  } catch {
+    return; // bad page arguments: the page's own read reports them
+  }
+  poolsOfRows(ctx.reader, rows).then(
+    (found) => {
+      const loader = Pool.getDataloader(ctx);
+      for (const { key, ...pool } of found) loader.prime(key, (pool.address == null ? null : pool) as PoolRow);
+    },
+    () => {}, // the loader reads them itself
+  );
 }
 
 Swap.implement({
