@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import type { BenchEntry, BenchSuite } from "../harness.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+/** Children run `node --import tsx` (not the tsx CLI, whose own child outlived a SIGKILL and kept serving). */
+const TSX = ["--import", "tsx"];
 const BLOCKS = path.resolve(ROOT, "../shared/fixtures/blocks/getBlock-json-mainnet-converted");
 const COPIES = 150;
 const CLIENTS = 64;
@@ -113,7 +114,7 @@ async function serve(kind: string, url: string): Promise<void> {
 }
 
 async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
@@ -298,7 +299,7 @@ async function prepare(): Promise<Shared> {
       return batch.length;
     },
     async stop() {
-      // SIGKILL: the servers keep nothing worth flushing, and tsx's signal relay kept SIGTERM'd ones alive.
+      // SIGKILL: the servers keep nothing worth flushing.
       for (const x of [a, b, d]) x.child.kill("SIGKILL");
       await writer.$client.end();
       await db.drop();
@@ -312,7 +313,7 @@ type FloodTally = { sent: number; answered: number; refused: number; codes: Reco
 async function writeThroughput(s: Shared, floodUrl: string | null): Promise<{ slotsPerSecond: number } & FloodTally> {
   let tally: Promise<FloodTally> = Promise.resolve({ sent: 0, answered: 0, refused: 0, codes: {} });
   if (floodUrl) {
-    const child = spawn(process.execPath, [TSX, fileURLToPath(import.meta.url), "--flood", floodUrl, String(FLOOD_MS)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--flood", floodUrl, String(FLOOD_MS)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
     const lines = createInterface({ input: child.stdout! });
     let started!: () => void;
     const ready = new Promise<void>((r) => (started = r));

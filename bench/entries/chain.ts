@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import type { BenchEntry, BenchSuite } from "../harness.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const TSX = path.join(ROOT, "node_modules/tsx/dist/cli.mjs");
+/** `node --import tsx`, not the tsx CLI, so a kill reaches the chain itself. */
+const TSX = ["--import", "tsx"];
 const WHOLE_BLOCKS = path.resolve(ROOT, "../shared/fixtures/blocks/getBlock-json-mainnet-converted");
 const CONCURRENCY = 4;
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -45,7 +46,7 @@ const MEASURE_MS = 3000;
 
 /** Starts `npm run chain` equivalent in a child process and resolves its RPC URL. */
 async function startChain(args: string[]): Promise<{ child: ChildProcess; rpcUrl: string }> {
-  const child = spawn(process.execPath, [TSX, "test/chain/main.ts", "--port", "0", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...TSX, "test/chain/main.ts", "--port", "0", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
