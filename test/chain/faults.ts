@@ -56,6 +56,12 @@ export type FaultSpec = {
   dupLogs: number;
   /** slots counted as fresh for notAvailable */
   freshSlots: number;
+  /**
+   * how long (ms) after its first getBlock a fresh slot may still answer notAvailable: the node has the block a
+   * moment later, as on a real cluster (without it, the last slots of a chain that stops producing stay fresh for
+   * ever, and a job that drew "not available" on every attempt was dead-lettered)
+   */
+  freshMs: number;
   /** Retry-After (seconds) of the rate429 fault */
   retryAfter: number;
   /** fraction of slot notifications sent twice */
@@ -89,6 +95,7 @@ export function parseFaults(spec: string | undefined): FaultSpec {
     forks: [],
     dupLogs: 0,
     freshSlots: 4,
+    freshMs: 3_000,
     retryAfter: 1,
     dupSlots: 0,
     reorderSlots: 0,
@@ -116,6 +123,7 @@ export function parseFaults(spec: string | undefined): FaultSpec {
         case "wsStall": f.wsStall = parseDuration(v); break;
         case "wsStallEvery": f.wsStallEvery = parseDuration(v); break;
         case "freshSlots": f.freshSlots = Number(v); break;
+        case "freshMs": f.freshMs = parseDuration(v); break;
         case "seed": f.seed = Number(v); break;
         case "wsDropCode":
           if (v !== "abnormal" && v !== "1000" && v !== "alternate") bad.push(`${part} (abnormal|1000|alternate)`);
@@ -153,6 +161,8 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const counts = { http429: 0, notAvailable: 0, dupLogs: 0, dupSlots: 0, rules: 0 };
+  /** When each fresh slot was first asked for (notAvailable ends freshMs later). */
+  const firstAsked = new Map<number, number>();
   return {
     spec,
     counts,
@@ -162,7 +172,13 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
       return hit;
     },
     notAvailable(slot: number, processedSlot: number): boolean {
-      const hit = spec.notAvailable > 0 && slot > processedSlot - spec.freshSlots && random() < spec.notAvailable;
+      if (!(spec.notAvailable > 0 && slot > processedSlot - spec.freshSlots)) return false;
+      const now = Date.now();
+      if (!firstAsked.has(slot)) {
+        for (const k of firstAsked.keys()) if (k <= processedSlot - spec.freshSlots) firstAsked.delete(k);
+        firstAsked.set(slot, now);
+      }
+      const hit = now - firstAsked.get(slot)! < spec.freshMs && random() < spec.notAvailable;
       if (hit) counts.notAvailable++;
       return hit;
     },

@@ -48,6 +48,18 @@ describe("fault injection", () => {
     expect(await conn.getBlock(c.history.slots[0]!, { maxSupportedTransactionVersion: 0 })).not.toBeNull();
   });
 
+  test("notAvailable ends freshMs after a fresh slot was first asked for, though no new slot is produced", async () => {
+    const c = await start({ faults: "notAvailable=1,freshMs=400", autoProduce: false });
+    const conn = new Connection(c.rpcUrl, "confirmed");
+    const fresh = c.tick();
+    c.tick();
+    expect((await rpcError(conn.getBlock(fresh, { maxSupportedTransactionVersion: 0 }))).code).toBe(-32004);
+    await sleep(150);
+    expect((await rpcError(conn.getBlock(fresh, { maxSupportedTransactionVersion: 0 }))).code).toBe(-32004);
+    await sleep(300);
+    expect((await conn.getBlock(fresh, { maxSupportedTransactionVersion: 0 }))!.parentSlot).toBeLessThan(fresh);
+  });
+
   test("wsDropEvery (abnormal close): web3.js reconnects and resubscribes, notifications resume", async () => {
     const c = await start({ faults: "wsDropEvery=1500ms,wsDropCode=abnormal" });
     const conn = new Connection(c.rpcUrl);
