@@ -3,7 +3,7 @@
  * (the two whole mainnet blocks, decoded by the real decoder with the Jupiter IDL, written by the real store),
  * the API's read-only pool with a statement counter, and createApi over them.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { inject } from "vitest";
 import { createReadPool } from "../../../api/db.js";
@@ -12,25 +12,17 @@ import { type Api, type ApiOptions, createApi } from "../../../api/yoga.js";
 import { createDb, type Db } from "../../../indexer/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
 import { createLogger } from "../../../indexer/logger.js";
-import type { RawBlock } from "../../../indexer/solana-types.js";
 import { createStore } from "../../../indexer/store/index.js";
-import { fixturePath } from "../../setup/fixtures.js";
+import { decodedFixtureBlocks, fixturePath } from "../../setup/fixtures.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
 
 const PROGRAMS = ["spl-token", "token-2022", "raydium-amm-v4", "raydium-cpmm", "raydium-clmm", "orca-whirlpool", "meteora-dlmm", "meteora-damm-v2", "pumpfun", "pump-amm"];
 
 /** The two whole mainnet blocks, decoded as the worker decodes them (plus Jupiter's IDL for program events). */
 export function loadFixtureBlocks(): DecodedBlock[] {
-  const dir = fixturePath("blocks/getBlock-json-mainnet-converted");
   const jupiter = JSON.parse(readFileSync(fixturePath("jupiter/idl/jupiter_agg_v6_idl_new_format.json"), "utf8"));
   const decoder = createDecoder({ programs: PROGRAMS, idls: [jupiter] });
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => {
-      const raw = JSON.parse(readFileSync(`${dir}/${f}`, "utf8"));
-      return decoder.decodeBlock((raw.result ?? raw) as RawBlock, Number(/(\d{6,})/.exec(f)![1]));
-    })
-    .sort((a, b) => a.slot - b.slot);
+  return decodedFixtureBlocks(decoder);
 }
 
 /** Counts every statement sent on any connection of a pool (the check behind "at most N statements"), and the round trips (a batch is one). */

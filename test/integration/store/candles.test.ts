@@ -2,7 +2,7 @@
  * pool_candles, the one-minute candles the store keeps: always equal to an aggregate of `swaps` computed from
  * scratch here, whatever the batching, duplicate delivery, concurrent writers and rollbacks.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
@@ -10,12 +10,10 @@ import { createDb, type Db } from "../../../indexer/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
 import { MIGRATIONS_FOLDER } from "../../../indexer/migrate.js";
 import { PRESET_NAMES } from "../../../indexer/programs.js";
-import type { RawBlock } from "../../../indexer/solana-types.js";
 import { SHARED_ROWS_LOCK_KEY, createStore, type Store } from "../../../indexer/store/index.js";
-import { fixturePath } from "../../setup/fixtures.js";
+import { decodedFixtureBlocks } from "../../setup/fixtures.js";
 import { createTestDatabase } from "../../setup/services.js";
 
-const BLOCKS_DIR = fixturePath("blocks/getBlock-json-mainnet-converted");
 const SLOT_KEYS = new Set(["slot", "parentSlot", "firstSeenSlot", "lastSwapSlot", "reservesSlot", "createdSlot"]);
 /** Copies of the two mainnet blocks, 9 s apart: ~7 copies share a minute, so batches keep touching the same candles. */
 const COPIES = 16;
@@ -78,12 +76,7 @@ describe("store: pool_candles", () => {
 
   beforeAll(() => {
     const decoder = createDecoder({ programs: PRESET_NAMES });
-    const originals = readdirSync(BLOCKS_DIR)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => {
-        const raw = JSON.parse(readFileSync(`${BLOCKS_DIR}/${f}`, "utf8"));
-        return decoder.decodeBlock((raw.result ?? raw) as RawBlock, Number(/(\d{6,})/.exec(f)![1]));
-      });
+    const originals = decodedFixtureBlocks(decoder);
     blocks = originals.flatMap((b) => Array.from({ length: COPIES }, (_, j) => copyBlock(b, j, COPY_SECONDS * j)));
     // Unpriced swaps (both amounts zero: no ratio): every swap of the least active pool, so its minutes have no
     // open/close at all, and the first swap of each copy of the busiest pool, so open skips it.

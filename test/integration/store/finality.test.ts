@@ -1,15 +1,12 @@
-import { readFileSync, readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { createDb, type Db } from "../../../indexer/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
 import { PRESET_NAMES } from "../../../indexer/programs.js";
-import type { RawBlock } from "../../../indexer/solana-types.js";
 import { createStore } from "../../../indexer/store/index.js";
 import { digestTables } from "../../setup/digest.js";
-import { fixturePath } from "../../setup/fixtures.js";
+import { decodedFixtureBlocks } from "../../setup/fixtures.js";
 import { createTestDatabase } from "../../setup/services.js";
 
-const BLOCKS_DIR = fixturePath("blocks/getBlock-json-mainnet-converted");
 const SLOT_KEYS = new Set(["slot", "firstSeenSlot", "lastSwapSlot", "reservesSlot", "createdSlot"]);
 
 /** A copy of `b` at slot `to`: every slot field moved, every signature suffixed, so copies are distinct rows. */
@@ -39,12 +36,7 @@ describe("store: change log pruning at finality", () => {
   let db: Db;
   beforeAll(async () => {
     const decoder = createDecoder({ programs: PRESET_NAMES });
-    blocks = readdirSync(BLOCKS_DIR)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => {
-        const raw = JSON.parse(readFileSync(`${BLOCKS_DIR}/${f}`, "utf8"));
-        return decoder.decodeBlock((raw.result ?? raw) as RawBlock, Number(/(\d{6,})/.exec(f)![1]));
-      });
+    blocks = decodedFixtureBlocks(decoder);
     base = Math.max(...blocks.map((b) => b.slot)) + 1_000;
     // Twelve slots alternating the two mainnet blocks: the same mints and pools, reserves changing slot to slot.
     chain = Array.from({ length: 12 }, (_, i) => moveBlock(blocks[i % 2]!, base + i));

@@ -1,23 +1,15 @@
-import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { parseChainEvent } from "../../../api/events.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
 import { PRESET_NAMES } from "../../../indexer/programs.js";
 import { toEvent } from "../../../indexer/queue/worker.js";
-import type { RawBlock } from "../../../indexer/solana-types.js";
-import { fixturePath } from "../../setup/fixtures.js";
+import { decodedFixtureBlocks } from "../../setup/fixtures.js";
 
 // The indexer publishes, the API parses: both sides of the Redis event contract, on the real mainnet blocks.
 describe("batch events", () => {
   test("what the indexer publishes after a stored batch is what the API accepts, swap for swap", () => {
-    const dir = fixturePath("blocks/getBlock-json-mainnet-converted");
-    const decoder = createDecoder({ programs: PRESET_NAMES });
-    const blocks = readdirSync(dir)
-      .filter((f) => f.endsWith(".json"))
-      .map((f) => {
-        const raw = JSON.parse(readFileSync(`${dir}/${f}`, "utf8"));
-        return decoder.decodeBlock((raw.result ?? raw) as RawBlock, Number(/(\d{6,})/.exec(f)![1]));
-      });
+        const decoder = createDecoder({ programs: PRESET_NAMES });
+    const blocks = decodedFixtureBlocks(decoder);
     const event = toEvent(blocks, [332254856]);
     const parsed = parseChainEvent(JSON.stringify(event));
     expect(parsed).not.toBeNull();
