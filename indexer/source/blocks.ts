@@ -14,6 +14,8 @@ export const NOT_YET_CODES = new Set([-32004, -32014]);
 
 /** getBlocks accepts at most 500,000 slots per call; stay well below. */
 const GET_BLOCKS_SPAN = 50_000;
+/** The widest range one getBlocks call may ask for (Agave's MAX_GET_CONFIRMED_BLOCKS_RANGE). */
+export const GET_BLOCKS_MAX_RANGE = 500_000;
 
 /** Produced slots in [from, to] at `commitment`, in order, via getBlocks in chunks. */
 export async function producedSlots(rpc: RpcClient, from: number, to: number, commitment: string): Promise<number[]> {

@@ -11,13 +11,16 @@ import type { Metrics } from "../metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
 import { statusKey } from "../queue/events.js";
 import type { Store } from "../store/index.js";
-import { producedSlots } from "./blocks.js";
+import { GET_BLOCKS_MAX_RANGE, producedSlots } from "./blocks.js";
 import type { RpcClient } from "./rpc.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "./slot-feed.js";
 
 
 /** Tunables; defaults suit mainnet. */
+
+/** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
+const MAX_EMPTY_LOOKAHEAD = 100;
 export type LiveIngestOptions = {
   /** most jobs waiting in the queue before ingest stops enqueuing (backpressure) */
   maxQueued?: number;
@@ -117,7 +120,10 @@ export async function startLiveIngest(
     onSlot: poke,
   });
 
-  /** One scan: produced slots above `scanned` up to the tip (bounded), enqueued; the rest recorded skipped. */
+  /** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
+const MAX_EMPTY_LOOKAHEAD = 100;
+
+/** One scan: produced slots above `scanned` up to the tip (bounded), enqueued; the rest recorded skipped. */
   async function scan(): Promise<boolean> {
     const tip = await deps.rpc.call<number>("getSlot", [{ commitment }]);
     state.tip = tip;
@@ -126,8 +132,17 @@ export async function startLiveIngest(
     state.queueDepth = depth;
     deps.metrics.queueDepth.set(depth);
     if (depth >= maxQueued || tip <= scanned) return false;
-    const to = Math.min(tip, scanned + maxScan);
-    const produced = await producedSlots(deps.rpc, scanned + 1, to, commitment);
+    let to = Math.min(tip, scanned + maxScan);
+    let produced = await producedSlots(deps.rpc, scanned + 1, to, commitment);
+    // A stretch without blocks (a START_SLOT far behind on a sparse cluster, or recorded history with gaps of
+    // millions of slots): look ahead in the widest ranges getBlocks allows, in this scan, up to the next block.
+    for (let n = 0; produced.length === 0 && to < tip && n < MAX_EMPTY_LOOKAHEAD; n++) {
+      const far = Math.min(tip, to + GET_BLOCKS_MAX_RANGE);
+      const found = await producedSlots(deps.rpc, to + 1, far, commitment);
+      // Then as usual: at most maxScan slots from the first block found.
+      to = found.length === 0 ? far : Math.min(far, found[0]! + maxScan - 1);
+      produced = found.filter((s) => s <= to);
+    }
     // Pending rows first, then jobs: the resume point cannot pass a slot whose job might be lost.
     const todo = await deps.store.notDone(produced);
     await deps.store.markPending(todo);
