@@ -17,6 +17,9 @@ export default defineConfig({
           globalSetup: ["test/setup/global-setup.ts"],
           // Files share one Redis and spawn processes: run them one at a time.
           fileParallelism: false,
+          // One test worker for the files in turn, its module cache kept: about 1.7 s less per file than a fresh
+          // worker importing web3.js, anchor, pg, bullmq, graphql again (every file sets up its own state).
+          isolate: false,
         },
       },
       {
@@ -26,7 +29,10 @@ export default defineConfig({
           include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/setup/global-setup.ts"],
           fileParallelism: false,
+          isolate: false,
           testTimeout: 120_000,
+          // Tests marked concurrent (independent fault runs that mostly wait on a chain's clock): three at a time.
+          maxConcurrency: 3,
         },
       },
     ],

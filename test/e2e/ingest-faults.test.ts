@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { query } from "../setup/ingest-env.js";
+import { freePort } from "../setup/private-services.js";
 import { spawnSlotline } from "../setup/processes.js";
 import { expectConverged, produce, type Run, setUpRun } from "./reliability/converge.js";
 
@@ -43,7 +44,9 @@ describe("live ingest under faults converges to the fault-free database", () => 
     await converged(run);
   }, 120_000);
 
-  test.each([
+  // Independent runs (own chain, database and queue prefix) that mostly wait on the chain's clock: run side by side
+  // (at most the e2e project's maxConcurrency at once), each cleaning up after itself.
+  test.concurrent.for<[string, string]>([
     // Each 429 carries Retry-After: 1, and the client holds every request for that second (as it must).
     ["HTTP 429 on one request in twenty", "rate429=0.05"],
     ["-32004 for fresh slots", "notAvailable=0.5"],
@@ -51,16 +54,21 @@ describe("live ingest under faults converges to the fault-free database", () => 
     ["WebSocket closes with code 1000 (web3.js does not resubscribe)", "wsDropEvery=1s,wsDropCode=1000"],
     ["silent WebSocket stalls", "wsStall=2s,wsStallEvery=3s"],
     ["a confirmed slot that never finalizes (dropped fork)", "fork=slot:+5"],
-  ])("%s", async (_name, faults) => {
-    const run = await setUp(faults, { WS_STALL_MS: "1500" });
-    run.procs.push(spawnSlotline(["start"], run.env));
-    await produce(run.chain, SLOTS, 150);
-    const { indexed } = await converged(run);
-    if (faults.startsWith("fork")) {
-      // The dropped slot was stored at confirmed, then rolled back: none of its rows remain.
-      for (const s of run.chain.forkSlots) expect(indexed).not.toContain(s);
-      const rolled = await query<{ n: number }>(run.db.url, "select count(*)::int as n from transactions where slot = any($1::int8[])", [run.chain.forkSlots]);
-      expect(rolled[0]!.n).toBe(0);
+  ])("%s", { timeout: 120_000 }, async ([, faults], { expect }) => {
+    // `start` serves the API too: a port of its own beside the other runs.
+    const run = await setUpRun({ faults, extra: { WS_STALL_MS: "1500", API_PORT: String(await freePort()) }, syntheticTps: 400 });
+    try {
+      run.procs.push(spawnSlotline(["start"], run.env));
+      await produce(run.chain, SLOTS, 150);
+      const { indexed } = await converged(run);
+      if (faults.startsWith("fork")) {
+        // The dropped slot was stored at confirmed, then rolled back: none of its rows remain.
+        for (const s of run.chain.forkSlots) expect(indexed).not.toContain(s);
+        const rolled = await query<{ n: number }>(run.db.url, "select count(*)::int as n from transactions where slot = any($1::int8[])", [run.chain.forkSlots]);
+        expect(rolled[0]!.n).toBe(0);
+      }
+    } finally {
+      await run.cleanup();
     }
-  }, 120_000);
+  });
 });

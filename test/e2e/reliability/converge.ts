@@ -58,7 +58,8 @@ export async function produce(chain: Chain, n: number, everyMs: number, during?:
 export type ConvergingRun = Pick<Run, "chain" | "db" | "procs" | "env">;
 
 function dump(run: ConvergingRun) {
-  run.procs.forEach((p, i) => writeFileSync(`/tmp/slotline-reliability-proc-${i}.log`, p.output()));
+  const name = new URL(run.db.url).pathname.slice(1);
+  run.procs.forEach((p, i) => writeFileSync(`/tmp/slotline-reliability-${name}-proc-${i}.log`, p.output()));
 }
 
 /**
