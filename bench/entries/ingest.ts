@@ -5,7 +5,7 @@
  * at mainnet's rate.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -55,6 +55,23 @@ function procCpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds used so far by every process whose command name is `comm` (e.g. all Postgres backends). */
+function commCpuSeconds(comm: string): number {
+  let sum = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === comm) sum += procCpuSeconds(Number(pid));
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return sum;
+}
+
+/** Where the machine's CPU went during the measured window, per stored transaction (us). */
+export type CpuSplit = { chain: number; ingest: number; workers: number; postgres: number; redis: number };
+
 async function stop(procs: ChildProcess[]) {
   await Promise.all(procs.map((p) => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGTERM"))))));
 }
@@ -64,7 +81,7 @@ export async function runIngest(
   tps: number,
   workers: number,
   opts: { trackedOnly?: boolean } = {},
-): Promise<{ txPerSec: number; processedPerSec: number; offeredPerSec: number; workerCpuUsPerTx: number; latencies: number[] }> {
+): Promise<{ txPerSec: number; processedPerSec: number; offeredPerSec: number; workerCpuUsPerTx: number; cpu: CpuSplit; latencies: number[] }> {
   const db = await freshDatabase("slotline_bench_ingest");
   const chain: Chain = await createChain({
     port: 0,
@@ -105,6 +122,9 @@ export async function runIngest(
     const p0 = await processed();
     const s0 = chain.slot("confirmed");
     const workerCpu = () => procs.slice(1).reduce((sum, p) => sum + procCpuSeconds(p.pid), 0);
+    // The chain runs in this process (its serving is what an RPC node elsewhere would pay for).
+    const snapshot = () => ({ chain: cpuMs() / 1000, ingest: procCpuSeconds(procs[0]!.pid), workers: workerCpu(), postgres: commCpuSeconds("postgres"), redis: commCpuSeconds("redis-server") });
+    const cpu0 = snapshot();
     const w0 = workerCpu();
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, RUN_MS - WARMUP_MS));
@@ -112,6 +132,7 @@ export async function runIngest(
     const p1 = await processed();
     const s1 = chain.slot("confirmed");
     const w1 = workerCpu();
+    const cpu1 = snapshot();
     const t1 = Date.now();
     const rows = await client.query<{ slot: string; at: string }>(
       "select slot::text, (extract(epoch from indexed_at) * 1000)::text as at from slots where status = 'indexed' and indexed_at >= to_timestamp($1 / 1000.0)",
@@ -126,7 +147,9 @@ export async function runIngest(
     const offeredPerSec = ((s1 - s0) * tps * 0.4) / secs;
     // Worker CPU per stored transaction: fetch, parse, decode, store and publish, whatever else runs on the machine.
     const workerCpuUsPerTx = c1 > c0 ? ((w1 - w0) * 1e6) / (c1 - c0) : 0;
-    return { txPerSec: (c1 - c0) / secs, processedPerSec: (p1 - p0) / secs, offeredPerSec, workerCpuUsPerTx, latencies };
+    const stored = Math.max(1, c1 - c0);
+    const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, Math.round(((cpu1[k as keyof CpuSplit] - cpu0[k as keyof CpuSplit]) * 1e6) / stored)])) as CpuSplit;
+    return { txPerSec: (c1 - c0) / secs, processedPerSec: (p1 - p0) / secs, offeredPerSec, workerCpuUsPerTx, cpu, latencies };
   } finally {
     clearInterval(watch);
     await stop(procs);
@@ -248,6 +271,7 @@ const suite: BenchSuite = {
     const processedRates: number[] = [];
     const offeredRates: number[] = [];
     const workerCpu: number[] = [];
+    const splits: CpuSplit[] = [];
     let storedAtMainnet = 0;
     const throughput: BenchEntry = {
       name: "ingest-e2e-throughput",
@@ -259,6 +283,7 @@ const suite: BenchSuite = {
         processedRates.push(r.processedPerSec);
         offeredRates.push(r.offeredPerSec);
         workerCpu.push(r.workerCpuUsPerTx);
+        splits.push(r.cpu);
         return r.txPerSec;
       },
       reference: rawLimitReference(),
@@ -266,6 +291,8 @@ const suite: BenchSuite = {
         block_transactions_processed_per_s_median: Math.round([...processedRates].sort((a, b) => a - b)[Math.floor(processedRates.length / 2)] ?? 0),
         chain_offered_tx_per_s_median: Math.round([...offeredRates].sort((a, b) => a - b)[Math.floor(offeredRates.length / 2)] ?? 0),
         worker_cpu_us_per_stored_tx_median: Math.round(pct(workerCpu, 50)),
+        // Where the 2 cores went, per stored transaction (medians): the chain (RPC stand-in), ingest, workers, Postgres, Redis.
+        ...Object.fromEntries((["chain", "ingest", "workers", "postgres", "redis"] as const).map((k) => [`cpu_us_per_stored_tx_${k}_median`, Math.round(pct(splits.map((x) => x[k]), 50))])),
       }),
     };
     const latencyP99: BenchEntry = {
