@@ -37,6 +37,7 @@ describe("parseBlockAnswers", () => {
       const lazy = same(JSON.stringify(b));
       expect(lists(lazy)).toHaveLength(1);
       expect(lists(lazy)[0]!.length).toBe(b.result.transactions.length);
+      expect(lists(lazy)[0]!.cut).toBe(true);
     }
     const batch = [
       { ...blocks[0], id: 7 },
@@ -46,14 +47,19 @@ describe("parseBlockAnswers", () => {
     const text = JSON.stringify(batch, null, 1); // whitespace everywhere a server may put it
     const lazy = same(text);
     expect(lists(lazy).map((l) => l.length)).toEqual([blocks[0]!.result.transactions.length, blocks[1]!.result.transactions.length]);
+    expect(lists(lazy).every((l) => l.cut)).toBe(true);
   });
 
   test("strings holding brackets, quotes, escapes and the key itself do not move the cut", () => {
     const tx = (log: string) => ({ meta: { logMessages: [log], fee: 5000 }, transaction: { signatures: ["s"], message: { accountKeys: ["k"] } } });
     const logs = ['"transactions":[', "]}]", "\\", '\\"]', "{[", "🐠 é ✓", "a\u0000b"];
+    // runs of backslashes before a quote, odd and even (an escaped quote, or an escaped backslash ending the string)
+    logs.push("\\\\", '\\\\"}', "\\\\\\", 'x\\\\\\"]}');
     const body = { jsonrpc: "2.0", id: 1, result: { blockhash: "h", note: '"transactions":[{"x":1}]', transactions: logs.map(tx), parentSlot: 4 } };
     const lazy = same(JSON.stringify(body));
     expect(lists(lazy)[0]!.length).toBe(logs.length);
+    // Read by the scan itself, not by the whole-body fallback.
+    expect(lists(lazy)[0]!.cut).toBe(true);
   });
 
   test("an empty block and a result without transactions (getBlocks-style numbers) parse as JSON.parse does", () => {
@@ -73,7 +79,9 @@ describe("parseBlockAnswers", () => {
       '{"id":1,"other":{"transactions":[{"a":1}]},"result":{"transactions":[{"b":2}]}}',
       '{"id":1,"result":{"inner":{"transactions":[{"a":1}]}}}',
     ];
-    for (const s of shapes) same(s);
+    // The first three cannot be cut (an element that is not an object, a duplicate key): whole-body parse.
+    shapes.forEach((s, i) => i < 3 && expect(lists(same(s)).some((l) => l.cut)).toBe(false));
+    for (const s of shapes.slice(3)) same(s);
   });
 
   test("malformed bodies throw SyntaxError (the RPC client retries them), and a malformed transaction throws when it is read", () => {
