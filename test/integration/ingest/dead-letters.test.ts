@@ -1,8 +1,8 @@
 import http from "node:http";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { parseConfig } from "../../../indexer/config.js";
-import { createDb, type Db } from "../../../indexer/db.js";
+import type { Db } from "../../../indexer/db.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
 import { createLogger } from "../../../indexer/logger.js";
 import { createMetrics } from "../../../indexer/metrics.js";
@@ -12,9 +12,10 @@ import { createBlockWorker } from "../../../indexer/queue/worker.js";
 import { PRESET_NAMES } from "../../../indexer/programs.js";
 import { createRpcClient } from "../../../indexer/source/rpc.js";
 import { createStore } from "../../../indexer/store/index.js";
-import { type Chain, createChain } from "../../chain/index.js";
+import type { Chain } from "../../chain/index.js";
 import { waitFor } from "../../setup/processes.js";
-import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import { type createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import { setUpWorkerEnv, type WorkerEnv } from "../../setup/worker-env.js";
 
 // A proxy in front of the local chain that strips `meta` from every getBlock answer while `corrupt` is on:
 // a malformed RPC response, which must be retried, then dead-lettered, never silently dropped.
@@ -43,22 +44,17 @@ describe("dead letters", () => {
   let proxy: ReturnType<typeof corruptingProxy>;
   let proxyUrl: string;
   const prefix = uniquePrefix();
+  let env: WorkerEnv;
 
   beforeAll(async () => {
-    chain = await createChain({ port: 0, once: true });
+    ({ chain, database, db, redis } = env = await setUpWorkerEnv({ dbMax: 2 }));
     proxy = corruptingProxy(chain.rpcUrl);
     await new Promise<void>((r) => proxy.server.listen(0, "127.0.0.1", r));
     proxyUrl = `http://127.0.0.1:${(proxy.server.address() as { port: number }).port}`;
-    database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
-    db = createDb(database.url, { max: 2 });
-    redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
   });
   afterAll(async () => {
-    await redis.quit();
-    await db.$client.end();
-    await database.drop();
     proxy.server.close();
-    await chain.close();
+    await env.close();
   });
 
   test("a malformed getBlock answer is retried, dead-lettered with its payload, and replayed by retry", async () => {

@@ -3,10 +3,10 @@
  * parsing its blocks and committing them (a store transaction is never left waiting behind another job's parse
  * while other workers wait on its row locks), and every job's blocks are still stored.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { parseConfig } from "../../../indexer/config.js";
-import { createDb, type Db } from "../../../indexer/db.js";
+import type { Db } from "../../../indexer/db.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
 import { createLogger } from "../../../indexer/logger.js";
 import { createMetrics } from "../../../indexer/metrics.js";
@@ -14,27 +14,19 @@ import { PRESET_NAMES } from "../../../indexer/programs.js";
 import { createBatchIndexer, createLock } from "../../../indexer/queue/worker.js";
 import { createRpcClient } from "../../../indexer/source/rpc.js";
 import { createStore, type Store } from "../../../indexer/store/index.js";
-import { type Chain, createChain } from "../../chain/index.js";
-import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import type { Chain } from "../../chain/index.js";
+import { type createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import { setUpWorkerEnv, type WorkerEnv } from "../../setup/worker-env.js";
 
 describe("worker processing lock", () => {
   let chain: Chain;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Db;
   let redis: Redis;
+  let env: WorkerEnv;
 
-  beforeAll(async () => {
-    chain = await createChain({ port: 0, once: true });
-    database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
-    db = createDb(database.url, { max: 8 });
-    redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await redis.quit();
-    await db.$client.end();
-    await database.drop();
-    await chain.close();
-  });
+  beforeAll(async () => void ({ chain, database, db, redis } = env = await setUpWorkerEnv({ dbMax: 8 })));
+  afterAll(() => env.close());
 
   test("createLock hands the lock out one at a time, first come first served", async () => {
     const lock = createLock();

@@ -2,10 +2,10 @@
  * A4 (malformed answers fail closed), the dead-letter end of A2 (-32004 forever), and the RPC client's error
  * classes and batch halving (A1, A5): the real worker and RPC client against the local chain's scripted faults.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { parseConfig } from "../../../indexer/config.js";
-import { createDb, type Db } from "../../../indexer/db.js";
+import type { Db } from "../../../indexer/db.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
 import { createLogger } from "../../../indexer/logger.js";
 import { createMetrics } from "../../../indexer/metrics.js";
@@ -16,10 +16,11 @@ import { PRESET_NAMES } from "../../../indexer/programs.js";
 import { fetchBlocks } from "../../../indexer/source/blocks.js";
 import { createRpcClient, RpcFatalError } from "../../../indexer/source/rpc.js";
 import { createStore } from "../../../indexer/store/index.js";
-import { type Chain, createChain, type FaultSpec, parseFaults } from "../../chain/index.js";
+import type { Chain, FaultSpec } from "../../chain/index.js";
 import type { FaultAction } from "../../chain/faults.js";
 import { waitFor } from "../../setup/processes.js";
-import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import { type createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import { setUpWorkerEnv, type WorkerEnv } from "../../setup/worker-env.js";
 
 describe("RPC faults through the worker and the client", () => {
   let chain: Chain;
@@ -27,21 +28,10 @@ describe("RPC faults through the worker and the client", () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Db;
   let redis: Redis;
+  let env: WorkerEnv;
 
-  beforeAll(async () => {
-    spec = parseFaults("");
-    spec.log = { entries: [] };
-    chain = await createChain({ port: 0, once: true, faults: spec });
-    database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
-    db = createDb(database.url, { max: 4 });
-    redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
-  });
-  afterAll(async () => {
-    await redis.quit();
-    await db.$client.end();
-    await database.drop();
-    await chain.close();
-  });
+  beforeAll(async () => void ({ chain, spec, database, db, redis } = env = await setUpWorkerEnv()));
+  afterAll(() => env.close());
 
   test("A4: each malformation on its own slot is retried, dead-lettered with a clear error, never committed; -32015 fails once and is not skipped; every getBlock asks for version 0", async () => {
     const prefix = uniquePrefix();
