@@ -90,6 +90,12 @@ function transactionList(slot: number, items: unknown): TransactionList {
   };
 }
 
+/** A getBlock result as parsed by parseBlockAnswers, checked and with its transactions read one at a time. */
+export function blockFromResult(slot: number, result: unknown): LazyBlock {
+  const head = checkBlockHead(slot, result);
+  return { ...head, transactions: transactionList(slot, head.transactions) };
+}
+
 /** Result of fetching a set of produced slots. */
 export type FetchedBlocks = { blocks: { slot: number; block: LazyBlock }[]; skipped: number[] };
 
@@ -112,8 +118,7 @@ export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: s
       throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
     }
     if (a.result === null) throw new RetryableError(`getBlock ${slot}: null result`);
-    const head = checkBlockHead(slot, a.result);
-    out.blocks.push({ slot, block: { ...head, transactions: transactionList(slot, head.transactions) } });
+    out.blocks.push({ slot, block: blockFromResult(slot, a.result) });
   });
   return out;
 }
