@@ -18,6 +18,23 @@ import type { Chain } from "../../chain/index.js";
 import { type createTestDatabase, uniquePrefix } from "../../setup/services.js";
 import { setUpWorkerEnv, type WorkerEnv } from "../../setup/worker-env.js";
 
+/** `call` runs `fn`; `peak()` is the most calls that were in flight at once. */
+function overlapCounter<A extends unknown[], R>(fn: (...args: A) => Promise<R>) {
+  let open = 0;
+  let most = 0;
+  return {
+    async call(...args: A): Promise<R> {
+      most = Math.max(most, ++open);
+      try {
+        return await fn(...args);
+      } finally {
+        open--;
+      }
+    },
+    peak: () => most,
+  };
+}
+
 describe("worker processing lock", () => {
   let chain: Chain;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -46,41 +63,19 @@ describe("worker processing lock", () => {
     const config = parseConfig({ DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: uniquePrefix(), SOLANA_RPC_URL: chain.rpcUrl, LOG_LEVEL: "silent" });
     const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 1000, concurrency: 8, batchSize: 10, timeoutMs: 10_000 });
     const real = createStore({ db });
-    let open = 0;
-    let mostOpen = 0;
-    // The real store, counting how many writeBlocks calls of this process overlap.
-    const store: Store = {
-      ...real,
-      async writeBlocks(blocks, opts) {
-        mostOpen = Math.max(mostOpen, ++open);
-        try {
-          return await real.writeBlocks(blocks, opts);
-        } finally {
-          open--;
-        }
-      },
-    };
-    let fetching = 0;
-    let mostFetching = 0;
-    const countingRpc: typeof rpc = {
-      ...rpc,
-      async batch(calls, opts) {
-        mostFetching = Math.max(mostFetching, ++fetching);
-        try {
-          return await rpc.batch(calls, opts);
-        } finally {
-          fetching--;
-        }
-      },
-    };
+    // The real store and RPC client, counting how many of this process's writeBlocks and batch calls overlap.
+    const writes = overlapCounter(real.writeBlocks.bind(real));
+    const fetches = overlapCounter(rpc.batch.bind(rpc) as typeof rpc.batch);
+    const store: Store = { ...real, writeBlocks: writes.call };
+    const countingRpc: typeof rpc = { ...rpc, batch: fetches.call as typeof rpc.batch };
     const indexer = createBatchIndexer({ config, logger: createLogger(config), db }, { rpc: countingRpc, decoder: createDecoder({ programs: PRESET_NAMES }), store, metrics: createMetrics(), redis });
     try {
       const slots = chain.history.slots.slice(0, 8);
       const started = performance.now();
       await Promise.all(slots.map((s) => indexer.index({ slots: [s], commitment: "confirmed", origin: "test" })));
       expect(performance.now() - started).toBeLessThan(30_000);
-      expect(mostFetching).toBeGreaterThan(1);
-      expect(mostOpen).toBe(1);
+      expect(fetches.peak()).toBeGreaterThan(1);
+      expect(writes.peak()).toBe(1);
       const stored = await db.$client.query<{ n: number }>("select count(*)::int as n from slots where slot = any($1::int8[]) and status = 'indexed'", [slots]);
       expect(stored.rows[0]!.n).toBe(slots.length);
     } finally {
