@@ -69,8 +69,11 @@ function jobTurn(lock: { acquire(): Promise<() => void> }) {
   let held: Promise<() => void> | undefined;
   return {
     take: async (): Promise<void> => void (await (held ??= lock.acquire())),
+    // Idempotent: the logs path releases right after its commit and again in its finally.
     release: async (): Promise<void> => {
-      if (held) (await held)();
+      const h = held;
+      held = undefined;
+      if (h) (await h)();
     },
   };
 }
