@@ -12,10 +12,10 @@ export const SKIPPED_CODES = new Set([-32007, -32009]);
 /** Not available yet: retry with backoff, never record as skipped. */
 export const NOT_YET_CODES = new Set([-32004, -32014]);
 
-/** getBlocks accepts at most 500,000 slots per call; stay well below. */
-const GET_BLOCKS_SPAN = 50_000;
 /** The widest range one getBlocks call may ask for (Agave's MAX_GET_CONFIRMED_BLOCKS_RANGE). */
 export const GET_BLOCKS_MAX_RANGE = 500_000;
+/** The range producedSlots asks per call: well below the limit (a dense range answers one number per slot). */
+const GET_BLOCKS_SPAN = GET_BLOCKS_MAX_RANGE / 10;
 
 /** Produced slots in [from, to] at `commitment`, in order, via getBlocks in chunks. */
 export async function producedSlots(rpc: RpcClient, from: number, to: number, commitment: string): Promise<number[]> {

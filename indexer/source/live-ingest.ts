@@ -17,10 +17,10 @@ import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "./slot-feed.js";
 
 
-/** Tunables; defaults suit mainnet. */
-
 /** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
 const MAX_EMPTY_LOOKAHEAD = 100;
+
+/** Tunables; defaults suit mainnet. */
 export type LiveIngestOptions = {
   /** most jobs waiting in the queue before ingest stops enqueuing (backpressure) */
   maxQueued?: number;
@@ -120,10 +120,7 @@ export async function startLiveIngest(
     onSlot: poke,
   });
 
-  /** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
-const MAX_EMPTY_LOOKAHEAD = 100;
-
-/** One scan: produced slots above `scanned` up to the tip (bounded), enqueued; the rest recorded skipped. */
+  /** One scan: produced slots above `scanned` up to the tip (bounded), enqueued; the rest recorded skipped. */
   async function scan(): Promise<boolean> {
     const tip = await deps.rpc.call<number>("getSlot", [{ commitment }]);
     state.tip = tip;
