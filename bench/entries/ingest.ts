@@ -82,7 +82,7 @@ export async function runIngest(
   tps: number,
   workers: number,
   opts: { trackedOnly?: boolean } = {},
-): Promise<{ txPerSec: number; processedPerSec: number; offeredPerSec: number; workerCpuUsPerTx: number; cpu: CpuSplit; latencies: number[] }> {
+): Promise<{ txPerSec: number; processedPerSec: number; offeredPerSec: number; cpu: CpuSplit; latencies: number[] }> {
   const db = await freshDatabase("slotline_bench_ingest");
   const chain: Chain = await createChain({
     port: 0,
@@ -126,13 +126,11 @@ export async function runIngest(
     // The chain runs in this process (its serving is what an RPC node elsewhere would pay for).
     const snapshot = () => ({ chain: cpuMs() / 1000, ingest: procCpuSeconds(procs[0]!.pid), workers: workerCpu(), postgres: commCpuSeconds("postgres"), redis: commCpuSeconds("redis-server") });
     const cpu0 = snapshot();
-    const w0 = workerCpu();
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, RUN_MS - WARMUP_MS));
     const c1 = await count();
     const p1 = await processed();
     const s1 = chain.slot("confirmed");
-    const w1 = workerCpu();
     const cpu1 = snapshot();
     const t1 = Date.now();
     const rows = await client.query<{ slot: string; at: string }>(
@@ -146,11 +144,9 @@ export async function runIngest(
     const secs = (t1 - t0) / 1000;
     // What the chain really produced: its slot clock runs late when the machine is saturated.
     const offeredPerSec = ((s1 - s0) * tps * 0.4) / secs;
-    // Worker CPU per stored transaction: fetch, parse, decode, store and publish, whatever else runs on the machine.
-    const workerCpuUsPerTx = c1 > c0 ? ((w1 - w0) * 1e6) / (c1 - c0) : 0;
     const stored = Math.max(1, c1 - c0);
     const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, Math.round(((cpu1[k as keyof CpuSplit] - cpu0[k as keyof CpuSplit]) * 1e6) / stored)])) as CpuSplit;
-    return { txPerSec: (c1 - c0) / secs, processedPerSec: (p1 - p0) / secs, offeredPerSec, workerCpuUsPerTx, cpu, latencies };
+    return { txPerSec: (c1 - c0) / secs, processedPerSec: (p1 - p0) / secs, offeredPerSec, cpu, latencies };
   } finally {
     clearInterval(watch);
     await stop(procs);
@@ -276,7 +272,6 @@ const suite: BenchSuite = {
     const latencies: number[] = [];
     const processedRates: number[] = [];
     const offeredRates: number[] = [];
-    const workerCpu: number[] = [];
     const splits: CpuSplit[] = [];
     let storedAtMainnet = 0;
     const throughput: BenchEntry = {
@@ -288,7 +283,6 @@ const suite: BenchSuite = {
         const r = await runIngest(OVERLOAD_TPS, 2, { trackedOnly: true });
         processedRates.push(r.processedPerSec);
         offeredRates.push(r.offeredPerSec);
-        workerCpu.push(r.workerCpuUsPerTx);
         splits.push(r.cpu);
         return r.txPerSec;
       },
@@ -296,8 +290,8 @@ const suite: BenchSuite = {
       details: async () => ({
         block_transactions_processed_per_s_median: Math.round([...processedRates].sort((a, b) => a - b)[Math.floor(processedRates.length / 2)] ?? 0),
         chain_offered_tx_per_s_median: Math.round([...offeredRates].sort((a, b) => a - b)[Math.floor(offeredRates.length / 2)] ?? 0),
-        worker_cpu_us_per_stored_tx_median: Math.round(pct(workerCpu, 50)),
-        // Where the 2 cores went, per stored transaction (medians): the chain (RPC stand-in), ingest, workers, Postgres, Redis.
+        // Where the 2 cores went, per stored transaction (medians): the chain (RPC stand-in), ingest, workers (fetch,
+        // parse, decode, store, publish), Postgres, Redis.
         ...Object.fromEntries((["chain", "ingest", "workers", "postgres", "redis"] as const).map((k) => [`cpu_us_per_stored_tx_${k}_median`, Math.round(pct(splits.map((x) => x[k]), 50))])),
       }),
     };

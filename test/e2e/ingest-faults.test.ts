@@ -8,8 +8,10 @@ import { expectConverged, produce, type Run, setUpRun } from "./reliability/conv
 // fault, then compared table by table with a database written by the plain pipeline over the same blocks
 // (the shared convergence oracle in reliability/converge.ts).
 const SLOTS = 30;
-/** The faults below are tuned to this load; kills and two workers keep the default stall watchdog. */
-const setUp = (faults: string, extra: Record<string, string> = { WS_STALL_MS: "10000" }) => setUpRun({ faults, extra, syntheticTps: 400 }).then((r) => (runs.push(r), r));
+/** The faults below are tuned to this load. */
+const setUpFaultRun = (faults: string, extra: Record<string, string>) => setUpRun({ faults, extra, syntheticTps: 400 });
+/** Kills and two workers keep the default stall watchdog; cleaned up after each test. */
+const setUp = (faults: string) => setUpFaultRun(faults, { WS_STALL_MS: "10000" }).then((r) => (runs.push(r), r));
 const converged = (run: Run) => expectConverged(run, { timeoutMs: 90_000, minSlots: 21 });
 
 const runs: Run[] = [];
@@ -56,7 +58,7 @@ describe("live ingest under faults converges to the fault-free database", () => 
     ["a confirmed slot that never finalizes (dropped fork)", "fork=slot:+5"],
   ])("%s", { timeout: 120_000 }, async ([, faults], { expect }) => {
     // `start` serves the API too: a port of its own beside the other runs.
-    const run = await setUpRun({ faults, extra: { WS_STALL_MS: "1500", API_PORT: String(await freePort()) }, syntheticTps: 400 });
+    const run = await setUpFaultRun(faults, { WS_STALL_MS: "1500", API_PORT: String(await freePort()) });
     try {
       run.procs.push(spawnSlotline(["start"], run.env));
       await produce(run.chain, SLOTS, 150);
