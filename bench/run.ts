@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only NAME]`: runs every suite in bench/entries (or the one whose suite or entry name
+ * `npm run bench [-- --only NAME[,NAME...]]`: runs every suite in bench/entries (or those whose suite or entry name
  * matches), prints a table and writes bench/results.json.
  */
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { BENCH_PG_ADMIN_URL, BENCH_REDIS_URL } from "./services.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
-const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1]!.split(",") : undefined;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -61,7 +61,7 @@ process.stderr.write(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.
 const results: BenchResult[] = [];
 for (const file of files) {
   const suite = (await import(pathToFileURL(path.join(here, "entries", file)).href)).default as BenchSuite;
-  const entries = (await suite.entries()).filter((e) => !only || only === suite.name || only === e.name);
+  const entries = (await suite.entries()).filter((e) => !only || only.includes(suite.name) || only.includes(e.name));
   if (entries.length === 0) continue;
   process.stderr.write(`suite ${suite.name}\n`);
   for (const e of entries) results.push(await runEntry(e));

@@ -77,6 +77,7 @@ function questions(v: { mint: string; pool: string; wallet: string; since: strin
 // --- child process: one server -----------------------------------------------------------------------------
 
 async function serve(kind: string, url: string): Promise<void> {
+  process.once("SIGTERM", () => process.exit(0));
   let address: string;
   if (kind === "slotline" || kind === "slotline-defaults") {
     const { startApi } = await import("../../api/main.js");
@@ -114,7 +115,9 @@ async function serve(kind: string, url: string): Promise<void> {
 }
 
 async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (they exit on SIGTERM, writing it)
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
@@ -286,7 +289,7 @@ async function prepare(): Promise<Shared> {
   const [a, b, d] = await Promise.all([startServer("slotline", db.url), startServer("postgraphile", db.url), startServer("slotline-defaults", db.url)]);
   // run.ts exits without tearing down when --only picks one entry: never leave servers behind.
   process.once("exit", () => {
-    for (const x of [a, b, d]) x.child.kill("SIGKILL");
+    for (const x of [a, b, d]) x.child.kill("SIGTERM");
   });
   return {
     slotline: a.url,
@@ -299,8 +302,8 @@ async function prepare(): Promise<Shared> {
       return batch.length;
     },
     async stop() {
-      // SIGKILL: the servers keep nothing worth flushing.
-      for (const x of [a, b, d]) x.child.kill("SIGKILL");
+      // The servers keep nothing worth flushing: they exit at once on SIGTERM (writing a --cpu-prof profile if asked).
+      for (const x of [a, b, d]) x.child.kill("SIGTERM");
       await writer.$client.end();
       await db.drop();
     },
