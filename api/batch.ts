@@ -3,6 +3,9 @@
  * Bind, Describe, Execute for each, then Sync. Postgres runs them in one implicit read-only transaction (one
  * snapshot) and answers in one ReadyForQuery, so N sibling reads cost one write, one transaction and one wake-up
  * instead of N. It is a pg "submittable" (the hook pg-cursor uses): pg's client routes backend messages to it.
+ * A clocked batch reads Postgres' `clock_timestamp()` before each statement and after the last (one more tiny
+ * prepared statement each, in the same pipeline): the differences are the statements' run times on the server,
+ * free of the API's event-loop delay (the slow lane's samples, slow-gate.ts).
  * @dev a failing statement makes Postgres skip the rest until the Sync, so the whole batch fails with that error,
  * and the connection's record of which statement names it has parsed can no longer be trusted: callers release
  * the connection as broken after a failed batch.
@@ -27,11 +30,27 @@ type TypeSource = { getTypeParser(oid: number, format: "text"): Parser };
 
 const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).utils.prepareValue;
 
-/** Each statement's rows, in order, and how long each took (from the previous one's completion). */
-export type BatchResult = { rows: unknown[][]; ms: number[] };
+/**
+ * Each statement's rows, in order, and how long each took (from the previous one's completion, on the API's clock);
+ * `serverMs` only in a clocked batch: each statement's run time on Postgres' clock.
+ */
+export type BatchResult = { rows: unknown[][]; ms: number[]; serverMs?: number[] };
 
-/** Runs `statements` on `client` as one batch. */
-export function runBatch(client: pg.PoolClient, statements: readonly BatchStatement[], types: TypeSource): Promise<BatchResult> {
+/** The clock statement of a clocked batch: Postgres' current time in ms (a float8, parsed to a number). */
+const CLOCK: BatchStatement = { text: "select (extract(epoch from clock_timestamp()) * 1000)::float8 as t", name: "slotline_clock", values: [] };
+
+/** Runs `statements` on `client` as one batch (clocked on the server when `clock`). */
+export function runBatch(client: pg.PoolClient, given: readonly BatchStatement[], types: TypeSource, clock = false): Promise<BatchResult> {
+  const statements = clock ? [CLOCK, ...given.flatMap((s) => [s, CLOCK])] : given;
+  const done = (results: unknown[][], ms: number[]): BatchResult => {
+    if (!clock) return { rows: results, ms };
+    const at = (i: number) => (results[2 * i]![0] as { t: number }).t;
+    return {
+      rows: given.map((_, i) => results[2 * i + 1]!),
+      ms: given.map((_, i) => ms[2 * i + 1]! + ms[2 * i + 2]!),
+      serverMs: given.map((_, i) => at(i + 1) - at(i)),
+    };
+  };
   return new Promise((resolve, reject) => {
     const results: unknown[][] = [];
     const ms: number[] = [];
@@ -91,7 +110,7 @@ export function runBatch(client: pg.PoolClient, statements: readonly BatchStatem
         reject(err);
       },
       handleReadyForQuery() {
-        if (!failed) resolve({ rows: results, ms });
+        if (!failed) resolve(done(results, ms));
       },
       handlePortalSuspended() {},
       handleCopyInResponse() {},

@@ -1,5 +1,5 @@
 /** Prometheus metrics of the API: one registry per createApi, served on /metrics. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 /** The API's metrics. */
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
@@ -9,8 +9,22 @@ export function createApiMetrics(opts: { defaults?: boolean } = {}) {
   const registry = new Registry();
   if (opts.defaults) collectDefaultMetrics({ register: registry, prefix: "slotline_api_" });
   const r = [registry];
+  /** What the slow-lane gauge reads at scrape time; createApi points it at its lane. */
+  const slowLane = { stats: () => ({ running: 0, waiting: 0 }) };
   return {
     registry,
+    slowLane,
+    slowLaneGauge: new Gauge({
+      name: "slotline_api_slow_lane",
+      help: "slow-lane slots held (running or resting) and requests waiting for one",
+      labelNames: ["state"],
+      registers: r,
+      collect() {
+        const s = slowLane.stats();
+        this.set({ state: "held" }, s.running);
+        this.set({ state: "waiting" }, s.waiting);
+      },
+    }),
     requests: new Counter({ name: "slotline_api_requests_total", help: "GraphQL operations executed, by operation name and type", labelNames: ["operation", "type"], registers: r }),
     seconds: new Histogram({
       name: "slotline_api_request_seconds",

@@ -40,7 +40,7 @@ export type ApiOptions = Partial<GuardLimits> & {
 };
 
 /** Default of API_SLOW_QUERY_CONCURRENCY. */
-export const DEFAULT_SLOW_QUERY_CONCURRENCY = 2;
+export const DEFAULT_SLOW_QUERY_CONCURRENCY = 1;
 
 /** What a non-HTTP transport (graphql-ws) tells the context: the client's identity and an abort signal. */
 export type Transport = { client: string; signal: AbortSignal };
@@ -67,6 +67,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
   const log = ctx.logger.child({ stage: "api" });
   const origins = ctx.config.API_CORS_ORIGINS ?? [];
   const gate = createSlowGate({ concurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY, maxWaitMs: opts.slowQueryMaxWaitMs });
+  metrics.slowLane.stats = gate.stats;
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
     schema,

@@ -154,4 +154,35 @@ describe("api batching", () => {
     expect(again.body.errors).toBeUndefined();
     expect(again.body.data.token.mint).toBe("So11111111111111111111111111111111111111112");
   });
+
+  test("a clocked batch times each statement on Postgres' clock; the reader clocks a shape the slow lane nominated, which then enters it", async () => {
+    const { runBatch } = await import("../../../api/batch.js");
+    const { createReader } = await import("../../../api/db.js");
+    const { sql } = await import("../../../api/sql.js");
+    const { createSlowGate } = await import("../../../api/slow-gate.js");
+    const pg = await import("pg");
+    const client = await h.pool.connect();
+    try {
+      const statements = [
+        { text: "select pg_sleep(0.03)::text as slept", name: "", values: [] },
+        { text: "select $1::int + 1 as n", name: "", values: [41] },
+      ];
+      const r = await runBatch(client, statements, pg.default.types, true);
+      expect(r.rows).toEqual([[{ slept: "" }], [{ n: 42 }]]);
+      expect(r.serverMs![0]).toBeGreaterThanOrEqual(29);
+      expect(r.serverMs![0]).toBeLessThan(1_000);
+      expect(r.serverMs![1]).toBeLessThan(r.serverMs![0]!);
+    } finally {
+      client.release();
+    }
+    // Through the reader: the first run nominates the shape by the API's clock, the second is clocked and makes it slow.
+    const gate = createSlowGate({ concurrency: 1 });
+    const seen: { ms: number; clocked: boolean }[] = [];
+    const observe = gate.observe;
+    gate.observe = (text, ms, clocked = false) => (text.includes("pg_sleep") && seen.push({ ms, clocked }), observe(text, ms, clocked));
+    for (let i = 0; i < 2; i++) await createReader(h.pool, { gate }).rows(sql`select pg_sleep(0.03)::text as slept, ${i}::int as i`);
+    expect(seen.map((x) => x.clocked)).toEqual([false, true]);
+    expect(seen[1]!.ms).toBeGreaterThanOrEqual(29);
+    expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as i`)).toBe(true);
+  });
 });

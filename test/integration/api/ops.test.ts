@@ -69,7 +69,7 @@ describe("api operations", () => {
     await redis.del(statusKey(h.prefix));
   });
 
-  test("/metrics: requests and latency per operation, errors by code, DataLoader batch sizes", async () => {
+  test("/metrics: requests and latency per operation, errors by code, DataLoader batch sizes, the slow lane", async () => {
     await h.gql(`query Dashboard { pools(first: 5) { edges { node { tokenA { mint } } } } }`);
     await h.gql(`query Bad { tokens(first: 5000) { totalCount } }`);
     await h.gql(`{ pools { edges { node { swaps { edges { node { pool { tokenA { pools { edges { cursor } } } } } } } } } } }`);
@@ -79,6 +79,9 @@ describe("api operations", () => {
     expect(text).toMatch(/slotline_api_errors_total\{code="FIRST_LIMIT"\} 1/);
     expect(text).toMatch(/slotline_api_errors_total\{code="DEPTH_LIMIT"\} 1/);
     expect(text).toMatch(/slotline_api_dataloader_batch_size_sum\{loader="token"\} 5/);
+    // the slow lane's gauge reads the lane at scrape time: nothing slow ran, so nothing is held or waiting
+    expect(text).toMatch(/slotline_api_slow_lane\{state="held"\} 0/);
+    expect(text).toMatch(/slotline_api_slow_lane\{state="waiting"\} 0/);
   });
 
   test("G6: with Postgres unreachable the response is 'Unexpected error.' with a request id; details only in the log", async () => {
