@@ -10,8 +10,9 @@
  * statements (batch.ts), and that server-side time is the sample. The lane learns from the first clocked slow run;
  * a shape that has a quick run again leaves it.
  * A slot is busy at most `duty` of the time: after a batch that held it for t ms it rests
- * t x (1 - duty) / duty ms before the next waiter gets it, so with concurrency 1 and duty 0.5 slow statements take
- * at most half a core of Postgres however many arrive. Waiting is bounded: a request
+ * t x (1 - duty) / duty ms before the next waiter gets it, so with concurrency 1 and duty 1/3 slow statements take
+ * at most a third of a core of Postgres however many arrive (at 1/2 the bench's writes under a flood varied down to
+ * 0.66x of idle; at 1/3 they stayed within 0.90-1.00x). Waiting is bounded: a request
  * waits at most `maxWaitMs` (the statement timeout) and then gets QUERY_TIMEOUT, and at most `maxQueue` wait at
  * once (more are refused at once with OVERLOADED), so the queue never holds more than it can serve.
  */
@@ -28,7 +29,7 @@ export type SlowGateOptions = { concurrency: number; slowMs?: number; maxWaitMs?
 export const SLOW_STATEMENT_MS = 10;
 
 /** Default share of wall time a slow slot may be busy. */
-export const SLOW_LANE_DUTY = 0.5;
+export const SLOW_LANE_DUTY = 1 / 3;
 
 /** The lane: `isSlow(text)` and `wantsClock(text)` before a batch, `observe(text, ms, clocked)` after, `enter(signal)` before a slow batch. */
 export type SlowGate = {
