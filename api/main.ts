@@ -51,6 +51,7 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
   if (!(await within(events.ready, 5_000))) logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
   const api = createApi({ config, logger, pool, redis, events }, {
     responseCache: { ttlSeconds: 30 },
+    rateLimit: config.API_RATE_LIMIT === 0 ? false : { capacity: config.API_RATE_LIMIT },
     ...opts,
     persistedOperations,
     trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,

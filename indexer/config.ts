@@ -72,6 +72,7 @@ export const configSchema = z.object({
   API_PERSISTED_OPERATIONS: z.preprocess(emptyAsUndefined, z.string().optional()),
   API_TRUST_PROXY: bool(false),
   API_SLOW_QUERY_CONCURRENCY: int(0, 200, 1),
+  API_RATE_LIMIT: int(0, 100_000_000, 50_000),
   METRICS_PORT: int(0, 65535, 9464),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "expected fatal, error, warn, info, debug, trace or silent" }).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { message: "expected json or pretty" }).default("json"),

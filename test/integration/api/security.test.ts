@@ -125,6 +125,23 @@ describe("api production settings", () => {
     }
   });
 
+  test("API_RATE_LIMIT sets each client's budget in cost units a minute; 0 turns rate limiting off", async () => {
+    const statuses = async (limit: string) => {
+      const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent", API_RATE_LIMIT: limit });
+      const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", responseCache: false });
+      try {
+        const out: number[] = [];
+        for (let i = 0; i < 4; i++) out.push((await fetch(`${server.url}/graphql`, json({ query: `{ __typename }` }))).status);
+        return out;
+      } finally {
+        await server.close();
+      }
+    };
+    // each request costs at least 10 units: a budget of 30 answers three
+    expect(await statuses("30")).toEqual([200, 200, 200, 429]);
+    expect(await statuses("0")).toEqual([200, 200, 200, 200]);
+  });
+
   test("G9: with DATABASE_READ_URL on a SELECT-only role, the API reads and no table is writable by it", async () => {
     const role = `ro_${h.prefix.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`.slice(0, 60);
     const db = new URL(h.url).pathname.slice(1);
