@@ -16,7 +16,7 @@ import { createEventHub } from "./events.js";
 import { createApiMetrics } from "./metrics.js";
 import { tokensExceed } from "./guard-plugin.js";
 import { loadPersistedOperations, resolvePersisted } from "./persisted.js";
-import { clientIdentity, keyMatches } from "./rate-limit.js";
+import { clientIdentity, keyMatches, perMinute } from "./rate-limit.js";
 import { type ApiOptions, type Transport, createApi } from "./yoga.js";
 
 /** Options of startApi: the API's own, plus where to listen and the read pool's timeout. */
@@ -51,7 +51,7 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
   if (!(await within(events.ready, 5_000))) logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
   const api = createApi({ config, logger, pool, redis, events }, {
     responseCache: { ttlSeconds: 30 },
-    rateLimit: config.API_RATE_LIMIT === 0 ? false : { capacity: config.API_RATE_LIMIT },
+    rateLimit: config.API_RATE_LIMIT === 0 ? false : perMinute(config.API_RATE_LIMIT),
     ...opts,
     persistedOperations,
     trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,

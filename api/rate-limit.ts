@@ -5,14 +5,29 @@
  */
 import { timingSafeEqual } from "node:crypto";
 
-/** Token-bucket settings: `capacity` cost units, refilled fully every `windowMs`; each request costs at least `minCost`. */
+/** Token-bucket settings: `capacity` cost units, refilled fully every `windowMs`; each request costs at least `minCost` (at most `capacity`). */
 export type RateLimitOptions = { capacity: number; windowMs: number; minCost: number };
 
-/** 50,000 cost units a minute per client, at least 10 per request. */
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { capacity: 50_000, windowMs: 60_000, minCost: 10 };
+/** How much of a minute's budget a client may spend at once: a bucket holds this many ms of refill. */
+export const BURST_MS = 10_000;
 
-/** A limiter: take() spends budget or says how long to wait. */
-export type RateLimiter = { take(client: string, cost: number): { ok: true } | { ok: false; retryAfterSeconds: number } };
+/**
+ * A budget of `units` cost units a minute per client (API_RATE_LIMIT), at least 10 per request, of which at most
+ * 10 seconds' worth at once: a client that bursts is cut off within seconds, not after a minute's budget.
+ */
+export function perMinute(units: number): RateLimitOptions {
+  return { capacity: (units * BURST_MS) / 60_000, windowMs: BURST_MS, minCost: 10 };
+}
+
+/** 50,000 cost units a minute per client (8,333 at once), at least 10 per request. */
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = perMinute(50_000);
+
+/** A limiter: take() spends budget or says how long to wait; exhausted() says, without spending, whether even the cheapest request would be refused. */
+export type RateLimiter = {
+  take(client: string, cost: number): { ok: true } | { ok: false; retryAfterSeconds: number };
+  /** Seconds until `client` can afford the minimum cost, or null when it can now (checked before a request is parsed). */
+  exhausted(client: string): number | null;
+};
 
 /** Creates an in-memory token-bucket limiter. */
 export function createRateLimiter(opts: RateLimitOptions, now: () => number = Date.now): RateLimiter {
@@ -21,7 +36,8 @@ export function createRateLimiter(opts: RateLimitOptions, now: () => number = Da
   return {
     take(client, cost) {
       const t = now();
-      const spend = Math.max(opts.minCost, cost);
+      // a request dearer than a full bucket (a small budget, a query near the cost limit) needs a full bucket
+      const spend = Math.min(opts.capacity, Math.max(opts.minCost, cost));
       let b = buckets.get(client);
       if (!b) {
         // Forget full buckets now and then, so one-off clients do not accumulate.
@@ -36,6 +52,13 @@ export function createRateLimiter(opts: RateLimitOptions, now: () => number = Da
         return { ok: true };
       }
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((spend - b.tokens) / rate / 1000)) };
+    },
+    exhausted(client) {
+      const b = buckets.get(client);
+      if (!b) return null;
+      const tokens = Math.min(opts.capacity, b.tokens + (now() - b.at) * rate);
+      const least = Math.min(opts.capacity, opts.minCost);
+      return tokens >= least ? null : Math.max(1, Math.ceil((least - tokens) / rate / 1000));
     },
   };
 }

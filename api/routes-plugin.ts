@@ -9,7 +9,7 @@ import type { Plugin } from "graphql-yoga";
 import type { ApiContext, RequestContext } from "./context.js";
 import { readStatusHash } from "./types/indexer-status.js";
 import type { ApiMetrics } from "./metrics.js";
-import { clientIdentity, keyMatches, presentedKey } from "./rate-limit.js";
+import { type RateLimiter, clientIdentity, keyMatches, presentedKey } from "./rate-limit.js";
 
 /** Per-request facts decided before GraphQL runs. */
 export type RequestFacts = { requestId: string; client: string };
@@ -22,6 +22,8 @@ export type RoutesOptions = {
   trustProxy: boolean;
   /** /ready also requires chainTip - latest stored slot <= this (when the indexer publishes its tip) */
   readyMaxLagSlots: number | null;
+  /** the per-client budget: a client that cannot afford even the cheapest request is refused before parsing */
+  limiter: RateLimiter | null;
 };
 
 const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
@@ -79,6 +81,18 @@ export function useRoutes(ctx: ApiContext, opts: RoutesOptions): Plugin<RequestC
       const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
       const client = clientIdentity(request.headers, req?.socket?.remoteAddress, { trustProxy: opts.trustProxy, key: keys.length ? key : null });
       opts.facts.set(request, { requestId, client });
+      // Out of budget whatever it asks: refused here, before the body is read, parsed and costed (the guards' answer,
+      // the same 429, costs a parse and a GraphQLError), so a client hammering past its budget costs next to nothing.
+      const wait = request.method === "OPTIONS" ? null : (opts.limiter?.exhausted(client) ?? null);
+      if (wait !== null) {
+        opts.metrics.errors.inc({ code: "RATE_LIMITED" });
+        return endResponse(
+          json({ errors: [{ message: `Rate limit reached; retry in ${wait} s.`, extensions: { code: "RATE_LIMITED" } }] }, 429, {
+            "retry-after": String(wait),
+            "x-request-id": requestId,
+          }),
+        );
+      }
     },
   };
 }

@@ -106,7 +106,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
     },
     plugins: [
       useBodyLimit(),
-      useRoutes(ctx, { metrics, facts, requestIds, trustProxy: opts.trustProxy ?? false, readyMaxLagSlots: opts.readyMaxLagSlots ?? null }),
+      useRoutes(ctx, { metrics, facts, requestIds, trustProxy: opts.trustProxy ?? false, readyMaxLagSlots: opts.readyMaxLagSlots ?? null, limiter }),
       // before the guards' onParams: what they measure is the stored document
       ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),
       useExecutionCancellation(),

@@ -24,6 +24,10 @@ const MEASURE_MS = 3_000;
 const FLOOD_RPS = 50;
 const FLOOD_MS = 5_000;
 const DB_NAME = "slotline_bench_api";
+/** G8: one client sends HAMMER_RPS dashboard queries a second for NEIGHBOUR_MS, another NEIGHBOUR_RPS (its p95 is measured). */
+const HAMMER_RPS = 200;
+const NEIGHBOUR_RPS = 10;
+const NEIGHBOUR_MS = 5_000;
 
 /** PostGraphile reads relations from foreign keys; the schema has none (the indexer writes out of order), so smart tags name them. */
 const POSTGRAPHILE_SQL = `
@@ -83,7 +87,8 @@ async function serve(kind: string, url: string): Promise<void> {
     const { startApi } = await import("../../api/main.js");
     const { parseConfig } = await import("../../indexer/config.js");
     const { createLogger } = await import("../../indexer/logger.js");
-    const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: "warn", QUEUE_PREFIX: "bench-api" });
+    // trust X-Forwarded-For: the G8 entry's two clients are told apart by it (the flood sends none: one socket address)
+    const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: "warn", QUEUE_PREFIX: "bench-api", API_TRUST_PROXY: "true" });
     // The measured path: no response cache, no rate limit (a load test is one client). "slotline-defaults" is the API
     // as `slotline api` starts it (rate limit, response cache, statement timeout: all defaults), for the G5 flood.
     const api = await startApi(
@@ -177,13 +182,47 @@ async function flood(url: string, ms: number): Promise<void> {
   process.stdout.write(`${JSON.stringify({ sent, answered, refused, codes })}\n`);
 }
 
+/**
+ * G8's heavy client: HAMMER_RPS token pages a second (a different token each time, so the response cache cannot
+ * answer) from one client address (X-Forwarded-For `ip`) for `ms`, open loop. Prints "started", then the tally.
+ */
+async function hammer(url: string, ms: number, ip: string, queries: string[]): Promise<void> {
+  process.stdout.on("error", () => process.exit(0));
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  let sent = 0;
+  const codes: Record<string, number> = {};
+  const inflight = new Set<Promise<void>>();
+  process.stdout.write("started\n");
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    // paced by the clock, not by timer ticks (which drift on a loaded machine)
+    const timer = setInterval(() => {
+      const now = performance.now() - started;
+      if (now >= ms) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      while (sent < (now * HAMMER_RPS) / 1000) {
+        const body = JSON.stringify({ query: queries[sent++ % queries.length] });
+        const p = post(agent, url, body, true, { "x-forwarded-for": ip }).then((r) => void (codes[r.ok ? "OK" : r.code] = (codes[r.ok ? "OK" : r.code] ?? 0) + 1));
+        inflight.add(p);
+        void p.finally(() => inflight.delete(p));
+      }
+    }, 5);
+  });
+  await Promise.all(inflight);
+  agent.destroy();
+  process.stdout.write(`${JSON.stringify({ sent, codes })}\n`);
+}
+
 // --- load ----------------------------------------------------------------------------------------------------
 
 type Load = { rps: number; p50: number; p99: number; errors: number };
 
-function post(agent: Agent, url: string, body: string, withCode = false): Promise<{ ok: boolean; code: string }> {
+function post(agent: Agent, url: string, body: string, withCode = false, headers: Record<string, string> = {}): Promise<{ ok: boolean; code: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (text += c));
@@ -231,6 +270,9 @@ type Shared = {
   slotlineDefaults: string;
   postgraphile: string;
   questions: Question[];
+  /** G8: token pages of the 40 most transferred mints (the heavy client), last 50 swaps of the 40 busiest wallets (the other) */
+  hammerQueries: string[];
+  neighbourQueries: string[];
   /** writes the next copy of the blocks through the indexer's store (one transaction per batch); returns slots written */
   writeNextCopy(): Promise<number>;
   stop(): Promise<void>;
@@ -286,6 +328,9 @@ async function prepare(): Promise<Shared> {
     wallet: await pick(`select trader from swaps group by trader order by count(*) desc limit 1`),
     since: new Date(new Date(await pick(`select max(block_time)::text from swaps`)).getTime() - 86_400_000).toISOString(),
   };
+  const list = async (q: string) => (await writer.$client.query(q)).rows.map((r) => Object.values(r as object)[0] as string);
+  const mints = await list(`select mint from token_transfers group by mint order by count(*) desc limit 40`);
+  const wallets = await list(`select trader from swaps group by trader order by count(*) desc limit 40`);
   const [a, b, d] = await Promise.all([startServer("slotline", db.url), startServer("postgraphile", db.url), startServer("slotline-defaults", db.url)]);
   // run.ts exits without tearing down when --only picks one entry: never leave servers behind.
   process.once("exit", () => {
@@ -296,6 +341,8 @@ async function prepare(): Promise<Shared> {
     slotlineDefaults: d.url,
     postgraphile: b.url,
     questions: questions(v),
+    hammerQueries: mints.map((mint) => questions({ ...v, mint })[0]!.slotline),
+    neighbourQueries: wallets.map((wallet) => questions({ ...v, wallet })[2]!.slotline),
     async writeNextCopy() {
       const batch = copy(next++);
       await store.writeBlocks(batch, { commitment: "confirmed" });
@@ -312,28 +359,62 @@ async function prepare(): Promise<Shared> {
 
 type FloodTally = { sent: number; answered: number; refused: number; codes: Record<string, number> };
 
+/** Runs this file as a load-generating child (`--flood` or `--hammer`): resolves once it prints "started", with its tally to come. */
+async function loadChild<T>(args: string[]): Promise<Promise<T>> {
+  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  let started!: () => void;
+  const ready = new Promise<void>((r) => (started = r));
+  const tally = new Promise<T>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${args[0]} child exited with ${code}`)));
+    lines.on("line", (line) => {
+      if (line === "started") started();
+      else if (line.startsWith("{")) resolve(JSON.parse(line) as T);
+    });
+  });
+  await Promise.race([ready, tally]);
+  return tally;
+}
+
 /** Slots/s the indexer's store writes for FLOOD_MS, optionally while a child process floods `floodUrl` with FLOOD_RPS slow queries a second. */
 async function writeThroughput(s: Shared, floodUrl: string | null): Promise<{ slotsPerSecond: number } & FloodTally> {
-  let tally: Promise<FloodTally> = Promise.resolve({ sent: 0, answered: 0, refused: 0, codes: {} });
-  if (floodUrl) {
-    const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--flood", floodUrl, String(FLOOD_MS)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    const lines = createInterface({ input: child.stdout! });
-    let started!: () => void;
-    const ready = new Promise<void>((r) => (started = r));
-    tally = new Promise<FloodTally>((resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`flood generator exited with ${code}`)));
-      lines.on("line", (line) => {
-        if (line === "started") started();
-        else if (line.startsWith("{")) resolve(JSON.parse(line) as FloodTally);
-      });
-    });
-    await ready;
-  }
+  const tally = floodUrl ? await loadChild<FloodTally>(["--flood", floodUrl, String(FLOOD_MS)]) : Promise.resolve({ sent: 0, answered: 0, refused: 0, codes: {} });
   const t0 = performance.now();
   let slots = 0;
   while (performance.now() - t0 < FLOOD_MS) slots += await s.writeNextCopy();
   const seconds = (performance.now() - t0) / 1000;
   return { slotsPerSecond: slots / seconds, ...(await tally) };
+}
+
+type HammerTally = { sent: number; codes: Record<string, number> };
+let clientNo = 0;
+
+/**
+ * G8: the p95 latency of a client sending NEIGHBOUR_RPS wallet pages a second for NEIGHBOUR_MS (open loop), alone or
+ * while a child process sends HAMMER_RPS token pages a second from another address. Each call uses two new client
+ * addresses, so every run starts with full budgets.
+ */
+async function neighbourP95(s: Shared, withHammer: boolean): Promise<{ p95: number; errors: number; hammer: HammerTally | null }> {
+  clientNo++;
+  const hammerIp = `203.0.113.${clientNo % 250}`;
+  const ip = `198.51.100.${clientNo % 250}`;
+  const tally = withHammer ? await loadChild<HammerTally>(["--hammer", s.slotlineDefaults, String(NEIGHBOUR_MS), hammerIp, JSON.stringify(s.hammerQueries)]) : null;
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const sends: Promise<void>[] = [];
+  const started = performance.now();
+  for (let i = 0; i < (NEIGHBOUR_MS / 1000) * NEIGHBOUR_RPS; i++) {
+    const at = started + (i * 1000) / NEIGHBOUR_RPS;
+    await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
+    const t = performance.now();
+    const body = JSON.stringify({ query: s.neighbourQueries[i % s.neighbourQueries.length] });
+    sends.push(post(agent, s.slotlineDefaults, body, false, { "x-forwarded-for": ip }).then((r) => void (r.ok ? latencies.push(performance.now() - t) : errors++)));
+  }
+  await Promise.all(sends);
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { p95: latencies[Math.min(latencies.length - 1, Math.floor(0.95 * latencies.length))] ?? 0, errors, hammer: tally ? await tally : null };
 }
 
 const suite: BenchSuite = {
@@ -440,7 +521,40 @@ const suite: BenchSuite = {
       "the API with rate limiting and the response cache off (what many distinct clients would get)",
       true,
     );
-    return [...pages, writes, writesOpen];
+    /** G8: a heavy client next to a light one, against the light one alone. */
+    let g8: Awaited<ReturnType<typeof neighbourP95>> | undefined;
+    const neighbour: BenchEntry = {
+      name: "api-rate-limit-neighbour-p95",
+      description: `p95 latency of a client sending ${NEIGHBOUR_RPS} wallet pages/s while another sends ${HAMMER_RPS} token pages/s (each from its own X-Forwarded-For, the API as shipped: per-client budget of 50,000 cost units a minute), against the same client alone (target: at most 1.2x)`,
+      unit: "ms",
+      higherIsBetter: false,
+      runs: 5,
+      async setup() {
+        open++;
+        await (shared ??= prepare());
+      },
+      async measure() {
+        g8 = await neighbourP95(await shared!, true);
+        return g8.p95;
+      },
+      reference: {
+        name: "the client alone",
+        async measure() {
+          return (await neighbourP95(await shared!, false)).p95;
+        },
+      },
+      async details() {
+        return {
+          "heavy client's requests (last run)": g8?.hammer?.sent ?? 0,
+          "its answers by code": JSON.stringify(g8?.hammer?.codes ?? {}),
+          "light client's failed requests": g8?.errors ?? 0,
+        };
+      },
+      async teardown() {
+        open--;
+      },
+    };
+    return [...pages, neighbour, writes, writesOpen];
   },
 };
 
@@ -448,3 +562,4 @@ export default suite;
 
 if (process.argv[2] === "--serve") await serve(process.argv[3]!, process.argv[4]!);
 if (process.argv[2] === "--flood") await flood(process.argv[3]!, Number(process.argv[4]));
+if (process.argv[2] === "--hammer") await hammer(process.argv[3]!, Number(process.argv[4]), process.argv[5]!, JSON.parse(process.argv[6]!) as string[]);

@@ -155,6 +155,10 @@ describe("api operations", () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(((await limited.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
+    // out of budget, it is refused before its document is parsed: even a malformed one gets the 429, not a parse error
+    const unparsed = await from("203.0.113.1", `{ not graphql (`);
+    expect(unparsed.status).toBe(429);
+    expect(((await unparsed.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
     expect((await from("198.51.100.7")).status).toBe(200);
     // costs are weighed: one query of cost 51 spends what five cheap ones do
     expect((await from("198.51.100.8", `{ tokens { edges { node { mint } } } }`)).status).toBe(200);

@@ -137,8 +137,8 @@ describe("api production settings", () => {
         await server.close();
       }
     };
-    // each request costs at least 10 units: a budget of 30 answers three
-    expect(await statuses("30")).toEqual([200, 200, 200, 429]);
+    // a bucket holds 10 s of a minute's budget, 30 units of 180, and each request costs at least 10: three answers
+    expect(await statuses("180")).toEqual([200, 200, 200, 429]);
     expect(await statuses("0")).toEqual([200, 200, 200, 200]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { tokensExceed } from "../../../api/guard-plugin.js";
-import { clientIdentity, createRateLimiter, keyMatches, presentedKey } from "../../../api/rate-limit.js";
+import { DEFAULT_RATE_LIMIT, clientIdentity, createRateLimiter, keyMatches, perMinute, presentedKey } from "../../../api/rate-limit.js";
 
 describe("api rate limit", () => {
   test("a bucket spends cost units, refuses with a wait time, and refills over the window", () => {
@@ -13,6 +13,31 @@ describe("api rate limit", () => {
     now = 1_000; // +10 units
     expect(l.take("a", 40)).toEqual({ ok: true });
     expect(l.take("a", 100)).toMatchObject({ ok: false, retryAfterSeconds: 10 });
+  });
+
+  test("a budget a minute holds 10 s of it at once; a request dearer than a full bucket needs, and empties, a full one", () => {
+    expect(perMinute(60_000)).toEqual({ capacity: 10_000, windowMs: 10_000, minCost: 10 });
+    expect(DEFAULT_RATE_LIMIT).toEqual(perMinute(50_000));
+    let now = 0;
+    const l = createRateLimiter(perMinute(600), () => now); // 100 units at once, 10 a second
+    expect(l.take("a", 5_000)).toEqual({ ok: true });
+    expect(l.take("a", 10)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    now = 9_000;
+    expect(l.take("a", 5_000)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    now = 10_000;
+    expect(l.take("a", 5_000)).toEqual({ ok: true });
+  });
+
+  test("exhausted(): without spending, whether even the minimum cost is out of reach, and for how long", () => {
+    let now = 0;
+    const l = createRateLimiter({ capacity: 100, windowMs: 10_000, minCost: 10 }, () => now);
+    expect(l.exhausted("a")).toBeNull(); // an unknown client has a full bucket
+    expect(l.take("a", 95)).toEqual({ ok: true });
+    expect(l.exhausted("a")).toBe(1); // 5 left, 10 needed: 0.5 s
+    expect(l.exhausted("a")).toBe(1); // asking spends nothing
+    now = 500;
+    expect(l.exhausted("a")).toBeNull();
+    expect(l.take("a", 10)).toEqual({ ok: true });
   });
 
   test("identity: the key when keys are on, else the IP; X-Forwarded-For only behind a trusted proxy", () => {
