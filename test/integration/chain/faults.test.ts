@@ -11,7 +11,19 @@ const RAYDIUM_AMM_V4 = new PublicKey("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1M
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let chain: Chain | undefined;
+/** Every Connection a test opened: closed after it with reconnection off (web3.js's socket retries for ever otherwise). */
+const opened: Connection[] = [];
+const connect = (...args: ConstructorParameters<typeof Connection>): Connection => {
+  const conn = new Connection(...args);
+  opened.push(conn);
+  return conn;
+};
 afterEach(async () => {
+  for (const conn of opened.splice(0)) {
+    const ws = (conn as unknown as { _rpcWebSocket: { setAutoReconnect(on: boolean): void; close(): void } })._rpcWebSocket;
+    ws.setAutoReconnect(false);
+    ws.close();
+  }
   await chain?.close();
   chain = undefined;
 });
@@ -25,11 +37,11 @@ const rpcError = async (p: Promise<unknown>): Promise<SolanaJSONRPCError> => {
 describe("fault injection", () => {
   test("rate429: HTTP 429; web3.js retries it, or fails with the status when retries are off", async () => {
     const c = await start({ faults: "rate429=1" });
-    const noRetry = new Connection(c.rpcUrl, { disableRetryOnRateLimit: true });
+    const noRetry = connect(c.rpcUrl, { disableRetryOnRateLimit: true });
     await expect(noRetry.getSlot()).rejects.toThrow(/^429 Too Many Requests/);
     await c.close();
     const d = await start({ faults: "rate429=0.4,seed=3" });
-    const conn = new Connection(d.rpcUrl);
+    const conn = connect(d.rpcUrl);
     const slots = await Promise.all([1, 2, 3, 4, 5].map(() => conn.getSlot("processed")));
     for (const s of slots) expect(s).toBeGreaterThan(0);
     expect(d.stats().http429).toBeGreaterThan(0);
@@ -37,7 +49,7 @@ describe("fault injection", () => {
 
   test("notAvailable: -32004 for a fresh slot, the same slot is served once it is older", async () => {
     const c = await start({ faults: "notAvailable=1,freshSlots=4" });
-    const conn = new Connection(c.rpcUrl, "confirmed");
+    const conn = connect(c.rpcUrl, "confirmed");
     const fresh = c.slot("confirmed") + 1;
     await c.waitForSlot(fresh, "confirmed");
     const err = await rpcError(conn.getBlock(fresh, { maxSupportedTransactionVersion: 0 }));
@@ -50,7 +62,7 @@ describe("fault injection", () => {
 
   test("notAvailable ends freshMs after a fresh slot was first asked for, though no new slot is produced", async () => {
     const c = await start({ faults: "notAvailable=1,freshMs=400", autoProduce: false });
-    const conn = new Connection(c.rpcUrl, "confirmed");
+    const conn = connect(c.rpcUrl, "confirmed");
     const fresh = c.tick();
     c.tick();
     expect((await rpcError(conn.getBlock(fresh, { maxSupportedTransactionVersion: 0 }))).code).toBe(-32004);
@@ -62,7 +74,7 @@ describe("fault injection", () => {
 
   test("wsDropEvery (abnormal close): web3.js reconnects and resubscribes, notifications resume", async () => {
     const c = await start({ faults: "wsDropEvery=1500ms,wsDropCode=abnormal" });
-    const conn = new Connection(c.rpcUrl);
+    const conn = connect(c.rpcUrl);
     const seen: { at: number; slot: number }[] = [];
     const id = conn.onSlotChange((s) => seen.push({ at: Date.now(), slot: s.slot }));
     while (c.stats().drops! < 1) await sleep(10);
@@ -77,7 +89,7 @@ describe("fault injection", () => {
 
   test("wsDropEvery with code 1000: web3.js reconnects without resubscribing, so notifications stop", async () => {
     const c = await start({ faults: "wsDropEvery=800ms,wsDropCode=1000" });
-    const conn = new Connection(c.rpcUrl);
+    const conn = connect(c.rpcUrl);
     let last = 0;
     conn.onSlotChange(() => (last = Date.now()));
     while (c.stats().drops! < 1) await sleep(20);
@@ -91,7 +103,7 @@ describe("fault injection", () => {
 
   test("wsStall: notifications silently stop for the stall and resume on the same socket", async () => {
     const c = await start({ faults: "wsStall=600ms,wsStallEvery=1200ms" });
-    const conn = new Connection(c.rpcUrl);
+    const conn = connect(c.rpcUrl);
     const seen: { at: number; slot: number }[] = [];
     const id = conn.onSlotChange((s) => seen.push({ at: Date.now(), slot: s.slot }));
     await sleep(2600);
@@ -106,7 +118,7 @@ describe("fault injection", () => {
 
   test("fork: a slot is confirmed, never finalized, then skipped; the next block's parent skips it", async () => {
     const c = await start({ faults: "fork=slot:+3", autoProduce: false });
-    const conn = new Connection(c.rpcUrl, "confirmed");
+    const conn = connect(c.rpcUrl, "confirmed");
     const fork = c.forkSlots[0]!;
     const roots: number[] = [];
     const id = conn.onRootChange((r) => roots.push(r));
@@ -133,7 +145,7 @@ describe("fault injection", () => {
 
   test("dupLogs: logs notifications arrive twice", async () => {
     const c = await start({ faults: "dupLogs=1" });
-    const conn = new Connection(c.rpcUrl);
+    const conn = connect(c.rpcUrl);
     const counts = new Map<string, number>();
     const id = conn.onLogs(RAYDIUM_AMM_V4, (l) => counts.set(l.signature, (counts.get(l.signature) ?? 0) + 1), "processed");
     while (counts.size < 10) await sleep(20);
