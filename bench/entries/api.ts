@@ -422,6 +422,11 @@ const suite: BenchSuite = {
   entries() {
     let shared: Promise<Shared> | undefined;
     let open = 0;
+    /** An entry's setup: counts it among the open entries and starts (once) the database and servers they share. */
+    const join = (): Promise<Shared> => {
+      open++;
+      return (shared ??= prepare());
+    };
     const latest = new Map<string, { slotline: Load; postgraphile: Load }>();
     const pages = [0, 1, 2].map((i): BenchEntry => {
       let q: Question;
@@ -432,8 +437,7 @@ const suite: BenchSuite = {
         unit: "req/s",
         higherIsBetter: true,
         async setup() {
-          open++;
-          const s = await (shared ??= prepare());
+          const s = await join();
           q = s.questions[i]!;
           // Both servers must answer the question without errors before it is measured.
           for (const [url, query] of [[s.slotline, q.slotline], [s.postgraphile, q.postgraphile]] as const) {
@@ -485,8 +489,7 @@ const suite: BenchSuite = {
         unit: "slots/s",
         higherIsBetter: true,
         async setup() {
-          open++;
-          await (shared ??= prepare());
+          await join();
         },
         async measure() {
           const s = await shared!;
@@ -530,8 +533,7 @@ const suite: BenchSuite = {
       higherIsBetter: false,
       runs: 5,
       async setup() {
-        open++;
-        await (shared ??= prepare());
+        await join();
       },
       async measure() {
         g8 = await neighbourP95(await shared!, true);
