@@ -22,17 +22,26 @@ export function perMinute(units: number): RateLimitOptions {
 /** 50,000 cost units a minute per client (8,333 at once), at least 10 per request. */
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = perMinute(50_000);
 
-/** A limiter: take() spends budget or says how long to wait; exhausted() says, without spending, whether even the cheapest request would be refused. */
+/**
+ * A limiter: take() spends budget or says how long to wait; exhausted() says, without spending, whether the client's
+ * next request would be refused anyway.
+ */
 export type RateLimiter = {
   take(client: string, cost: number): { ok: true } | { ok: false; retryAfterSeconds: number };
-  /** Seconds until `client` can afford the minimum cost, or null when it can now (checked before a request is parsed). */
+  /**
+   * Seconds until `client` can afford what it was last refused for (or, never refused since its last answer, the
+   * minimum cost), or null when it can now. Checked before a request is parsed: a client repeating a refused request
+   * is refused again without a parse.
+   */
   exhausted(client: string): number | null;
 };
 
 /** Creates an in-memory token-bucket limiter. */
 export function createRateLimiter(opts: RateLimitOptions, now: () => number = Date.now): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  // owed: the spend of the last refused request, until one is answered (0: none)
+  const buckets = new Map<string, { tokens: number; at: number; owed: number }>();
   const rate = opts.capacity / opts.windowMs;
+  const waitFor = (spend: number, tokens: number) => Math.max(1, Math.ceil((spend - tokens) / rate / 1000));
   return {
     take(client, cost) {
       const t = now();
@@ -42,23 +51,25 @@ export function createRateLimiter(opts: RateLimitOptions, now: () => number = Da
       if (!b) {
         // Forget full buckets now and then, so one-off clients do not accumulate.
         if (buckets.size > 10_000) for (const [k, v] of buckets) if (v.tokens + (t - v.at) * rate >= opts.capacity) buckets.delete(k);
-        b = { tokens: opts.capacity, at: t };
+        b = { tokens: opts.capacity, at: t, owed: 0 };
         buckets.set(client, b);
       }
       b.tokens = Math.min(opts.capacity, b.tokens + (t - b.at) * rate);
       b.at = t;
       if (b.tokens >= spend) {
         b.tokens -= spend;
+        b.owed = 0;
         return { ok: true };
       }
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((spend - b.tokens) / rate / 1000)) };
+      b.owed = spend;
+      return { ok: false, retryAfterSeconds: waitFor(spend, b.tokens) };
     },
     exhausted(client) {
       const b = buckets.get(client);
       if (!b) return null;
       const tokens = Math.min(opts.capacity, b.tokens + (now() - b.at) * rate);
-      const least = Math.min(opts.capacity, opts.minCost);
-      return tokens >= least ? null : Math.max(1, Math.ceil((least - tokens) / rate / 1000));
+      const least = Math.min(opts.capacity, Math.max(opts.minCost, b.owed));
+      return tokens >= least ? null : waitFor(least, tokens);
     },
   };
 }

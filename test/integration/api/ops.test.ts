@@ -163,6 +163,11 @@ describe("api operations", () => {
     // costs are weighed: one query of cost 51 spends what five cheap ones do
     expect((await from("198.51.100.8", `{ tokens { edges { node { mint } } } }`)).status).toBe(200);
     expect((await from("198.51.100.8", `{ tokens { edges { node { mint } } } }`)).status).toBe(429);
+    // refused for that dear query (49 units left, 51 owed), it is refused before parsing until it can afford it again,
+    // though the cheapest request (10) would fit: repeating a refused request costs the API no parse
+    const again = await from("198.51.100.8", `{ not graphql (`);
+    expect(again.status).toBe(429);
+    expect(((await again.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
   });
 
   test("G5: a client that disconnects cancels its backend query (over real HTTP)", async () => {

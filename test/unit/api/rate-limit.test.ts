@@ -40,6 +40,25 @@ describe("api rate limit", () => {
     expect(l.take("a", 10)).toEqual({ ok: true });
   });
 
+  test("exhausted(): a client refused for a request stays refused before parsing until it can afford that request", () => {
+    let now = 0;
+    const l = createRateLimiter({ capacity: 100, windowMs: 10_000, minCost: 10 }, () => now); // 10 units a second
+    expect(l.take("a", 90)).toEqual({ ok: true });
+    expect(l.exhausted("a")).toBeNull(); // 10 left: the minimum is affordable
+    expect(l.take("a", 40)).toEqual({ ok: false, retryAfterSeconds: 3 });
+    expect(l.exhausted("a")).toBe(3); // 10 left, 40 owed
+    now = 2_000;
+    expect(l.exhausted("a")).toBe(1); // 30 left
+    now = 3_000;
+    expect(l.exhausted("a")).toBeNull();
+    expect(l.take("a", 40)).toEqual({ ok: true });
+    expect(l.take("a", 10)).toEqual({ ok: false, retryAfterSeconds: 1 }); // 0 left
+    now = 4_000;
+    expect(l.exhausted("a")).toBeNull(); // owes 10, has 10
+    expect(l.take("a", 10)).toEqual({ ok: true });
+    expect(l.exhausted("a")).toBe(1); // answered: back to the minimum, 0 left
+  });
+
   test("identity: the key when keys are on, else the IP; X-Forwarded-For only behind a trusted proxy", () => {
     const h = new Headers({ "x-forwarded-for": "203.0.113.9, 10.0.0.1" });
     expect(clientIdentity(h, "10.0.0.1", { trustProxy: false, key: null })).toBe("ip:10.0.0.1");
