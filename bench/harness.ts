@@ -32,5 +32,8 @@ export type BenchResult = {
   details?: Record<string, string | number>;
 };
 
-/** A group of entries that share setup (e.g. one database fill); each module in bench/entries exports one. */
-export type BenchSuite = { name: string; entries: () => Promise<BenchEntry[]> | BenchEntry[] };
+/**
+ * A group of entries that share setup (e.g. one database fill); each module in bench/entries exports one.
+ * `teardown` runs after the last of its entries that ran (what they shared: servers, databases).
+ */
+export type BenchSuite = { name: string; entries: () => Promise<BenchEntry[]> | BenchEntry[]; teardown?: () => Promise<void> };

@@ -64,7 +64,11 @@ for (const file of files) {
   const entries = (await suite.entries()).filter((e) => !only || only.includes(suite.name) || only.includes(e.name));
   if (entries.length === 0) continue;
   process.stderr.write(`suite ${suite.name}\n`);
-  for (const e of entries) results.push(await runEntry(e));
+  try {
+    for (const e of entries) results.push(await runEntry(e));
+  } finally {
+    await suite.teardown?.();
+  }
 }
 if (results.length === 0) {
   process.stderr.write(`no bench matches --only ${only}\n`);
