@@ -148,7 +148,7 @@ async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildP
  * Sends FLOOD_RPS slow queries a second to `url` for `ms` (open loop: whether or not earlier ones came back, as an
  * abusive client does), from this child process so the flood's own CPU is not spent in the process doing the writes.
  * Every request filters on another unknown dex (an unindexed column: a full scan and count each time), so neither
- * the parse cache nor the response cache can answer it. Prints "started", then the tally.
+ * the parse cache nor the response cache can answer it. Starts on "go" (awaitGo), then prints the tally.
  */
 async function flood(url: string, ms: number): Promise<void> {
   process.stdout.on("error", () => process.exit(0));
@@ -158,7 +158,7 @@ async function flood(url: string, ms: number): Promise<void> {
   let refused = 0;
   const codes: Record<string, number> = {};
   const inflight = new Set<Promise<void>>();
-  process.stdout.write("started\n");
+  await awaitGo();
   const end = performance.now() + ms;
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
@@ -397,24 +397,7 @@ async function prepare(): Promise<Shared> {
 
 type FloodTally = { sent: number; answered: number; refused: number; codes: Record<string, number> };
 
-/** Runs this file as a load-generating child (`--flood` or `--hammer`): resolves once it prints "started", with its tally to come. */
-async function loadChild<T>(args: string[]): Promise<Promise<T>> {
-  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-  const lines = createInterface({ input: child.stdout! });
-  let started!: () => void;
-  const ready = new Promise<void>((r) => (started = r));
-  const tally = new Promise<T>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`${args[0]} child exited with ${code}`)));
-    lines.on("line", (line) => {
-      if (line === "started") started();
-      else if (line.startsWith("{")) resolve(JSON.parse(line) as T);
-    });
-  });
-  await Promise.race([ready, tally]);
-  return tally;
-}
-
-/** Starts a load child that waits for "go" (awaitGo); resolves once it is ready, with go(), which starts it and resolves to its tally. */
+/** Runs this file as a load child (`--flood`, `--hammer`, `--light`); resolves once it is ready (awaitGo), with go(), which starts it and resolves to its tally. */
 async function readyChild<T>(args: string[]): Promise<{ go(): Promise<T> }> {
   const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! });
@@ -438,7 +421,8 @@ async function readyChild<T>(args: string[]): Promise<{ go(): Promise<T> }> {
 
 /** Slots/s the indexer's store writes for FLOOD_MS, optionally while a child process floods `floodUrl` with FLOOD_RPS slow queries a second. */
 async function writeThroughput(s: Shared, floodUrl: string | null): Promise<{ slotsPerSecond: number } & FloodTally> {
-  const tally = floodUrl ? await loadChild<FloodTally>(["--flood", floodUrl, String(FLOOD_MS)]) : Promise.resolve({ sent: 0, answered: 0, refused: 0, codes: {} });
+  const child = floodUrl ? await readyChild<FloodTally>(["--flood", floodUrl, String(FLOOD_MS)]) : null;
+  const tally = child ? child.go() : Promise.resolve({ sent: 0, answered: 0, refused: 0, codes: {} });
   const t0 = performance.now();
   let slots = 0;
   while (performance.now() - t0 < FLOOD_MS) slots += await s.writeNextCopy();
