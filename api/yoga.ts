@@ -114,7 +114,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       useObservability(metrics, requestIds),
       // after the guards: a cached answer still spends the client's budget
       useCaching(ctx, { responseCache: opts.responseCache || null }),
-      useCompiledExecution(),
+      useCompiledExecution({ onCompile: () => metrics.compiled.inc() }),
     ],
   });
   return Object.assign(yoga, { metrics, limits, trustProxy: opts.trustProxy ?? false, persistedOperations: opts.persistedOperations ?? null });

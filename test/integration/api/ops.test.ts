@@ -170,6 +170,29 @@ describe("api operations", () => {
     expect(((await again.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
   });
 
+  test("G8: a one-off document runs on the standard executor; a repeated one is compiled on its second run, with the same answer", async () => {
+    const compiled = async () => (await h.api.metrics.compiled.get()).values[0]?.value ?? 0;
+    const counts = new Map<string, number>();
+    for (const t of h.blocks.flatMap((b) => b.transactions.flatMap((x) => x.transfers))) counts.set(t.mint, (counts.get(t.mint) ?? 0) + 1);
+    const mint = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
+    // a document no other test sends (the comment), so no earlier run has counted towards it
+    const doc = `{ token(mint: "${mint}") { mint decimals transfers(first: 3) { edges { node { amount blockTime } } } } } # jit`;
+    const before = await compiled();
+    const first = await h.gql(doc);
+    expect(first.body.errors).toBeUndefined();
+    expect(first.body.data.token.transfers.edges).toHaveLength(3);
+    expect(await compiled()).toBe(before);
+    const second = await h.gql(doc);
+    expect(await compiled()).toBe(before + 1);
+    const third = await h.gql(doc);
+    expect(await compiled()).toBe(before + 1);
+    expect(second.body).toEqual(first.body);
+    expect(third.body).toEqual(first.body);
+    // 200 distinct documents (a client varying a comment to dodge the caches) compile nothing
+    for (let i = 0; i < 200; i++) expect((await h.gql(`${doc} ${i}`)).body.data.token.mint).toBe(mint);
+    expect(await compiled()).toBe(before + 1);
+  });
+
   test("G5: a client that disconnects cancels its backend query (over real HTTP)", async () => {
     const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent" });
     const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", statementTimeoutMs: 30_000 });
