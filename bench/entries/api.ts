@@ -390,7 +390,8 @@ async function prepare(): Promise<Shared> {
       // The servers keep nothing worth flushing: they exit at once on SIGTERM (writing a --cpu-prof profile if asked).
       for (const x of [a, b, d]) x.child.kill("SIGTERM");
       await writer.$client.end();
-      await db.drop();
+      // BENCH_KEEP_DB=1 leaves the filled database (slotline_bench_api) for load tests by hand against `--serve`
+      if (!process.env.BENCH_KEEP_DB) await db.drop();
     },
   };
 }
