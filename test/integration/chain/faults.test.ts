@@ -2,28 +2,18 @@
  * Fault injection: each fault kind, seen through @solana/web3.js v1 as it would be from a real node.
  */
 import path from "node:path";
-import { Connection, PublicKey, SolanaJSONRPCError } from "@solana/web3.js";
+import { PublicKey, SolanaJSONRPCError } from "@solana/web3.js";
 import { afterEach, describe, expect, test } from "vitest";
 import { createChain, sharedFixturesDir, type Chain, type ChainOptions } from "../../chain/index.js";
+import { closeConnections, connect } from "./connections.js";
 
 const RAYDIUM = path.join(sharedFixturesDir(), "raydium-amm-v4/transactions-from-mainnet-blocks");
 const RAYDIUM_AMM_V4 = new PublicKey("675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let chain: Chain | undefined;
-/** Every Connection a test opened: closed after it with reconnection off (web3.js's socket retries for ever otherwise). */
-const opened: Connection[] = [];
-const connect = (...args: ConstructorParameters<typeof Connection>): Connection => {
-  const conn = new Connection(...args);
-  opened.push(conn);
-  return conn;
-};
 afterEach(async () => {
-  for (const conn of opened.splice(0)) {
-    const ws = (conn as unknown as { _rpcWebSocket: { setAutoReconnect(on: boolean): void; close(): void } })._rpcWebSocket;
-    ws.setAutoReconnect(false);
-    ws.close();
-  }
+  closeConnections();
   await chain?.close();
   chain = undefined;
 });

@@ -3,9 +3,10 @@
  * driven through @solana/web3.js v1 Connection.
  */
 import path from "node:path";
-import { Connection, PublicKey, SolanaJSONRPCError, type Logs, type SlotInfo } from "@solana/web3.js";
+import { type Connection, PublicKey, SolanaJSONRPCError, type Logs, type SlotInfo } from "@solana/web3.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createChain, sharedFixturesDir, type Chain } from "../../chain/index.js";
+import { closeConnections, connect } from "./connections.js";
 import { expectSameTx } from "./recorded.js";
 
 const WHOLE_BLOCKS = path.join(sharedFixturesDir(), "blocks/getBlock-json-mainnet-converted");
@@ -37,17 +38,20 @@ describe("live slots with synthetic load", () => {
   let lastRecorded: number;
   beforeAll(async () => {
     chain = await createChain({ port: 0, fixtures: [WHOLE_BLOCKS], slotMs: 50, finalityLag: 6, syntheticTps: 4000 });
-    conn = new Connection(chain.rpcUrl, "confirmed");
+    conn = connect(chain.rpcUrl, "confirmed");
     lastRecorded = chain.history.slots.at(-1)!;
   });
-  afterAll(() => chain?.close());
+  afterAll(async () => {
+    closeConnections();
+    await chain?.close();
+  });
 
   test("web3.js derives the WebSocket endpoint as HTTP port + 1", () => {
     expect(new URL(chain.wsUrl).port).toBe(String(chain.port + 1));
   });
 
   test("onSlotChange delivers each new slot with its parent and root", async () => {
-    const c = new Connection(chain.rpcUrl, "confirmed"); // no wsEndpoint: port + 1 derivation
+    const c = connect(chain.rpcUrl, "confirmed"); // no wsEndpoint: port + 1 derivation
     const slots = collect<SlotInfo>(6, 5000);
     const id = c.onSlotChange((s) => slots.push(s));
     const got = await slots.done;
@@ -153,9 +157,12 @@ describe("commitment levels", () => {
   let conn: Connection;
   beforeAll(async () => {
     chain = await createChain({ port: 0, fixtures: [WHOLE_BLOCKS], slotMs: 50, finalityLag: 5, syntheticTps: 400, autoProduce: false });
-    conn = new Connection(chain.rpcUrl, "confirmed");
+    conn = connect(chain.rpcUrl, "confirmed");
   });
-  afterAll(() => chain?.close());
+  afterAll(async () => {
+    closeConnections();
+    await chain?.close();
+  });
 
   test("processed is the newest slot, confirmed lags 1-2, finalized lags finality-lag", async () => {
     const last = chain.history.slots.at(-1)!;
@@ -174,7 +181,7 @@ describe("commitment levels", () => {
     const code = async (p: Promise<unknown>) => ((await p.then(() => null, (e: unknown) => e)) as SolanaJSONRPCError).code;
     expect(await code(conn.getBlock(processed, { maxSupportedTransactionVersion: 0 }))).toBe(-32004);
     expect(await conn.getBlock(confirmed, { maxSupportedTransactionVersion: 0 })).not.toBeNull();
-    expect(await code(new Connection(chain.rpcUrl, "finalized").getBlock(confirmed, { maxSupportedTransactionVersion: 0 }))).toBe(-32004);
+    expect(await code(connect(chain.rpcUrl, "finalized").getBlock(confirmed, { maxSupportedTransactionVersion: 0 }))).toBe(-32004);
     const sig = (await conn.getBlockSignatures(confirmed)).signatures[0]!;
     expect(await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0, commitment: "finalized" })).toBeNull();
     expect(await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0, commitment: "confirmed" })).not.toBeNull();
@@ -192,7 +199,7 @@ describe("commitment levels", () => {
   test("--once serves the history only, all finalized, no new slots", async () => {
     const once = await createChain({ port: 0, fixtures: [WHOLE_BLOCKS], once: true, slotMs: 20 });
     try {
-      const c = new Connection(once.rpcUrl);
+      const c = connect(once.rpcUrl);
       await sleep(150);
       expect(await c.getSlot("processed")).toBe(332254908);
       expect(await c.getSlot("finalized")).toBe(332254908);
