@@ -16,10 +16,10 @@ import type { Plugin } from "graphql-yoga";
 const MAX_OPERATIONS_PER_DOCUMENT = 20;
 
 /** Executions of a (document, operation) pair on the standard executor before it is compiled. */
-export const COMPILE_AFTER_RUNS = 1;
+const COMPILE_AFTER_RUNS = 1;
 
-/** The JIT plugin; `onCompile` is told each (document, operation) pair it compiles (tests, metrics). */
-export function useCompiledExecution(opts: { onCompile?: (document: DocumentNode) => void } = {}): Plugin {
+/** The JIT plugin; `onCompile` runs for each (document, operation) pair it compiles (metrics). */
+export function useCompiledExecution(opts: { onCompile?: () => void } = {}): Plugin {
   // a number: runs so far on the standard executor; null: cannot be compiled (or not a query), always standard.
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | number | null>>();
   const compile = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null => {
@@ -27,7 +27,7 @@ export function useCompiledExecution(opts: { onCompile?: (document: DocumentNode
     if (!byName) compiled.set(document, (byName = new Map()));
     const key = operationName ?? "";
     const c = byName.get(key);
-    if (c === null || (c !== undefined && typeof c !== "number")) return c;
+    if (c !== undefined && typeof c !== "number") return c; // compiled, or null: cannot be
     const runs = c ?? 0;
     if (runs < COMPILE_AFTER_RUNS) {
       if (byName.size < MAX_OPERATIONS_PER_DOCUMENT || c !== undefined) byName.set(key, runs + 1);
@@ -36,7 +36,7 @@ export function useCompiledExecution(opts: { onCompile?: (document: DocumentNode
     const op = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName));
     const q = op?.kind === Kind.OPERATION_DEFINITION && op.operation === "query" ? compileQuery(schema, document, operationName ?? undefined) : null;
     const done = q && isCompiledQuery(q) ? q : null;
-    if (done) opts.onCompile?.(document);
+    if (done) opts.onCompile?.();
     byName.set(key, done);
     return done;
   };

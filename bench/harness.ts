@@ -37,3 +37,8 @@ export type BenchResult = {
  * `teardown` runs after the last of its entries that ran (what they shared: servers, databases).
  */
 export type BenchSuite = { name: string; entries: () => Promise<BenchEntry[]> | BenchEntry[]; teardown?: () => Promise<void> };
+
+/** The `p` quantile (0..1) of ascending `sorted` (the nearest rank below); undefined when empty. */
+export function quantile(sorted: readonly number[], p: number): number | undefined {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}

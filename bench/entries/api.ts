@@ -11,7 +11,7 @@ import { Agent, createServer, request } from "node:http";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { BenchEntry, BenchSuite } from "../harness.js";
+import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Children run `node --import tsx` (not the tsx CLI, whose own child outlived a SIGKILL and kept serving). */
@@ -208,7 +208,10 @@ async function hammer(url: string, ms: number, ip: string, queries: string[]): P
       while (sent < (now * HAMMER_RPS) / 1000) {
         // a trailing comment makes every document distinct, so the response cache never answers
         const body = JSON.stringify({ query: `${queries[sent % queries.length]} # ${ip} ${sent++}` });
-        const p = post(agent, url, body, true, { "x-forwarded-for": ip }).then((r) => void (codes[r.ok ? "OK" : r.code] = (codes[r.ok ? "OK" : r.code] ?? 0) + 1));
+        const p = post(agent, url, body, true, { "x-forwarded-for": ip }).then((r) => {
+          const code = r.ok ? "OK" : r.code;
+          codes[code] = (codes[code] ?? 0) + 1;
+        });
         inflight.add(p);
         void p.finally(() => inflight.delete(p));
       }
@@ -296,8 +299,7 @@ async function load(url: string, query: string): Promise<Load> {
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99), errors };
+  return { rps: latencies.length / seconds, p50: quantile(latencies, 0.5) ?? 0, p99: quantile(latencies, 0.99) ?? 0, errors };
 }
 
 // --- suite ---------------------------------------------------------------------------------------------------
@@ -452,7 +454,7 @@ async function neighbourP95(s: Shared, withHammer: boolean): Promise<{ p95: numb
     hammer = ep.hammer;
   }
   latencies.sort((a, b) => a - b);
-  return { p95: latencies[Math.min(latencies.length - 1, Math.floor(0.95 * latencies.length))] ?? 0, errors, hammer };
+  return { p95: quantile(latencies, 0.95) ?? 0, errors, hammer };
 }
 
 /** One G8 episode of NEIGHBOUR_MS, with new client addresses; the two clients start together. */

@@ -19,7 +19,7 @@ import { decodeWireTransaction } from "../../test/chain/tx-record.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
 import { type Chain, createChain } from "../../test/chain/index.js";
-import type { BenchEntry, BenchSuite } from "../harness.js";
+import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../indexer/bin/slotline.mjs");
@@ -229,10 +229,7 @@ async function stageCosts(): Promise<Record<string, number>> {
   return out;
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : Number.NaN;
-};
+const pct = (xs: number[], p: number) => quantile([...xs].sort((a, b) => a - b), p / 100) ?? Number.NaN;
 
 /** The raw limit: the same kind of decoded rows (cloned mainnet blocks) written by a bare store loop, 2 writers. */
 function rawLimitReference(): BenchEntry["reference"] {
