@@ -123,11 +123,13 @@ export async function runIngest(
   const procs = [startSlotline(["ingest"], env), ...Array.from({ length: workers }, () => startSlotline(["worker"], env))];
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
-  const count = async () => Number((await client.query<{ n: string }>("select count(*)::text as n from transactions")).rows[0]!.n);
+  /** The one number a counting query returns. */
+  const scalar = async (sql: string) => Number((await client.query<{ n: string }>(sql)).rows[0]!.n);
+  const count = () => scalar("select count(*)::text as n from transactions");
   // Every transaction of the stored blocks, votes and untracked ones included: read, decoded or passed over.
-  const processed = async () => Number((await client.query<{ n: string }>("select coalesce(sum(tx_count), 0)::text as n from slots where status = 'indexed'")).rows[0]!.n);
+  const processed = () => scalar("select coalesce(sum(tx_count), 0)::text as n from slots where status = 'indexed'");
   try {
-    const storedSlots = async () => Number((await client.query<{ n: string }>("select count(*)::text as n from slots where status = 'indexed'")).rows[0]!.n);
+    const storedSlots = () => scalar("select count(*)::text as n from slots where status = 'indexed'");
     const warmUntil = Date.now() + WARMUP_MAX_MS;
     while ((await storedSlots()) < WARMUP_SLOTS && Date.now() < warmUntil) await new Promise((r) => setTimeout(r, 250));
     const c0 = await count();
@@ -296,8 +298,8 @@ const suite: BenchSuite = {
       },
       reference: rawLimitReference(),
       details: async () => ({
-        block_transactions_processed_per_s_median: Math.round([...processedRates].sort((a, b) => a - b)[Math.floor(processedRates.length / 2)] ?? 0),
-        chain_offered_tx_per_s_median: Math.round([...offeredRates].sort((a, b) => a - b)[Math.floor(offeredRates.length / 2)] ?? 0),
+        block_transactions_processed_per_s_median: Math.round(pct(processedRates, 50) || 0),
+        chain_offered_tx_per_s_median: Math.round(pct(offeredRates, 50) || 0),
         // Where the 2 cores went, per stored transaction (medians): the chain (RPC stand-in), ingest, workers (fetch,
         // parse, decode, store, publish), Postgres, Redis.
         ...Object.fromEntries((["chain", "ingest", "workers", "postgres", "redis"] as const).map((k) => [`cpu_us_per_stored_tx_${k}_median`, Math.round(pct(splits.map((x) => x[k]), 50))])),
