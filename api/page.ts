@@ -5,7 +5,7 @@
  * are inserted; all columns of an ordering share one direction so a row comparison can use the index.
  */
 import { type KeyType, decodeCursor, encodeCursor } from "./cursor.js";
-import type { Reader } from "./db.js";
+import { type Reader, VALUE_SENSITIVE } from "./db.js";
 import { apiError } from "./errors.js";
 import { type Fragment, join, raw, sql, where } from "./sql.js";
 
@@ -117,6 +117,7 @@ function toPage<T>(rows: Record<string, unknown>[], p: Plan, order: Order, total
 /**
  * The rows of the page fetchPage would read, as a subquery selecting `select` (over alias `t`): for a statement that
  * reads what the page's rows point at in the same batch as the page itself. Throws as fetchPage does on bad arguments.
+ * Like the page's own, a statement over it is value-sensitive (Reader.rows).
  */
 export function pageSubquery(spec: ListSpec, filters: Fragment[], order: Order, args: PageArgs, limits: PageLimits, select: string): Fragment {
   const p = plan(args, order, limits);
@@ -140,11 +141,13 @@ export async function fetchPage<T>(
       : await reader.rows<Record<string, unknown>>(
           sql`select ${raw(spec.select)}${keyColumns(order)} from ${from} ${where([...filters, ...p.conditions])}
               order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}`,
+          // a request's filters pick the plan: a busy mint is best read along the slot index, a quiet one along its own
+          VALUE_SENSITIVE,
         );
   let count: Promise<number> | undefined;
   return toPage<T>(rows, p, order, () =>
     (count ??= reader
-      .rows<{ n: number }>(sql`select count(*) as n from ${from} ${where(filters)}`)
+      .rows<{ n: number }>(sql`select count(*) as n from ${from} ${where(filters)}`, VALUE_SENSITIVE)
       .then((r) => r[0]?.n ?? 0)),
   );
 }

@@ -1,5 +1,5 @@
 /** Reads of `pools`, and the aggregates over a pool's swaps (volume windows, OHLCV candles). */
-import type { Reader } from "../db.js";
+import { type Reader, VALUE_SENSITIVE } from "../db.js";
 import type { ListSpec } from "../page.js";
 import { type Fragment, raw, sql } from "../sql.js";
 
@@ -56,11 +56,14 @@ export function poolsByAddress(reader: Reader, addresses: readonly string[]): Pr
 }
 
 /**
- * The pools that the rows of `rows` (a subquery with a `pool` column) point at, in one statement: one row per
- * distinct address, with the pool's columns null when it is not stored.
+ * The pools that the rows of `rows` (a page's subquery with a `pool` column, see pageSubquery) point at, in one
+ * statement: one row per distinct address, with the pool's columns null when it is not stored.
  */
 export function poolsOfRows(reader: Reader, rows: Fragment): Promise<(Partial<PoolRow> & { key: string })[]> {
-  return reader.rows(sql`select x.pool as key, ${raw(SELECT)} from (select distinct r.pool from (${rows}) r) x left join pools t on t.address = x.pool`);
+  return reader.rows(
+    sql`select x.pool as key, ${raw(SELECT)} from (select distinct r.pool from (${rows}) r) x left join pools t on t.address = x.pool`,
+    VALUE_SENSITIVE,
+  );
 }
 
 /** Swap volume of a pool over a window. */

@@ -80,8 +80,9 @@ describe("api batching", () => {
     h.statements.reset();
     const r = await h.gql(`{ transactions(first: 90) { edges { node { signature swaps { pool { dex } } transfers { token { decimals } } events { name } } } } }`);
     expect(r.body.errors).toBeUndefined();
-    // transactions; swaps + transfers + events (same tick); pools + tokens (same tick)
-    expect(h.statements.count).toBeLessThanOrEqual(6);
+    // transactions (with the switch to auto plans before it, api/db.ts); swaps + transfers + events (same tick);
+    // pools + tokens (same tick)
+    expect(h.statements.count).toBeLessThanOrEqual(7);
     const withSwaps = r.body.data.transactions.edges.filter((e: any) => e.node.swaps.length > 0);
     expect(withSwaps.length).toBeGreaterThan(0);
   });
@@ -95,8 +96,9 @@ describe("api batching", () => {
     expect(pools[0].swaps.edges.length).toBeGreaterThan(0);
     expect(pools[0].volume.swaps).toBeGreaterThan(0);
     expect(pools[0].candles.length).toBeGreaterThan(0);
-    // pools, count, status (2), chain clock, tokens, volumes, candles, swaps
-    expect(h.statements.count).toBeLessThanOrEqual(10);
+    // pools (with the switch to auto plans before it, api/db.ts), count, status (2), chain clock, tokens, volumes,
+    // candles, swaps
+    expect(h.statements.count).toBeLessThanOrEqual(11);
   });
 
   test("loaders live for one request: a row changed between two requests reads new in the second", async () => {
@@ -153,6 +155,44 @@ describe("api batching", () => {
     const again = await h.gql(`{ token(mint: "So11111111111111111111111111111111111111112") { mint pools(first: 1) { edges { node { address } } } } }`);
     expect(again.body.errors).toBeUndefined();
     expect(again.body.data.token.mint).toBe("So11111111111111111111111111111111111111112");
+  });
+
+  test("loaders' statements run on one generic plan per connection; top-level lists (value-sensitive) on Postgres' default", async () => {
+    const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/db.js");
+    const { sql } = await import("../../../api/sql.js");
+    const { rows: top } = await h.sql.query<{ pool: string }>(`select pool from swaps group by pool order by count(*) desc limit 2`);
+    const keys = top.map((r) => r.pool);
+    const pool = createReadPool(h.url, { max: 1 });
+    try {
+      // a child list's shape (api/page.ts): under auto, Postgres plans it again at every execution (its generic plan
+      // counts ten keys), which costs more than running it
+      const childList = (k: string[]) =>
+        sql`select p.__parent, x.signature from unnest(${k}::text[]) as p(__parent)
+            cross join lateral (select t.signature from swaps t where t.pool = p.__parent order by t.slot desc limit ${3}) x`;
+      const mode = (i: number) => sql`select current_setting('plan_cache_mode') as mode, ${i}::int as i`;
+      for (let i = 0; i < 8; i++) {
+        // one request: a loader, a value-sensitive statement and another statement, in one batch
+        const reader = createReader(pool);
+        const [rows, sensitive, generic] = await Promise.all([
+          reader.rows<{ signature: string }>(childList(keys.slice(0, 1 + (i % 2)))),
+          reader.rows<{ mode: string }>(mode(i), VALUE_SENSITIVE),
+          reader.rows<{ mode: string }>(mode(1000 + i)),
+        ]);
+        expect(rows.length).toBe(3 * (1 + (i % 2)));
+        expect(sensitive[0]!.mode).toBe("auto");
+        expect(generic[0]!.mode).toBe("force_generic_plan");
+      }
+      // a value-sensitive statement alone gets the switch too; the next batch on the connection is back on generic plans
+      expect((await createReader(pool).rows<{ mode: string }>(mode(100), VALUE_SENSITIVE))[0]!.mode).toBe("auto");
+      expect((await createReader(pool).rows<{ mode: string }>(mode(101)))[0]!.mode).toBe("force_generic_plan");
+      const { text } = (await import("../../../api/sql.js")).compile(childList(keys));
+      const plans = await createReader(pool).rows<{ generic: number; custom: number }>(
+        sql`select generic_plans as generic, custom_plans as custom from pg_prepared_statements where statement = ${text}`,
+      );
+      expect(plans).toEqual([{ generic: 8, custom: 0 }]);
+    } finally {
+      await pool.end();
+    }
   });
 
   test("a clocked batch times each statement on Postgres' clock; the reader clocks a shape the slow lane nominated, which then enters it", async () => {
