@@ -222,7 +222,9 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
         batch.forEach((p) => {
           const j = at.get(p)!;
           if (results.serverMs) gate?.observe(p.text, results.serverMs[j]!, true);
-          else gate?.observe(p.text, results.ms[j] ?? 0);
+          // By the API's clock a statement's time runs from the previous one's completion, and Postgres sends the
+          // switch's answer with the next statement's: the switch's time is that statement's.
+          else gate?.observe(p.text, (results.ms[j] ?? 0) + (statements[j - 1] === PLAN_AUTO ? (results.ms[j - 1] ?? 0) : 0));
           p.resolve(results.rows[j] ?? []);
         });
       }

@@ -224,5 +224,13 @@ describe("api batching", () => {
     expect(seen.map((x) => x.clocked)).toEqual([false, true]);
     expect(seen[1]!.ms).toBeGreaterThanOrEqual(29);
     expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as i`)).toBe(true);
+    // A value-sensitive statement (a top-level list: the flood's shape) runs after the switch to auto plans, whose
+    // answer comes with its own: the switch's time is the statement's, so a slow one is still nominated and clocked.
+    const { VALUE_SENSITIVE } = await import("../../../api/db.js");
+    seen.length = 0;
+    for (let i = 0; i < 2; i++) await createReader(h.pool, { gate }).rows(sql`select pg_sleep(0.03)::text as slept, ${i}::int as j`, VALUE_SENSITIVE);
+    expect(seen.map((x) => x.clocked)).toEqual([false, true]);
+    expect(seen.every((x) => x.ms >= 29)).toBe(true);
+    expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as j`)).toBe(true);
   });
 });
