@@ -206,21 +206,15 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
         // The statements on generic plans (the session's mode) first, then, if any, the switch to auto and the
         // value-sensitive ones: one extra statement at most, in the same write. The batch is one snapshot, so the
         // order does not change what a statement reads.
-        const ordered = [...batch.filter((p) => !p.valueSensitive), ...batch.filter((p) => p.valueSensitive)];
-        const statements: BatchStatement[] = [];
-        const at = new Map<Pending, number>();
-        let switched = false;
-        for (const p of ordered) {
-          if (p.valueSensitive && !switched) {
-            statements.push(PLAN_AUTO);
-            switched = true;
-          }
-          at.set(p, statements.push({ text: p.text, values: p.values, name: statementName(p.text) ?? "" }) - 1);
-        }
+        const generic = batch.filter((p) => !p.valueSensitive);
+        const sensitive = batch.filter((p) => p.valueSensitive);
+        const ordered = [...generic, ...sensitive];
+        const statement = (p: Pending): BatchStatement => ({ text: p.text, values: p.values, name: statementName(p.text) ?? "" });
+        const statements = [...generic.map(statement), ...(sensitive.length > 0 ? [PLAN_AUTO] : []), ...sensitive.map(statement)];
         batched = true;
         const results = await runBatch(client, statements, types, clock);
-        batch.forEach((p) => {
-          const j = at.get(p)!;
+        ordered.forEach((p, i) => {
+          const j = i < generic.length ? i : i + 1;
           if (results.serverMs) gate?.observe(p.text, results.serverMs[j]!, true);
           // By the API's clock a statement's time runs from the previous one's completion, and Postgres sends the
           // switch's answer with the next statement's: the switch's time is that statement's.

@@ -159,7 +159,7 @@ describe("api batching", () => {
 
   test("loaders' statements run on one generic plan per connection; top-level lists (value-sensitive) on Postgres' default", async () => {
     const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/db.js");
-    const { sql } = await import("../../../api/sql.js");
+    const { compile, sql } = await import("../../../api/sql.js");
     const { rows: top } = await h.sql.query<{ pool: string }>(`select pool from swaps group by pool order by count(*) desc limit 2`);
     const keys = top.map((r) => r.pool);
     const pool = createReadPool(h.url, { max: 1 });
@@ -185,7 +185,7 @@ describe("api batching", () => {
       // a value-sensitive statement alone gets the switch too; the next batch on the connection is back on generic plans
       expect((await createReader(pool).rows<{ mode: string }>(mode(100), VALUE_SENSITIVE))[0]!.mode).toBe("auto");
       expect((await createReader(pool).rows<{ mode: string }>(mode(101)))[0]!.mode).toBe("force_generic_plan");
-      const { text } = (await import("../../../api/sql.js")).compile(childList(keys));
+      const { text } = compile(childList(keys));
       const plans = await createReader(pool).rows<{ generic: number; custom: number }>(
         sql`select generic_plans as generic, custom_plans as custom from pg_prepared_statements where statement = ${text}`,
       );
