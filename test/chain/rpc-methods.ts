@@ -13,7 +13,8 @@ import type { SyntheticSource } from "./synthetic.js";
 /** A JSON-RPC error object. */
 export type RpcError = { code: number; message: string; data?: unknown };
 /** A handler's answer: raw JSON text or bytes of `result`, or an error. */
-export type Outcome = { result: string | Buffer } | { error: RpcError };
+/** A result is JSON text, or its bytes (one buffer, or segments sent one after another). */
+export type Outcome = { result: string | Buffer | Buffer[] } | { error: RpcError };
 
 /** What the handlers read. */
 export type RpcContext = {
