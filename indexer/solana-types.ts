@@ -74,7 +74,8 @@ export type RawBlock = {
 };
 
 /** Transactions read one at a time: `get(i)` parses and checks item i (throws if it is not a transaction). */
-export type TransactionList = { readonly length: number; get(i: number): RawBlockTransaction };
+/** `release()` (idempotent): the list will not be read again, so the answer's receive buffer can be reused. */
+export type TransactionList = { readonly length: number; get(i: number): RawBlockTransaction; release(): void };
 
 /** A getBlock result whose transactions are read one at a time (see source/block-json.ts). */
 export type LazyBlock = Omit<RawBlock, "transactions"> & { transactions: TransactionList };

@@ -9,7 +9,7 @@ import { createDecoder, type Decoder, type DecodedBlock, type DecodedTransaction
 import { failpoint } from "../failpoints.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../errors.js";
 import type { Metrics } from "../metrics.js";
-import { fetchBlocks, fetchTransactions } from "../source/blocks.js";
+import { fetchBlocks, fetchTransactions, releaseBlocks } from "../source/blocks.js";
 import type { RpcClient } from "../source/rpc.js";
 import type { Store, WriteCounts } from "../store/index.js";
 import { type ChainEvent, eventsChannel } from "./events.js";
@@ -160,7 +160,12 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
       try {
         fetched = await fetchBlocks(deps.rpc, slots, commitment, { beforeParse: turn.take });
         await turn.take();
-        decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
+        try {
+          decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
+        } finally {
+          // Decoded rows hold no reference to the answer's bytes: its buffer serves the next fetch while this writes.
+          releaseBlocks(fetched);
+        }
         for (const b of decoded) for (const t of b.transactions) countWarnings(t.warnings);
         const end = deps.metrics.storeSeconds.startTimer();
         counts = await deps.store.writeBlocks(decoded, { commitment, skipped: fetched.skipped });

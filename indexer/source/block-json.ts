@@ -12,24 +12,43 @@
  * is not an object, stray bytes between elements, duplicate keys, unbalanced brackets) falls back to parsing the
  * whole body, so the result is always what JSON.parse would give, with the arrays wrapped.
  */
+import { shareRelease } from "./body-pool.js";
 import { jsonText } from "./rpc.js";
 
-/** A block's transactions: `length`, and `get(i)` parses item i (a SyntaxError for a malformed one). */
+/** Thrown by LazyTransactions.get after release(): a reader that outlived its bytes (a bug, never bad input). */
+export class ReleasedBodyError extends Error {}
+
+/**
+ * A block's transactions: `length`, and `get(i)` parses item i (a SyntaxError for a malformed one). `release()`
+ * says the items will not be read again: the answer's bytes go back to the receive pool (body-pool.ts).
+ */
 export class LazyTransactions {
+  private body: Buffer | null;
+
   private constructor(
-    private readonly body: Buffer | null,
+    body: Buffer | null,
     private readonly spans: number[],
     private readonly parsed: unknown[] | null,
-  ) {}
+    private readonly onRelease: () => void,
+  ) {
+    this.body = body;
+  }
 
   /** Items already parsed (the fallback path). */
   static of(items: unknown[]): LazyTransactions {
-    return new LazyTransactions(null, [], items);
+    return new LazyTransactions(null, [], items, () => {});
   }
 
   /** Items as [start, end) byte ranges of `body`, flattened: start0, end0, start1, end1, ... */
-  static spans(body: Buffer, spans: number[]): LazyTransactions {
-    return new LazyTransactions(body, spans, null);
+  static spans(body: Buffer, spans: number[], onRelease: () => void = () => {}): LazyTransactions {
+    return new LazyTransactions(body, spans, null, onRelease);
+  }
+
+  /** Done reading (idempotent): a cut list's `get` throws ReleasedBodyError from now on. */
+  release(): void {
+    if (this.parsed) return;
+    this.body = null;
+    this.onRelease();
   }
 
   /** True when the items are byte ranges of the body (the scan cut them); false after a whole-body parse. */
@@ -44,7 +63,8 @@ export class LazyTransactions {
   /** Item i as JSON.parse gives it (a fresh object on every call). */
   get(i: number): unknown {
     if (this.parsed) return this.parsed[i];
-    return JSON.parse(jsonText(this.body!.subarray(this.spans[2 * i]!, this.spans[2 * i + 1]!)));
+    if (!this.body) throw new ReleasedBodyError(`transaction ${i} read after its answer was released`);
+    return JSON.parse(jsonText(this.body.subarray(this.spans[2 * i]!, this.spans[2 * i + 1]!)));
   }
 }
 
@@ -110,7 +130,7 @@ function splitObjects(buf: Buffer, b: Uint8Array, open: number, spans: number[])
 }
 
 /** Cuts out the answers' `result.transactions` arrays; null when the body is not the expected shape. */
-function scan(buf: Buffer): { skeleton: Buffer; lists: LazyTransactions[] } | null {
+function scan(buf: Buffer): { skeleton: Buffer; lists: number[][] } | null {
   const b = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   const n = b.length;
   let first = 0;
@@ -120,7 +140,7 @@ function scan(buf: Buffer): { skeleton: Buffer; lists: LazyTransactions[] } | nu
   const resultDepth = batch ? 3 : 2;
   const openedUnder: (string | null)[] = [null, null, null, null];
   const pieces: Buffer[] = [];
-  const lists: LazyTransactions[] = [];
+  const lists: number[][] = [];
   let copied = 0;
   let depth = 0;
   let key: string | null = null;
@@ -143,7 +163,7 @@ function scan(buf: Buffer): { skeleton: Buffer; lists: LazyTransactions[] } | nu
         if (close < 0) return null;
         pieces.push(buf.subarray(copied, i + 1));
         copied = close;
-        lists.push(LazyTransactions.spans(buf, spans));
+        lists.push(spans);
         i = close;
         key = null;
         continue;
@@ -175,20 +195,24 @@ function resultLists(value: unknown): { result: { transactions: unknown } }[] {
 
 /**
  * A JSON-RPC response body (one answer or a batch) as JSON.parse gives it, except that each answer's
- * `result.transactions` array is a LazyTransactions. Throws SyntaxError for a body that is not JSON.
+ * `result.transactions` array is a LazyTransactions. Throws SyntaxError for a body that is not JSON. `release`
+ * is called once nothing reads `body` any more: at once when nothing was cut, else when each list is released.
  */
-export function parseBlockAnswers(body: Buffer): unknown {
+export function parseBlockAnswers(body: Buffer, release: () => void = () => {}): unknown {
   const cut = scan(body);
   if (cut) {
     const value: unknown = JSON.parse(jsonText(cut.skeleton));
     const holders = resultLists(value);
     // The cut arrays were emptied: each must meet exactly one empty array where JSON.parse put it.
     if (holders.length === cut.lists.length && holders.every((h) => (h.result.transactions as unknown[]).length === 0)) {
-      holders.forEach((h, i) => (h.result.transactions = cut.lists[i]));
+      // The body is given back once every list is released (at once if there is none).
+      const releases = shareRelease(release, holders.length);
+      holders.forEach((h, i) => (h.result.transactions = LazyTransactions.spans(body, cut.lists[i]!, releases[i])));
       return value;
     }
   }
   const value: unknown = JSON.parse(jsonText(body));
+  release();
   for (const h of resultLists(value)) h.result.transactions = LazyTransactions.of(h.result.transactions as unknown[]);
   return value;
 }

@@ -4,7 +4,7 @@
  */
 import { MalformedResponseError, RetryableError, RpcResponseError } from "../errors.js";
 import type { LazyBlock, RawBlock, RawBlockTransaction, RawTransaction, TransactionList } from "../solana-types.js";
-import { LazyTransactions, parseBlockAnswers } from "./block-json.js";
+import { LazyTransactions, parseBlockAnswers, ReleasedBodyError } from "./block-json.js";
 import { FATAL_CODES, RpcFatalError, type RpcClient } from "./rpc.js";
 
 /** The slot was skipped (or is missing from long-term storage as skipped): record it, never retry. */
@@ -78,11 +78,13 @@ function transactionList(slot: number, items: unknown): TransactionList {
   const lazy = items instanceof LazyTransactions ? items : LazyTransactions.of(items as unknown[]);
   return {
     length: lazy.length,
+    release: () => lazy.release(),
     get(i) {
       let tx: unknown;
       try {
         tx = lazy.get(i);
       } catch (err) {
+        if (err instanceof ReleasedBodyError) throw err;
         throw new MalformedResponseError(`getBlock ${slot}: transaction ${i} is not valid JSON (${(err as Error).message})`, { cause: err });
       }
       return checkTransaction(slot, i, tx);
@@ -107,20 +109,34 @@ export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: s
     { ...opts, parse: parseBlockAnswers },
   );
   const out: FetchedBlocks = { blocks: [], skipped: [] };
-  answers.forEach((a, i) => {
-    const slot = slots[i]!;
-    if (a.error) {
-      if (SKIPPED_CODES.has(a.error.code)) return void out.skipped.push(slot);
-      if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getBlock ${slot}: ${a.error.code} ${a.error.message}`);
-      // -32015 (version not supported), -32601, -32602: a configuration problem, never a skipped slot; fails once.
-      if (FATAL_CODES.has(a.error.code)) throw new RpcFatalError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
-      // Any other code (-32001 cleaned up, -32011 no history, ...): retried by the queue, then dead-lettered.
-      throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+  try {
+    answers.forEach((a, i) => {
+      const slot = slots[i]!;
+      if (a.error) {
+        if (SKIPPED_CODES.has(a.error.code)) return void out.skipped.push(slot);
+        if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getBlock ${slot}: ${a.error.code} ${a.error.message}`);
+        // -32015 (version not supported), -32601, -32602: a configuration problem, never a skipped slot; fails once.
+        if (FATAL_CODES.has(a.error.code)) throw new RpcFatalError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+        // Any other code (-32001 cleaned up, -32011 no history, ...): retried by the queue, then dead-lettered.
+        throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+      }
+      if (a.result === null) throw new RetryableError(`getBlock ${slot}: null result`);
+      out.blocks.push({ slot, block: blockFromResult(slot, a.result) });
+    });
+  } catch (err) {
+    // Nothing will read this batch's answers: their receive buffer goes back to the pool.
+    for (const a of answers) {
+      const list = (a.result as { transactions?: unknown } | null | undefined)?.transactions;
+      if (list instanceof LazyTransactions) list.release();
     }
-    if (a.result === null) throw new RetryableError(`getBlock ${slot}: null result`);
-    out.blocks.push({ slot, block: blockFromResult(slot, a.result) });
-  });
+    throw err;
+  }
   return out;
+}
+
+/** Says the fetched blocks' transactions will not be read again (after decoding): see TransactionList.release. */
+export function releaseBlocks(fetched: FetchedBlocks): void {
+  for (const { block } of fetched.blocks) block.transactions.release();
 }
 
 /**

@@ -20,7 +20,7 @@ export type RpcCall = { method: string; params: unknown[] };
 export type RpcAnswer<T = unknown> = { result?: T; error?: { code: number; message: string } };
 
 /** Options of one batch. */
-export type BatchOptions = { beforeParse?: () => Promise<void>; parse?: (body: Buffer) => unknown };
+export type BatchOptions = { beforeParse?: () => Promise<void>; parse?: (body: Buffer, release: () => void) => unknown };
 
 /** The client. */
 export type RpcClient = {
@@ -178,16 +178,23 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
           lastError = new Error(`HTTP ${res.status}: ${res.body.toString("utf8", 0, 480).slice(0, 120)}`);
         } else if (res.status !== 200) {
           // A request the endpoint will never accept: one call, no retry storm.
-          throw fatal(label, `http_${res.status}`, `HTTP ${res.status}: ${res.body.toString("utf8", 0, 800).slice(0, 200)}`);
+          const text = res.body.toString("utf8", 0, 800).slice(0, 200);
+          res.release();
+          throw fatal(label, `http_${res.status}`, `HTTP ${res.status}: ${text}`);
         } else {
           if (how.beforeParse) await how.beforeParse();
           try {
-            return how.parse ? how.parse(res.body) : JSON.parse(jsonText(res.body));
+            // A custom parse takes the body over (it releases it); JSON.parse leaves nothing that reads it.
+            return how.parse ? how.parse(res.body, res.release) : JSON.parse(jsonText(res.body));
           } catch (err) {
             kind = "malformed";
             lastError = err;
+          } finally {
+            if (!how.parse) res.release();
           }
         }
+        // Whatever was not returned above no longer reads the body (idempotent for a parse that took it over).
+        res.release();
       } catch (err) {
         if (err instanceof RpcFatalError) throw err;
         lastError = err;

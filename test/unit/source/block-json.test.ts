@@ -1,7 +1,7 @@
 /** getBlock answers with lazily parsed transactions read back exactly as JSON.parse reads the whole body. */
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { LazyTransactions, parseBlockAnswers } from "../../../indexer/source/block-json.js";
+import { LazyTransactions, parseBlockAnswers, ReleasedBodyError } from "../../../indexer/source/block-json.js";
 import { fixturePath } from "../../setup/fixtures.js";
 
 /** The parsed value with every LazyTransactions read out into an array, and whether each list was cut lazily. */
@@ -93,5 +93,26 @@ describe("parseBlockAnswers", () => {
     expect(l.length).toBe(2);
     expect(l.get(0)).toEqual({ a: 1 });
     expect(() => l.get(1)).toThrow(SyntaxError);
+  });
+
+  test("the body is released once every cut list is released, at once when nothing was cut; a released list cannot be read", () => {
+    let released = 0;
+    const batch = Buffer.from('[{"id":1,"result":{"transactions":[{"a":1}]}},{"id":2,"error":{"code":-32007}},{"id":3,"result":{"transactions":[{"b":2}]}}]');
+    const v = parseBlockAnswers(batch, () => released++);
+    const [l1, l2] = lists(v);
+    expect(l1!.cut && l2!.cut).toBe(true);
+    l1!.release();
+    l1!.release();
+    expect(released).toBe(0);
+    expect(l2!.get(0)).toEqual({ b: 2 });
+    l2!.release();
+    expect(released).toBe(1);
+    expect(() => l1!.get(0)).toThrow(ReleasedBodyError);
+    // Nothing cut (an error answer, or a shape parsed whole): nothing reads the body after the parse.
+    parseBlockAnswers(Buffer.from('{"id":1,"error":{"code":-32004}}'), () => released++);
+    expect(released).toBe(2);
+    const whole = parseBlockAnswers(Buffer.from('{"id":1,"result":{"transactions":[1,2]}}'), () => released++);
+    expect(released).toBe(3);
+    expect(lists(whole)[0]!.get(1)).toBe(2);
   });
 });

@@ -8,6 +8,9 @@ describe("createHttpPost", () => {
   let server: Server;
   let url: string;
   const answer = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { log: "Program log: 🐠", n: 1 } });
+  /** A large answer (above POOLED_MIN_BYTES) whose bytes differ on every request. */
+  let served = 0;
+  const large = () => Buffer.alloc(3 * 1024 * 1024 + 17, String.fromCharCode(97 + (served++ % 26)));
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -20,6 +23,13 @@ describe("createHttpPost", () => {
         if (req.url === "/cut") {
           res.writeHead(200, { "content-length": String(answer.length + 100) });
           res.write(answer);
+          return setTimeout(() => res.destroy(), 20);
+        }
+        if (req.url === "/large") {
+          const b = large();
+          res.writeHead(200, { "content-length": String(b.length) });
+          if (body !== "cut") return res.end(b);
+          res.write(b.subarray(0, 2 * 1024 * 1024));
           return setTimeout(() => res.destroy(), 20);
         }
         if (req.url === "/slow-body") {
@@ -60,6 +70,36 @@ describe("createHttpPost", () => {
     const http = createHttpPost(`${url}/slow-body`, 2);
     await expect(http.post("{}", 200)).rejects.toMatchObject({ name: "TimeoutError" });
     http.close();
+  });
+
+  test("a large answer's buffer is reused only once it is released, and a failed exchange gives its buffer back", async () => {
+    const http = createHttpPost(`${url}/large`, 2);
+    const a = await http.post("{}", 5_000);
+    const b = await http.post("{}", 5_000);
+    // Both held: two buffers, each with its own answer's bytes.
+    expect(b.body.buffer).not.toBe(a.body.buffer);
+    const [ca, cb] = [a.body[0], b.body[0]];
+    expect(ca).not.toBe(cb);
+    expect(a.body.length).toBe(3 * 1024 * 1024 + 17);
+    expect(a.body.every((x) => x === ca)).toBe(true);
+    expect(b.body.every((x) => x === cb)).toBe(true);
+    a.release();
+    a.release(); // idempotent: the buffer is not pooled twice
+    const c = await http.post("{}", 5_000);
+    expect(c.body.buffer).toBe(a.body.buffer);
+    expect(c.body.every((x) => x === c.body[0]) && c.body[0] !== cb).toBe(true);
+    const d = await http.post("{}", 5_000);
+    expect(d.body.buffer).not.toBe(c.body.buffer);
+    http.close();
+
+    const http2 = createHttpPost(`${url}/large`, 2);
+    const w = await http2.post("{}", 5_000);
+    w.release();
+    // The cut exchange is received into w's buffer, fails, and gives it back: the next answer lands in it again.
+    await expect(http2.post("cut", 5_000)).rejects.toThrow(/cut short/);
+    const e = await http2.post("{}", 5_000);
+    expect(e.body.buffer).toBe(w.body.buffer);
+    http2.close();
   });
 
   test("status and headers come through", async () => {
