@@ -18,21 +18,12 @@ const ROUND_BYTES = 4 * 1024 * 1024;
 /** A pool keeping at most `maxFree` idle buffers (the largest are kept when it is full). */
 export function createBodyPool(maxFree: number) {
   const free: Buffer[] = [];
-  const stats = { allocated: 0, reused: 0 };
   return {
-    stats,
     /** A lease of `size` bytes (uninitialized). */
     acquire(size: number): Lease {
       let best = -1;
       for (let i = 0; i < free.length; i++) if (free[i]!.length >= size && (best < 0 || free[i]!.length < free[best]!.length)) best = i;
-      let buf: Buffer;
-      if (best >= 0) {
-        buf = free.splice(best, 1)[0]!;
-        stats.reused++;
-      } else {
-        buf = Buffer.allocUnsafeSlow(Math.ceil(size / ROUND_BYTES) * ROUND_BYTES);
-        stats.allocated++;
-      }
+      const buf = best >= 0 ? free.splice(best, 1)[0]! : Buffer.allocUnsafeSlow(Math.ceil(size / ROUND_BYTES) * ROUND_BYTES);
       let held = true;
       return {
         body: buf.subarray(0, size),
@@ -47,14 +38,8 @@ export function createBodyPool(maxFree: number) {
         },
       };
     },
-    /** Idle buffers (for tests and metrics). */
-    get idle(): number {
-      return free.length;
-    },
   };
 }
-
-export type BodyPool = ReturnType<typeof createBodyPool>;
 
 /** A release shared by `n` holders: the lease is given back when each has released once (at once when n is 0). */
 export function shareRelease(release: () => void, n: number): (() => void)[] {
