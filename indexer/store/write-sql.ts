@@ -21,10 +21,30 @@ function upsertSql<T>(table: string, cols: Col<T>[], conflict: string): string {
   return `insert into ${table} (${names}) select ${select} from unnest(${params}) as u(${names}) on conflict ${conflict}`;
 }
 
-/** The array parameters of `rows`, in column order. */
-function columnParams<T>(cols: Col<T>[], rows: T[]): unknown[][] {
-  // Every text value follows the string policy (strings.ts); jsonb values are cleaned by jsonbText in their getter.
-  return cols.map((c) => (c.type === "text" ? rows.map((r) => text(c.get(r))) : rows.map(c.get)));
+/**
+ * One column of `rows` as a Postgres array literal: `{"a","b",NULL}`, numbers and booleans bare.
+ * @dev what node-postgres builds from a JS array, without its per-element type checks and two regex replaces: a
+ * batch of 6,400 transactions carries ~150,000 values, and pg's array serialization was 4-5% of a busy worker.
+ */
+function arrayLiteral<T>(rows: T[], get: (row: T) => unknown, clean: boolean): string {
+  let out = "{";
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) out += ",";
+    const v = get(rows[i]!);
+    if (v === null || v === undefined) out += "NULL";
+    else if (typeof v === "number" || typeof v === "boolean") out += String(v);
+    else {
+      // Every text value follows the string policy (strings.ts); jsonb values are cleaned by jsonbText in their getter.
+      const s = clean ? cleanText(String(v)) : String(v);
+      out += s.includes('"') || s.includes("\\") ? `"${s.replace(/[\\"]/g, "\\$&")}"` : `"${s}"`;
+    }
+  }
+  return `${out}}`;
+}
+
+/** The array parameters of `rows`, in column order, as array literals. */
+function columnParams<T>(cols: Col<T>[], rows: T[]): string[] {
+  return cols.map((c) => arrayLiteral(rows, c.get, c.type === "text"));
 }
 
 async function run<T>(client: pg.PoolClient, table: string, cols: Col<T>[], conflict: string, rows: T[]): Promise<number> {
@@ -32,8 +52,6 @@ async function run<T>(client: pg.PoolClient, table: string, cols: Col<T>[], conf
   const r = await client.query(upsertSql(table, cols, conflict), columnParams(cols, rows));
   return r.rowCount ?? 0;
 }
-
-const text = (v: unknown) => (typeof v === "string" ? cleanText(v) : v);
 
 const overwrite = (cols: string[]) => cols.map((c) => `${c} = excluded.${c}`).join(", ");
 

@@ -75,6 +75,32 @@ describe("store: hostile strings", () => {
     expect(e.rows[0]!.data.uri).toHaveLength(10_240);
   });
 
+  test("array-literal syntax inside values (quotes, backslashes, braces, commas, NULL, empty) is stored as given", async () => {
+    const block = decoder.decodeBlock(raw, slot);
+    const [a, b] = block.transactions.filter((t) => t.transfers.length > 0);
+    a!.transaction.feePayer = 'q"u\\o{t,e}\\';
+    b!.transaction.feePayer = "NULL";
+    a!.transfers[0]!.sourceOwner = "";
+    a!.programEvents.push({
+      signature: a!.transaction.signature,
+      instructionPath: "98",
+      kind: "instruction",
+      name: '"{,}"',
+      ordinal: 0,
+      programId: "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P",
+      data: { s: 'a"b\\c', n: null },
+      slot,
+      txIndex: a!.transaction.txIndex,
+      blockTime: a!.transaction.blockTime,
+    });
+    await createStore({ db }).writeBlocks([block], { commitment: "confirmed" });
+    const q = async (sql: string, sig: string) => (await db.$client.query(sql, [sig])).rows[0];
+    expect(await q("select fee_payer from transactions where signature = $1", a!.transaction.signature)).toEqual({ fee_payer: 'q"u\\o{t,e}\\' });
+    expect(await q("select fee_payer from transactions where signature = $1", b!.transaction.signature)).toEqual({ fee_payer: "NULL" });
+    expect(await q(`select source_owner from token_transfers where signature = $1 and instruction_path = '${a!.transfers[0]!.instructionPath}'`, a!.transaction.signature)).toEqual({ source_owner: "" });
+    expect(await q("select name, data from program_events where signature = $1 and instruction_path = '98'", a!.transaction.signature)).toEqual({ name: '"{,}"', data: { s: 'a"b\\c', n: null } });
+  });
+
   test("hostile log lines change no decoded row and the block stores", async () => {
     const clean = decoder.decodeBlock(raw, slot);
     const hostile = structuredClone(raw);
