@@ -4,13 +4,15 @@ import { digestTables } from "../../setup/digest.js";
 import { ingestEnv, query } from "../../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../../setup/processes.js";
 import { writeReference } from "../../setup/reference.js";
+import { freePort } from "../../setup/private-services.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
 import { expectConverged, produce, type Run, setUpRun } from "./converge.js";
 
 // Failpoints (indexer/failpoints.ts, SLOTLINE_FAILPOINTS) SIGKILL a real slotline process at a named point of the
 // write path; the restarted process must converge on the fault-free database with no partial slot.
 
-const apiPort = () => String(20_000 + Math.floor(Math.random() * 20_000));
+/** A port the OS says is free (a random one in 20,000-40,000 collided with an ephemeral port: EADDRINUSE, the process exited). */
+const apiPort = async () => String(await freePort());
 const DATA_TABLES = ["transactions", "token_transfers", "swaps", "liquidity_events", "program_events"];
 
 /** Slots with data rows but no indexed `slots` row: a partial slot (must always be empty). */
@@ -96,7 +98,7 @@ describe("failpoints in live ingest", () => {
     run = await setUpRun({ faults: "fork=slot:+5" });
     const r = run;
     const [fork] = r.chain.forkSlots as [number];
-    const armed = spawnSlotline(["start"], { ...r.env, API_PORT: apiPort(), SLOTLINE_FAILPOINTS: "rollback.afterDeletes:kill" });
+    const armed = spawnSlotline(["start"], { ...r.env, API_PORT: await apiPort(), SLOTLINE_FAILPOINTS: "rollback.afterDeletes:kill" });
     r.procs.push(armed);
     // The fork slot must be stored before it is dropped: produce once ingest has its cursor.
     await waitFor("ingest to start", async () => (await query(r.db.url, "select 1 from cursors where id = 'live'")).length === 1, 30_000);
@@ -113,7 +115,7 @@ describe("failpoints in live ingest", () => {
     expect(before[0]!.n).toBeGreaterThan(0);
     expect(await orphanSlots(r.db.url)).toEqual([]);
 
-    r.procs.splice(0, r.procs.length, spawnSlotline(["start"], { ...r.env, API_PORT: apiPort() }));
+    r.procs.splice(0, r.procs.length, spawnSlotline(["start"], { ...r.env, API_PORT: await apiPort() }));
     await produce(r.chain, 6, 150);
     const { indexed } = await expectConverged(r);
     expect(indexed).not.toContain(fork);

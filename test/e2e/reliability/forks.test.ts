@@ -3,12 +3,14 @@ import { DEEP_REORG_WINDOW } from "../../../indexer/source/live-ingest.js";
 import { caughtUp, query } from "../../setup/ingest-env.js";
 import { spawnSlotline, waitFor } from "../../setup/processes.js";
 import { writeReference } from "../../setup/reference.js";
+import { freePort } from "../../setup/private-services.js";
 import { createTestDatabase } from "../../setup/services.js";
 import { inject } from "vitest";
 import { produce, type Run, setUpRun } from "./converge.js";
 
 // Finality (C2) and forks below it (C3), against a real `slotline start` on the local chain.
-const port = () => String(20_000 + Math.floor(Math.random() * 20_000));
+/** A port the OS says is free (a random one in 20,000-40,000 can collide with an ephemeral port). */
+const port = async () => String(await freePort());
 const FINALITY_MS = 1_500;
 
 /** md5 of every data row and `slots` row of slots stored as finalized at or below `upTo`. */
@@ -29,8 +31,8 @@ describe("finality and forks", () => {
   });
 
   async function start(): Promise<{ r: Run; metricsPort: string; apiPort: string }> {
-    const metricsPort = port();
-    const apiPort = String(Number(metricsPort) + 1);
+    const metricsPort = await port();
+    const apiPort = await port();
     run = await setUpRun({ extra: { FINALITY_INTERVAL_MS: String(FINALITY_MS), METRICS_PORT: metricsPort, API_PORT: apiPort } });
     run.procs.push(spawnSlotline(["start"], run.env));
     await waitFor("ingest to start", async () => (await query(run!.db.url, "select 1 from cursors where id = 'live'")).length === 1, 30_000);
