@@ -19,7 +19,7 @@ import type { RawBlock, RawBlockTransaction } from "../../indexer/solana-types.j
 import { decodeWireTransaction } from "../../test/chain/tx-record.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
-import { type Chain, createChain } from "../../test/chain/index.js";
+import { createChain } from "../../test/chain/index.js";
 import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
@@ -94,6 +94,9 @@ async function stop(procs: ChildProcess[]) {
   await Promise.all(procs.map((p) => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGTERM"))))));
 }
 
+/** What the --chain child runs. */
+type ChainOpts = { syntheticTps: number; trackedOnly: boolean };
+
 /** The chain for runIngest, in a child process of its own (this file, started with --chain): see startChain. */
 type ChainProcess = { rpcUrl: string; wsUrl: string; pid: number; processed: number; confirmed(): number; confirmedAt: Map<number, number>; close(): Promise<void> };
 
@@ -103,7 +106,7 @@ type ChainProcess = { rpcUrl: string; wsUrl: string; pid: number; processed: num
  * 18-24 us when the same entry ran in a fresh process: the process had already run the API, backfill, chain and
  * decode suites, and its heap (and what else they left in it) made serving dearer. An RPC node is a process of its own.
  */
-async function startChain(opts: { syntheticTps: number; trackedOnly: boolean }): Promise<ChainProcess> {
+async function startChain(opts: ChainOpts): Promise<ChainProcess> {
   const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--chain", JSON.stringify(opts)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   const confirmedAt = new Map<number, number>();
   let confirmed = 0;
@@ -132,7 +135,7 @@ async function startChain(opts: { syntheticTps: number; trackedOnly: boolean }):
 }
 
 /** The --chain child: a chain with `opts`, reporting each newly confirmed slot (checked every 5 ms) on stdout. */
-async function serveChain(opts: { syntheticTps: number; trackedOnly: boolean }): Promise<void> {
+async function serveChain(opts: ChainOpts): Promise<void> {
   const chain = await createChain({
     port: 0,
     syntheticTps: opts.syntheticTps,
@@ -388,4 +391,4 @@ const suite: BenchSuite = {
 
 export default suite;
 
-if (process.argv[2] === "--chain") await serveChain(JSON.parse(process.argv[3]!) as { syntheticTps: number; trackedOnly: boolean });
+if (process.argv[2] === "--chain") await serveChain(JSON.parse(process.argv[3]!) as ChainOpts);

@@ -60,6 +60,13 @@ export function createHttpPost(endpoint: string, maxSockets: number): { post(bod
           fail(err);
         }, timeoutMs);
         req.on("error", fail);
+        const done = (res: http.IncomingMessage, body: Buffer, release: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const headers = res.headers;
+          resolve({ status: res.statusCode ?? 0, header: (name) => String(headers[name.toLowerCase()] ?? "") || undefined, body, release });
+        };
         req.on("response", (res) => {
           const chunks: Buffer[] = [];
           const encoding = String(res.headers["content-encoding"] ?? "").trim().toLowerCase();
@@ -80,24 +87,12 @@ export function createHttpPost(endpoint: string, maxSockets: number): { post(bod
           res.on("end", () => {
             if (settled) return;
             if (!res.complete || (lease && filled !== lease.body.length)) return fail(new Error("answer cut short: connection closed mid-body"));
-            if (lease) {
-              settled = true;
-              clearTimeout(timer);
-              const headers = res.headers;
-              const { body, release } = lease;
-              return resolve({ status: res.statusCode ?? 0, header: (name) => String(headers[name.toLowerCase()] ?? "") || undefined, body, release });
-            }
+            if (lease) return done(res, lease.body, lease.release);
             const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
             const decoded = encoding && encoding !== "identity" ? inflate[encoding]?.(raw) : Promise.resolve(raw);
             if (!decoded) return fail(new Error(`unsupported content-encoding ${encoding}`));
             decoded.then(
-              (buf) => {
-                if (settled) return;
-                settled = true;
-                clearTimeout(timer);
-                const headers = res.headers;
-                resolve({ status: res.statusCode ?? 0, header: (name) => String(headers[name.toLowerCase()] ?? "") || undefined, body: buf, release: noop });
-              },
+              (buf) => done(res, buf, noop),
               (err: Error) => fail(err),
             );
           });

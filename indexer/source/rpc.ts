@@ -184,16 +184,14 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
         } else {
           if (how.beforeParse) await how.beforeParse();
           try {
-            // A custom parse takes the body over (it releases it); JSON.parse leaves nothing that reads it.
-            return how.parse ? how.parse(res.body, res.release) : JSON.parse(jsonText(res.body));
+            // The parse takes the body over: it releases it once nothing reads it.
+            return (how.parse ?? parseWhole)(res.body, res.release);
           } catch (err) {
             kind = "malformed";
             lastError = err;
-          } finally {
-            if (!how.parse) res.release();
           }
         }
-        // Whatever was not returned above no longer reads the body (idempotent for a parse that took it over).
+        // Whatever was not returned above no longer reads the body (idempotent for a parse that released it).
         res.release();
       } catch (err) {
         if (err instanceof RpcFatalError) throw err;
@@ -310,6 +308,13 @@ export function jsonText(buf: Buffer): string {
   }
   parts.push(buf.subarray(from));
   return Buffer.concat(parts).toString("latin1");
+}
+
+/** The default parse: the whole body with JSON.parse, whose value holds no reference to it. */
+function parseWhole(body: Buffer, release: () => void): unknown {
+  const value: unknown = JSON.parse(jsonText(body));
+  release();
+  return value;
 }
 
 /** Internal: a failed batch is retried as two halves. */

@@ -128,19 +128,19 @@ function assembleSegments(pieces: readonly (Buffer | string)[]): Buffer[] {
   return out;
 }
 
-/** Builds getBlock result bytes (no caching): one buffer, or segments to be sent one after another. */
-export function encodeBlock(ledger: Ledger, b: BlockRecord, o: BlockEncodeOpts): Buffer | Buffer[] {
+/** Builds getBlock result bytes (no caching), as segments to be sent one after another. */
+export function encodeBlock(ledger: Ledger, b: BlockRecord, o: BlockEncodeOpts): Buffer[] {
   const head =
     `{"blockHeight":${b.blockHeight === null ? "null" : b.blockHeight},"blockTime":${b.blockTime === null ? "null" : b.blockTime},` +
     `"blockhash":"${b.blockhash}","parentSlot":${b.parentSlot},"previousBlockhash":"${b.previousBlockhash}"` +
     (o.rewards ? `,"rewards":${b.rewardsJson}` : "") +
     (o.rewards && b.numRewardPartitions !== undefined ? `,"numRewardPartitions":${b.numRewardPartitions}` : "");
   const n = ledger.txCount(b);
-  if (o.details === "none") return Buffer.from(head + "}");
+  if (o.details === "none") return [Buffer.from(head + "}")];
   if (o.details === "signatures") {
     const sigs = new Array<string>(n);
     for (let i = 0; i < n; i++) sigs[i] = ledger.txAt(b, i).signatures[0]!;
-    return Buffer.from(`${head},"signatures":${n === 0 ? "[]" : `["${sigs.join('","')}"]`}}`);
+    return [Buffer.from(`${head},"signatures":${n === 0 ? "[]" : `["${sigs.join('","')}"]`}}`)];
   }
   const pieces: (Buffer | string)[] = [`${head},"transactions":[`];
   for (let i = 0; i < n; i++) {
@@ -153,11 +153,11 @@ export function encodeBlock(ledger: Ledger, b: BlockRecord, o: BlockEncodeOpts):
 
 /** A least-recently-used cache of encoded blocks, bounded by total bytes. */
 export function createBlockCache(maxBytes: number) {
-  const map = new Map<string, Buffer | Buffer[]>();
-  const size = (v: Buffer | Buffer[]) => (Array.isArray(v) ? v.reduce((a, x) => a + x.length, 0) : v.length);
+  const map = new Map<string, Buffer[]>();
+  const size = (v: Buffer[]) => v.reduce((a, x) => a + x.length, 0);
   let bytes = 0;
   return {
-    get(ledger: Ledger, b: BlockRecord, o: BlockEncodeOpts): Buffer | Buffer[] {
+    get(ledger: Ledger, b: BlockRecord, o: BlockEncodeOpts): Buffer[] {
       const key = `${b.slot}|${b.blockhash}|${o.encoding}|${o.details}|${o.rewards ? 1 : 0}|${o.withVersion ? 1 : 0}`;
       const hit = map.get(key);
       if (hit) {

@@ -20,8 +20,8 @@ const ERR_HEAD = enc('{"jsonrpc":"2.0","error":');
 const HTML_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
 /** A getBlock result with one protocol violation (the fault suite's malformed answers). */
-function mutate(result: string | Buffer | Buffer[], what: "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings"): string {
-  const b = JSON.parse((Array.isArray(result) ? Buffer.concat(result) : result).toString());
+function mutate(result: string | Buffer[], what: "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings"): string {
+  const b = JSON.parse(typeof result === "string" ? result : Buffer.concat(result).toString());
   if (b === null || typeof b !== "object") return JSON.stringify(b);
   if (what === "metaNull") for (const tx of b.transactions ?? []) tx.meta = null;
   if (what === "noBlockhash") delete b.blockhash;
@@ -60,8 +60,8 @@ export function createHttpHandler(deps: HttpDeps) {
     if (!hasId) return { chunks: null }; // a notification gets no response
     const tail = enc(`,"id":${JSON.stringify(id)}}`);
     if ("error" in out) return { chunks: [ERR_HEAD, enc(JSON.stringify(out.error)), tail], code: out.error.code };
-    const res = out.result;
-    return { chunks: typeof res === "string" ? [HEAD, enc(res), tail] : Array.isArray(res) ? [HEAD, ...res, tail] : [HEAD, res, tail] };
+    const result = out.result;
+    return { chunks: typeof result === "string" ? [HEAD, enc(result), tail] : [HEAD, ...result, tail] };
   };
 
   const send = (res: ServerResponse, status: number, chunks: Buffer[], type = "application/json; charset=utf-8"): void => {

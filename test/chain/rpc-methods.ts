@@ -12,9 +12,8 @@ import type { SyntheticSource } from "./synthetic.js";
 
 /** A JSON-RPC error object. */
 export type RpcError = { code: number; message: string; data?: unknown };
-/** A handler's answer: raw JSON text or bytes of `result`, or an error. */
-/** A result is JSON text, or its bytes (one buffer, or segments sent one after another). */
-export type Outcome = { result: string | Buffer | Buffer[] } | { error: RpcError };
+/** A handler's answer: `result` as JSON text or as its bytes (segments sent one after another), or an error. */
+export type Outcome = { result: string | Buffer[] } | { error: RpcError };
 
 /** What the handlers read. */
 export type RpcContext = {
@@ -184,7 +183,7 @@ export function createRpcMethods(ctx: RpcContext) {
       const loc = ledger.find(p[0]);
       if (!loc || loc.block.slot > ledger.slotAt(c)) return ok(null);
       if (loc.view.rec.version === 0 && !withVersion) return { error: UNSUPPORTED_VERSION };
-      return { result: txResult(loc.block, loc.view, encoding, withVersion) };
+      return { result: [txResult(loc.block, loc.view, encoding, withVersion)] };
     },
     getSignaturesForAddress(p) {
       const address = pubkey(p[0]);
