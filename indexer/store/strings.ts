@@ -19,8 +19,17 @@ export function cleanText(s: string): string {
   return BAD.test(s) ? s.replace(BAD_ALL, (m) => (m === "\u0000" ? "" : "\ufffd")) : s;
 }
 
-/** A JSON-safe value with every string and key cleaned; the JSON text for a jsonb parameter. */
+/** What JSON.stringify writes for U+0000 and for a lone surrogate: the escapes that jsonb refuses. */
+const BAD_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+
+/**
+ * A JSON-safe value with every string and key cleaned; the JSON text for a jsonb parameter.
+ * @dev JSON.stringify writes U+0000 and lone surrogates as escapes (a surrogate pair as itself), so a text without
+ * such an escape is already clean: one test of the text instead of a replacer called for every value and key.
+ */
 export function jsonbText(v: unknown): string {
+  const plain = JSON.stringify(v);
+  if (plain === undefined || !BAD_ESCAPE.test(plain)) return plain;
   return JSON.stringify(v, function (this: unknown, _k, x) {
     if (typeof x === "string") return cleanText(x);
     if (x && typeof x === "object" && !Array.isArray(x)) {

@@ -80,6 +80,10 @@ describe("store: hostile strings", () => {
     const [a, b] = block.transactions.filter((t) => t.transfers.length > 0);
     a!.transaction.feePayer = 'q"u\\o{t,e}\\';
     b!.transaction.feePayer = "NULL";
+    // a column whose first values are plain and whose last is not (the store builds such a column twice)
+    const last = block.transactions.at(-1)!;
+    last.transaction.feePayer = 'last"\\';
+    last.transaction.programIds = [...last.transaction.programIds, "NULL", 'p"q\\', ""];
     a!.transfers[0]!.sourceOwner = "";
     a!.programEvents.push({
       signature: a!.transaction.signature,
@@ -97,6 +101,10 @@ describe("store: hostile strings", () => {
     const q = async (sql: string, sig: string) => (await db.$client.query(sql, [sig])).rows[0];
     expect(await q("select fee_payer from transactions where signature = $1", a!.transaction.signature)).toEqual({ fee_payer: 'q"u\\o{t,e}\\' });
     expect(await q("select fee_payer from transactions where signature = $1", b!.transaction.signature)).toEqual({ fee_payer: "NULL" });
+    expect(await q("select fee_payer, program_ids from transactions where signature = $1", last.transaction.signature)).toEqual({
+      fee_payer: 'last"\\',
+      program_ids: last.transaction.programIds,
+    });
     expect(await q(`select source_owner from token_transfers where signature = $1 and instruction_path = '${a!.transfers[0]!.instructionPath}'`, a!.transaction.signature)).toEqual({ source_owner: "" });
     expect(await q("select name, data from program_events where signature = $1 and instruction_path = '98'", a!.transaction.signature)).toEqual({ name: '"{,}"', data: { s: 'a"b\\c', n: null } });
   });
