@@ -11,6 +11,19 @@ import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../programs.js";
 
 const TOKEN_PROGRAMS: Record<string, TokenSeen["program"]> = { [TOKEN_PROGRAM_ID]: "spl-token", [TOKEN_2022_PROGRAM_ID]: "token-2022" };
 
+/** The token entry of `mint` in `tokens`, added if new; a known decimals count fills in a missing one. */
+function seeToken(tokens: Map<string, TokenSeen>, slot: number, mint: string, program: TokenSeen["program"], decimals: number | null): TokenSeen {
+  let t = tokens.get(mint);
+  if (!t) tokens.set(mint, (t = { mint, program, decimals, slot }));
+  else if (t.decimals === null) t.decimals = decimals;
+  return t;
+}
+
+/** The key at index `i` of the transaction's account list (undefined for no index). */
+function keyAt(keys: string[], i: number | undefined): string | undefined {
+  return i === undefined ? undefined : keys[i];
+}
+
 /** Builds transfer rows and the tokens seen from the token effects, resolving mints and owners. */
 export function tokenRows(
   view: TxView,
@@ -28,41 +41,34 @@ export function tokenRows(
     if (t.owner) ownerOf.set(idx, t.owner);
   }
   const tokens = new Map<string, TokenSeen>();
-  const seeToken = (mint: string, program: TokenSeen["program"], decimals: number | null) => {
-    let t = tokens.get(mint);
-    if (!t) tokens.set(mint, (t = { mint, program, decimals, slot: at.slot }));
-    else if (t.decimals === null) t.decimals = decimals;
-    return t;
-  };
   for (const t of view.tokenAccounts.values()) {
     const program = t.programId ? TOKEN_PROGRAMS[t.programId] : undefined;
-    seeToken(t.mint, program ?? "spl-token", t.decimals);
+    seeToken(tokens, at.slot, t.mint, program ?? "spl-token", t.decimals);
   }
   for (const { effect, programId } of effects) {
-    const key = (i: number | undefined) => (i === undefined ? undefined : view.keys[i]);
     if (effect.type === "initAccount" && effect.account !== undefined) {
-      const mint = key(effect.mint);
+      const mint = keyAt(view.keys, effect.mint);
       if (mint && !mintOf.has(effect.account)) mintOf.set(effect.account, mint);
-      const owner = effect.owner ?? key(effect.ownerIndex);
+      const owner = effect.owner ?? keyAt(view.keys, effect.ownerIndex);
       if (owner && !ownerOf.has(effect.account)) ownerOf.set(effect.account, owner);
     } else if (effect.type === "ataCreate" && effect.account !== undefined) {
-      const wallet = key(effect.wallet);
-      const mint = key(effect.mint);
+      const wallet = keyAt(view.keys, effect.wallet);
+      const mint = keyAt(view.keys, effect.mint);
       if (wallet && !ownerOf.has(effect.account)) ownerOf.set(effect.account, wallet);
       if (mint && !mintOf.has(effect.account)) mintOf.set(effect.account, mint);
     } else if (effect.type === "initMint") {
-      const mint = key(effect.mint);
+      const mint = keyAt(view.keys, effect.mint);
       if (mint) {
-        const t = seeToken(mint, TOKEN_PROGRAMS[programId] ?? "spl-token", effect.decimals);
+        const t = seeToken(tokens, at.slot, mint, TOKEN_PROGRAMS[programId] ?? "spl-token", effect.decimals);
         t.decimals = effect.decimals;
         t.mintAuthority = effect.mintAuthority;
         t.freezeAuthority = effect.freezeAuthority;
       }
     } else if (effect.type === "setAuthority") {
-      const target = key(effect.target);
+      const target = keyAt(view.keys, effect.target);
       // 0 = MintTokens, 1 = FreezeAccount: authorities of a mint
       if (target && (effect.authorityType === 0 || effect.authorityType === 1)) {
-        const t = seeToken(target, TOKEN_PROGRAMS[programId] ?? "spl-token", null);
+        const t = seeToken(tokens, at.slot, target, TOKEN_PROGRAMS[programId] ?? "spl-token", null);
         if (effect.authorityType === 0) t.mintAuthority = effect.newAuthority;
         else t.freezeAuthority = effect.newAuthority;
       }

@@ -112,28 +112,30 @@ function flatten(tx: RawBlockTransaction, keys: string[]): FlatIx[] {
 const accountsOf = (ix: RawCompiledInstruction): number[] => (Array.isArray(ix?.accounts) ? ix.accounts : []);
 const dataOf = (ix: RawCompiledInstruction): string => (typeof ix?.data === "string" ? ix.data : "");
 
+/** The entry of `b`'s account in `map`, added (from `b`) if new. */
+function tokenAccountOf(map: Map<number, TokenAccount>, b: RawTokenBalance): TokenAccount {
+  let acc = map.get(b.accountIndex);
+  if (!acc) {
+    acc = {
+      index: b.accountIndex,
+      mint: b.mint,
+      owner: b.owner || undefined,
+      programId: b.programId || undefined,
+      decimals: b.uiTokenAmount.decimals,
+      pre: 0n,
+      post: 0n,
+      hasPost: false,
+    };
+    map.set(b.accountIndex, acc);
+  }
+  return acc;
+}
+
 function tokenAccounts(pre: RawTokenBalance[], post: RawTokenBalance[]): Map<number, TokenAccount> {
   const map = new Map<number, TokenAccount>();
-  const get = (b: RawTokenBalance): TokenAccount => {
-    let acc = map.get(b.accountIndex);
-    if (!acc) {
-      acc = {
-        index: b.accountIndex,
-        mint: b.mint,
-        owner: b.owner || undefined,
-        programId: b.programId || undefined,
-        decimals: b.uiTokenAmount.decimals,
-        pre: 0n,
-        post: 0n,
-        hasPost: false,
-      };
-      map.set(b.accountIndex, acc);
-    }
-    return acc;
-  };
-  for (const b of pre) get(b).pre = parseAmount(b.uiTokenAmount.amount);
+  for (const b of pre) tokenAccountOf(map, b).pre = parseAmount(b.uiTokenAmount.amount);
   for (const b of post) {
-    const acc = get(b);
+    const acc = tokenAccountOf(map, b);
     acc.post = parseAmount(b.uiTokenAmount.amount);
     acc.hasPost = true;
     if (b.owner) acc.owner = b.owner;

@@ -59,17 +59,19 @@ function checkBlockHead(slot: number, b: unknown): Omit<RawBlock, "transactions"
   return block as Omit<RawBlock, "transactions"> & { transactions: unknown };
 }
 
+/** The error for a getBlock answer of `slot` without the shape decoding relies on. */
+function malformed(slot: number, what: string): never {
+  throw new MalformedResponseError(`getBlock ${slot}: ${what}`);
+}
+
 /** Throws MalformedResponseError unless transaction `i` of the block at `slot` has the shape decoding relies on. */
 export function checkTransaction(slot: number, i: number, tx: unknown): RawBlockTransaction {
-  const fail = (what: string) => {
-    throw new MalformedResponseError(`getBlock ${slot}: ${what}`);
-  };
   const t = tx as Partial<RawBlockTransaction> | null;
   if (!t?.transaction || !Array.isArray(t.transaction.signatures) || !Array.isArray(t.transaction.message?.accountKeys))
-    fail(`transaction ${i} has no signatures or account keys`);
-  if (!t!.meta || typeof t!.meta !== "object") fail(`transaction ${i} has no meta`);
-  if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances)) fail(`transaction ${i} meta has no balances`);
-  if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances)) fail(`transaction ${i} meta has a fee or balance that is not a number`);
+    malformed(slot, `transaction ${i} has no signatures or account keys`);
+  if (!t!.meta || typeof t!.meta !== "object") malformed(slot, `transaction ${i} has no meta`);
+  if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances)) malformed(slot, `transaction ${i} meta has no balances`);
+  if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances)) malformed(slot, `transaction ${i} meta has a fee or balance that is not a number`);
   return t as RawBlockTransaction;
 }
 

@@ -96,17 +96,20 @@ function optPubkey(b: Uint8Array, off: number): string | null {
   return b[off] === 1 ? pubkey(b, off + 1) : null;
 }
 
-/** Decodes one SPL Token / Token-2022 instruction; `acc(i)` is the index of its i-th account. */
+/** A token movement effect (the fee is known unless a Token-2022 plain transfer might carry one). */
+function move(programId: string, name: string, m: Omit<TokenMove, "fee" | "feeKnown"> & { fee?: bigint }): TokenEffect {
+  return {
+    type: "move",
+    name,
+    move: { fee: 0n, feeKnown: m.fee !== undefined || m.kind !== "transfer" || programId !== TOKEN_2022_PROGRAM_ID, ...m },
+  };
+}
+
+/** Decodes one SPL Token / Token-2022 instruction; `accounts[i]` is the index of its i-th account. */
 export function decodeTokenInstruction(programId: string, data: Uint8Array, accounts: number[]): TokenEffect {
   const tag = data[0];
   const disc = tag === undefined ? "" : tag.toString(16).padStart(2, "0");
   if (tag === undefined) return { type: "unknown", discriminator: "" };
-  const a = (i: number) => accounts[i];
-  const move = (name: string, m: Omit<TokenMove, "fee" | "feeKnown"> & { fee?: bigint }): TokenEffect => ({
-    type: "move",
-    name,
-    move: { fee: 0n, feeKnown: m.fee !== undefined || m.kind !== "transfer" || programId !== TOKEN_2022_PROGRAM_ID, ...m },
-  });
   try {
     switch (tag) {
       case 0:
@@ -114,41 +117,41 @@ export function decodeTokenInstruction(programId: string, data: Uint8Array, acco
         return {
           type: "initMint",
           name: tag === 0 ? "initializeMint" : "initializeMint2",
-          mint: a(0),
+          mint: accounts[0],
           decimals: data[1] ?? 0,
           mintAuthority: pubkey(data, 2),
           freezeAuthority: optPubkey(data, 34),
         };
       case 1:
-        return { type: "initAccount", name: "initializeAccount", account: a(0), mint: a(1), owner: undefined, ownerIndex: a(2) };
+        return { type: "initAccount", name: "initializeAccount", account: accounts[0], mint: accounts[1], owner: undefined, ownerIndex: accounts[2] };
       case 16:
-        return { type: "initAccount", name: "initializeAccount2", account: a(0), mint: a(1), owner: pubkey(data, 1), ownerIndex: undefined };
+        return { type: "initAccount", name: "initializeAccount2", account: accounts[0], mint: accounts[1], owner: pubkey(data, 1), ownerIndex: undefined };
       case 18:
-        return { type: "initAccount", name: "initializeAccount3", account: a(0), mint: a(1), owner: pubkey(data, 1), ownerIndex: undefined };
+        return { type: "initAccount", name: "initializeAccount3", account: accounts[0], mint: accounts[1], owner: pubkey(data, 1), ownerIndex: undefined };
       case 3:
-        return move("transfer", { kind: "transfer", source: a(0), destination: a(1), mint: undefined, authority: a(2), amount: u64(data, 1) });
+        return move(programId, "transfer", { kind: "transfer", source: accounts[0], destination: accounts[1], mint: undefined, authority: accounts[2], amount: u64(data, 1) });
       case 12:
-        return move("transferChecked", { kind: "transfer", source: a(0), destination: a(2), mint: a(1), authority: a(3), amount: u64(data, 1) });
+        return move(programId, "transferChecked", { kind: "transfer", source: accounts[0], destination: accounts[2], mint: accounts[1], authority: accounts[3], amount: u64(data, 1) });
       case 7:
-        return move("mintTo", { kind: "mint", source: undefined, destination: a(1), mint: a(0), authority: a(2), amount: u64(data, 1) });
+        return move(programId, "mintTo", { kind: "mint", source: undefined, destination: accounts[1], mint: accounts[0], authority: accounts[2], amount: u64(data, 1) });
       case 14:
-        return move("mintToChecked", { kind: "mint", source: undefined, destination: a(1), mint: a(0), authority: a(2), amount: u64(data, 1) });
+        return move(programId, "mintToChecked", { kind: "mint", source: undefined, destination: accounts[1], mint: accounts[0], authority: accounts[2], amount: u64(data, 1) });
       case 8:
-        return move("burn", { kind: "burn", source: a(0), destination: undefined, mint: a(1), authority: a(2), amount: u64(data, 1) });
+        return move(programId, "burn", { kind: "burn", source: accounts[0], destination: undefined, mint: accounts[1], authority: accounts[2], amount: u64(data, 1) });
       case 15:
-        return move("burnChecked", { kind: "burn", source: a(0), destination: undefined, mint: a(1), authority: a(2), amount: u64(data, 1) });
+        return move(programId, "burnChecked", { kind: "burn", source: accounts[0], destination: undefined, mint: accounts[1], authority: accounts[2], amount: u64(data, 1) });
       case 6:
-        return { type: "setAuthority", name: "setAuthority", target: a(0), authorityType: data[1] ?? 0, newAuthority: optPubkey(data, 2) };
+        return { type: "setAuthority", name: "setAuthority", target: accounts[0], authorityType: data[1] ?? 0, newAuthority: optPubkey(data, 2) };
       case 26: {
         if (programId !== TOKEN_2022_PROGRAM_ID) break;
         const sub = data[1];
         if (sub === 1) {
-          return move("transferCheckedWithFee", {
+          return move(programId, "transferCheckedWithFee", {
             kind: "transfer",
-            source: a(0),
-            destination: a(2),
-            mint: a(1),
-            authority: a(3),
+            source: accounts[0],
+            destination: accounts[2],
+            mint: accounts[1],
+            authority: accounts[3],
             amount: u64(data, 2),
             fee: u64(data, 11),
           });
