@@ -17,6 +17,7 @@ export function createMetrics() {
     rpcRetries: new Counter({ name: "slotline_rpc_retries_total", help: "RPC requests retried after a transient failure", labelNames: ["method"], registers: r }),
     slotsStored: new Counter({ name: "slotline_slots_stored_total", help: "slots written (indexed or skipped)", labelNames: ["status"], registers: r }),
     transactionsStored: new Counter({ name: "slotline_transactions_stored_total", help: "transactions written to Postgres", registers: r }),
+    batchEvents: new Counter({ name: "slotline_batch_events_total", help: "stored batches' events for the API: published, or not built because no process listened", labelNames: ["outcome"], registers: r }),
     decodeWarnings: new Counter({ name: "slotline_decode_warnings_total", help: "instructions passed over (unknown or undecodable) and truncated logs", labelNames: ["kind", "program", "discriminator"], registers: r }),
     storeSeconds: new Histogram({ name: "slotline_store_batch_seconds", help: "time to write one batch in one Postgres transaction", buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: r }),
     queueDepth: new Gauge({ name: "slotline_queue_depth", help: "jobs waiting or delayed in the block queue", registers: r }),

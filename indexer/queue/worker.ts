@@ -43,6 +43,29 @@ export function toEvent(blocks: DecodedBlock[], skipped: number[]): ChainEvent {
   };
 }
 
+/**
+ * Publishes stored batches' events on the API's channel, `publish(build)`. An event names every swap and transaction
+ * of its batch (megabytes of JSON for a batch of full blocks, about 3% of a busy worker's CPU to build and send), so
+ * it is not built while no process listens: PUBLISH answers how many received the last one, and after an answer of
+ * none, each batch asks PUBSUB NUMSUB first (one round trip) and builds its event only if someone subscribed since.
+ * Best effort, as pub/sub is: a Redis error loses that event, never the batch.
+ */
+export function createEventPublisher(redis: Redis, channel: string, metrics: Pick<Metrics, "batchEvents">): (build: () => ChainEvent) => Promise<void> {
+  let listened = true;
+  return async (build) => {
+    try {
+      if (!listened) {
+        const [, subscribers] = (await redis.pubsub("NUMSUB", channel)) as [string, number];
+        if (Number(subscribers) === 0) return void metrics.batchEvents.inc({ outcome: "no_listener" });
+      }
+      listened = (await redis.publish(channel, JSON.stringify(build()))) > 0;
+      metrics.batchEvents.inc({ outcome: "published" });
+    } catch {
+      // the batch is stored; a subscriber misses this one event
+    }
+  };
+}
+
 /** A FIFO lock: `acquire` resolves with the function that releases it. */
 export function createLock(): { acquire(): Promise<() => void> } {
   let tail = Promise.resolve();
@@ -87,6 +110,7 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
   const seenWarnings = new Set<string>();
   const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log });
   const publisher = deps.redis.duplicate();
+  const publish = createEventPublisher(publisher, eventsChannel(ctx.config.QUEUE_PREFIX), deps.metrics);
   const processing = createLock();
   // A job may narrow the programs (backfill --programs): one decoder per distinct set, kept for the process.
   const decoders = new Map<string, Decoder>();
@@ -140,9 +164,11 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
     await turn.release();
     deps.metrics.transactionsStored.inc(counts.transactions);
     const asBlock = { slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: decoded.length, transactions: decoded };
-    const event = toEvent([asBlock], []);
-    event.slots = [...new Set(decoded.map((t) => t.transaction.slot))].sort((a, b) => a - b);
-    await publisher.publish(eventsChannel(ctx.config.QUEUE_PREFIX), JSON.stringify(event)).catch(() => {});
+    await publish(() => {
+      const event = toEvent([asBlock], []);
+      event.slots = [...new Set(decoded.map((t) => t.transaction.slot))].sort((a, b) => a - b);
+      return event;
+    });
     await enricher.enrich([asBlock]).catch(() => {});
     return counts;
   }
@@ -176,7 +202,7 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
       deps.metrics.slotsStored.inc({ status: "indexed" }, decoded.length);
       deps.metrics.slotsStored.inc({ status: "skipped" }, fetched.skipped.length);
       deps.metrics.transactionsStored.inc(counts.transactions);
-      await publisher.publish(eventsChannel(ctx.config.QUEUE_PREFIX), JSON.stringify(toEvent(decoded, fetched.skipped))).catch(() => {});
+      await publish(() => toEvent(decoded, fetched.skipped));
       await enricher.enrich(decoded).catch((err) => log.warn({ err }, "token lookup failed; retried with the next batch that sees the mint"));
       log.debug({ slots: slots.length, transactions: counts.transactions, swaps: counts.swaps, duration_ms: Math.round(performance.now() - t0) }, "stored batch");
       return counts;
