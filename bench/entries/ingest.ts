@@ -107,7 +107,9 @@ type ChainProcess = { rpcUrl: string; wsUrl: string; pid: number; processed: num
  * decode suites, and its heap (and what else they left in it) made serving dearer. An RPC node is a process of its own.
  */
 async function startChain(opts: ChainOpts): Promise<ChainProcess> {
-  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--chain", JSON.stringify(opts)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  // e.g. BENCH_CHAIN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof-chain" profiles the chain
+  const nodeArgs = process.env.BENCH_CHAIN_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--chain", JSON.stringify(opts)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   const confirmedAt = new Map<number, number>();
   let confirmed = 0;
   const lines = createInterface({ input: child.stdout! });
