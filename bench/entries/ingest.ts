@@ -20,6 +20,7 @@ import { decodeWireTransaction } from "../../test/chain/tx-record.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
 import { createChain } from "../../test/chain/index.js";
+import { createSyntheticSource } from "../../test/chain/synthetic.js";
 import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
@@ -301,11 +302,62 @@ async function stageCosts(): Promise<Record<string, number>> {
 
 const pct = (xs: number[], p: number) => quantile([...xs].sort((a, b) => a - b), p / 100) ?? Number.NaN;
 
-/** The raw limit: the same kind of decoded rows (cloned mainnet blocks) written by a bare store loop, 2 writers. */
-function rawLimitReference(): BenchEntry["reference"] {
+/** Slots between two copies of the same decoded block in the bare loop (the 12 blocks come from 16 slots). */
+const RAW_SLOT_STRIDE = 16;
+
+/**
+ * Turns decoded block `b` (in place) into its next copy: every slot RAW_SLOT_STRIDE later, every time as many
+ * 400 ms slots later, and a new signature for each transaction, made as the chain makes its clones' (random-looking
+ * from the front: a btree insert lands anywhere, as in the throughput entry).
+ */
+function nextCopy(b: DecodedBlock, signature: (slot: number, idx: number, k: number) => string): void {
+  const dt = RAW_SLOT_STRIDE * 400;
+  const seen = new Set<object>();
+  const move = (r: { slot: number; blockTime?: Date | null; signature: string }, sig: string) => {
+    if (seen.has(r)) return;
+    seen.add(r);
+    r.slot += RAW_SLOT_STRIDE;
+    if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + dt);
+    r.signature = sig;
+  };
+  b.slot += RAW_SLOT_STRIDE;
+  b.parentSlot += RAW_SLOT_STRIDE;
+  if (b.blockTime != null) b.blockTime += dt / 1000;
+  b.transactions.forEach((t, k) => {
+    const old = t.transaction.signature;
+    const sig = signature(b.slot, k, 0);
+    move(t.transaction, sig);
+    for (const r of [...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) move(r, sig);
+    for (const p of t.pools) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      p.firstSeenSlot += RAW_SLOT_STRIDE;
+      if (p.createdSlot != null) p.createdSlot += RAW_SLOT_STRIDE;
+      if (p.reservesSlot != null) p.reservesSlot += RAW_SLOT_STRIDE;
+      if (p.lastSwapSlot != null) p.lastSwapSlot += RAW_SLOT_STRIDE;
+      if (p.createdSignature === old) p.createdSignature = sig;
+    }
+    for (const x of t.tokens) {
+      if (seen.has(x)) continue;
+      seen.add(x);
+      x.slot += RAW_SLOT_STRIDE;
+    }
+  });
+}
+
+/**
+ * The raw limit: the same kind of decoded rows (cloned mainnet blocks) written by a bare store loop, 2 writers, under
+ * the throughput entry's conditions: into a fresh database, a warm-up of WARMUP_SLOTS blocks, then MEASURE_MS
+ * measured while the tables grow. The 12 decoded blocks are written again and again, each copy with new slots,
+ * times and signatures (nextCopy), one block per store transaction, as a worker stores them.
+ * @dev Up to session 11 this wrote the 12 blocks once into empty tables (3-4 s, no checkpoint): 21,000-23,000 tx/s on
+ * a fast machine, a burst that no sustained writer reaches. That burst is still reported beside it (details).
+ */
+function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
   let blocks: DecodedBlock[] | undefined;
+  const { signature } = createSyntheticSource([]);
   return {
-    name: "bare upsert loop (same decoded rows, 2 writers)",
+    name: "bare upsert loop (same decoded rows, 2 writers, sustained as the entry)",
     async measure() {
       if (!blocks) {
         const chain = await createChain({ port: 0, syntheticTps: OVERLOAD_TPS, slotMs: 400, autoProduce: false, syntheticPrograms: resolvePrograms(PRESET_NAMES) });
@@ -317,18 +369,39 @@ function rawLimitReference(): BenchEntry["reference"] {
         blocks = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
         await chain.close();
       }
+      const all = blocks;
       const db = await freshDatabase("slotline_bench_raw");
       const handle = createDb(db.url, { max: 2 });
       const store = createStore({ db: handle });
-      const t0 = performance.now();
-      const lanes = [0, 1].map(async (lane) => {
-        for (let i = lane; i < blocks!.length; i += 2) await store.writeBlocks([blocks![i]!], { commitment: "confirmed" });
-      });
+      // The burst of sessions 1-11: each block once, into empty tables.
+      let t0 = performance.now();
+      await Promise.all([0, 1].map(async (lane) => {
+        for (let i = lane; i < all.length; i += 2) await store.writeBlocks([all[i]!], { commitment: "confirmed" });
+      }));
+      bursts.push(all.reduce((a, b) => a + b.transactions.length, 0) / ((performance.now() - t0) / 1000));
+      // Sustained: lane L writes the blocks i = L (mod 2), each time as its next copy.
+      let stored = 0;
+      let written = all.length;
+      let measuring = false;
+      let end = Number.POSITIVE_INFINITY;
+      const lane = async (l: number) => {
+        for (let n = 0; performance.now() < end; n++) {
+          const b = all[l + 2 * (n % (all.length / 2))]!;
+          nextCopy(b, signature);
+          await store.writeBlocks([b], { commitment: "confirmed" });
+          written++;
+          if (measuring && performance.now() <= end) stored += b.transactions.length;
+        }
+      };
+      const lanes = [lane(0), lane(1)];
+      while (written < WARMUP_SLOTS) await new Promise((r) => setTimeout(r, 50));
+      measuring = true;
+      t0 = performance.now();
+      end = t0 + MEASURE_MS;
       await Promise.all(lanes);
-      const secs = (performance.now() - t0) / 1000;
       await handle.$client.end();
       await db.drop();
-      return blocks.reduce((a, b) => a + b.transactions.length, 0) / secs;
+      return stored / (MEASURE_MS / 1000);
     },
   };
 }
@@ -340,6 +413,7 @@ const suite: BenchSuite = {
     const processedRates: number[] = [];
     const offeredRates: number[] = [];
     const splits: CpuSplit[] = [];
+    const bursts: number[] = [];
     let storedAtMainnet = 0;
     const throughput: BenchEntry = {
       name: "ingest-e2e-throughput",
@@ -353,8 +427,9 @@ const suite: BenchSuite = {
         splits.push(r.cpu);
         return r.txPerSec;
       },
-      reference: rawLimitReference(),
+      reference: rawLimitReference(bursts),
       details: async () => ({
+        bare_loop_burst_tx_per_s_median: Math.round(pct(bursts, 50) || 0),
         block_transactions_processed_per_s_median: Math.round(pct(processedRates, 50) || 0),
         chain_offered_tx_per_s_median: Math.round(pct(offeredRates, 50) || 0),
         // Where the 2 cores went, per stored transaction (medians): the chain (RPC stand-in), ingest, workers (fetch,
