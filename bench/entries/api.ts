@@ -12,6 +12,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
+import { shiftBlock } from "../relabel.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Children run `node --import tsx` (not the tsx CLI, whose own child outlived a SIGKILL and kept serving). */
@@ -338,21 +339,9 @@ async function prepare(): Promise<Shared> {
   const copy = (j: number) =>
     blocks.map((b) => {
       const c = structuredClone(b);
-      const shift = <T extends { signature: string; slot: number; blockTime?: Date | null }>(r: T) => {
-        r.signature = `${r.signature}${j}`;
-        r.slot += 100 * j;
-        if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + 40_000 * j);
-      };
-      c.slot += 100 * j;
-      c.parentSlot += 100 * j;
-      if (c.blockTime != null) c.blockTime += 40 * j;
-      for (const t of c.transactions) {
-        shift(t.transaction);
-        for (const r of [...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) shift(r);
-        for (const p of t.pools) p.firstSeenSlot += 100 * j;
-      }
+      shiftBlock(c, 100 * j, 40_000 * j, (_k, old) => `${old}${j}`);
       return c;
-      });
+    });
   for (let k = 0; k < COPIES; k += 10) {
     const batch = [];
     for (let j = k; j < Math.min(COPIES, k + 10); j++) batch.push(...copy(j));

@@ -21,6 +21,7 @@ import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
 import { createChain } from "../../test/chain/index.js";
 import { createSyntheticSource } from "../../test/chain/synthetic.js";
+import { shiftBlock } from "../relabel.js";
 import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
@@ -306,50 +307,11 @@ const pct = (xs: number[], p: number) => quantile([...xs].sort((a, b) => a - b),
 const RAW_SLOT_STRIDE = 16;
 
 /**
- * Turns decoded block `b` (in place) into its next copy: every slot RAW_SLOT_STRIDE later, every time as many
- * 400 ms slots later, and a new signature for each transaction, made as the chain makes its clones' (random-looking
- * from the front: a btree insert lands anywhere, as in the throughput entry).
- */
-function nextCopy(b: DecodedBlock, signature: (slot: number, idx: number, k: number) => string): void {
-  const dt = RAW_SLOT_STRIDE * 400;
-  const seen = new Set<object>();
-  const move = (r: { slot: number; blockTime?: Date | null; signature: string }, sig: string) => {
-    if (seen.has(r)) return;
-    seen.add(r);
-    r.slot += RAW_SLOT_STRIDE;
-    if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + dt);
-    r.signature = sig;
-  };
-  b.slot += RAW_SLOT_STRIDE;
-  b.parentSlot += RAW_SLOT_STRIDE;
-  if (b.blockTime != null) b.blockTime += dt / 1000;
-  b.transactions.forEach((t, k) => {
-    const old = t.transaction.signature;
-    const sig = signature(b.slot, k, 0);
-    move(t.transaction, sig);
-    for (const r of [...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) move(r, sig);
-    for (const p of t.pools) {
-      if (seen.has(p)) continue;
-      seen.add(p);
-      p.firstSeenSlot += RAW_SLOT_STRIDE;
-      if (p.createdSlot != null) p.createdSlot += RAW_SLOT_STRIDE;
-      if (p.reservesSlot != null) p.reservesSlot += RAW_SLOT_STRIDE;
-      if (p.lastSwapSlot != null) p.lastSwapSlot += RAW_SLOT_STRIDE;
-      if (p.createdSignature === old) p.createdSignature = sig;
-    }
-    for (const x of t.tokens) {
-      if (seen.has(x)) continue;
-      seen.add(x);
-      x.slot += RAW_SLOT_STRIDE;
-    }
-  });
-}
-
-/**
  * The raw limit: the same kind of decoded rows (cloned mainnet blocks) written by a bare store loop, 2 writers, under
  * the throughput entry's conditions: into a fresh database, a warm-up of WARMUP_SLOTS blocks, then MEASURE_MS
  * measured while the tables grow. The 12 decoded blocks are written again and again, each copy with new slots,
- * times and signatures (nextCopy), one block per store transaction, as a worker stores them.
+ * times and signatures (shiftBlock: the signatures made as the chain makes its clones', random-looking from the
+ * front, so a btree insert lands anywhere as in the entry), one block per store transaction, as a worker stores them.
  * @dev Up to session 11 this wrote the 12 blocks once into empty tables (3-4 s, no checkpoint): 21,000-23,000 tx/s on
  * a fast machine, a burst that no sustained writer reaches. That burst is still reported beside it (details).
  */
@@ -387,7 +349,7 @@ function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
       const lane = async (l: number) => {
         for (let n = 0; performance.now() < end; n++) {
           const b = all[l + 2 * (n % (all.length / 2))]!;
-          nextCopy(b, signature);
+          shiftBlock(b, RAW_SLOT_STRIDE, RAW_SLOT_STRIDE * 400, (k) => signature(b.slot, k, 0));
           await store.writeBlocks([b], { commitment: "confirmed" });
           written++;
           if (measuring && performance.now() <= end) stored += b.transactions.length;

@@ -1,0 +1,40 @@
+/**
+ * Decoded blocks written again as new ones: how the ingest and API benches grow a database from a few real blocks.
+ */
+import type { DecodedBlock } from "../indexer/decode/index.js";
+
+/**
+ * Moves decoded block `b`, in place, `slots` slots and `ms` milliseconds later, and gives its transaction k (and each
+ * of that transaction's rows, and a pool it created) the signature `signature(k, old)`; `b.slot` is already the
+ * new slot when `signature` is called. Row objects shared between transactions are moved once.
+ */
+export function shiftBlock(b: DecodedBlock, slots: number, ms: number, signature: (k: number, old: string) => string): void {
+  const seen = new Set<object>();
+  const first = (o: object) => {
+    if (seen.has(o)) return false;
+    seen.add(o);
+    return true;
+  };
+  b.slot += slots;
+  b.parentSlot += slots;
+  if (b.blockTime != null) b.blockTime += ms / 1000;
+  b.transactions.forEach((t, k) => {
+    const old = t.transaction.signature;
+    const sig = signature(k, old);
+    for (const r of [t.transaction, ...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) {
+      if (!first(r)) continue;
+      r.slot += slots;
+      if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + ms);
+      r.signature = sig;
+    }
+    for (const p of t.pools) {
+      if (!first(p)) continue;
+      p.firstSeenSlot += slots;
+      if (p.createdSlot != null) p.createdSlot += slots;
+      if (p.reservesSlot != null) p.reservesSlot += slots;
+      if (p.lastSwapSlot != null) p.lastSwapSlot += slots;
+      if (p.createdSignature === old) p.createdSignature = sig;
+    }
+    for (const x of t.tokens) if (first(x)) x.slot += slots;
+  });
+}
