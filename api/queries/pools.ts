@@ -161,7 +161,8 @@ export function candles(reader: Reader, pools: readonly string[], seconds: numbe
             case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end as vb) v) m
       group by m.pool, 2) g
     cross join lateral (
-      select power(10::numeric, coalesce((select decimals from tokens where mint = p.mint_a), 0) - coalesce((select decimals from tokens where mint = p.mint_b), 0)) as scale
-      from pools p where p.address = g.pool) x
+      select power(10::numeric, coalesce(ta.decimals, 0) - coalesce(tb.decimals, 0)) as scale
+      from pools p left join tokens ta on ta.mint = p.mint_a left join tokens tb on tb.mint = p.mint_b
+      where p.address = g.pool offset 0) x
     order by g.pool, g.bucket`);
 }
