@@ -4,6 +4,7 @@
  * side by side with PostGraphile v5 serving the same database for the same questions, in the same run.
  * Both servers run in their own child process (this file, started with --serve), the load from this one.
  * The database holds the two whole mainnet blocks, stored 150 times over at later slots (~78k transactions).
+ * `api-yoga-floor` measures, under the same load, graphql-yoga alone and node:http alone: what this machine allows at all.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
@@ -86,7 +87,9 @@ function questions(v: { mint: string; pool: string; wallet: string; since: strin
 async function serve(kind: string, url: string): Promise<void> {
   process.once("SIGTERM", () => process.exit(0));
   let address: string;
-  if (kind === "slotline" || kind === "slotline-defaults") {
+  if (kind === "yoga-floor" || kind === "http-floor") {
+    address = await serveFloor(kind);
+  } else if (kind === "slotline" || kind === "slotline-defaults") {
     const { startApi } = await import("../../api/main.js");
     const { parseConfig } = await import("../../indexer/config.js");
     const { createLogger } = await import("../../indexer/logger.js");
@@ -120,6 +123,31 @@ async function serve(kind: string, url: string): Promise<void> {
     address = `http://127.0.0.1:${a.port}`;
   }
   process.stdout.write(`${JSON.stringify({ event: "listening", url: `${address}/graphql` })}\n`);
+}
+
+/** The floor entry's answer: about the size of the token page's (7 KB of JSON). */
+const FLOOR_TEXT = "x".repeat(7_000);
+const FLOOR_QUERY = "{ page }";
+
+/**
+ * The floors under the API: graphql-yoga alone (its defaults, a one-field schema answered from memory: no
+ * database, no slotline code), and node:http alone (the same bytes, whatever the body). Returns the base address.
+ */
+async function serveFloor(kind: string): Promise<string> {
+  let server;
+  if (kind === "yoga-floor") {
+    const { createSchema, createYoga } = await import("graphql-yoga");
+    const schema = createSchema({ typeDefs: "type Query { page: String }", resolvers: { Query: { page: () => FLOOR_TEXT } } });
+    server = createServer(createYoga({ schema, logging: false, landingPage: false }));
+  } else {
+    const answer = JSON.stringify({ data: { page: FLOOR_TEXT } });
+    server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json; charset=utf-8" }).end(answer));
+    });
+  }
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
 async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
@@ -588,7 +616,56 @@ const suite: BenchSuite = {
         };
       },
     };
-    return [...pages, neighbour, writes, writesOpen];
+    /**
+     * What the machine allows at all: graphql-yoga alone (no database, no slotline code) under the same load, against
+     * node:http alone. The three pages' p99 target (50 ms at 64 clients) reads against these in the same run.
+     */
+    const floors = new Map<string, Load>();
+    const urls = new Map<string, string>();
+    const floorServers: ChildProcess[] = [];
+    const floor: BenchEntry = {
+      name: "api-yoga-floor",
+      description: `graphql-yoga alone (its defaults, a one-field query answered from memory with 7 KB: no database, no slotline code), ${CLIENTS} concurrent clients, ${MEASURE_MS / 1000} s per run, against node:http alone sending the same bytes`,
+      unit: "req/s",
+      higherIsBetter: true,
+      async setup() {
+        for (const kind of ["yoga-floor", "http-floor"]) {
+          const s = await startServer(kind, "");
+          floorServers.push(s.child);
+          process.once("exit", () => s.child.kill("SIGTERM"));
+          urls.set(kind, s.url);
+        }
+      },
+      async measure() {
+        const r = await load(urls.get("yoga-floor")!, FLOOR_QUERY);
+        floors.set("yoga", r);
+        return r.rps;
+      },
+      reference: {
+        name: "node:http alone",
+        async measure() {
+          const r = await load(urls.get("http-floor")!, FLOOR_QUERY);
+          floors.set("http", r);
+          return r.rps;
+        },
+      },
+      async details() {
+        const f = (x: number | undefined) => Math.round((x ?? 0) * 10) / 10;
+        const y = floors.get("yoga");
+        const h = floors.get("http");
+        return {
+          "yoga p50 ms": f(y?.p50),
+          "yoga p99 ms": f(y?.p99),
+          "node:http p50 ms": f(h?.p50),
+          "node:http p99 ms": f(h?.p99),
+          errors: (y?.errors ?? 0) + (h?.errors ?? 0),
+        };
+      },
+      async teardown() {
+        for (const c of floorServers.splice(0)) c.kill("SIGTERM");
+      },
+    };
+    return [floor, ...pages, neighbour, writes, writesOpen];
   },
 };
 
