@@ -113,7 +113,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       useGuards({ limits, introspection, limiter }),
       useObservability(metrics, requestIds),
       // after the guards: a cached answer still spends the client's budget
-      useCaching(ctx, { responseCache: opts.responseCache || null }),
+      useCaching(ctx, { responseCache: opts.responseCache || null, onCache: (outcome) => metrics.responseCache.inc({ outcome }) }),
       useCompiledExecution({ onCompile: () => metrics.compiled.inc() }),
     ],
   });

@@ -73,11 +73,94 @@ describe("api caching", () => {
     await h.sql.query(`update tokens set symbol = null where mint = 'So11111111111111111111111111111111111111112'`);
   });
 
+  /** The response cache's outcome counts of `api` so far (slotline_api_response_cache_total). */
+  const outcomes = async (api: Api): Promise<Record<string, number>> =>
+    Object.fromEntries((await api.metrics.responseCache.get()).values.map((v) => [String(v.labels.outcome), v.value]));
+  const delta = (before: Record<string, number>, after: Record<string, number>) =>
+    Object.fromEntries(Object.keys(after).flatMap((k) => (after[k]! - (before[k] ?? 0) ? [[k, after[k]! - (before[k] ?? 0)]] : [])));
+  /** Publishes an indexer event and waits until the hub has seen it. */
+  const publishEvent = async (slot: number) => {
+    const generation = events.generation();
+    await redis.publish(eventsChannel(h.prefix), JSON.stringify({ type: "batch", slots: [slot], swaps: [], transactions: [] }));
+    for (let i = 0; i < 100 && events.generation() === generation; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events.generation()).not.toBe(generation);
+  };
+  const SOL = "So11111111111111111111111111111111111111112";
+
+  test("a repeated query is answered from this process's memory: no SQL, no Redis", async () => {
+    const q = `{ token(mint: "${SOL}") { mint decimals } sol: token(mint: "${SOL}") { supply } }`;
+    await publishEvent(2);
+    const before = await outcomes(cached);
+    const first = await get(cached, q);
+    await new Promise((r) => setTimeout(r, 20));
+    // the shared copy is gone (another process would execute again); this one still answers without SQL
+    const keys = await redis.keys(`${h.prefix}:api-cache:*`);
+    if (keys.length) await redis.del(...keys);
+    h.statements.reset();
+    for (let i = 0; i < 3; i++) expect((await get(cached, q)).body).toEqual(first.body);
+    expect(h.statements.count).toBe(0);
+    expect(delta(before, await outcomes(cached))).toEqual({ miss: 1, memory: 3 });
+  });
+
+  test("identical queries that miss together run once; the others get that answer", async () => {
+    const q = `{ pools(first: 3) { edges { node { address reserveA tokenA { symbol } } } } }`;
+    await publishEvent(3);
+    h.statements.reset();
+    await get(h.api, q);
+    const once = h.statements.count;
+    expect(once).toBeGreaterThan(0);
+    await publishEvent(4);
+    const before = await outcomes(cached);
+    h.statements.reset();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => get(cached, q)));
+    for (const a of answers) expect(a.body).toEqual(answers[0]!.body);
+    expect(answers[0]!.body.data.pools.edges).toHaveLength(3);
+    expect(h.statements.count).toBe(once);
+    // 8 requests, one execution: no previous answer of this query to serve stale, so the others waited for it
+    expect(delta(before, await outcomes(cached))).toEqual({ miss: 1, shared: 7 });
+  });
+
+  test("after an event, the first request executes while the others get the previous answer (stale while revalidate), then the new one", async () => {
+    const q = `{ token(mint: "${SOL}") { symbol } }`;
+    await publishEvent(5);
+    expect((await get(cached, q)).body.data.token.symbol).toBe(null);
+    await h.sql.query(`update tokens set symbol = 'SOL' where mint = $1`, [SOL]);
+    try {
+      await publishEvent(6);
+      const before = await outcomes(cached);
+      // started together: the first executes (it reads the new symbol), the second is served the previous answer
+      const [leader, other] = await Promise.all([get(cached, q), get(cached, q)]);
+      expect(leader.body.data.token.symbol).toBe("SOL");
+      expect(other.body.data.token.symbol).toBe(null);
+      expect((await get(cached, q)).body.data.token.symbol).toBe("SOL");
+      expect(delta(before, await outcomes(cached))).toEqual({ miss: 1, stale: 1, memory: 1 });
+
+      // staleMs 0: never the previous answer; the second waits for the first's execution
+      const strict = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }), pool: h.pool, redis, events }, { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 0 } });
+      expect((await get(strict, q)).body.data.token.symbol).toBe("SOL");
+      await h.sql.query(`update tokens set symbol = 'wSOL' where mint = $1`, [SOL]);
+      await publishEvent(7);
+      const pair = await Promise.all([get(strict, q), get(strict, q)]);
+      expect(pair.map((a) => a.body.data.token.symbol)).toEqual(["wSOL", "wSOL"]);
+      // (its first answer came from Redis: the other API had filed it under the same generation)
+      expect(delta({}, await outcomes(strict))).toEqual({ redis: 1, miss: 1, shared: 1 });
+    } finally {
+      await h.sql.query(`update tokens set symbol = null where mint = $1`, [SOL]);
+    }
+  });
+
   test("guards still run on cached queries, and errors are never cached", async () => {
     const keys = async () => (await redis.keys(`${h.prefix}:api-cache:*`)).length;
     const before = await keys();
     for (let i = 0; i < 2; i++) expect((await get(cached, `{ tokens(first: 5000) { totalCount } }`)).body.errors[0].extensions.code).toBe("FIRST_LIMIT");
-    expect((await get(cached, `{ swaps(after: "bad") { totalCount } }`)).body.errors[0].extensions.code).toBe("BAD_CURSOR");
+    const counts = await outcomes(cached);
+    for (let i = 0; i < 2; i++) expect((await get(cached, `{ swaps(after: "bad") { totalCount } }`)).body.errors[0].extensions.code).toBe("BAD_CURSOR");
+    // executed both times: the failed answer was kept neither in Redis nor in memory
+    expect(delta(counts, await outcomes(cached))).toEqual({ miss: 2 });
+    // sent together: the ones that waited for the first one's failed execution run their own
+    const together = await Promise.all(Array.from({ length: 3 }, () => get(cached, `{ swaps(after: "bad") { totalCount } }`)));
+    for (const a of together) expect(a.body.errors[0].extensions.code).toBe("BAD_CURSOR");
+    expect(delta(counts, await outcomes(cached))).toEqual({ miss: 5 });
     await new Promise((r) => setTimeout(r, 20));
     expect(await keys()).toBe(before);
   });
