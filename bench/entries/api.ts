@@ -22,6 +22,8 @@ const BLOCKS = path.resolve(ROOT, "../shared/fixtures/blocks/getBlock-json-mainn
 const COPIES = 150;
 const CLIENTS = 64;
 const MEASURE_MS = 3_000;
+/** The live pages' writer stores one block this often (mainnet's slot time). */
+const BLOCK_MS = 400;
 /** The slow-query flood of the reliability bar's G5: requests per second, and how long each write sample runs. */
 const FLOOD_RPS = 50;
 const FLOOD_MS = 5_000;
@@ -89,7 +91,7 @@ async function serve(kind: string, url: string): Promise<void> {
   let address: string;
   if (kind === "yoga-floor" || kind === "http-floor") {
     address = await serveFloor(kind);
-  } else if (kind === "slotline" || kind === "slotline-defaults") {
+  } else if (kind === "slotline" || kind === "slotline-defaults" || kind === "slotline-cached") {
     const { startApi } = await import("../../api/main.js");
     const { parseConfig } = await import("../../indexer/config.js");
     const { createLogger } = await import("../../indexer/logger.js");
@@ -97,9 +99,15 @@ async function serve(kind: string, url: string): Promise<void> {
     const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: "warn", QUEUE_PREFIX: "bench-api", API_TRUST_PROXY: "true" });
     // The measured path: no response cache, no rate limit (a load test is one client). "slotline-defaults" is the API
     // as `slotline api` starts it (rate limit, response cache, statement timeout: all defaults), for the G5 flood.
+    // "slotline-cached" is the API as shipped but for the rate limit (the load generator is one client address, whose
+    // budget would run out): the response cache at its defaults, for the live pages.
     const api = await startApi(
       { config, logger: createLogger(config) },
-      kind === "slotline" ? { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false } : { port: 0, host: "127.0.0.1" },
+      kind === "slotline"
+        ? { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false }
+        : kind === "slotline-cached"
+          ? { port: 0, host: "127.0.0.1", rateLimit: false }
+          : { port: 0, host: "127.0.0.1" },
     );
     address = api.url;
   } else {
@@ -278,6 +286,62 @@ async function light(url: string, ms: number, ip: string, warmIp: string, querie
   process.stdout.write(`${JSON.stringify({ latencies, errors })}\n`);
 }
 
+/**
+ * The live pages' writer: from "go", stores one block every BLOCK_MS (copies of the fixture blocks from copy
+ * `first` on, as the suite's writeNextCopy makes them) through the indexer's store and publishes its event, as the
+ * worker does after each batch, until its stdin closes; then prints how many copies it started.
+ */
+async function writer(url: string, prefix: string, first: number): Promise<void> {
+  process.stdout.on("error", () => process.exit(0));
+  const { createDb } = await import("../../indexer/db.js");
+  const { Redis } = await import("ioredis");
+  const { eventsChannel } = await import("../../indexer/queue/events.js");
+  const db = createDb(url, { max: 1 });
+  const store = (await import("../../indexer/store/index.js")).createStore({ db });
+  const blocks = await decodedBlocks();
+  const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+  let stop = false;
+  process.stdin.on("end", () => (stop = true));
+  await awaitGo();
+  process.stdin.resume();
+  let j = first;
+  const started = performance.now();
+  for (let n = 0; !stop; j++) {
+    for (const block of copyOf(blocks, j)) {
+      await store.writeBlocks([block], { commitment: "confirmed" });
+      await redis.publish(eventsChannel(prefix), JSON.stringify({ type: "batch", slots: [block.slot], swaps: [], transactions: [] }));
+      n++;
+      await new Promise((r) => setTimeout(r, Math.max(0, started + n * BLOCK_MS - performance.now())));
+      if (stop) break;
+    }
+  }
+  redis.disconnect();
+  await db.$client.end();
+  process.stdout.write(`${JSON.stringify({ copies: j + 1 - first })}\n`);
+}
+
+/** The two whole mainnet blocks, decoded as the worker decodes them. */
+async function decodedBlocks() {
+  const { createDecoder } = await import("../../indexer/decode/index.js");
+  const { PRESET_NAMES } = await import("../../indexer/programs.js");
+  const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+  return readdirSync(BLOCKS)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => {
+      const raw = JSON.parse(readFileSync(path.join(BLOCKS, f), "utf8"));
+      return decoder.decodeBlock(raw.result ?? raw, Number(/(\d{6,})/.exec(f)![1]));
+    });
+}
+
+/** Copy j of the blocks: 100*j slots and 40*j seconds later, with distinct signatures (one pool accumulates j x its swaps). */
+function copyOf<T extends object>(blocks: T[], j: number): T[] {
+  return blocks.map((b) => {
+    const c = structuredClone(b);
+    shiftBlock(c as never, 100 * j, 40_000 * j, (_k, old) => `${old}${j}`);
+    return c;
+  });
+}
+
 /** In a load child: says "ready", then waits for the parent's "go", so that two children start together. */
 async function awaitGo(): Promise<void> {
   process.stdout.write("ready\n");
@@ -342,6 +406,10 @@ type Shared = {
   /** G8: token pages of the 40 most transferred mints (the heavy client), last 50 swaps of the 40 busiest wallets (the other) */
   hammerQueries: string[];
   neighbourQueries: string[];
+  /** slotline as shipped but for the rate limit (the live pages) */
+  slotlineCached: string;
+  /** runs `work` while a writer child stores a block every BLOCK_MS and publishes its event */
+  whileWriting<T>(work: () => Promise<T>): Promise<T>;
   /** writes the next copy of the blocks through the indexer's store (one transaction per batch); returns slots written */
   writeNextCopy(): Promise<number>;
   stop(): Promise<void>;
@@ -350,26 +418,12 @@ type Shared = {
 async function prepare(): Promise<Shared> {
   const { freshDatabase } = await import("../services.js");
   const { createDb } = await import("../../indexer/db.js");
-  const { createDecoder } = await import("../../indexer/decode/index.js");
   const { createStore } = await import("../../indexer/store/index.js");
-  const { PRESET_NAMES } = await import("../../indexer/programs.js");
   const db = await freshDatabase(DB_NAME);
   const writer = createDb(db.url, { max: 2 });
-  const decoder = createDecoder({ programs: [...PRESET_NAMES] });
-  const blocks = readdirSync(BLOCKS)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => {
-      const raw = JSON.parse(readFileSync(path.join(BLOCKS, f), "utf8"));
-      return decoder.decodeBlock(raw.result ?? raw, Number(/(\d{6,})/.exec(f)![1]));
-    });
+  const blocks = await decodedBlocks();
   const store = createStore({ db: writer });
-  // Copy j sits 100*j slots and 40*j seconds later, with distinct signatures: one pool accumulates j x its swaps.
-  const copy = (j: number) =>
-    blocks.map((b) => {
-      const c = structuredClone(b);
-      shiftBlock(c, 100 * j, 40_000 * j, (_k, old) => `${old}${j}`);
-      return c;
-    });
+  const copy = (j: number) => copyOf(blocks, j);
   for (let k = 0; k < COPIES; k += 10) {
     const batch = [];
     for (let j = k; j < Math.min(COPIES, k + 10); j++) batch.push(...copy(j));
@@ -388,18 +442,28 @@ async function prepare(): Promise<Shared> {
   const list = async (q: string) => (await writer.$client.query(q)).rows.map((r) => Object.values(r as object)[0] as string);
   const mints = await list(`select mint from token_transfers group by mint order by count(*) desc limit 40`);
   const wallets = await list(`select trader from swaps group by trader order by count(*) desc limit 40`);
-  const [a, b, d] = await Promise.all([startServer("slotline", db.url), startServer("postgraphile", db.url), startServer("slotline-defaults", db.url)]);
+  const [a, b, d, e] = await Promise.all(["slotline", "postgraphile", "slotline-defaults", "slotline-cached"].map((kind) => startServer(kind, db.url)));
+  const servers = [a!, b!, d!, e!];
   // run.ts exits without tearing down when --only picks one entry: never leave servers behind.
   process.once("exit", () => {
-    for (const x of [a, b, d]) x.child.kill("SIGTERM");
+    for (const x of servers) x.child.kill("SIGTERM");
   });
   return {
-    slotline: a.url,
-    slotlineDefaults: d.url,
-    postgraphile: b.url,
+    slotline: a!.url,
+    slotlineDefaults: d!.url,
+    slotlineCached: e!.url,
+    postgraphile: b!.url,
     questions: questions(v),
     hammerQueries: mints.map((mint) => questions({ ...v, mint })[0]!.slotline),
     neighbourQueries: wallets.map((wallet) => questions({ ...v, wallet })[2]!.slotline),
+    async whileWriting<T>(work: () => Promise<T>) {
+      const w = await startWriter(db.url, next);
+      try {
+        return await work();
+      } finally {
+        next += await w.stop();
+      }
+    },
     async writeNextCopy() {
       const batch = copy(next++);
       await store.writeBlocks(batch, { commitment: "confirmed" });
@@ -407,10 +471,33 @@ async function prepare(): Promise<Shared> {
     },
     async stop() {
       // The servers keep nothing worth flushing: they exit at once on SIGTERM (writing a --cpu-prof profile if asked).
-      for (const x of [a, b, d]) x.child.kill("SIGTERM");
+      for (const x of servers) x.child.kill("SIGTERM");
       await writer.$client.end();
       // BENCH_KEEP_DB=1 leaves the filled database (slotline_bench_api) for load tests by hand against `--serve`
       if (!process.env.BENCH_KEEP_DB) await db.drop();
+    },
+  };
+}
+
+/** Starts the writer child (copies from `first` on) and says go; stop() ends it and resolves to the copies it started. */
+async function startWriter(url: string, first: number): Promise<{ stop(): Promise<number> }> {
+  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--writer", url, "bench-api", String(first)], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout! });
+  let ready!: () => void;
+  const isReady = new Promise<void>((r) => (ready = r));
+  const tally = new Promise<{ copies: number }>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`writer child exited with ${code}`)));
+    lines.on("line", (line) => {
+      if (line === "ready") ready();
+      else if (line.startsWith("{")) resolve(JSON.parse(line) as { copies: number });
+    });
+  });
+  await Promise.race([isReady, tally]);
+  child.stdin!.write("go\n");
+  return {
+    async stop() {
+      child.stdin!.end();
+      return (await tally).copies;
     },
   };
 }
@@ -546,6 +633,62 @@ const suite: BenchSuite = {
         },
       };
     });
+    /**
+     * The same pages as shipped, on a live chain: the response cache on, while a writer child stores a block every
+     * BLOCK_MS and publishes its event (each one invalidates every cached answer), against PostGraphile under the
+     * same writes. What a dashboard's viewers of one hot page get while the indexer keeps up with mainnet.
+     */
+    const liveLatest = new Map<string, { slotline: Load; postgraphile: Load }>();
+    const live = [0, 1, 2].map((i): BenchEntry => {
+      let q: Question;
+      const name = `${["api-token-page", "api-pool-page", "api-wallet-swaps"][i]}-live`;
+      return {
+        name,
+        description: `the API as shipped (response cache on; rate limit off: the load is one client address), ${CLIENTS} concurrent clients, ${MEASURE_MS / 1000} s per run, while a child process stores a block every ${BLOCK_MS} ms and publishes its event; reference: PostGraphile under the same writes`,
+        unit: "req/s",
+        higherIsBetter: true,
+        async setup() {
+          const s = await join();
+          q = s.questions[i]!;
+          for (const [url, query] of [[s.slotlineCached, q.slotline], [s.postgraphile, q.postgraphile]] as const) {
+            const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+            const text = await r.text();
+            if (!r.ok || text.includes('"errors"')) throw new Error(`${url} cannot answer ${q.name}: ${text.slice(0, 500)}`);
+          }
+        },
+        async measure() {
+          const s = await shared!;
+          const r = await s.whileWriting(() => load(s.slotlineCached, q.slotline));
+          liveLatest.set(name, { ...(liveLatest.get(name) ?? { postgraphile: r }), slotline: r });
+          return r.rps;
+        },
+        reference: {
+          name: "postgraphile, same writes",
+          async measure() {
+            const s = await shared!;
+            const r = await s.whileWriting(() => load(s.postgraphile, q.postgraphile));
+            liveLatest.set(name, { ...(liveLatest.get(name) ?? { slotline: r }), postgraphile: r });
+            return r.rps;
+          },
+        },
+        async details() {
+          const l = liveLatest.get(name)!;
+          const f = (x: number) => Math.round(x * 10) / 10;
+          // how the cached server answered, over every run so far (Prometheus text of its /metrics)
+          const metrics = await (await fetch((await shared!).slotlineCached.replace(/\/graphql$/, "/metrics"))).text();
+          const outcomes = [...metrics.matchAll(/^slotline_api_response_cache_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => `${m[1]} ${m[2]}`).join(", ");
+          return {
+            question: q.description,
+            "slotline p50 ms": f(l.slotline.p50),
+            "slotline p99 ms": f(l.slotline.p99),
+            "postgraphile p50 ms": f(l.postgraphile.p50),
+            "postgraphile p99 ms": f(l.postgraphile.p99),
+            "response cache so far": outcomes,
+            errors: l.slotline.errors + l.postgraphile.errors,
+          };
+        },
+      };
+    });
     /** G5: the same writes with the API idle, against a flood of the API as shipped, and of the API with rate limiting off. */
     const floodEntry = (name: string, target: (s: Shared) => string, what: string): BenchEntry => {
       let flood: Awaited<ReturnType<typeof writeThroughput>> | undefined;
@@ -665,12 +808,13 @@ const suite: BenchSuite = {
         for (const c of floorServers.splice(0)) c.kill("SIGTERM");
       },
     };
-    return [floor, ...pages, neighbour, writes, writesOpen];
+    return [floor, ...pages, ...live, neighbour, writes, writesOpen];
   },
 };
 
 export default suite;
 
+if (process.argv[2] === "--writer") await writer(process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
 if (process.argv[2] === "--serve") await serve(process.argv[3]!, process.argv[4]!);
 if (process.argv[2] === "--flood") await flood(process.argv[3]!, Number(process.argv[4]));
 if (process.argv[2] === "--hammer") await hammer(process.argv[3]!, Number(process.argv[4]), process.argv[5]!, JSON.parse(process.argv[6]!) as string[]);
