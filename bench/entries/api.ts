@@ -573,6 +573,19 @@ async function neighbourEpisode(s: Shared, withHammer: boolean): Promise<{ laten
   return { ...l, hammer };
 }
 
+/** The three pages' entry names, in the order of `questions`. */
+const PAGE_NAMES = ["api-token-page", "api-pool-page", "api-wallet-swaps"];
+
+/** Both servers must answer the question without errors before it is measured: slotline at `url`, and PostGraphile. */
+async function mustAnswer(q: Question, url: string): Promise<void> {
+  const s = await shared!;
+  for (const [to, query] of [[url, q.slotline], [s.postgraphile, q.postgraphile]] as const) {
+    const r = await fetch(to, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+    const text = await r.text();
+    if (!r.ok || text.includes('"errors"')) throw new Error(`${to} cannot answer ${q.name}: ${text.slice(0, 500)}`);
+  }
+}
+
 /** The database and servers every entry of this suite uses, started by the first entry that runs. */
 let shared: Promise<Shared> | undefined;
 
@@ -586,109 +599,68 @@ const suite: BenchSuite = {
     /** An entry's setup: starts (once) the database and servers the entries share; the suite's teardown stops them. */
     const join = (): Promise<Shared> => (shared ??= prepare());
     const latest = new Map<string, { slotline: Load; postgraphile: Load }>();
-    const pages = [0, 1, 2].map((i): BenchEntry => {
-      let q: Question;
-      const names = ["api-token-page", "api-pool-page", "api-wallet-swaps"];
-      return {
-        name: names[i]!,
-        description: `${CLIENTS} concurrent clients, ${MEASURE_MS / 1000} s per run`,
-        unit: "req/s",
-        higherIsBetter: true,
-        async setup() {
-          const s = await join();
-          q = s.questions[i]!;
-          // Both servers must answer the question without errors before it is measured.
-          for (const [url, query] of [[s.slotline, q.slotline], [s.postgraphile, q.postgraphile]] as const) {
-            const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
-            const text = await r.text();
-            if (!r.ok || text.includes('"errors"')) throw new Error(`${url} cannot answer ${q.name}: ${text.slice(0, 500)}`);
-          }
-        },
-        async measure() {
-          const s = await shared!;
-          const r = await load(s.slotline, q.slotline);
-          latest.set(q.name, { ...(latest.get(q.name) ?? { postgraphile: r }), slotline: r });
-          return r.rps;
-        },
-        reference: {
-          name: "postgraphile",
-          async measure() {
-            const s = await shared!;
-            const r = await load(s.postgraphile, q.postgraphile);
-            latest.set(q.name, { ...(latest.get(q.name) ?? { slotline: r }), postgraphile: r });
-            return r.rps;
-          },
-        },
-        async details() {
-          const l = latest.get(q.name)!;
-          const f = (x: number) => Math.round(x * 10) / 10;
-          return {
-            question: q.description,
-            "slotline p50 ms": f(l.slotline.p50),
-            "slotline p99 ms": f(l.slotline.p99),
-            "postgraphile p50 ms": f(l.postgraphile.p50),
-            "postgraphile p99 ms": f(l.postgraphile.p99),
-            errors: l.slotline.errors + l.postgraphile.errors,
-          };
-        },
-      };
-    });
     /**
-     * The same pages as shipped, on a live chain: the response cache on, while a writer child stores a block every
-     * BLOCK_MS and publishes its event (each one invalidates every cached answer), against PostGraphile under the
-     * same writes. What a dashboard's viewers of one hot page get while the indexer keeps up with mainnet.
+     * One page's entry. The engine (`live` false): the API with its response cache off, every request runs its SQL,
+     * against PostGraphile. Live: the same page as shipped, on a live chain: the response cache on, while a writer
+     * child stores a block every BLOCK_MS and publishes its event (each one invalidates every cached answer), against
+     * PostGraphile under the same writes; what a dashboard's viewers of one hot page get while the indexer keeps up
+     * with mainnet.
      */
-    const liveLatest = new Map<string, { slotline: Load; postgraphile: Load }>();
-    const live = [0, 1, 2].map((i): BenchEntry => {
+    const pageEntry = (i: number, live: boolean): BenchEntry => {
       let q: Question;
-      const name = `${["api-token-page", "api-pool-page", "api-wallet-swaps"][i]}-live`;
+      const name = live ? `${PAGE_NAMES[i]}-live` : PAGE_NAMES[i]!;
+      const server = (s: Shared) => (live ? s.slotlineCached : s.slotline);
+      const run = (s: Shared, url: string, query: string) => (live ? s.whileWriting(() => load(url, query)) : load(url, query));
+      const record = (side: "slotline" | "postgraphile", r: Load) => latest.set(name, { ...(latest.get(name) ?? { slotline: r, postgraphile: r }), [side]: r });
       return {
         name,
-        description: `the API as shipped (response cache on; rate limit off: the load is one client address), ${CLIENTS} concurrent clients, ${MEASURE_MS / 1000} s per run, while a child process stores a block every ${BLOCK_MS} ms and publishes its event; reference: PostGraphile under the same writes`,
+        description: live
+          ? `the API as shipped (response cache on; rate limit off: the load is one client address), ${CLIENTS} concurrent clients, ${MEASURE_MS / 1000} s per run, while a child process stores a block every ${BLOCK_MS} ms and publishes its event; reference: PostGraphile under the same writes`
+          : `${CLIENTS} concurrent clients, ${MEASURE_MS / 1000} s per run`,
         unit: "req/s",
         higherIsBetter: true,
         async setup() {
           const s = await join();
           q = s.questions[i]!;
-          for (const [url, query] of [[s.slotlineCached, q.slotline], [s.postgraphile, q.postgraphile]] as const) {
-            const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
-            const text = await r.text();
-            if (!r.ok || text.includes('"errors"')) throw new Error(`${url} cannot answer ${q.name}: ${text.slice(0, 500)}`);
-          }
+          await mustAnswer(q, server(s));
         },
         async measure() {
           const s = await shared!;
-          const r = await s.whileWriting(() => load(s.slotlineCached, q.slotline));
-          liveLatest.set(name, { ...(liveLatest.get(name) ?? { postgraphile: r }), slotline: r });
+          const r = await run(s, server(s), q.slotline);
+          record("slotline", r);
           return r.rps;
         },
         reference: {
-          name: "postgraphile, same writes",
+          name: live ? "postgraphile, same writes" : "postgraphile",
           async measure() {
             const s = await shared!;
-            const r = await s.whileWriting(() => load(s.postgraphile, q.postgraphile));
-            liveLatest.set(name, { ...(liveLatest.get(name) ?? { slotline: r }), postgraphile: r });
+            const r = await run(s, s.postgraphile, q.postgraphile);
+            record("postgraphile", r);
             return r.rps;
           },
         },
         async details() {
-          const l = liveLatest.get(name)!;
+          const l = latest.get(name)!;
           const f = (x: number) => Math.round(x * 10) / 10;
-          // how the cached server answered, over every run so far (Prometheus text of its /metrics)
-          const metrics = await (await fetch((await shared!).slotlineCached.replace(/\/graphql$/, "/metrics"))).text();
-          const outcomes = [...metrics.matchAll(/^slotline_api_response_cache_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => `${m[1]} ${m[2]}`).join(", ");
-          return {
+          const figures: Record<string, string | number> = {
             question: q.description,
             "slotline p50 ms": f(l.slotline.p50),
             "slotline p99 ms": f(l.slotline.p99),
             "postgraphile p50 ms": f(l.postgraphile.p50),
             "postgraphile p99 ms": f(l.postgraphile.p99),
-            "response cache so far": outcomes,
-            errors: l.slotline.errors + l.postgraphile.errors,
           };
+          if (live) {
+            // how the cached server answered, over every run so far (Prometheus text of its /metrics)
+            const metrics = await (await fetch((await shared!).slotlineCached.replace(/\/graphql$/, "/metrics"))).text();
+            figures["response cache so far"] = [...metrics.matchAll(/^slotline_api_response_cache_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => `${m[1]} ${m[2]}`).join(", ");
+          }
+          figures.errors = l.slotline.errors + l.postgraphile.errors;
+          return figures;
         },
       };
-    });
+    };
+    const pages = [0, 1, 2].map((i) => pageEntry(i, false));
+    const live = [0, 1, 2].map((i) => pageEntry(i, true));
     /** G5: the same writes with the API idle, against a flood of the API as shipped, and of the API with rate limiting off. */
     const floodEntry = (name: string, target: (s: Shared) => string, what: string): BenchEntry => {
       let flood: Awaited<ReturnType<typeof writeThroughput>> | undefined;
