@@ -30,7 +30,10 @@ type Answer = { result: object; header: string };
 /** One query's place in a generation: its answer once known, and the execution in flight until then. */
 type Entry = { answer: Answer | null; expires: number; pending: Promise<Answer | null> | null };
 
-/** One generation's answers in this process, by parsed document (yoga's parser cache returns one per text), then operation and variables. */
+/**
+ * One generation's answers in this process, by parsed document (yoga's parser cache returns one per text), then
+ * operation and variables; `since` is when its event arrived.
+ */
 class Generation {
   readonly byDocument = new WeakMap<DocumentNode, Map<string, Entry>>();
   entries = 0;
@@ -113,11 +116,11 @@ export function useCaching(
   let current = new Generation("", 0);
   let previous: Generation | null = null;
   /** This process's generation for the hub's current one: a new, empty one after every event. */
-  const generationNow = (now: number): Generation => {
+  const generationNow = (): Generation => {
     const id = shared!.events.generation();
     if (id !== current.id) {
       previous = current;
-      current = new Generation(id, now);
+      current = new Generation(id, shared!.events.generationSince());
     }
     return current;
   };
@@ -155,14 +158,14 @@ export function useCaching(
         } as never;
       }
       const now = performance.now();
-      const generation = generationNow(now);
+      const generation = generationNow();
       const doc = args.document;
       const key = `${args.operationName ?? ""}\u0000${args.variableValues ? JSON.stringify(args.variableValues) : ""}`;
       const entry = generation.get(doc, key);
       if (entry?.answer && entry.expires > now) return serve(entry.answer, "memory") as never;
       if (entry?.pending) {
-        // Another request is executing this query for this generation: right after an event, the previous answer
-        // (if still fresh enough) now; otherwise its answer when it has it, or our own execution if it fails.
+        // Another request is executing this query for this generation: within staleMs of the event, the previous
+        // generation's answer now; otherwise its answer when it has it, or our own execution if it fails.
         const stale = previous && now - generation.since <= staleMs ? previous.get(doc, key) : undefined;
         if (stale?.answer && stale.expires > now) return serve(stale.answer, "stale") as never;
         return entry.pending.then((answer) => {

@@ -54,6 +54,8 @@ export type EventHub = {
    * that received it, so response-cache keys built on it are shared and go stale together.
    */
   generation(): string;
+  /** When (performance.now() of this process) the current generation began: its event's arrival; 0 before any. */
+  generationSince(): number;
   close(): Promise<void>;
 };
 
@@ -62,9 +64,11 @@ export function createEventHub(subscriber: Redis, prefix: string, logger: Logger
   const channel = eventsChannel(prefix);
   const listeners = new Set<(e: ChainEvent) => void>();
   let generation = "0";
+  let since = 0;
   subscriber.on("message", (ch: string, message: string) => {
     if (ch !== channel) return;
     generation = createHash("sha1").update(message).digest("hex").slice(0, 12);
+    since = performance.now();
     const event = parseChainEvent(message);
     if (!event) {
       logger.warn({ channel, bytes: message.length }, "malformed event ignored");
@@ -88,6 +92,7 @@ export function createEventHub(subscriber: Redis, prefix: string, logger: Logger
       }, new SlidingBuffer(1000));
     },
     generation: () => generation,
+    generationSince: () => since,
     async close() {
       listeners.clear();
       await subscriber.quit().catch(() => subscriber.disconnect());

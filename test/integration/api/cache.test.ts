@@ -144,6 +144,17 @@ describe("api caching", () => {
       expect(pair.map((a) => a.body.data.token.symbol)).toEqual(["wSOL", "wSOL"]);
       // (its first answer came from Redis: the other API had filed it under the same generation)
       expect(delta({}, await outcomes(strict))).toEqual({ redis: 1, miss: 1, shared: 1 });
+
+      // staleMs counts from the event's arrival: a page first asked for longer after it than that waits too
+      const brief = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }), pool: h.pool, redis, events }, { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 100 } });
+      expect((await get(brief, q)).body.data.token.symbol).toBe("wSOL");
+      await h.sql.query(`update tokens set symbol = 'SOL2' where mint = $1`, [SOL]);
+      await publishEvent(8);
+      await new Promise((r) => setTimeout(r, 200));
+      const late = await Promise.all([get(brief, q), get(brief, q)]);
+      expect(late.map((a) => a.body.data.token.symbol)).toEqual(["SOL2", "SOL2"]);
+      expect(delta({}, await outcomes(brief))).toMatchObject({ miss: 1, shared: 1 });
+      expect((await outcomes(brief)).stale).toBeUndefined();
     } finally {
       await h.sql.query(`update tokens set symbol = null where mint = $1`, [SOL]);
     }
