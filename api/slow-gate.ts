@@ -34,6 +34,8 @@ export const SLOW_LANE_DUTY = 1 / 3;
 /** The lane: `isSlow(text)` and `wantsClock(text)` before a batch, `observe(text, ms, clocked)` after, `enter(signal)` before a slow batch. */
 export type SlowGate = {
   isSlow(text: string): boolean;
+  /** Whether the shape has run and its quickest recent run was quick (known not to be slow; lane on or off). */
+  isQuick(text: string): boolean;
   /** Whether the next batch with this statement should be clocked on the server (counts the request). */
   wantsClock(text: string): boolean;
   /** A run time: from the API's clock (`clocked` false) or from Postgres' own (`clocked` true). */
@@ -90,6 +92,10 @@ export function createSlowGate(opts: SlowGateOptions): SlowGate {
     isSlow: (text) => {
       const runs = opts.concurrency > 0 ? shapes.get(text)?.samples : undefined;
       return runs !== undefined && runs.length > 0 && Math.min(...runs) >= slowMs;
+    },
+    isQuick: (text) => {
+      const runs = shapes.get(text)?.samples;
+      return runs !== undefined && runs.length > 0 && Math.min(...runs) < slowMs;
     },
     wantsClock(text) {
       const shape = opts.concurrency > 0 ? shapes.get(text) : undefined;

@@ -157,6 +157,65 @@ describe("api batching", () => {
     expect(again.body.data.token.mint).toBe("So11111111111111111111111111111111111111112");
   });
 
+  test("quick statements of requests ready in the same turn share one pipeline, 8 requests at most; each gets its own rows or its own error", async () => {
+    const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/db.js");
+    const { sql } = await import("../../../api/sql.js");
+    const { createSlowGate } = await import("../../../api/slow-gate.js");
+    const { countStatements } = await import("./harness.js");
+    const pool = createReadPool(h.url, { max: 4 });
+    const counted = countStatements(pool);
+    const gate = createSlowGate({ concurrency: 1 });
+    const echo = (i: number) => sql`select ${i}::int as i, current_setting('plan_cache_mode') as mode`;
+    const sensitive = (i: number) => sql`select ${i}::int as j, current_setting('plan_cache_mode') as mode`;
+    const boom = (i: number) => sql`select 1 / ${i}::int as boom`;
+    try {
+      // shapes the lane has not seen yet run one request per round trip (one of them could be slow)
+      counted.reset();
+      const first = await Promise.all([0, 1, 2].map((i) => createReader(pool, { gate }).rows<{ i: number }>(echo(i))));
+      expect(first.map((r) => r[0]!.i)).toEqual([0, 1, 2]);
+      expect(counted.roundTrips).toBe(3);
+      await createReader(pool, { gate }).rows(sensitive(0), VALUE_SENSITIVE);
+      await createReader(pool, { gate }).rows(boom(1));
+
+      // known quick: ten requests (each a statement on a generic plan and a value-sensitive one) in two pipelines
+      counted.reset();
+      const got = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => {
+          const reader = createReader(pool, { gate });
+          return Promise.all([reader.rows<{ i: number; mode: string }>(echo(i)), reader.rows<{ j: number; mode: string }>(sensitive(100 + i), VALUE_SENSITIVE)]);
+        }),
+      );
+      got.forEach(([a, b], i) => {
+        expect(a).toEqual([{ i, mode: "force_generic_plan" }]);
+        expect(b).toEqual([{ j: 100 + i, mode: "auto" }]);
+      });
+      expect(counted.roundTrips).toBe(2);
+      expect(counted.count).toBe(2 * 10 + 2); // each pipeline's one switch to auto plans
+
+      // a failing statement in a pipeline: its group runs again one request at a time
+      counted.reset();
+      const mixed = await Promise.allSettled([1, 0, 2].map((d) => createReader(pool, { gate }).rows<{ boom: number }>(boom(d))));
+      expect(mixed[0]).toEqual({ status: "fulfilled", value: [{ boom: 1 }] });
+      expect(mixed[1]!.status).toBe("rejected");
+      expect(((mixed[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe("22012");
+      expect(mixed[2]).toEqual({ status: "fulfilled", value: [{ boom: 0 }] });
+      expect(counted.roundTrips).toBe(1 + 3);
+
+      // a request aborted before its group leaves is answered QUERY_CANCELLED; the others are served
+      counted.reset();
+      const abort = new AbortController();
+      const pending = [0, 1, 2].map((i) => createReader(pool, { gate, signal: i === 1 ? abort.signal : undefined }).rows<{ i: number }>(echo(i)));
+      abort.abort();
+      const settled = await Promise.allSettled(pending);
+      expect(settled[0]).toEqual({ status: "fulfilled", value: [{ i: 0, mode: "force_generic_plan" }] });
+      expect((settled[1] as PromiseRejectedResult).reason?.extensions?.code).toBe("QUERY_CANCELLED");
+      expect(settled[2]).toEqual({ status: "fulfilled", value: [{ i: 2, mode: "force_generic_plan" }] });
+      expect(counted.roundTrips).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+
   test("loaders' statements run on one generic plan per connection; top-level lists (value-sensitive) on Postgres' default", async () => {
     const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/db.js");
     const { compile, sql } = await import("../../../api/sql.js");
