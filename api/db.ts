@@ -154,6 +154,11 @@ function cancelRunning(pool: pg.Pool, client: pg.PoolClient): void {
 
 type Pending = { text: string; values: unknown[]; valueSensitive: boolean; resolve(rows: unknown[]): void; reject(err: unknown): void };
 
+/** Answers the statements of a request that was aborted before they left. */
+function cancel(batch: readonly Pending[]): void {
+  for (const p of batch) p.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
+}
+
 /** Maps a failed statement to the API's coded errors (57014 is query_canceled: our own cancel, or statement_timeout). */
 function mapError(err: unknown, signal: AbortSignal | undefined): unknown {
   if ((err as { code?: string }).code !== "57014") return err;
@@ -174,10 +179,7 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
   const flush = () => {
     const batch = queue;
     queue = [];
-    if (signal?.aborted) {
-      for (const p of batch) p.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
-      return;
-    }
+    // (a request aborted meanwhile is answered where its batch would leave: runAlone, or its group's send)
     const slow = gate !== undefined && batch.some((p) => gate.isSlow(p.text));
     // A shape that ran slowly by the API's clock is timed on the server's (batch.ts) before the lane takes it.
     const clock = gate !== undefined && !slow && batch.some((p) => gate.wantsClock(p.text));
@@ -188,10 +190,7 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
   };
   /** Runs a batch on a connection of its own (slow ones through the lane), cancelling its query if the request is. */
   const runAlone = async (batch: Pending[], slow: boolean, clock: boolean) => {
-    if (signal?.aborted) {
-      for (const p of batch) p.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
-      return;
-    }
+    if (signal?.aborted) return cancel(batch);
     // A batch with a statement of a slow shape waits for a slot in the slow lane before it takes a connection.
     let leave: (() => void) | undefined;
     let client: pg.PoolClient;
@@ -298,9 +297,8 @@ function groupsOf(pool: pg.Pool): { add(g: GroupedBatch): void } {
   let waiting: GroupedBatch[] = [];
   const send = () => {
     const ready = waiting.filter((g) => {
-      if (!g.signal?.aborted) return true;
-      for (const p of g.batch) p.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
-      return false;
+      if (g.signal?.aborted) cancel(g.batch);
+      return !g.signal?.aborted;
     });
     waiting = [];
     for (let i = 0; i < ready.length; i += MAX_GROUP) void runGroup(pool, ready.slice(i, i + MAX_GROUP));

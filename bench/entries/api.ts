@@ -304,9 +304,10 @@ async function writer(url: string, prefix: string, first: number): Promise<void>
   process.stdin.on("end", () => (stop = true));
   await awaitGo();
   process.stdin.resume();
-  let j = first;
+  let copies = 0;
   const started = performance.now();
-  for (let n = 0; !stop; j++) {
+  for (let j = first, n = 0; !stop; j++) {
+    copies++;
     for (const block of copyOf(blocks, j)) {
       await store.writeBlocks([block], { commitment: "confirmed" });
       await redis.publish(eventsChannel(prefix), JSON.stringify({ type: "batch", slots: [block.slot], swaps: [], transactions: [] }));
@@ -317,7 +318,7 @@ async function writer(url: string, prefix: string, first: number): Promise<void>
   }
   redis.disconnect();
   await db.$client.end();
-  process.stdout.write(`${JSON.stringify({ copies: j + 1 - first })}\n`);
+  process.stdout.write(`${JSON.stringify({ copies })}\n`);
 }
 
 /** The two whole mainnet blocks, decoded as the worker decodes them. */
