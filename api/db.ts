@@ -185,7 +185,7 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
     const clock = gate !== undefined && !slow && batch.some((p) => gate.wantsClock(p.text));
     // Only statements of shapes known to be quick join other requests' (a slow one would hold them all up).
     if (gate && !slow && !clock && batch.every((p) => gate.isQuick(p.text))) {
-      turnOf(pool).group({ batch, signal, gate, onStatement: opts.onStatement, alone: () => void runAlone(batch, false, false) });
+      groupsOf(pool).add({ batch, signal, gate, onStatement: opts.onStatement, alone: () => void runAlone(batch, false, false) });
     } else void runAlone(batch, slow, clock);
   };
   /** Runs a batch on a connection of its own (slow ones through the lane), cancelling its query if the request is. */
@@ -241,7 +241,7 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
       let p = byValues.get(key);
       if (!p) {
         p = new Promise<unknown[]>((resolve, reject) => {
-          if (queue.push({ text, values, valueSensitive: opts?.valueSensitive === true, resolve, reject }) === 1) turnOf(pool).flush(flush);
+          if (queue.push({ text, values, valueSensitive: opts?.valueSensitive === true, resolve, reject }) === 1) setImmediate(() => void flush());
         });
         byValues.set(key, p);
       }
@@ -278,10 +278,7 @@ async function runStatements(client: pg.PoolClient, batch: readonly Pending[], g
 type GroupedBatch = { batch: Pending[]; signal?: AbortSignal; gate: SlowGate; onStatement?: (ms: number) => void; alone(): void };
 
 /** Most requests' batches sent in one pipeline. */
-const MAX_GROUP = 32;
-
-/** A pool's turn: the readers' flushes due at the next setImmediate, and the groups they made (see turnOf). */
-type Turn = { flush(f: () => void): void; group(g: GroupedBatch): void };
+const MAX_GROUP = 8;
 
 /**
  * The requests' batches of quick statements that became ready in the same event-loop turn leave together, up to
@@ -289,22 +286,16 @@ type Turn = { flush(f: () => void): void; group(g: GroupedBatch): void };
  * (each request's statements still read one snapshot). Most of a quick statement's cost is the round trip around it,
  * not its run: on the bench's token page under 64 clients, Postgres' CPU per page fell from 0.31 to 0.14 ms and the
  * API answered 40-50% more pages a second.
- * Every reader of the pool flushes in the pool's one setImmediate callback, and the groups leave at its end: a
- * statement leaves in the turn it was made, not one event-loop iteration later (under load an iteration is 10-20 ms).
  * @dev a failed pipeline (Postgres skips the rest of it after an error) is run again one request at a time, so each
  * request gets its own rows or its own error. Only shapes the slow lane knows to be quick are grouped, so no request
  * waits behind a slow one; a request aborted while its group runs is not cancelled on the server (its statements
  * are quick), its answer is dropped.
  */
-function turnOf(pool: pg.Pool): Turn {
-  let turn = turns.get(pool);
-  if (turn) return turn;
-  let flushes: (() => void)[] = [];
+function groupsOf(pool: pg.Pool): { add(g: GroupedBatch): void } {
+  let groups = groupers.get(pool);
+  if (groups) return groups;
   let waiting: GroupedBatch[] = [];
-  const run = () => {
-    const due = flushes;
-    flushes = [];
-    for (const f of due) f();
+  const send = () => {
     const ready = waiting.filter((g) => {
       if (g.signal?.aborted) cancel(g.batch);
       return !g.signal?.aborted;
@@ -312,20 +303,16 @@ function turnOf(pool: pg.Pool): Turn {
     waiting = [];
     for (let i = 0; i < ready.length; i += MAX_GROUP) void runGroup(pool, ready.slice(i, i + MAX_GROUP));
   };
-  turn = {
-    flush(f) {
-      if (flushes.push(f) === 1) setImmediate(run);
-    },
-    // called only by a flush, inside run
-    group(g) {
-      waiting.push(g);
+  groups = {
+    add(g) {
+      if (waiting.push(g) === 1) setImmediate(send);
     },
   };
-  turns.set(pool, turn);
-  return turn;
+  groupers.set(pool, groups);
+  return groups;
 }
 
-const turns = new WeakMap<pg.Pool, Turn>();
+const groupers = new WeakMap<pg.Pool, { add(g: GroupedBatch): void }>();
 
 async function runGroup(pool: pg.Pool, group: GroupedBatch[]): Promise<void> {
   if (group.length === 1) return group[0]!.alone();
