@@ -8,8 +8,8 @@
  */
 import { type GraphQLField, type GraphQLResolveInfo, type SelectionSetNode, type FieldNode, Kind, valueFromASTUntyped } from "graphql";
 
-/** A selected child field: its name and its coerced arguments. */
-export type Selected = { name: string; args: Record<string, unknown> };
+/** A selected child field: its name, its arguments and its node in the document. */
+export type Selected = { name: string; args: Record<string, unknown>; node: FieldNode };
 
 /**
  * Arguments as written (literals, variables, defaults), without coercion: enough to rebuild the same SQL in the common
@@ -35,7 +35,7 @@ export function selectedChildren(info: GraphQLResolveInfo, names: ReadonlySet<st
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
         const def = fields[s.name.value];
-        if (def && names.has(s.name.value)) out.push({ name: s.name.value, args: argumentsOf(def, s, info.variableValues ?? {}) });
+        if (def && names.has(s.name.value)) out.push({ name: s.name.value, args: argumentsOf(def, s, info.variableValues ?? {}), node: s });
       } else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet, depth + 1);
       else visit(info.fragments?.[s.name.value]?.selectionSet, depth + 1);
     }
@@ -66,4 +66,39 @@ export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): 
   } catch {
     return false;
   }
+}
+
+/**
+ * The names of the fields a connection field's selection reads from its nodes (`edges { node { ... } }`), through
+ * aliases, fragments and inline fragments, for a page to select only those columns (page.ts selectFor); null when
+ * the selection cannot be read (then the page selects every column).
+ * @dev @skip/@include are not evaluated: a skipped field still has its columns read.
+ */
+export function nodeFieldNames(fieldNodes: readonly FieldNode[], fragments: GraphQLResolveInfo["fragments"] | undefined): Set<string> | null {
+  const out = new Set<string>();
+  // `level` 0: the connection's own fields, 1: an edge's, 2: a node's
+  const visit = (set: SelectionSetNode | undefined, level: number, depth: number): boolean => {
+    if (!set) return true;
+    if (depth > 12) return false;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) {
+        const name = s.name.value;
+        if (level === 2) out.add(name);
+        else if (level === 0 && name === "edges" && !visit(s.selectionSet, 1, depth + 1)) return false;
+        else if (level === 1 && name === "node" && !visit(s.selectionSet, 2, depth + 1)) return false;
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        if (!visit(s.selectionSet, level, depth + 1)) return false;
+      } else {
+        const f = fragments?.[s.name.value];
+        if (!f || !visit(f.selectionSet, level, depth + 1)) return false;
+      }
+    }
+    return true;
+  };
+  try {
+    for (const node of fieldNodes) if (!visit(node.selectionSet, 0, 0)) return null;
+  } catch {
+    return null;
+  }
+  return out;
 }

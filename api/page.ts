@@ -18,8 +18,55 @@ export type OrderSpec = { name: string; cols: readonly { expr: string; type: Key
 /** The result column holding key column `i` of an ordering. */
 const keyName = (c: OrderSpec["cols"][number], i: number) => c.as ?? `__k${i}`;
 
-/** A list: what to select from where, and its orderings. */
-export type ListSpec = { from: string; select: string; orders: Record<string, OrderSpec> };
+/**
+ * What a list's rows hold, by GraphQL field: `sql` maps each row property to its expression over alias `t`; `fields`
+ * maps each field of the node type to the properties its resolver reads. A page selects only what its query's node
+ * fields read, and its ordering's keys: most of a page's cost in the API and in Postgres is the columns it carries.
+ */
+export type Columns = { sql: Readonly<Record<string, string>>; fields: Readonly<Record<string, readonly string[]>> };
+
+/** The select list of every property of `sql` (`t.x as "x"`, or `t.x` where the names agree). */
+export function selectAll(sql: Columns["sql"]): string {
+  return Object.keys(sql)
+    .map((p) => (sql[p] === `t.${p}` ? sql[p] : `${sql[p]} as "${p}"`))
+    .join(", ");
+}
+
+/**
+ * A list: what to select from where, and its orderings. With `columns`, a page selects what its query asks for
+ * (selectFor); without, or when a field is not in `columns.fields`, it selects `select`.
+ */
+export type ListSpec = { from: string; select: string; orders: Record<string, OrderSpec>; columns?: Columns };
+
+/** The node fields a page's query reads (lookahead.ts nodeFieldNames); null or absent: every column. */
+export type NodeFields = ReadonlySet<string> | null | undefined;
+
+const selects = new WeakMap<ListSpec, Map<string, string>>();
+
+/** The select list of a page of `spec` in `order` whose query reads `fields` of each node. */
+export function selectFor(spec: ListSpec, order: Order, fields: NodeFields): string {
+  const columns = spec.columns;
+  if (!columns || !fields) return spec.select;
+  let byKey = selects.get(spec);
+  if (!byKey) selects.set(spec, (byKey = new Map()));
+  const key = `${order.spec.name}|${[...fields].join(",")}`;
+  let select = byKey.get(key);
+  if (select !== undefined) return select;
+  const props = new Set<string>();
+  for (const f of fields) {
+    if (f.startsWith("__")) continue; // __typename reads nothing
+    const reads = columns.fields[f];
+    if (!reads) return spec.select; // a field this list does not describe: every column
+    for (const p of reads) props.add(p);
+  }
+  for (const c of order.spec.cols) if (c.as) props.add(c.as);
+  // In declaration order, so the same fields give the same text (one prepared statement, and a prefetch matches).
+  const kept = Object.keys(columns.sql).filter((p) => props.has(p));
+  if (kept.length === 0) kept.push(Object.keys(columns.sql)[0]!);
+  select = selectAll(Object.fromEntries(kept.map((p) => [p, columns.sql[p]!])));
+  if (byKey.size < 1_000) byKey.set(key, select);
+  return select;
+}
 
 /** Relay arguments. */
 export type PageArgs = { first?: number | null; after?: string | null; last?: number | null; before?: string | null };
@@ -124,7 +171,7 @@ export function pageSubquery(spec: ListSpec, filters: Fragment[], order: Order, 
   return sql`select ${raw(select)} from ${raw(spec.from)} ${where([...filters, ...p.conditions])} order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}`;
 }
 
-/** One page of a list filtered by `filters`. */
+/** One page of a list filtered by `filters`, selecting what `fields` read (selectFor). */
 export async function fetchPage<T>(
   reader: Reader,
   spec: ListSpec,
@@ -132,6 +179,7 @@ export async function fetchPage<T>(
   order: Order,
   args: PageArgs,
   limits: PageLimits,
+  fields?: NodeFields,
 ): Promise<Page<T>> {
   const p = plan(args, order, limits);
   const from = raw(spec.from);
@@ -139,7 +187,7 @@ export async function fetchPage<T>(
     p.n === 0
       ? []
       : await reader.rows<Record<string, unknown>>(
-          sql`select ${raw(spec.select)}${keyColumns(order)} from ${from} ${where([...filters, ...p.conditions])}
+          sql`select ${raw(selectFor(spec, order, fields))}${keyColumns(order)} from ${from} ${where([...filters, ...p.conditions])}
               order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}`,
           // a request's filters pick the plan: a busy mint is best read along the slot index, a quiet one along its own
           VALUE_SENSITIVE,
@@ -165,6 +213,7 @@ export async function fetchPages<T>(
   order: Order,
   args: PageArgs,
   limits: PageLimits,
+  fields?: NodeFields,
 ): Promise<Page<T>[]> {
   const p = plan(args, order, limits);
   const ref = raw("p.__parent");
@@ -172,7 +221,7 @@ export async function fetchPages<T>(
   if (p.n === 0 || keys.length === 0) return build<T>([], reader, spec, keys, parent, filters, p, order);
   const statement = reader.rows<Record<string, unknown>>(
     sql`select p.__parent, x.* from unnest(${keys}::text[]) with ordinality as p(__parent, __ord)
-        cross join lateral (select ${raw(spec.select)}${keyColumns(order)} from ${raw(spec.from)} ${where(conditions)}
+        cross join lateral (select ${raw(selectFor(spec, order, fields))}${keyColumns(order)} from ${raw(spec.from)} ${where(conditions)}
                             order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}) x
         order by p.__ord, ${orderBy(order, p.fromEnd, "x.")}`,
   );

@@ -1,6 +1,6 @@
 /** Reads of `pools`, and the aggregates over a pool's swaps (volume windows, OHLCV candles). */
 import { type Reader, VALUE_SENSITIVE } from "../db.js";
-import type { ListSpec } from "../page.js";
+import { type Columns, type ListSpec, selectAll } from "../page.js";
 import { type Fragment, raw, sql } from "../sql.js";
 
 /** A pool as the API reads it. */
@@ -20,14 +20,54 @@ export type PoolRow = {
   firstSeenSlot: number;
 };
 
-const SELECT = `t.address, t.dex, t.program_id as "programId", t.mint_a as "mintA", t.mint_b as "mintB", t.vault_a as "vaultA",
-  t.vault_b as "vaultB", t.created_slot as "createdSlot", t.reserve_a as "reserveA", t.reserve_b as "reserveB",
-  t.reserves_slot as "reservesSlot", t.last_swap_slot as "lastSwapSlot", t.first_seen_slot as "firstSeenSlot"`;
+const COLUMNS: Columns = {
+  sql: {
+    address: "t.address",
+    dex: "t.dex",
+    programId: "t.program_id",
+    mintA: "t.mint_a",
+    mintB: "t.mint_b",
+    vaultA: "t.vault_a",
+    vaultB: "t.vault_b",
+    createdSlot: "t.created_slot",
+    reserveA: "t.reserve_a",
+    reserveB: "t.reserve_b",
+    reservesSlot: "t.reserves_slot",
+    lastSwapSlot: "t.last_swap_slot",
+    firstSeenSlot: "t.first_seen_slot",
+  },
+  // each field of the Pool type (types/pool.ts): the row properties its resolver reads
+  fields: {
+    address: ["address"],
+    dex: ["dex"],
+    programId: ["programId"],
+    tokenA: ["mintA"],
+    tokenB: ["mintB"],
+    mintA: ["mintA"],
+    mintB: ["mintB"],
+    vaultA: ["vaultA"],
+    vaultB: ["vaultB"],
+    reserveA: ["reserveA"],
+    reserveB: ["reserveB"],
+    reservesSlot: ["reservesSlot"],
+    price: ["reserveA", "reserveB", "mintA", "mintB"],
+    createdSlot: ["createdSlot"],
+    firstSeenSlot: ["firstSeenSlot"],
+    lastSwapSlot: ["lastSwapSlot"],
+    volume: ["address"],
+    candles: ["address"],
+    swaps: ["address"],
+    liquidityEvents: ["address"],
+  },
+};
+
+const SELECT = selectAll(COLUMNS.sql);
 
 /** The pools list and its orderings. */
 export const POOLS: ListSpec = {
   from: "pools t",
   select: SELECT,
+  columns: COLUMNS,
   orders: {
     // A pool never swapped sorts as slot -1: after every swapped pool when descending.
     LAST_SWAP_SLOT: { name: "last_swap", cols: [{ expr: "coalesce(t.last_swap_slot, -1)", type: "int" }, { expr: "t.address", type: "text", as: "address" }] },

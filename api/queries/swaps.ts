@@ -1,6 +1,6 @@
 /** Reads of `swaps`. */
 import type { Reader } from "../db.js";
-import type { ListSpec } from "../page.js";
+import { type Columns, type ListSpec, selectAll } from "../page.js";
 import { type Fragment, raw, sql } from "../sql.js";
 import { BY_INSTRUCTION, type SlotRange, type TimeRange, rangeFilters } from "./common.js";
 
@@ -20,11 +20,47 @@ export type SwapRow = {
   blockTime: Date | null;
 };
 
-const SELECT = `t.signature, t.instruction_path as "instructionPath", t.pool, t.dex, t.trader, t.mint_in as "mintIn",
-  t.mint_out as "mintOut", t.amount_in as "amountIn", t.amount_out as "amountOut", t.slot, t.tx_index as "txIndex", t.block_time as "blockTime"`;
+const COLUMNS: Columns = {
+  sql: {
+    signature: "t.signature",
+    instructionPath: "t.instruction_path",
+    pool: "t.pool",
+    dex: "t.dex",
+    trader: "t.trader",
+    mintIn: "t.mint_in",
+    mintOut: "t.mint_out",
+    amountIn: "t.amount_in",
+    amountOut: "t.amount_out",
+    slot: "t.slot",
+    txIndex: "t.tx_index",
+    blockTime: "t.block_time",
+  },
+  // each field of the Swap type (types/swap.ts): the row properties its resolver reads
+  fields: {
+    signature: ["signature"],
+    instructionPath: ["instructionPath"],
+    slot: ["slot"],
+    blockTime: ["blockTime"],
+    pool: ["pool"],
+    poolAddress: ["pool"],
+    dex: ["dex", "pool"],
+    trader: ["trader"],
+    tokenIn: ["mintIn"],
+    tokenOut: ["mintOut"],
+    mintIn: ["mintIn"],
+    mintOut: ["mintOut"],
+    amountIn: ["amountIn"],
+    amountOut: ["amountOut"],
+    amountInUi: ["mintIn", "amountIn"],
+    amountOutUi: ["mintOut", "amountOut"],
+    transaction: ["signature"],
+  },
+};
+
+const SELECT = selectAll(COLUMNS.sql);
 
 /** The swaps list; its one ordering is chronological. */
-export const SWAPS: ListSpec = { from: "swaps t", select: SELECT, orders: { SLOT: BY_INSTRUCTION } };
+export const SWAPS: ListSpec = { from: "swaps t", select: SELECT, orders: { SLOT: BY_INSTRUCTION }, columns: COLUMNS };
 
 /** Filters of `swaps(where:)`. */
 export type SwapWhere = {

@@ -1,6 +1,6 @@
 /** Reads of `tokens`. */
 import type { Reader } from "../db.js";
-import type { ListSpec } from "../page.js";
+import { type Columns, type ListSpec, selectAll } from "../page.js";
 import { type Fragment, raw, sql } from "../sql.js";
 
 /** A token as the API reads it (amounts as decimal strings). */
@@ -18,13 +18,46 @@ export type TokenRow = {
   updatedSlot: number;
 };
 
-const SELECT = `t.mint, t.program, t.decimals, t.supply, t.mint_authority as "mintAuthority", t.freeze_authority as "freezeAuthority",
-  t.name, t.symbol, t.uri, t.first_seen_slot as "firstSeenSlot", t.updated_slot as "updatedSlot"`;
+const COLUMNS: Columns = {
+  sql: {
+    mint: "t.mint",
+    program: "t.program",
+    decimals: "t.decimals",
+    supply: "t.supply",
+    mintAuthority: "t.mint_authority",
+    freezeAuthority: "t.freeze_authority",
+    name: "t.name",
+    symbol: "t.symbol",
+    uri: "t.uri",
+    firstSeenSlot: "t.first_seen_slot",
+    updatedSlot: "t.updated_slot",
+  },
+  // each field of the Token type (types/token.ts): the row properties its resolver reads
+  fields: {
+    mint: ["mint"],
+    program: ["program"],
+    decimals: ["decimals"],
+    supply: ["supply"],
+    supplyUi: ["supply", "decimals"],
+    symbol: ["symbol"],
+    name: ["name"],
+    uri: ["uri"],
+    mintAuthority: ["mintAuthority"],
+    freezeAuthority: ["freezeAuthority"],
+    firstSeenSlot: ["firstSeenSlot"],
+    updatedSlot: ["updatedSlot"],
+    pools: ["mint"],
+    transfers: ["mint"],
+  },
+};
+
+const SELECT = selectAll(COLUMNS.sql);
 
 /** The tokens list and its orderings. */
 export const TOKENS: ListSpec = {
   from: "tokens t",
   select: SELECT,
+  columns: COLUMNS,
   orders: {
     FIRST_SEEN_SLOT: { name: "first_seen", cols: [{ expr: "t.first_seen_slot", type: "int" }, { expr: "t.mint", type: "text" }] },
     MINT: { name: "mint", cols: [{ expr: "t.mint", type: "text" }] },

@@ -1,6 +1,6 @@
 /** Reads of `token_transfers`. */
 import type { Reader } from "../db.js";
-import type { ListSpec } from "../page.js";
+import { type Columns, type ListSpec, selectAll } from "../page.js";
 import { type Fragment, raw, sql } from "../sql.js";
 import { BY_INSTRUCTION, type SlotRange, type TimeRange, rangeFilters } from "./common.js";
 
@@ -21,11 +21,46 @@ export type TransferRow = {
   blockTime: Date | null;
 };
 
-const SELECT = `t.signature, t.instruction_path as "instructionPath", t.kind, t.mint, t.source, t.destination,
-  t.source_owner as "sourceOwner", t.destination_owner as "destinationOwner", t.amount, t.fee, t.slot, t.tx_index as "txIndex", t.block_time as "blockTime"`;
+const COLUMNS: Columns = {
+  sql: {
+    signature: "t.signature",
+    instructionPath: "t.instruction_path",
+    kind: "t.kind",
+    mint: "t.mint",
+    source: "t.source",
+    destination: "t.destination",
+    sourceOwner: "t.source_owner",
+    destinationOwner: "t.destination_owner",
+    amount: "t.amount",
+    fee: "t.fee",
+    slot: "t.slot",
+    txIndex: "t.tx_index",
+    blockTime: "t.block_time",
+  },
+  // each field of the Transfer type (types/transfer.ts): the row properties its resolver reads
+  fields: {
+    signature: ["signature"],
+    instructionPath: ["instructionPath"],
+    kind: ["kind"],
+    token: ["mint"],
+    mint: ["mint"],
+    source: ["source"],
+    destination: ["destination"],
+    sourceOwner: ["sourceOwner"],
+    destinationOwner: ["destinationOwner"],
+    amount: ["amount"],
+    amountUi: ["mint", "amount"],
+    fee: ["fee"],
+    slot: ["slot"],
+    blockTime: ["blockTime"],
+    transaction: ["signature"],
+  },
+};
+
+const SELECT = selectAll(COLUMNS.sql);
 
 /** The transfers list; chronological. */
-export const TRANSFERS: ListSpec = { from: "token_transfers t", select: SELECT, orders: { SLOT: BY_INSTRUCTION } };
+export const TRANSFERS: ListSpec = { from: "token_transfers t", select: SELECT, orders: { SLOT: BY_INSTRUCTION }, columns: COLUMNS };
 
 /** Filters of `transfers(where:)`. `account` matches a token account or its owner on either side. */
 export type TransferWhere = {

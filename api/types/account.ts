@@ -1,5 +1,6 @@
 /** Account: a wallet's swaps (as trader) and transfers (as token account or owner, either side). */
 import { builder } from "../builder.js";
+import { nodeFieldNames } from "../lookahead.js";
 import { fetchPage, pageSubquery } from "../page.js";
 import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
 import { TRANSFERS, type TransferRow, involves, transferFilters } from "../queries/transfers.js";
@@ -20,14 +21,14 @@ Account.implement({
         const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
         const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
         prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits);
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info.fieldNodes, info.fragments));
       },
     }),
     transfers: t.field({
       type: TransferConnection,
       description: "Token movements into or out of this address (as token account or owner), newest first by default.",
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
-      resolve: (a, args, ctx) =>
+      resolve: (a, args, ctx, info) =>
         fetchPage<TransferRow>(
           ctx.reader,
           TRANSFERS,
@@ -35,6 +36,7 @@ Account.implement({
           resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true }),
           args,
           ctx.limits,
+          nodeFieldNames(info.fieldNodes, info.fragments),
         ),
     }),
   }),

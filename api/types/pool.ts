@@ -4,8 +4,8 @@ import { builder } from "../builder.js";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
 import { formatUnits, reservePrice, trimDecimal } from "../format.js";
-import { selectedChildren } from "../lookahead.js";
-import { type PageArgs, fetchPages } from "../page.js";
+import { nodeFieldNames, selectedChildren } from "../lookahead.js";
+import { type NodeFields, type PageArgs, fetchPages } from "../page.js";
 import { LIQUIDITY, type LiquidityRow } from "../queries/events.js";
 import { type PoolRow, candles, volumes } from "../queries/pools.js";
 import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
@@ -36,9 +36,9 @@ async function windowEnd(ctx: RequestContext, to: Date | null | undefined): Prom
 type SwapsArgs = PageArgs & { where?: Parameters<typeof swapFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
 
 /** The first page of each pool's swaps, in one statement. */
-function swapsOf(ctx: RequestContext, addresses: readonly string[], args: SwapsArgs) {
+function swapsOf(ctx: RequestContext, addresses: readonly string[], args: SwapsArgs, fields: NodeFields) {
   const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
-  return fetchPages<SwapRow>(ctx.reader, SWAPS, addresses, (ref) => sql`t.pool = ${ref}`, swapFilters(args.where), order, args, ctx.limits);
+  return fetchPages<SwapRow>(ctx.reader, SWAPS, addresses, (ref) => sql`t.pool = ${ref}`, swapFilters(args.where), order, args, ctx.limits, fields);
 }
 
 const PREFETCHED = new Set(["swaps", "candles", "volume"]);
@@ -50,7 +50,7 @@ const PREFETCHED = new Set(["swaps", "candles", "volume"]);
 export function prefetchPool(ctx: RequestContext, info: GraphQLResolveInfo, address: string): void {
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
-    if (c.name === "swaps") swapsOf(ctx, [address], c.args as SwapsArgs).catch(() => {});
+    if (c.name === "swaps") swapsOf(ctx, [address], c.args as SwapsArgs, nodeFieldNames([c.node], info.fragments)).catch(() => {});
     else if (c.name === "candles" ? c.args.to == null : c.args.until == null) ctx.chainNow().catch(() => {});
   }
 }
@@ -122,9 +122,9 @@ Pool.implement({
       description: "The pool's swaps, newest first by default.",
       byPath: true,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
-      load: (addresses: string[], ctx, args) => {
+      load: (addresses: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "pool.swaps" }, addresses.length);
-        return swapsOf(ctx, addresses, args);
+        return swapsOf(ctx, addresses, args, nodeFieldNames(info.fieldNodes, info.fragments));
       },
       resolve: (p) => p.address,
     }),

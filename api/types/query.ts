@@ -3,6 +3,7 @@ import { builder } from "../builder.js";
 import { prefetchPool } from "./pool.js";
 import { prefetchSwapPools } from "./swap.js";
 import { prefetchToken } from "./token.js";
+import { nodeFieldNames } from "../lookahead.js";
 import { fetchPage, pageSubquery } from "../page.js";
 import { PROGRAM_EVENTS, type ProgramEventRow, programEventFilters } from "../queries/events.js";
 import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
@@ -52,8 +53,16 @@ builder.queryType({
     tokens: t.field({
       type: TokenConnection,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: TokenWhereInput }), orderBy: t.arg({ type: TokenOrderInput }) },
-      resolve: (_r, args, ctx) =>
-        fetchPage<TokenRow>(ctx.reader, TOKENS, tokenFilters(args.where), resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }), args, ctx.limits),
+      resolve: (_r, args, ctx, info) =>
+        fetchPage<TokenRow>(
+          ctx.reader,
+          TOKENS,
+          tokenFilters(args.where),
+          resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }),
+          args,
+          ctx.limits,
+          nodeFieldNames(info.fieldNodes, info.fragments),
+        ),
     }),
     pool: t.field({
       type: Pool,
@@ -67,8 +76,16 @@ builder.queryType({
     pools: t.field({
       type: PoolConnection,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },
-      resolve: (_r, args, ctx) =>
-        fetchPage<PoolRow>(ctx.reader, POOLS, poolFilters(args.where), resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true }), args, ctx.limits),
+      resolve: (_r, args, ctx, info) =>
+        fetchPage<PoolRow>(
+          ctx.reader,
+          POOLS,
+          poolFilters(args.where),
+          resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true }),
+          args,
+          ctx.limits,
+          nodeFieldNames(info.fieldNodes, info.fragments),
+        ),
     }),
     swaps: t.field({
       type: SwapConnection,
@@ -77,14 +94,22 @@ builder.queryType({
         const filters = swapFilters(args.where);
         const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
         prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits);
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info.fieldNodes, info.fragments));
       },
     }),
     transfers: t.field({
       type: TransferConnection,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
-      resolve: (_r, args, ctx) =>
-        fetchPage<TransferRow>(ctx.reader, TRANSFERS, transferFilters(args.where), resolveOrder(TRANSFERS, args.orderBy, NEWEST_FIRST), args, ctx.limits),
+      resolve: (_r, args, ctx, info) =>
+        fetchPage<TransferRow>(
+          ctx.reader,
+          TRANSFERS,
+          transferFilters(args.where),
+          resolveOrder(TRANSFERS, args.orderBy, NEWEST_FIRST),
+          args,
+          ctx.limits,
+          nodeFieldNames(info.fieldNodes, info.fragments),
+        ),
     }),
     transaction: t.field({ type: Transaction, nullable: true, args: { signature: t.arg.string({ required: true }) }, resolve: (_r, a) => a.signature }),
     transactions: t.field({

@@ -3,8 +3,8 @@ import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "../builder.js";
 import type { RequestContext } from "../context.js";
 import { formatUnits } from "../format.js";
-import { selectedChildren } from "../lookahead.js";
-import { type PageArgs, fetchPages } from "../page.js";
+import { nodeFieldNames, selectedChildren } from "../lookahead.js";
+import { type NodeFields, type PageArgs, fetchPages } from "../page.js";
 import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
 import { TRANSFERS, type TransferRow, transferFilters } from "../queries/transfers.js";
 import { sql } from "../sql.js";
@@ -15,15 +15,15 @@ type PoolsArgs = PageArgs & { where?: Parameters<typeof poolFilters>[0]; orderBy
 type TransfersArgs = PageArgs & { where?: Parameters<typeof transferFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
 
 /** The first page of pools trading each mint (either side), in one statement. */
-function poolsOf(ctx: RequestContext, mints: readonly string[], args: PoolsArgs) {
+function poolsOf(ctx: RequestContext, mints: readonly string[], args: PoolsArgs, fields: NodeFields) {
   const order = resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true });
-  return fetchPages<PoolRow>(ctx.reader, POOLS, mints, (ref) => sql`(t.mint_a = ${ref} or t.mint_b = ${ref})`, poolFilters(args.where), order, args, ctx.limits);
+  return fetchPages<PoolRow>(ctx.reader, POOLS, mints, (ref) => sql`(t.mint_a = ${ref} or t.mint_b = ${ref})`, poolFilters(args.where), order, args, ctx.limits, fields);
 }
 
 /** The first page of each mint's transfers, in one statement. */
-function transfersOf(ctx: RequestContext, mints: readonly string[], args: TransfersArgs) {
+function transfersOf(ctx: RequestContext, mints: readonly string[], args: TransfersArgs, fields: NodeFields) {
   const order = resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true });
-  return fetchPages<TransferRow>(ctx.reader, TRANSFERS, mints, (ref) => sql`t.mint = ${ref}`, transferFilters(args.where), order, args, ctx.limits);
+  return fetchPages<TransferRow>(ctx.reader, TRANSFERS, mints, (ref) => sql`t.mint = ${ref}`, transferFilters(args.where), order, args, ctx.limits, fields);
 }
 
 const PREFETCHED = new Set(["pools", "transfers"]);
@@ -32,7 +32,8 @@ const PREFETCHED = new Set(["pools", "transfers"]);
 export function prefetchToken(ctx: RequestContext, info: GraphQLResolveInfo, mint: string): void {
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
-    const p = c.name === "pools" ? poolsOf(ctx, [mint], c.args as PoolsArgs) : transfersOf(ctx, [mint], c.args as TransfersArgs);
+    const fields = nodeFieldNames([c.node], info.fragments);
+    const p = c.name === "pools" ? poolsOf(ctx, [mint], c.args as PoolsArgs, fields) : transfersOf(ctx, [mint], c.args as TransfersArgs, fields);
     p.catch(() => {});
   }
 }
@@ -61,9 +62,9 @@ Token.implement({
       description: "Pools trading this token (either side).",
       byPath: true,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },
-      load: (mints: string[], ctx, args) => {
+      load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.pools" }, mints.length);
-        return poolsOf(ctx, mints, args);
+        return poolsOf(ctx, mints, args, nodeFieldNames(info.fieldNodes, info.fragments));
       },
       resolve: (tok) => tok.mint,
     }),
@@ -72,9 +73,9 @@ Token.implement({
       description: "Transfers, mints and burns of this token, newest first by default.",
       byPath: true,
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
-      load: (mints: string[], ctx, args) => {
+      load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.transfers" }, mints.length);
-        return transfersOf(ctx, mints, args);
+        return transfersOf(ctx, mints, args, nodeFieldNames(info.fieldNodes, info.fragments));
       },
       resolve: (tok) => tok.mint,
     }),
