@@ -69,36 +69,38 @@ export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): 
 }
 
 /**
- * The names of the fields a connection field's selection reads from its nodes (`edges { node { ... } }`), through
- * aliases, fragments and inline fragments, for a page to select only those columns (page.ts selectFor); null when
- * the selection cannot be read (then the page selects every column).
+ * The names of the fields a connection field (a resolver's info, or a child's node with the document's fragments)
+ * reads from its nodes (`edges { node { ... } }`), through aliases, fragments and inline fragments, for a page to
+ * select only those columns (page.ts selectFor); null when the selection cannot be read (then it selects them all).
  * @dev @skip/@include are not evaluated: a skipped field still has its columns read.
  */
-export function nodeFieldNames(fieldNodes: readonly FieldNode[], fragments: GraphQLResolveInfo["fragments"] | undefined): Set<string> | null {
+export function nodeFieldNames(field: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): Set<string> | null {
   const out = new Set<string>();
-  // `level` 0: the connection's own fields, 1: an edge's, 2: a node's
-  const visit = (set: SelectionSetNode | undefined, level: number, depth: number): boolean => {
-    if (!set) return true;
-    if (depth > 12) return false;
-    for (const s of set.selections) {
-      if (s.kind === Kind.FIELD) {
-        const name = s.name.value;
-        if (level === 2) out.add(name);
-        else if (level === 0 && name === "edges" && !visit(s.selectionSet, 1, depth + 1)) return false;
-        else if (level === 1 && name === "node" && !visit(s.selectionSet, 2, depth + 1)) return false;
-      } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        if (!visit(s.selectionSet, level, depth + 1)) return false;
-      } else {
-        const f = fragments?.[s.name.value];
-        if (!f || !visit(f.selectionSet, level, depth + 1)) return false;
-      }
-    }
-    return true;
-  };
   try {
-    for (const node of fieldNodes) if (!visit(node.selectionSet, 0, 0)) return null;
+    for (const node of field.fieldNodes) if (!visitNodeFields(node.selectionSet, 0, 0, field.fragments, out)) return null;
   } catch {
     return null;
   }
   return out;
+}
+
+// A module-level function, not a closure per call: it runs for every page of every request (see page.ts on keepNames).
+/** Adds to `out` the node fields under `set`; `level` 0: a connection's own fields, 1: an edge's, 2: a node's. False: unreadable. */
+function visitNodeFields(set: SelectionSetNode | undefined, level: number, depth: number, fragments: GraphQLResolveInfo["fragments"] | undefined, out: Set<string>): boolean {
+  if (!set) return true;
+  if (depth > 12) return false;
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) {
+      const name = s.name.value;
+      if (level === 2) out.add(name);
+      else if (level === 0 && name === "edges" && !visitNodeFields(s.selectionSet, 1, depth + 1, fragments, out)) return false;
+      else if (level === 1 && name === "node" && !visitNodeFields(s.selectionSet, 2, depth + 1, fragments, out)) return false;
+    } else if (s.kind === Kind.INLINE_FRAGMENT) {
+      if (!visitNodeFields(s.selectionSet, level, depth + 1, fragments, out)) return false;
+    } else {
+      const f = fragments?.[s.name.value];
+      if (!f || !visitNodeFields(f.selectionSet, level, depth + 1, fragments, out)) return false;
+    }
+  }
+  return true;
 }

@@ -21,7 +21,7 @@ Account.implement({
         const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
         const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
         prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info.fieldNodes, info.fragments));
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info));
       },
     }),
     transfers: t.field({
@@ -36,7 +36,7 @@ Account.implement({
           resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true }),
           args,
           ctx.limits,
-          nodeFieldNames(info.fieldNodes, info.fragments),
+          nodeFieldNames(info),
         ),
     }),
   }),

@@ -50,7 +50,7 @@ const PREFETCHED = new Set(["swaps", "candles", "volume"]);
 export function prefetchPool(ctx: RequestContext, info: GraphQLResolveInfo, address: string): void {
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
-    if (c.name === "swaps") swapsOf(ctx, [address], c.args as SwapsArgs, nodeFieldNames([c.node], info.fragments)).catch(() => {});
+    if (c.name === "swaps") swapsOf(ctx, [address], c.args as SwapsArgs, nodeFieldNames({ fieldNodes: [c.node], fragments: info.fragments })).catch(() => {});
     else if (c.name === "candles" ? c.args.to == null : c.args.until == null) ctx.chainNow().catch(() => {});
   }
 }
@@ -124,7 +124,7 @@ Pool.implement({
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
       load: (addresses: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "pool.swaps" }, addresses.length);
-        return swapsOf(ctx, addresses, args, nodeFieldNames(info.fieldNodes, info.fragments));
+        return swapsOf(ctx, addresses, args, nodeFieldNames(info));
       },
       resolve: (p) => p.address,
     }),

@@ -61,7 +61,7 @@ builder.queryType({
           resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }),
           args,
           ctx.limits,
-          nodeFieldNames(info.fieldNodes, info.fragments),
+          nodeFieldNames(info),
         ),
     }),
     pool: t.field({
@@ -84,7 +84,7 @@ builder.queryType({
           resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true }),
           args,
           ctx.limits,
-          nodeFieldNames(info.fieldNodes, info.fragments),
+          nodeFieldNames(info),
         ),
     }),
     swaps: t.field({
@@ -94,7 +94,7 @@ builder.queryType({
         const filters = swapFilters(args.where);
         const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
         prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info.fieldNodes, info.fragments));
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info));
       },
     }),
     transfers: t.field({
@@ -108,7 +108,7 @@ builder.queryType({
           resolveOrder(TRANSFERS, args.orderBy, NEWEST_FIRST),
           args,
           ctx.limits,
-          nodeFieldNames(info.fieldNodes, info.fragments),
+          nodeFieldNames(info),
         ),
     }),
     transaction: t.field({ type: Transaction, nullable: true, args: { signature: t.arg.string({ required: true }) }, resolve: (_r, a) => a.signature }),

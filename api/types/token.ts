@@ -32,7 +32,7 @@ const PREFETCHED = new Set(["pools", "transfers"]);
 export function prefetchToken(ctx: RequestContext, info: GraphQLResolveInfo, mint: string): void {
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
-    const fields = nodeFieldNames([c.node], info.fragments);
+    const fields = nodeFieldNames({ fieldNodes: [c.node], fragments: info.fragments });
     const p = c.name === "pools" ? poolsOf(ctx, [mint], c.args as PoolsArgs, fields) : transfersOf(ctx, [mint], c.args as TransfersArgs, fields);
     p.catch(() => {});
   }
@@ -64,7 +64,7 @@ Token.implement({
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },
       load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.pools" }, mints.length);
-        return poolsOf(ctx, mints, args, nodeFieldNames(info.fieldNodes, info.fragments));
+        return poolsOf(ctx, mints, args, nodeFieldNames(info));
       },
       resolve: (tok) => tok.mint,
     }),
@@ -75,7 +75,7 @@ Token.implement({
       args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
       load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.transfers" }, mints.length);
-        return transfersOf(ctx, mints, args, nodeFieldNames(info.fieldNodes, info.fragments));
+        return transfersOf(ctx, mints, args, nodeFieldNames(info));
       },
       resolve: (tok) => tok.mint,
     }),
