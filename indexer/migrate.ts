@@ -59,6 +59,8 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   const admin = new URL(url);
   admin.pathname = "/postgres";
   const client = new pg.Client({ connectionString: admin.toString(), application_name: "slotline-migrate" });
+  // ended by the server between queries (a restart): the next query fails with it instead of crashing the process
+  client.on("error", () => {});
   await client.connect();
   try {
     const found = await client.query("select 1 from pg_database where datname = $1", [name]);

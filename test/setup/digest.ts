@@ -19,6 +19,7 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
 /** md5 of each table's rows in key order, plus row counts. */
 export async function digestTables(url: string): Promise<Record<string, { rows: number; md5: string | null }>> {
   const c = new pg.Client({ connectionString: url });
+  c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
   await c.connect();
   try {
     const out: Record<string, { rows: number; md5: string | null }> = {};
@@ -38,6 +39,7 @@ export async function digestTables(url: string): Promise<Record<string, { rows: 
 export async function diffTable(urlA: string, urlB: string, table: string, limit = 5): Promise<{ onlyA: string[]; onlyB: string[] }> {
   const rows = async (url: string) => {
     const c = new pg.Client({ connectionString: url });
+    c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
     await c.connect();
     try {
       const r = await c.query<{ t: string }>(`select t::text as t from ${table} t`);

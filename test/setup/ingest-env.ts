@@ -23,6 +23,7 @@ export function ingestEnv(chain: Chain, dbUrl: string, redisUrl: string, prefix:
 /** True once the live cursor has reached `slot` and nothing is pending. */
 export async function caughtUp(dbUrl: string, slot: number): Promise<boolean> {
   const c = new pg.Client({ connectionString: dbUrl });
+  c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
   await c.connect();
   try {
     const r = await c.query<{ cursor: string | null; pending: number }>(
@@ -38,6 +39,7 @@ export async function caughtUp(dbUrl: string, slot: number): Promise<boolean> {
 /** Runs one query on `dbUrl`. */
 export async function query<T extends pg.QueryResultRow>(dbUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: dbUrl });
+  c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
   await c.connect();
   try {
     return (await c.query<T>(sql, params)).rows;

@@ -133,6 +133,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const ready = () =>
     until(`postgres on ${port}`, async () => {
       const c = new pg.Client({ connectionString: adminUrl });
+      c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
       await c.connect();
       await c.end();
       return true;

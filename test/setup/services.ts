@@ -18,6 +18,7 @@ export function withDatabase(url: string, name: string): string {
 export async function createTestDatabase(adminUrl: string, template: string | null): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `slotline_t_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: adminUrl });
+  admin.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
   await admin.connect();
   try {
     await admin.query(template ? `create database ${name} template ${template}` : `create database ${name}`);
@@ -29,6 +30,7 @@ export async function createTestDatabase(adminUrl: string, template: string | nu
     url: withDatabase(adminUrl, name),
     async drop() {
       const c = new pg.Client({ connectionString: adminUrl });
+      c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
       await c.connect();
       try {
         await c.query(`drop database if exists ${name} with (force)`);
