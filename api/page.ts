@@ -19,9 +19,10 @@ export type OrderSpec = { name: string; cols: readonly { expr: string; type: Key
 const keyName = (c: OrderSpec["cols"][number], i: number) => c.as ?? `__k${i}`;
 
 /**
- * What a list's rows hold, by GraphQL field: `sql` maps each row property to its expression over alias `t`; `fields`
- * maps each field of the node type to the properties its resolver reads. A page selects only what its query's node
- * fields read, and its ordering's keys: most of a page's cost in the API and in Postgres is the columns it carries.
+ * What a list's rows hold, by GraphQL field: `sql` maps each row property to its expression over alias `t`; a field
+ * of the node type named like a property reads that property, and `fields` maps every other field to the properties
+ * its resolver reads. A page selects only what its query's node fields read, and its ordering's keys: most of a page's
+ * cost in the API and in Postgres is the columns it carries.
  */
 export type Columns = { sql: Readonly<Record<string, string>>; fields: Readonly<Record<string, readonly string[]>> };
 
@@ -34,7 +35,7 @@ export function selectAll(sql: Columns["sql"]): string {
 
 /**
  * A list: what to select from where, and its orderings. With `columns`, a page selects what its query asks for
- * (selectFor); without, or when a field is not in `columns.fields`, it selects `select`.
+ * (selectFor); without, or when a field is in neither `columns.sql` nor `columns.fields`, it selects `select`.
  */
 export type ListSpec = { from: string; select: string; orders: Record<string, OrderSpec>; columns?: Columns };
 
@@ -55,7 +56,7 @@ export function selectFor(spec: ListSpec, order: Order, fields: NodeFields): str
   const props = new Set<string>();
   for (const f of fields) {
     if (f.startsWith("__")) continue; // __typename reads nothing
-    const reads = columns.fields[f];
+    const reads = columns.fields[f] ?? (Object.hasOwn(columns.sql, f) ? [f] : undefined);
     if (!reads) return spec.select; // a field this list does not describe: every column
     for (const p of reads) props.add(p);
   }

@@ -35,22 +35,12 @@ const COLUMNS: Columns = {
     txIndex: "t.tx_index",
     blockTime: "t.block_time",
   },
-  // each field of the Swap type (types/swap.ts): the row properties its resolver reads
+  // the fields of the Swap type (types/swap.ts) that read other properties than the one they are named after
   fields: {
-    signature: ["signature"],
-    instructionPath: ["instructionPath"],
-    slot: ["slot"],
-    blockTime: ["blockTime"],
-    pool: ["pool"],
     poolAddress: ["pool"],
     dex: ["dex", "pool"],
-    trader: ["trader"],
     tokenIn: ["mintIn"],
     tokenOut: ["mintOut"],
-    mintIn: ["mintIn"],
-    mintOut: ["mintOut"],
-    amountIn: ["amountIn"],
-    amountOut: ["amountOut"],
     amountInUi: ["mintIn", "amountIn"],
     amountOutUi: ["mintOut", "amountOut"],
     transaction: ["signature"],

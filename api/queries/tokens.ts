@@ -32,20 +32,9 @@ const COLUMNS: Columns = {
     firstSeenSlot: "t.first_seen_slot",
     updatedSlot: "t.updated_slot",
   },
-  // each field of the Token type (types/token.ts): the row properties its resolver reads
+  // the fields of the Token type (types/token.ts) that read other properties than the one they are named after
   fields: {
-    mint: ["mint"],
-    program: ["program"],
-    decimals: ["decimals"],
-    supply: ["supply"],
     supplyUi: ["supply", "decimals"],
-    symbol: ["symbol"],
-    name: ["name"],
-    uri: ["uri"],
-    mintAuthority: ["mintAuthority"],
-    freezeAuthority: ["freezeAuthority"],
-    firstSeenSlot: ["firstSeenSlot"],
-    updatedSlot: ["updatedSlot"],
     pools: ["mint"],
     transfers: ["mint"],
   },

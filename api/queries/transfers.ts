@@ -37,22 +37,10 @@ const COLUMNS: Columns = {
     txIndex: "t.tx_index",
     blockTime: "t.block_time",
   },
-  // each field of the Transfer type (types/transfer.ts): the row properties its resolver reads
+  // the fields of the Transfer type (types/transfer.ts) that read other properties than the one they are named after
   fields: {
-    signature: ["signature"],
-    instructionPath: ["instructionPath"],
-    kind: ["kind"],
     token: ["mint"],
-    mint: ["mint"],
-    source: ["source"],
-    destination: ["destination"],
-    sourceOwner: ["sourceOwner"],
-    destinationOwner: ["destinationOwner"],
-    amount: ["amount"],
     amountUi: ["mint", "amount"],
-    fee: ["fee"],
-    slot: ["slot"],
-    blockTime: ["blockTime"],
     transaction: ["signature"],
   },
 };
