@@ -127,6 +127,11 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   for (const p of loaded.problems) log(`fixture skipped: ${p.file}: ${p.reason}`);
   const templates: TxRecord[] = loaded.blocks.flatMap((b) => b.txs);
   const synthetic = createSyntheticSource(opts.syntheticPrograms?.length ? templates.filter((t) => invokesAny(t, new Set(opts.syntheticPrograms))) : templates);
+  // Synthetic load clones recorded transactions: with none to clone its blocks would be silently empty.
+  if ((opts.syntheticTps ?? 0) > 0 && synthetic.templates.length === 0) {
+    const where = opts.fixtures ? opts.fixtures.join(", ") : `${sharedFixturesDir()} (clone ../shared beside the project)`;
+    throw new Error(`syntheticTps ${opts.syntheticTps}: no recorded transactions to clone${opts.syntheticPrograms?.length ? " that invoke the syntheticPrograms" : ""} in ${where}`);
+  }
   const ledger = createLedger(synthetic);
   buildHistory(ledger, loaded.blocks);
   const accounts = createAccountStore();

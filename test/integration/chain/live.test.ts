@@ -32,6 +32,12 @@ function collect<T>(n: number, ms: number): { push(v: T): void; done: Promise<T[
   };
 }
 
+test("synthetic load with no recorded transactions to clone is refused at start, naming where it looked", async () => {
+  await expect(createChain({ port: 0, fixtures: [], syntheticTps: 100 })).rejects.toThrow(/syntheticTps 100: no recorded transactions to clone in /);
+  const dex = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"; // a program no fixture transaction invokes
+  await expect(createChain({ port: 0, fixtures: [WHOLE_BLOCKS], syntheticTps: 100, syntheticPrograms: [dex] })).rejects.toThrow(/that invoke the syntheticPrograms/);
+});
+
 describe("live slots with synthetic load", () => {
   let chain: Chain;
   let conn: Connection;
@@ -129,6 +135,8 @@ describe("live slots with synthetic load", () => {
     const slot = chain.slot("processed") + 1;
     await chain.waitForSlot(slot, "processed");
     const sig = (await conn.getBlockSignatures(slot - 3)).signatures[0]!;
+    // (web3.js re-sends a refused subscription for ever: never subscribe with no signature)
+    expect(sig, `a transaction in slot ${slot - 3}`).toBeTypeOf("string");
     let id: number | undefined;
     const fresh = await new Promise<{ slot: number; err: unknown }>((resolve) => {
       id = conn.onSignature(sig, (r, ctx) => resolve({ slot: ctx.slot, err: r.err }), "confirmed");
