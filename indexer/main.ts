@@ -15,7 +15,7 @@ import { createRuntime, type Runtime } from "./runtime.js";
 import { LEADERSHIP_LOST } from "./source/leader.js";
 import { ingestHealth, startLiveIngest } from "./source/live-ingest.js";
 import { startLogsIngest } from "./source/logs-ingest.js";
-import { startDemoChain } from "./cli/demo.js";
+import { demoEnvironment, resetDemoState, startDemoChain } from "./cli/demo.js";
 import { type BackfillCliOptions, backfillCommand, checkBackfillArgs, formatSummary } from "./cli/backfill.js";
 import { listDeadLetters, retryDeadLetters } from "./cli/dead-letters.js";
 import { Redis } from "ioredis";
@@ -276,8 +276,18 @@ program
   .option("--synthetic-tps <n>", "transactions per second in new slots, cloned from mainnet", (v) => Number(v), 200)
   .option("--slot-ms <n>", "a new slot every n ms", (v) => Number(v), 400)
   .action(async (opts: { chainPort: number; syntheticTps: number; slotMs: number }) => {
+    // The demo's own database and Redis prefix, new every run (demo.ts: demoEnvironment).
+    let own: ReturnType<typeof demoEnvironment>;
+    try {
+      const config = parseConfig(env);
+      own = demoEnvironment(config.DATABASE_URL);
+      await resetDemoState(own.DATABASE_URL, config.REDIS_URL);
+    } catch (err) {
+      return fail(err);
+    }
+    delete env.DATABASE_READ_URL;
     const chain = await startDemoChain({ port: opts.chainPort, syntheticTps: opts.syntheticTps, slotMs: opts.slotMs });
-    Object.assign(env, chain.env, { LOG_FORMAT: env.LOG_FORMAT ?? "pretty", LOG_LEVEL: env.LOG_LEVEL ?? "warn" });
+    Object.assign(env, chain.env, own, { LOG_FORMAT: env.LOG_FORMAT ?? "pretty", LOG_LEVEL: env.LOG_LEVEL ?? "warn" });
     await withContext("slotline-demo", async (ctx) => {
       ctx.shutdown.add(() => chain.close());
       const done = runDaemon(ctx, { ingest: true, worker: true, api: true });
@@ -285,10 +295,11 @@ program
       const { DASHBOARD_QUERY } = await import("../api/example.js");
       process.stdout.write(
         `\nslotline demo\n  local chain   ${chain.rpcUrl} (real mainnet blocks from slot 332254855, then ${opts.syntheticTps} tx/s cloned)\n` +
-          `  database      ${ctx.config.DATABASE_URL.replace(/:[^:@/]*@/, ":***@")}\n  GraphQL       ${url} (GraphiQL in the browser)\n\n` +
+          `  database      ${ctx.config.DATABASE_URL.replace(/:[^:@/]*@/, ":***@")} (new for this run; Redis prefix ${own.QUEUE_PREFIX})\n` +
+          `  GraphQL       ${url} (GraphiQL in the browser)\n\n` +
           `Try this dashboard query (GraphiQL, or curl below):\n\n${DASHBOARD_QUERY}\n\n` +
           `curl -s ${url} -H 'content-type: application/json' -d '${JSON.stringify({ query: DASHBOARD_QUERY.replace(/\s+/g, " ") })}'\n\n` +
-          `npx slotline status   # in another terminal: the resume point climbing\nCtrl-C stops.\n\n`,
+          `DATABASE_URL=<the database above> QUEUE_PREFIX=${own.QUEUE_PREFIX} npx slotline status   # in another terminal: the resume point climbing\nCtrl-C stops.\n\n`,
       );
       return done;
     });

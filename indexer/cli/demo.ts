@@ -30,3 +30,52 @@ export async function startDemoChain(opts: DemoOptions): Promise<{ env: Record<s
     },
   };
 }
+
+/** The demo's own database (on the configured server) and Redis key prefix. */
+export const DEMO_DATABASE = "slotline_demo";
+export const DEMO_QUEUE_PREFIX = "slotline-demo";
+
+/**
+ * The settings that point the demo at its own state: `DATABASE_URL`'s server and credentials with database
+ * slotline_demo, the API reading the same, and the Redis prefix slotline-demo.
+ * @dev every run starts a new local chain whose slots carry the same numbers with other contents: the previous run's
+ * rows are another chain's (ingest rightly halts on them with deep_reorg), and a database the user configured for
+ * real data must never meet the demo's.
+ */
+export function demoEnvironment(databaseUrl: string): { DATABASE_URL: string; QUEUE_PREFIX: string } {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${DEMO_DATABASE}`;
+  return { DATABASE_URL: url.toString(), QUEUE_PREFIX: DEMO_QUEUE_PREFIX };
+}
+
+/** Drops the demo's database (the migrations create it again) and deletes the Redis keys under its prefix. */
+export async function resetDemoState(databaseUrl: string, redisUrl: string): Promise<void> {
+  const { default: pg } = await import("pg");
+  const { Redis } = await import("ioredis");
+  const admin = new URL(databaseUrl);
+  const name = decodeURIComponent(admin.pathname.slice(1));
+  if (name !== DEMO_DATABASE) throw new Error(`refusing to drop ${name}: the demo drops only ${DEMO_DATABASE}`);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString(), application_name: "slotline-demo" });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    // (force): a previous demo killed without its shutdown may have left sessions behind
+    await client.query(`drop database if exists "${DEMO_DATABASE}" with (force)`);
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on("error", () => {});
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${DEMO_QUEUE_PREFIX}:*`, "COUNT", 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
