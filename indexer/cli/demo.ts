@@ -37,7 +37,7 @@ export const DEMO_QUEUE_PREFIX = "slotline-demo";
 
 /**
  * The settings that point the demo at its own state: `DATABASE_URL`'s server and credentials with database
- * slotline_demo, the API reading the same, and the Redis prefix slotline-demo.
+ * slotline_demo, and the Redis prefix slotline-demo (main.ts also drops DATABASE_READ_URL: the API reads the same).
  * @dev every run starts a new local chain whose slots carry the same numbers with other contents: the previous run's
  * rows are another chain's (ingest rightly halts on them with deep_reorg), and a database the user configured for
  * real data must never meet the demo's.
