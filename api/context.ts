@@ -32,7 +32,8 @@ export type RequestContext = {
   requestId: string;
   /** who is asking, for rate limits: `key:<api key>` or `ip:<address>` */
   client: string;
-  logger: Logger;
+  /** the request's child logger (request_id bound), made on first call: most requests never log */
+  log(): Logger;
   limits: PageLimits;
   metrics: ApiMetrics;
   signal: AbortSignal;
@@ -64,8 +65,9 @@ export function createRequestContext(
     reader,
     requestId,
     client: req.client ?? "ip:unknown",
-    // A child logger costs a bindings serialization: made only when a request logs.
-    get logger() {
+    // A child logger costs a bindings serialization: made only when a request logs. A method, not a getter: yoga
+    // copies this object into its context with Object.assign, which would call a getter for every request.
+    log() {
       return (logger ??= ctx.logger.child({ request_id: requestId }));
     },
     limits: deps.limits,

@@ -33,7 +33,7 @@ function maskResult(result: ExecutionResult, ctx: RequestContext): ExecutionResu
   const errors = result.errors.map((e) => {
     if (isExpected(e) || isExpected(e.originalError) || e.originalError == null) return e;
     changed = true;
-    ctx.logger.error({ err: e.originalError, path: e.path?.join(".") }, "resolver failed");
+    ctx.log().error({ err: e.originalError, path: e.path?.join(".") }, "resolver failed");
     return createGraphQLError("Unexpected error.", { nodes: e.nodes, path: e.path, extensions: { code: "INTERNAL_SERVER_ERROR", requestId: ctx.requestId } });
   });
   return changed ? { ...result, errors } : null;

@@ -101,6 +101,20 @@ describe("api operations", () => {
     await dead.end();
   });
 
+  test("a request's child logger is made only when it logs (none for an answered query)", async () => {
+    const logs: string[] = [];
+    const logger = createLogger({ LOG_LEVEL: "info", LOG_FORMAT: "json" }, { write: (l: string) => logs.push(l) });
+    let children = 0;
+    const child = logger.child.bind(logger);
+    logger.child = ((...args: Parameters<typeof child>) => (children++, child(...args))) as typeof logger.child;
+    const api = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger, pool: h.pool }, { rateLimit: false, slowQueryConcurrency: 0 });
+    const stage = children; // createApi's own
+    const r = await api.fetch("http://test/graphql", post(`{ tokens(first: 3) { edges { node { mint decimals } } } }`));
+    expect((await r.json()).data.tokens.edges).toHaveLength(3);
+    expect(children).toBe(stage);
+    await api.dispose?.();
+  });
+
   test("G5: a query over the statement timeout gets QUERY_TIMEOUT within timeout + 200 ms", async () => {
     const lock = await lockTokens(h.url);
     try {
