@@ -3,6 +3,7 @@
  * their caches never outlive a request).
  */
 import { randomUUID } from "node:crypto";
+import { clearAllDataLoaders } from "@pothos/plugin-dataloader";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Config } from "../indexer/config.js";
@@ -41,6 +42,12 @@ export type RequestContext = {
   cache: { maxSlot: number | null; missing: boolean };
   /** The newest indexed block time: the clock that volume windows and candles default to (memoized). */
   chainNow(): Promise<Date | null>;
+  /**
+   * Forgets everything read so far: the DataLoaders' caches, the reader's statements, the chain clock. Called after
+   * each execution (release-plugin.ts) and before each item a subscription pushes, whose context lives as long as
+   * the subscription: without it, every later item would be answered from what the first one read.
+   */
+  reset(): void;
 };
 
 /** Builds the context of one request: a reader bound to its abort signal, a request id, a child logger. */
@@ -74,6 +81,11 @@ export function createRequestContext(
     metrics: deps.metrics,
     signal: req.signal,
     cache: { maxSlot: null, missing: false },
+    reset(this: RequestContext) {
+      clearAllDataLoaders(this);
+      reader.forget();
+      now = undefined;
+    },
     chainNow() {
       return (now ??= reader
         .rows<{ t: Date | null }>(sql`select block_time as t from slots where status = 'indexed' order by slot desc limit 1`)

@@ -132,6 +132,8 @@ export type Reader = {
    * values given; every other statement runs on its generic plan (createReadPool).
    */
   rows<T>(q: Fragment, opts?: RowsOptions): Promise<T[]>;
+  /** Forgets the statements run so far: the same statement asked again is sent again (a subscription's next event). */
+  forget(): void;
 };
 
 /**
@@ -246,6 +248,9 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
         byValues.set(key, p);
       }
       return p as Promise<T[]>;
+    },
+    forget() {
+      sent.clear();
     },
   };
 }

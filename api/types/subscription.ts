@@ -2,7 +2,6 @@
  * Subscription: swaps, transactions and slots pushed from the indexer's Redis events (Postgres is not polled),
  * over SSE or graphql-ws. Relations of a pushed item (pool, tokens, ...) load from Postgres when asked for.
  */
-import { clearAllDataLoaders } from "@pothos/plugin-dataloader";
 import { builder } from "../builder.js";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
@@ -36,9 +35,9 @@ function stream<T>(ctx: RequestContext, select: (e: ChainEvent) => readonly T[],
   });
 }
 
-/** Each pushed item starts with empty loaders: the subscription's context lives long, its data must not. */
+/** Each pushed item starts from nothing read: the subscription's context lives long, its data must not. */
 function fresh<T>(item: T, ctx: RequestContext): T {
-  clearAllDataLoaders(ctx);
+  ctx.reset();
   return item;
 }
 

@@ -113,6 +113,35 @@ describe("api subscriptions", () => {
     expect(got[0].blockTime).toBe(new Date((expected[0]!.blockTime as number) * 1000).toISOString());
   });
 
+  test("SSE: each pushed swap reads its pool as stored now, not as the subscription's first event found it", async () => {
+    await createStore({ db: h.writer }).writeBlocks([block], { commitment: "confirmed" });
+    const swap = event.swaps[0]!;
+    const only = { ...event, swaps: [swap], transactions: [], slots: [] };
+    const abort = new AbortController();
+    const res = await fetch(`${servers[0]!.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ query: `subscription($pool: String) { swaps(where: { pool: $pool }) { signature pool { address reserveA } } }`, variables: { pool: swap.pool } }),
+      signal: abort.signal,
+    });
+    const stream = sseData(res.body!);
+    await new Promise((r) => setTimeout(r, 100));
+    const reserves: string[] = [];
+    await publisher.publish(eventsChannel(h.prefix), JSON.stringify(only));
+    for await (const msg of stream) {
+      reserves.push(msg.data.swaps.pool.reserveA);
+      if (reserves.length === 1) {
+        // a later block moved the pool's reserves (what the store's upsert does), then another of its swaps is pushed
+        await h.sql.query(`update pools set reserve_a = reserve_a + 1000 where address = $1`, [swap.pool]);
+        await publisher.publish(eventsChannel(h.prefix), JSON.stringify(only));
+      } else break;
+    }
+    abort.abort();
+    const { rows } = await h.sql.query<{ r: string }>(`select reserve_a::text as r from pools where address = $1`, [swap.pool]);
+    expect(reserves[0]).toBe((BigInt(rows[0]!.r) - 1000n).toString());
+    expect(reserves[1]).toBe(rows[0]!.r);
+  });
+
   test("graphql-ws on both API processes: transactions by program and slots, from one published event", async () => {
     const program = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA";
     const expected = event.transactions.filter((t) => t.programIds.includes(program) && t.success).map((t) => t.signature);
