@@ -3,6 +3,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies these (patch-package)
+COPY api/patches ./api/patches
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY indexer ./indexer
 COPY api ./api
@@ -10,5 +12,6 @@ COPY schema ./schema
 COPY migrations ./migrations
 COPY tsconfig.json ./
 USER node
-ENTRYPOINT ["node", "indexer/bin/slotline.mjs"]
+# the young-generation size slotline ships with (indexer/bin/slotline.mjs says why)
+ENTRYPOINT ["node", "--max-semi-space-size=64", "indexer/bin/slotline.mjs"]
 CMD ["start"]

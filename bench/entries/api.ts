@@ -18,6 +18,11 @@ import { shiftBlock } from "../relabel.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Children run `node --import tsx` (not the tsx CLI, whose own child outlived a SIGKILL and kept serving). */
 const TSX = ["--import", "tsx"];
+/**
+ * The Node flag slotline ships with (indexer/bin/slotline.mjs, the Dockerfile, `npm run demo`): every server child
+ * runs with it, PostGraphile's and the floors' too, so that all of them run on the same Node settings.
+ */
+const SERVER_NODE_ARGS = ["--max-semi-space-size=64"];
 const BLOCKS = path.resolve(ROOT, "../shared/fixtures/blocks/getBlock-json-mainnet-converted");
 const COPIES = 150;
 const CLIENTS = 64;
@@ -161,7 +166,7 @@ async function serveFloor(kind: string): Promise<string> {
 async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
   // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (they exit on SIGTERM, writing it)
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });

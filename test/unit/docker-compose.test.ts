@@ -35,8 +35,15 @@ describe("docker-compose.yml", () => {
     expect(compose.services.api?.ports).toContain("4000:4000");
   });
 
-  test("the Dockerfile's entrypoint is the slotline CLI", () => {
+  test("the Dockerfile's entrypoint is the slotline CLI, with the Node flag its bin and `npm run demo` start with", () => {
     const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
-    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "indexer\/bin\/slotline.mjs"\]/);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "--max-semi-space-size=64", "indexer\/bin\/slotline.mjs"\]/);
+    const bin = readFileSync(path.join(REPO_ROOT, "indexer/bin/slotline.mjs"), "utf8");
+    expect(bin.split("\n")[0]).toBe("#!/usr/bin/env -S node --max-semi-space-size=64");
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.demo).toBe("node --max-semi-space-size=64 indexer/bin/slotline.mjs demo");
+    // the patches npm ci applies are in the image before npm ci runs
+    expect(dockerfile.indexOf("COPY api/patches")).toBeGreaterThan(-1);
+    expect(dockerfile.indexOf("COPY api/patches")).toBeLessThan(dockerfile.indexOf("RUN npm ci"));
   });
 });
