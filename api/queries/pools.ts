@@ -151,45 +151,48 @@ export function candles(reader: Reader, pools: readonly string[], seconds: numbe
         case when e.head_whole then ${headMinute}::timestamptz else ${headEnd}::timestamptz end as c_from,
         case when e.tail_whole then ${tailEnd}::timestamptz else ${tailStart}::timestamptz end as c_to,
         case when e.head_whole then ${from}::timestamptz else ${headEnd}::timestamptz end as head_to,
-        case when e.tail_whole then ${to}::timestamptz else ${tailStart}::timestamptz end as tail_from
+        case when e.tail_whole then ${to}::timestamptz else ${tailStart}::timestamptz end as tail_from,
+        e.mint_a, e.scale
       from (
-        select e.pool,
+        select e.pool, x.mint_a, x.scale,
           ${headMinute}::timestamptz is not null and not exists (
             select 1 from swaps s where s.pool = e.pool and s.block_time >= ${headMinute}::timestamptz and s.block_time < ${from}::timestamptz) as head_whole,
           ${tailEnd}::timestamptz is not null and not exists (
             select 1 from swaps s where s.pool = e.pool and s.block_time >= ${to}::timestamptz and s.block_time < ${tailEnd}::timestamptz) as tail_whole
-        from (select distinct unnest(${pools}::text[]) as pool) e offset 0) e)
-    select g.pool, g.bucket, (g.o[1] * x.scale)::text as open, (g.high * x.scale)::text as high, (g.low * x.scale)::text as low,
-      (g.c[1] * x.scale)::text as close, g.va as "volumeA", g.vb as "volumeB", g.swaps
+        from (select distinct unnest(${pools}::text[]) as pool) e
+        -- the pool's mint A and decimals scale, once per pool (index lookups, also in a generic plan)
+        cross join lateral (
+          select p.mint_a, power(10::numeric, coalesce((select t.decimals from tokens t where t.mint = p.mint_a), 0)
+                                            - coalesce((select t.decimals from tokens t where t.mint = p.mint_b), 0)) as scale
+          from pools p where p.address = e.pool offset 0) x
+        offset 0) e)
+    select g.pool, g.bucket, (g.o[1] * e.scale)::text as open, (g.high * e.scale)::text as high, (g.low * e.scale)::text as low,
+      (g.c[1] * e.scale)::text as close, g.va as "volumeA", g.vb as "volumeB", g.swaps
     from (
       select m.pool, date_bin(make_interval(secs => ${seconds}::int), m.t, 'epoch'::timestamptz) as bucket,
-        array_agg(m.open order by m.ok, m.sig) filter (where m.open is not null) as o,
-        array_agg(m.close order by m.ck desc, m.sig desc) filter (where m.close is not null) as c,
+        array_agg(m.open order by m.o_slot, m.o_tx, m.o_path, m.sig) filter (where m.open is not null) as o,
+        array_agg(m.close order by m.c_slot desc, m.c_tx desc, m.c_path desc, m.sig desc) filter (where m.close is not null) as c,
         max(m.high) as high, min(m.low) as low, sum(m.va) as va, sum(m.vb) as vb, sum(m.n)::int8 as swaps
       from (
-        select e.pool, c.bucket as t, null::text as sig, c.open, array[c.open_slot, c.open_tx_index] || c.open_path::int8[] as ok,
-          c.close, array[c.close_slot, c.close_tx_index] || c.close_path::int8[] as ck, c.high, c.low, c.volume_a as va, c.volume_b as vb, c.swaps as n
+        select e.pool, c.bucket as t, null::text as sig, c.open, c.open_slot as o_slot, c.open_tx_index as o_tx, c.open_path as o_path,
+          c.close, c.close_slot as c_slot, c.close_tx_index as c_tx, c.close_path as c_path, c.high, c.low, c.volume_a as va, c.volume_b as vb, c.swaps as n
         -- offset 0: each pool's own index range scan, also in a generic plan of the prepared statement
         from e cross join lateral (
           select * from pool_candles c where c.pool = e.pool and c.bucket >= e.c_from and c.bucket < e.c_to offset 0) c
         union all
-        select e.pool, s.block_time, s.signature, v.ratio, v.k, v.ratio, v.k, v.ratio, v.ratio, v.va, v.vb, 1
+        select e.pool, s.block_time, s.signature, v.ratio, s.slot, s.tx_index, v.path, v.ratio, s.slot, s.tx_index, v.path, v.ratio, v.ratio, v.va, v.vb, 1
         from e
-        join pools p on p.address = e.pool
         cross join lateral (
           select s.block_time, s.signature, s.slot, s.tx_index, s.instruction_path, s.mint_in, s.amount_in, s.amount_out from swaps s
           where s.pool = e.pool and ((s.block_time >= ${from}::timestamptz and s.block_time < e.head_to)
                                   or (s.block_time >= e.tail_from and s.block_time < ${to}::timestamptz)) offset 0) s
         cross join lateral (
-          select array[s.slot, s.tx_index] || string_to_array(s.instruction_path, '.')::int8[] as k,
-            case when s.mint_in = p.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0)
+          select string_to_array(s.instruction_path, '.')::int[] as path,
+            case when s.mint_in = e.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0)
                  else s.amount_in::numeric / nullif(s.amount_out, 0) end as ratio,
-            case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end as va,
-            case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end as vb) v) m
+            case when s.mint_in = e.mint_a then s.amount_in else s.amount_out end as va,
+            case when s.mint_in = e.mint_a then s.amount_out else s.amount_in end as vb) v) m
       group by m.pool, 2) g
-    cross join lateral (
-      select power(10::numeric, coalesce(ta.decimals, 0) - coalesce(tb.decimals, 0)) as scale
-      from pools p left join tokens ta on ta.mint = p.mint_a left join tokens tb on tb.mint = p.mint_b
-      where p.address = g.pool offset 0) x
+    join e on e.pool = g.pool
     order by g.pool, g.bucket`);
 }
