@@ -43,9 +43,9 @@ export type RequestContext = {
   /** The newest indexed block time: the clock that volume windows and candles default to (memoized). */
   chainNow(): Promise<Date | null>;
   /**
-   * Forgets everything read so far: the DataLoaders' caches, the reader's statements, the chain clock. Called after
-   * each execution (release-plugin.ts) and before each item a subscription pushes, whose context lives as long as
-   * the subscription: without it, every later item would be answered from what the first one read.
+   * Forgets everything read so far: the DataLoaders' caches, the reader's statements, the chain clock. Called before
+   * each item a subscription pushes, whose context lives as long as the subscription: without it, every later item
+   * would be answered from what the first one read.
    */
   reset(): void;
 };
