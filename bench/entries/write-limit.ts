@@ -5,6 +5,7 @@
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
+import { createDb } from "../../indexer/db.js";
 import type { BenchEntry, BenchSuite } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
@@ -48,10 +49,9 @@ function upsertEntry(): BenchEntry {
     higherIsBetter: true,
     async setup() {
       db = await freshDatabase("slotline_bench_write");
-      pool = new pg.Pool({ connectionString: db.url, max: 2 });
-      // teardown's pool.end() resolves before its sockets close, and the drop (with force) that follows can terminate
-      // a closing backend: an 'error' on a pool without a listener would end the whole bench
-      pool.on("error", () => {});
+      // the indexer's own pool: it never lets a terminated connection crash the process (teardown's pool.end()
+      // resolves before its sockets close, and the drop with (force) that follows can terminate one)
+      pool = createDb(db.url, { max: 2 }).$client;
     },
     async measure() {
       const rows = makeRows(run++);
