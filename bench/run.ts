@@ -2,6 +2,7 @@
  * `npm run bench [-- --only NAME[,NAME...]]`: runs every suite in bench/entries (or those whose suite or entry name
  * matches), prints a table and writes bench/results.json.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -53,6 +54,9 @@ async function runEntry(e: BenchEntry): Promise<BenchResult> {
     await e.teardown?.();
   }
 }
+
+// The processes the bench starts through the bin run the build, as production does: make it current first.
+execFileSync("npm", ["run", "--silent", "build"], { cwd: path.join(here, ".."), stdio: "inherit" });
 
 const files = readdirSync(path.join(here, "entries")).filter((f) => f.endsWith(".ts")).sort();
 const machine = await describeMachine(BENCH_PG_ADMIN_URL, BENCH_REDIS_URL);

@@ -1,6 +1,6 @@
 /** Services the benchmarks use: a fresh, migrated database per suite on the local Postgres, and Redis. */
 import pg from "pg";
-import { runMigrations } from "../indexer/migrate.js";
+import { runMigrations } from "../core/migrate.js";
 
 // The bench is a developer tool, like the tests: it picks its services from BENCH_* variables or the defaults.
 export const BENCH_PG_ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";

@@ -1,6 +1,6 @@
 /** Shared pieces of the read queries: ranges and the orderings every chronological list uses. */
-import type { OrderSpec } from "../page.js";
-import { type Fragment, raw, sql } from "../sql.js";
+import type { OrderSpec } from "../sql/page.js";
+import { type Fragment, raw, sql } from "../sql/sql.js";
 
 /** An inclusive slot range. */
 export type SlotRange = { gte?: number | null; lte?: number | null };

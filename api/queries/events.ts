@@ -1,7 +1,7 @@
 /** Reads of `liquidity_events` and `program_events`. */
-import type { Reader } from "../db.js";
-import type { ListSpec } from "../page.js";
-import { type Fragment, raw, sql } from "../sql.js";
+import type { Reader } from "../sql/reader.js";
+import type { ListSpec } from "../sql/page.js";
+import { type Fragment, raw, sql } from "../sql/sql.js";
 import { BY_INSTRUCTION, type SlotRange, rangeFilters } from "./common.js";
 
 /** A liquidity add or remove. */

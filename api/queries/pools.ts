@@ -1,7 +1,7 @@
 /** Reads of `pools`, and the aggregates over a pool's swaps (volume windows, OHLCV candles). */
-import { type Reader, VALUE_SENSITIVE } from "../db.js";
-import { type Columns, type ListSpec, selectAll } from "../page.js";
-import { type Fragment, raw, sql } from "../sql.js";
+import { type Reader, VALUE_SENSITIVE } from "../sql/reader.js";
+import { type Columns, type ListSpec, selectAll } from "../sql/page.js";
+import { type Fragment, raw, sql } from "../sql/sql.js";
 
 /** A pool as the API reads it. */
 export type PoolRow = {

@@ -1,6 +1,6 @@
 /** Reads behind `indexerStatus` and `Slot`: slot markers and cursors. */
-import type { Reader } from "../db.js";
-import { sql } from "../sql.js";
+import type { Reader } from "../sql/reader.js";
+import { sql } from "../sql/sql.js";
 
 /** What Postgres knows about progress. */
 export type StoredProgress = { latestSlot: number | null; latestBlockTime: Date | null; finalizedSlot: number | null; resumeSlot: number | null };

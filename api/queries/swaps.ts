@@ -1,7 +1,7 @@
 /** Reads of `swaps`. */
-import type { Reader } from "../db.js";
-import { type Columns, type ListSpec, selectAll } from "../page.js";
-import { type Fragment, raw, sql } from "../sql.js";
+import type { Reader } from "../sql/reader.js";
+import { type Columns, type ListSpec, selectAll } from "../sql/page.js";
+import { type Fragment, raw, sql } from "../sql/sql.js";
 import { BY_INSTRUCTION, type SlotRange, type TimeRange, rangeFilters } from "./common.js";
 
 /** A swap as the API reads it (the shape subscription events are mapped to as well). */

@@ -1,7 +1,7 @@
 /** Reads of `tokens`. */
-import type { Reader } from "../db.js";
-import { type Columns, type ListSpec, selectAll } from "../page.js";
-import { type Fragment, raw, sql } from "../sql.js";
+import type { Reader } from "../sql/reader.js";
+import { type Columns, type ListSpec, selectAll } from "../sql/page.js";
+import { type Fragment, raw, sql } from "../sql/sql.js";
 
 /** A token as the API reads it (amounts as decimal strings). */
 export type TokenRow = {

@@ -1,7 +1,7 @@
 /** Reads of `transactions`. */
-import type { Reader } from "../db.js";
-import type { ListSpec } from "../page.js";
-import { type Fragment, raw, sql } from "../sql.js";
+import type { Reader } from "../sql/reader.js";
+import type { ListSpec } from "../sql/page.js";
+import { type Fragment, raw, sql } from "../sql/sql.js";
 import { type SlotRange, type TimeRange, rangeFilters } from "./common.js";
 
 /** A transaction as the API reads it. Subscription events carry only signature, slot, programIds, success. */

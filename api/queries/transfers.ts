@@ -1,7 +1,7 @@
 /** Reads of `token_transfers`. */
-import type { Reader } from "../db.js";
-import { type Columns, type ListSpec, selectAll } from "../page.js";
-import { type Fragment, raw, sql } from "../sql.js";
+import type { Reader } from "../sql/reader.js";
+import { type Columns, type ListSpec, selectAll } from "../sql/page.js";
+import { type Fragment, raw, sql } from "../sql/sql.js";
 import { BY_INSTRUCTION, type SlotRange, type TimeRange, rangeFilters } from "./common.js";
 
 /** A token movement as the API reads it. */

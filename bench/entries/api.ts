@@ -19,7 +19,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 /** Children run `node --import tsx` (not the tsx CLI, whose own child outlived a SIGKILL and kept serving). */
 const TSX = ["--import", "tsx"];
 /**
- * The Node flag slotline ships with (indexer/bin/slotline.mjs, the Dockerfile, `npm run demo`): every server child
+ * The Node flag slotline ships with (cli/bin/slotline.mjs, the Dockerfile, `npm run demo`): every server child
  * runs with it, PostGraphile's and the floors' too, so that all of them run on the same Node settings.
  */
 const SERVER_NODE_ARGS = ["--max-semi-space-size=64"];
@@ -97,9 +97,9 @@ async function serve(kind: string, url: string): Promise<void> {
   if (kind === "yoga-floor" || kind === "http-floor") {
     address = await serveFloor(kind);
   } else if (kind === "slotline" || kind === "slotline-defaults" || kind === "slotline-cached") {
-    const { startApi } = await import("../../api/main.js");
-    const { parseConfig } = await import("../../indexer/config.js");
-    const { createLogger } = await import("../../indexer/logger.js");
+    const { startApi } = await import("../../api/server/main.js");
+    const { parseConfig } = await import("../../core/config.js");
+    const { createLogger } = await import("../../core/logger.js");
     // trust X-Forwarded-For: the G8 entry's two clients are told apart by it (the flood sends none: one socket address)
     const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: "warn", QUEUE_PREFIX: "bench-api", API_TRUST_PROXY: "true" });
     // The measured path: no response cache, no rate limit (a load test is one client). "slotline-defaults" is the API
@@ -298,9 +298,9 @@ async function light(url: string, ms: number, ip: string, warmIp: string, querie
  */
 async function writer(url: string, prefix: string, first: number): Promise<void> {
   process.stdout.on("error", () => process.exit(0));
-  const { createDb } = await import("../../indexer/db.js");
+  const { createDb } = await import("../../core/db.js");
   const { Redis } = await import("ioredis");
-  const { eventsChannel } = await import("../../indexer/queue/events.js");
+  const { eventsChannel } = await import("../../core/events.js");
   const db = createDb(url, { max: 1 });
   const store = (await import("../../indexer/store/index.js")).createStore({ db });
   const blocks = await decodedBlocks();
@@ -329,7 +329,7 @@ async function writer(url: string, prefix: string, first: number): Promise<void>
 /** The two whole mainnet blocks, decoded as the worker decodes them. */
 async function decodedBlocks() {
   const { createDecoder } = await import("../../indexer/decode/index.js");
-  const { PRESET_NAMES } = await import("../../indexer/programs.js");
+  const { PRESET_NAMES } = await import("../../core/presets.js");
   const decoder = createDecoder({ programs: [...PRESET_NAMES] });
   return readdirSync(BLOCKS)
     .filter((f) => f.endsWith(".json"))
@@ -423,7 +423,7 @@ type Shared = {
 
 async function prepare(): Promise<Shared> {
   const { freshDatabase } = await import("../services.js");
-  const { createDb } = await import("../../indexer/db.js");
+  const { createDb } = await import("../../core/db.js");
   const { createStore } = await import("../../indexer/store/index.js");
   const db = await freshDatabase(DB_NAME);
   const writer = createDb(db.url, { max: 2 });

@@ -6,11 +6,11 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { type Chain, createChain } from "../../test/chain/index.js";
+import { type Chain, createChain } from "../../devchain/index.js";
 import type { BenchEntry, BenchSuite } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../indexer/bin/slotline.mjs");
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../cli/bin/slotline.mjs");
 const TPS = 20_000;
 /** 25 slots x 8,000 transactions = 200,000 transactions in the history. */
 const SLOTS = 25;

@@ -1,5 +1,5 @@
 /**
- * How many transactions per second the local chain (test/chain) serves through getBlock, measured
+ * How many transactions per second the local chain (devchain/) serves through getBlock, measured
  * over real HTTP from this process while the chain runs in its own process (as it does beside
  * slotline). It must stay well above slotline's live-ingest target (10,000 tx/s) so it is never
  * the bottleneck of slotline's own benchmarks.
@@ -46,7 +46,7 @@ const MEASURE_MS = 3000;
 
 /** Starts `npm run chain` equivalent in a child process and resolves its RPC URL. */
 async function startChain(args: string[]): Promise<{ child: ChildProcess; rpcUrl: string }> {
-  const child = spawn(process.execPath, [...TSX, "test/chain/main.ts", "--port", "0", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...TSX, "devchain/main.ts", "--port", "0", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });

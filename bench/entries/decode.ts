@@ -7,8 +7,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createDecoder } from "../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../indexer/programs.js";
-import type { RawBlock } from "../../indexer/solana-types.js";
+import { PRESET_NAMES } from "../../core/presets.js";
+import type { RawBlock } from "../../core/solana-types.js";
 import type { BenchSuite } from "../harness.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

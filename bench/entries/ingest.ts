@@ -10,23 +10,23 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { createDb } from "../../indexer/db.js";
+import { createDb } from "../../core/db.js";
 import { createDecoder, type DecodedBlock } from "../../indexer/decode/index.js";
-import { PRESET_NAMES, resolvePrograms } from "../../indexer/programs.js";
+import { PRESET_NAMES, resolvePrograms } from "../../core/presets.js";
 import { parseBlockAnswers } from "../../indexer/source/block-json.js";
 import { blockFromResult, checkBlock, fetchBlocks } from "../../indexer/source/blocks.js";
-import type { RawBlock, RawBlockTransaction } from "../../indexer/solana-types.js";
-import { decodeWireTransaction } from "../../test/chain/tx-record.js";
+import type { RawBlock, RawBlockTransaction } from "../../core/solana-types.js";
+import { decodeWireTransaction } from "../../devchain/tx-record.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
-import { createChain } from "../../test/chain/index.js";
-import { createSyntheticSource } from "../../test/chain/synthetic.js";
+import { createChain } from "../../devchain/index.js";
+import { createSyntheticSource } from "../../devchain/synthetic.js";
 import { shiftBlock } from "../relabel.js";
 import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = path.resolve(ROOT, "indexer/bin/slotline.mjs");
+const CLI = path.resolve(ROOT, "cli/bin/slotline.mjs");
 /** Children run `node --import tsx` (as in api.ts). */
 const TSX = ["--import", "tsx"];
 /**

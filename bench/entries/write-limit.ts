@@ -5,7 +5,7 @@
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { createDb } from "../../indexer/db.js";
+import { createDb } from "../../core/db.js";
 import type { BenchEntry, BenchSuite } from "../harness.js";
 import { BENCH_REDIS_URL, freshDatabase } from "../services.js";
 

@@ -7,9 +7,9 @@
  * The live resume point is never touched.
  */
 import { createHash } from "node:crypto";
-import type { Context } from "../context.js";
+import type { Context } from "../../core/context.js";
 import type { BlockJob, BlockQueue } from "../queue/index.js";
-import type { BatchIndexer } from "../queue/worker.js";
+import type { BatchIndexer } from "../pipeline/worker.js";
 import type { RpcClient } from "../source/rpc.js";
 import type { Store } from "../store/index.js";
 

@@ -1,5 +1,5 @@
 /** Turns `slotline backfill` arguments into a plan, naming every bad argument and how to fix it. */
-import { PRESET_NAMES, PRESETS, isAddress } from "../programs.js";
+import { PRESET_NAMES, PRESETS, isAddress } from "../../core/presets.js";
 import type { BackfillPlan } from "./index.js";
 import { MAX_SIGNATURES_PER_JOB, MAX_SLOTS_PER_JOB } from "../queue/index.js";
 

@@ -6,12 +6,12 @@
 import { type AnchorProgram, EVENT_IX_TAG_HEX, createAnchorProgram } from "./anchor/anchor-program.js";
 import type { AnyIdl } from "./anchor/idl-normalize.js";
 import { programDataByInstruction } from "./anchor/log-events.js";
-import { dexProgramsById } from "./dex/registry.js";
+import { dexProgramsById } from "./registry.js";
 import { type HitAt, measureHits } from "./dex/measure.js";
 import type { DexProgram } from "./dex/dex-types.js";
 import type { DecodedTransaction, ProgramEventRow, TransactionRow } from "./index.js";
-import { type TokenEffect, type TokenMove, decodeAtaInstruction, decodeTokenInstruction, inferTransferFees } from "./programs/token-program.js";
-import { type LamportMove, SYSTEM_PROGRAM_ID, decodeSystemLamports } from "./programs/system-program.js";
+import { type TokenEffect, type TokenMove, decodeAtaInstruction, decodeTokenInstruction, inferTransferFees } from "./programs/token-program/index.js";
+import { type LamportMove, SYSTEM_PROGRAM_ID, decodeSystemLamports } from "./programs/system-program/index.js";
 import { tokenRows } from "./token-rows.js";
 import { type TxView, createTxView, hexPrefix, ixBytes } from "./tx-view.js";
 import {
@@ -20,12 +20,12 @@ import {
   TOKEN_PROGRAM_ID,
   VOTE_PROGRAM_ID,
   resolvePrograms,
-} from "../programs.js";
-import type { LazyBlock, RawBlock, RawBlockTransaction, TransactionList } from "../solana-types.js";
+} from "../../core/presets.js";
+import type { LazyBlock, RawBlock, RawBlockTransaction, TransactionList } from "../../core/solana-types.js";
 
 /** Options of createDecoder. */
 export type DecoderOptions = {
-  /** preset names (see indexer/programs.ts) or program ids */
+  /** preset names (see core/presets.ts) or program ids */
   programs: readonly string[];
   /** Anchor IDLs (0.30+ or legacy format, parsed JSON) whose programs are decoded into program_events */
   idls?: readonly AnyIdl[];

@@ -4,10 +4,10 @@
  * ATA creation); and the mints it touched (tokens seen), with authorities when it sets them.
  */
 import type { DecodeWarning, DecodedTransaction, TokenSeen, TransferRow } from "./index.js";
-import type { TokenEffect } from "./programs/token-program.js";
+import type { TokenEffect } from "./programs/token-program/index.js";
 import type { TxView } from "./tx-view.js";
 import type { TxPosition } from "./decoder.js";
-import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../programs.js";
+import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../core/presets.js";
 
 const TOKEN_PROGRAMS: Record<string, TokenSeen["program"]> = { [TOKEN_PROGRAM_ID]: "spl-token", [TOKEN_2022_PROGRAM_ID]: "token-2022" };
 

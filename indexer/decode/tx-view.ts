@@ -3,7 +3,7 @@
  * instructions flattened in execution order with their paths, and the token balances by account.
  * @dev built once per transaction; every field is computed from the raw RPC shape only.
  */
-import type { RawBlockTransaction, RawCompiledInstruction, RawTokenBalance } from "../solana-types.js";
+import type { RawBlockTransaction, RawCompiledInstruction, RawTokenBalance } from "../../core/solana-types.js";
 
 /** One instruction (top level or inner), in execution order. */
 export type FlatIx = {

@@ -4,7 +4,7 @@
  */
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
-import { NonRetryableError, RedisUnavailableError } from "../errors.js";
+import { NonRetryableError, RedisUnavailableError } from "../../core/errors.js";
 
 /** The queue of blocks to fetch, decode and store. */
 export const BLOCK_QUEUE = "blocks";

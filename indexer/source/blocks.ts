@@ -2,8 +2,8 @@
  * Block fetching: getBlocks for the set of produced slots (never slot + 1), getBlock in JSON-RPC batches,
  * and the error codes that tell a skipped slot from a block that is not available yet.
  */
-import { MalformedResponseError, RetryableError, RpcResponseError } from "../errors.js";
-import type { LazyBlock, RawBlock, RawBlockTransaction, RawTransaction, TransactionList } from "../solana-types.js";
+import { MalformedResponseError, RetryableError, RpcResponseError } from "../../core/errors.js";
+import type { LazyBlock, RawBlock, RawBlockTransaction, RawTransaction, TransactionList } from "../../core/solana-types.js";
 import { LazyTransactions, parseBlockAnswers, ReleasedBodyError } from "./block-json.js";
 import { FATAL_CODES, RpcFatalError, type RpcClient } from "./rpc.js";
 

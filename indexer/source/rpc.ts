@@ -9,9 +9,9 @@
  * method that is missing altogether (HTTP 401/403/404/405/501/505, -32601) gets no further request.
  */
 import { isAscii } from "node:buffer";
-import { MalformedResponseError, NonRetryableError, RetryableError, RpcResponseError } from "../errors.js";
-import type { Logger } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import { MalformedResponseError, NonRetryableError, RetryableError, RpcResponseError } from "../../core/errors.js";
+import type { Logger } from "../../core/logger.js";
+import type { Metrics } from "../../core/metrics.js";
 import { createHttpPost } from "./http-post.js";
 
 /** One call of a batch. */

@@ -7,8 +7,8 @@
  * Notifications only wake the ingest loop; the loop's own getBlocks range is what guarantees no gap.
  */
 import WebSocket from "ws";
-import type { Logger } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import type { Logger } from "../../core/logger.js";
+import type { Metrics } from "../../core/metrics.js";
 
 /** A running feed. */
 export type SlotFeed = { close(): Promise<void>; reconnects(): number };

@@ -3,9 +3,9 @@
  * `slots` rows, so a slot is either wholly stored or not at all; the live resume point is derived from them.
  */
 import type pg from "pg";
-import type { Context } from "../context.js";
+import type { Context } from "../../core/context.js";
 import type { DecodedBlock, DecodedTransaction } from "../decode/index.js";
-import { failpoint } from "../failpoints.js";
+import { failpoint } from "../../core/failpoints.js";
 import { SHARED_ROWS_LOCK_KEY, type WriteCounts, recomputeCandles, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";

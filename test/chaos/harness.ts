@@ -5,7 +5,7 @@
  * the same chain, and no produced slot of the backfill range or below the live resume point is missing.
  * Used by the short chaos test in `npm test` and the long one in `npm run test:chaos`.
  */
-import { type Chain, createChain } from "../chain/index.js";
+import { type Chain, createChain } from "../../devchain/index.js";
 import { diffTable, digestTables } from "../setup/digest.js";
 import { ingestEnv, query } from "../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
-import { WSOL_MINT } from "../../indexer/programs.js";
+import { WSOL_MINT } from "../../core/presets.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
-import type { RawTransaction } from "../../indexer/solana-types.js";
+import type { RawTransaction } from "../../core/solana-types.js";
 import { fetchTransactions } from "../../indexer/source/blocks.js";
-import { type Chain, createChain } from "../chain/index.js";
+import { type Chain, createChain } from "../../devchain/index.js";
 import { runCli } from "../setup/cli.js";
 import { diffTable, digestTables } from "../setup/digest.js";
 import { ingestEnv, query } from "../setup/ingest-env.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { type Chain, createChain } from "../chain/index.js";
+import { type Chain, createChain } from "../../devchain/index.js";
 import { ingestEnv } from "../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { createDecoder } from "../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../indexer/programs.js";
+import { PRESET_NAMES } from "../../core/presets.js";
 import { trackedHistory } from "../setup/oracle.js";
 import { fetchBlocks } from "../../indexer/source/blocks.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
-import { type Chain, createChain } from "../chain/index.js";
+import { type Chain, createChain } from "../../devchain/index.js";
 import { caughtUp, ingestEnv, query } from "../setup/ingest-env.js";
 import { spawnSlotline, waitFor } from "../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";

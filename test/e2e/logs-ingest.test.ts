@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { createDecoder } from "../../indexer/decode/index.js";
-import { PRESET_NAMES, resolvePrograms } from "../../indexer/programs.js";
+import { PRESET_NAMES, resolvePrograms } from "../../core/presets.js";
 import { fetchBlocks } from "../../indexer/source/blocks.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
-import { type Chain, createChain } from "../chain/index.js";
+import { type Chain, createChain } from "../../devchain/index.js";
 import { ingestEnv, query } from "../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";

@@ -5,7 +5,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { MigrationOrderError, MIGRATIONS_FOLDER, runMigrations } from "../../indexer/migrate.js";
+import { MigrationOrderError, MIGRATIONS_FOLDER, runMigrations } from "../../core/migrate.js";
 import { runCli } from "../setup/cli.js";
 import { createTestDatabase } from "../setup/services.js";
 

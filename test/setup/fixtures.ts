@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { DecodedBlock, Decoder } from "../../indexer/decode/index.js";
-import type { RawBlock } from "../../indexer/solana-types.js";
+import type { RawBlock } from "../../core/solana-types.js";
 
 /** The project root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -8,7 +8,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { MIGRATIONS_FOLDER, runMigrations } from "../../indexer/migrate.js";
+import { MIGRATIONS_FOLDER, runMigrations } from "../../core/migrate.js";
 import { PG_ADMIN_URL, REDIS_URL, withDatabase } from "./services.js";
 
 declare module "vitest" {

@@ -1,6 +1,6 @@
 /** Shared pieces of the ingest e2e tests: the environment of a slotline process pointed at a local chain. */
 import pg from "pg";
-import type { Chain } from "../chain/index.js";
+import type { Chain } from "../../devchain/index.js";
 
 /** Environment for slotline processes against `chain`, database `dbUrl`, Redis prefix `prefix`. */
 export function ingestEnv(chain: Chain, dbUrl: string, redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {

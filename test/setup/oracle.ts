@@ -1,7 +1,7 @@
 /** Oracles read from the chain itself, independent of slotline's decoder. */
 import { Connection, type VersionedTransactionResponse } from "@solana/web3.js";
-import { PRESET_NAMES, VOTE_PROGRAM_ID, resolvePrograms } from "../../indexer/programs.js";
-import type { Chain } from "../chain/index.js";
+import { PRESET_NAMES, VOTE_PROGRAM_ID, resolvePrograms } from "../../core/presets.js";
+import type { Chain } from "../../devchain/index.js";
 
 const TRACKED = new Set(resolvePrograms(PRESET_NAMES));
 

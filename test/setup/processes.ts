@@ -8,7 +8,7 @@ export type SlotlineProcess = { child: ChildProcess; output: () => string; exite
 
 /** Starts `slotline <command>` with `env` (plus PATH/HOME); output is kept for failure messages. */
 export function spawnSlotline(command: string[], env: Record<string, string>): SlotlineProcess {
-  const child = spawn(process.execPath, [CLI, ...command], {
+  const child = spawn(process.execPath, [...CLI, ...command], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

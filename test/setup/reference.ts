@@ -1,10 +1,10 @@
 /** The oracle of the fault tests: a database written by the plain pipeline (fetch -> decode -> store) with no faults. */
-import { createDb } from "../../indexer/db.js";
-import { RetryableError } from "../../indexer/errors.js";
+import { createDb } from "../../core/db.js";
+import { RetryableError } from "../../core/errors.js";
 import { createDecoder } from "../../indexer/decode/index.js";
-import { createLogger } from "../../indexer/logger.js";
-import { PRESET_NAMES } from "../../indexer/programs.js";
-import { createTokenEnricher } from "../../indexer/queue/token-enricher.js";
+import { createLogger } from "../../core/logger.js";
+import { PRESET_NAMES } from "../../core/presets.js";
+import { createTokenEnricher } from "../../indexer/pipeline/token-enricher.js";
 import { fetchBlocks } from "../../indexer/source/blocks.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 
 /** Admin connection to the local Postgres (trust auth). Tests use TEST_PG_URL / TEST_REDIS_URL if set. */
-// Tests are the one place besides indexer/config.ts that read the environment: they pick the services.
+// Tests are the one place besides core/config.ts that read the environment: they pick the services.
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres:postgres@127.0.0.1:5432/postgres";
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 

@@ -4,8 +4,8 @@
  */
 import { Redis } from "ioredis";
 import { inject } from "vitest";
-import { createDb, type Db } from "../../indexer/db.js";
-import { type Chain, createChain, type FaultSpec, parseFaults } from "../chain/index.js";
+import { createDb, type Db } from "../../core/db.js";
+import { type Chain, createChain, type FaultSpec, parseFaults } from "../../devchain/index.js";
 import { createTestDatabase } from "./services.js";
 
 export type WorkerEnv = {

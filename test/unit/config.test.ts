@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { ConfigError, deriveWsUrl, parseConfig } from "../../indexer/config.js";
+import { ConfigError, deriveWsUrl, parseConfig } from "../../core/config.js";
 
 function issuesOf(env: Record<string, string>): Record<string, string> {
   try {

@@ -37,13 +37,17 @@ describe("docker-compose.yml", () => {
 
   test("the Dockerfile's entrypoint is the slotline CLI, with the Node flag its bin and `npm run demo` start with", () => {
     const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
-    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "--max-semi-space-size=64", "indexer\/bin\/slotline.mjs"\]/);
-    const bin = readFileSync(path.join(REPO_ROOT, "indexer/bin/slotline.mjs"), "utf8");
+    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "--max-semi-space-size=64", "dist\/cli\/main.js"\]/);
+    const bin = readFileSync(path.join(REPO_ROOT, "cli/bin/slotline.mjs"), "utf8");
     expect(bin.split("\n")[0]).toBe("#!/usr/bin/env -S node --max-semi-space-size=64");
+    expect(bin).toContain('"../../dist/cli/main.js"');
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-    expect(pkg.scripts.demo).toBe("node --max-semi-space-size=64 indexer/bin/slotline.mjs demo");
+    expect(pkg.scripts.demo).toBe("node --max-semi-space-size=64 cli/bin/slotline.mjs demo");
+    // production runs the build: npm install builds, and the image copies dist/ from its build stage
+    expect(pkg.scripts.prepare).toBe("npm run build");
+    expect(dockerfile).toMatch(/COPY --from=build \/app\/dist \.\/dist/);
     // the patches npm ci applies are in the image before npm ci runs
-    expect(dockerfile.indexOf("COPY api/patches")).toBeGreaterThan(-1);
-    expect(dockerfile.indexOf("COPY api/patches")).toBeLessThan(dockerfile.indexOf("RUN npm ci"));
+    expect(dockerfile.indexOf("COPY patches")).toBeGreaterThan(-1);
+    expect(dockerfile.indexOf("COPY patches")).toBeLessThan(dockerfile.indexOf("RUN npm ci"));
   });
 });

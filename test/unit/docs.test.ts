@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { configKeys, parseConfig } from "../../indexer/config.js";
+import { configKeys, parseConfig } from "../../core/config.js";
 import { REPO_ROOT } from "../setup/fixtures.js";
 
 function envExample(): { keys: string[]; env: Record<string, string>; comments: Record<string, string> } {

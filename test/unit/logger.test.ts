@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { parseConfig } from "../../indexer/config.js";
-import { createLogger, redactUrl } from "../../indexer/logger.js";
+import { parseConfig } from "../../core/config.js";
+import { createLogger, redactUrl } from "../../core/logger.js";
 
 function capture(env: Record<string, string>) {
   const lines: string[] = [];

@@ -6,8 +6,8 @@
  * vault's balance delta whenever every movement of the vault happened inside a decoded instruction.
  */
 import type { LiquidityRow, PoolRow, SwapRow } from "../index.js";
-import type { TokenMove } from "../programs/token-program.js";
-import { type LamportMove } from "../programs/system-program.js";
+import type { TokenMove } from "../programs/token-program/index.js";
+import { type LamportMove } from "../programs/system-program/index.js";
 import type { TxView } from "../tx-view.js";
 import type { DexHit, DexProgram } from "./dex-types.js";
 

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { expect, inject } from "vitest";
-import { type Chain, createChain } from "../../chain/index.js";
+import { type Chain, createChain } from "../../../devchain/index.js";
 import { diffTable, digestTables } from "../../setup/digest.js";
 import { caughtUp, ingestEnv, query } from "../../setup/ingest-env.js";
 import { type SlotlineProcess, waitFor } from "../../setup/processes.js";

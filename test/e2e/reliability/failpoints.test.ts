@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from "vitest";
-import { type Chain, createChain } from "../../chain/index.js";
+import { type Chain, createChain } from "../../../devchain/index.js";
 import { digestTables } from "../../setup/digest.js";
 import { ingestEnv, query } from "../../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../../setup/processes.js";
@@ -8,7 +8,7 @@ import { freePort } from "../../setup/private-services.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
 import { expectConverged, produce, type Run, setUpRun } from "./converge.js";
 
-// Failpoints (indexer/failpoints.ts, SLOTLINE_FAILPOINTS) SIGKILL a real slotline process at a named point of the
+// Failpoints (core/failpoints.ts, SLOTLINE_FAILPOINTS) SIGKILL a real slotline process at a named point of the
 // write path; the restarted process must converge on the fault-free database with no partial slot.
 
 /** A port the OS says is free (a random one in 20,000-40,000 collided with an ephemeral port: EADDRINUSE, the process exited). */

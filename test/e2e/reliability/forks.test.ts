@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { DEEP_REORG_WINDOW } from "../../../indexer/source/live-ingest.js";
+import { DEEP_REORG_WINDOW } from "../../../indexer/ingest/live.js";
 import { caughtUp, query } from "../../setup/ingest-env.js";
 import { spawnSlotline, waitFor } from "../../setup/processes.js";
 import { writeReference } from "../../setup/reference.js";

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { INGEST_LEADER_KEY } from "../../../indexer/source/leader.js";
-import { type Chain, createChain } from "../../chain/index.js";
+import { INGEST_LEADER_KEY } from "../../../indexer/ingest/leader.js";
+import { type Chain, createChain } from "../../../devchain/index.js";
 import { ingestEnv, query } from "../../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";

@@ -1,9 +1,9 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, test } from "vitest";
-import { RedisConfigError, RedisUnavailableError } from "../../../indexer/errors.js";
-import { checkEvictionPolicy } from "../../../indexer/runtime.js";
+import { RedisConfigError, RedisUnavailableError } from "../../../core/errors.js";
+import { checkEvictionPolicy } from "../../../cli/runtime.js";
 import { BLOCK_JOB_OPTIONS, BLOCK_QUEUE, createBlockQueue, liveJobId } from "../../../indexer/queue/index.js";
-import { createChain } from "../../chain/index.js";
+import { createChain } from "../../../devchain/index.js";
 import { query } from "../../setup/ingest-env.js";
 import { freePort, type PrivateRedis, startPrivateRedis } from "../../setup/private-services.js";
 import { spawnSlotline, waitFor } from "../../setup/processes.js";

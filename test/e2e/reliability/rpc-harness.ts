@@ -5,8 +5,8 @@
  */
 import { createServer } from "node:net";
 import { inject } from "vitest";
-import { type Chain, createChain, type FaultSpec, parseFaults } from "../../chain/index.js";
-import type { RequestLogEntry } from "../../chain/faults.js";
+import { type Chain, createChain, type FaultSpec, parseFaults } from "../../../devchain/index.js";
+import type { RequestLogEntry } from "../../../devchain/faults.js";
 import { ingestEnv } from "../../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline } from "../../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";

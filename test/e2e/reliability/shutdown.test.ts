@@ -1,7 +1,7 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { createBlockQueue, liveJobId } from "../../../indexer/queue/index.js";
-import { createChain } from "../../chain/index.js";
+import { createChain } from "../../../devchain/index.js";
 import { digestTables } from "../../setup/digest.js";
 import { query } from "../../setup/ingest-env.js";
 import { freePort } from "../../setup/private-services.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DASHBOARD_QUERY } from "../../../api/example.js";
+import { DASHBOARD_QUERY } from "../../../api/server/example.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 const DASHBOARD = `{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol }
@@ -80,7 +80,7 @@ describe("api batching", () => {
     h.statements.reset();
     const r = await h.gql(`{ transactions(first: 90) { edges { node { signature swaps { pool { dex } } transfers { token { decimals } } events { name } } } } }`);
     expect(r.body.errors).toBeUndefined();
-    // transactions (with the switch to auto plans before it, api/db.ts); swaps + transfers + events (same tick);
+    // transactions (with the switch to auto plans before it, api/sql/reader.ts); swaps + transfers + events (same tick);
     // pools + tokens (same tick)
     expect(h.statements.count).toBeLessThanOrEqual(7);
     const withSwaps = r.body.data.transactions.edges.filter((e: any) => e.node.swaps.length > 0);
@@ -96,7 +96,7 @@ describe("api batching", () => {
     expect(pools[0].swaps.edges.length).toBeGreaterThan(0);
     expect(pools[0].volume.swaps).toBeGreaterThan(0);
     expect(pools[0].candles.length).toBeGreaterThan(0);
-    // pools (with the switch to auto plans before it, api/db.ts), count, status (2), chain clock, tokens, volumes,
+    // pools (with the switch to auto plans before it, api/sql/reader.ts), count, status (2), chain clock, tokens, volumes,
     // candles, swaps
     expect(h.statements.count).toBeLessThanOrEqual(11);
   });
@@ -146,8 +146,8 @@ describe("api batching", () => {
     expect(bad.body.errors?.[0]?.extensions?.code).toBe("BAD_CURSOR");
     // A statement that fails inside Postgres (division by zero through a cursor key of the wrong shape is not
     // reachable from GraphQL), so fail one directly: a batch of a good and a failing statement on the API's reader.
-    const { createReader } = await import("../../../api/db.js");
-    const { sql } = await import("../../../api/sql.js");
+    const { createReader } = await import("../../../api/sql/reader.js");
+    const { sql } = await import("../../../api/sql/sql.js");
     const reader = createReader(h.pool);
     const results = await Promise.allSettled([reader.rows(sql`select 1 as one`), reader.rows(sql`select 1 / ${0}::int as boom`)]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
@@ -158,9 +158,9 @@ describe("api batching", () => {
   });
 
   test("quick statements of requests ready in the same turn share one pipeline, 8 requests at most; each gets its own rows or its own error", async () => {
-    const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/db.js");
-    const { sql } = await import("../../../api/sql.js");
-    const { createSlowGate } = await import("../../../api/slow-gate.js");
+    const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/sql/reader.js");
+    const { sql } = await import("../../../api/sql/sql.js");
+    const { createSlowGate } = await import("../../../api/sql/slow-gate.js");
     const { countStatements } = await import("./harness.js");
     const pool = createReadPool(h.url, { max: 4 });
     const counted = countStatements(pool);
@@ -217,13 +217,13 @@ describe("api batching", () => {
   });
 
   test("loaders' statements run on one generic plan per connection; top-level lists (value-sensitive) on Postgres' default", async () => {
-    const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/db.js");
-    const { compile, sql } = await import("../../../api/sql.js");
+    const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/sql/reader.js");
+    const { compile, sql } = await import("../../../api/sql/sql.js");
     const { rows: top } = await h.sql.query<{ pool: string }>(`select pool from swaps group by pool order by count(*) desc limit 2`);
     const keys = top.map((r) => r.pool);
     const pool = createReadPool(h.url, { max: 1 });
     try {
-      // a child list's shape (api/page.ts): under auto, Postgres plans it again at every execution (its generic plan
+      // a child list's shape (api/sql/page.ts): under auto, Postgres plans it again at every execution (its generic plan
       // counts ten keys), which costs more than running it
       const childList = (k: string[]) =>
         sql`select p.__parent, x.signature from unnest(${k}::text[]) as p(__parent)
@@ -255,10 +255,10 @@ describe("api batching", () => {
   });
 
   test("a clocked batch times each statement on Postgres' clock; the reader clocks a shape the slow lane nominated, which then enters it", async () => {
-    const { runBatch } = await import("../../../api/batch.js");
-    const { createReader } = await import("../../../api/db.js");
-    const { sql } = await import("../../../api/sql.js");
-    const { createSlowGate } = await import("../../../api/slow-gate.js");
+    const { runBatch } = await import("../../../api/sql/batch.js");
+    const { createReader } = await import("../../../api/sql/reader.js");
+    const { sql } = await import("../../../api/sql/sql.js");
+    const { createSlowGate } = await import("../../../api/sql/slow-gate.js");
     const pg = await import("pg");
     const client = await h.pool.connect();
     try {
@@ -285,7 +285,7 @@ describe("api batching", () => {
     expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as i`)).toBe(true);
     // A value-sensitive statement (a top-level list: the flood's shape) runs after the switch to auto plans, whose
     // answer comes with its own: the switch's time is the statement's, so a slow one is still nominated and clocked.
-    const { VALUE_SENSITIVE } = await import("../../../api/db.js");
+    const { VALUE_SENSITIVE } = await import("../../../api/sql/reader.js");
     seen.length = 0;
     for (let i = 0; i < 2; i++) await createReader(h.pool, { gate }).rows(sql`select pg_sleep(0.03)::text as slept, ${i}::int as j`, VALUE_SENSITIVE);
     expect(seen.map((x) => x.clocked)).toEqual([false, true]);

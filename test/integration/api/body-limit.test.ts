@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { MAX_REQUEST_BODY_BYTES } from "../../../api/body-limit-plugin.js";
+import { MAX_REQUEST_BODY_BYTES } from "../../../api/server/body-limit-plugin.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 describe("api request body limit", () => {

@@ -1,9 +1,9 @@
 /** Caching: HTTP headers for finalized immutable reads; the Redis response cache and its invalidation by events. */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { type EventHub, createEventHub, eventsChannel } from "../../../api/events.js";
-import { type Api, createApi } from "../../../api/yoga.js";
-import { createLogger } from "../../../indexer/logger.js";
+import { type EventHub, createEventHub, eventsChannel } from "../../../api/server/event-hub.js";
+import { type Api, createApi } from "../../../api/server/yoga.js";
+import { createLogger } from "../../../core/logger.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 describe("api caching", () => {

@@ -1,10 +1,10 @@
 /**
- * Pages select only the columns their query's node fields read (api/page.ts selectFor): every field of every pruned
+ * Pages select only the columns their query's node fields read (api/sql/page.ts selectFor): every field of every pruned
  * list, asked for alone, answers what it answers beside every other field, at the top level and nested (loaders,
  * prefetches); and the statements carry only the columns asked for.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { schema } from "../../../api/types/index.js";
+import { schema } from "../../../api/graph/index.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 type Named = { name: string; ofType?: Named; getFields?: () => Record<string, { type: Named; args: readonly { name: string }[] }> };

@@ -5,7 +5,7 @@
  * How much write throughput the flood costs is measured in the bench (`npm run bench -- --only api-flood-writes`).
  */
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { type Chain, createChain } from "../../chain/index.js";
+import { type Chain, createChain } from "../../../devchain/index.js";
 import { ingestEnv, query } from "../../setup/ingest-env.js";
 import { freePort } from "../../setup/private-services.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../../setup/processes.js";

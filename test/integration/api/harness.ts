@@ -6,12 +6,12 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { inject } from "vitest";
-import { createReadPool } from "../../../api/db.js";
-import type { ApiContext } from "../../../api/context.js";
-import { type Api, type ApiOptions, createApi } from "../../../api/yoga.js";
-import { createDb, type Db } from "../../../indexer/db.js";
+import { createReadPool } from "../../../api/sql/reader.js";
+import type { ApiContext } from "../../../api/server/context.js";
+import { type Api, type ApiOptions, createApi } from "../../../api/server/yoga.js";
+import { createDb, type Db } from "../../../core/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
-import { createLogger } from "../../../indexer/logger.js";
+import { createLogger } from "../../../core/logger.js";
 import { createStore } from "../../../indexer/store/index.js";
 import { decodedFixtureBlocks, fixturePath } from "../../setup/fixtures.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
@@ -31,7 +31,7 @@ export function countStatements(pool: pg.Pool): { count: number; texts: string[]
   pool.on("connect", (client) => {
     const original = client.query.bind(client) as (...a: unknown[]) => unknown;
     (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      // A batch (api/batch.ts) is one call carrying several statements: each counts.
+      // A batch (api/sql/batch.ts) is one call carrying several statements: each counts.
       const q = args[0] as { text?: string; statements?: readonly { text: string }[] };
       const texts = typeof args[0] === "string" ? [args[0]] : q?.statements ? q.statements.map((s) => s.text) : [String(q?.text)];
       c.count += texts.length;

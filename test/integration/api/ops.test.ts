@@ -3,13 +3,13 @@ import { createRequire } from "node:module";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { createReadPool } from "../../../api/db.js";
-import { statusKey } from "../../../api/events.js";
-import { startApi } from "../../../api/main.js";
-import { schema } from "../../../api/types/index.js";
-import { createApi } from "../../../api/yoga.js";
-import { parseConfig } from "../../../indexer/config.js";
-import { createLogger } from "../../../indexer/logger.js";
+import { createReadPool } from "../../../api/sql/reader.js";
+import { statusKey } from "../../../api/server/event-hub.js";
+import { startApi } from "../../../api/server/main.js";
+import { schema } from "../../../api/graph/index.js";
+import { createApi } from "../../../api/server/yoga.js";
+import { parseConfig } from "../../../core/config.js";
+import { createLogger } from "../../../core/logger.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 // printSchema from the copy of graphql that Pothos built the schema with (Node loads its CommonJS build).

@@ -8,11 +8,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { startApi } from "../../../api/main.js";
-import { persistedOperations } from "../../../api/persisted.js";
-import { createApi } from "../../../api/yoga.js";
-import { parseConfig } from "../../../indexer/config.js";
-import { createLogger } from "../../../indexer/logger.js";
+import { startApi } from "../../../api/server/main.js";
+import { persistedOperations } from "../../../api/server/persisted.js";
+import { createApi } from "../../../api/server/yoga.js";
+import { parseConfig } from "../../../core/config.js";
+import { createLogger } from "../../../core/logger.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 const silent = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });

@@ -3,11 +3,11 @@ import { createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import WebSocket from "ws";
-import { type ChainEvent, eventsChannel, parseChainEvent } from "../../../api/events.js";
-import { type RunningApi, startApi } from "../../../api/main.js";
-import { parseConfig } from "../../../indexer/config.js";
+import { type ChainEvent, eventsChannel, parseChainEvent } from "../../../api/server/event-hub.js";
+import { type RunningApi, startApi } from "../../../api/server/main.js";
+import { parseConfig } from "../../../core/config.js";
 import type { DecodedBlock } from "../../../indexer/decode/index.js";
-import { createLogger } from "../../../indexer/logger.js";
+import { createLogger } from "../../../core/logger.js";
 import { createStore } from "../../../indexer/store/index.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 

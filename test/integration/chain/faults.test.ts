@@ -4,7 +4,7 @@
 import path from "node:path";
 import { PublicKey, SolanaJSONRPCError } from "@solana/web3.js";
 import { afterEach, describe, expect, test } from "vitest";
-import { createChain, sharedFixturesDir, type Chain, type ChainOptions } from "../../chain/index.js";
+import { createChain, sharedFixturesDir, type Chain, type ChainOptions } from "../../../devchain/index.js";
 import { closeConnections, connect } from "./connections.js";
 
 const RAYDIUM = path.join(sharedFixturesDir(), "raydium-amm-v4/transactions-from-mainnet-blocks");

@@ -8,7 +8,7 @@ import bs58 from "bs58";
 import { unpackMint } from "@solana/spl-token";
 import { Connection, Message, MessageV0, PublicKey, SolanaJSONRPCError, VersionedTransaction } from "@solana/web3.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createChain, defaultFixturePaths, sharedFixturesDir, type Chain } from "../../chain/index.js";
+import { createChain, defaultFixturePaths, sharedFixturesDir, type Chain } from "../../../devchain/index.js";
 import { expectSameTx, readRecorded, type RecordedTx } from "./recorded.js";
 
 const WHOLE_BLOCKS = path.join(sharedFixturesDir(), "blocks/getBlock-json-mainnet-converted");

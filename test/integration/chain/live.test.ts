@@ -5,7 +5,7 @@
 import path from "node:path";
 import { type Connection, PublicKey, SolanaJSONRPCError, type Logs, type SlotInfo } from "@solana/web3.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createChain, sharedFixturesDir, type Chain } from "../../chain/index.js";
+import { createChain, sharedFixturesDir, type Chain } from "../../../devchain/index.js";
 import { closeConnections, connect } from "./connections.js";
 import { expectSameTx } from "./recorded.js";
 

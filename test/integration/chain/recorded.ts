@@ -1,5 +1,5 @@
 /**
- * Test-side oracle: reads recorded fixtures on its own (independently of test/chain's loader) and
+ * Test-side oracle: reads recorded fixtures on its own (independently of devchain's loader) and
  * compares what web3.js returns with them field by field.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -7,7 +7,7 @@ import path from "node:path";
 import bs58 from "bs58";
 import type { Message, MessageV0, VersionedMessage } from "@solana/web3.js";
 import { expect } from "vitest";
-import type { RawBlock, RawBlockTransaction, RawTransaction } from "../../../indexer/solana-types.js";
+import type { RawBlock, RawBlockTransaction, RawTransaction } from "../../../core/solana-types.js";
 
 /** A recorded getTransaction result and the file it came from. */
 export type RecordedTx = { file: string; result: RawTransaction };

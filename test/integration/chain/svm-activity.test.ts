@@ -23,8 +23,8 @@ import {
 } from "@solana/spl-token";
 import { Connection, PublicKey, SystemProgram, TransactionInstruction, type VersionedTransactionResponse, type MessageCompiledInstruction } from "@solana/web3.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createChain, type Chain } from "../../chain/index.js";
-import { SVM_MINTS, SVM_OWNERS, SVM_PAYER, svmStep } from "../../chain/svm-script.js";
+import { createChain, type Chain } from "../../../devchain/index.js";
+import { SVM_MINTS, SVM_OWNERS, SVM_PAYER, svmStep } from "../../../devchain/svm-script.js";
 
 const ABORT_AT = 20;
 /** two whole rounds of the script after the three mint-creating steps */

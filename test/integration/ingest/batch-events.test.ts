@@ -4,9 +4,9 @@
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { eventsChannel, type ChainEvent } from "../../../indexer/queue/events.js";
-import { createMetrics } from "../../../indexer/metrics.js";
-import { createEventPublisher } from "../../../indexer/queue/worker.js";
+import { eventsChannel, type ChainEvent } from "../../../core/events.js";
+import { createMetrics } from "../../../core/metrics.js";
+import { createEventPublisher } from "../../../indexer/pipeline/worker.js";
 import { uniquePrefix } from "../../setup/services.js";
 
 describe("batch events", () => {

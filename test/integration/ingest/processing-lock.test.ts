@@ -5,16 +5,16 @@
  */
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { parseConfig } from "../../../indexer/config.js";
-import type { Db } from "../../../indexer/db.js";
+import { parseConfig } from "../../../core/config.js";
+import type { Db } from "../../../core/db.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
-import { createLogger } from "../../../indexer/logger.js";
-import { createMetrics } from "../../../indexer/metrics.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
-import { createBatchIndexer, createLock } from "../../../indexer/queue/worker.js";
+import { createLogger } from "../../../core/logger.js";
+import { createMetrics } from "../../../core/metrics.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
+import { createBatchIndexer, createLock } from "../../../indexer/pipeline/worker.js";
 import { createRpcClient } from "../../../indexer/source/rpc.js";
 import { createStore, type Store } from "../../../indexer/store/index.js";
-import type { Chain } from "../../chain/index.js";
+import type { Chain } from "../../../devchain/index.js";
 import { type createTestDatabase, uniquePrefix } from "../../setup/services.js";
 import { setUpWorkerEnv, type WorkerEnv } from "../../setup/worker-env.js";
 

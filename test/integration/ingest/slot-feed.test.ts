@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
-import { createLogger } from "../../../indexer/logger.js";
+import { createLogger } from "../../../core/logger.js";
 import { createSlotFeed, type SlotFeed } from "../../../indexer/source/slot-feed.js";
-import { type Chain, createChain } from "../../chain/index.js";
+import { type Chain, createChain } from "../../../devchain/index.js";
 import { waitFor } from "../../setup/processes.js";
 
 const logger = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });

@@ -4,16 +4,16 @@
  * memory said it was done).
  */
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { createDb, type Db } from "../../../indexer/db.js";
+import { createDb, type Db } from "../../../core/db.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
-import { createLogger } from "../../../indexer/logger.js";
-import { parseConfig } from "../../../indexer/config.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
-import { createTokenEnricher } from "../../../indexer/queue/token-enricher.js";
+import { createLogger } from "../../../core/logger.js";
+import { parseConfig } from "../../../core/config.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
+import { createTokenEnricher } from "../../../indexer/pipeline/token-enricher.js";
 import { fetchBlocks } from "../../../indexer/source/blocks.js";
 import { createRpcClient } from "../../../indexer/source/rpc.js";
 import { createStore } from "../../../indexer/store/index.js";
-import { type Chain, createChain } from "../../chain/index.js";
+import { type Chain, createChain } from "../../../devchain/index.js";
 import { createTestDatabase } from "../../setup/services.js";
 
 describe("token enricher", () => {

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { createDb, type Db } from "../../../indexer/db.js";
+import { createDb, type Db } from "../../../core/db.js";
 import { createDecoder, type DecodedBlock } from "../../../indexer/decode/index.js";
-import { PRESET_NAMES, resolvePrograms } from "../../../indexer/programs.js";
+import { PRESET_NAMES, resolvePrograms } from "../../../core/presets.js";
 import { fetchBlocks } from "../../../indexer/source/blocks.js";
 import { createRpcClient } from "../../../indexer/source/rpc.js";
 import { createStore } from "../../../indexer/store/index.js";
-import { createChain } from "../../chain/index.js";
+import { createChain } from "../../../devchain/index.js";
 import { digestTables } from "../../setup/digest.js";
 import { createTestDatabase } from "../../setup/services.js";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { createDb, type Db } from "../../../indexer/db.js";
+import { createDb, type Db } from "../../../core/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
 import { createStore } from "../../../indexer/store/index.js";
 import { digestTables } from "../../setup/digest.js";
 import { decodedFixtureBlocks } from "../../setup/fixtures.js";

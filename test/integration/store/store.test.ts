@@ -1,9 +1,9 @@
 import { readFileSync, readdirSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { createDb, type Db } from "../../../indexer/db.js";
+import { createDb, type Db } from "../../../core/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
-import type { RawBlock } from "../../../indexer/solana-types.js";
+import type { RawBlock } from "../../../core/solana-types.js";
 import { createStore, type Store } from "../../../indexer/store/index.js";
 import { digestTables } from "../../setup/digest.js";
 import { fixturePath } from "../../setup/fixtures.js";

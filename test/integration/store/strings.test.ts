@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { createDb, type Db } from "../../../indexer/db.js";
+import { createDb, type Db } from "../../../core/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
-import { parseMetadata } from "../../../indexer/queue/token-enricher.js";
-import type { RawBlock } from "../../../indexer/solana-types.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
+import { parseMetadata } from "../../../indexer/pipeline/token-enricher.js";
+import type { RawBlock } from "../../../core/solana-types.js";
 import { createStore } from "../../../indexer/store/index.js";
 import { fixturePath } from "../../setup/fixtures.js";
 import { createTestDatabase } from "../../setup/services.js";

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, test } from "vitest";
-import { immutableShape } from "../../../api/cache-plugin.js";
-import { schema } from "../../../api/types/index.js";
+import { immutableShape } from "../../../api/server/cache-plugin.js";
+import { schema } from "../../../api/graph/index.js";
 
 const { parse } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
 const shape = (q: string) => immutableShape(schema, parse(q));

@@ -1,5 +1,5 @@
 /**
- * api/patches: Pothos' per-request caches (the DataLoaders of every request) live on the request's context, not in
+ * patches/: Pothos' per-request caches (the DataLoaders of every request) live on the request's context, not in
  * module-level WeakMaps, whose values V8's young-generation collections keep alive until a full collection.
  */
 import { contextCacheSymbol, createContextCache, initContextCache } from "@pothos/core";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { decodeCursor, encodeCursor } from "../../../api/cursor.js";
-import { formatRatio, formatUnits, reservePrice } from "../../../api/format.js";
+import { decodeCursor, encodeCursor } from "../../../api/sql/cursor.js";
+import { formatRatio, formatUnits, reservePrice } from "../../../api/graph/format.js";
 
 describe("api cursors", () => {
   test("round-trip a position; the encoding is URL-safe and hides the key", () => {

@@ -1,8 +1,8 @@
 import { createRequire } from "node:module";
 import type { OperationDefinitionNode } from "graphql";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_LIMITS, aliasCount, directiveCount, isIntrospectionOnly, operationCost, operationDepth, shapeRule } from "../../../api/guards.js";
-import { schema } from "../../../api/types/index.js";
+import { DEFAULT_LIMITS, aliasCount, directiveCount, isIntrospectionOnly, operationCost, operationDepth, shapeRule } from "../../../api/server/guards.js";
+import { schema } from "../../../api/graph/index.js";
 
 // The schema is built by Pothos, which Node loads with graphql's CommonJS build; vite would give this file the
 // ESM build, a second copy that validate() refuses to mix with. Load the same copy Pothos uses.

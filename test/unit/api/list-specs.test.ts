@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { ListSpec } from "../../../api/page.js";
+import type { ListSpec } from "../../../api/sql/page.js";
 import { LIQUIDITY, PROGRAM_EVENTS } from "../../../api/queries/events.js";
 import { POOLS } from "../../../api/queries/pools.js";
 import { SWAPS } from "../../../api/queries/swaps.js";

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { DefinitionNode, DocumentNode } from "graphql";
 import { expect, test } from "vitest";
-import { DASHBOARD_QUERY } from "../../../api/example.js";
-import { schema } from "../../../api/types/index.js";
+import { DASHBOARD_QUERY } from "../../../api/server/example.js";
+import { schema } from "../../../api/graph/index.js";
 import { REPO_ROOT } from "../../setup/fixtures.js";
 
 // The same graphql instance as the schema (it is loaded through require).

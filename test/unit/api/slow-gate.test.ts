@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { SLOW_STATEMENT_MS, createSlowGate } from "../../../api/slow-gate.js";
+import { SLOW_STATEMENT_MS, createSlowGate } from "../../../api/sql/slow-gate.js";
 
 const code = (e: unknown) => (e as { extensions?: { code?: string } }).extensions?.code;
 

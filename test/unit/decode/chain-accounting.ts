@@ -4,7 +4,7 @@
  */
 import bs58 from "bs58";
 import { accountKeys } from "../../../indexer/decode/tx-view.js";
-import type { RawBlockTransaction, RawCompiledInstruction } from "../../../indexer/solana-types.js";
+import type { RawBlockTransaction, RawCompiledInstruction } from "../../../core/solana-types.js";
 
 /** Token balance delta (post - pre, a missing side counting as 0) per token account address. */
 export function tokenDeltas(tx: RawBlockTransaction): Map<string, { mint: string; delta: bigint; owner: string | undefined }> {

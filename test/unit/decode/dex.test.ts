@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import bs58 from "bs58";
 import { describe, expect, test } from "vitest";
 import { createDecoder } from "../../../indexer/decode/index.js";
-import { PRESETS, PRESET_NAMES } from "../../../indexer/programs.js";
+import { PRESETS, PRESET_NAMES } from "../../../core/presets.js";
 import { fixturePath } from "../../setup/fixtures.js";
 import { allInstructions, lamportDelta, tokenDeltas } from "./chain-accounting.js";
 import { type FixtureTx, allFixtureTxs } from "./fixture-txs.js";

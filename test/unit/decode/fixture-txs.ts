@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import type { RawBlock, RawBlockTransaction } from "../../../indexer/solana-types.js";
+import type { RawBlock, RawBlockTransaction } from "../../../core/solana-types.js";
 import { FIXTURES_DIR, fixturePath } from "../../setup/fixtures.js";
 
 /** One fixture transaction with where it came from. */

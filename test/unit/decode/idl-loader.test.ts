@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { createDecoder, idlAddress, isNewFormat } from "../../../indexer/decode/index.js";
-import { type SkippedIdl, loadIdlDir } from "../../../indexer/idl-loader.js";
+import { type SkippedIdl, loadIdlDir } from "../../../indexer/decode/idl-loader.js";
 import { fixturePath } from "../../setup/fixtures.js";
 
 describe("loadIdlDir", () => {

@@ -3,7 +3,7 @@
  * Each returns the mismatches as readable strings (empty = the decode agrees with the chain).
  */
 import type { DecodedTransaction } from "../../../indexer/decode/index.js";
-import type { RawBlockTransaction } from "../../../indexer/solana-types.js";
+import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { lamportDelta, tokenDeltas } from "./chain-accounting.js";
 
 const WSOL = "So11111111111111111111111111111111111111112";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { type AnyIdl, type DecodedTransaction, createDecoder } from "../../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
 import { fixturePath } from "../../setup/fixtures.js";
 import { tokenDeltas } from "./chain-accounting.js";
 import { allFixtureTxs } from "./fixture-txs.js";

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { TABLE_END, TABLE_START, supportedProgramsTable } from "../../../indexer/decode/readme-table.js";
-import { PRESETS } from "../../../indexer/programs.js";
+import { TABLE_END, TABLE_START, supportedProgramsTable } from "../../../scripts/readme-table.js";
+import { PRESETS } from "../../../core/presets.js";
 import { REPO_ROOT } from "../../setup/fixtures.js";
 
 describe("README supported-programs table", () => {
-  test("README.md carries the generated table between the markers (regenerate: npx tsx indexer/decode/readme-table.ts --write)", () => {
+  test("README.md carries the generated table between the markers (regenerate: npx tsx scripts/readme-table.ts --write)", () => {
     const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
     const inside = readme.split(TABLE_START)[1]?.split(TABLE_END)[0]?.trim();
     expect(inside).toBe(supportedProgramsTable());

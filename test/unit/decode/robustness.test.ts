@@ -1,8 +1,8 @@
 import bs58 from "bs58";
 import { describe, expect, test } from "vitest";
 import { createDecoder } from "../../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
-import type { RawBlockTransaction } from "../../../indexer/solana-types.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
+import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { allFixtureTxs, jsonParsedFixtureTxs } from "./fixture-txs.js";
 
 const decoder = createDecoder({ programs: [...PRESET_NAMES] });

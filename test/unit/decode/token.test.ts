@@ -1,10 +1,10 @@
 import bs58 from "bs58";
 import { describe, expect, test } from "vitest";
 import { createDecoder } from "../../../indexer/decode/index.js";
-import { decodeTokenInstruction } from "../../../indexer/decode/programs/token-program.js";
+import { decodeTokenInstruction } from "../../../indexer/decode/programs/token-program/index.js";
 import { accountKeys } from "../../../indexer/decode/tx-view.js";
-import { PRESET_NAMES, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../../indexer/programs.js";
-import type { RawBlockTransaction } from "../../../indexer/solana-types.js";
+import { PRESET_NAMES, TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../../core/presets.js";
+import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { allInstructions, tokenDeltas } from "./chain-accounting.js";
 import { allFixtureTxs } from "./fixture-txs.js";
 import { tokenAccountMismatches } from "./oracles.js";

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { createDecoder } from "../../../indexer/decode/index.js";
 import { accountKeys, createTxView } from "../../../indexer/decode/tx-view.js";
-import { PRESET_NAMES, TOKEN_PROGRAM_ID } from "../../../indexer/programs.js";
+import { PRESET_NAMES, TOKEN_PROGRAM_ID } from "../../../core/presets.js";
 import { allFixtureTxs, readWholeBlock, wholeBlockFiles } from "./fixture-txs.js";
 
 const txs = allFixtureTxs();

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { parseChainEvent } from "../../../api/events.js";
+import { parseChainEvent } from "../../../api/server/event-hub.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
-import { toEvent } from "../../../indexer/queue/worker.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
+import { toEvent } from "../../../indexer/pipeline/worker.js";
 import { decodedFixtureBlocks } from "../../setup/fixtures.js";
 
 // The indexer publishes, the API parses: both sides of the Redis event contract, on the real mainnet blocks.

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import bs58 from "bs58";
 import { describe, expect, test } from "vitest";
 import { backfillId } from "../../../indexer/backfill/index.js";
-import { NonRetryableError } from "../../../indexer/errors.js";
+import { NonRetryableError } from "../../../core/errors.js";
 import { checkJobId, liveJobId } from "../../../indexer/queue/index.js";
-import { signatureJobId } from "../../../indexer/source/logs-ingest.js";
+import { signatureJobId } from "../../../indexer/ingest/logs.js";
 
 // Reliability bar D4: BullMQ rejects ids with ':' and treats digits-only ids as its own; every id builder must
 // stay clear of both, for any slot or signature. A seeded generator makes a failure reproducible.

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import { parseBackfillPlan } from "../../../indexer/backfill/plan.js";
-import { PRESET_NAMES } from "../../../indexer/programs.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
 import { type BlockJob, MAX_JOB_BYTES, MAX_SIGNATURES_PER_JOB, MAX_SLOTS_PER_JOB, checkJobData } from "../../../indexer/queue/index.js";
 
 // Reliability bar D6: job data is references only, at most 2 KB, so Redis memory stays bounded.

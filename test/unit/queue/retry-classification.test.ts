@@ -1,6 +1,6 @@
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { describe, expect, test } from "vitest";
-import { DecodeError, isRetryable, MalformedResponseError, RedisUnavailableError, RetryableError } from "../../../indexer/errors.js";
+import { DecodeError, isRetryable, MalformedResponseError, RedisUnavailableError, RetryableError } from "../../../core/errors.js";
 
 // What the worker retries (BullMQ attempts with backoff) and what it fails once (UnrecoverableError, then
 // dead_letters). Reliability bar D3 and E6: a lost Postgres connection or a serialization conflict is retried.

@@ -1,0 +1,43 @@
+/** Account: a wallet's swaps (as trader) and transfers (as token account or owner, either side). */
+import { builder } from "./builder.js";
+import { nodeFieldNames } from "../sql/lookahead.js";
+import { fetchPage, pageSubquery } from "../sql/page.js";
+import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
+import { TRANSFERS, type TransferRow, involves, transferFilters } from "../queries/transfers.js";
+import { sql } from "../sql/sql.js";
+import { ChainOrderInput, SwapWhereInput, TransferWhereInput, resolveOrder } from "./inputs.js";
+import { Account, SwapConnection, TransferConnection } from "./refs.js";
+import { prefetchSwapPools } from "./swap.js";
+
+Account.implement({
+  description: "Activity of one address.",
+  fields: (t) => ({
+    address: t.exposeString("address"),
+    swaps: t.field({
+      type: SwapConnection,
+      description: "Swaps this address made (as trader), newest first by default.",
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      resolve: (a, args, ctx, info) => {
+        const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
+        const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
+        prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info));
+      },
+    }),
+    transfers: t.field({
+      type: TransferConnection,
+      description: "Token movements into or out of this address (as token account or owner), newest first by default.",
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      resolve: (a, args, ctx, info) =>
+        fetchPage<TransferRow>(
+          ctx.reader,
+          TRANSFERS,
+          [involves(sql`${a.address}::text`), ...transferFilters(args.where)],
+          resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true }),
+          args,
+          ctx.limits,
+          nodeFieldNames(info),
+        ),
+    }),
+  }),
+});

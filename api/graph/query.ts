@@ -1,0 +1,143 @@
+/** Query: single lookups (through the loaders) and the root lists (keyset-paginated connections). */
+import { builder } from "./builder.js";
+import { prefetchPool } from "./pool.js";
+import { prefetchSwapPools } from "./swap.js";
+import { prefetchToken } from "./token.js";
+import { nodeFieldNames } from "../sql/lookahead.js";
+import { fetchPage, pageSubquery } from "../sql/page.js";
+import { PROGRAM_EVENTS, type ProgramEventRow, programEventFilters } from "../queries/events.js";
+import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
+import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
+import { TOKENS, type TokenRow, tokenFilters } from "../queries/tokens.js";
+import { TRANSACTIONS, type TransactionRow, transactionFilters } from "../queries/transactions.js";
+import { TRANSFERS, type TransferRow, transferFilters } from "../queries/transfers.js";
+import {
+  ChainOrderInput,
+  PoolOrderInput,
+  PoolWhereInput,
+  ProgramEventWhereInput,
+  SwapWhereInput,
+  TokenOrderInput,
+  TokenWhereInput,
+  TransactionWhereInput,
+  TransferWhereInput,
+  resolveOrder,
+} from "./inputs.js";
+import {
+  Account,
+  Pool,
+  PoolConnection,
+  ProgramEventConnection,
+  SwapConnection,
+  Token,
+  TokenConnection,
+  Transaction,
+  TransactionConnection,
+  TransferConnection,
+} from "./refs.js";
+
+const NEWEST_FIRST = { field: "SLOT", desc: true };
+
+builder.queryType({
+  description: "Read-only access to what the indexer stored.",
+  fields: (t) => ({
+    token: t.field({
+      type: Token,
+      nullable: true,
+      args: { mint: t.arg.string({ required: true }) },
+      resolve: (_r, a, ctx, info) => {
+        prefetchToken(ctx, info, a.mint);
+        return a.mint;
+      },
+    }),
+    tokens: t.field({
+      type: TokenConnection,
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TokenWhereInput }), orderBy: t.arg({ type: TokenOrderInput }) },
+      resolve: (_r, args, ctx, info) =>
+        fetchPage<TokenRow>(
+          ctx.reader,
+          TOKENS,
+          tokenFilters(args.where),
+          resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }),
+          args,
+          ctx.limits,
+          nodeFieldNames(info),
+        ),
+    }),
+    pool: t.field({
+      type: Pool,
+      nullable: true,
+      args: { address: t.arg.string({ required: true }) },
+      resolve: (_r, a, ctx, info) => {
+        prefetchPool(ctx, info, a.address);
+        return a.address;
+      },
+    }),
+    pools: t.field({
+      type: PoolConnection,
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },
+      resolve: (_r, args, ctx, info) =>
+        fetchPage<PoolRow>(
+          ctx.reader,
+          POOLS,
+          poolFilters(args.where),
+          resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true }),
+          args,
+          ctx.limits,
+          nodeFieldNames(info),
+        ),
+    }),
+    swaps: t.field({
+      type: SwapConnection,
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      resolve: (_r, args, ctx, info) => {
+        const filters = swapFilters(args.where);
+        const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
+        prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
+        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info));
+      },
+    }),
+    transfers: t.field({
+      type: TransferConnection,
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      resolve: (_r, args, ctx, info) =>
+        fetchPage<TransferRow>(
+          ctx.reader,
+          TRANSFERS,
+          transferFilters(args.where),
+          resolveOrder(TRANSFERS, args.orderBy, NEWEST_FIRST),
+          args,
+          ctx.limits,
+          nodeFieldNames(info),
+        ),
+    }),
+    transaction: t.field({ type: Transaction, nullable: true, args: { signature: t.arg.string({ required: true }) }, resolve: (_r, a) => a.signature }),
+    transactions: t.field({
+      type: TransactionConnection,
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransactionWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      resolve: (_r, args, ctx) =>
+        fetchPage<TransactionRow>(
+          ctx.reader,
+          TRANSACTIONS,
+          transactionFilters(args.where),
+          resolveOrder(TRANSACTIONS, args.orderBy, NEWEST_FIRST),
+          args,
+          ctx.limits,
+        ),
+    }),
+    programEvents: t.field({
+      type: ProgramEventConnection,
+      args: { ...t.arg.connectionArgs(), where: t.arg({ type: ProgramEventWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      resolve: (_r, args, ctx) =>
+        fetchPage<ProgramEventRow>(
+          ctx.reader,
+          PROGRAM_EVENTS,
+          programEventFilters(args.where),
+          resolveOrder(PROGRAM_EVENTS, args.orderBy, NEWEST_FIRST),
+          args,
+          ctx.limits,
+        ),
+    }),
+    account: t.field({ type: Account, args: { address: t.arg.string({ required: true }) }, resolve: (_r, a) => ({ address: a.address }) }),
+  }),
+});

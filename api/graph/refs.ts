@@ -1,0 +1,71 @@
+/**
+ * References to every GraphQL object type, declared before any is implemented, so type files can point at
+ * each other without import cycles. Loadable refs carry the DataLoader that fetches them by key.
+ * @dev loaders live on the request context (the dataloader plugin caches them there): one set per request.
+ */
+import { builder } from "./builder.js";
+import type { RequestContext } from "../server/context.js";
+import type { PoolRow, CandleRow } from "../queries/pools.js";
+import { poolsByAddress } from "../queries/pools.js";
+import type { LiquidityRow, ProgramEventRow } from "../queries/events.js";
+import type { BackfillRow, SlotRow } from "../queries/status.js";
+import { slotsByNumber } from "../queries/status.js";
+import type { SwapRow } from "../queries/swaps.js";
+import type { TokenRow } from "../queries/tokens.js";
+import { tokensByMint } from "../queries/tokens.js";
+import type { TransactionRow } from "../queries/transactions.js";
+import { transactionsBySignature } from "../queries/transactions.js";
+import type { TransferRow } from "../queries/transfers.js";
+
+/** Wraps a batch function so each batch's size lands in the DataLoader histogram. */
+export function counted<K, R>(loader: string, load: (keys: K[], ctx: RequestContext) => Promise<R>) {
+  return (keys: K[], ctx: RequestContext) => {
+    ctx.metrics.batchSize.observe({ loader }, keys.length);
+    return load(keys, ctx);
+  };
+}
+
+export const Token = builder.loadableObjectRef("Token", {
+  load: counted("token", (mints: string[], ctx) => tokensByMint(ctx.reader, mints)),
+  sort: (t: TokenRow) => t.mint,
+});
+
+export const Pool = builder.loadableObjectRef("Pool", {
+  load: counted("pool", (addresses: string[], ctx) => poolsByAddress(ctx.reader, addresses)),
+  sort: (p: PoolRow) => p.address,
+});
+
+export const Transaction = builder.loadableObjectRef("Transaction", {
+  load: counted("transaction", async (signatures: string[], ctx) => {
+    const rows = await transactionsBySignature(ctx.reader, signatures);
+    // A missing transaction may still arrive; a present one is as final as its slot (see cache-plugin.ts).
+    if (rows.length < new Set(signatures).size) ctx.cache.missing = true;
+    for (const r of rows) ctx.cache.maxSlot = Math.max(ctx.cache.maxSlot ?? 0, r.slot);
+    return rows;
+  }),
+  sort: (t: TransactionRow) => t.signature,
+});
+
+export const Slot = builder.loadableObjectRef("Slot", {
+  load: counted("slot", (slots: number[], ctx) => slotsByNumber(ctx.reader, slots)),
+  sort: (s: SlotRow) => s.slot,
+});
+
+export const Swap = builder.objectRef<SwapRow>("Swap");
+export const Transfer = builder.objectRef<TransferRow>("Transfer");
+export const LiquidityEvent = builder.objectRef<LiquidityRow>("LiquidityEvent");
+export const ProgramEvent = builder.objectRef<ProgramEventRow>("ProgramEvent");
+export const Candle = builder.objectRef<CandleRow>("Candle");
+export const PoolVolume = builder.objectRef<{ window: string; from: Date; to: Date; swaps: number; volumeA: string; volumeB: string; pool: string }>(
+  "PoolVolume",
+);
+export const Account = builder.objectRef<{ address: string }>("Account");
+export const Backfill = builder.objectRef<BackfillRow>("Backfill");
+
+export const TokenConnection = builder.connectionObject({ type: Token, name: "TokenConnection" });
+export const PoolConnection = builder.connectionObject({ type: Pool, name: "PoolConnection" });
+export const SwapConnection = builder.connectionObject({ type: Swap, name: "SwapConnection" });
+export const TransferConnection = builder.connectionObject({ type: Transfer, name: "TransferConnection" });
+export const TransactionConnection = builder.connectionObject({ type: Transaction, name: "TransactionConnection" });
+export const LiquidityEventConnection = builder.connectionObject({ type: LiquidityEvent, name: "LiquidityEventConnection" });
+export const ProgramEventConnection = builder.connectionObject({ type: ProgramEvent, name: "ProgramEventConnection" });

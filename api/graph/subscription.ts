@@ -1,0 +1,82 @@
+/**
+ * Subscription: swaps, transactions and slots pushed from the indexer's Redis events (Postgres is not polled),
+ * over SSE or graphql-ws. Relations of a pushed item (pool, tokens, ...) load from Postgres when asked for.
+ */
+import { builder } from "./builder.js";
+import type { RequestContext } from "../server/context.js";
+import { apiError } from "../server/errors.js";
+import type { ChainEvent, ChainEventSwap } from "../server/event-hub.js";
+import type { SlotRow } from "../queries/status.js";
+import type { SwapRow } from "../queries/swaps.js";
+import type { TransactionRow } from "../queries/transactions.js";
+import { Slot, Swap, Transaction } from "./refs.js";
+
+const SwapSubscriptionWhere = builder.inputType("SwapSubscriptionWhere", {
+  fields: (t) => ({ pool: t.string(), trader: t.string(), mint: t.string({ description: "token in or out" }) }),
+});
+
+const TransactionSubscriptionWhere = builder.inputType("TransactionSubscriptionWhere", {
+  fields: (t) => ({ program: t.string({ description: "a program the transaction invokes" }), success: t.boolean() }),
+});
+
+/** An event swap as a row (block time from unix seconds or ISO string). */
+export function swapFromEvent(s: ChainEventSwap): SwapRow {
+  const bt = s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
+  return { ...s, blockTime: bt && !Number.isNaN(bt.getTime()) ? bt : null };
+}
+
+function stream<T>(ctx: RequestContext, select: (e: ChainEvent) => readonly T[], name: string): AsyncIterable<T> {
+  const hub = ctx.app.events;
+  if (!hub) throw apiError("NOT_READY", "Subscriptions are not available on this server (no Redis events).");
+  return hub.subscribe((e) => {
+    const items = select(e);
+    if (items.length) ctx.metrics.subscriptions.inc({ subscription: name }, items.length);
+    return items;
+  });
+}
+
+/** Each pushed item starts from nothing read: the subscription's context lives long, its data must not. */
+function fresh<T>(item: T, ctx: RequestContext): T {
+  ctx.reset();
+  return item;
+}
+
+builder.subscriptionType({
+  fields: (t) => ({
+    swaps: t.field({
+      type: Swap,
+      description: "Swaps as their blocks are stored.",
+      args: { where: t.arg({ type: SwapSubscriptionWhere }) },
+      subscribe: (_r, { where: w }, ctx) =>
+        stream(
+          ctx,
+          (e) =>
+            e.swaps
+              .filter((s) => (w?.pool == null || s.pool === w.pool) && (w?.trader == null || s.trader === w.trader) && (w?.mint == null || s.mintIn === w.mint || s.mintOut === w.mint))
+              .map(swapFromEvent),
+          "swaps",
+        ),
+      resolve: (s: SwapRow, _a, ctx) => fresh(s, ctx),
+    }),
+    transactions: t.field({
+      type: Transaction,
+      description: "Transactions as their blocks are stored (fields beyond signature, slot, programIds and success are read from Postgres).",
+      args: { where: t.arg({ type: TransactionSubscriptionWhere }) },
+      subscribe: (_r, { where: w }, ctx) =>
+        stream(
+          ctx,
+          (e) => e.transactions.filter((x) => (w?.program == null || x.programIds.includes(w.program)) && (w?.success == null || x.success === w.success)),
+          "transactions",
+        ),
+      resolve: (x: TransactionRow, _a, ctx) => fresh(x, ctx),
+    }),
+    slots: t.field({
+      type: Slot,
+      description: "Slots as they are stored.",
+      subscribe: (_r, _a, ctx) => stream(ctx, (e) => e.slots, "slots"),
+      resolve: async (slot: number, _a, ctx): Promise<SlotRow> =>
+        (await fresh(Slot, ctx).getDataloader(ctx).load(slot)) ??
+        { slot, status: "indexed", commitment: null, blockTime: null, parentSlot: null, blockhash: null, txCount: 0 },
+    }),
+  }),
+});

@@ -1,0 +1,63 @@
+/** Swap: one swap instruction, from the pool's side (amountIn is what its vault received). */
+import type { GraphQLResolveInfo } from "graphql";
+import { builder } from "./builder.js";
+import type { RequestContext } from "../server/context.js";
+import { formatUnits } from "./format.js";
+import { selectsPath } from "../sql/lookahead.js";
+import { type PoolRow, poolsOfRows } from "../queries/pools.js";
+import type { Fragment } from "../sql/sql.js";
+import { Pool, Swap, Token, Transaction } from "./refs.js";
+
+/** `raw` with the decimals of `mint` applied, through the token loader (null when unknown). */
+export async function uiAmount(ctx: RequestContext, mint: string, raw: string): Promise<string | null> {
+  const tok = await Token.getDataloader(ctx).load(mint);
+  return tok?.decimals == null ? null : formatUnits(raw, tok.decimals);
+}
+
+const POOL_PATH = ["edges", "node", "pool"];
+
+/**
+ * When a swap list's selection reaches `edges.node.pool`, reads those pools in the same batch as the page (`page()`
+ * is the page's rows as a subquery) and primes the Pool loader with them, a stored-nowhere pool as null: the pools
+ * then cost no second round trip after the page.
+ * @dev call it before the page's own read, so the loader is primed before the page's resolvers run.
+ */
+export function prefetchSwapPools(ctx: RequestContext, info: GraphQLResolveInfo, page: () => Fragment): void {
+  if (!selectsPath(info, POOL_PATH)) return;
+  let rows: Fragment;
+  try {
+    rows = page();
+  } catch {
+    return; // bad page arguments: the page's own read reports them
+  }
+  poolsOfRows(ctx.reader, rows).then(
+    (found) => {
+      const loader = Pool.getDataloader(ctx);
+      for (const { key, ...pool } of found) loader.prime(key, (pool.address == null ? null : pool) as PoolRow);
+    },
+    () => {}, // the loader reads them itself
+  );
+}
+
+Swap.implement({
+  description: "A swap through a DEX pool, measured from the pool vaults' own token movements.",
+  fields: (t) => ({
+    signature: t.exposeString("signature"),
+    instructionPath: t.exposeString("instructionPath", { description: "`2` = top-level instruction 2, `2.1` its first inner instruction" }),
+    slot: t.exposeInt("slot"),
+    blockTime: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.blockTime }),
+    pool: t.field({ type: Pool, nullable: true, resolve: (s) => s.pool }),
+    poolAddress: t.exposeString("pool"),
+    dex: t.string({ resolve: async (s, _a, ctx) => s.dex ?? (await Pool.getDataloader(ctx).load(s.pool))?.dex ?? "unknown" }),
+    trader: t.exposeString("trader"),
+    tokenIn: t.field({ type: Token, nullable: true, resolve: (s) => s.mintIn }),
+    tokenOut: t.field({ type: Token, nullable: true, resolve: (s) => s.mintOut }),
+    mintIn: t.exposeString("mintIn"),
+    mintOut: t.exposeString("mintOut"),
+    amountIn: t.expose("amountIn", { type: "BigInt" }),
+    amountOut: t.expose("amountOut", { type: "BigInt" }),
+    amountInUi: t.string({ nullable: true, resolve: (s, _a, ctx) => uiAmount(ctx, s.mintIn, s.amountIn) }),
+    amountOutUi: t.string({ nullable: true, resolve: (s, _a, ctx) => uiAmount(ctx, s.mintOut, s.amountOut) }),
+    transaction: t.field({ type: Transaction, nullable: true, resolve: (s) => s.signature }),
+  }),
+});

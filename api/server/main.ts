@@ -1,0 +1,143 @@
+/**
+ * startApi: the only place the API listens. An http server for yoga (GraphQL over HTTP and SSE, GraphiQL,
+ * /health, /ready, /metrics) and graphql-ws on the same port and path, over the API's own read-only pool.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { ExecutionArgs } from "graphql";
+import { useServer } from "graphql-ws/use/ws";
+import { Redis } from "ioredis";
+import { WebSocketServer } from "ws";
+import type { Config } from "../../core/config.js";
+import type { Logger } from "../../core/logger.js";
+import { createReadPool } from "../sql/reader.js";
+import { apiError } from "./errors.js";
+import { createEventHub } from "./event-hub.js";
+import { createApiMetrics } from "./metrics.js";
+import { tokensExceed } from "./guard-plugin.js";
+import { loadPersistedOperations, resolvePersisted } from "./persisted.js";
+import { clientIdentity, keyMatches, perMinute } from "./rate-limit.js";
+import { type ApiOptions, type Transport, createApi } from "./yoga.js";
+
+/** Options of startApi: the API's own, plus where to listen and the read pool's timeout. */
+export type StartApiOptions = ApiOptions & {
+  /** default config.API_PORT; 0 picks a free port */
+  port?: number;
+  /** default 0.0.0.0 */
+  host?: string;
+  /** statement_timeout of the read pool (default 5,000 ms) */
+  statementTimeoutMs?: number;
+};
+
+/** A running API. */
+export type RunningApi = { url: string; close(): Promise<void> };
+
+/** Waits for a promise at most `ms`; false when it did not settle in time or failed. */
+const within = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+
+/** Starts the API: read pool, Redis (status + events), http server and graphql-ws; `close()` undoes all of it. */
+export async function startApi(ctx: { config: Config; logger: Logger }, opts: StartApiOptions = {}): Promise<RunningApi> {
+  const { config } = ctx;
+  const logger = ctx.logger.child({ stage: "api" });
+  // Read before anything opens: a bad manifest stops start-up.
+  const persistedOperations = opts.persistedOperations ?? (config.API_PERSISTED_OPERATIONS ? loadPersistedOperations(config.API_PERSISTED_OPERATIONS) : null);
+  const pool = createReadPool(config.DATABASE_READ_URL ?? config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, statementTimeoutMs: opts.statementTimeoutMs });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
+  redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
+  const subscriber = redis.duplicate();
+  subscriber.on("error", () => {});
+  const events = createEventHub(subscriber, config.QUEUE_PREFIX, logger);
+  if (!(await within(events.ready, 5_000))) logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
+  const api = createApi({ config, logger, pool, redis, events }, {
+    responseCache: { ttlSeconds: 30 },
+    rateLimit: config.API_RATE_LIMIT === 0 ? false : perMinute(config.API_RATE_LIMIT),
+    ...opts,
+    persistedOperations,
+    trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,
+    slowQueryConcurrency: opts.slowQueryConcurrency ?? config.API_SLOW_QUERY_CONCURRENCY,
+    slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs ?? opts.statementTimeoutMs,
+    metrics: opts.metrics ?? createApiMetrics({ defaults: true }),
+  });
+
+  const server = http.createServer(api);
+  const wss = new WebSocketServer({ server, path: "/graphql" });
+  const keys = config.API_KEYS ?? [];
+  const sockets = new WeakMap<object, Transport & { abort: AbortController }>();
+  const ws = useServer(
+    {
+      execute: (args: ExecutionArgs) => (args.rootValue as { execute(a: ExecutionArgs): unknown }).execute(args) as never,
+      subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe(a: ExecutionArgs): unknown }).subscribe(args) as never,
+      onConnect: (c) => {
+        const params = (c.connectionParams ?? {}) as Record<string, unknown>;
+        const key = typeof params["x-api-key"] === "string" ? params["x-api-key"] : typeof params.apiKey === "string" ? params.apiKey : (c.extra.request.headers["x-api-key"] as string | undefined) ?? null;
+        if (keys.length && !keyMatches(key, keys)) return false;
+        const headers = new Headers(Object.entries(c.extra.request.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])));
+        const abort = new AbortController();
+        c.extra.socket.once("close", () => abort.abort());
+        sockets.set(c.extra.socket, {
+          abort,
+          signal: abort.signal,
+          client: clientIdentity(headers, c.extra.request.socket.remoteAddress, { trustProxy: api.trustProxy, key: keys.length ? key : null }),
+        });
+        return true;
+      },
+      onSubscribe: async (c, _id, payload) => {
+        let { query } = payload;
+        if (api.persistedOperations) {
+          const r = resolvePersisted(api.persistedOperations, payload as never);
+          if ("error" in r) return [r.error];
+          query = r.query;
+        }
+        if (query.length > api.limits.maxDocumentChars) return [apiError("DOCUMENT_TOO_LARGE", `The document is longer than ${api.limits.maxDocumentChars} characters.`)];
+        if (tokensExceed(query, api.limits.maxTokens)) return [apiError("TOKEN_LIMIT", `The document has more than ${api.limits.maxTokens} tokens.`)];
+        const transport = sockets.get(c.extra.socket);
+        const { schema, execute, subscribe, contextFactory, parse, validate } = api.getEnveloped({ ...c, req: c.extra.request, socket: c.extra.socket, params: payload, transport });
+        let document;
+        try {
+          document = parse(query);
+        } catch (err) {
+          return [apiError("BAD_USER_INPUT", (err as Error).message)];
+        }
+        const errors = validate(schema, document);
+        if (errors.length) return errors;
+        return {
+          schema,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wss,
+  );
+
+  const port = opts.port ?? config.API_PORT;
+  const host = opts.host ?? "0.0.0.0";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
+  logger.info({ url: `${url}/graphql`, port: address.port }, "api listening");
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    close: () =>
+      (closed ??= (async () => {
+        await ws.dispose();
+        wss.close();
+        // SSE streams and keep-alive sockets would hold server.close() open.
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await api.dispose();
+        await events.close();
+        await redis.quit().catch(() => redis.disconnect());
+        await pool.end();
+      })()),
+  };
+}

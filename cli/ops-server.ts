@@ -1,0 +1,70 @@
+/** The operations endpoint of ingest and worker processes: /metrics (Prometheus), /health, /ready. */
+import http from "node:http";
+import type { Logger } from "../core/logger.js";
+import type { Metrics } from "../core/metrics.js";
+import { type BlockQueue, liveJobId } from "../indexer/queue/index.js";
+import type { RpcClient } from "../indexer/source/rpc.js";
+import type { Store } from "../indexer/store/index.js";
+
+/** Readiness: a reason it is not ready, or null when ready. */
+export type ReadinessCheck = () => Promise<string | null>;
+
+/** Health body; `status: "failed"` is served with HTTP 503. */
+export type Health = Record<string, unknown> & { status?: "ok" | "failed" };
+
+/** Attempts after which the slot the resume point waits on is reported as stuck. */
+export const STUCK_AFTER_ATTEMPTS = 3;
+
+/**
+ * The daemon's health: failed once the RPC endpoint refused a request for good (a configuration problem), and,
+ * with live ingest, the slot the resume point is stuck on: the lowest pending slot above it whose job has failed
+ * STUCK_AFTER_ATTEMPTS times or was dead-lettered. Nothing is marked skipped for it; other slots go on.
+ */
+export async function daemonHealth(rt: { rpc: RpcClient; store: Store; queue: BlockQueue }, ingest?: { resumeSlot: number | null }): Promise<Health> {
+  const out: Health = {};
+  const failure = rt.rpc.failure();
+  if (failure) Object.assign(out, { status: "failed", rpcFailure: failure });
+  if (!ingest || ingest.resumeSlot === null) return out;
+  const [slot] = await rt.store.pendingSlots(ingest.resumeSlot, 1);
+  if (slot === undefined) return out;
+  const job = await rt.queue.queue.getJob(liveJobId(slot));
+  const state = job ? await job.getState() : "missing";
+  const attempts = job?.attemptsMade ?? 0;
+  if (attempts >= STUCK_AFTER_ATTEMPTS || state === "failed") {
+    Object.assign(out, { stuckSlot: slot, stuck: { slot, attempts, deadLettered: state === "failed", error: job?.failedReason?.slice(0, 300) ?? null } });
+  }
+  return out;
+}
+
+/** Starts the server on `port` (0 = any free port); returns its port and a close function. */
+export async function startOpsServer(opts: { port: number; metrics: Metrics; logger: Logger; ready: ReadinessCheck; health?: () => Health | Promise<Health> }) {
+  const server = http.createServer(async (req, res) => {
+    try {
+      if (req.url === "/metrics") {
+        res.writeHead(200, { "content-type": opts.metrics.registry.contentType });
+        res.end(await opts.metrics.registry.metrics());
+      } else if (req.url === "/health") {
+        const body = { status: "ok", ...(await opts.health?.()) };
+        res.writeHead(body.status === "failed" ? 503 : 200, { "content-type": "application/json" });
+        res.end(JSON.stringify(body));
+      } else if (req.url === "/ready") {
+        const reason = await opts.ready();
+        res.writeHead(reason ? 503 : 200, { "content-type": "application/json" });
+        res.end(JSON.stringify(reason ? { status: "not ready", reason } : { status: "ready" }));
+      } else {
+        res.writeHead(404).end();
+      }
+    } catch (err) {
+      opts.logger.error({ err }, "ops endpoint failed");
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, "0.0.0.0", resolve);
+  });
+  const port = (server.address() as { port: number }).port;
+  opts.logger.info({ port }, "ops endpoint listening (/metrics, /health, /ready)");
+  return { port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}

@@ -1,0 +1,120 @@
+/**
+ * The one place that reads the environment: a zod schema, parsed once at start.
+ * @dev every key here is documented in .env.example and in the README table (a test checks both).
+ */
+import { z } from "zod";
+import { PRESET_NAMES, isAddress } from "./presets.js";
+
+const MAINNET_RPC = "https://api.mainnet-beta.solana.com";
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (s) => {
+      try {
+        return protocols.includes(new URL(s).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL (${protocols.join(" or ")})` },
+  );
+
+const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
+const optionalUrl = (protocols: string[]) => z.preprocess(emptyAsUndefined, url(protocols).optional());
+const wholeNumber = (min: number, max: number) =>
+  z.number({ message: `expected a whole number from ${min} to ${max}` }).int().min(min).max(max);
+const int = (min: number, max: number, def: number) =>
+  z.preprocess((v) => (v === undefined ? def : v === "" ? Number.NaN : Number(v)), wholeNumber(min, max));
+const optionalInt = (min: number, max: number) =>
+  z.preprocess((v) => (v === undefined || v === "" ? undefined : Number(v)), wholeNumber(min, max).optional());
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"], { message: "expected true or false" })
+    .default(def ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
+const list = z
+  .string()
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+/** The schema: key -> validator, in the order .env.example lists them. */
+export const configSchema = z.object({
+  DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres:postgres@127.0.0.1:5432/slotline"),
+  DATABASE_READ_URL: optionalUrl(["postgres:", "postgresql:"]),
+  DATABASE_POOL_SIZE: int(1, 200, 10),
+  REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, _ or -").default("slotline"),
+  SOLANA_RPC_URL: url(["http:", "https:"]).default(MAINNET_RPC),
+  SOLANA_WS_URL: optionalUrl(["ws:", "wss:"]),
+  COMMITMENT: z.enum(["confirmed", "finalized"], { message: "expected confirmed or finalized" }).default("confirmed"),
+  INGEST_MODE: z.enum(["block", "logs"], { message: "expected block or logs" }).default("block"),
+  START_SLOT: optionalInt(0, Number.MAX_SAFE_INTEGER),
+  PROGRAMS: list
+    .default([...PRESET_NAMES])
+    .superRefine((entries, ctx) => {
+      const bad = entries.filter((e) => !PRESET_NAMES.includes(e) && !isAddress(e));
+      if (bad.length > 0)
+        ctx.addIssue({ code: "custom", message: `unknown ${bad.join(", ")}: expected preset names (${PRESET_NAMES.join(", ")}) or program ids` });
+      if (entries.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one program" });
+    }),
+  IDL_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
+  WORKER_CONCURRENCY: int(1, 256, 4),
+  WORKER_LOCK_MS: int(1_000, 600_000, 30_000),
+  SHUTDOWN_GRACE_MS: int(100, 600_000, 15_000),
+  MAX_QUEUED_JOBS: int(10, 1_000_000, 2_000),
+  INGEST_POLL_MS: int(50, 60_000, 1_000),
+  WS_STALL_MS: int(500, 600_000, 10_000),
+  FINALITY_INTERVAL_MS: int(100, 600_000, 5_000),
+  LOGS_SWEEP_MS: int(100, 600_000, 5_000),
+  API_PORT: int(1, 65535, 4000),
+  API_KEYS: z.preprocess(emptyAsUndefined, list.optional()),
+  API_CORS_ORIGINS: z.preprocess(emptyAsUndefined, list.optional()),
+  API_INTROSPECTION: bool(true),
+  API_PERSISTED_OPERATIONS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  API_TRUST_PROXY: bool(false),
+  API_SLOW_QUERY_CONCURRENCY: int(0, 200, 1),
+  API_RATE_LIMIT: int(0, 100_000_000, 50_000),
+  METRICS_PORT: int(0, 65535, 9464),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "expected fatal, error, warn, info, debug, trace or silent" }).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty"], { message: "expected json or pretty" }).default("json"),
+  RPC_MAX_RPS: int(1, 100_000, 40),
+  RPC_CONCURRENCY: int(1, 1_000, 8),
+  RPC_BATCH_SIZE: int(1, 1_000, 50),
+  RPC_TIMEOUT_MS: int(100, 600_000, 30_000),
+});
+
+/** The parsed, typed configuration. */
+export type Config = z.output<typeof configSchema> & { SOLANA_WS_URL: string };
+
+/** A config error: `issues` names every bad key with what it expected. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly issues: { key: string; message: string }[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  ${i.key}: ${i.message}`).join("\n")}`);
+  }
+}
+
+/** Derives the WebSocket URL from the RPC URL as web3.js v1 does: ws(s) scheme, explicit port + 1. */
+export function deriveWsUrl(rpcUrl: string): string {
+  const u = new URL(rpcUrl);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  if (u.port !== "") u.port = String(Number(u.port) + 1);
+  return u.toString().replace(/\/$/, u.pathname === "/" ? "" : "/");
+}
+
+/** Parses an environment (normally process.env) into a Config, or throws ConfigError naming every bad key. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // An empty string for a key with a default means "not set": treat it as a missing value, which is an error
+  // only where the key is required. Keys like REDIS_URL= are reported, so a blank override is never silent.
+  const result = configSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => ({ key: String(i.path[0] ?? "(env)"), message: i.message }));
+    throw new ConfigError(issues);
+  }
+  const c = result.data;
+  return { ...c, SOLANA_WS_URL: c.SOLANA_WS_URL ?? deriveWsUrl(c.SOLANA_RPC_URL) };
+}
+
+/** Key names and defaults, for the README table test and `.env.example`. */
+export function configKeys(): string[] {
+  return Object.keys(configSchema.shape);
+}

@@ -1,0 +1,37 @@
+/**
+ * The indexer -> API contract over Redis: the event published after each stored batch on
+ * `${QUEUE_PREFIX}:events`, and the `${QUEUE_PREFIX}:status` hash ingest keeps up to date.
+ * @dev one definition for both sides: the worker and ingest write it, api/server/event-hub.ts parses it.
+ */
+
+/** A swap in an event; amounts are decimal strings, blockTime unix seconds (or an ISO string). */
+export type ChainEventSwap = {
+  signature: string;
+  instructionPath: string;
+  pool: string;
+  trader: string;
+  mintIn: string;
+  mintOut: string;
+  amountIn: string;
+  amountOut: string;
+  slot: number;
+  blockTime: number | string | null;
+};
+
+/** A transaction in an event. */
+export type ChainEventTransaction = { signature: string; slot: number; programIds: string[]; success: boolean };
+
+/** What the indexer publishes after each stored batch. */
+export type ChainEvent = { type: "batch"; slots: number[]; swaps: ChainEventSwap[]; transactions: ChainEventTransaction[] };
+
+/**
+ * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, all decimal strings); any may be missing.
+ * chainTip: newest slot seen from the chain; finalizedSlot: newest finalized slot seen; queueDepth: jobs
+ * waiting; updatedAt: unix milliseconds of the last update.
+ */
+export type IndexerStatusHash = { chainTip?: string; finalizedSlot?: string; queueDepth?: string; updatedAt?: string };
+
+/** The pub/sub channel of a deployment. */
+export const eventsChannel = (prefix: string) => `${prefix}:events`;
+/** The status hash of a deployment. */
+export const statusKey = (prefix: string) => `${prefix}:status`;

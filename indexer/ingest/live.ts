@@ -1,0 +1,257 @@
+/**
+ * Live ingest (block mode): slot notifications wake a loop that asks getBlocks for the produced slots above
+ * the last scanned one, records them as pending and enqueues one job per produced block.
+ * A single leader (advisory lock on a dedicated connection) runs it; a finality tracker rolls back
+ * confirmed slots that did not finalize.
+ */
+import type { Redis } from "ioredis";
+import type { Context } from "../../core/context.js";
+import { NonRetryableError } from "../../core/errors.js";
+import type { Metrics } from "../../core/metrics.js";
+import { type BlockQueue, liveJobId } from "../queue/index.js";
+import { statusKey } from "../../core/events.js";
+import type { Store } from "../store/index.js";
+import { GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/blocks.js";
+import type { RpcClient } from "../source/rpc.js";
+import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
+import { createSlotFeed, type SlotFeed } from "../source/slot-feed.js";
+
+
+/** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
+const MAX_EMPTY_LOOKAHEAD = 100;
+
+/** Tunables; defaults suit mainnet. */
+export type LiveIngestOptions = {
+  /** most jobs waiting in the queue before ingest stops enqueuing (backpressure) */
+  maxQueued?: number;
+  /** most slots scanned per loop turn */
+  maxScan?: number;
+  /** fallback poll when no notification arrives */
+  pollMs?: number;
+  /** WebSocket silence that triggers a reconnect */
+  stallMs?: number;
+  finalityEveryMs?: number;
+  reconcileEveryMs?: number;
+};
+
+/** Status published to Redis (`${QUEUE_PREFIX}:status`) for `indexerStatus` and readiness. */
+export type IngestStatus = {
+  tip: number;
+  finalized: number | null;
+  resumeSlot: number | null;
+  queueDepth: number;
+  updatedAt: string;
+  /** set when ingest stopped for good and needs an operator (deep_reorg) */
+  halted?: { error: "deep_reorg"; slots: number[]; message: string };
+};
+
+/** Finalized slots re-checked against the chain on every finality poll (the deep-reorg window). */
+export const DEEP_REORG_WINDOW = 64;
+
+/**
+ * The chain no longer contains slots stored as finalized: a fork whose common ancestor is below the finalized
+ * watermark. Nothing may be rolled back below finality, so ingest halts and waits for an operator.
+ */
+export class DeepReorgError extends NonRetryableError {
+  override name = "DeepReorgError";
+  constructor(readonly slots: number[]) {
+    super(`deep_reorg: finalized slots ${slots.join(", ")} are no longer on the finalized chain; refusing to roll back below finality`);
+  }
+}
+
+/** The /health fields of an ingest: `status: "failed"` (HTTP 503) once it halted. */
+export function ingestHealth(status: IngestStatus): Record<string, unknown> {
+  return status.halted ? { status: "failed", error: status.halted.error, ingest: status } : { ingest: status };
+}
+
+/** The running ingest. */
+export type LiveIngest = { status(): IngestStatus; stop(): Promise<void>; done: Promise<void> };
+
+/** Sleeps `ms`, or less when `signal` aborts or `wake` is called; leaves no listener behind. */
+function sleep(ms: number, signal?: AbortSignal, onWake?: (wake: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    onWake?.(done);
+  });
+}
+
+/** Waits for leadership, then runs until `signal` aborts; resolves `done` after a clean stop. */
+export async function startLiveIngest(
+  ctx: Pick<Context, "config" | "logger" | "shutdown">,
+  deps: { rpc: RpcClient; store: Store; queue: BlockQueue; metrics: Metrics; redis: Redis },
+  opts: LiveIngestOptions = {},
+): Promise<LiveIngest> {
+  const { config } = ctx;
+  const log = ctx.logger.child({ stage: "ingest" });
+  const signal = ctx.shutdown.signal;
+  const maxQueued = opts.maxQueued ?? 2_000;
+  const maxScan = opts.maxScan ?? 50_000;
+  const commitment = config.COMMITMENT;
+
+  const state: IngestStatus = { tip: 0, finalized: null, resumeSlot: null, queueDepth: 0, updatedAt: new Date().toISOString() };
+  const leader = await acquireLeadership({ url: config.DATABASE_URL, key: INGEST_LEADER_KEY, logger: log, signal, onLost: () => void ctx.shutdown.kill("leadership lost") });
+  if (!leader) return { status: () => state, stop: async () => {}, done: Promise.resolve() };
+
+  const tipNow = await deps.rpc.call<number>("getSlot", [{ commitment }]);
+  let resume = await deps.store.liveResumePoint();
+  if (resume === null) resume = await deps.store.initLiveCursor((config.START_SLOT ?? tipNow) - 1);
+  let scanned = resume;
+  // Slots stored at confirmed before a restart are checked too: start at the lowest one still unfinalized.
+  const unfinalized = await deps.store.lowestUnfinalized();
+  let finalityChecked = unfinalized === null ? resume : Math.min(resume, unfinalized - 1);
+  state.tip = tipNow;
+  state.resumeSlot = resume;
+  log.info({ resume_slot: resume, tip: tipNow }, "live ingest starting");
+
+  let wake: (() => void) | undefined;
+  const poke = () => wake?.();
+  const feed: SlotFeed = createSlotFeed({
+    rpcUrl: config.SOLANA_RPC_URL,
+    wsUrl: config.SOLANA_WS_URL,
+    stallMs: opts.stallMs ?? 10_000,
+    logger: log,
+    metrics: deps.metrics,
+    onSlot: poke,
+  });
+
+  /** One scan: produced slots above `scanned` up to the tip (bounded), enqueued; the rest recorded skipped. */
+  async function scan(): Promise<boolean> {
+    const tip = await deps.rpc.call<number>("getSlot", [{ commitment }]);
+    state.tip = tip;
+    deps.metrics.chainTip.set(tip);
+    const depth = await deps.queue.depth();
+    state.queueDepth = depth;
+    deps.metrics.queueDepth.set(depth);
+    if (depth >= maxQueued || tip <= scanned) return false;
+    let to = Math.min(tip, scanned + maxScan);
+    let produced = await producedSlots(deps.rpc, scanned + 1, to, commitment);
+    // A stretch without blocks (a START_SLOT far behind on a sparse cluster, or recorded history with gaps of
+    // millions of slots): look ahead in the widest ranges getBlocks allows, in this scan, up to the next block.
+    for (let n = 0; produced.length === 0 && to < tip && n < MAX_EMPTY_LOOKAHEAD; n++) {
+      const far = Math.min(tip, to + GET_BLOCKS_MAX_RANGE);
+      const found = await producedSlots(deps.rpc, to + 1, far, commitment);
+      // Then as usual: at most maxScan slots from the first block found.
+      to = found.length === 0 ? far : Math.min(far, found[0]! + maxScan - 1);
+      produced = found.filter((s) => s <= to);
+    }
+    // Pending rows first, then jobs: the resume point cannot pass a slot whose job might be lost.
+    const todo = await deps.store.notDone(produced);
+    await deps.store.markPending(todo);
+    await deps.queue.enqueue(todo.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
+    log.debug({ from: scanned + 1, to, produced: produced.length, enqueued: todo.length, queue_depth: depth }, "scanned");
+    scanned = to;
+    return to < tip;
+  }
+
+  const stallRetries = new Map<number, number>();
+  /** Re-enqueues pending slots (e.g. Redis was flushed or restarted empty and lost their jobs). */
+  async function reconcile() {
+    const missing = await deps.store.pendingSlots(resume ?? scanned, 5_000);
+    if (missing.length === 0) return;
+    // Same job ids: a job still in Redis (waiting, active, failed) makes this a no-op.
+    await deps.queue.enqueue(missing.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
+    // A job that failed only because workers died under it too often (maxStalledCount) would hold the resume
+    // point forever: retry it (bounded), for the lowest pending slots, the ones that hold the resume point.
+    for (const s of missing.slice(0, 50)) {
+      const job = await deps.queue.queue.getJob(liveJobId(s));
+      if (!job || !/stalled more than allowable limit/.test(job.failedReason ?? "") || !(await job.isFailed())) continue;
+      const n = (stallRetries.get(s) ?? 0) + 1;
+      if (n > 5) continue;
+      stallRetries.set(s, n);
+      log.warn({ slot: s, retry: n }, "retrying a job that stalled out (its workers died)");
+      await job.retry("failed").catch(() => {});
+    }
+  }
+
+  /** Rolls back stored confirmed slots that the finalized chain does not contain; re-indexes what it does. */
+  async function trackFinality() {
+    if (commitment === "finalized") return;
+    const fin = await deps.rpc.call<number>("getSlot", [{ commitment: "finalized" }]);
+    state.finalized = fin;
+    // Only slots below the resume point are all stored: a pending slot stored later must still be checked.
+    const upTo = Math.min(fin, resume ?? scanned);
+    // The last DEEP_REORG_WINDOW slots already checked are read again with the new ones (one getBlocks call):
+    // a slot stored as finalized that the finalized chain no longer has is a fork below finality.
+    const recheckFrom = Math.max(0, finalityChecked - DEEP_REORG_WINDOW + 1);
+    const finalizedChain = await producedSlots(deps.rpc, recheckFrom, Math.max(upTo, finalityChecked), "finalized");
+    const onChain = new Set(finalizedChain);
+    const lost = (await deps.store.finalizedBetween(recheckFrom, finalityChecked)).filter((s) => !onChain.has(s));
+    if (lost.length) throw new DeepReorgError(lost);
+    if (upTo <= finalityChecked) return;
+    const canonical = new Set(finalizedChain.filter((s) => s > finalityChecked));
+    const stored = await deps.store.slotsBetween(finalityChecked + 1, upTo);
+    const dropped = stored.filter((s) => s.status === "indexed" && !canonical.has(s.slot)).map((s) => s.slot);
+    if (dropped.length) {
+      const n = await deps.store.rollbackSlots(dropped);
+      deps.metrics.rollbacks.inc(n);
+      log.warn({ slots: dropped }, "rolled back confirmed slots that did not finalize");
+    }
+    const have = new Map(stored.map((s) => [s.slot, s.status]));
+    const reindex = [...canonical].filter((s) => have.get(s) !== "indexed" && have.get(s) !== "pending");
+    if (reindex.length) {
+      await deps.store.forgetSlots(reindex);
+      await deps.queue.enqueue(reindex.map((s) => ({ id: `final-${s}`, data: { slots: [s], commitment: "finalized", origin: "finality" } })));
+      log.warn({ slots: reindex }, "re-indexing finalized slots missing from the store");
+    }
+    await deps.store.markFinalized(upTo);
+    log.debug({ from: finalityChecked + 1, to: upTo, rolled_back: dropped.length, reindexed: reindex.length }, "finality checked");
+    finalityChecked = upTo;
+  }
+
+  async function loop() {
+    let lastFinality = 0;
+    let lastReconcile = Date.now();
+    while (!signal.aborted) {
+      try {
+        const more = await scan();
+        resume = await deps.store.advanceLiveCursor(scanned);
+        state.resumeSlot = resume;
+        if (resume !== null) {
+          deps.metrics.resumeSlot.set(resume);
+          deps.metrics.slotsBehind.set(Math.max(0, state.tip - resume));
+        }
+        if (Date.now() - lastFinality >= (opts.finalityEveryMs ?? 5_000)) {
+          lastFinality = Date.now();
+          await trackFinality();
+        }
+        if (Date.now() - lastReconcile >= (opts.reconcileEveryMs ?? 15_000)) {
+          lastReconcile = Date.now();
+          await reconcile();
+        }
+        state.updatedAt = new Date().toISOString();
+        // The API's indexerStatus reads this hash (contract in api/server/event-hub.ts): decimal strings.
+        const key = statusKey(config.QUEUE_PREFIX);
+        const fields: Record<string, string> = { chainTip: String(state.tip), queueDepth: String(state.queueDepth), updatedAt: String(Date.now()) };
+        if (state.finalized !== null) fields.finalizedSlot = String(state.finalized);
+        await deps.redis.multi().hset(key, fields).expire(key, 120).exec().catch(() => {});
+        if (more) continue;
+      } catch (err) {
+        if (err instanceof DeepReorgError) {
+          // Halt: no more scans, rollbacks or finality marks; finalized rows stay as they are. Workers and the API
+          // keep running, /health reports failed until an operator intervenes.
+          state.halted = { error: "deep_reorg", slots: err.slots, message: err.message };
+          log.fatal({ err, slots: err.slots }, "deep reorg below the finalized watermark; ingest halted");
+          break;
+        }
+        log.warn({ err }, "ingest loop error; retrying");
+        await sleep(1_000, signal);
+      }
+      // Sleep until a slot notification or the poll interval, whichever comes first.
+      await sleep(opts.pollMs ?? 1_000, signal, (w) => (wake = w));
+      wake = undefined;
+    }
+  }
+
+  const done = loop().finally(async () => {
+    await feed.close();
+    await leader.release();
+    log.info({ resume_slot: resume }, "live ingest stopped");
+  });
+  return { status: () => ({ ...state }), stop: async () => void (await done), done };
+}

@@ -1,0 +1,144 @@
+/**
+ * Logs mode (`INGEST_MODE=logs`, for RPC plans without getBlock): one `mentions` logs subscription per tracked
+ * program feeds signatures; they are enqueued in batches for the workers (batched getTransaction). A sweep with
+ * getSignaturesForAddress per program fills whatever notifications were missed (a dropped or stalled socket).
+ * @dev the sweep's per-program cursor (`cursors` id `logs-<program>`) only advances over signatures that are
+ * stored, so a crash or lost job is swept again; duplicate notifications are harmless (stored ones are skipped,
+ * job ids are content hashes).
+ */
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Context } from "../../core/context.js";
+import type { Metrics } from "../../core/metrics.js";
+import { type BlockQueue, MAX_SIGNATURES_PER_JOB } from "../queue/index.js";
+import { statusKey } from "../../core/events.js";
+import type { Store } from "../store/index.js";
+import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
+import type { RpcClient } from "../source/rpc.js";
+import { createSlotFeed } from "../source/slot-feed.js";
+
+type SignatureInfo = { signature: string; slot: number; err: unknown };
+
+/** At most this many pages (1,000 signatures each) per program per sweep; the next sweep continues. */
+const MAX_SWEEP_PAGES = 20;
+
+/** Job id of a signature batch: a hash of its content, so re-enqueueing the same batch is a no-op. */
+export const signatureJobId = (sigs: string[]) => `sigs-${createHash("sha1").update([...sigs].sort().join(",")).digest("hex")}`;
+
+/** Waits for leadership, then follows the programs' logs until the shutdown signal. */
+export async function startLogsIngest(
+  ctx: Pick<Context, "config" | "logger" | "db" | "shutdown">,
+  deps: { rpc: RpcClient; store: Store; queue: BlockQueue; metrics: Metrics; redis: Redis; programs: string[] },
+  opts: { pollMs?: number; sweepMs?: number; stallMs?: number; batchSize?: number } = {},
+): Promise<{ done: Promise<void>; stop(): Promise<void> }> {
+  const { config } = ctx;
+  const log = ctx.logger.child({ stage: "ingest", mode: "logs" });
+  const signal = ctx.shutdown.signal;
+  const batchSize = Math.min(opts.batchSize ?? config.RPC_BATCH_SIZE, MAX_SIGNATURES_PER_JOB);
+  const leader = await acquireLeadership({ url: config.DATABASE_URL, key: INGEST_LEADER_KEY, logger: log, signal, onLost: () => void ctx.shutdown.kill("leadership lost") });
+  if (!leader) return { done: Promise.resolve(), stop: async () => {} };
+
+  const pending = new Set<string>();
+  const feed = createSlotFeed({
+    rpcUrl: config.SOLANA_RPC_URL,
+    wsUrl: config.SOLANA_WS_URL,
+    stallMs: opts.stallMs ?? config.WS_STALL_MS,
+    logger: log,
+    metrics: deps.metrics,
+    onSlot: (slot) => void deps.metrics.chainTip.set(slot),
+    logs: { programs: deps.programs, onLogs: (sig) => void pending.add(sig) },
+  });
+
+  async function enqueue(signatures: string[]) {
+    const todo = await deps.store.unstoredSignatures([...new Set(signatures)]);
+    const jobs = [];
+    for (let i = 0; i < todo.length; i += batchSize) {
+      const sigs = todo.slice(i, i + batchSize);
+      jobs.push({ id: signatureJobId(sigs), data: { slots: [], signatures: sigs, commitment: "confirmed" as const, origin: "logs" } });
+    }
+    await deps.queue.enqueue(jobs);
+    return todo.length;
+  }
+
+  async function cursorOf(program: string): Promise<string | null> {
+    const r = await ctx.db.$client.query<{ position: string | null }>(`select position from cursors where id = $1`, [`logs-${program}`]);
+    return r.rows[0]?.position ?? null;
+  }
+  async function setCursor(program: string, position: string) {
+    await ctx.db.$client.query(
+      `insert into cursors (id, kind, status, position) values ($1, 'live', 'running', $2)
+       on conflict (id) do update set position = excluded.position, updated_at = now()`,
+      [`logs-${program}`, position],
+    );
+  }
+
+  /** One program: signatures newer than its cursor; enqueue what is unstored; advance when all are stored. */
+  async function sweep(program: string) {
+    const cursor = await cursorOf(program);
+    if (cursor === null) {
+      // First run: follow from now (history is the backfill command's job). A program with no signature yet
+      // gets the empty cursor: everything it will ever have is new.
+      const newest = await deps.rpc.call<SignatureInfo[]>("getSignaturesForAddress", [program, { limit: 1, commitment: "confirmed" }]);
+      await setCursor(program, newest[0]?.signature ?? "");
+      return;
+    }
+    const until = cursor === "" ? undefined : cursor;
+    const found: SignatureInfo[] = [];
+    let before: string | undefined;
+    for (let page = 0; page < MAX_SWEEP_PAGES; page++) {
+      const res = await deps.rpc.call<SignatureInfo[]>("getSignaturesForAddress", [program, { until, before, limit: 1000, commitment: "confirmed" }]);
+      if (!Array.isArray(res)) throw new Error("getSignaturesForAddress: expected an array");
+      found.push(...res);
+      if (res.length < 1000) break;
+      before = res[res.length - 1]!.signature;
+    }
+    if (found.length === 0) return;
+    const missing = await enqueue(found.map((f) => f.signature));
+    if (missing > 0) {
+      log.info({ program_id: program, missing }, "sweep found signatures the subscription missed or that are not stored yet");
+      return;
+    }
+    // Everything newer than the cursor is stored: the newest becomes the cursor.
+    await setCursor(program, found[0]!.signature);
+  }
+
+  async function loop() {
+    let lastSweep = 0;
+    while (!signal.aborted) {
+      try {
+        if (pending.size) {
+          const sigs = [...pending];
+          pending.clear();
+          await enqueue(sigs);
+        }
+        if (Date.now() - lastSweep >= (opts.sweepMs ?? 5_000)) {
+          lastSweep = Date.now();
+          for (const p of deps.programs) await sweep(p);
+          const depth = await deps.queue.depth();
+          deps.metrics.queueDepth.set(depth);
+          const key = statusKey(config.QUEUE_PREFIX);
+          await deps.redis.multi().hset(key, { queueDepth: String(depth), updatedAt: String(Date.now()) }).expire(key, 120).exec().catch(() => {});
+        }
+      } catch (err) {
+        log.warn({ err }, "logs ingest loop error; retrying");
+      }
+      await new Promise<void>((r) => {
+        const t = setTimeout(done, opts.pollMs ?? config.INGEST_POLL_MS);
+        function done() {
+          clearTimeout(t);
+          signal.removeEventListener("abort", done);
+          r();
+        }
+        signal.addEventListener("abort", done, { once: true });
+      });
+    }
+  }
+
+  log.info({ programs: deps.programs.length }, "logs ingest starting");
+  const done = loop().finally(async () => {
+    await feed.close();
+    await leader.release();
+    log.info("logs ingest stopped");
+  });
+  return { done, stop: async () => void (await done) };
+}
