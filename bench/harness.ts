@@ -36,7 +36,11 @@ export type BenchResult = {
  * A group of entries that share setup (e.g. one database fill); each module in bench/entries exports one.
  * `teardown` runs after the last of its entries that ran (what they shared: servers, databases).
  */
-export type BenchSuite = { name: string; entries: () => Promise<BenchEntry[]> | BenchEntry[]; teardown?: () => Promise<void> };
+export type BenchSuite = {
+  name: string;
+  entries: () => Promise<BenchEntry[]> | BenchEntry[];
+  teardown?: () => Promise<void>;
+};
 
 /** The `p` quantile (0..1) of ascending `sorted` (the nearest rank below); undefined when empty. */
 export function quantile(sorted: readonly number[], p: number): number | undefined {

@@ -8,7 +8,12 @@ import type { DecodedBlock } from "../indexer/decode/index.js";
  * of that transaction's rows, and a pool it created) the signature `signature(k, old)`; `b.slot` is already the
  * new slot when `signature` is called. Row objects shared between transactions are moved once.
  */
-export function shiftBlock(b: DecodedBlock, slots: number, ms: number, signature: (k: number, old: string) => string): void {
+export function shiftBlock(
+  b: DecodedBlock,
+  slots: number,
+  ms: number,
+  signature: (k: number, old: string) => string,
+): void {
   const seen = new Set<object>();
   const first = (o: object) => {
     if (seen.has(o)) return false;

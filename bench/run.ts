@@ -38,7 +38,12 @@ async function runEntry(e: BenchEntry): Promise<BenchResult> {
     }
     const value = median(samples);
     const reference = e.reference
-      ? { name: e.reference.name, value: median(refSamples), min: Math.min(...refSamples), max: Math.max(...refSamples) }
+      ? {
+          name: e.reference.name,
+          value: median(refSamples),
+          min: Math.min(...refSamples),
+          max: Math.max(...refSamples),
+        }
       : null;
     return {
       name: e.name,
@@ -58,9 +63,13 @@ async function runEntry(e: BenchEntry): Promise<BenchResult> {
 // The processes the bench starts through the bin run the build, as production does: make it current first.
 execFileSync("npm", ["run", "--silent", "build"], { cwd: path.join(here, ".."), stdio: "inherit" });
 
-const files = readdirSync(path.join(here, "entries")).filter((f) => f.endsWith(".ts")).sort();
+const files = readdirSync(path.join(here, "entries"))
+  .filter((f) => f.endsWith(".ts"))
+  .sort();
 const machine = await describeMachine(BENCH_PG_ADMIN_URL, BENCH_REDIS_URL);
-process.stderr.write(`machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Postgres ${machine.postgres}, Redis ${machine.redis}\n`);
+process.stderr.write(
+  `machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, Postgres ${machine.postgres}, Redis ${machine.redis}\n`,
+);
 
 const results: BenchResult[] = [];
 for (const file of files) {
@@ -86,7 +95,9 @@ const rows = results.map((r) => ({
   reference: r.reference ? `${r.reference.name}: ${fmt(r.reference.value)} ${r.unit}` : "",
   ratio: r.ratio == null ? "" : `${r.ratio.toFixed(2)}x`,
 }));
-console.log(`\nslotline bench, ${machine.date}\nmachine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, Postgres ${machine.postgres}, Redis ${machine.redis}\n`);
+console.log(
+  `\nslotline bench, ${machine.date}\nmachine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, Postgres ${machine.postgres}, Redis ${machine.redis}\n`,
+);
 console.table(rows);
 for (const r of results) if (r.details) console.log(`${r.name}:`, r.details);
 // Merge into the previous results: an `--only` run replaces its own entries and keeps the others.
@@ -97,7 +108,10 @@ try {
 } catch {
   // first run
 }
-const merged = [...previous.filter((p) => !results.some((r) => r.name === p.name)), ...results.map((r) => ({ ...r, date: machine.date }))];
+const merged = [
+  ...previous.filter((p) => !results.some((r) => r.name === p.name)),
+  ...results.map((r) => ({ ...r, date: machine.date })),
+];
 writeFileSync(file, `${JSON.stringify({ machine, results: merged }, null, 2)}\n`);
 // results.json keeps the machine beside the entries; each entry has {name, value, unit, min, max, reference, ratio}.
 process.exit(0);

@@ -79,17 +79,20 @@ function fail(err: unknown): never {
   process.exit(EXIT.failure);
 }
 
-
 const program = new Command()
   .name("slotline")
-  .description("Self-hosted Solana indexer with a GraphQL read API. Configuration comes from the environment (see .env.example).")
+  .description(
+    "Self-hosted Solana indexer with a GraphQL read API. Configuration comes from the environment (see .env.example).",
+  )
   .version("0.1.0")
   .showHelpAfterError()
   .exitOverride();
 
 program
   .command("migrate")
-  .description("apply pending database migrations (creates the database if missing); safe to run from several processes at once")
+  .description(
+    "apply pending database migrations (creates the database if missing); safe to run from several processes at once",
+  )
   .action(async () => {
     let config;
     try {
@@ -100,7 +103,9 @@ program
     const logger = createLogger(config);
     try {
       const r = await runMigrations(config.DATABASE_URL, { logger });
-      process.stdout.write(`${r.applied === 0 ? "nothing to apply" : `applied ${r.applied} migration(s)`}; ${r.total} applied in all\n`);
+      process.stdout.write(
+        `${r.applied === 0 ? "nothing to apply" : `applied ${r.applied} migration(s)`}; ${r.total} applied in all\n`,
+      );
       process.exit(EXIT.ok);
     } catch (err) {
       logger.error({ err }, "migrate failed");
@@ -120,7 +125,10 @@ program
   );
 
 /** Starts the parts of a daemon process; resolves when the process should exit. */
-async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean; api?: boolean; concurrency?: number }): Promise<number> {
+async function runDaemon(
+  ctx: Context,
+  parts: { ingest: boolean; worker: boolean; api?: boolean; concurrency?: number },
+): Promise<number> {
   await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger });
   const rt: Runtime = await createRuntime(ctx);
   let ingest: Awaited<ReturnType<typeof startLiveIngest>> | undefined;
@@ -129,7 +137,10 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     port: ctx.config.METRICS_PORT,
     metrics: rt.metrics,
     logger: ctx.logger,
-    health: async () => ({ ...(await daemonHealth(rt, ingest?.status())), ...(ingest ? ingestHealth(ingest.status()) : {}) }),
+    health: async () => ({
+      ...(await daemonHealth(rt, ingest?.status())),
+      ...(ingest ? ingestHealth(ingest.status()) : {}),
+    }),
     async ready() {
       try {
         await ctx.db.$client.query("select 1");
@@ -137,7 +148,8 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
         return "database does not answer";
       }
       // Not ready while disconnected: a ping would wait in the offline queue until Redis returns.
-      if (rt.redis.status !== "ready" || (await rt.redis.ping().catch(() => null)) !== "PONG") return "redis does not answer";
+      if (rt.redis.status !== "ready" || (await rt.redis.ping().catch(() => null)) !== "PONG")
+        return "redis does not answer";
       if (parts.ingest && !ingestRunning) return "waiting for ingest leadership";
       return null;
     },
@@ -157,12 +169,21 @@ async function runDaemon(ctx: Context, parts: { ingest: boolean; worker: boolean
     ctx.logger.info({ url: api.url }, "GraphQL API listening");
   }
   if (parts.ingest && ctx.config.INGEST_MODE === "logs") {
-    const logsIngest = await startLogsIngest(ctx, { ...rt, programs: [...rt.decoder.trackedProgramIds] }, { sweepMs: ctx.config.LOGS_SWEEP_MS });
+    const logsIngest = await startLogsIngest(
+      ctx,
+      { ...rt, programs: [...rt.decoder.trackedProgramIds] },
+      { sweepMs: ctx.config.LOGS_SWEEP_MS },
+    );
     ctx.shutdown.add(() => logsIngest.stop());
     ingestRunning = true;
   } else if (parts.ingest) {
     const c = ctx.config;
-    ingest = await startLiveIngest(ctx, rt, { maxQueued: c.MAX_QUEUED_JOBS, pollMs: c.INGEST_POLL_MS, stallMs: c.WS_STALL_MS, finalityEveryMs: c.FINALITY_INTERVAL_MS });
+    ingest = await startLiveIngest(ctx, rt, {
+      maxQueued: c.MAX_QUEUED_JOBS,
+      pollMs: c.INGEST_POLL_MS,
+      stallMs: c.WS_STALL_MS,
+      finalityEveryMs: c.FINALITY_INTERVAL_MS,
+    });
     ctx.shutdown.add(() => ingest?.stop());
     ingestRunning = true;
   }
@@ -178,13 +199,19 @@ program
   .action(() => withContext("slotline-start", (ctx) => runDaemon(ctx, { ingest: true, worker: true, api: true })));
 program
   .command("ingest")
-  .description("follow the chain (slot subscription + getBlocks) and enqueue blocks for the workers; one process leads, others wait")
+  .description(
+    "follow the chain (slot subscription + getBlocks) and enqueue blocks for the workers; one process leads, others wait",
+  )
   .action(() => withContext("slotline-ingest", (ctx) => runDaemon(ctx, { ingest: true, worker: false })));
 program
   .command("worker")
   .description("fetch, decode and store queued blocks; run any number, on any machine")
   .option("--concurrency <n>", "jobs processed at once (default WORKER_CONCURRENCY)", (v) => Number(v))
-  .action((opts: { concurrency?: number }) => withContext("slotline-worker", (ctx) => runDaemon(ctx, { ingest: false, worker: true, concurrency: opts.concurrency })));
+  .action((opts: { concurrency?: number }) =>
+    withContext("slotline-worker", (ctx) =>
+      runDaemon(ctx, { ingest: false, worker: true, concurrency: opts.concurrency }),
+    ),
+  );
 program
   .command("api")
   .description("serve the GraphQL API on API_PORT (/graphql, /health, /ready, /metrics); read-only, run any number")
@@ -193,7 +220,9 @@ program
       const api = await startApi(ctx);
       ctx.shutdown.add(() => api.close());
       process.stdout.write(`GraphQL API at ${api.url}\n`);
-      await new Promise<void>((resolve) => ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }));
+      await new Promise<void>((resolve) =>
+        ctx.shutdown.signal.addEventListener("abort", () => resolve(), { once: true }),
+      );
     }),
   );
 program
@@ -233,7 +262,9 @@ program
       return out.code;
     });
   });
-const deadLetters = program.command("dead-letters").description("work that failed deterministically: list it, or replay it");
+const deadLetters = program
+  .command("dead-letters")
+  .description("work that failed deterministically: list it, or replay it");
 deadLetters
   .command("list")
   .description("dead letters not yet retried, newest first")
@@ -244,7 +275,11 @@ deadLetters
       const rows = await listDeadLetters(ctx, opts.limit);
       if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) process.stdout.write("no dead letters\n");
-      else for (const d of rows) process.stdout.write(`${d.id}\t${d.createdAt}\t${d.jobId}\tslots ${d.payload.slots.join(",")}\t${d.attempts} attempts\t${d.error}\n`);
+      else
+        for (const d of rows)
+          process.stdout.write(
+            `${d.id}\t${d.createdAt}\t${d.jobId}\tslots ${d.payload.slots.join(",")}\t${d.attempts} attempts\t${d.error}\n`,
+          );
     }),
   );
 deadLetters
@@ -271,7 +306,9 @@ deadLetters
 
 program
   .command("demo")
-  .description("local chain (real mainnet blocks + cloned live load) -> migrate -> ingest + worker + GraphQL API, filled live; Ctrl-C stops")
+  .description(
+    "local chain (real mainnet blocks + cloned live load) -> migrate -> ingest + worker + GraphQL API, filled live; Ctrl-C stops",
+  )
   .option("--chain-port <n>", "local chain HTTP port (WebSocket on port + 1)", (v) => Number(v), 8899)
   .option("--synthetic-tps <n>", "transactions per second in new slots, cloned from mainnet", (v) => Number(v), 200)
   .option("--slot-ms <n>", "a new slot every n ms", (v) => Number(v), 400)

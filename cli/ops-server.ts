@@ -20,7 +20,10 @@ export const STUCK_AFTER_ATTEMPTS = 3;
  * with live ingest, the slot the resume point is stuck on: the lowest pending slot above it whose job has failed
  * STUCK_AFTER_ATTEMPTS times or was dead-lettered. Nothing is marked skipped for it; other slots go on.
  */
-export async function daemonHealth(rt: { rpc: RpcClient; store: Store; queue: BlockQueue }, ingest?: { resumeSlot: number | null }): Promise<Health> {
+export async function daemonHealth(
+  rt: { rpc: RpcClient; store: Store; queue: BlockQueue },
+  ingest?: { resumeSlot: number | null },
+): Promise<Health> {
   const out: Health = {};
   const failure = rt.rpc.failure();
   if (failure) Object.assign(out, { status: "failed", rpcFailure: failure });
@@ -31,13 +34,22 @@ export async function daemonHealth(rt: { rpc: RpcClient; store: Store; queue: Bl
   const state = job ? await job.getState() : "missing";
   const attempts = job?.attemptsMade ?? 0;
   if (attempts >= STUCK_AFTER_ATTEMPTS || state === "failed") {
-    Object.assign(out, { stuckSlot: slot, stuck: { slot, attempts, deadLettered: state === "failed", error: job?.failedReason?.slice(0, 300) ?? null } });
+    Object.assign(out, {
+      stuckSlot: slot,
+      stuck: { slot, attempts, deadLettered: state === "failed", error: job?.failedReason?.slice(0, 300) ?? null },
+    });
   }
   return out;
 }
 
 /** Starts the server on `port` (0 = any free port); returns its port and a close function. */
-export async function startOpsServer(opts: { port: number; metrics: Metrics; logger: Logger; ready: ReadinessCheck; health?: () => Health | Promise<Health> }) {
+export async function startOpsServer(opts: {
+  port: number;
+  metrics: Metrics;
+  logger: Logger;
+  ready: ReadinessCheck;
+  health?: () => Health | Promise<Health>;
+}) {
   const server = http.createServer(async (req, res) => {
     try {
       if (req.url === "/metrics") {

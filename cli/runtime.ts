@@ -14,7 +14,15 @@ import { createRpcClient, type RpcClient } from "../indexer/source/rpc.js";
 import { createStore, type Store } from "../indexer/store/index.js";
 
 /** Shared daemon components; `failure()` is set when the process must exit non-zero (a Redis that evicts keys). */
-export type Runtime = { redis: Redis; rpc: RpcClient; metrics: Metrics; decoder: Decoder; store: Store; queue: BlockQueue; failure(): Error | null };
+export type Runtime = {
+  redis: Redis;
+  rpc: RpcClient;
+  metrics: Metrics;
+  decoder: Decoder;
+  store: Store;
+  queue: BlockQueue;
+  failure(): Error | null;
+};
 
 /** How long start-up waits for Redis before going on without it (it reconnects in the background). */
 const REDIS_START_WAIT_MS = 3_000;
@@ -85,7 +93,10 @@ export async function createRuntime(ctx: Context): Promise<Runtime> {
     const err = await checkEvictionPolicy(producer);
     if (err) throw err;
   } else {
-    logger.warn({ waited_ms: REDIS_START_WAIT_MS }, "redis not reachable at start; going on, work starts when it answers");
+    logger.warn(
+      { waited_ms: REDIS_START_WAIT_MS },
+      "redis not reachable at start; going on, work starts when it answers",
+    );
   }
   // Checked again on every (re)connect: the server may have been replaced by a differently configured one.
   producer.on("ready", () => void checkPolicy());

@@ -22,7 +22,11 @@ const url = (protocols: string[]) =>
 const emptyAsUndefined = (v: unknown) => (v === "" ? undefined : v);
 const optionalUrl = (protocols: string[]) => z.preprocess(emptyAsUndefined, url(protocols).optional());
 const wholeNumber = (min: number, max: number) =>
-  z.number({ message: `expected a whole number from ${min} to ${max}` }).int().min(min).max(max);
+  z
+    .number({ message: `expected a whole number from ${min} to ${max}` })
+    .int()
+    .min(min)
+    .max(max);
 const int = (min: number, max: number, def: number) =>
   z.preprocess((v) => (v === undefined ? def : v === "" ? Number.NaN : Number(v)), wholeNumber(min, max));
 const optionalInt = (min: number, max: number) =>
@@ -32,9 +36,12 @@ const bool = (def: boolean) =>
     .enum(["true", "false", "1", "0"], { message: "expected true or false" })
     .default(def ? "true" : "false")
     .transform((v) => v === "true" || v === "1");
-const list = z
-  .string()
-  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 /** The schema: key -> validator, in the order .env.example lists them. */
 export const configSchema = z.object({
@@ -42,20 +49,24 @@ export const configSchema = z.object({
   DATABASE_READ_URL: optionalUrl(["postgres:", "postgresql:"]),
   DATABASE_POOL_SIZE: int(1, 200, 10),
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, _ or -").default("slotline"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, _ or -")
+    .default("slotline"),
   SOLANA_RPC_URL: url(["http:", "https:"]).default(MAINNET_RPC),
   SOLANA_WS_URL: optionalUrl(["ws:", "wss:"]),
   COMMITMENT: z.enum(["confirmed", "finalized"], { message: "expected confirmed or finalized" }).default("confirmed"),
   INGEST_MODE: z.enum(["block", "logs"], { message: "expected block or logs" }).default("block"),
   START_SLOT: optionalInt(0, Number.MAX_SAFE_INTEGER),
-  PROGRAMS: list
-    .default([...PRESET_NAMES])
-    .superRefine((entries, ctx) => {
-      const bad = entries.filter((e) => !PRESET_NAMES.includes(e) && !isAddress(e));
-      if (bad.length > 0)
-        ctx.addIssue({ code: "custom", message: `unknown ${bad.join(", ")}: expected preset names (${PRESET_NAMES.join(", ")}) or program ids` });
-      if (entries.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one program" });
-    }),
+  PROGRAMS: list.default([...PRESET_NAMES]).superRefine((entries, ctx) => {
+    const bad = entries.filter((e) => !PRESET_NAMES.includes(e) && !isAddress(e));
+    if (bad.length > 0)
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown ${bad.join(", ")}: expected preset names (${PRESET_NAMES.join(", ")}) or program ids`,
+      });
+    if (entries.length === 0) ctx.addIssue({ code: "custom", message: "expected at least one program" });
+  }),
   IDL_DIR: z.preprocess(emptyAsUndefined, z.string().optional()),
   WORKER_CONCURRENCY: int(1, 256, 4),
   WORKER_LOCK_MS: int(1_000, 600_000, 30_000),
@@ -74,7 +85,11 @@ export const configSchema = z.object({
   API_SLOW_QUERY_CONCURRENCY: int(0, 200, 1),
   API_RATE_LIMIT: int(0, 100_000_000, 50_000),
   METRICS_PORT: int(0, 65535, 9464),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "expected fatal, error, warn, info, debug, trace or silent" }).default("info"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      message: "expected fatal, error, warn, info, debug, trace or silent",
+    })
+    .default("info"),
   LOG_FORMAT: z.enum(["json", "pretty"], { message: "expected json or pretty" }).default("json"),
   RPC_MAX_RPS: int(1, 100_000, 40),
   RPC_CONCURRENCY: int(1, 1_000, 8),

@@ -10,7 +10,10 @@ export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 // parse them where they need to. Never let pg turn them into JS numbers.
 
 /** Creates a pool and its drizzle wrapper; `applicationName` shows in pg_stat_activity (useful for fault tests). */
-export function createDb(url: string, opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {}): Db {
+export function createDb(
+  url: string,
+  opts: { max?: number; applicationName?: string; statementTimeoutMs?: number } = {},
+): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,

@@ -54,9 +54,11 @@ export class RedisConfigError extends NonRetryableError {
 }
 
 /** pg, Postgres (SQLSTATE) and node network codes that mean "the other side went away" or "try again". */
-const RETRYABLE_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN|57P01|57P02|57P03|53300|08\w{3}|40001|40P01)$/;
+const RETRYABLE_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|EAI_AGAIN|57P01|57P02|57P03|53300|08\w{3}|40001|40P01)$/;
 /** node-postgres reports a connection lost mid-query with a bare Error (no code): recognised by its message. */
-const CONNECTION_LOST = /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection is closed/i;
+const CONNECTION_LOST =
+  /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection is closed/i;
 
 /**
  * True when the error should be retried. Looks through `cause` (drizzle wraps every failed query in a

@@ -22,7 +22,12 @@ export type ChainEventSwap = {
 export type ChainEventTransaction = { signature: string; slot: number; programIds: string[]; success: boolean };
 
 /** What the indexer publishes after each stored batch. */
-export type ChainEvent = { type: "batch"; slots: number[]; swaps: ChainEventSwap[]; transactions: ChainEventTransaction[] };
+export type ChainEvent = {
+  type: "batch";
+  slots: number[];
+  swaps: ChainEventSwap[];
+  transactions: ChainEventTransaction[];
+};
 
 /**
  * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, all decimal strings); any may be missing.

@@ -37,7 +37,10 @@ export const FAILPOINTS_ENV = "SLOTLINE_FAILPOINTS";
 export function parseFailpoints(spec: string): Map<FailpointName, Action> {
   const out = new Map<FailpointName, Action>();
   const bad: string[] = [];
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(":");
     const name = part.slice(0, i) as FailpointName;
     const action = part.slice(i + 1);
@@ -49,7 +52,8 @@ export function parseFailpoints(spec: string): Map<FailpointName, Action> {
     if (action === "kill") out.set(name, { kind: "kill", at: 1 });
     else if ((m = action.match(/^kill@(\d+)$/)) && Number(m[1]) >= 1) out.set(name, { kind: "kill", at: Number(m[1]) });
     else if ((m = action.match(/^kill%(0(?:\.\d+)?|1(?:\.0+)?)$/))) out.set(name, { kind: "kill", p: Number(m[1]) });
-    else if ((m = action.match(/^sleep\((\d+)(?:-(\d+))?\)$/))) out.set(name, { kind: "sleep", min: Number(m[1]), max: Number(m[2] ?? m[1]) });
+    else if ((m = action.match(/^sleep\((\d+)(?:-(\d+))?\)$/)))
+      out.set(name, { kind: "sleep", min: Number(m[1]), max: Number(m[2] ?? m[1]) });
     else bad.push(`${part} (expected kill, kill@N, kill%P or sleep(A-B))`);
   }
   if (bad.length) throw new Error(`${FAILPOINTS_ENV}: ${bad.join("; ")}`);

@@ -24,7 +24,13 @@ export function redactUrl(raw: string): string {
 /** The secret fragments of the configured URLs and keys: they never reach a log line. */
 export function secretsOf(config: Partial<Config>): string[] {
   const secrets = new Set<string>();
-  const urls = [config.DATABASE_URL, config.DATABASE_READ_URL, config.REDIS_URL, config.SOLANA_RPC_URL, config.SOLANA_WS_URL];
+  const urls = [
+    config.DATABASE_URL,
+    config.DATABASE_READ_URL,
+    config.REDIS_URL,
+    config.SOLANA_RPC_URL,
+    config.SOLANA_WS_URL,
+  ];
   for (const raw of urls) {
     if (!raw) continue;
     try {
@@ -61,7 +67,10 @@ export function createLogger(
       level: config.LOG_LEVEL,
       base: { service: "slotline" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: ["*.password", "*.apiKey", "*.api_key", "headers.authorization", "headers[\"x-api-key\"]"], censor: REDACTED },
+      redact: {
+        paths: ["*.password", "*.apiKey", "*.api_key", "headers.authorization", 'headers["x-api-key"]'],
+        censor: REDACTED,
+      },
     },
     stream,
   );

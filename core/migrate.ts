@@ -24,8 +24,16 @@ export class MigrationOrderError extends Error {
 
 /** Journal entries of a migrations folder, with the hash drizzle records for each (sha256 of the file). */
 function journal(folder: string): { tag: string; when: number; hash: string }[] {
-  const j = JSON.parse(readFileSync(path.join(folder, "meta/_journal.json"), "utf8")) as { entries: { tag: string; when: number }[] };
-  return j.entries.map((e) => ({ tag: e.tag, when: e.when, hash: createHash("sha256").update(readFileSync(path.join(folder, `${e.tag}.sql`))).digest("hex") }));
+  const j = JSON.parse(readFileSync(path.join(folder, "meta/_journal.json"), "utf8")) as {
+    entries: { tag: string; when: number }[];
+  };
+  return j.entries.map((e) => ({
+    tag: e.tag,
+    when: e.when,
+    hash: createHash("sha256")
+      .update(readFileSync(path.join(folder, `${e.tag}.sql`)))
+      .digest("hex"),
+  }));
 }
 
 /**
@@ -33,9 +41,13 @@ function journal(folder: string): { tag: string; when: number; hash: string }[] 
  * so one merged out of order (or a file edited after it was applied) would be skipped without a word.
  */
 async function checkOrder(client: pg.Client, folder: string): Promise<void> {
-  const exists = await client.query("select 1 from information_schema.tables where table_schema = 'drizzle' and table_name = '__drizzle_migrations'");
+  const exists = await client.query(
+    "select 1 from information_schema.tables where table_schema = 'drizzle' and table_name = '__drizzle_migrations'",
+  );
   if (!exists.rowCount) return;
-  const applied = await client.query<{ hash: string; created_at: string }>("select hash, created_at::text from drizzle.__drizzle_migrations");
+  const applied = await client.query<{ hash: string; created_at: string }>(
+    "select hash, created_at::text from drizzle.__drizzle_migrations",
+  );
   if (applied.rowCount === 0) return;
   const hashes = new Set(applied.rows.map((r) => r.hash));
   const last = Math.max(...applied.rows.map((r) => Number(r.created_at)));

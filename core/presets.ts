@@ -14,16 +14,66 @@ export const WSOL_MINT = "So11111111111111111111111111111111111111112";
 
 /** Every built-in preset, in the order the README lists them. */
 export const PRESETS: readonly ProgramPreset[] = [
-  { name: "spl-token", programIds: [TOKEN_PROGRAM_ID, ASSOCIATED_TOKEN_PROGRAM_ID], kind: "token", description: "SPL Token transfers, mints, burns; ATA creation" },
-  { name: "token-2022", programIds: [TOKEN_2022_PROGRAM_ID], kind: "token", description: "Token-2022, transfer fees included" },
-  { name: "raydium-amm-v4", programIds: ["675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"], kind: "dex", description: "Raydium AMM v4" },
-  { name: "raydium-cpmm", programIds: ["CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"], kind: "dex", description: "Raydium CPMM" },
-  { name: "raydium-clmm", programIds: ["CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"], kind: "dex", description: "Raydium CLMM" },
-  { name: "orca-whirlpool", programIds: ["whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"], kind: "dex", description: "Orca Whirlpool" },
-  { name: "meteora-dlmm", programIds: ["LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"], kind: "dex", description: "Meteora DLMM" },
-  { name: "meteora-damm-v2", programIds: ["cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"], kind: "dex", description: "Meteora DAMM v2" },
-  { name: "pumpfun", programIds: ["6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"], kind: "dex", description: "Pump.fun bonding curve" },
-  { name: "pump-amm", programIds: ["pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"], kind: "dex", description: "Pump AMM (PumpSwap)" },
+  {
+    name: "spl-token",
+    programIds: [TOKEN_PROGRAM_ID, ASSOCIATED_TOKEN_PROGRAM_ID],
+    kind: "token",
+    description: "SPL Token transfers, mints, burns; ATA creation",
+  },
+  {
+    name: "token-2022",
+    programIds: [TOKEN_2022_PROGRAM_ID],
+    kind: "token",
+    description: "Token-2022, transfer fees included",
+  },
+  {
+    name: "raydium-amm-v4",
+    programIds: ["675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8"],
+    kind: "dex",
+    description: "Raydium AMM v4",
+  },
+  {
+    name: "raydium-cpmm",
+    programIds: ["CPMMoo8L3F4NbTegBCKVNunggL7H1ZpdTHKxQB5qKP1C"],
+    kind: "dex",
+    description: "Raydium CPMM",
+  },
+  {
+    name: "raydium-clmm",
+    programIds: ["CAMMCzo5YL8w4VFF8KVHrK22GGUsp5VTaW7grrKgrWqK"],
+    kind: "dex",
+    description: "Raydium CLMM",
+  },
+  {
+    name: "orca-whirlpool",
+    programIds: ["whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"],
+    kind: "dex",
+    description: "Orca Whirlpool",
+  },
+  {
+    name: "meteora-dlmm",
+    programIds: ["LBUZKhRxPF3XUpBCjp4YzTKgLccjZhTSDM9YuVaPwxo"],
+    kind: "dex",
+    description: "Meteora DLMM",
+  },
+  {
+    name: "meteora-damm-v2",
+    programIds: ["cpamdpZCGKUy5JxQXB4dcpGPiikHawvSWAd6mEn1sGG"],
+    kind: "dex",
+    description: "Meteora DAMM v2",
+  },
+  {
+    name: "pumpfun",
+    programIds: ["6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P"],
+    kind: "dex",
+    description: "Pump.fun bonding curve",
+  },
+  {
+    name: "pump-amm",
+    programIds: ["pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"],
+    kind: "dex",
+    description: "Pump AMM (PumpSwap)",
+  },
 ];
 
 /** Preset names, for validation and help texts. */

@@ -42,7 +42,15 @@ export function createAccountStore(): AccountStore {
         for (const list of [meta?.preTokenBalances, meta?.postTokenBalances]) {
           for (const tb of list ?? []) {
             let m = mints.get(tb.mint);
-            if (!m) mints.set(tb.mint, (m = { decimals: tb.uiTokenAmount.decimals, program: tb.programId ?? TOKEN_PROGRAM, balances: new Map() }));
+            if (!m)
+              mints.set(
+                tb.mint,
+                (m = {
+                  decimals: tb.uiTokenAmount.decimals,
+                  program: tb.programId ?? TOKEN_PROGRAM,
+                  balances: new Map(),
+                }),
+              );
             const account = t.accountKeys[tb.accountIndex] ?? tb.accountIndex;
             m.balances.set(account, BigInt(tb.uiTokenAmount.amount));
           }
@@ -52,7 +60,13 @@ export function createAccountStore(): AccountStore {
         if (map.has(mint)) continue;
         let supply = 0n;
         for (const v of m.balances.values()) supply += v;
-        map.set(mint, { lamports: MINT_RENT, owner: m.program, data: mintData(supply, m.decimals), executable: false, rentEpoch: U64_MAX });
+        map.set(mint, {
+          lamports: MINT_RENT,
+          owner: m.program,
+          data: mintData(supply, m.decimals),
+          executable: false,
+          rentEpoch: U64_MAX,
+        });
       }
     },
   };
@@ -84,7 +98,10 @@ export function encodeAccount(
     case "base58":
     case "binary":
       if (data.length > 128) {
-        return { code: -32600, message: "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding." };
+        return {
+          code: -32600,
+          message: "Encoded binary (base 58) data should be less than 128 bytes, please use Base64 encoding.",
+        };
       }
       dataJson = encoding === "binary" ? `"${bs58.encode(data)}"` : `["${bs58.encode(data)}","base58"]`;
       break;
@@ -109,7 +126,13 @@ function parseToken(a: StoredAccount, mintDecimals: (mint: string) => number | u
   if (d.length === 82 || (d.length > 165 && d[165] === 1)) {
     parsed = {
       type: "mint",
-      info: { decimals: d[44], freezeAuthority: opt(46), isInitialized: d[45] === 1, mintAuthority: opt(0), supply: d.readBigUInt64LE(36).toString() },
+      info: {
+        decimals: d[44],
+        freezeAuthority: opt(46),
+        isInitialized: d[45] === 1,
+        mintAuthority: opt(0),
+        supply: d.readBigUInt64LE(36).toString(),
+      },
     };
   } else if (d.length >= 165) {
     const mint = key(0);
@@ -118,14 +141,23 @@ function parseToken(a: StoredAccount, mintDecimals: (mint: string) => number | u
     const state = ["uninitialized", "initialized", "frozen"][d[108]!] ?? "initialized";
     parsed = {
       type: "account",
-      info: { isNative: d.readUInt32LE(109) === 1, mint, owner: key(32), state, tokenAmount: uiAmount(amount, decimals) },
+      info: {
+        isNative: d.readUInt32LE(109) === 1,
+        mint,
+        owner: key(32),
+        state,
+        tokenAmount: uiAmount(amount, decimals),
+      },
     };
   } else return undefined;
   return JSON.stringify({ program, parsed, space: d.length });
 }
 
 /** `uiTokenAmount` as Agave formats it. */
-export function uiAmount(amount: bigint, decimals: number): { amount: string; decimals: number; uiAmount: number | null; uiAmountString: string } {
+export function uiAmount(
+  amount: bigint,
+  decimals: number,
+): { amount: string; decimals: number; uiAmount: number | null; uiAmountString: string } {
   const s = amount.toString().padStart(decimals + 1, "0");
   const whole = s.slice(0, s.length - decimals);
   const frac = s.slice(s.length - decimals).replace(/0+$/, "");

@@ -35,14 +35,17 @@ type ElementOpts = { encoding: TxEncoding; details: TxDetails; rewards: boolean;
 
 const SIGS_OPEN = Buffer.from('{"transaction":{"signatures":');
 const sigsJson = (sigs: readonly string[]): string => `["${sigs.join('","')}"]`;
-const variantKey = (o: ElementOpts): string => `${o.encoding}|${o.details}|${o.rewards ? 1 : 0}|${o.withVersion ? 1 : 0}`;
+const variantKey = (o: ElementOpts): string =>
+  `${o.encoding}|${o.details}|${o.rewards ? 1 : 0}|${o.withVersion ? 1 : 0}`;
 
 /** The text after a transaction's signatures array, for json-like encodings. */
 function afterSignatures(v: TxView, o: ElementOpts): string {
   const { rec } = v;
   const ver = o.withVersion ? (rec.version === 0 ? ',"version":0' : ',"version":"legacy"') : "";
-  if (o.details === "accounts") return `,"accountKeys":${accountKeysJson(rec)}},"meta":${metaAccountsJson(rec, o.rewards)}${ver}}`;
-  if (o.encoding === "jsonParsed") return `,"message":${parsedMessageJson(rec)}},"meta":${parsedMetaJson(rec, o.rewards)}${ver}}`;
+  if (o.details === "accounts")
+    return `,"accountKeys":${accountKeysJson(rec)}},"meta":${metaAccountsJson(rec, o.rewards)}${ver}}`;
+  if (o.encoding === "jsonParsed")
+    return `,"message":${parsedMessageJson(rec)}},"meta":${parsedMetaJson(rec, o.rewards)}${ver}}`;
   return `,"message":${messageJson(rec)}},"meta":${metaJson(rec, o.rewards)}${ver}}`;
 }
 
@@ -58,7 +61,7 @@ export function txElementParts(v: TxView, o: ElementOpts): (Buffer | string)[] {
     const data = o.encoding === "base64" ? b64 : bs58.encode(Buffer.from(b64, "base64"));
     return [Buffer.from(`{"transaction":["${data}","${o.encoding}"],"meta":${metaJson(rec, o.rewards)}${ver}}`)];
   }
-  const cache = (rec.cache as { parts?: Map<string, { tail: Buffer; whole?: Buffer }> }).parts ??= new Map();
+  const cache = ((rec.cache as { parts?: Map<string, { tail: Buffer; whole?: Buffer }> }).parts ??= new Map());
   const key = variantKey(o);
   let entry = cache.get(key);
   if (!entry) cache.set(key, (entry = { tail: Buffer.from(afterSignatures(v, o)) }));

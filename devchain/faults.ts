@@ -25,13 +25,32 @@ export type FaultAction =
   | { kind: "inflate"; txs: number };
 
 /** A scripted fault: calls of `method` (any when absent) for `slot` (first param; any when absent). */
-export type FaultRule = { method?: string; slot?: number; p?: number; times?: number; action: FaultAction; hits?: number };
+export type FaultRule = {
+  method?: string;
+  slot?: number;
+  p?: number;
+  times?: number;
+  action: FaultAction;
+  hits?: number;
+};
 
 /** HTTP-level action kinds (the rest apply to one call of a batch). */
 export const HTTP_ACTIONS = new Set<FaultAction["kind"]>(["status", "html502", "truncate", "delay"]);
 
-/** One JSON-RPC call as the chain saw it: arrival and answer time (ms; 0 = not answered yet), HTTP status, JSON-RPC error code. */
-export type RequestLogEntry = { request: number; t: number; sentAt: number; method: string; params: unknown; status: number; code?: number; batch: number };
+/**
+ * One JSON-RPC call as the chain saw it: arrival and answer time (ms; 0 = not answered yet), HTTP status, JSON-RPC
+ * error code.
+ */
+export type RequestLogEntry = {
+  request: number;
+  t: number;
+  sentAt: number;
+  method: string;
+  params: unknown;
+  status: number;
+  code?: number;
+  batch: number;
+};
 
 /** The chain's request log (tests read `entries`). */
 export type RequestLog = { entries: RequestLogEntry[] };
@@ -109,22 +128,49 @@ export function parseFaults(spec: string | undefined): FaultSpec {
     if (!(n >= 0 && n <= 1)) bad.push(`${k}=${v} (expected 0..1)`);
     return n;
   };
-  for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k = "", v = ""] = part.split("=", 2);
     try {
       switch (k) {
-        case "rate429": f.rate429 = prob(k, v); break;
-        case "notAvailable": f.notAvailable = prob(k, v); break;
-        case "dupLogs": f.dupLogs = prob(k, v); break;
-        case "dupSlots": f.dupSlots = prob(k, v); break;
-        case "reorderSlots": f.reorderSlots = Number(v); break;
-        case "retryAfter": f.retryAfter = parseDuration(v) / 1000; break;
-        case "wsDropEvery": f.wsDropEvery = parseDuration(v); break;
-        case "wsStall": f.wsStall = parseDuration(v); break;
-        case "wsStallEvery": f.wsStallEvery = parseDuration(v); break;
-        case "freshSlots": f.freshSlots = Number(v); break;
-        case "freshMs": f.freshMs = parseDuration(v); break;
-        case "seed": f.seed = Number(v); break;
+        case "rate429":
+          f.rate429 = prob(k, v);
+          break;
+        case "notAvailable":
+          f.notAvailable = prob(k, v);
+          break;
+        case "dupLogs":
+          f.dupLogs = prob(k, v);
+          break;
+        case "dupSlots":
+          f.dupSlots = prob(k, v);
+          break;
+        case "reorderSlots":
+          f.reorderSlots = Number(v);
+          break;
+        case "retryAfter":
+          f.retryAfter = parseDuration(v) / 1000;
+          break;
+        case "wsDropEvery":
+          f.wsDropEvery = parseDuration(v);
+          break;
+        case "wsStall":
+          f.wsStall = parseDuration(v);
+          break;
+        case "wsStallEvery":
+          f.wsStallEvery = parseDuration(v);
+          break;
+        case "freshSlots":
+          f.freshSlots = Number(v);
+          break;
+        case "freshMs":
+          f.freshMs = parseDuration(v);
+          break;
+        case "seed":
+          f.seed = Number(v);
+          break;
         case "wsDropCode":
           if (v !== "abnormal" && v !== "1000" && v !== "alternate") bad.push(`${part} (abnormal|1000|alternate)`);
           else f.wsDropCode = v;
@@ -142,7 +188,8 @@ export function parseFaults(spec: string | undefined): FaultSpec {
       bad.push(`${part} (${(err as Error).message})`);
     }
   }
-  if (!Number.isInteger(f.reorderSlots) || f.reorderSlots < 0) bad.push(`reorderSlots=${f.reorderSlots} (expected a whole number)`);
+  if (!Number.isInteger(f.reorderSlots) || f.reorderSlots < 0)
+    bad.push(`reorderSlots=${f.reorderSlots} (expected a whole number)`);
   if (f.wsStall > 0 && f.wsStallEvery === 0) f.wsStallEvery = f.wsStall * 3;
   if (f.wsStallEvery > 0 && f.wsStall >= f.wsStallEvery) bad.push("wsStall must be shorter than wsStallEvery");
   if (bad.length) throw new Error(`invalid --faults: ${bad.join("; ")}`);

@@ -172,7 +172,8 @@ function toRecord(t: Obj, where: string, hasBigInts: boolean): TxRecord {
     const [data, enc] = tx as [unknown, unknown];
     if (typeof data !== "string") throw new Error(`binary transaction is not a string${where}`);
     if (enc === "base64") raw = decodeWireTransaction(data, meta, version);
-    else if (enc === "base58") raw = decodeWireTransaction(Buffer.from(bs58.decode(data)).toString("base64"), meta, version);
+    else if (enc === "base58")
+      raw = decodeWireTransaction(Buffer.from(bs58.decode(data)).toString("base64"), meta, version);
     else throw new Error(`unsupported transaction encoding ${String(enc)}${where}`);
     if (version === undefined) delete raw.version;
   } else if (isObj(tx) && isObj(tx.message) && Array.isArray(tx.signatures)) {
@@ -185,9 +186,11 @@ function toRecord(t: Obj, where: string, hasBigInts: boolean): TxRecord {
   } else {
     throw new Error(`no transaction${where}`);
   }
-  const badKey = [...raw.transaction.message.accountKeys, ...(meta?.loadedAddresses?.writable ?? []), ...(meta?.loadedAddresses?.readonly ?? [])].find(
-    (k) => !PUBKEY.test(k),
-  );
+  const badKey = [
+    ...raw.transaction.message.accountKeys,
+    ...(meta?.loadedAddresses?.writable ?? []),
+    ...(meta?.loadedAddresses?.readonly ?? []),
+  ].find((k) => !PUBKEY.test(k));
   if (badKey !== undefined) throw new Error(`invalid account key ${JSON.stringify(badKey.slice(0, 60))}${where}`);
   try {
     return createTxRecord(raw, hasBigInts);

@@ -11,16 +11,24 @@ import type { Outcome } from "./rpc-methods.js";
 const MAX_BODY = 50 * 1024;
 
 /** What the handler needs. */
-export type HttpDeps = { call(method: string, params: unknown): Outcome; faults: Faults; stats: { requests: number; calls: number } };
+export type HttpDeps = {
+  call(method: string, params: unknown): Outcome;
+  faults: Faults;
+  stats: { requests: number; calls: number };
+};
 
 const enc = (s: string): Buffer => Buffer.from(s);
 const HEAD = enc('{"jsonrpc":"2.0","result":');
 const ERR_HEAD = enc('{"jsonrpc":"2.0","error":');
 
-const HTML_502 = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+const HTML_502 =
+  "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
 /** A getBlock result with one protocol violation (the fault suite's malformed answers). */
-function mutate(result: string | Buffer[], what: "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings"): string {
+function mutate(
+  result: string | Buffer[],
+  what: "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings",
+): string {
   const b = JSON.parse(typeof result === "string" ? result : Buffer.concat(result).toString());
   if (b === null || typeof b !== "object") return JSON.stringify(b);
   if (what === "metaNull") for (const tx of b.transactions ?? []) tx.meta = null;
@@ -49,12 +57,16 @@ export function createHttpHandler(deps: HttpDeps) {
     const hasId = "id" in r;
     const id = hasId && (typeof r.id === "string" || typeof r.id === "number" || r.id === null) ? r.id : null;
     if (r.jsonrpc !== "2.0" || typeof r.method !== "string") {
-      return { chunks: [ERR_HEAD, enc(`{"code":-32600,"message":"Invalid request"},"id":${JSON.stringify(id)}}`)], code: -32600 };
+      return {
+        chunks: [ERR_HEAD, enc(`{"code":-32600,"message":"Invalid request"},"id":${JSON.stringify(id)}}`)],
+        code: -32600,
+      };
     }
     deps.stats.calls++;
     const fault = deps.faults.rule(r.method, r.params, "call");
     let out: Outcome;
-    if (fault?.kind === "error") out = { error: { code: fault.code, message: fault.message ?? `injected error ${fault.code}` } };
+    if (fault?.kind === "error")
+      out = { error: { code: fault.code, message: fault.message ?? `injected error ${fault.code}` } };
     else out = deps.call(r.method, r.params);
     if (fault?.kind === "mutate" && "result" in out) out = { result: mutate(out.result, fault.what) };
     if (!hasId) return { chunks: null }; // a notification gets no response
@@ -64,7 +76,12 @@ export function createHttpHandler(deps: HttpDeps) {
     return { chunks: typeof result === "string" ? [HEAD, enc(result), tail] : [HEAD, ...result, tail] };
   };
 
-  const send = (res: ServerResponse, status: number, chunks: Buffer[], type = "application/json; charset=utf-8"): void => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    chunks: Buffer[],
+    type = "application/json; charset=utf-8",
+  ): void => {
     let len = 0;
     for (const c of chunks) len += c.length;
     res.writeHead(status, { "content-type": type, "content-length": len });
@@ -77,7 +94,9 @@ export function createHttpHandler(deps: HttpDeps) {
   const tooMany = (res: ServerResponse, retryAfter: number, log: (status: number) => void): void => {
     log(429);
     res.setHeader("retry-after", String(retryAfter));
-    send(res, 429, [enc('{"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests for a specific RPC call"},"id":null}')]);
+    send(res, 429, [
+      enc('{"jsonrpc":"2.0","error":{"code":429,"message":"Too many requests for a specific RPC call"},"id":null}'),
+    ]);
   };
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -115,10 +134,22 @@ export function createHttpHandler(deps: HttpDeps) {
         parsed = false;
       }
       const calls = (parsed ? (Array.isArray(body) ? body : [body]) : [])
-        .filter((c): c is { method: string; params?: unknown } => typeof c === "object" && c !== null && typeof (c as { method?: unknown }).method === "string")
+        .filter(
+          (c): c is { method: string; params?: unknown } =>
+            typeof c === "object" && c !== null && typeof (c as { method?: unknown }).method === "string",
+        )
         .map((c) => ({ method: c.method, params: c.params }));
       // Logged on arrival (status 0 until answered): a request whose answer is delayed or never read still shows.
-      const logged = calls.map((c) => ({ request, t: arrived, sentAt: 0, method: c.method, params: c.params, status: 0, code: undefined as number | undefined, batch: calls.length }));
+      const logged = calls.map((c) => ({
+        request,
+        t: arrived,
+        sentAt: 0,
+        method: c.method,
+        params: c.params,
+        status: 0,
+        code: undefined as number | undefined,
+        batch: calls.length,
+      }));
       deps.faults.spec.log?.entries.push(...logged);
       const log = (status: number, codes: (number | undefined)[] = []): void => {
         const sentAt = Date.now();
@@ -131,7 +162,9 @@ export function createHttpHandler(deps: HttpDeps) {
       if (fault?.kind === "status") {
         if (fault.status === 429) return tooMany(res, fault.retryAfter ?? 1, log);
         log(fault.status);
-        send(res, fault.status, [enc(`{"jsonrpc":"2.0","error":{"code":${fault.status},"message":"injected HTTP ${fault.status}"},"id":null}`)]);
+        send(res, fault.status, [
+          enc(`{"jsonrpc":"2.0","error":{"code":${fault.status},"message":"injected HTTP ${fault.status}"},"id":null}`),
+        ]);
         return;
       }
       if (fault?.kind === "html502") {

@@ -105,7 +105,12 @@ export function fixtureFolders(root: string): string[] {
   if (!existsSync(root)) return [];
   const out = [path.join(root, "blocks/getBlock-json-mainnet-converted")];
   for (const program of readdirSync(root).sort()) {
-    for (const sub of ["transactions", "transactions-from-mainnet-blocks", "transactions-converted-from-geyser", "blocks-mainnet"]) {
+    for (const sub of [
+      "transactions",
+      "transactions-from-mainnet-blocks",
+      "transactions-converted-from-geyser",
+      "blocks-mainnet",
+    ]) {
       const p = path.join(root, program, sub);
       if (existsSync(p)) out.push(p);
     }
@@ -115,7 +120,10 @@ export function fixtureFolders(root: string): string[] {
 
 /** Whether a recorded transaction invokes one of `programs`, as a top-level or an inner instruction. */
 function invokesAny(t: TxRecord, programs: Set<string>): boolean {
-  const ixs = [...t.raw.transaction.message.instructions, ...(t.raw.meta?.innerInstructions ?? []).flatMap((i) => i.instructions)];
+  const ixs = [
+    ...t.raw.transaction.message.instructions,
+    ...(t.raw.meta?.innerInstructions ?? []).flatMap((i) => i.instructions),
+  ];
   return ixs.some((ix) => programs.has(t.accountKeys[ix.programIdIndex]!));
 }
 
@@ -124,17 +132,26 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   const log = opts.log ?? (() => {});
   const slotMs = opts.slotMs ?? 400;
   const finalityLag = opts.finalityLag ?? 32;
-  const faultSpec = typeof opts.faults === "string" || opts.faults === undefined ? parseFaults(opts.faults) : opts.faults;
+  const faultSpec =
+    typeof opts.faults === "string" || opts.faults === undefined ? parseFaults(opts.faults) : opts.faults;
   const faults = createFaults(faultSpec);
 
   const loaded = loadFixtures(opts.fixtures ?? defaultFixturePaths());
   for (const p of loaded.problems) log(`fixture skipped: ${p.file}: ${p.reason}`);
   const templates: TxRecord[] = loaded.blocks.flatMap((b) => b.txs);
-  const synthetic = createSyntheticSource(opts.syntheticPrograms?.length ? templates.filter((t) => invokesAny(t, new Set(opts.syntheticPrograms))) : templates);
+  const synthetic = createSyntheticSource(
+    opts.syntheticPrograms?.length
+      ? templates.filter((t) => invokesAny(t, new Set(opts.syntheticPrograms)))
+      : templates,
+  );
   // Synthetic load clones recorded transactions: with none to clone its blocks would be silently empty.
   if ((opts.syntheticTps ?? 0) > 0 && synthetic.templates.length === 0) {
-    const where = opts.fixtures ? opts.fixtures.join(", ") : `${sharedFixturesDir()} (clone ../shared beside the project)`;
-    throw new Error(`syntheticTps ${opts.syntheticTps}: no recorded transactions to clone${opts.syntheticPrograms?.length ? " that invoke the syntheticPrograms" : ""} in ${where}`);
+    const where = opts.fixtures
+      ? opts.fixtures.join(", ")
+      : `${sharedFixturesDir()} (clone ../shared beside the project)`;
+    throw new Error(
+      `syntheticTps ${opts.syntheticTps}: no recorded transactions to clone${opts.syntheticPrograms?.length ? " that invoke the syntheticPrograms" : ""} in ${where}`,
+    );
   }
   const ledger = createLedger(synthetic);
   buildHistory(ledger, loaded.blocks);
@@ -147,7 +164,9 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
     files: loaded.files,
     duplicates: loaded.duplicates,
   };
-  log(`loaded ${history.transactions} transactions in ${history.slots.length} blocks from ${loaded.files} files (${loaded.problems.length} skipped)`);
+  log(
+    `loaded ${history.transactions} transactions in ${history.slots.length} blocks from ${loaded.files} files (${loaded.problems.length} skipped)`,
+  );
 
   const cache = createBlockCache(opts.cacheBytes ?? 512 * 1024 * 1024);
   const methods = createRpcMethods({
@@ -178,7 +197,12 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   let svm: SvmActivity | undefined;
   if (opts.svmActivity && !opts.once) {
     const { createSvmActivity } = await import("./svm-activity.js");
-    svm = await createSvmActivity({ accounts, txPerSlot: opts.svmTxPerSlot ?? 4, log, ...(opts.svmWorkerArgs ? { workerArgs: opts.svmWorkerArgs } : {}) });
+    svm = await createSvmActivity({
+      accounts,
+      txPerSlot: opts.svmTxPerSlot ?? 4,
+      log,
+      ...(opts.svmWorkerArgs ? { workerArgs: opts.svmWorkerArgs } : {}),
+    });
     activity = (slot) => svm!.next(slot);
   }
 
@@ -229,12 +253,15 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
       return new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`slot ${slot} not ${c} within ${timeoutMs} ms`)), timeoutMs);
         waiters.push({ slot, c, resolve: () => (clearTimeout(t), resolve()) });
-        const poll = setInterval(() => {
-          if (ledger.slotAt(c) >= slot) {
-            clearInterval(poll);
-            wake();
-          }
-        }, Math.max(10, slotMs / 2));
+        const poll = setInterval(
+          () => {
+            if (ledger.slotAt(c) >= slot) {
+              clearInterval(poll);
+              wake();
+            }
+          },
+          Math.max(10, slotMs / 2),
+        );
         poll.unref();
         t.unref?.();
       });
@@ -264,7 +291,11 @@ function svmStats(svm: SvmActivity | undefined): Record<string, number> {
 type Handler = Parameters<typeof createServer>[1];
 
 /** Listens HTTP on `port` and WebSocket on port + 1; with port 0, retries until a free pair is found. */
-async function listenPair(host: string, port: number, handler: Handler): Promise<{ http: Server; ws: Server; port: number; wsPort: number }> {
+async function listenPair(
+  host: string,
+  port: number,
+  handler: Handler,
+): Promise<{ http: Server; ws: Server; port: number; wsPort: number }> {
   const listen = (s: Server, p: number): Promise<number> =>
     new Promise((resolve, reject) => {
       const onErr = (err: Error): void => reject(err);

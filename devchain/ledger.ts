@@ -165,7 +165,8 @@ export function createLedger(synthetic: SyntheticSource) {
         const b = blocks.get(slots[i]!)!;
         if (until && b.slot < until.slot) return;
         const idxs: number[] = [];
-        if (b.synth) for (const j of synthetic.matches(address, b.synth.start, b.synth.count)) idxs.push(j + b.txs.length);
+        if (b.synth)
+          for (const j of synthetic.matches(address, b.synth.start, b.synth.count)) idxs.push(j + b.txs.length);
         const ex = explicitMatches(b, address);
         for (let j = ex.length - 1; j >= 0; j--) idxs.push(ex[j]!);
         for (const idx of idxs) {

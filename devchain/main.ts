@@ -19,7 +19,15 @@ async function main(): Promise<void> {
     return;
   }
   const chain = await createChain({ ...opts, log: (msg) => console.error(`chain: ${msg}`) });
-  console.log(JSON.stringify({ event: "listening", rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, firstSlot: chain.history.slots[0] ?? null, lastRecordedSlot: chain.history.slots.at(-1) ?? null }));
+  console.log(
+    JSON.stringify({
+      event: "listening",
+      rpcUrl: chain.rpcUrl,
+      wsUrl: chain.wsUrl,
+      firstSlot: chain.history.slots[0] ?? null,
+      lastRecordedSlot: chain.history.slots.at(-1) ?? null,
+    }),
+  );
   let closing = false;
   const stop = (): void => {
     if (closing) return;

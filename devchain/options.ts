@@ -58,7 +58,11 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
   if (slotMs !== undefined) opts.slotMs = slotMs;
   const tps = int("synthetic-tps", values["synthetic-tps"], 0);
   if (tps !== undefined) opts.syntheticTps = tps;
-  if (values["synthetic-programs"]) opts.syntheticPrograms = values["synthetic-programs"].split(",").map((p) => p.trim()).filter(Boolean);
+  if (values["synthetic-programs"])
+    opts.syntheticPrograms = values["synthetic-programs"]
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
   const perSlot = int("svm-tx-per-slot", values["svm-tx-per-slot"], 0);
   if (perSlot !== undefined) opts.svmTxPerSlot = perSlot;
   const lag = int("finality-lag", values["finality-lag"], 0);

@@ -19,7 +19,8 @@ export function buildHistory(ledger: Ledger, fixtures: FixtureBlock[]): void {
       slot: f.slot,
       parentSlot,
       blockhash: f.blockhash ?? slotHash("block", f.slot),
-      previousBlockhash: f.previousBlockhash ?? (prev && prev.slot === parentSlot ? prev.blockhash : slotHash("block", parentSlot)),
+      previousBlockhash:
+        f.previousBlockhash ?? (prev && prev.slot === parentSlot ? prev.blockhash : slotHash("block", parentSlot)),
       blockTime: f.blockTime,
       blockHeight: heights[i]!,
       rewardsJson: rewardsJson(f.rewards),

@@ -25,7 +25,13 @@ type Entry = { id: number; key: string; sub: Sub; holders: Set<WebSocket> };
 const MAX_BUFFERED = 64 * 1024 * 1024;
 
 /** Counters tests and benchmarks read. */
-export type PubSubStats = { connections: number; subscribes: number; notifications: number; drops: number; stalledFrames: number };
+export type PubSubStats = {
+  connections: number;
+  subscribes: number;
+  notifications: number;
+  drops: number;
+  stalledFrames: number;
+};
 
 /** Creates the PubSub server (attach with `handleUpgrade`). */
 export function createPubSub(deps: { ledger: Ledger; faults: Faults }) {
@@ -91,13 +97,18 @@ export function createPubSub(deps: { ledger: Ledger; faults: Faults }) {
           const m = (f as { mentions: unknown[] }).mentions;
           if (m.length !== 1 || typeof m[0] !== "string") throw new Error("Invalid Request: Only 1 address supported");
           filter = { kind: "mentions", address: m[0] };
-        } else throw new Error("Invalid params: expected \"all\", \"allWithVotes\" or {\"mentions\":[address]}");
+        } else throw new Error('Invalid params: expected "all", "allWithVotes" or {"mentions":[address]}');
         return { kind: "logs", commitment: parseCommitment(params[1]), filter };
       }
       case "signatureSubscribe": {
         if (typeof params[0] !== "string") throw new Error("Invalid params: expected a signature string");
         const cfg = params[1] as { enableReceivedNotification?: unknown } | undefined;
-        return { kind: "signature", commitment: parseCommitment(cfg), signature: params[0], received: cfg?.enableReceivedNotification === true };
+        return {
+          kind: "signature",
+          commitment: parseCommitment(cfg),
+          signature: params[0],
+          received: cfg?.enableReceivedNotification === true,
+        };
       }
       default:
         throw Object.assign(new Error("Method not found"), { code: -32601 });

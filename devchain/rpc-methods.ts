@@ -5,7 +5,14 @@
  */
 import bs58 from "bs58";
 import { encodeAccount, type AccountStore } from "./accounts.js";
-import { blockHasV0, txResult, UNSUPPORTED_VERSION, type createBlockCache, type TxDetails, type TxEncoding } from "./encode.js";
+import {
+  blockHasV0,
+  txResult,
+  UNSUPPORTED_VERSION,
+  type createBlockCache,
+  type TxDetails,
+  type TxEncoding,
+} from "./encode.js";
 import type { Faults } from "./faults.js";
 import type { Commitment, Ledger } from "./ledger.js";
 import type { SyntheticSource } from "./synthetic.js";
@@ -37,7 +44,9 @@ const invalid = (msg: string): never => {
   throw new ParamError(msg);
 };
 const ok = (v: unknown): Outcome => ({ result: JSON.stringify(v) });
-const fail = (code: number, message: string, data?: unknown): Outcome => ({ error: data === undefined ? { code, message } : { code, message, data } });
+const fail = (code: number, message: string, data?: unknown): Outcome => ({
+  error: data === undefined ? { code, message } : { code, message, data },
+});
 
 type Cfg = Record<string, unknown>;
 const cfgAt = (params: unknown[], i: number): Cfg => {
@@ -49,15 +58,27 @@ function commitmentOf(cfg: Cfg): Commitment {
   const c = cfg.commitment;
   if (c === undefined || c === null) return "finalized";
   switch (c) {
-    case "processed": case "recent": return "processed";
-    case "confirmed": case "single": case "singleGossip": return "confirmed";
-    case "finalized": case "max": case "root": return "finalized";
-    default: return invalid(`Invalid params: unknown variant \`${String(c)}\`, expected one of \`processed\`, \`confirmed\`, \`finalized\`.`);
+    case "processed":
+    case "recent":
+      return "processed";
+    case "confirmed":
+    case "single":
+    case "singleGossip":
+      return "confirmed";
+    case "finalized":
+    case "max":
+    case "root":
+      return "finalized";
+    default:
+      return invalid(
+        `Invalid params: unknown variant \`${String(c)}\`, expected one of \`processed\`, \`confirmed\`, \`finalized\`.`,
+      );
   }
 }
 
 function u64(v: unknown, what: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return invalid(`Invalid params: invalid type: ${JSON.stringify(v)}, expected u64 (${what}).`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+    return invalid(`Invalid params: invalid type: ${JSON.stringify(v)}, expected u64 (${what}).`);
   return v;
 }
 
@@ -79,31 +100,49 @@ export function createRpcMethods(ctx: RpcContext) {
   const { ledger } = ctx;
   const st = ledger.state;
   const context = (slot: number): string => `{"slot":${slot},"apiVersion":"${API_VERSION}"}`;
-  const withContext = (slot: number, valueJson: string): Outcome => ({ result: `{"context":${context(slot)},"value":${valueJson}}` });
+  const withContext = (slot: number, valueJson: string): Outcome => ({
+    result: `{"context":${context(slot)},"value":${valueJson}}`,
+  });
 
   const minContext = (cfg: Cfg, slot: number): Outcome | undefined => {
     const m = cfg.minContextSlot;
-    if (typeof m === "number" && m > slot) return fail(-32016, "Minimum context slot has not been reached", { contextSlot: slot });
+    if (typeof m === "number" && m > slot)
+      return fail(-32016, "Minimum context slot has not been reached", { contextSlot: slot });
     return undefined;
   };
 
   /** Availability check shared by getBlock and getBlockTime. */
   const blockOrError = (slot: number, c: Commitment) => {
     if (ledger.slots.length === 0 || slot < st.first) {
-      return { error: { code: -32001, message: `Block ${slot} cleaned up, does not exist on node. First available block: ${st.first}` } };
+      return {
+        error: {
+          code: -32001,
+          message: `Block ${slot} cleaned up, does not exist on node. First available block: ${st.first}`,
+        },
+      };
     }
     const block = slot <= ledger.slotAt(c) ? ledger.blocks.get(slot) : undefined;
     if (!block) {
-      if (ledger.isSkipped(slot)) return { error: { code: -32007, message: `Slot ${slot} was skipped, or missing due to ledger jump to recent snapshot` } };
+      if (ledger.isSkipped(slot))
+        return {
+          error: {
+            code: -32007,
+            message: `Slot ${slot} was skipped, or missing due to ledger jump to recent snapshot`,
+          },
+        };
       return { error: { code: -32004, message: `Block not available for slot ${slot}` } };
     }
-    if (ctx.faults.notAvailable(slot, st.processed)) return { error: { code: -32004, message: `Block not available for slot ${slot}` } };
+    if (ctx.faults.notAvailable(slot, st.processed))
+      return { error: { code: -32004, message: `Block not available for slot ${slot}` } };
     return { block };
   };
 
   const encodingOf = (v: unknown, allowed: readonly string[]): TxEncoding => {
     const e = v ?? "json";
-    if (typeof e !== "string" || !allowed.includes(e)) return invalid(`Invalid params: unknown variant \`${String(e)}\`, expected one of ${allowed.map((a) => `\`${a}\``).join(", ")}.`);
+    if (typeof e !== "string" || !allowed.includes(e))
+      return invalid(
+        `Invalid params: unknown variant \`${String(e)}\`, expected one of ${allowed.map((a) => `\`${a}\``).join(", ")}.`,
+      );
     return e as TxEncoding;
   };
 
@@ -125,7 +164,8 @@ export function createRpcMethods(ctx: RpcContext) {
       if (c === "processed") return fail(-32602, BELOW_CONFIRMED);
       const encoding = encodingOf(cfg.encoding, ["json", "jsonParsed", "base64", "base58"]);
       const details = (cfg.transactionDetails ?? "full") as TxDetails;
-      if (!["full", "accounts", "signatures", "none"].includes(details)) return invalid(`Invalid params: unknown variant \`${String(details)}\`.`);
+      if (!["full", "accounts", "signatures", "none"].includes(details))
+        return invalid(`Invalid params: unknown variant \`${String(details)}\`.`);
       const rewards = cfg.rewards === undefined || cfg.rewards === null ? true : cfg.rewards === true;
       const mv = cfg.maxSupportedTransactionVersion;
       const withVersion = typeof mv === "number";
@@ -133,7 +173,11 @@ export function createRpcMethods(ctx: RpcContext) {
       if (found.error) return found;
       const block = found.block!;
       const inflate = ctx.faults.rule("getBlock", p, "inflate");
-      if (inflate?.kind === "inflate" && (block.synth?.count ?? 0) + block.txs.length < inflate.txs && ctx.synthetic.templates.length > 0) {
+      if (
+        inflate?.kind === "inflate" &&
+        (block.synth?.count ?? 0) + block.txs.length < inflate.txs &&
+        ctx.synthetic.templates.length > 0
+      ) {
         // A huge block: its synthetic window grows (signatures derive from slot and index, so they stay unique).
         block.synth = { start: block.synth?.start ?? 0, count: inflate.txs - block.txs.length };
       }
@@ -281,12 +325,16 @@ export function createRpcMethods(ctx: RpcContext) {
       const slot = ledger.slotAt(commitmentOf(cfgAt(p, 1)));
       const a = ctx.accounts.get(key);
       if (!a) return fail(-32602, "Invalid param: could not find account");
-      if (a.data.length < 82 || (a.data.length > 82 && a.data[165] !== 1)) return fail(-32602, "Invalid param: not a Token mint");
+      if (a.data.length < 82 || (a.data.length > 82 && a.data[165] !== 1))
+        return fail(-32602, "Invalid param: not a Token mint");
       const supply = a.data.readBigUInt64LE(36);
       const decimals = a.data[44]!;
       const s = supply.toString().padStart(decimals + 1, "0");
       const ui = decimals ? `${s.slice(0, -decimals)}.${s.slice(-decimals)}`.replace(/\.?0+$/, "") : s;
-      return withContext(slot, JSON.stringify({ amount: supply.toString(), decimals, uiAmount: Number(ui), uiAmountString: ui }));
+      return withContext(
+        slot,
+        JSON.stringify({ amount: supply.toString(), decimals, uiAmount: Number(ui), uiAmountString: ui }),
+      );
     },
     getLatestBlockhash(p) {
       const cfg = cfgAt(p, 0);
@@ -294,7 +342,13 @@ export function createRpcMethods(ctx: RpcContext) {
       const b = ledger.blockAtOrBelow(slot);
       const mc = minContext(cfg, slot);
       if (mc) return mc;
-      return withContext(slot, JSON.stringify({ blockhash: b?.blockhash ?? ctx.genesisHash, lastValidBlockHeight: (b?.blockHeight ?? 0) + 150 }));
+      return withContext(
+        slot,
+        JSON.stringify({
+          blockhash: b?.blockhash ?? ctx.genesisHash,
+          lastValidBlockHeight: (b?.blockHeight ?? 0) + 150,
+        }),
+      );
     },
     isBlockhashValid(p) {
       const cfg = cfgAt(p, 1);
@@ -336,7 +390,8 @@ export function createRpcMethods(ctx: RpcContext) {
     call(method: string, params: unknown): Outcome {
       const fn = Object.hasOwn(methods, method) ? methods[method] : undefined;
       if (!fn) return fail(-32601, "Method not found");
-      if (params !== undefined && params !== null && !Array.isArray(params)) return fail(-32602, "Invalid params: expected an array.");
+      if (params !== undefined && params !== null && !Array.isArray(params))
+        return fail(-32602, "Invalid params: expected an array.");
       try {
         return fn((params as unknown[] | undefined) ?? []);
       } catch (err) {

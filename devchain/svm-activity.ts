@@ -65,7 +65,9 @@ export async function createSvmActivity(deps: {
   let onStartFailure: ((err: Error) => void) | undefined;
 
   // Only source needs a loader; the build runs as plain JavaScript.
-  const loader = WORKER.endsWith(".ts") ? ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href] : [];
+  const loader = WORKER.endsWith(".ts")
+    ? ["--import", pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href]
+    : [];
 
   const refill = (): void => {
     if (!child || !ready || inflight > 0 || closing) return;
@@ -118,11 +120,15 @@ export async function createSvmActivity(deps: {
       if (closing) return;
       const tail = stderr.trim().split("\n").slice(-3).join(" | ");
       if (onStartFailure && !ready && !progressSinceSpawn && restarts === 0) {
-        onStartFailure(new Error(`LiteSVM executor exited before it was ready (code ${code}, signal ${signal}): ${tail}`));
+        onStartFailure(
+          new Error(`LiteSVM executor exited before it was ready (code ${code}, signal ${signal}): ${tail}`),
+        );
         return;
       }
       restarts++;
-      deps.log(`svm: executor exited (code ${code}, signal ${signal}) after step ${reported - 1}; restarting from the reported state${tail ? `: ${tail}` : ""}`);
+      deps.log(
+        `svm: executor exited (code ${code}, signal ${signal}) after step ${reported - 1}; restarting from the reported state${tail ? `: ${tail}` : ""}`,
+      );
       // A child that dies before reporting anything gets an increasing delay, so a broken setup
       // does not spin; one that made progress is replaced at once.
       backoff = progressSinceSpawn ? 0 : Math.min(MAX_BACKOFF_MS, Math.max(100, backoff * 2));
@@ -163,7 +169,15 @@ export async function createSvmActivity(deps: {
         for (const a of accounts) {
           deps.accounts.set(
             a.pubkey,
-            a.lamports === 0n ? null : { lamports: Number(a.lamports), owner: a.owner, data: Buffer.from(a.data), executable: a.executable, rentEpoch: U64_MAX },
+            a.lamports === 0n
+              ? null
+              : {
+                  lamports: Number(a.lamports),
+                  owner: a.owner,
+                  data: Buffer.from(a.data),
+                  executable: a.executable,
+                  rentEpoch: U64_MAX,
+                },
           );
         }
       }
@@ -171,7 +185,12 @@ export async function createSvmActivity(deps: {
       return taken.map((t) => t.record);
     },
     stats: () => ({ executed: reported - skipped, restarts, skipped, buffered: buffer.length }),
-    mints: Object.fromEntries(SVM_MINTS.map((m) => [m.name, { mint: m.key.publicKey.toBase58(), program: m.program.toBase58(), decimals: m.decimals }])),
+    mints: Object.fromEntries(
+      SVM_MINTS.map((m) => [
+        m.name,
+        { mint: m.key.publicKey.toBase58(), program: m.program.toBase58(), decimals: m.decimals },
+      ]),
+    ),
     async close() {
       closing = true;
       const c = child;

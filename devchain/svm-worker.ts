@@ -30,7 +30,9 @@ let svm: LiteSVM | undefined;
 let nextStep = 0;
 let firstStep = 0;
 // Test hook: abort the process (as a native crash would) on reaching this step, unless it started there.
-const abortAt = process.argv.includes("--abort-at-step") ? Number(process.argv[process.argv.indexOf("--abort-at-step") + 1]) : -1;
+const abortAt = process.argv.includes("--abort-at-step")
+  ? Number(process.argv[process.argv.indexOf("--abort-at-step") + 1])
+  : -1;
 /** programs already reported (sent once, not with every transaction) */
 const reportedPrograms = new Set<string>();
 
@@ -40,7 +42,13 @@ function init(m: Extract<ToWorker, { type: "init" }>): void {
   const restored = new Set<string>();
   for (const a of m.accounts) {
     if (a.executable || a.lamports === 0n || a.owner === SYSVAR_OWNER) continue;
-    svm.setAccount(new PublicKey(a.pubkey), { lamports: Number(a.lamports), owner: new PublicKey(a.owner), data: a.data, executable: false, rentEpoch: 0 });
+    svm.setAccount(new PublicKey(a.pubkey), {
+      lamports: Number(a.lamports),
+      owner: new PublicKey(a.owner),
+      data: a.data,
+      executable: false,
+      rentEpoch: 0,
+    });
     restored.add(a.pubkey);
   }
   if (!restored.has(SVM_PAYER.publicKey.toBase58())) svm.airdrop(SVM_PAYER.publicKey, 1_000_000_000_000n);
@@ -51,10 +59,24 @@ function init(m: Extract<ToWorker, { type: "init" }>): void {
 function account(s: LiteSVM, key: string): WireAccount {
   const pubkey = new PublicKey(key);
   // Program binaries are large (Token-2022 is 1.3 MB) and never change here: read them once.
-  if (reportedPrograms.has(key)) return { pubkey: key, lamports: s.getBalance(pubkey) ?? 0n, owner: "", data: new Uint8Array(0), executable: true };
+  if (reportedPrograms.has(key))
+    return { pubkey: key, lamports: s.getBalance(pubkey) ?? 0n, owner: "", data: new Uint8Array(0), executable: true };
   const a = s.getAccount(pubkey);
-  if (!a) return { pubkey: key, lamports: 0n, owner: "11111111111111111111111111111111", data: new Uint8Array(0), executable: false };
-  return { pubkey: key, lamports: BigInt(a.lamports), owner: a.owner.toBase58(), data: Uint8Array.from(a.data), executable: a.executable };
+  if (!a)
+    return {
+      pubkey: key,
+      lamports: 0n,
+      owner: "11111111111111111111111111111111",
+      data: new Uint8Array(0),
+      executable: false,
+    };
+  return {
+    pubkey: key,
+    lamports: BigInt(a.lamports),
+    owner: a.owner.toBase58(),
+    data: Uint8Array.from(a.data),
+    executable: a.executable,
+  };
 }
 
 /** Token balances of the token accounts among `keys`, as Agave reports them. */
@@ -67,7 +89,13 @@ function tokenBalances(states: WireAccount[], s: LiteSVM): RawTokenBalance[] {
     const data = Buffer.from(a.data);
     const mint = bs58.encode(data.subarray(0, 32));
     const decimals = s.getAccount(new PublicKey(mint))?.data[44] ?? 0;
-    out.push({ accountIndex, mint, owner: bs58.encode(data.subarray(32, 64)), programId: a.owner, uiTokenAmount: uiAmount(data.readBigUInt64LE(64), decimals) });
+    out.push({
+      accountIndex,
+      mint,
+      owner: bs58.encode(data.subarray(32, 64)),
+      programId: a.owner,
+      uiTokenAmount: uiAmount(data.readBigUInt64LE(64), decimals),
+    });
   });
   return out;
 }
@@ -106,7 +134,12 @@ function execute(s: LiteSVM, step: number): FromWorker {
       index,
       instructions: list.map((ii) => {
         const ci = ii.instruction();
-        return { programIdIndex: ci.programIdIndex(), accounts: [...ci.accounts()], data: bs58.encode(ci.data()), stackHeight: ii.stackHeight() };
+        return {
+          programIdIndex: ci.programIdIndex(),
+          accounts: [...ci.accounts()],
+          data: bs58.encode(ci.data()),
+          stackHeight: ii.stackHeight(),
+        };
       }),
     }))
     .filter((g) => g.instructions.length > 0);
@@ -119,7 +152,12 @@ function execute(s: LiteSVM, step: number): FromWorker {
         accountKeys: keys,
         header: { ...message.header },
         recentBlockhash: message.recentBlockhash,
-        instructions: message.instructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accounts: ix.accounts, data: ix.data, stackHeight: null })),
+        instructions: message.instructions.map((ix) => ({
+          programIdIndex: ix.programIdIndex,
+          accounts: ix.accounts,
+          data: ix.data,
+          stackHeight: null,
+        })),
       },
     },
     meta: {
@@ -135,7 +173,14 @@ function execute(s: LiteSVM, step: number): FromWorker {
       rewards: [],
       loadedAddresses: { writable: [], readonly: [] },
       // A validator reports return data only when the last one set is not empty.
-      ...(retData.length > 0 ? { returnData: { programId: bs58.encode(ret.programId()), data: [Buffer.from(retData).toString("base64"), "base64"] as [string, string] } } : {}),
+      ...(retData.length > 0
+        ? {
+            returnData: {
+              programId: bs58.encode(ret.programId()),
+              data: [Buffer.from(retData).toString("base64"), "base64"] as [string, string],
+            },
+          }
+        : {}),
       computeUnitsConsumed: Number(meta.computeUnitsConsumed()),
     },
     version: "legacy",

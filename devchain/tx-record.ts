@@ -47,15 +47,18 @@ export function createTxRecord(raw: RawBlockTransaction, hasBigInts = false): Tx
   // A validator always sends addressTableLookups on a v0 message (web3.js requires it); some
   // converted recordings lost it.
   if (version === 0 && !msg.addressTableLookups) msg.addressTableLookups = [];
-  const isVote =
-    msg.instructions.length === 1 && accountKeys[msg.instructions[0]!.programIdIndex] === VOTE_PROGRAM;
+  const isVote = msg.instructions.length === 1 && accountKeys[msg.instructions[0]!.programIdIndex] === VOTE_PROGRAM;
   const signature = raw.transaction.signatures[0];
   if (typeof signature !== "string") throw new Error("transaction has no signature");
   return { raw, version, signature, accountKeys, isVote, hasBigInts, cache: {} };
 }
 
 /** Decodes a `[base64, "base64"]` transaction (with its json meta) into the json shape. */
-export function decodeWireTransaction(b64: string, meta: RawBlockTransaction["meta"], version?: "legacy" | 0): RawBlockTransaction {
+export function decodeWireTransaction(
+  b64: string,
+  meta: RawBlockTransaction["meta"],
+  version?: "legacy" | 0,
+): RawBlockTransaction {
   const vtx = VersionedTransaction.deserialize(Buffer.from(b64, "base64"));
   const signatures = vtx.signatures.map((s) => bs58.encode(s));
   const m = vtx.message;
@@ -66,7 +69,12 @@ export function decodeWireTransaction(b64: string, meta: RawBlockTransaction["me
       accountKeys: lm.accountKeys.map((k) => k.toBase58()),
       header: { ...lm.header },
       recentBlockhash: lm.recentBlockhash,
-      instructions: lm.instructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accounts: ix.accounts, data: ix.data, stackHeight: null })),
+      instructions: lm.instructions.map((ix) => ({
+        programIdIndex: ix.programIdIndex,
+        accounts: ix.accounts,
+        data: ix.data,
+        stackHeight: null,
+      })),
     };
   } else {
     const vm = m as MessageV0;
@@ -119,7 +127,11 @@ export function messageBytes(rec: TxRecord): Uint8Array {
       header: msg.header,
       accountKeys: msg.accountKeys,
       recentBlockhash: msg.recentBlockhash,
-      instructions: msg.instructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accounts: ix.accounts, data: ix.data })),
+      instructions: msg.instructions.map((ix) => ({
+        programIdIndex: ix.programIdIndex,
+        accounts: ix.accounts,
+        data: ix.data,
+      })),
     }).serialize();
   }
   rec.cache.messageBytes = bytes;
@@ -246,8 +258,10 @@ export function parsedMetaJson(rec: TxRecord, rewards: boolean): string {
   const out: Record<string, unknown> = {
     ...rest,
     innerInstructions:
-      m.innerInstructions?.map((g) => ({ index: g.index, instructions: g.instructions.map((ix) => partiallyDecoded(rec, ix)) })) ??
-      null,
+      m.innerInstructions?.map((g) => ({
+        index: g.index,
+        instructions: g.instructions.map((ix) => partiallyDecoded(rec, ix)),
+      })) ?? null,
   };
   if (!rewards) out.rewards = null;
   return (rec.cache[key] = ser(rec, out));

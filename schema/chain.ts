@@ -67,7 +67,10 @@ export const slotChanges = pgTable(
     reserveB: amount("reserve_b"),
     swapped: boolean("swapped").notNull().default(false),
   },
-  (t) => [primaryKey({ name: "slot_changes_pk", columns: [t.slot, t.kind, t.key] }), index("slot_changes_key_idx").on(t.kind, t.key, t.slot)],
+  (t) => [
+    primaryKey({ name: "slot_changes_pk", columns: [t.slot, t.kind, t.key] }),
+    index("slot_changes_key_idx").on(t.kind, t.key, t.slot),
+  ],
 );
 
 /**

@@ -8,23 +8,27 @@ export const CURSOR_KINDS = ["live", "backfill"] as const;
 export const CURSOR_STATUSES = ["running", "paused", "done", "failed"] as const;
 
 /** Resumable progress of live ingest (`id = 'live'`) and of each backfill (`id = 'backfill-<hash>'`). */
-export const cursors = pgTable("cursors", {
-  id: text("id").primaryKey(),
-  kind: text("kind", { enum: CURSOR_KINDS }).notNull(),
-  status: text("status", { enum: CURSOR_STATUSES }).notNull().default("running"),
-  /** @dev live: highest slot below which every produced slot is stored; backfill: the next slot or signature to do */
-  slot: bigint("slot", { mode: "number" }),
-  position: text("position"),
-  params: jsonb("params").notNull().default(sql`'{}'::jsonb`),
-  done: bigint("done", { mode: "number" }).notNull().default(0),
-  total: bigint("total", { mode: "number" }),
-  error: text("error"),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
-}, (t) => [
-  enumCheck("cursors_kind_check", t.kind, CURSOR_KINDS),
-  enumCheck("cursors_status_check", t.status, CURSOR_STATUSES),
-]);
+export const cursors = pgTable(
+  "cursors",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: CURSOR_KINDS }).notNull(),
+    status: text("status", { enum: CURSOR_STATUSES }).notNull().default("running"),
+    /** @dev live: highest slot below which every produced slot is stored; backfill: the next slot or signature to do */
+    slot: bigint("slot", { mode: "number" }),
+    position: text("position"),
+    params: jsonb("params").notNull().default(sql`'{}'::jsonb`),
+    done: bigint("done", { mode: "number" }).notNull().default(0),
+    total: bigint("total", { mode: "number" }),
+    error: text("error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().default(sql`now()`),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (t) => [
+    enumCheck("cursors_kind_check", t.kind, CURSOR_KINDS),
+    enumCheck("cursors_status_check", t.status, CURSOR_STATUSES),
+  ],
+);
 
 /** Work that failed deterministically, with the payload needed to replay it. */
 export const deadLetters = pgTable(

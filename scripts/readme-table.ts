@@ -20,8 +20,10 @@ export function supportedProgramsTable(): string {
     for (const id of preset.programIds) {
       let decoded: string;
       if (id === TOKEN_PROGRAM_ID) decoded = `token_transfers, tokens: ${code(TOKEN_DECODED)}`;
-      else if (id === TOKEN_2022_PROGRAM_ID) decoded = `token_transfers (with fees), tokens: ${code([...TOKEN_DECODED, "transferCheckedWithFee"])}`;
-      else if (id === ASSOCIATED_TOKEN_PROGRAM_ID) decoded = `token account owners and mints: ${code(["create", "createIdempotent"])}`;
+      else if (id === TOKEN_2022_PROGRAM_ID)
+        decoded = `token_transfers (with fees), tokens: ${code([...TOKEN_DECODED, "transferCheckedWithFee"])}`;
+      else if (id === ASSOCIATED_TOKEN_PROGRAM_ID)
+        decoded = `token account owners and mints: ${code(["create", "createIdempotent"])}`;
       else {
         const d = dex.get(id);
         if (!d) throw new Error(`preset ${preset.name}: no decoder for ${id}`);
@@ -38,7 +40,11 @@ export function supportedProgramsTable(): string {
     "program_events: every IDL instruction (named accounts, args), `Program data:` events, `emit_cpi!` events",
   ]);
   const head = ["Preset", "Program", "Program id", "Decoded into"];
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 /** README text with the table replaced between the markers (nothing outside them changes). */
@@ -51,7 +57,11 @@ export function withTable(readme: string): string {
 
 // `tsx scripts/readme-table.ts --write` rewrites README.md; without --write it prints the table
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "/").split("/").pop()!)) {
-  const [{ readFileSync, writeFileSync }, path, { fileURLToPath }] = await Promise.all([import("node:fs"), import("node:path"), import("node:url")]);
+  const [{ readFileSync, writeFileSync }, path, { fileURLToPath }] = await Promise.all([
+    import("node:fs"),
+    import("node:path"),
+    import("node:url"),
+  ]);
   const readmePath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../README.md");
   if (process.argv.includes("--write")) writeFileSync(readmePath, withTable(readFileSync(readmePath, "utf8")));
   else console.log(supportedProgramsTable());

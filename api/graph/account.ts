@@ -16,7 +16,11 @@ Account.implement({
     swaps: t.field({
       type: SwapConnection,
       description: "Swaps this address made (as trader), newest first by default.",
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: SwapWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       resolve: (a, args, ctx, info) => {
         const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
         const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
@@ -27,7 +31,11 @@ Account.implement({
     transfers: t.field({
       type: TransferConnection,
       description: "Token movements into or out of this address (as token account or owner), newest first by default.",
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: TransferWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       resolve: (a, args, ctx, info) =>
         fetchPage<TransferRow>(
           ctx.reader,

@@ -31,5 +31,8 @@ export const builder = new SchemaBuilder<{
 
 /** `totalCount` on every connection: counted only when asked for (one statement per list level). */
 builder.globalConnectionField("totalCount", (t) =>
-  t.int({ description: "Rows matching the filter (an extra COUNT query; ask only when needed).", resolve: (parent) => parent.totalCount() }),
+  t.int({
+    description: "Rows matching the filter (an extra COUNT query; ask only when needed).",
+    resolve: (parent) => parent.totalCount(),
+  }),
 );

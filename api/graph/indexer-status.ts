@@ -27,11 +27,15 @@ export async function readStatusHash(ctx: Pick<RequestContext, "app">): Promise<
 const num = (v: string | undefined): number | null => (v != null && /^\d+$/.test(v) ? Number(v) : null);
 
 const IndexerStatus = builder.objectRef<Status>("IndexerStatus").implement({
-  description: "Where the indexer is. Slots and times come from Postgres; chainTip and queueDepth from the indexer's status in Redis.",
+  description:
+    "Where the indexer is. Slots and times come from Postgres; chainTip and queueDepth from the indexer's status in Redis.",
   fields: (t) => ({
     latestSlot: t.exposeInt("latestSlot", { nullable: true, description: "newest stored (indexed) slot" }),
     latestBlockTime: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.latestBlockTime }),
-    resumeSlot: t.exposeInt("resumeSlot", { nullable: true, description: "every produced slot at or below it is stored" }),
+    resumeSlot: t.exposeInt("resumeSlot", {
+      nullable: true,
+      description: "every produced slot at or below it is stored",
+    }),
     finalizedSlot: t.int({
       nullable: true,
       description: "newest stored slot known finalized (or the chain's, from the indexer, if newer)",
@@ -40,7 +44,11 @@ const IndexerStatus = builder.objectRef<Status>("IndexerStatus").implement({
         return s.finalizedSlot == null ? chain : chain == null ? s.finalizedSlot : Math.max(s.finalizedSlot, chain);
       },
     }),
-    chainTip: t.int({ nullable: true, description: "newest slot the indexer saw on the chain", resolve: (s) => num(s.hash?.chainTip) }),
+    chainTip: t.int({
+      nullable: true,
+      description: "newest slot the indexer saw on the chain",
+      resolve: (s) => num(s.hash?.chainTip),
+    }),
     lagSlots: t.int({
       nullable: true,
       description: "chainTip - latestSlot",
@@ -54,14 +62,22 @@ const IndexerStatus = builder.objectRef<Status>("IndexerStatus").implement({
       description: "wall-clock seconds since the newest stored block's time",
       resolve: (s) => (s.latestBlockTime ? Math.max(0, (Date.now() - s.latestBlockTime.getTime()) / 1000) : null),
     }),
-    queueDepth: t.int({ nullable: true, description: "jobs waiting in the indexer's queue", resolve: (s) => num(s.hash?.queueDepth) }),
+    queueDepth: t.int({
+      nullable: true,
+      description: "jobs waiting in the indexer's queue",
+      resolve: (s) => num(s.hash?.queueDepth),
+    }),
     statusUpdatedAt: t.field({
       type: "DateTime",
       nullable: true,
       description: "when the indexer last updated chainTip/queueDepth",
       resolve: (s) => (num(s.hash?.updatedAt) == null ? null : new Date(num(s.hash?.updatedAt)!)),
     }),
-    backfills: t.field({ type: [Backfill], description: "backfills not done yet (running, paused or failed)", resolve: (_s, _a, ctx) => openBackfills(ctx.reader) }),
+    backfills: t.field({
+      type: [Backfill],
+      description: "backfills not done yet (running, paused or failed)",
+      resolve: (_s, _a, ctx) => openBackfills(ctx.reader),
+    }),
   }),
 });
 

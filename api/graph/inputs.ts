@@ -15,7 +15,11 @@ export const TimeRangeInput = builder.inputType("TimeRange", {
 });
 
 /** Declares `<Name>OrderField`, and `<Name>Order { field, direction }` with defaults. */
-function orderInput<const F extends readonly [string, ...string[]]>(name: string, fields: F, defaults: { field: F[number]; direction: "ASC" | "DESC" }) {
+function orderInput<const F extends readonly [string, ...string[]]>(
+  name: string,
+  fields: F,
+  defaults: { field: F[number]; direction: "ASC" | "DESC" },
+) {
   const Field = builder.enumType(`${name}OrderField`, { values: fields });
   return builder.inputType(`${name}Order`, {
     fields: (t) => ({
@@ -25,13 +29,23 @@ function orderInput<const F extends readonly [string, ...string[]]>(name: string
   });
 }
 
-export const TokenOrderInput = orderInput("Token", ["FIRST_SEEN_SLOT", "MINT"] as const, { field: "FIRST_SEEN_SLOT", direction: "DESC" });
-export const PoolOrderInput = orderInput("Pool", ["LAST_SWAP_SLOT", "FIRST_SEEN_SLOT", "ADDRESS"] as const, { field: "LAST_SWAP_SLOT", direction: "DESC" });
+export const TokenOrderInput = orderInput("Token", ["FIRST_SEEN_SLOT", "MINT"] as const, {
+  field: "FIRST_SEEN_SLOT",
+  direction: "DESC",
+});
+export const PoolOrderInput = orderInput("Pool", ["LAST_SWAP_SLOT", "FIRST_SEEN_SLOT", "ADDRESS"] as const, {
+  field: "LAST_SWAP_SLOT",
+  direction: "DESC",
+});
 /** Lists in chain order: the only field is SLOT (slot, position in block, instruction). */
 export const ChainOrderInput = orderInput("Chain", ["SLOT"] as const, { field: "SLOT", direction: "DESC" });
 
 /** Picks the ordering for a request (defaults when orderBy is absent). */
-export function resolveOrder(spec: ListSpec, orderBy: { field: string; direction: string } | null | undefined, def: { field: string; desc: boolean }): Order {
+export function resolveOrder(
+  spec: ListSpec,
+  orderBy: { field: string; direction: string } | null | undefined,
+  def: { field: string; desc: boolean },
+): Order {
   const field = orderBy?.field ?? def.field;
   const o = spec.orders[field];
   if (!o) throw new Error(`no ordering ${field}`);
@@ -47,7 +61,11 @@ export const TransferKindEnum = builder.enumType("TransferKind", {
 });
 
 export const ProgramEventKindEnum = builder.enumType("ProgramEventKind", {
-  values: { INSTRUCTION: { value: "instruction" }, EVENT: { value: "event" }, CPI_EVENT: { value: "cpi_event" } } as const,
+  values: {
+    INSTRUCTION: { value: "instruction" },
+    EVENT: { value: "event" },
+    CPI_EVENT: { value: "cpi_event" },
+  } as const,
 });
 
 export const TokenWhereInput = builder.inputType("TokenWhere", {
@@ -99,5 +117,10 @@ export const TransactionWhereInput = builder.inputType("TransactionWhere", {
 });
 
 export const ProgramEventWhereInput = builder.inputType("ProgramEventWhere", {
-  fields: (t) => ({ programId: t.string(), name: t.string(), kind: t.field({ type: ProgramEventKindEnum }), slot: t.field({ type: SlotRangeInput }) }),
+  fields: (t) => ({
+    programId: t.string(),
+    name: t.string(),
+    kind: t.field({ type: ProgramEventKindEnum }),
+    slot: t.field({ type: SlotRangeInput }),
+  }),
 });

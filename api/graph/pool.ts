@@ -38,7 +38,17 @@ type SwapsArgs = PageArgs & { where?: Parameters<typeof swapFilters>[0]; orderBy
 /** The first page of each pool's swaps, in one statement. */
 function swapsOf(ctx: RequestContext, addresses: readonly string[], args: SwapsArgs, fields: NodeFields) {
   const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
-  return fetchPages<SwapRow>(ctx.reader, SWAPS, addresses, (ref) => sql`t.pool = ${ref}`, swapFilters(args.where), order, args, ctx.limits, fields);
+  return fetchPages<SwapRow>(
+    ctx.reader,
+    SWAPS,
+    addresses,
+    (ref) => sql`t.pool = ${ref}`,
+    swapFilters(args.where),
+    order,
+    args,
+    ctx.limits,
+    fields,
+  );
 }
 
 const PREFETCHED = new Set(["swaps", "candles", "volume"]);
@@ -50,7 +60,13 @@ const PREFETCHED = new Set(["swaps", "candles", "volume"]);
 export function prefetchPool(ctx: RequestContext, info: GraphQLResolveInfo, address: string): void {
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
-    if (c.name === "swaps") swapsOf(ctx, [address], c.args as SwapsArgs, nodeFieldNames({ fieldNodes: [c.node], fragments: info.fragments })).catch(() => {});
+    if (c.name === "swaps")
+      swapsOf(
+        ctx,
+        [address],
+        c.args as SwapsArgs,
+        nodeFieldNames({ fieldNodes: [c.node], fragments: info.fragments }),
+      ).catch(() => {});
     else if (c.name === "candles" ? c.args.to == null : c.args.until == null) ctx.chainNow().catch(() => {});
   }
 }
@@ -102,9 +118,14 @@ Pool.implement({
     }),
     candles: t.loadableList({
       type: Candle,
-      description: "OHLCV buckets of the pool's swaps in [from, to) (default: the 24 hours before the newest block); empty buckets are left out.",
+      description:
+        "OHLCV buckets of the pool's swaps in [from, to) (default: the 24 hours before the newest block); empty buckets are left out.",
       byPath: true,
-      args: { interval: t.arg({ type: CandleInterval, required: true }), from: t.arg({ type: "DateTime" }), to: t.arg({ type: "DateTime" }) },
+      args: {
+        interval: t.arg({ type: CandleInterval, required: true }),
+        from: t.arg({ type: "DateTime" }),
+        to: t.arg({ type: "DateTime" }),
+      },
       load: async (addresses: string[], ctx, args) => {
         ctx.metrics.batchSize.observe({ loader: "pool.candles" }, addresses.length);
         const seconds = INTERVAL_SECONDS[args.interval];
@@ -112,7 +133,10 @@ Pool.implement({
         const from = args.from ?? new Date(to.getTime() - 86_400_000);
         if (to <= from) throw apiError("BAD_USER_INPUT", "candles: `from` must be before `to`.");
         if ((to.getTime() - from.getTime()) / 1000 / seconds > MAX_CANDLE_BUCKETS)
-          throw apiError("BAD_USER_INPUT", `candles: at most ${MAX_CANDLE_BUCKETS} buckets per call; use a wider interval or a shorter range.`);
+          throw apiError(
+            "BAD_USER_INPUT",
+            `candles: at most ${MAX_CANDLE_BUCKETS} buckets per call; use a wider interval or a shorter range.`,
+          );
         return groupBy(addresses, await candles(ctx.reader, addresses, seconds, from, to), (r) => r.pool);
       },
       resolve: (p) => p.address,
@@ -121,7 +145,11 @@ Pool.implement({
       type: SwapConnection,
       description: "The pool's swaps, newest first by default.",
       byPath: true,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: SwapWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       load: (addresses: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "pool.swaps" }, addresses.length);
         return swapsOf(ctx, addresses, args, nodeFieldNames(info));
@@ -136,7 +164,16 @@ Pool.implement({
       load: (addresses: string[], ctx, args) => {
         ctx.metrics.batchSize.observe({ loader: "pool.liquidityEvents" }, addresses.length);
         const order = resolveOrder(LIQUIDITY, args.orderBy, { field: "SLOT", desc: true });
-        return fetchPages<LiquidityRow>(ctx.reader, LIQUIDITY, addresses, (ref) => sql`t.pool = ${ref}`, [], order, args, ctx.limits);
+        return fetchPages<LiquidityRow>(
+          ctx.reader,
+          LIQUIDITY,
+          addresses,
+          (ref) => sql`t.pool = ${ref}`,
+          [],
+          order,
+          args,
+          ctx.limits,
+        );
       },
       resolve: (p) => p.address,
     }),
@@ -152,8 +189,14 @@ PoolVolume.implement({
     swaps: t.exposeInt("swaps"),
     volumeA: t.expose("volumeA", { type: "BigInt" }),
     volumeB: t.expose("volumeB", { type: "BigInt" }),
-    volumeAUi: t.string({ nullable: true, resolve: async (v, _a, ctx) => ui(v.volumeA, await decimalsOf(ctx, await mintOf(ctx, v.pool, "A"))) }),
-    volumeBUi: t.string({ nullable: true, resolve: async (v, _a, ctx) => ui(v.volumeB, await decimalsOf(ctx, await mintOf(ctx, v.pool, "B"))) }),
+    volumeAUi: t.string({
+      nullable: true,
+      resolve: async (v, _a, ctx) => ui(v.volumeA, await decimalsOf(ctx, await mintOf(ctx, v.pool, "A"))),
+    }),
+    volumeBUi: t.string({
+      nullable: true,
+      resolve: async (v, _a, ctx) => ui(v.volumeB, await decimalsOf(ctx, await mintOf(ctx, v.pool, "B"))),
+    }),
   }),
 });
 

@@ -19,7 +19,9 @@ ProgramEvent.implement({
   }),
 });
 
-export const LiquidityKindEnum = builder.enumType("LiquidityKind", { values: { ADD: { value: "add" }, REMOVE: { value: "remove" } } as const });
+export const LiquidityKindEnum = builder.enumType("LiquidityKind", {
+  values: { ADD: { value: "add" }, REMOVE: { value: "remove" } } as const,
+});
 
 LiquidityEvent.implement({
   description: "Liquidity added to or removed from a pool; amounts are the vaults' deltas.",

@@ -52,7 +52,11 @@ builder.queryType({
     }),
     tokens: t.field({
       type: TokenConnection,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TokenWhereInput }), orderBy: t.arg({ type: TokenOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: TokenWhereInput }),
+        orderBy: t.arg({ type: TokenOrderInput }),
+      },
       resolve: (_r, args, ctx, info) =>
         fetchPage<TokenRow>(
           ctx.reader,
@@ -75,7 +79,11 @@ builder.queryType({
     }),
     pools: t.field({
       type: PoolConnection,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: PoolWhereInput }),
+        orderBy: t.arg({ type: PoolOrderInput }),
+      },
       resolve: (_r, args, ctx, info) =>
         fetchPage<PoolRow>(
           ctx.reader,
@@ -89,7 +97,11 @@ builder.queryType({
     }),
     swaps: t.field({
       type: SwapConnection,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: SwapWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: SwapWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       resolve: (_r, args, ctx, info) => {
         const filters = swapFilters(args.where);
         const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
@@ -99,7 +111,11 @@ builder.queryType({
     }),
     transfers: t.field({
       type: TransferConnection,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: TransferWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       resolve: (_r, args, ctx, info) =>
         fetchPage<TransferRow>(
           ctx.reader,
@@ -111,10 +127,19 @@ builder.queryType({
           nodeFieldNames(info),
         ),
     }),
-    transaction: t.field({ type: Transaction, nullable: true, args: { signature: t.arg.string({ required: true }) }, resolve: (_r, a) => a.signature }),
+    transaction: t.field({
+      type: Transaction,
+      nullable: true,
+      args: { signature: t.arg.string({ required: true }) },
+      resolve: (_r, a) => a.signature,
+    }),
     transactions: t.field({
       type: TransactionConnection,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransactionWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: TransactionWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       resolve: (_r, args, ctx) =>
         fetchPage<TransactionRow>(
           ctx.reader,
@@ -127,7 +152,11 @@ builder.queryType({
     }),
     programEvents: t.field({
       type: ProgramEventConnection,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: ProgramEventWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: ProgramEventWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       resolve: (_r, args, ctx) =>
         fetchPage<ProgramEventRow>(
           ctx.reader,
@@ -138,6 +167,10 @@ builder.queryType({
           ctx.limits,
         ),
     }),
-    account: t.field({ type: Account, args: { address: t.arg.string({ required: true }) }, resolve: (_r, a) => ({ address: a.address }) }),
+    account: t.field({
+      type: Account,
+      args: { address: t.arg.string({ required: true }) },
+      resolve: (_r, a) => ({ address: a.address }),
+    }),
   }),
 });

@@ -56,9 +56,15 @@ export const Transfer = builder.objectRef<TransferRow>("Transfer");
 export const LiquidityEvent = builder.objectRef<LiquidityRow>("LiquidityEvent");
 export const ProgramEvent = builder.objectRef<ProgramEventRow>("ProgramEvent");
 export const Candle = builder.objectRef<CandleRow>("Candle");
-export const PoolVolume = builder.objectRef<{ window: string; from: Date; to: Date; swaps: number; volumeA: string; volumeB: string; pool: string }>(
-  "PoolVolume",
-);
+export const PoolVolume = builder.objectRef<{
+  window: string;
+  from: Date;
+  to: Date;
+  swaps: number;
+  volumeA: string;
+  volumeB: string;
+  pool: string;
+}>("PoolVolume");
 export const Account = builder.objectRef<{ address: string }>("Account");
 export const Backfill = builder.objectRef<BackfillRow>("Backfill");
 
@@ -67,5 +73,8 @@ export const PoolConnection = builder.connectionObject({ type: Pool, name: "Pool
 export const SwapConnection = builder.connectionObject({ type: Swap, name: "SwapConnection" });
 export const TransferConnection = builder.connectionObject({ type: Transfer, name: "TransferConnection" });
 export const TransactionConnection = builder.connectionObject({ type: Transaction, name: "TransactionConnection" });
-export const LiquidityEventConnection = builder.connectionObject({ type: LiquidityEvent, name: "LiquidityEventConnection" });
+export const LiquidityEventConnection = builder.connectionObject({
+  type: LiquidityEvent,
+  name: "LiquidityEventConnection",
+});
 export const ProgramEventConnection = builder.connectionObject({ type: ProgramEvent, name: "ProgramEventConnection" });

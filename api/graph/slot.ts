@@ -15,4 +15,6 @@ Slot.implement({
   }),
 });
 
-builder.queryField("slot", (t) => t.field({ type: Slot, nullable: true, args: { slot: t.arg.int({ required: true }) }, resolve: (_r, a) => a.slot }));
+builder.queryField("slot", (t) =>
+  t.field({ type: Slot, nullable: true, args: { slot: t.arg.int({ required: true }) }, resolve: (_r, a) => a.slot }),
+);

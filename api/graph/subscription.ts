@@ -21,7 +21,8 @@ const TransactionSubscriptionWhere = builder.inputType("TransactionSubscriptionW
 
 /** An event swap as a row (block time from unix seconds or ISO string). */
 export function swapFromEvent(s: ChainEventSwap): SwapRow {
-  const bt = s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
+  const bt =
+    s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
   return { ...s, blockTime: bt && !Number.isNaN(bt.getTime()) ? bt : null };
 }
 
@@ -52,7 +53,12 @@ builder.subscriptionType({
           ctx,
           (e) =>
             e.swaps
-              .filter((s) => (w?.pool == null || s.pool === w.pool) && (w?.trader == null || s.trader === w.trader) && (w?.mint == null || s.mintIn === w.mint || s.mintOut === w.mint))
+              .filter(
+                (s) =>
+                  (w?.pool == null || s.pool === w.pool) &&
+                  (w?.trader == null || s.trader === w.trader) &&
+                  (w?.mint == null || s.mintIn === w.mint || s.mintOut === w.mint),
+              )
               .map(swapFromEvent),
           "swaps",
         ),
@@ -60,12 +66,18 @@ builder.subscriptionType({
     }),
     transactions: t.field({
       type: Transaction,
-      description: "Transactions as their blocks are stored (fields beyond signature, slot, programIds and success are read from Postgres).",
+      description:
+        "Transactions as their blocks are stored (fields beyond signature, slot, programIds and success are read from Postgres).",
       args: { where: t.arg({ type: TransactionSubscriptionWhere }) },
       subscribe: (_r, { where: w }, ctx) =>
         stream(
           ctx,
-          (e) => e.transactions.filter((x) => (w?.program == null || x.programIds.includes(w.program)) && (w?.success == null || x.success === w.success)),
+          (e) =>
+            e.transactions.filter(
+              (x) =>
+                (w?.program == null || x.programIds.includes(w.program)) &&
+                (w?.success == null || x.success === w.success),
+            ),
           "transactions",
         ),
       resolve: (x: TransactionRow, _a, ctx) => fresh(x, ctx),
@@ -75,8 +87,15 @@ builder.subscriptionType({
       description: "Slots as they are stored.",
       subscribe: (_r, _a, ctx) => stream(ctx, (e) => e.slots, "slots"),
       resolve: async (slot: number, _a, ctx): Promise<SlotRow> =>
-        (await fresh(Slot, ctx).getDataloader(ctx).load(slot)) ??
-        { slot, status: "indexed", commitment: null, blockTime: null, parentSlot: null, blockhash: null, txCount: 0 },
+        (await fresh(Slot, ctx).getDataloader(ctx).load(slot)) ?? {
+          slot,
+          status: "indexed",
+          commitment: null,
+          blockTime: null,
+          parentSlot: null,
+          blockhash: null,
+          txCount: 0,
+        },
     }),
   }),
 });

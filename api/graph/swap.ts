@@ -43,12 +43,16 @@ Swap.implement({
   description: "A swap through a DEX pool, measured from the pool vaults' own token movements.",
   fields: (t) => ({
     signature: t.exposeString("signature"),
-    instructionPath: t.exposeString("instructionPath", { description: "`2` = top-level instruction 2, `2.1` its first inner instruction" }),
+    instructionPath: t.exposeString("instructionPath", {
+      description: "`2` = top-level instruction 2, `2.1` its first inner instruction",
+    }),
     slot: t.exposeInt("slot"),
     blockTime: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.blockTime }),
     pool: t.field({ type: Pool, nullable: true, resolve: (s) => s.pool }),
     poolAddress: t.exposeString("pool"),
-    dex: t.string({ resolve: async (s, _a, ctx) => s.dex ?? (await Pool.getDataloader(ctx).load(s.pool))?.dex ?? "unknown" }),
+    dex: t.string({
+      resolve: async (s, _a, ctx) => s.dex ?? (await Pool.getDataloader(ctx).load(s.pool))?.dex ?? "unknown",
+    }),
     trader: t.exposeString("trader"),
     tokenIn: t.field({ type: Token, nullable: true, resolve: (s) => s.mintIn }),
     tokenOut: t.field({ type: Token, nullable: true, resolve: (s) => s.mintOut }),

@@ -8,22 +8,52 @@ import { type NodeFields, type PageArgs, fetchPages } from "../sql/page.js";
 import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
 import { TRANSFERS, type TransferRow, transferFilters } from "../queries/transfers.js";
 import { sql } from "../sql/sql.js";
-import { ChainOrderInput, PoolOrderInput, PoolWhereInput, TokenProgramEnum, TransferWhereInput, resolveOrder } from "./inputs.js";
+import {
+  ChainOrderInput,
+  PoolOrderInput,
+  PoolWhereInput,
+  TokenProgramEnum,
+  TransferWhereInput,
+  resolveOrder,
+} from "./inputs.js";
 import { PoolConnection, Token, TransferConnection } from "./refs.js";
 
 type PoolsArgs = PageArgs & { where?: Parameters<typeof poolFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
-type TransfersArgs = PageArgs & { where?: Parameters<typeof transferFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
+type TransfersArgs = PageArgs & {
+  where?: Parameters<typeof transferFilters>[0];
+  orderBy?: Parameters<typeof resolveOrder>[1];
+};
 
 /** The first page of pools trading each mint (either side), in one statement. */
 function poolsOf(ctx: RequestContext, mints: readonly string[], args: PoolsArgs, fields: NodeFields) {
   const order = resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true });
-  return fetchPages<PoolRow>(ctx.reader, POOLS, mints, (ref) => sql`(t.mint_a = ${ref} or t.mint_b = ${ref})`, poolFilters(args.where), order, args, ctx.limits, fields);
+  return fetchPages<PoolRow>(
+    ctx.reader,
+    POOLS,
+    mints,
+    (ref) => sql`(t.mint_a = ${ref} or t.mint_b = ${ref})`,
+    poolFilters(args.where),
+    order,
+    args,
+    ctx.limits,
+    fields,
+  );
 }
 
 /** The first page of each mint's transfers, in one statement. */
 function transfersOf(ctx: RequestContext, mints: readonly string[], args: TransfersArgs, fields: NodeFields) {
   const order = resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true });
-  return fetchPages<TransferRow>(ctx.reader, TRANSFERS, mints, (ref) => sql`t.mint = ${ref}`, transferFilters(args.where), order, args, ctx.limits, fields);
+  return fetchPages<TransferRow>(
+    ctx.reader,
+    TRANSFERS,
+    mints,
+    (ref) => sql`t.mint = ${ref}`,
+    transferFilters(args.where),
+    order,
+    args,
+    ctx.limits,
+    fields,
+  );
 }
 
 const PREFETCHED = new Set(["pools", "transfers"]);
@@ -33,7 +63,10 @@ export function prefetchToken(ctx: RequestContext, info: GraphQLResolveInfo, min
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
     const fields = nodeFieldNames({ fieldNodes: [c.node], fragments: info.fragments });
-    const p = c.name === "pools" ? poolsOf(ctx, [mint], c.args as PoolsArgs, fields) : transfersOf(ctx, [mint], c.args as TransfersArgs, fields);
+    const p =
+      c.name === "pools"
+        ? poolsOf(ctx, [mint], c.args as PoolsArgs, fields)
+        : transfersOf(ctx, [mint], c.args as TransfersArgs, fields);
     p.catch(() => {});
   }
 }
@@ -61,7 +94,11 @@ Token.implement({
       type: PoolConnection,
       description: "Pools trading this token (either side).",
       byPath: true,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: PoolWhereInput }), orderBy: t.arg({ type: PoolOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: PoolWhereInput }),
+        orderBy: t.arg({ type: PoolOrderInput }),
+      },
       load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.pools" }, mints.length);
         return poolsOf(ctx, mints, args, nodeFieldNames(info));
@@ -72,7 +109,11 @@ Token.implement({
       type: TransferConnection,
       description: "Transfers, mints and burns of this token, newest first by default.",
       byPath: true,
-      args: { ...t.arg.connectionArgs(), where: t.arg({ type: TransferWhereInput }), orderBy: t.arg({ type: ChainOrderInput }) },
+      args: {
+        ...t.arg.connectionArgs(),
+        where: t.arg({ type: TransferWhereInput }),
+        orderBy: t.arg({ type: ChainOrderInput }),
+      },
       load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.transfers" }, mints.length);
         return transfersOf(ctx, mints, args, nodeFieldNames(info));

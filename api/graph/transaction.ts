@@ -23,14 +23,32 @@ Transaction.implement({
     signature: t.exposeString("signature"),
     slot: t.exposeInt("slot"),
     success: t.exposeBoolean("success"),
-    programIds: t.exposeStringList("programIds", { description: "programs invoked, top-level and inner, in first-seen order" }),
-    blockTime: t.field({ type: "DateTime", nullable: true, resolve: async (tx, _a, ctx) => (await full(ctx, tx)).blockTime ?? null }),
-    position: t.int({ nullable: true, description: "index in the block", resolve: async (tx, _a, ctx) => (await full(ctx, tx)).txIndex ?? null }),
-    fee: t.field({ type: "BigInt", nullable: true, description: "lamports", resolve: async (tx, _a, ctx) => (await full(ctx, tx)).fee ?? null }),
+    programIds: t.exposeStringList("programIds", {
+      description: "programs invoked, top-level and inner, in first-seen order",
+    }),
+    blockTime: t.field({
+      type: "DateTime",
+      nullable: true,
+      resolve: async (tx, _a, ctx) => (await full(ctx, tx)).blockTime ?? null,
+    }),
+    position: t.int({
+      nullable: true,
+      description: "index in the block",
+      resolve: async (tx, _a, ctx) => (await full(ctx, tx)).txIndex ?? null,
+    }),
+    fee: t.field({
+      type: "BigInt",
+      nullable: true,
+      description: "lamports",
+      resolve: async (tx, _a, ctx) => (await full(ctx, tx)).fee ?? null,
+    }),
     err: t.field({ type: "JSON", nullable: true, resolve: async (tx, _a, ctx) => (await full(ctx, tx)).err ?? null }),
     feePayer: t.string({ nullable: true, resolve: async (tx, _a, ctx) => (await full(ctx, tx)).feePayer ?? null }),
     computeUnits: t.int({ nullable: true, resolve: async (tx, _a, ctx) => (await full(ctx, tx)).computeUnits ?? null }),
-    logTruncated: t.boolean({ nullable: true, resolve: async (tx, _a, ctx) => (await full(ctx, tx)).logTruncated ?? null }),
+    logTruncated: t.boolean({
+      nullable: true,
+      resolve: async (tx, _a, ctx) => (await full(ctx, tx)).logTruncated ?? null,
+    }),
     swaps: t.loadableList({
       type: Swap,
       load: async (signatures: string[], ctx) => {

@@ -8,14 +8,21 @@ export type SlotRange = { gte?: number | null; lte?: number | null };
 export type TimeRange = { gte?: Date | null; lte?: Date | null };
 
 /** Conditions for an inclusive range on a column of alias `t`. */
-export function rangeFilters(column: string, r: SlotRange | TimeRange | null | undefined, cast: "int8" | "timestamptz"): Fragment[] {
+export function rangeFilters(
+  column: string,
+  r: SlotRange | TimeRange | null | undefined,
+  cast: "int8" | "timestamptz",
+): Fragment[] {
   const out: Fragment[] = [];
   if (r?.gte != null) out.push(sql`${raw(column)} >= ${r.gte}::${raw(cast)}`);
   if (r?.lte != null) out.push(sql`${raw(column)} <= ${r.lte}::${raw(cast)}`);
   return out;
 }
 
-/** Chronological order of rows tied to an instruction: slot, position in block, instruction path (each list selects all three). */
+/**
+ * Chronological order of rows tied to an instruction: slot, position in block, instruction path (each list selects all
+ * three).
+ */
 export const BY_INSTRUCTION: OrderSpec = {
   name: "slot",
   cols: [
@@ -33,7 +40,11 @@ export function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (r: T) => 
 }
 
 /** Aligns rows to keys (null where missing), as DataLoader needs. */
-export function alignBy<T>(keys: readonly (string | number)[], rows: T[], keyOf: (r: T) => string | number): (T | null)[] {
+export function alignBy<T>(
+  keys: readonly (string | number)[],
+  rows: T[],
+  keyOf: (r: T) => string | number,
+): (T | null)[] {
   const m = new Map(rows.map((r) => [keyOf(r), r]));
   return keys.map((k) => m.get(k) ?? null);
 }

@@ -63,7 +63,12 @@ export const PROGRAM_EVENTS: ListSpec = {
 };
 
 /** Filters of `programEvents(where:)`. */
-export type ProgramEventWhere = { programId?: string | null; name?: string | null; kind?: ProgramEventRow["kind"] | null; slot?: SlotRange | null };
+export type ProgramEventWhere = {
+  programId?: string | null;
+  name?: string | null;
+  kind?: ProgramEventRow["kind"] | null;
+  slot?: SlotRange | null;
+};
 
 /** SQL conditions for a ProgramEventWhere. */
 export function programEventFilters(w: ProgramEventWhere | null | undefined): Fragment[] {

@@ -57,14 +57,32 @@ export const POOLS: ListSpec = {
   columns: COLUMNS,
   orders: {
     // A pool never swapped sorts as slot -1: after every swapped pool when descending.
-    LAST_SWAP_SLOT: { name: "last_swap", cols: [{ expr: "coalesce(t.last_swap_slot, -1)", type: "int" }, { expr: "t.address", type: "text", as: "address" }] },
-    FIRST_SEEN_SLOT: { name: "first_seen", cols: [{ expr: "t.first_seen_slot", type: "int", as: "firstSeenSlot" }, { expr: "t.address", type: "text", as: "address" }] },
+    LAST_SWAP_SLOT: {
+      name: "last_swap",
+      cols: [
+        { expr: "coalesce(t.last_swap_slot, -1)", type: "int" },
+        { expr: "t.address", type: "text", as: "address" },
+      ],
+    },
+    FIRST_SEEN_SLOT: {
+      name: "first_seen",
+      cols: [
+        { expr: "t.first_seen_slot", type: "int", as: "firstSeenSlot" },
+        { expr: "t.address", type: "text", as: "address" },
+      ],
+    },
     ADDRESS: { name: "address", cols: [{ expr: "t.address", type: "text", as: "address" }] },
   },
 };
 
 /** Filters of `pools(where:)`. */
-export type PoolWhere = { dex?: string | null; mint?: string | null; tokenA?: string | null; tokenB?: string | null; addresses?: string[] | null };
+export type PoolWhere = {
+  dex?: string | null;
+  mint?: string | null;
+  tokenA?: string | null;
+  tokenB?: string | null;
+  addresses?: string[] | null;
+};
 
 /** SQL conditions for a PoolWhere. */
 export function poolFilters(w: PoolWhere | null | undefined): Fragment[] {
@@ -135,7 +153,13 @@ const MINUTE_MS = 60_000;
  * end, where the decimals scale (a positive constant per pool) is applied once, as it does not reorder max/min.
  * An interval that is not whole minutes, or a range inside one minute, reads every swap in [from, to).
  */
-export function candles(reader: Reader, pools: readonly string[], seconds: number, from: Date, to: Date): Promise<CandleRow[]> {
+export function candles(
+  reader: Reader,
+  pools: readonly string[],
+  seconds: number,
+  from: Date,
+  to: Date,
+): Promise<CandleRow[]> {
   const firstWhole = Math.ceil(from.getTime() / MINUTE_MS) * MINUTE_MS;
   const lastWhole = Math.floor(to.getTime() / MINUTE_MS) * MINUTE_MS;
   const byMinute = seconds % 60 === 0 && firstWhole < lastWhole;

@@ -3,7 +3,12 @@ import type { Reader } from "../sql/reader.js";
 import { sql } from "../sql/sql.js";
 
 /** What Postgres knows about progress. */
-export type StoredProgress = { latestSlot: number | null; latestBlockTime: Date | null; finalizedSlot: number | null; resumeSlot: number | null };
+export type StoredProgress = {
+  latestSlot: number | null;
+  latestBlockTime: Date | null;
+  finalizedSlot: number | null;
+  resumeSlot: number | null;
+};
 
 /** Progress in one statement; each part is an index lookup (slots_status_idx, cursors pk). */
 export async function storedProgress(reader: Reader): Promise<StoredProgress> {
@@ -38,7 +43,15 @@ export function openBackfills(reader: Reader): Promise<BackfillRow[]> {
 }
 
 /** A slot marker. */
-export type SlotRow = { slot: number; status: string; commitment: string | null; blockTime: Date | null; parentSlot: number | null; blockhash: string | null; txCount: number };
+export type SlotRow = {
+  slot: number;
+  status: string;
+  commitment: string | null;
+  blockTime: Date | null;
+  parentSlot: number | null;
+  blockhash: string | null;
+  txCount: number;
+};
 
 /** Slot markers by slot number, in one statement. */
 export function slotsByNumber(reader: Reader, slots: readonly number[]): Promise<SlotRow[]> {

@@ -48,13 +48,23 @@ export const TOKENS: ListSpec = {
   select: SELECT,
   columns: COLUMNS,
   orders: {
-    FIRST_SEEN_SLOT: { name: "first_seen", cols: [{ expr: "t.first_seen_slot", type: "int" }, { expr: "t.mint", type: "text" }] },
+    FIRST_SEEN_SLOT: {
+      name: "first_seen",
+      cols: [
+        { expr: "t.first_seen_slot", type: "int" },
+        { expr: "t.mint", type: "text" },
+      ],
+    },
     MINT: { name: "mint", cols: [{ expr: "t.mint", type: "text" }] },
   },
 };
 
 /** Filters of `tokens(where:)`. */
-export type TokenWhere = { mints?: string[] | null; symbol?: string | null; program?: "spl-token" | "token-2022" | null };
+export type TokenWhere = {
+  mints?: string[] | null;
+  symbol?: string | null;
+  program?: "spl-token" | "token-2022" | null;
+};
 
 /** SQL conditions for a TokenWhere. */
 export function tokenFilters(w: TokenWhere | null | undefined): Fragment[] {

@@ -26,7 +26,15 @@ const SELECT = `t.signature, t.slot, t.block_time as "blockTime", t.tx_index as 
 export const TRANSACTIONS: ListSpec = {
   from: "transactions t",
   select: SELECT,
-  orders: { SLOT: { name: "slot", cols: [{ expr: "t.slot", type: "int" }, { expr: "t.tx_index", type: "int" }] } },
+  orders: {
+    SLOT: {
+      name: "slot",
+      cols: [
+        { expr: "t.slot", type: "int" },
+        { expr: "t.tx_index", type: "int" },
+      ],
+    },
+  },
 };
 
 /** Filters of `transactions(where:)`. */
@@ -61,5 +69,7 @@ export function transactionFilters(w: TransactionWhere | null | undefined): Frag
 
 /** Transactions by signature, in one statement. */
 export function transactionsBySignature(reader: Reader, signatures: readonly string[]): Promise<TransactionRow[]> {
-  return reader.rows<TransactionRow>(sql`select ${raw(SELECT)} from transactions t where t.signature = any(${signatures}::text[])`);
+  return reader.rows<TransactionRow>(
+    sql`select ${raw(SELECT)} from transactions t where t.signature = any(${signatures}::text[])`,
+  );
 }

@@ -48,7 +48,12 @@ const COLUMNS: Columns = {
 const SELECT = selectAll(COLUMNS.sql);
 
 /** The transfers list; chronological. */
-export const TRANSFERS: ListSpec = { from: "token_transfers t", select: SELECT, orders: { SLOT: BY_INSTRUCTION }, columns: COLUMNS };
+export const TRANSFERS: ListSpec = {
+  from: "token_transfers t",
+  select: SELECT,
+  orders: { SLOT: BY_INSTRUCTION },
+  columns: COLUMNS,
+};
 
 /** Filters of `transfers(where:)`. `account` matches a token account or its owner on either side. */
 export type TransferWhere = {

@@ -19,7 +19,8 @@ export function useBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
       const declared = request.headers.get("content-length");
       if (declared != null) {
-        if (!CONTENT_LENGTH.test(declared)) throw createGraphQLError("Invalid Content-Length header value", { extensions: { http: { status: 400 } } });
+        if (!CONTENT_LENGTH.test(declared))
+          throw createGraphQLError("Invalid Content-Length header value", { extensions: { http: { status: 400 } } });
         if (Number(declared) > limit) throw tooLarge();
         return;
       }
@@ -39,7 +40,9 @@ export function useBodyLimit(limit = MAX_REQUEST_BODY_BYTES): Plugin {
           }
           chunks.push(value);
         }
-        return parse(new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, body: Buffer.concat(chunks) }));
+        return parse(
+          new fetchAPI.Request(req.url, { method: req.method, headers: req.headers, body: Buffer.concat(chunks) }),
+        );
       });
     },
   };

@@ -69,9 +69,13 @@ const FOREVER = "public, max-age=31536000, immutable";
 
 /** True when the operation selects only immutable types below an immutable root field. */
 export function immutableShape(schema: GraphQLSchema, doc: DocumentNode, operationName?: string | null): boolean {
-  const op = doc.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName));
+  const op = doc.definitions.find(
+    (d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+  );
   if (!op || op.kind !== Kind.OPERATION_DEFINITION || op.operation !== "query") return false;
-  const fragments = new Map(doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = new Map(
+    doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
   const walk = (set: SelectionSetNode, typeName: string, root: boolean): boolean =>
     set.selections.every((s) => {
       if (s.kind === Kind.INLINE_FRAGMENT) return walk(s.selectionSet, s.typeCondition?.name.value ?? typeName, root);
@@ -124,7 +128,11 @@ export function useCaching(
     }
     return current;
   };
-  const redisKey = (generation: string, c: { params?: { query?: string; operationName?: string } }, variables: unknown) =>
+  const redisKey = (
+    generation: string,
+    c: { params?: { query?: string; operationName?: string } },
+    variables: unknown,
+  ) =>
     `${ctx.config.QUEUE_PREFIX}:api-cache:${generation}:${createHash("sha256")
       .update(JSON.stringify([c.params?.query ?? "", c.params?.operationName ?? null, variables ?? null]))
       .digest("hex")}`;
@@ -132,7 +140,10 @@ export function useCaching(
     // Synchronous unless the answer must come from Redis, another request's execution, or SQL (the immutable check):
     // an async hook costs every request a promise and a tick in envelop's chain.
     onExecute({ args, setResultAndStopExecution }) {
-      const c = args.contextValue as RequestContext & { request?: Request; params?: { query?: string; operationName?: string } };
+      const c = args.contextValue as RequestContext & {
+        request?: Request;
+        params?: { query?: string; operationName?: string };
+      };
       const immutable = shapeOf(args.schema, args.document, args.operationName);
       const serve = (answer: Answer, outcome: CacheOutcome) => {
         if (c.request) decisions.set(c.request, answer.header);
@@ -143,7 +154,9 @@ export function useCaching(
       const decide = (result: { errors?: readonly unknown[] }): string | Promise<string> => {
         if (!(immutable && !result.errors?.length && !c.cache.missing && c.cache.maxSlot != null)) return "no-cache";
         return c.reader
-          .rows<{ ok: boolean }>(sql`select exists (select 1 from slots where slot = ${c.cache.maxSlot}::int8 and status = 'indexed' and commitment = 'finalized') as ok`)
+          .rows<{ ok: boolean }>(
+            sql`select exists (select 1 from slots where slot = ${c.cache.maxSlot}::int8 and status = 'indexed' and commitment = 'finalized') as ok`,
+          )
           .catch(() => [{ ok: false }])
           .then((r) => (r[0]?.ok ? FOREVER : "no-cache"));
       };
@@ -190,7 +203,13 @@ export function useCaching(
         clearTimeout(timer);
         c.signal.removeEventListener("abort", giveUp);
         const bytes = json?.length ?? 0;
-        if (generation.get(doc, key) === mine && json !== null && bytes <= MAX_ENTRY_BYTES && generation.entries <= maxEntries && generation.bytes + bytes <= maxBytes) {
+        if (
+          generation.get(doc, key) === mine &&
+          json !== null &&
+          bytes <= MAX_ENTRY_BYTES &&
+          generation.entries <= maxEntries &&
+          generation.bytes + bytes <= maxBytes
+        ) {
           mine.answer = answer;
           mine.expires = performance.now() + shared.ttl * 1000;
           mine.pending = null;
@@ -217,7 +236,10 @@ export function useCaching(
           },
         };
       }
-      return Promise.race([shared.redis.get(rkey).catch(() => null), new Promise<null>((r) => setTimeout(() => r(null), 50).unref())]).then((hit) => {
+      return Promise.race([
+        shared.redis.get(rkey).catch(() => null),
+        new Promise<null>((r) => setTimeout(() => r(null), 50).unref()),
+      ]).then((hit) => {
         if (!hit) {
           counted("miss");
           return hooksFor({ rkey });

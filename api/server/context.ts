@@ -88,7 +88,9 @@ export function createRequestContext(
     },
     chainNow() {
       return (now ??= reader
-        .rows<{ t: Date | null }>(sql`select block_time as t from slots where status = 'indexed' order by slot desc limit 1`)
+        .rows<{ t: Date | null }>(
+          sql`select block_time as t from slots where status = 'indexed' order by slot desc limit 1`,
+        )
         .then((r) => r[0]?.t ?? null));
     },
   };

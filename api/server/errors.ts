@@ -29,12 +29,18 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** An expected error with a code (and optionally the HTTP status and headers yoga should answer with). */
-export function apiError(code: ErrorCode, message: string, http?: { status: number; headers?: Record<string, string> }): GraphQLError {
+export function apiError(
+  code: ErrorCode,
+  message: string,
+  http?: { status: number; headers?: Record<string, string> },
+): GraphQLError {
   return createGraphQLError(message, { extensions: http ? { code, http } : { code } });
 }
 
 /** True when the error was raised on purpose (it has one of our codes), so it is shown as is. */
 export function isExpected(err: unknown): boolean {
   const code = (err as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  return typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code) && code !== "INTERNAL_SERVER_ERROR";
+  return (
+    typeof code === "string" && (ERROR_CODES as readonly string[]).includes(code) && code !== "INTERNAL_SERVER_ERROR"
+  );
 }

@@ -33,9 +33,19 @@ export function parseChainEvent(message: string): ChainEvent | null {
   const transactions = e.transactions ?? [];
   if (!Array.isArray(swaps) || !Array.isArray(transactions)) return null;
   const swapOk = (s: ChainEventSwap) =>
-    s && [s.signature, s.instructionPath, s.pool, s.trader, s.mintIn, s.mintOut].every(isStr) && isAmount(s.amountIn) && isAmount(s.amountOut) && isInt(s.slot) &&
+    s &&
+    [s.signature, s.instructionPath, s.pool, s.trader, s.mintIn, s.mintOut].every(isStr) &&
+    isAmount(s.amountIn) &&
+    isAmount(s.amountOut) &&
+    isInt(s.slot) &&
     (s.blockTime == null || isInt(s.blockTime) || isStr(s.blockTime));
-  const txOk = (t: ChainEventTransaction) => t && isStr(t.signature) && isInt(t.slot) && Array.isArray(t.programIds) && t.programIds.every(isStr) && typeof t.success === "boolean";
+  const txOk = (t: ChainEventTransaction) =>
+    t &&
+    isStr(t.signature) &&
+    isInt(t.slot) &&
+    Array.isArray(t.programIds) &&
+    t.programIds.every(isStr) &&
+    typeof t.success === "boolean";
   if (!swaps.every(swapOk) || !transactions.every(txOk)) return null;
   return { type: "batch", slots: e.slots, swaps, transactions };
 }

@@ -24,7 +24,13 @@ function withoutSuggestions(e: Error): Error {
   if (!/Did you mean/.test(e.message)) return e;
   const g = e as GraphQLError;
   const message = e.message.replace(/\s*Did you mean[^?]*\?/g, "");
-  return createGraphQLError(message, { nodes: g.nodes, source: g.source, positions: g.positions, path: g.path, extensions: g.extensions });
+  return createGraphQLError(message, {
+    nodes: g.nodes,
+    source: g.source,
+    positions: g.positions,
+    path: g.path,
+    extensions: g.extensions,
+  });
 }
 
 /** True when the document has more than `max` tokens (comments excluded); stops reading at max + 1. */
@@ -52,7 +58,12 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
   // back the same DocumentNode for the same text, so a document's cost without variables is keyed by the node.
   const tooManyTokens = new Map<string, boolean>();
   const costs = new WeakMap<object, Map<string, ReturnType<typeof operationCost>>>();
-  const costOf = (schema: import("graphql").GraphQLSchema, document: import("graphql").DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown>) => {
+  const costOf = (
+    schema: import("graphql").GraphQLSchema,
+    document: import("graphql").DocumentNode,
+    operationName: string | null | undefined,
+    variables: Record<string, unknown>,
+  ) => {
     if (Object.keys(variables).length) return operationCost(schema, document, operationName, variables, limits);
     let byName = costs.get(document);
     if (!byName) costs.set(document, (byName = new Map()));
@@ -64,15 +75,25 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     args,
     setResultAndStopExecution,
   }: {
-    args: { schema: import("graphql").GraphQLSchema; document: import("graphql").DocumentNode; operationName?: string | null; variableValues?: unknown; contextValue: RequestContext };
+    args: {
+      schema: import("graphql").GraphQLSchema;
+      document: import("graphql").DocumentNode;
+      operationName?: string | null;
+      variableValues?: unknown;
+      contextValue: RequestContext;
+    };
     setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void;
   }) => {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     const { cost, largestPage } = costOf(args.schema, args.document, args.operationName, variables);
     let error: GraphQLError | null = null;
-    if (largestPage > limits.maxFirst) error = apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst} (asked for ${largestPage}).`);
+    if (largestPage > limits.maxFirst)
+      error = apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst} (asked for ${largestPage}).`);
     else if (cost > limits.maxCost)
-      error = apiError("COST_LIMIT", `Query cost ${Number.isFinite(cost) ? Math.ceil(cost) : "unbounded"} exceeds the limit of ${limits.maxCost}; ask for smaller pages.`);
+      error = apiError(
+        "COST_LIMIT",
+        `Query cost ${Number.isFinite(cost) ? Math.ceil(cost) : "unbounded"} exceeds the limit of ${limits.maxCost}; ask for smaller pages.`,
+      );
     else if (opts.limiter) {
       const r = opts.limiter.take(args.contextValue.client, cost);
       if (!r.ok)
@@ -97,9 +118,19 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
       if (typeof params.query !== "string") return;
       // setResult rather than throw, so the result still passes through onExecutionResult (metrics).
       if (params.query.length > limits.maxDocumentChars)
-        setResult({ errors: [apiError("DOCUMENT_TOO_LARGE", `The document has ${params.query.length} characters; the limit is ${limits.maxDocumentChars}.`, { status: 413 })] });
+        setResult({
+          errors: [
+            apiError(
+              "DOCUMENT_TOO_LARGE",
+              `The document has ${params.query.length} characters; the limit is ${limits.maxDocumentChars}.`,
+              { status: 413 },
+            ),
+          ],
+        });
       else if (tokenVerdict(params.query))
-        setResult({ errors: [apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 })] });
+        setResult({
+          errors: [apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 })],
+        });
     },
     onValidate({ addValidationRule }) {
       for (const r of rules) addValidationRule(r);

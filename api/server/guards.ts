@@ -38,7 +38,10 @@ export type GuardLimits = {
   listMultiplier: number;
 };
 
-/** Defaults: depth 10, 30 aliases, 50 directives, 1,000 tokens, 15,000 characters, cost 5,000, first ≤ 1,000 (50 by default). */
+/**
+ * Defaults: depth 10, 30 aliases, 50 directives, 1,000 tokens, 15,000 characters, cost 5,000, first ≤ 1,000 (50 by
+ * default).
+ */
 export const DEFAULT_LIMITS: GuardLimits = {
   maxDepth: 10,
   maxAliases: 30,
@@ -57,7 +60,8 @@ const coded = (code: string, message: string) => createGraphQLError(message, { e
 // Type tests by Symbol.toStringTag rather than instanceof: the schema may come from another copy of graphql
 // (ESM and CJS builds side by side), where instanceof fails.
 export const tag = (t: unknown) => Object.prototype.toString.call(t).slice(8, -1);
-const unwrapNonNull = (t: GraphQLOutputType) => (tag(t) === "GraphQLNonNull" ? (t as { ofType: GraphQLOutputType }).ofType : t);
+const unwrapNonNull = (t: GraphQLOutputType) =>
+  tag(t) === "GraphQLNonNull" ? (t as { ofType: GraphQLOutputType }).ofType : t;
 const isList = (t: GraphQLOutputType) => tag(unwrapNonNull(t)) === "GraphQLList";
 export function namedType(t: GraphQLOutputType): GraphQLNamedType {
   let x: unknown = t;
@@ -66,7 +70,9 @@ export function namedType(t: GraphQLOutputType): GraphQLNamedType {
 }
 const isLeaf = (t: GraphQLNamedType) => tag(t) === "GraphQLScalarType" || tag(t) === "GraphQLEnumType";
 export const fieldsOf = (t: GraphQLNamedType): Record<string, GraphQLField<unknown, unknown>> | null =>
-  tag(t) === "GraphQLObjectType" || tag(t) === "GraphQLInterfaceType" ? (t as unknown as { getFields(): Record<string, GraphQLField<unknown, unknown>> }).getFields() : null;
+  tag(t) === "GraphQLObjectType" || tag(t) === "GraphQLInterfaceType"
+    ? (t as unknown as { getFields(): Record<string, GraphQLField<unknown, unknown>> }).getFields()
+    : null;
 
 type Fragments = Map<string, FragmentDefinitionNode>;
 
@@ -77,7 +83,11 @@ function fragmentsOf(doc: DocumentNode): Fragments {
 }
 
 /** A memoized fold over a selection set with fragments expanded; cycles give Infinity. */
-function folder(fragments: Fragments, onField: (f: FieldNode, inner: (set: SelectionSetNode) => number) => number, combine: (a: number, b: number) => number) {
+function folder(
+  fragments: Fragments,
+  onField: (f: FieldNode, inner: (set: SelectionSetNode) => number) => number,
+  combine: (a: number, b: number) => number,
+) {
   const memo = new Map<string, number>();
   const visiting = new Set<string>();
   const fold = (set: SelectionSetNode): number => {
@@ -114,13 +124,21 @@ export function operationDepth(op: OperationDefinitionNode, fragments: Fragments
 
 /** True when every root field the operation selects (fragments expanded) is `__schema`, `__type` or `__typename`. */
 export function isIntrospectionOnly(op: OperationDefinitionNode, fragments: Fragments): boolean {
-  const fold = folder(fragments, (f) => (f.name.value.startsWith("__") ? 0 : 1), (a, b) => a + b);
+  const fold = folder(
+    fragments,
+    (f) => (f.name.value.startsWith("__") ? 0 : 1),
+    (a, b) => a + b,
+  );
   return fold(op.selectionSet) === 0;
 }
 
 /** Aliased fields an operation executes, fragments expanded (a fragment spread twice counts twice). */
 export function aliasCount(op: OperationDefinitionNode, fragments: Fragments): number {
-  const fold = folder(fragments, (f, inner) => (f.alias ? 1 : 0) + (f.selectionSet ? inner(f.selectionSet) : 0), (a, b) => a + b);
+  const fold = folder(
+    fragments,
+    (f, inner) => (f.alias ? 1 : 0) + (f.selectionSet ? inner(f.selectionSet) : 0),
+    (a, b) => a + b,
+  );
   return fold(op.selectionSet);
 }
 
@@ -145,20 +163,42 @@ export function directiveCount(op: OperationDefinitionNode, fragments: Fragments
 }
 
 /** The validation rule enforcing depth, aliases and directives on each operation. */
-export function shapeRule(limits: Pick<GuardLimits, "maxDepth" | "maxAliases" | "maxDirectives" | "maxIntrospectionDepth">): ValidationRule {
+export function shapeRule(
+  limits: Pick<GuardLimits, "maxDepth" | "maxAliases" | "maxDirectives" | "maxIntrospectionDepth">,
+): ValidationRule {
   return (context) => {
     const fragments = fragmentsOf(context.getDocument());
     return {
       OperationDefinition(op) {
-        const maxDepth = isIntrospectionOnly(op, fragments) ? Math.max(limits.maxDepth, limits.maxIntrospectionDepth) : limits.maxDepth;
+        const maxDepth = isIntrospectionOnly(op, fragments)
+          ? Math.max(limits.maxDepth, limits.maxIntrospectionDepth)
+          : limits.maxDepth;
         const depth = operationDepth(op, fragments);
         if (depth > maxDepth)
-          context.reportError(coded("DEPTH_LIMIT", Number.isFinite(depth) ? `Query depth ${depth} exceeds the limit of ${maxDepth}.` : "Fragments must not form a cycle."));
+          context.reportError(
+            coded(
+              "DEPTH_LIMIT",
+              Number.isFinite(depth)
+                ? `Query depth ${depth} exceeds the limit of ${maxDepth}.`
+                : "Fragments must not form a cycle.",
+            ),
+          );
         const aliases = aliasCount(op, fragments);
-        if (aliases > limits.maxAliases) context.reportError(coded("ALIAS_LIMIT", `The query uses ${Number.isFinite(aliases) ? aliases : "unbounded"} aliases; the limit is ${limits.maxAliases}.`));
+        if (aliases > limits.maxAliases)
+          context.reportError(
+            coded(
+              "ALIAS_LIMIT",
+              `The query uses ${Number.isFinite(aliases) ? aliases : "unbounded"} aliases; the limit is ${limits.maxAliases}.`,
+            ),
+          );
         const directives = directiveCount(op, fragments);
         if (directives > limits.maxDirectives)
-          context.reportError(coded("DIRECTIVE_LIMIT", `The query uses ${Number.isFinite(directives) ? directives : "unbounded"} directives; the limit is ${limits.maxDirectives}.`));
+          context.reportError(
+            coded(
+              "DIRECTIVE_LIMIT",
+              `The query uses ${Number.isFinite(directives) ? directives : "unbounded"} directives; the limit is ${limits.maxDirectives}.`,
+            ),
+          );
       },
     };
   };
@@ -195,9 +235,15 @@ export function operationCost(
   limits: Pick<GuardLimits, "defaultFirst" | "listMultiplier">,
 ): CostReport {
   const op = doc.definitions.find(
-    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : true),
+    (d): d is OperationDefinitionNode =>
+      d.kind === Kind.OPERATION_DEFINITION && (operationName ? d.name?.value === operationName : true),
   );
-  const root = op?.operation === "subscription" ? schema.getSubscriptionType() : op?.operation === "mutation" ? schema.getMutationType() : schema.getQueryType();
+  const root =
+    op?.operation === "subscription"
+      ? schema.getSubscriptionType()
+      : op?.operation === "mutation"
+        ? schema.getMutationType()
+        : schema.getQueryType();
   if (!op || !root) return { cost: 0, largestPage: 0 };
   const fragments = fragmentsOf(doc);
   let largestPage = 0;
@@ -231,7 +277,8 @@ export function operationCost(
         if (isLeaf(named)) continue;
         const inner = (p: number) => (s.selectionSet ? cost(s.selectionSet, named, p) : 0);
         if (isConnection(named)) {
-          const n = Math.max(pageArg(s, "first", variables) ?? 0, pageArg(s, "last", variables) ?? 0) || limits.defaultFirst;
+          const n =
+            Math.max(pageArg(s, "first", variables) ?? 0, pageArg(s, "last", variables) ?? 0) || limits.defaultFirst;
           largestPage = Math.max(largestPage, n);
           total += 1 + inner(n);
         } else if (list && isEdge(named)) total += page * inner(0);

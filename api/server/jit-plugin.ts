@@ -22,7 +22,11 @@ const COMPILE_AFTER_RUNS = 1;
 export function useCompiledExecution(opts: { onCompile?: () => void } = {}): Plugin {
   // a number: runs so far on the standard executor; null: cannot be compiled (or not a query), always standard.
   const compiled = new WeakMap<DocumentNode, Map<string, CompiledQuery | number | null>>();
-  const compile = (schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null => {
+  const compile = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName: string | null | undefined,
+  ): CompiledQuery | null => {
     let byName = compiled.get(document);
     if (!byName) compiled.set(document, (byName = new Map()));
     const key = operationName ?? "";
@@ -33,8 +37,13 @@ export function useCompiledExecution(opts: { onCompile?: () => void } = {}): Plu
       if (byName.size < MAX_OPERATIONS_PER_DOCUMENT || c !== undefined) byName.set(key, runs + 1);
       return null;
     }
-    const op = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName));
-    const q = op?.kind === Kind.OPERATION_DEFINITION && op.operation === "query" ? compileQuery(schema, document, operationName ?? undefined) : null;
+    const op = document.definitions.find(
+      (d) => d.kind === Kind.OPERATION_DEFINITION && (!operationName || d.name?.value === operationName),
+    );
+    const q =
+      op?.kind === Kind.OPERATION_DEFINITION && op.operation === "query"
+        ? compileQuery(schema, document, operationName ?? undefined)
+        : null;
     const done = q && isCompiledQuery(q) ? q : null;
     if (done) opts.onCompile?.();
     byName.set(key, done);

@@ -34,31 +34,49 @@ export type RunningApi = { url: string; close(): Promise<void> };
 
 /** Waits for a promise at most `ms`; false when it did not settle in time or failed. */
 const within = (p: Promise<unknown>, ms: number) =>
-  Promise.race([p.then(() => true, () => false), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  Promise.race([
+    p.then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+  ]);
 
 /** Starts the API: read pool, Redis (status + events), http server and graphql-ws; `close()` undoes all of it. */
-export async function startApi(ctx: { config: Config; logger: Logger }, opts: StartApiOptions = {}): Promise<RunningApi> {
+export async function startApi(
+  ctx: { config: Config; logger: Logger },
+  opts: StartApiOptions = {},
+): Promise<RunningApi> {
   const { config } = ctx;
   const logger = ctx.logger.child({ stage: "api" });
   // Read before anything opens: a bad manifest stops start-up.
-  const persistedOperations = opts.persistedOperations ?? (config.API_PERSISTED_OPERATIONS ? loadPersistedOperations(config.API_PERSISTED_OPERATIONS) : null);
-  const pool = createReadPool(config.DATABASE_READ_URL ?? config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE, statementTimeoutMs: opts.statementTimeoutMs });
+  const persistedOperations =
+    opts.persistedOperations ??
+    (config.API_PERSISTED_OPERATIONS ? loadPersistedOperations(config.API_PERSISTED_OPERATIONS) : null);
+  const pool = createReadPool(config.DATABASE_READ_URL ?? config.DATABASE_URL, {
+    max: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: opts.statementTimeoutMs,
+  });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
   const subscriber = redis.duplicate();
   subscriber.on("error", () => {});
   const events = createEventHub(subscriber, config.QUEUE_PREFIX, logger);
-  if (!(await within(events.ready, 5_000))) logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
-  const api = createApi({ config, logger, pool, redis, events }, {
-    responseCache: { ttlSeconds: 30 },
-    rateLimit: config.API_RATE_LIMIT === 0 ? false : perMinute(config.API_RATE_LIMIT),
-    ...opts,
-    persistedOperations,
-    trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,
-    slowQueryConcurrency: opts.slowQueryConcurrency ?? config.API_SLOW_QUERY_CONCURRENCY,
-    slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs ?? opts.statementTimeoutMs,
-    metrics: opts.metrics ?? createApiMetrics({ defaults: true }),
-  });
+  if (!(await within(events.ready, 5_000)))
+    logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
+  const api = createApi(
+    { config, logger, pool, redis, events },
+    {
+      responseCache: { ttlSeconds: 30 },
+      rateLimit: config.API_RATE_LIMIT === 0 ? false : perMinute(config.API_RATE_LIMIT),
+      ...opts,
+      persistedOperations,
+      trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,
+      slowQueryConcurrency: opts.slowQueryConcurrency ?? config.API_SLOW_QUERY_CONCURRENCY,
+      slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs ?? opts.statementTimeoutMs,
+      metrics: opts.metrics ?? createApiMetrics({ defaults: true }),
+    },
+  );
 
   const server = http.createServer(api);
   const wss = new WebSocketServer({ server, path: "/graphql" });
@@ -66,19 +84,33 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
   const sockets = new WeakMap<object, Transport & { abort: AbortController }>();
   const ws = useServer(
     {
-      execute: (args: ExecutionArgs) => (args.rootValue as { execute(a: ExecutionArgs): unknown }).execute(args) as never,
-      subscribe: (args: ExecutionArgs) => (args.rootValue as { subscribe(a: ExecutionArgs): unknown }).subscribe(args) as never,
+      execute: (args: ExecutionArgs) =>
+        (args.rootValue as { execute(a: ExecutionArgs): unknown }).execute(args) as never,
+      subscribe: (args: ExecutionArgs) =>
+        (args.rootValue as { subscribe(a: ExecutionArgs): unknown }).subscribe(args) as never,
       onConnect: (c) => {
         const params = (c.connectionParams ?? {}) as Record<string, unknown>;
-        const key = typeof params["x-api-key"] === "string" ? params["x-api-key"] : typeof params.apiKey === "string" ? params.apiKey : (c.extra.request.headers["x-api-key"] as string | undefined) ?? null;
+        const key =
+          typeof params["x-api-key"] === "string"
+            ? params["x-api-key"]
+            : typeof params.apiKey === "string"
+              ? params.apiKey
+              : ((c.extra.request.headers["x-api-key"] as string | undefined) ?? null);
         if (keys.length && !keyMatches(key, keys)) return false;
-        const headers = new Headers(Object.entries(c.extra.request.headers).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])));
+        const headers = new Headers(
+          Object.entries(c.extra.request.headers).flatMap(([k, v]) =>
+            typeof v === "string" ? [[k, v] as [string, string]] : [],
+          ),
+        );
         const abort = new AbortController();
         c.extra.socket.once("close", () => abort.abort());
         sockets.set(c.extra.socket, {
           abort,
           signal: abort.signal,
-          client: clientIdentity(headers, c.extra.request.socket.remoteAddress, { trustProxy: api.trustProxy, key: keys.length ? key : null }),
+          client: clientIdentity(headers, c.extra.request.socket.remoteAddress, {
+            trustProxy: api.trustProxy,
+            key: keys.length ? key : null,
+          }),
         });
         return true;
       },
@@ -89,10 +121,20 @@ export async function startApi(ctx: { config: Config; logger: Logger }, opts: St
           if ("error" in r) return [r.error];
           query = r.query;
         }
-        if (query.length > api.limits.maxDocumentChars) return [apiError("DOCUMENT_TOO_LARGE", `The document is longer than ${api.limits.maxDocumentChars} characters.`)];
-        if (tokensExceed(query, api.limits.maxTokens)) return [apiError("TOKEN_LIMIT", `The document has more than ${api.limits.maxTokens} tokens.`)];
+        if (query.length > api.limits.maxDocumentChars)
+          return [
+            apiError("DOCUMENT_TOO_LARGE", `The document is longer than ${api.limits.maxDocumentChars} characters.`),
+          ];
+        if (tokensExceed(query, api.limits.maxTokens))
+          return [apiError("TOKEN_LIMIT", `The document has more than ${api.limits.maxTokens} tokens.`)];
         const transport = sockets.get(c.extra.socket);
-        const { schema, execute, subscribe, contextFactory, parse, validate } = api.getEnveloped({ ...c, req: c.extra.request, socket: c.extra.socket, params: payload, transport });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = api.getEnveloped({
+          ...c,
+          req: c.extra.request,
+          socket: c.extra.socket,
+          params: payload,
+          transport,
+        });
         let document;
         try {
           document = parse(query);

@@ -25,7 +25,12 @@ export function createApiMetrics(opts: { defaults?: boolean } = {}) {
         this.set({ state: "waiting" }, s.waiting);
       },
     }),
-    requests: new Counter({ name: "slotline_api_requests_total", help: "GraphQL operations executed, by operation name and type", labelNames: ["operation", "type"], registers: r }),
+    requests: new Counter({
+      name: "slotline_api_requests_total",
+      help: "GraphQL operations executed, by operation name and type",
+      labelNames: ["operation", "type"],
+      registers: r,
+    }),
     seconds: new Histogram({
       name: "slotline_api_request_seconds",
       help: "GraphQL operation latency, by operation name",
@@ -33,16 +38,41 @@ export function createApiMetrics(opts: { defaults?: boolean } = {}) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: r,
     }),
-    errors: new Counter({ name: "slotline_api_errors_total", help: "GraphQL errors returned, by code", labelNames: ["code"], registers: r }),
-    sqlSeconds: new Histogram({ name: "slotline_api_sql_seconds", help: "time of each SQL statement the API runs", buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5], registers: r }),
-    batchSize: new Histogram({ name: "slotline_api_dataloader_batch_size", help: "keys per DataLoader batch, by loader", labelNames: ["loader"], buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: r }),
+    errors: new Counter({
+      name: "slotline_api_errors_total",
+      help: "GraphQL errors returned, by code",
+      labelNames: ["code"],
+      registers: r,
+    }),
+    sqlSeconds: new Histogram({
+      name: "slotline_api_sql_seconds",
+      help: "time of each SQL statement the API runs",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: r,
+    }),
+    batchSize: new Histogram({
+      name: "slotline_api_dataloader_batch_size",
+      help: "keys per DataLoader batch, by loader",
+      labelNames: ["loader"],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers: r,
+    }),
     responseCache: new Counter({
       name: "slotline_api_response_cache_total",
       help: "queries the response cache answered or missed, by outcome: memory, stale (previous generation while the new one runs), shared (another request's execution), redis, miss",
       labelNames: ["outcome"],
       registers: r,
     }),
-    compiled: new Counter({ name: "slotline_api_compiled_documents_total", help: "query documents compiled by graphql-jit (each on its second execution)", registers: r }),
-    subscriptions: new Counter({ name: "slotline_api_subscription_events_total", help: "events delivered to subscribers, by subscription", labelNames: ["subscription"], registers: r }),
+    compiled: new Counter({
+      name: "slotline_api_compiled_documents_total",
+      help: "query documents compiled by graphql-jit (each on its second execution)",
+      registers: r,
+    }),
+    subscriptions: new Counter({
+      name: "slotline_api_subscription_events_total",
+      help: "events delivered to subscribers, by subscription",
+      labelNames: ["subscription"],
+      registers: r,
+    }),
   };
 }

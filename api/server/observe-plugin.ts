@@ -34,7 +34,11 @@ function maskResult(result: ExecutionResult, ctx: RequestContext): ExecutionResu
     if (isExpected(e) || isExpected(e.originalError) || e.originalError == null) return e;
     changed = true;
     ctx.log().error({ err: e.originalError, path: e.path?.join(".") }, "resolver failed");
-    return createGraphQLError("Unexpected error.", { nodes: e.nodes, path: e.path, extensions: { code: "INTERNAL_SERVER_ERROR", requestId: ctx.requestId } });
+    return createGraphQLError("Unexpected error.", {
+      nodes: e.nodes,
+      path: e.path,
+      extensions: { code: "INTERNAL_SERVER_ERROR", requestId: ctx.requestId },
+    });
   });
   return changed ? { ...result, errors } : null;
 }
@@ -74,7 +78,11 @@ export function useObservability(metrics: ApiMetrics, requestIds: WeakMap<Reques
       if (!result || Symbol.asyncIterator in result) return;
       for (const e of result.errors ?? []) {
         const g = e as GraphQLError;
-        metrics.errors.inc({ code: String(g.extensions?.code ?? (g.originalError as GraphQLError | undefined)?.extensions?.code ?? "GRAPHQL_ERROR") });
+        metrics.errors.inc({
+          code: String(
+            g.extensions?.code ?? (g.originalError as GraphQLError | undefined)?.extensions?.code ?? "GRAPHQL_ERROR",
+          ),
+        });
       }
     },
     onResponse({ request, response }) {

@@ -19,10 +19,14 @@ export function persistedOperations(manifest: Record<string, unknown>): Persiste
   const store = new Map<string, string>();
   const bad: string[] = [];
   for (const [hash, doc] of Object.entries(manifest)) {
-    if (typeof doc !== "string" || !HASH.test(hash) || createHash("sha256").update(doc).digest("hex") !== hash) bad.push(hash);
+    if (typeof doc !== "string" || !HASH.test(hash) || createHash("sha256").update(doc).digest("hex") !== hash)
+      bad.push(hash);
     else store.set(hash, doc);
   }
-  if (bad.length) throw new Error(`persisted operations: ${bad.length} entries whose key is not the sha256 of the document (${bad.slice(0, 3).join(", ")})`);
+  if (bad.length)
+    throw new Error(
+      `persisted operations: ${bad.length} entries whose key is not the sha256 of the document (${bad.slice(0, 3).join(", ")})`,
+    );
   return store;
 }
 
@@ -35,12 +39,26 @@ export function loadPersistedOperations(file: string): PersistedOperations {
 type Params = { query?: string; documentId?: string; extensions?: Record<string, unknown> | null };
 
 /** The document a request may run, or the error that refuses it. */
-export function resolvePersisted(store: PersistedOperations, params: Params): { query: string } | { error: GraphQLError } {
+export function resolvePersisted(
+  store: PersistedOperations,
+  params: Params,
+): { query: string } | { error: GraphQLError } {
   const pq = params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined;
-  const hash = typeof pq?.sha256Hash === "string" ? pq.sha256Hash : typeof params.documentId === "string" ? params.documentId.replace(/^sha256:/, "") : null;
+  const hash =
+    typeof pq?.sha256Hash === "string"
+      ? pq.sha256Hash
+      : typeof params.documentId === "string"
+        ? params.documentId.replace(/^sha256:/, "")
+        : null;
   // A document next to a hash is refused too: the hash, not client text, decides what runs.
   if (params.query || hash == null)
-    return { error: apiError("PERSISTED_QUERY_ONLY", "This server runs persisted operations only: send extensions.persistedQuery.sha256Hash, not a document.", { status: 400 }) };
+    return {
+      error: apiError(
+        "PERSISTED_QUERY_ONLY",
+        "This server runs persisted operations only: send extensions.persistedQuery.sha256Hash, not a document.",
+        { status: 400 },
+      ),
+    };
   const query = store.get(hash.toLowerCase());
   if (!query) return { error: apiError("PERSISTED_QUERY_NOT_FOUND", "Unknown persisted operation.", { status: 400 }) };
   return { query };

@@ -5,7 +5,10 @@
  */
 import { timingSafeEqual } from "node:crypto";
 
-/** Token-bucket settings: `capacity` cost units, refilled fully every `windowMs`; each request costs at least `minCost` (at most `capacity`). */
+/**
+ * Token-bucket settings: `capacity` cost units, refilled fully every `windowMs`; each request costs at least `minCost`
+ * (at most `capacity`).
+ */
 export type RateLimitOptions = { capacity: number; windowMs: number; minCost: number };
 
 /** How much of a minute's budget a client may spend at once: a bucket holds this many ms of refill. */
@@ -50,7 +53,8 @@ export function createRateLimiter(opts: RateLimitOptions, now: () => number = Da
       let b = buckets.get(client);
       if (!b) {
         // Forget full buckets now and then, so one-off clients do not accumulate.
-        if (buckets.size > 10_000) for (const [k, v] of buckets) if (v.tokens + (t - v.at) * rate >= opts.capacity) buckets.delete(k);
+        if (buckets.size > 10_000)
+          for (const [k, v] of buckets) if (v.tokens + (t - v.at) * rate >= opts.capacity) buckets.delete(k);
         b = { tokens: opts.capacity, at: t, owed: 0 };
         buckets.set(client, b);
       }
@@ -99,7 +103,11 @@ export function presentedKey(headers: Headers): string | null {
  * Who a request is, for rate limiting: its API key when keys are on, else its IP. The first X-Forwarded-For
  * entry is used only when the operator says a proxy sets it (`trustProxy`), since clients can forge it.
  */
-export function clientIdentity(headers: Headers, remoteAddress: string | undefined, opts: { trustProxy: boolean; key: string | null }): string {
+export function clientIdentity(
+  headers: Headers,
+  remoteAddress: string | undefined,
+  opts: { trustProxy: boolean; key: string | null },
+): string {
   if (opts.key) return `key:${opts.key}`;
   if (opts.trustProxy) {
     const fwd = headers.get("x-forwarded-for")?.split(",")[0]?.trim();

@@ -43,7 +43,11 @@ async function readiness(ctx: ApiContext, maxLag: number | null): Promise<{ read
   if (maxLag == null) return { ready: true };
   const tip = Number((await readStatusHash({ app: ctx }))?.chainTip ?? Number.NaN);
   if (!Number.isFinite(tip)) return { ready: false, reason: "chain tip unknown" };
-  if (latest == null || tip - latest > maxLag) return { ready: false, reason: `indexer ${latest == null ? "has no slot" : `${tip - latest} slots`} behind the tip` };
+  if (latest == null || tip - latest > maxLag)
+    return {
+      ready: false,
+      reason: `indexer ${latest == null ? "has no slot" : `${tip - latest} slots`} behind the tip`,
+    };
   return { ready: true };
 }
 
@@ -58,12 +62,16 @@ export function useRoutes(ctx: ApiContext, opts: RoutesOptions): Plugin<RequestC
         if (path === "/health") return endResponse(json({ status: "ok" }, 200));
         if (path === "/ready")
           return readiness(ctx, opts.readyMaxLagSlots).then((r) =>
-            endResponse(json(r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason }, r.ready ? 200 : 503)),
+            endResponse(
+              json(r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason }, r.ready ? 200 : 503),
+            ),
           );
         if (path === "/metrics")
           return opts.metrics.registry
             .metrics()
-            .then((text) => endResponse(new Response(text, { headers: { "content-type": opts.metrics.registry.contentType } })));
+            .then((text) =>
+              endResponse(new Response(text, { headers: { "content-type": opts.metrics.registry.contentType } })),
+            );
       }
       const incoming = /^[\w.-]{1,64}$/.exec(request.headers.get("x-request-id") ?? "")?.[0];
       const requestId = incoming ?? randomUUID();
@@ -72,14 +80,25 @@ export function useRoutes(ctx: ApiContext, opts: RoutesOptions): Plugin<RequestC
       // Preflight requests carry no credentials; CORS answers them.
       if (keys.length && request.method !== "OPTIONS" && !keyMatches(key, keys)) {
         return endResponse(
-          json({ errors: [{ message: "A valid API key is required (x-api-key header).", extensions: { code: "UNAUTHENTICATED" } }] }, 401, {
-            "www-authenticate": "Bearer",
-            "x-request-id": requestId,
-          }),
+          json(
+            {
+              errors: [
+                { message: "A valid API key is required (x-api-key header).", extensions: { code: "UNAUTHENTICATED" } },
+              ],
+            },
+            401,
+            {
+              "www-authenticate": "Bearer",
+              "x-request-id": requestId,
+            },
+          ),
         );
       }
       const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
-      const client = clientIdentity(request.headers, req?.socket?.remoteAddress, { trustProxy: opts.trustProxy, key: keys.length ? key : null });
+      const client = clientIdentity(request.headers, req?.socket?.remoteAddress, {
+        trustProxy: opts.trustProxy,
+        key: keys.length ? key : null,
+      });
       opts.facts.set(request, { requestId, client });
       // Out of budget whatever it asks: refused here, before the body is read, parsed and costed (the guards' answer,
       // the same 429, costs a parse and a GraphQLError), so a client hammering past its budget costs next to nothing.
@@ -87,10 +106,14 @@ export function useRoutes(ctx: ApiContext, opts: RoutesOptions): Plugin<RequestC
       if (wait !== null) {
         opts.metrics.errors.inc({ code: "RATE_LIMITED" });
         return endResponse(
-          json({ errors: [{ message: `Rate limit reached; retry in ${wait} s.`, extensions: { code: "RATE_LIMITED" } }] }, 429, {
-            "retry-after": String(wait),
-            "x-request-id": requestId,
-          }),
+          json(
+            { errors: [{ message: `Rate limit reached; retry in ${wait} s.`, extensions: { code: "RATE_LIMITED" } }] },
+            429,
+            {
+              "retry-after": String(wait),
+              "x-request-id": requestId,
+            },
+          ),
         );
       }
     },

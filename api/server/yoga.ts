@@ -33,7 +33,9 @@ export type ApiOptions = Partial<GuardLimits> & {
   persistedOperations?: PersistedOperations | null;
   /** a registry to add to (default: a fresh one) */
   metrics?: ApiMetrics;
-  /** slow statements (by their shape's recent run time) running at once; 0: no slow lane (API_SLOW_QUERY_CONCURRENCY) */
+  /**
+   * slow statements (by their shape's recent run time) running at once; 0: no slow lane (API_SLOW_QUERY_CONCURRENCY)
+   */
   slowQueryConcurrency?: number;
   /** how long a slow statement may wait for the lane (default: the read pool's statement timeout, 5 s) */
   slowQueryMaxWaitMs?: number;
@@ -53,7 +55,8 @@ export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & 
   persistedOperations: PersistedOperations | null;
 };
 
-const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+const defined = <T extends object>(o: T) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /** Builds the API over the application context; owns no connections (the caller closes pool and Redis). */
 export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
@@ -61,12 +64,16 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
   for (const k of Object.keys(DEFAULT_LIMITS) as (keyof GuardLimits)[]) limits[k] = opts[k] ?? DEFAULT_LIMITS[k];
   const metrics = opts.metrics ?? createApiMetrics();
   const introspection = ctx.config.API_INTROSPECTION ?? true;
-  const limiter = opts.rateLimit === false ? null : createRateLimiter({ ...DEFAULT_RATE_LIMIT, ...defined(opts.rateLimit ?? {}) });
+  const limiter =
+    opts.rateLimit === false ? null : createRateLimiter({ ...DEFAULT_RATE_LIMIT, ...defined(opts.rateLimit ?? {}) });
   const facts = new WeakMap<Request, RequestFacts>();
   const requestIds = new WeakMap<Request, string>();
   const log = ctx.logger.child({ stage: "api" });
   const origins = ctx.config.API_CORS_ORIGINS ?? [];
-  const gate = createSlowGate({ concurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY, maxWaitMs: opts.slowQueryMaxWaitMs });
+  const gate = createSlowGate({
+    concurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY,
+    maxWaitMs: opts.slowQueryMaxWaitMs,
+  });
   metrics.slowLane.stats = gate.stats;
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
@@ -91,7 +98,11 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       debug: (...args) => log.debug({ detail: args.map(String) }, "yoga"),
       info: (...args) => log.info({ detail: args.map(String) }, "yoga"),
       warn: (...args) => log.warn({ detail: args.map(String) }, "yoga"),
-      error: (...args) => log.error({ err: args.find((a) => a instanceof Error), detail: args.filter((a) => !(a instanceof Error)).map(String) }, "yoga"),
+      error: (...args) =>
+        log.error(
+          { err: args.find((a) => a instanceof Error), detail: args.filter((a) => !(a instanceof Error)).map(String) },
+          "yoga",
+        ),
     },
     context: (initial) => {
       const request = (initial as { request?: Request }).request;
@@ -100,22 +111,41 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       const transport = (initial as { transport?: Transport }).transport;
       return createRequestContext(
         ctx,
-        { signal: request?.signal ?? transport?.signal ?? new AbortController().signal, requestId: f?.requestId, client: f?.client ?? transport?.client },
+        {
+          signal: request?.signal ?? transport?.signal ?? new AbortController().signal,
+          requestId: f?.requestId,
+          client: f?.client ?? transport?.client,
+        },
         { limits, metrics, gate },
       );
     },
     plugins: [
       useBodyLimit(),
-      useRoutes(ctx, { metrics, facts, requestIds, trustProxy: opts.trustProxy ?? false, readyMaxLagSlots: opts.readyMaxLagSlots ?? null, limiter }),
+      useRoutes(ctx, {
+        metrics,
+        facts,
+        requestIds,
+        trustProxy: opts.trustProxy ?? false,
+        readyMaxLagSlots: opts.readyMaxLagSlots ?? null,
+        limiter,
+      }),
       // before the guards' onParams: what they measure is the stored document
       ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),
       useExecutionCancellation(),
       useGuards({ limits, introspection, limiter }),
       useObservability(metrics, requestIds),
       // after the guards: a cached answer still spends the client's budget
-      useCaching(ctx, { responseCache: opts.responseCache || null, onCache: (outcome) => metrics.responseCache.inc({ outcome }) }),
+      useCaching(ctx, {
+        responseCache: opts.responseCache || null,
+        onCache: (outcome) => metrics.responseCache.inc({ outcome }),
+      }),
       useCompiledExecution({ onCompile: () => metrics.compiled.inc() }),
     ],
   });
-  return Object.assign(yoga, { metrics, limits, trustProxy: opts.trustProxy ?? false, persistedOperations: opts.persistedOperations ?? null });
+  return Object.assign(yoga, {
+    metrics,
+    limits,
+    trustProxy: opts.trustProxy ?? false,
+    persistedOperations: opts.persistedOperations ?? null,
+  });
 }

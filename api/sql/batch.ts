@@ -37,10 +37,19 @@ const prepareValue = (pg as unknown as { utils: { prepareValue: unknown } }).uti
 export type BatchResult = { rows: unknown[][]; ms: number[]; serverMs?: number[] };
 
 /** The clock statement of a clocked batch: Postgres' current time in ms (a float8, parsed to a number). */
-const CLOCK: BatchStatement = { text: "select (extract(epoch from clock_timestamp()) * 1000)::float8 as t", name: "slotline_clock", values: [] };
+const CLOCK: BatchStatement = {
+  text: "select (extract(epoch from clock_timestamp()) * 1000)::float8 as t",
+  name: "slotline_clock",
+  values: [],
+};
 
 /** Runs `statements` on `client` as one batch (clocked on the server when `clock`). */
-export function runBatch(client: pg.PoolClient, given: readonly BatchStatement[], types: TypeSource, clock = false): Promise<BatchResult> {
+export function runBatch(
+  client: pg.PoolClient,
+  given: readonly BatchStatement[],
+  types: TypeSource,
+  clock = false,
+): Promise<BatchResult> {
   const statements = clock ? [CLOCK, ...given.flatMap((s) => [s, CLOCK])] : given;
   const done = (results: unknown[][], ms: number[]): BatchResult => {
     if (!clock) return { rows: results, ms };

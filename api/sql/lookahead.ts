@@ -6,7 +6,14 @@
  * @dev speculative: @skip/@include are not evaluated and a missing parent still costs the children's reads; a
  * selection the helper cannot read yields nothing rather than an error.
  */
-import { type GraphQLField, type GraphQLResolveInfo, type SelectionSetNode, type FieldNode, Kind, valueFromASTUntyped } from "graphql";
+import {
+  type GraphQLField,
+  type GraphQLResolveInfo,
+  type SelectionSetNode,
+  type FieldNode,
+  Kind,
+  valueFromASTUntyped,
+} from "graphql";
 
 /** A selected child field: its name, its arguments and its node in the document. */
 export type Selected = { name: string; args: Record<string, unknown>; node: FieldNode };
@@ -16,7 +23,11 @@ export type Selected = { name: string; args: Record<string, unknown>; node: Fiel
  * case; where a coerced value differs (an enum with an internal value), the prefetch is merely wasted.
  * @dev no instanceOf-based graphql helpers: the schema may come from another copy of graphql (ESM vs CJS).
  */
-function argumentsOf(def: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): Record<string, unknown> {
+function argumentsOf(
+  def: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const a of def.args) if (a.defaultValue !== undefined) args[a.name] = a.defaultValue;
   for (const a of node.arguments ?? []) args[a.name.value] = valueFromASTUntyped(a.value, variables);
@@ -25,7 +36,10 @@ function argumentsOf(def: GraphQLField<unknown, unknown>, node: FieldNode, varia
 
 /** The children of the resolved field named in `names` (every occurrence: aliases, fragments). */
 export function selectedChildren(info: GraphQLResolveInfo, names: ReadonlySet<string>): Selected[] {
-  let type = info.returnType as unknown as { ofType?: unknown; getFields?: () => Record<string, GraphQLField<unknown, unknown>> };
+  let type = info.returnType as unknown as {
+    ofType?: unknown;
+    getFields?: () => Record<string, GraphQLField<unknown, unknown>>;
+  };
   while (type.ofType) type = type.ofType as typeof type;
   if (typeof type.getFields !== "function") return [];
   const fields = type.getFields();
@@ -35,7 +49,8 @@ export function selectedChildren(info: GraphQLResolveInfo, names: ReadonlySet<st
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
         const def = fields[s.name.value];
-        if (def && names.has(s.name.value)) out.push({ name: s.name.value, args: argumentsOf(def, s, info.variableValues ?? {}), node: s });
+        if (def && names.has(s.name.value))
+          out.push({ name: s.name.value, args: argumentsOf(def, s, info.variableValues ?? {}), node: s });
       } else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet, depth + 1);
       else visit(info.fragments?.[s.name.value]?.selectionSet, depth + 1);
     }
@@ -48,13 +63,17 @@ export function selectedChildren(info: GraphQLResolveInfo, names: ReadonlySet<st
   return out;
 }
 
-/** True when the resolved field's selection reaches `path` (field names, e.g. edges.node.pool) through any aliases or fragments. */
+/**
+ * True when the resolved field's selection reaches `path` (field names, e.g. edges.node.pool) through any aliases or
+ * fragments.
+ */
 export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): boolean {
   const reaches = (set: SelectionSetNode | undefined, i: number, depth: number): boolean => {
     if (!set || depth > 12) return false;
     for (const s of set.selections) {
       if (s.kind === Kind.FIELD) {
-        if (s.name.value === path[i] && (i === path.length - 1 || reaches(s.selectionSet, i + 1, depth + 1))) return true;
+        if (s.name.value === path[i] && (i === path.length - 1 || reaches(s.selectionSet, i + 1, depth + 1)))
+          return true;
       } else if (s.kind === Kind.INLINE_FRAGMENT) {
         if (reaches(s.selectionSet, i, depth + 1)) return true;
       } else if (reaches(info.fragments?.[s.name.value]?.selectionSet, i, depth + 1)) return true;
@@ -77,7 +96,8 @@ export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): 
 export function nodeFieldNames(field: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): Set<string> | null {
   const out = new Set<string>();
   try {
-    for (const node of field.fieldNodes) if (!visitNodeFields(node.selectionSet, 0, 0, field.fragments, out)) return null;
+    for (const node of field.fieldNodes)
+      if (!visitNodeFields(node.selectionSet, 0, 0, field.fragments, out)) return null;
   } catch {
     return null;
   }
@@ -85,16 +105,27 @@ export function nodeFieldNames(field: Pick<GraphQLResolveInfo, "fieldNodes" | "f
 }
 
 // A module-level function, not a closure per call: it runs for every page of every request (see page.ts on keepNames).
-/** Adds to `out` the node fields under `set`; `level` 0: a connection's own fields, 1: an edge's, 2: a node's. False: unreadable. */
-function visitNodeFields(set: SelectionSetNode | undefined, level: number, depth: number, fragments: GraphQLResolveInfo["fragments"] | undefined, out: Set<string>): boolean {
+/**
+ * Adds to `out` the node fields under `set`; `level` 0: a connection's own fields, 1: an edge's, 2: a node's. False:
+ * unreadable.
+ */
+function visitNodeFields(
+  set: SelectionSetNode | undefined,
+  level: number,
+  depth: number,
+  fragments: GraphQLResolveInfo["fragments"] | undefined,
+  out: Set<string>,
+): boolean {
   if (!set) return true;
   if (depth > 12) return false;
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) {
       const name = s.name.value;
       if (level === 2) out.add(name);
-      else if (level === 0 && name === "edges" && !visitNodeFields(s.selectionSet, 1, depth + 1, fragments, out)) return false;
-      else if (level === 1 && name === "node" && !visitNodeFields(s.selectionSet, 2, depth + 1, fragments, out)) return false;
+      else if (level === 0 && name === "edges" && !visitNodeFields(s.selectionSet, 1, depth + 1, fragments, out))
+        return false;
+      else if (level === 1 && name === "node" && !visitNodeFields(s.selectionSet, 2, depth + 1, fragments, out))
+        return false;
     } else if (s.kind === Kind.INLINE_FRAGMENT) {
       if (!visitNodeFields(s.selectionSet, level, depth + 1, fragments, out)) return false;
     } else {

@@ -92,7 +92,10 @@ type Plan = { n: number; fromEnd: boolean; conditions: Fragment[]; after: boolea
 
 /** A cursor's key as typed parameters: `($1::int8, $2::text)`. */
 function keyParams(key: (number | string)[], types: readonly KeyType[]): Fragment {
-  return sql`(${join(key.map((v, i) => sql`${v}::${raw(types[i] === "int" ? "int8" : "text")}`), ", ")})`;
+  return sql`(${join(
+    key.map((v, i) => sql`${v}::${raw(types[i] === "int" ? "int8" : "text")}`),
+    ", ",
+  )})`;
 }
 
 function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
@@ -111,7 +114,13 @@ function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
     const c = decodeCursor(args.before, order.spec.name, types);
     conditions.push(sql`${tuple} ${raw(order.desc ? ">" : "<")} ${keyParams(c.key, types)}`);
   }
-  return { n, fromEnd: args.first == null && args.last != null, conditions, after: !!args.after, before: !!args.before };
+  return {
+    n,
+    fromEnd: args.first == null && args.last != null,
+    conditions,
+    after: !!args.after,
+    before: !!args.before,
+  };
 }
 
 function orderBy(order: Order, reverse: boolean, prefix = ""): Fragment {
@@ -132,7 +141,10 @@ class Edge<T> {
   ) {}
   get cursor(): string {
     const row = this.node as Record<string, unknown>;
-    return encodeCursor(this.order.spec.name, this.order.spec.cols.map((c, i) => row[keyName(c, i)] as number | string));
+    return encodeCursor(
+      this.order.spec.name,
+      this.order.spec.cols.map((c, i) => row[keyName(c, i)] as number | string),
+    );
   }
 }
 
@@ -167,7 +179,14 @@ function toPage<T>(rows: Record<string, unknown>[], p: Plan, order: Order, total
  * reads what the page's rows point at in the same batch as the page itself. Throws as fetchPage does on bad arguments.
  * Like the page's own, a statement over it is value-sensitive (Reader.rows).
  */
-export function pageSubquery(spec: ListSpec, filters: Fragment[], order: Order, args: PageArgs, limits: PageLimits, select: string): Fragment {
+export function pageSubquery(
+  spec: ListSpec,
+  filters: Fragment[],
+  order: Order,
+  args: PageArgs,
+  limits: PageLimits,
+  select: string,
+): Fragment {
   const p = plan(args, order, limits);
   return sql`select ${raw(select)} from ${raw(spec.from)} ${where([...filters, ...p.conditions])} order by ${orderBy(order, p.fromEnd)} limit ${p.n + 1}`;
 }
@@ -194,15 +213,20 @@ export async function fetchPage<T>(
           VALUE_SENSITIVE,
         );
   let count: Promise<number> | undefined;
-  return toPage<T>(rows, p, order, () =>
-    (count ??= reader
-      .rows<{ n: number }>(sql`select count(*) as n from ${from} ${where(filters)}`, VALUE_SENSITIVE)
-      .then((r) => r[0]?.n ?? 0)),
+  return toPage<T>(
+    rows,
+    p,
+    order,
+    () =>
+      (count ??= reader
+        .rows<{ n: number }>(sql`select count(*) as n from ${from} ${where(filters)}`, VALUE_SENSITIVE)
+        .then((r) => r[0]?.n ?? 0)),
   );
 }
 
 /**
- * The same page under each parent, in one statement: `parent(ref)` is the condition tying a row to the parent key `ref`.
+ * The same page under each parent, in one statement: `parent(ref)` is the condition tying a row to the parent key
+ * `ref`.
  * Returns one page per key, in key order.
  */
 export async function fetchPages<T>(
@@ -229,7 +253,9 @@ export async function fetchPages<T>(
   // The reader hands back the same promise for the same statement (a prefetch, then the loader it was for): the
   // same statement gives the same pages, so they are built once.
   const memo = statement as Promise<unknown> & { [BUILT]?: Promise<Page<unknown>[]> };
-  return (memo[BUILT] ??= statement.then((rows) => build<T>(rows, reader, spec, keys, parent, filters, p, order))) as Promise<Page<T>[]>;
+  return (memo[BUILT] ??= statement.then((rows) =>
+    build<T>(rows, reader, spec, keys, parent, filters, p, order),
+  )) as Promise<Page<T>[]>;
 }
 
 /**

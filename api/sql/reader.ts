@@ -38,14 +38,21 @@ function digits(s: string, from: number, to: number): number {
  * anything else (BC, infinity, years past 9999) goes to pg's own parser.
  */
 export function parseTimestamptz(s: string): Date | number | null {
-  const ok = s.length >= 22 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(10) === 32 && s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58;
+  const ok =
+    s.length >= 22 &&
+    s.charCodeAt(4) === 45 &&
+    s.charCodeAt(7) === 45 &&
+    s.charCodeAt(10) === 32 &&
+    s.charCodeAt(13) === 58 &&
+    s.charCodeAt(16) === 58;
   if (!ok) return parseTimestamptzSlow(s);
   let i = 19;
   let ms = 0;
   if (s.charCodeAt(i) === 46) {
     // fraction: up to 6 digits; milliseconds are the first 3 (Date's precision, as pg's parser keeps)
     let j = i + 1;
-    for (let scale = 100; j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57; j++, scale /= 10) if (scale >= 1) ms += (s.charCodeAt(j) - 48) * scale;
+    for (let scale = 100; j < s.length && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57; j++, scale /= 10)
+      if (scale >= 1) ms += (s.charCodeAt(j) - 48) * scale;
     i = j;
   }
   const sign = s.charCodeAt(i);
@@ -61,7 +68,15 @@ export function parseTimestamptz(s: string): Date | number | null {
       offset += digits(s, k + 1, k + 3);
     }
   }
-  const t = Date.UTC(digits(s, 0, 4), digits(s, 5, 7) - 1, digits(s, 8, 10), digits(s, 11, 13), digits(s, 14, 16), digits(s, 17, 19), ms);
+  const t = Date.UTC(
+    digits(s, 0, 4),
+    digits(s, 5, 7) - 1,
+    digits(s, 8, 10),
+    digits(s, 11, 13),
+    digits(s, 14, 16),
+    digits(s, 17, 19),
+    ms,
+  );
   if (Number.isNaN(t) || Number.isNaN(offset)) return parseTimestamptzSlow(s);
   // Date.UTC maps years 0..99 to 1900..1999; those are rare enough to leave to pg's parser.
   if (digits(s, 0, 4) < 100) return parseTimestamptzSlow(s);
@@ -107,7 +122,8 @@ const names = new Map<string, string>();
 
 /**
  * The prepared-statement name of a SQL text: the backend parses and plans it once per connection, not per request.
- * @dev texts come only from code (values are parameters), so the set is bounded; past MAX_PREPARED, statements run unnamed.
+ * @dev texts come only from code (values are parameters), so the set is bounded; past MAX_PREPARED, statements run
+ * unnamed.
  */
 function statementName(text: string): string | undefined {
   let name = names.get(text);
@@ -140,7 +156,11 @@ export type Reader = {
  * Switches the rest of a batch's transaction from the session's generic plans to Postgres' default, auto, before the
  * Binds of its value-sensitive statements (`set_config(..., true)`: Postgres reverts it at the batch's Sync).
  */
-const PLAN_AUTO: BatchStatement = { text: "select set_config('plan_cache_mode', 'auto', true) as mode", name: "slotline_plan_auto", values: [] };
+const PLAN_AUTO: BatchStatement = {
+  text: "select set_config('plan_cache_mode', 'auto', true) as mode",
+  name: "slotline_plan_auto",
+  values: [],
+};
 
 /** Sends a protocol-level cancel for the client's running query (a separate short connection, not a pool slot). */
 function cancelRunning(pool: pg.Pool, client: pg.PoolClient): void {
@@ -154,14 +174,22 @@ function cancelRunning(pool: pg.Pool, client: pg.PoolClient): void {
   canceller.cancel(client, c.activeQuery);
 }
 
-type Pending = { text: string; values: unknown[]; valueSensitive: boolean; resolve(rows: unknown[]): void; reject(err: unknown): void };
+type Pending = {
+  text: string;
+  values: unknown[];
+  valueSensitive: boolean;
+  resolve(rows: unknown[]): void;
+  reject(err: unknown): void;
+};
 
 /** Answers the statements of a request that was aborted before they left. */
 function cancel(batch: readonly Pending[]): void {
   for (const p of batch) p.reject(apiError("QUERY_CANCELLED", "The request was cancelled."));
 }
 
-/** Maps a failed statement to the API's coded errors (57014 is query_canceled: our own cancel, or statement_timeout). */
+/**
+ * Maps a failed statement to the API's coded errors (57014 is query_canceled: our own cancel, or statement_timeout).
+ */
 function mapError(err: unknown, signal: AbortSignal | undefined): unknown {
   if ((err as { code?: string }).code !== "57014") return err;
   if (signal?.aborted) return apiError("QUERY_CANCELLED", "The request was cancelled.");
@@ -173,7 +201,10 @@ function mapError(err: unknown, signal: AbortSignal | undefined): unknown {
  * @dev statements are queued and sent at setImmediate: DataLoader dispatches sibling batches in the same turn
  * (process.nextTick), so a page's independent reads share one checkout and one write instead of one each.
  */
-export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate } = {}): Reader {
+export function createReader(
+  pool: pg.Pool,
+  opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate } = {},
+): Reader {
   const { gate } = opts;
   const { signal } = opts;
   let queue: Pending[] = [];
@@ -187,7 +218,13 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
     const clock = gate !== undefined && !slow && batch.some((p) => gate.wantsClock(p.text));
     // Only statements of shapes known to be quick join other requests' (a slow one would hold them all up).
     if (gate && !slow && !clock && batch.every((p) => gate.isQuick(p.text))) {
-      groupsOf(pool).add({ batch, signal, gate, onStatement: opts.onStatement, alone: () => void runAlone(batch, false, false) });
+      groupsOf(pool).add({
+        batch,
+        signal,
+        gate,
+        onStatement: opts.onStatement,
+        alone: () => void runAlone(batch, false, false),
+      });
     } else void runAlone(batch, slow, clock);
   };
   /** Runs a batch on a connection of its own (slow ones through the lane), cancelling its query if the request is. */
@@ -243,7 +280,8 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
       let p = byValues.get(key);
       if (!p) {
         p = new Promise<unknown[]>((resolve, reject) => {
-          if (queue.push({ text, values, valueSensitive: opts?.valueSensitive === true, resolve, reject }) === 1) setImmediate(() => void flush());
+          if (queue.push({ text, values, valueSensitive: opts?.valueSensitive === true, resolve, reject }) === 1)
+            setImmediate(() => void flush());
         });
         byValues.set(key, p);
       }
@@ -261,12 +299,25 @@ export function createReader(pool: pg.Pool, opts: { signal?: AbortSignal; onStat
  * statement at most, in the same write. The batch is one snapshot, so the order does not change what a statement
  * reads. Resolves each statement's promise and tells the lane its time.
  */
-async function runStatements(client: pg.PoolClient, batch: readonly Pending[], gateOf: (p: Pending) => SlowGate | undefined, clock: boolean): Promise<void> {
+async function runStatements(
+  client: pg.PoolClient,
+  batch: readonly Pending[],
+  gateOf: (p: Pending) => SlowGate | undefined,
+  clock: boolean,
+): Promise<void> {
   const generic = batch.filter((p) => !p.valueSensitive);
   const sensitive = batch.filter((p) => p.valueSensitive);
   const ordered = [...generic, ...sensitive];
-  const statement = (p: Pending): BatchStatement => ({ text: p.text, values: p.values, name: statementName(p.text) ?? "" });
-  const statements = [...generic.map(statement), ...(sensitive.length > 0 ? [PLAN_AUTO] : []), ...sensitive.map(statement)];
+  const statement = (p: Pending): BatchStatement => ({
+    text: p.text,
+    values: p.values,
+    name: statementName(p.text) ?? "",
+  });
+  const statements = [
+    ...generic.map(statement),
+    ...(sensitive.length > 0 ? [PLAN_AUTO] : []),
+    ...sensitive.map(statement),
+  ];
   const results = await runBatch(client, statements, types, clock);
   ordered.forEach((p, i) => {
     const j = i < generic.length ? i : i + 1;
@@ -280,7 +331,13 @@ async function runStatements(client: pg.PoolClient, batch: readonly Pending[], g
 }
 
 /** One request's batch waiting to be sent with others'; `alone` runs it by itself (after its group failed). */
-type GroupedBatch = { batch: Pending[]; signal?: AbortSignal; gate: SlowGate; onStatement?: (ms: number) => void; alone(): void };
+type GroupedBatch = {
+  batch: Pending[];
+  signal?: AbortSignal;
+  gate: SlowGate;
+  onStatement?: (ms: number) => void;
+  alone(): void;
+};
 
 /** Most requests' batches sent in one pipeline. */
 const MAX_GROUP = 8;
@@ -332,7 +389,12 @@ async function runGroup(pool: pg.Pool, group: GroupedBatch[]): Promise<void> {
   try {
     const gates = new Map<Pending, SlowGate>();
     for (const g of group) for (const p of g.batch) gates.set(p, g.gate);
-    await runStatements(client, group.flatMap((g) => g.batch), (p) => gates.get(p), false);
+    await runStatements(
+      client,
+      group.flatMap((g) => g.batch),
+      (p) => gates.get(p),
+      false,
+    );
     client.release();
   } catch (err) {
     // The connection's record of parsed statement names may be wrong after a failed batch: drop it.

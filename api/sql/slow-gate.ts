@@ -19,7 +19,13 @@
 import { apiError } from "../server/errors.js";
 
 /** Options of the slow lane. */
-export type SlowGateOptions = { concurrency: number; slowMs?: number; maxWaitMs?: number; maxQueue?: number; duty?: number };
+export type SlowGateOptions = {
+  concurrency: number;
+  slowMs?: number;
+  maxWaitMs?: number;
+  maxQueue?: number;
+  duty?: number;
+};
 
 /**
  * A shape whose quickest recent run took at least this many ms is slow. A dashboard page's statements run on an index
@@ -31,7 +37,10 @@ export const SLOW_STATEMENT_MS = 10;
 /** Default share of wall time a slow slot may be busy. */
 export const SLOW_LANE_DUTY = 1 / 3;
 
-/** The lane: `isSlow(text)` and `wantsClock(text)` before a batch, `observe(text, ms, clocked)` after, `enter(signal)` before a slow batch. */
+/**
+ * The lane: `isSlow(text)` and `wantsClock(text)` before a batch, `observe(text, ms, clocked)` after, `enter(signal)`
+ * before a slow batch.
+ */
 export type SlowGate = {
   isSlow(text: string): boolean;
   /** Whether the shape has run and its quickest recent run was quick (known not to be slow; lane on or off). */
@@ -118,7 +127,8 @@ export function createSlowGate(opts: SlowGateOptions): SlowGate {
     },
     enter(signal) {
       if (running < opts.concurrency) return Promise.resolve(take());
-      if (waiting.length >= maxQueue) return Promise.reject(apiError("OVERLOADED", "Too many slow queries are waiting; retry later."));
+      if (waiting.length >= maxQueue)
+        return Promise.reject(apiError("OVERLOADED", "Too many slow queries are waiting; retry later."));
       return new Promise((resolve, reject) => {
         const entry = {
           grant: () => {
@@ -137,7 +147,10 @@ export function createSlowGate(opts: SlowGateOptions): SlowGate {
           clearTimeout(timer);
           leave(apiError("QUERY_CANCELLED", "The request was cancelled."));
         };
-        const timer = setTimeout(() => leave(apiError("QUERY_TIMEOUT", "The query waited too long for a slot among slow queries.")), maxWaitMs);
+        const timer = setTimeout(
+          () => leave(apiError("QUERY_TIMEOUT", "The query waited too long for a slot among slow queries.")),
+          maxWaitMs,
+        );
         signal?.addEventListener("abort", onAbort, { once: true });
         waiting.push(entry);
       });

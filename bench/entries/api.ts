@@ -33,14 +33,20 @@ const BLOCK_MS = 400;
 const FLOOD_RPS = 50;
 const FLOOD_MS = 5_000;
 const DB_NAME = "slotline_bench_api";
-/** G8: one client sends HAMMER_RPS dashboard queries a second for NEIGHBOUR_MS, another NEIGHBOUR_RPS (its p95 is measured). */
+/**
+ * G8: one client sends HAMMER_RPS dashboard queries a second for NEIGHBOUR_MS, another NEIGHBOUR_RPS (its p95 is
+ * measured).
+ */
 const HAMMER_RPS = 200;
 const NEIGHBOUR_RPS = 10;
 const NEIGHBOUR_MS = 5_000;
 /** G8 episodes pooled into one sample: 3 x 50 latencies, so a p95 is not just the third-slowest of 50. */
 const NEIGHBOUR_EPISODES = 3;
 
-/** PostGraphile reads relations from foreign keys; the schema has none (the indexer writes out of order), so smart tags name them. */
+/**
+ * PostGraphile reads relations from foreign keys; the schema has none (the indexer writes out of order), so smart tags
+ * name them.
+ */
 const POSTGRAPHILE_SQL = `
   comment on table pools is E'@foreignKey (mint_a) references tokens (mint)\\n@foreignKey (mint_b) references tokens (mint)';
   comment on table swaps is E'@foreignKey (pool) references pools (address)';
@@ -101,7 +107,12 @@ async function serve(kind: string, url: string): Promise<void> {
     const { parseConfig } = await import("../../core/config.js");
     const { createLogger } = await import("../../core/logger.js");
     // trust X-Forwarded-For: the G8 entry's two clients are told apart by it (the flood sends none: one socket address)
-    const config = parseConfig({ DATABASE_URL: url, LOG_LEVEL: "warn", QUEUE_PREFIX: "bench-api", API_TRUST_PROXY: "true" });
+    const config = parseConfig({
+      DATABASE_URL: url,
+      LOG_LEVEL: "warn",
+      QUEUE_PREFIX: "bench-api",
+      API_TRUST_PROXY: "true",
+    });
     // The measured path: no response cache, no rate limit (a load test is one client). "slotline-defaults" is the API
     // as `slotline api` starts it (rate limit, response cache, statement timeout: all defaults), for the G5 flood.
     // "slotline-cached" is the API as shipped but for the rate limit (the load generator is one client address, whose
@@ -128,7 +139,10 @@ async function serve(kind: string, url: string): Promise<void> {
     const { PostGraphileAmberPreset } = await import("postgraphile/presets/amber");
     const { makePgService } = await import("postgraphile/adaptors/pg");
     const { grafserv } = await import("postgraphile/grafserv/node");
-    const pgl = postgraphile({ extends: [PostGraphileAmberPreset], pgServices: [makePgService({ connectionString: url, schemas: ["public"], poolConfig: { max: 10 } })] });
+    const pgl = postgraphile({
+      extends: [PostGraphileAmberPreset],
+      pgServices: [makePgService({ connectionString: url, schemas: ["public"], poolConfig: { max: 10 } })],
+    });
     const server = createServer();
     pgl.createServ(grafserv).addTo(server);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -150,7 +164,10 @@ async function serveFloor(kind: string): Promise<string> {
   let server;
   if (kind === "yoga-floor") {
     const { createSchema, createYoga } = await import("graphql-yoga");
-    const schema = createSchema({ typeDefs: "type Query { page: String }", resolvers: { Query: { page: () => FLOOR_TEXT } } });
+    const schema = createSchema({
+      typeDefs: "type Query { page: String }",
+      resolvers: { Query: { page: () => FLOOR_TEXT } },
+    });
     server = createServer(createYoga({ schema, logging: false, landingPage: false }));
   } else {
     const answer = JSON.stringify({ data: { page: FLOOR_TEXT } });
@@ -166,7 +183,11 @@ async function serveFloor(kind: string): Promise<string> {
 async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
   // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (they exit on SIGTERM, writing it)
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [...SERVER_NODE_ARGS, ...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
@@ -284,7 +305,11 @@ async function light(url: string, ms: number, ip: string, warmIp: string, querie
     const at = started + (i * 1000) / NEIGHBOUR_RPS;
     await new Promise((r) => setTimeout(r, Math.max(0, at - performance.now())));
     const t = performance.now();
-    sends.push(post(agent, url, bodies[i % bodies.length]!, false, { "x-forwarded-for": ip }).then((r) => void (r.ok ? latencies.push(performance.now() - t) : errors++)));
+    sends.push(
+      post(agent, url, bodies[i % bodies.length]!, false, { "x-forwarded-for": ip }).then(
+        (r) => void (r.ok ? latencies.push(performance.now() - t) : errors++),
+      ),
+    );
   }
   await Promise.all(sends);
   agent.destroy();
@@ -315,7 +340,10 @@ async function writer(url: string, prefix: string, first: number): Promise<void>
     copies++;
     for (const block of copyOf(blocks, j)) {
       await store.writeBlocks([block], { commitment: "confirmed" });
-      await redis.publish(eventsChannel(prefix), JSON.stringify({ type: "batch", slots: [block.slot], swaps: [], transactions: [] }));
+      await redis.publish(
+        eventsChannel(prefix),
+        JSON.stringify({ type: "batch", slots: [block.slot], swaps: [], transactions: [] }),
+      );
       n++;
       await new Promise((r) => setTimeout(r, Math.max(0, started + n * BLOCK_MS - performance.now())));
       if (stop) break;
@@ -339,7 +367,10 @@ async function decodedBlocks() {
     });
 }
 
-/** Copy j of the blocks: 100*j slots and 40*j seconds later, with distinct signatures (one pool accumulates j x its swaps). */
+/**
+ * Copy j of the blocks: 100*j slots and 40*j seconds later, with distinct signatures (one pool accumulates j x its
+ * swaps).
+ */
 function copyOf<T extends object>(blocks: T[], j: number): T[] {
   return blocks.map((b) => {
     const c = structuredClone(b);
@@ -360,18 +391,35 @@ async function awaitGo(): Promise<void> {
 
 type Load = { rps: number; p50: number; p99: number; errors: number };
 
-function post(agent: Agent, url: string, body: string, withCode = false, headers: Record<string, string> = {}): Promise<{ ok: boolean; code: string }> {
+function post(
+  agent: Agent,
+  url: string,
+  body: string,
+  withCode = false,
+  headers: Record<string, string> = {},
+): Promise<{ ok: boolean; code: string }> {
   return new Promise((resolve) => {
-    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (text += c));
-      res.on("end", () => {
-        const ok = res.statusCode === 200 && !text.includes('"errors"');
-        resolve({ ok, code: ok || !withCode ? "" : (/"code":"([A-Z_]+)"/.exec(text)?.[1] ?? `HTTP_${res.statusCode}`) });
-      });
-      res.on("error", () => resolve({ ok: false, code: "NETWORK" }));
-    });
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => {
+          const ok = res.statusCode === 200 && !text.includes('"errors"');
+          resolve({
+            ok,
+            code: ok || !withCode ? "" : (/"code":"([A-Z_]+)"/.exec(text)?.[1] ?? `HTTP_${res.statusCode}`),
+          });
+        });
+        res.on("error", () => resolve({ ok: false, code: "NETWORK" }));
+      },
+    );
     req.on("error", () => resolve({ ok: false, code: "NETWORK" }));
     req.end(body);
   });
@@ -398,7 +446,12 @@ async function load(url: string, query: string): Promise<Load> {
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / seconds, p50: quantile(latencies, 0.5) ?? 0, p99: quantile(latencies, 0.99) ?? 0, errors };
+  return {
+    rps: latencies.length / seconds,
+    p50: quantile(latencies, 0.5) ?? 0,
+    p99: quantile(latencies, 0.99) ?? 0,
+    errors,
+  };
 }
 
 // --- suite ---------------------------------------------------------------------------------------------------
@@ -409,14 +462,19 @@ type Shared = {
   slotlineDefaults: string;
   postgraphile: string;
   questions: Question[];
-  /** G8: token pages of the 40 most transferred mints (the heavy client), last 50 swaps of the 40 busiest wallets (the other) */
+  /**
+   * G8: token pages of the 40 most transferred mints (the heavy client), last 50 swaps of the 40 busiest wallets (the
+   * other)
+   */
   hammerQueries: string[];
   neighbourQueries: string[];
   /** slotline as shipped but for the rate limit (the live pages) */
   slotlineCached: string;
   /** runs `work` while a writer child stores a block every BLOCK_MS and publishes its event */
   whileWriting<T>(work: () => Promise<T>): Promise<T>;
-  /** writes the next copy of the blocks through the indexer's store (one transaction per batch); returns slots written */
+  /**
+   * writes the next copy of the blocks through the indexer's store (one transaction per batch); returns slots written
+   */
   writeNextCopy(): Promise<number>;
   stop(): Promise<void>;
 };
@@ -443,12 +501,17 @@ async function prepare(): Promise<Shared> {
     mint: await pick(`select mint from token_transfers group by mint order by count(*) desc limit 1 offset 1`),
     pool: await pick(`select pool from swaps group by pool order by count(*) desc limit 1`),
     wallet: await pick(`select trader from swaps group by trader order by count(*) desc limit 1`),
-    since: new Date(new Date(await pick(`select max(block_time)::text from swaps`)).getTime() - 86_400_000).toISOString(),
+    since: new Date(
+      new Date(await pick(`select max(block_time)::text from swaps`)).getTime() - 86_400_000,
+    ).toISOString(),
   };
-  const list = async (q: string) => (await writer.$client.query(q)).rows.map((r) => Object.values(r as object)[0] as string);
+  const list = async (q: string) =>
+    (await writer.$client.query(q)).rows.map((r) => Object.values(r as object)[0] as string);
   const mints = await list(`select mint from token_transfers group by mint order by count(*) desc limit 40`);
   const wallets = await list(`select trader from swaps group by trader order by count(*) desc limit 40`);
-  const [a, b, d, e] = await Promise.all(["slotline", "postgraphile", "slotline-defaults", "slotline-cached"].map((kind) => startServer(kind, db.url)));
+  const [a, b, d, e] = await Promise.all(
+    ["slotline", "postgraphile", "slotline-defaults", "slotline-cached"].map((kind) => startServer(kind, db.url)),
+  );
   const servers = [a!, b!, d!, e!];
   // run.ts exits without tearing down when --only picks one entry: never leave servers behind.
   process.once("exit", () => {
@@ -485,9 +548,15 @@ async function prepare(): Promise<Shared> {
   };
 }
 
-/** Starts the writer child (copies from `first` on) and says go; stop() ends it and resolves to the copies it started. */
+/**
+ * Starts the writer child (copies from `first` on) and says go; stop() ends it and resolves to the copies it started.
+ */
 async function startWriter(url: string, first: number): Promise<{ stop(): Promise<number> }> {
-  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), "--writer", url, "bench-api", String(first)], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [...TSX, fileURLToPath(import.meta.url), "--writer", url, "bench-api", String(first)],
+    { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] },
+  );
   const lines = createInterface({ input: child.stdout! });
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
@@ -510,9 +579,15 @@ async function startWriter(url: string, first: number): Promise<{ stop(): Promis
 
 type FloodTally = { sent: number; answered: number; refused: number; codes: Record<string, number> };
 
-/** Runs this file as a load child (`--flood`, `--hammer`, `--light`); resolves once it is ready (awaitGo), with go(), which starts it and resolves to its tally. */
+/**
+ * Runs this file as a load child (`--flood`, `--hammer`, `--light`); resolves once it is ready (awaitGo), with go(),
+ * which starts it and resolves to its tally.
+ */
 async function readyChild<T>(args: string[]): Promise<{ go(): Promise<T> }> {
-  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...TSX, fileURLToPath(import.meta.url), ...args], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   const lines = createInterface({ input: child.stdout! });
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
@@ -532,7 +607,10 @@ async function readyChild<T>(args: string[]): Promise<{ go(): Promise<T> }> {
   };
 }
 
-/** Slots/s the indexer's store writes for FLOOD_MS, optionally while a child process floods `floodUrl` with FLOOD_RPS slow queries a second. */
+/**
+ * Slots/s the indexer's store writes for FLOOD_MS, optionally while a child process floods `floodUrl` with FLOOD_RPS
+ * slow queries a second.
+ */
 async function writeThroughput(s: Shared, floodUrl: string | null): Promise<{ slotsPerSecond: number } & FloodTally> {
   const child = floodUrl ? await readyChild<FloodTally>(["--flood", floodUrl, String(FLOOD_MS)]) : null;
   const tally = child ? child.go() : Promise.resolve({ sent: 0, answered: 0, refused: 0, codes: {} });
@@ -553,7 +631,10 @@ let clientNo = 0;
  * budgets. The light client's pages are in the response cache (a dashboard asks the same again); the heavy client's
  * documents are all distinct, so none of its pages is.
  */
-async function neighbourP95(s: Shared, withHammer: boolean): Promise<{ p95: number; errors: number; hammer: HammerTally | null }> {
+async function neighbourP95(
+  s: Shared,
+  withHammer: boolean,
+): Promise<{ p95: number; errors: number; hammer: HammerTally | null }> {
   const latencies: number[] = [];
   let errors = 0;
   let hammer: HammerTally | null = null;
@@ -568,12 +649,30 @@ async function neighbourP95(s: Shared, withHammer: boolean): Promise<{ p95: numb
 }
 
 /** One G8 episode of NEIGHBOUR_MS, with new client addresses; the two clients start together. */
-async function neighbourEpisode(s: Shared, withHammer: boolean): Promise<{ latencies: number[]; errors: number; hammer: HammerTally | null }> {
+async function neighbourEpisode(
+  s: Shared,
+  withHammer: boolean,
+): Promise<{ latencies: number[]; errors: number; hammer: HammerTally | null }> {
   clientNo++;
   const n = clientNo % 250;
   const [lightChild, hammerChild] = await Promise.all([
-    readyChild<{ latencies: number[]; errors: number }>(["--light", s.slotlineDefaults, String(NEIGHBOUR_MS), `198.51.100.${n}`, `192.0.2.${n}`, JSON.stringify(s.neighbourQueries)]),
-    withHammer ? readyChild<HammerTally>(["--hammer", s.slotlineDefaults, String(NEIGHBOUR_MS), `203.0.113.${n}`, JSON.stringify(s.hammerQueries)]) : null,
+    readyChild<{ latencies: number[]; errors: number }>([
+      "--light",
+      s.slotlineDefaults,
+      String(NEIGHBOUR_MS),
+      `198.51.100.${n}`,
+      `192.0.2.${n}`,
+      JSON.stringify(s.neighbourQueries),
+    ]),
+    withHammer
+      ? readyChild<HammerTally>([
+          "--hammer",
+          s.slotlineDefaults,
+          String(NEIGHBOUR_MS),
+          `203.0.113.${n}`,
+          JSON.stringify(s.hammerQueries),
+        ])
+      : null,
   ]);
   const [l, hammer] = await Promise.all([lightChild.go(), hammerChild?.go() ?? null]);
   return { ...l, hammer };
@@ -585,8 +684,15 @@ const PAGE_NAMES = ["api-token-page", "api-pool-page", "api-wallet-swaps"];
 /** Both servers must answer the question without errors before it is measured: slotline at `url`, and PostGraphile. */
 async function mustAnswer(q: Question, url: string): Promise<void> {
   const s = await shared!;
-  for (const [to, query] of [[url, q.slotline], [s.postgraphile, q.postgraphile]] as const) {
-    const r = await fetch(to, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  for (const [to, query] of [
+    [url, q.slotline],
+    [s.postgraphile, q.postgraphile],
+  ] as const) {
+    const r = await fetch(to, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query }),
+    });
     const text = await r.text();
     if (!r.ok || text.includes('"errors"')) throw new Error(`${to} cannot answer ${q.name}: ${text.slice(0, 500)}`);
   }
@@ -616,8 +722,10 @@ const suite: BenchSuite = {
       let q: Question;
       const name = live ? `${PAGE_NAMES[i]}-live` : PAGE_NAMES[i]!;
       const server = (s: Shared) => (live ? s.slotlineCached : s.slotline);
-      const run = (s: Shared, url: string, query: string) => (live ? s.whileWriting(() => load(url, query)) : load(url, query));
-      const record = (side: "slotline" | "postgraphile", r: Load) => latest.set(name, { ...(latest.get(name) ?? { slotline: r, postgraphile: r }), [side]: r });
+      const run = (s: Shared, url: string, query: string) =>
+        live ? s.whileWriting(() => load(url, query)) : load(url, query);
+      const record = (side: "slotline" | "postgraphile", r: Load) =>
+        latest.set(name, { ...(latest.get(name) ?? { slotline: r, postgraphile: r }), [side]: r });
       return {
         name,
         description: live
@@ -657,8 +765,14 @@ const suite: BenchSuite = {
           };
           if (live) {
             // how the cached server answered, over every run so far (Prometheus text of its /metrics)
-            const metrics = await (await fetch((await shared!).slotlineCached.replace(/\/graphql$/, "/metrics"))).text();
-            figures["response cache so far"] = [...metrics.matchAll(/^slotline_api_response_cache_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => `${m[1]} ${m[2]}`).join(", ");
+            const metrics = await (
+              await fetch((await shared!).slotlineCached.replace(/\/graphql$/, "/metrics"))
+            ).text();
+            figures["response cache so far"] = [
+              ...metrics.matchAll(/^slotline_api_response_cache_total\{outcome="(\w+)"\} (\d+)/gm),
+            ]
+              .map((m) => `${m[1]} ${m[2]}`)
+              .join(", ");
           }
           figures.errors = l.slotline.errors + l.postgraphile.errors;
           return figures;
@@ -667,7 +781,10 @@ const suite: BenchSuite = {
     };
     const pages = [0, 1, 2].map((i) => pageEntry(i, false));
     const live = [0, 1, 2].map((i) => pageEntry(i, true));
-    /** G5: the same writes with the API idle, against a flood of the API as shipped, and of the API with rate limiting off. */
+    /**
+     * G5: the same writes with the API idle, against a flood of the API as shipped, and of the API with rate limiting
+     * off.
+     */
     const floodEntry = (name: string, target: (s: Shared) => string, what: string): BenchEntry => {
       let flood: Awaited<ReturnType<typeof writeThroughput>> | undefined;
       return {
@@ -702,7 +819,11 @@ const suite: BenchSuite = {
         },
       };
     };
-    const writes = floodEntry("api-flood-writes", (s) => s.slotlineDefaults, "the API as shipped (rate limit, response cache, statement timeout at their defaults; one client address)");
+    const writes = floodEntry(
+      "api-flood-writes",
+      (s) => s.slotlineDefaults,
+      "the API as shipped (rate limit, response cache, statement timeout at their defaults; one client address)",
+    );
     const writesOpen = floodEntry(
       "api-flood-writes-no-rate-limit",
       (s) => s.slotline,
@@ -795,5 +916,13 @@ export default suite;
 if (process.argv[2] === "--writer") await writer(process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
 if (process.argv[2] === "--serve") await serve(process.argv[3]!, process.argv[4]!);
 if (process.argv[2] === "--flood") await flood(process.argv[3]!, Number(process.argv[4]));
-if (process.argv[2] === "--hammer") await hammer(process.argv[3]!, Number(process.argv[4]), process.argv[5]!, JSON.parse(process.argv[6]!) as string[]);
-if (process.argv[2] === "--light") await light(process.argv[3]!, Number(process.argv[4]), process.argv[5]!, process.argv[6]!, JSON.parse(process.argv[7]!) as string[]);
+if (process.argv[2] === "--hammer")
+  await hammer(process.argv[3]!, Number(process.argv[4]), process.argv[5]!, JSON.parse(process.argv[6]!) as string[]);
+if (process.argv[2] === "--light")
+  await light(
+    process.argv[3]!,
+    Number(process.argv[4]),
+    process.argv[5]!,
+    process.argv[6]!,
+    JSON.parse(process.argv[7]!) as string[],
+  );

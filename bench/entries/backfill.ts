@@ -23,7 +23,10 @@ function run(args: string[], env: Record<string, string>): { done: Promise<numbe
   return { done: new Promise((r) => child.on("exit", (c) => r(c ?? -1))), kill: () => child.kill("SIGTERM") };
 }
 
-function entry(workers: number, history: () => Promise<{ chain: Chain; from: number; to: number; total: number }>): BenchEntry {
+function entry(
+  workers: number,
+  history: () => Promise<{ chain: Chain; from: number; to: number; total: number }>,
+): BenchEntry {
   const stored: number[] = [];
   return {
     name: `backfill-slot-range-${workers}-worker${workers > 1 ? "s" : ""}`,
@@ -45,7 +48,10 @@ function entry(workers: number, history: () => Promise<{ chain: Chain; from: num
       const ws = Array.from({ length: workers }, () => run(["worker"], env));
       await new Promise((r) => setTimeout(r, 2_500)); // workers up before the clock starts
       const t0 = performance.now();
-      const code = await run(["backfill", "--from-slot", String(from), "--to-slot", String(to), "--batch-size", "1"], env).done;
+      const code = await run(
+        ["backfill", "--from-slot", String(from), "--to-slot", String(to), "--batch-size", "1"],
+        env,
+      ).done;
       const secs = (performance.now() - t0) / 1000;
       for (const w of ws) w.kill();
       await Promise.all(ws.map((w) => w.done));
@@ -69,7 +75,13 @@ const suite: BenchSuite = {
     let made: { chain: Chain; from: number; to: number; total: number } | undefined;
     const history = async () => {
       if (!made) {
-        const chain = await createChain({ port: 0, syntheticTps: TPS, slotMs: 400, autoProduce: false, finalityLag: 1 });
+        const chain = await createChain({
+          port: 0,
+          syntheticTps: TPS,
+          slotMs: 400,
+          autoProduce: false,
+          finalityLag: 1,
+        });
         const from = chain.slot("processed") + 1;
         for (let i = 0; i < SLOTS + 3; i++) chain.tick();
         made = { chain, from, to: from + SLOTS - 1, total: TPS * 0.4 * SLOTS };

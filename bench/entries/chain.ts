@@ -25,19 +25,27 @@ const MARK = Buffer.from('"recentBlockhash"');
  */
 function postCounting(url: string, body: string): Promise<{ status: number; bytes: number; txs: number }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      let bytes = 0;
-      let txs = 0;
-      let carry: Buffer = Buffer.alloc(0);
-      res.on("data", (chunk: Buffer) => {
-        bytes += chunk.length;
-        const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-        for (let i = buf.indexOf(MARK); i >= 0; i = buf.indexOf(MARK, i + MARK.length)) txs++;
-        carry = buf.subarray(Math.max(0, buf.length - MARK.length + 1));
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes, txs }));
-      res.on("error", reject);
-    });
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let bytes = 0;
+        let txs = 0;
+        let carry: Buffer = Buffer.alloc(0);
+        res.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+          const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+          for (let i = buf.indexOf(MARK); i >= 0; i = buf.indexOf(MARK, i + MARK.length)) txs++;
+          carry = buf.subarray(Math.max(0, buf.length - MARK.length + 1));
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, bytes, txs }));
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -46,7 +54,10 @@ const MEASURE_MS = 3000;
 
 /** Starts `npm run chain` equivalent in a child process and resolves its RPC URL. */
 async function startChain(args: string[]): Promise<{ child: ChildProcess; rpcUrl: string }> {
-  const child = spawn(process.execPath, [...TSX, "devchain/main.ts", "--port", "0", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...TSX, "devchain/main.ts", "--port", "0", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const lines = createInterface({ input: child.stdout! });
@@ -65,13 +76,23 @@ async function startChain(args: string[]): Promise<{ child: ChildProcess; rpcUrl
 }
 
 async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: "1", method, params }) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: "1", method, params }),
+  });
   const body = (await res.json()) as { result?: unknown; error?: { message: string } };
   if (body.error) throw new Error(body.error.message);
   return body.result;
 }
 
-const GET_BLOCK_CFG = { encoding: "json", maxSupportedTransactionVersion: 0, transactionDetails: "full", rewards: false, commitment: "confirmed" };
+const GET_BLOCK_CFG = {
+  encoding: "json",
+  maxSupportedTransactionVersion: 0,
+  transactionDetails: "full",
+  rewards: false,
+  commitment: "confirmed",
+};
 
 /** getBlock over the two whole recorded mainnet blocks (served from the encoded-block cache). */
 function recordedEntry(): BenchEntry {
@@ -86,7 +107,10 @@ function recordedEntry(): BenchEntry {
     async setup() {
       chain = await startChain(["--once", "--fixtures", WHOLE_BLOCKS]);
       for (const slot of (await rpc(chain.rpcUrl, "getBlocks", [0])) as number[]) {
-        const sigs = (await rpc(chain.rpcUrl, "getBlock", [slot, { ...GET_BLOCK_CFG, transactionDetails: "signatures" }])) as { signatures: string[] };
+        const sigs = (await rpc(chain.rpcUrl, "getBlock", [
+          slot,
+          { ...GET_BLOCK_CFG, transactionDetails: "signatures" },
+        ])) as { signatures: string[] };
         blocks.push({ slot, txs: sigs.signatures.length });
       }
     },
@@ -98,8 +122,12 @@ function recordedEntry(): BenchEntry {
         Array.from({ length: CONCURRENCY }, async (_, lane) => {
           for (let i = lane; performance.now() < end; i++) {
             const b = blocks[i % blocks.length]!;
-            const res = await postCounting(chain.rpcUrl, JSON.stringify({ jsonrpc: "2.0", id: String(i), method: "getBlock", params: [b.slot, GET_BLOCK_CFG] }));
-            if (res.status !== 200 || res.txs !== b.txs) throw new Error(`getBlock ${b.slot}: HTTP ${res.status}, ${res.txs} of ${b.txs} transactions`);
+            const res = await postCounting(
+              chain.rpcUrl,
+              JSON.stringify({ jsonrpc: "2.0", id: String(i), method: "getBlock", params: [b.slot, GET_BLOCK_CFG] }),
+            );
+            if (res.status !== 200 || res.txs !== b.txs)
+              throw new Error(`getBlock ${b.slot}: HTTP ${res.status}, ${res.txs} of ${b.txs} transactions`);
             bytes += res.bytes;
             txs += b.txs;
           }
@@ -125,7 +153,16 @@ function liveEntry(tps: number): BenchEntry {
     unit: "tx/s",
     higherIsBetter: true,
     async setup() {
-      chain = await startChain(["--fixtures", WHOLE_BLOCKS, "--synthetic-tps", String(tps), "--slot-ms", "400", "--finality-lag", "32"]);
+      chain = await startChain([
+        "--fixtures",
+        WHOLE_BLOCKS,
+        "--synthetic-tps",
+        String(tps),
+        "--slot-ms",
+        "400",
+        "--finality-lag",
+        "32",
+      ]);
     },
     async measure() {
       let next = ((await rpc(chain.rpcUrl, "getSlot", [{ commitment: "confirmed" }])) as number) + 1;
@@ -141,7 +178,10 @@ function liveEntry(tps: number): BenchEntry {
         for (; next <= top; next++) slots.push(next);
         await Promise.all(
           slots.map(async (slot) => {
-            const res = await postCounting(chain.rpcUrl, JSON.stringify({ jsonrpc: "2.0", id: String(slot), method: "getBlock", params: [slot, GET_BLOCK_CFG] }));
+            const res = await postCounting(
+              chain.rpcUrl,
+              JSON.stringify({ jsonrpc: "2.0", id: String(slot), method: "getBlock", params: [slot, GET_BLOCK_CFG] }),
+            );
             if (res.status !== 200) throw new Error(`getBlock ${slot}: HTTP ${res.status}`);
             const n = res.txs;
             txs += n;

@@ -67,7 +67,8 @@ function startSlotline(args: string[], env: Record<string, string>): ChildProces
 /** CPU seconds (user + system) a process has used so far, from /proc (0 where there is no /proc). */
 function procCpuSeconds(pid: number | undefined): number {
   try {
-    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks (100 per second).
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th, in clock ticks (100 per
+    // second).
     const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return (Number(f[11]) + Number(f[12])) / 100;
   } catch {
@@ -93,14 +94,26 @@ function commCpuSeconds(comm: string): number {
 export type CpuSplit = { chain: number; ingest: number; workers: number; postgres: number; redis: number };
 
 async function stop(procs: ChildProcess[]) {
-  await Promise.all(procs.map((p) => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGTERM"))))));
+  await Promise.all(
+    procs.map(
+      (p) => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once("exit", () => r()), p.kill("SIGTERM")))),
+    ),
+  );
 }
 
 /** What the --chain child runs. */
 type ChainOpts = { syntheticTps: number; trackedOnly: boolean };
 
 /** The chain for runIngest, in a child process of its own (this file, started with --chain): see startChain. */
-type ChainProcess = { rpcUrl: string; wsUrl: string; pid: number; processed: number; confirmed(): number; confirmedAt: Map<number, number>; close(): Promise<void> };
+type ChainProcess = {
+  rpcUrl: string;
+  wsUrl: string;
+  pid: number;
+  processed: number;
+  confirmed(): number;
+  confirmedAt: Map<number, number>;
+  close(): Promise<void>;
+};
 
 /**
  * Starts the local chain in its own process. It reports every new confirmed slot with the time it saw it.
@@ -111,21 +124,35 @@ type ChainProcess = { rpcUrl: string; wsUrl: string; pid: number; processed: num
 async function startChain(opts: ChainOpts): Promise<ChainProcess> {
   // e.g. BENCH_CHAIN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof-chain" profiles the chain
   const nodeArgs = process.env.BENCH_CHAIN_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--chain", JSON.stringify(opts)], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--chain", JSON.stringify(opts)],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
   const confirmedAt = new Map<number, number>();
   let confirmed = 0;
   const lines = createInterface({ input: child.stdout! });
-  const ready = await new Promise<{ rpcUrl: string; wsUrl: string; processed: number; confirmed: number }>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`chain exited with ${code}`)));
-    lines.on("line", (line) => {
-      const m = JSON.parse(line) as { event: string; rpcUrl: string; wsUrl: string; processed: number; confirmed: number; slot: number; at: number };
-      if (m.event === "listening") resolve(m);
-      else if (m.event === "confirmed") {
-        confirmedAt.set(m.slot, m.at);
-        confirmed = Math.max(confirmed, m.slot);
-      }
-    });
-  });
+  const ready = await new Promise<{ rpcUrl: string; wsUrl: string; processed: number; confirmed: number }>(
+    (resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`chain exited with ${code}`)));
+      lines.on("line", (line) => {
+        const m = JSON.parse(line) as {
+          event: string;
+          rpcUrl: string;
+          wsUrl: string;
+          processed: number;
+          confirmed: number;
+          slot: number;
+          at: number;
+        };
+        if (m.event === "listening") resolve(m);
+        else if (m.event === "confirmed") {
+          confirmedAt.set(m.slot, m.at);
+          confirmed = Math.max(confirmed, m.slot);
+        }
+      });
+    },
+  );
   confirmed = ready.confirmed;
   return {
     rpcUrl: ready.rpcUrl,
@@ -149,16 +176,22 @@ async function serveChain(opts: ChainOpts): Promise<void> {
   });
   process.once("SIGTERM", () => void chain.close().then(() => process.exit(0)));
   let last = chain.slot("confirmed");
-  process.stdout.write(`${JSON.stringify({ event: "listening", rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, processed: chain.slot("processed"), confirmed: last })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: "listening", rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, processed: chain.slot("processed"), confirmed: last })}\n`,
+  );
   setInterval(() => {
     const s = chain.slot("confirmed");
     const at = Date.now();
-    for (let x = last + 1; x <= s; x++) process.stdout.write(`${JSON.stringify({ event: "confirmed", slot: x, at })}\n`);
+    for (let x = last + 1; x <= s; x++)
+      process.stdout.write(`${JSON.stringify({ event: "confirmed", slot: x, at })}\n`);
     last = s;
   }, 5);
 }
 
-/** Runs chain + ingest + worker: a warm-up, then MEASURE_MS measured; returns stored tx/s and per-slot latencies (ms) of the window. */
+/**
+ * Runs chain + ingest + worker: a warm-up, then MEASURE_MS measured; returns stored tx/s and per-slot latencies (ms) of
+ * the window.
+ */
 export async function runIngest(
   tps: number,
   workers: number,
@@ -180,7 +213,10 @@ export async function runIngest(
     // The shipped default unless BENCH_WORKER_CONCURRENCY says otherwise.
     ...(process.env.BENCH_WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY } : {}),
   };
-  const procs = [startSlotline(["ingest"], env), ...Array.from({ length: workers }, () => startSlotline(["worker"], env))];
+  const procs = [
+    startSlotline(["ingest"], env),
+    ...Array.from({ length: workers }, () => startSlotline(["worker"], env)),
+  ];
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   /** The one number a counting query returns. */
@@ -197,7 +233,13 @@ export async function runIngest(
     const s0 = chain.confirmed();
     const workerCpu = () => procs.slice(1).reduce((sum, p) => sum + procCpuSeconds(p.pid), 0);
     // The chain's serving is what an RPC node elsewhere would pay for.
-    const snapshot = () => ({ chain: procCpuSeconds(chain.pid), ingest: procCpuSeconds(procs[0]!.pid), workers: workerCpu(), postgres: commCpuSeconds("postgres"), redis: commCpuSeconds("redis-server") });
+    const snapshot = () => ({
+      chain: procCpuSeconds(chain.pid),
+      ingest: procCpuSeconds(procs[0]!.pid),
+      workers: workerCpu(),
+      postgres: commCpuSeconds("postgres"),
+      redis: commCpuSeconds("redis-server"),
+    });
     const cpu0 = snapshot();
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, MEASURE_MS));
@@ -218,7 +260,12 @@ export async function runIngest(
     // What the chain really produced: its slot clock runs late when the machine is saturated.
     const offeredPerSec = ((s1 - s0) * tps * 0.4) / secs;
     const stored = Math.max(1, c1 - c0);
-    const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, Math.round(((cpu1[k as keyof CpuSplit] - cpu0[k as keyof CpuSplit]) * 1e6) / stored)])) as CpuSplit;
+    const cpu = Object.fromEntries(
+      Object.keys(cpu0).map((k) => [
+        k,
+        Math.round(((cpu1[k as keyof CpuSplit] - cpu0[k as keyof CpuSplit]) * 1e6) / stored),
+      ]),
+    ) as CpuSplit;
     return { txPerSec: (c1 - c0) / secs, processedPerSec: (p1 - p0) / secs, offeredPerSec, cpu, latencies };
   } finally {
     await stop(procs);
@@ -239,11 +286,35 @@ const cpuMs = () => {
  * Node side of the store. Says which encoding is cheaper end to end and where the 2-core ceiling comes from.
  */
 async function stageCosts(): Promise<Record<string, number>> {
-  const chain = await createChain({ port: 0, syntheticTps: 10_000, slotMs: 400, autoProduce: false, syntheticPrograms: resolvePrograms(PRESET_NAMES) });
+  const chain = await createChain({
+    port: 0,
+    syntheticTps: 10_000,
+    slotMs: 400,
+    autoProduce: false,
+    syntheticPrograms: resolvePrograms(PRESET_NAMES),
+  });
   const slots = Array.from({ length: 9 }, () => chain.tick()).slice(0, 5);
   const get = async (slot: number, encoding: string) => {
-    const body = { jsonrpc: "2.0", id: 1, method: "getBlock", params: [slot, { encoding, maxSupportedTransactionVersion: 0, transactionDetails: "full", rewards: false, commitment: "confirmed" }] };
-    const r = await fetch(chain.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const body = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "getBlock",
+      params: [
+        slot,
+        {
+          encoding,
+          maxSupportedTransactionVersion: 0,
+          transactionDetails: "full",
+          rewards: false,
+          commitment: "confirmed",
+        },
+      ],
+    };
+    const r = await fetch(chain.rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     return Buffer.from(await r.arrayBuffer());
   };
   const decoder = createDecoder({ programs: PRESET_NAMES });
@@ -272,8 +343,15 @@ async function stageCosts(): Promise<Record<string, number>> {
         continue;
       }
       const result = (JSON.parse(body.toString("latin1")) as { result: RawBlock }).result;
-      const wire = result.transactions as unknown as { transaction: [string, string]; meta: RawBlockTransaction["meta"]; version?: "legacy" | 0 }[];
-      result.transactions = wire.map((w) => ({ ...decodeWireTransaction(w.transaction[0], w.meta, w.version), meta: w.meta }));
+      const wire = result.transactions as unknown as {
+        transaction: [string, string];
+        meta: RawBlockTransaction["meta"];
+        version?: "legacy" | 0;
+      }[];
+      result.transactions = wire.map((w) => ({
+        ...decodeWireTransaction(w.transaction[0], w.meta, w.version),
+        meta: w.meta,
+      }));
       const block = checkBlock(slot, result);
       parse += cpuMs() - t;
       t = cpuMs();
@@ -301,7 +379,11 @@ async function stageCosts(): Promise<Record<string, number>> {
   return out;
 }
 
-const pct = (xs: number[], p: number) => quantile([...xs].sort((a, b) => a - b), p / 100) ?? Number.NaN;
+const pct = (xs: number[], p: number) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    p / 100,
+  ) ?? Number.NaN;
 
 /** Slots between two copies of the same decoded block in the bare loop (the 12 blocks come from 16 slots). */
 const RAW_SLOT_STRIDE = 16;
@@ -322,10 +404,22 @@ function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
     name: "bare upsert loop (same decoded rows, 2 writers, sustained as the entry)",
     async measure() {
       if (!blocks) {
-        const chain = await createChain({ port: 0, syntheticTps: OVERLOAD_TPS, slotMs: 400, autoProduce: false, syntheticPrograms: resolvePrograms(PRESET_NAMES) });
+        const chain = await createChain({
+          port: 0,
+          syntheticTps: OVERLOAD_TPS,
+          slotMs: 400,
+          autoProduce: false,
+          syntheticPrograms: resolvePrograms(PRESET_NAMES),
+        });
         // A few extra slots so the 12 measured ones are all confirmed.
         const slots = Array.from({ length: 16 }, () => chain.tick()).slice(0, 12);
-        const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 5, timeoutMs: 60_000 });
+        const rpc = createRpcClient({
+          url: chain.rpcUrl,
+          maxRps: 100_000,
+          concurrency: 4,
+          batchSize: 5,
+          timeoutMs: 60_000,
+        });
         const decoder = createDecoder({ programs: PRESET_NAMES });
         const fetched = await fetchBlocks(rpc, slots, "confirmed");
         blocks = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
@@ -337,9 +431,11 @@ function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
       const store = createStore({ db: handle });
       // The burst of sessions 1-11: each block once, into empty tables.
       let t0 = performance.now();
-      await Promise.all([0, 1].map(async (lane) => {
-        for (let i = lane; i < all.length; i += 2) await store.writeBlocks([all[i]!], { commitment: "confirmed" });
-      }));
+      await Promise.all(
+        [0, 1].map(async (lane) => {
+          for (let i = lane; i < all.length; i += 2) await store.writeBlocks([all[i]!], { commitment: "confirmed" });
+        }),
+      );
       bursts.push(all.reduce((a, b) => a + b.transactions.length, 0) / ((performance.now() - t0) / 1000));
       // Sustained: lane L writes the blocks i = L (mod 2), each time as its next copy.
       let stored = 0;
@@ -396,7 +492,17 @@ const suite: BenchSuite = {
         chain_offered_tx_per_s_median: Math.round(pct(offeredRates, 50) || 0),
         // Where the 2 cores went, per stored transaction (medians): the chain (RPC stand-in), ingest, workers (fetch,
         // parse, decode, store, publish), Postgres, Redis.
-        ...Object.fromEntries((["chain", "ingest", "workers", "postgres", "redis"] as const).map((k) => [`cpu_us_per_stored_tx_${k}_median`, Math.round(pct(splits.map((x) => x[k]), 50))])),
+        ...Object.fromEntries(
+          (["chain", "ingest", "workers", "postgres", "redis"] as const).map((k) => [
+            `cpu_us_per_stored_tx_${k}_median`,
+            Math.round(
+              pct(
+                splits.map((x) => x[k]),
+                50,
+              ),
+            ),
+          ]),
+        ),
       }),
     };
     const latencyP99: BenchEntry = {
@@ -410,12 +516,18 @@ const suite: BenchSuite = {
         storedAtMainnet = r.txPerSec;
         return pct(r.latencies, 99);
       },
-      details: async () => ({ p50_ms: Math.round(pct(latencies, 50)), p99_ms: Math.round(pct(latencies, 99)), slots_measured: latencies.length, stored_tx_per_s: Math.round(storedAtMainnet) }),
+      details: async () => ({
+        p50_ms: Math.round(pct(latencies, 50)),
+        p99_ms: Math.round(pct(latencies, 99)),
+        slots_measured: latencies.length,
+        stored_tx_per_s: Math.round(storedAtMainnet),
+      }),
     };
     let stages: Record<string, number> = {};
     const cpu: BenchEntry = {
       name: "ingest-cpu-per-tx",
-      description: "CPU per offered transaction (cloned mainnet, tracked programs only) in the worker: cut the json answer into transactions + parse each and decode + Node side of the store; details compare base64 (whole parse) and give the chain's serving cost",
+      description:
+        "CPU per offered transaction (cloned mainnet, tracked programs only) in the worker: cut the json answer into transactions + parse each and decode + Node side of the store; details compare base64 (whole parse) and give the chain's serving cost",
       unit: "us/tx",
       higherIsBetter: false,
       async measure() {

@@ -110,7 +110,11 @@ function bullmqEntry(): BenchEntry {
       await worker.waitUntilReady();
       const t0 = performance.now();
       for (let i = 0; i < JOBS; i += 500) {
-        const jobs = Array.from({ length: 500 }, (_, k) => ({ name: "store-slot", data: { slot: i + k }, opts: { jobId: `slot-${i + k}` } }));
+        const jobs = Array.from({ length: 500 }, (_, k) => ({
+          name: "store-slot",
+          data: { slot: i + k },
+          opts: { jobId: `slot-${i + k}` },
+        }));
         await queue.addBulk(jobs);
       }
       await all;

@@ -1,6 +1,16 @@
-/** `slotline backfill`: argument checks, RPC preflight, dry run, progress (bar in a terminal, log lines otherwise), summary. */
+/**
+ * `slotline backfill`: argument checks, RPC preflight, dry run, progress (bar in a terminal, log lines otherwise),
+ * summary.
+ */
 import { SingleBar } from "cli-progress";
-import { type BackfillArgs, type BackfillPlan, type BackfillProgress, type BackfillSummary, parseBackfillPlan, runBackfill } from "../../indexer/backfill/index.js";
+import {
+  type BackfillArgs,
+  type BackfillPlan,
+  type BackfillProgress,
+  type BackfillSummary,
+  parseBackfillPlan,
+  runBackfill,
+} from "../../indexer/backfill/index.js";
 import type { Context } from "../../core/context.js";
 import { createDecoder } from "../../indexer/decode/index.js";
 import { createBatchIndexer } from "../../indexer/pipeline/worker.js";
@@ -9,25 +19,41 @@ import { producedSlots } from "../../indexer/source/blocks.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 
 /** Options beyond the plan. */
-export type BackfillCliOptions = BackfillArgs & { inline?: boolean; dryRun?: boolean; programs?: string; rps?: string; concurrency?: string };
+export type BackfillCliOptions = BackfillArgs & {
+  inline?: boolean;
+  dryRun?: boolean;
+  programs?: string;
+  rps?: string;
+  concurrency?: string;
+};
 
 /** Exit code and output of a backfill run. */
 export type BackfillOutcome = { code: number; message?: string; summary?: BackfillSummary };
 
 /** Checks the arguments (exit 2 on any problem) without touching the database or the RPC. */
-export function checkBackfillArgs(o: BackfillCliOptions, ctx: Pick<Context, "config">): { plan?: BackfillPlan; programs?: string[]; problems: string[] } {
+export function checkBackfillArgs(
+  o: BackfillCliOptions,
+  ctx: Pick<Context, "config">,
+): { plan?: BackfillPlan; programs?: string[]; problems: string[] } {
   const { plan, problems } = parseBackfillPlan(o, ctx.config.RPC_BATCH_SIZE > 20 ? 10 : ctx.config.RPC_BATCH_SIZE);
   let programs: string[] | undefined;
   if (o.programs !== undefined) {
-    programs = o.programs.split(",").map((p) => p.trim()).filter(Boolean);
+    programs = o.programs
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean);
     try {
       createDecoder({ programs });
     } catch (err) {
       problems.push(`--programs: ${(err as Error).message}`);
     }
   }
-  for (const [name, v] of [["--rps", o.rps], ["--concurrency", o.concurrency]] as const)
-    if (v !== undefined && !(/^\d+$/.test(v) && Number(v) >= 1)) problems.push(`${name} ${v}: expected a whole number of at least 1`);
+  for (const [name, v] of [
+    ["--rps", o.rps],
+    ["--concurrency", o.concurrency],
+  ] as const)
+    if (v !== undefined && !(/^\d+$/.test(v) && Number(v) >= 1))
+      problems.push(`${name} ${v}: expected a whole number of at least 1`);
   return { plan, programs, problems };
 }
 
@@ -35,49 +61,76 @@ export function checkBackfillArgs(o: BackfillCliOptions, ctx: Pick<Context, "con
 export async function backfillCommand(ctx: Context, rt: Runtime, o: BackfillCliOptions): Promise<BackfillOutcome> {
   const { plan, programs, problems } = checkBackfillArgs(o, ctx);
   if (!plan) return { code: 2, message: problems.join("\n") };
-  const rpc = o.rps || o.concurrency
-    ? createRpcClient({
-        url: ctx.config.SOLANA_RPC_URL,
-        maxRps: Number(o.rps ?? ctx.config.RPC_MAX_RPS),
-        concurrency: Number(o.concurrency ?? ctx.config.RPC_CONCURRENCY),
-        batchSize: ctx.config.RPC_BATCH_SIZE,
-        timeoutMs: ctx.config.RPC_TIMEOUT_MS,
-        logger: ctx.logger,
-        metrics: rt.metrics,
-      })
-    : rt.rpc;
+  const rpc =
+    o.rps || o.concurrency
+      ? createRpcClient({
+          url: ctx.config.SOLANA_RPC_URL,
+          maxRps: Number(o.rps ?? ctx.config.RPC_MAX_RPS),
+          concurrency: Number(o.concurrency ?? ctx.config.RPC_CONCURRENCY),
+          batchSize: ctx.config.RPC_BATCH_SIZE,
+          timeoutMs: ctx.config.RPC_TIMEOUT_MS,
+          logger: ctx.logger,
+          metrics: rt.metrics,
+        })
+      : rt.rpc;
 
   // Preflight: history the RPC cannot serve, and an `until` it does not know (which would make
   // getSignaturesForAddress return the newest page as if it were the end).
   if (plan.kind === "slots") {
     const first = await rpc.call<number>("getFirstAvailableBlock", []);
     if (plan.fromSlot < first)
-      return { code: 1, message: `this RPC has no history below slot ${first} (getFirstAvailableBlock); run again with --from-slot ${first}, or point SOLANA_RPC_URL at an archive node` };
+      return {
+        code: 1,
+        message: `this RPC has no history below slot ${first} (getFirstAvailableBlock); run again with --from-slot ${first}, or point SOLANA_RPC_URL at an archive node`,
+      };
   } else if (plan.until) {
-    const tx = await rpc.call<unknown>("getTransaction", [plan.until, { maxSupportedTransactionVersion: 0, commitment: "finalized" }]);
-    if (tx === null) return { code: 2, message: `--until ${plan.until}: this RPC does not know that signature; an unknown until would silently return the newest page` };
+    const tx = await rpc.call<unknown>("getTransaction", [
+      plan.until,
+      { maxSupportedTransactionVersion: 0, commitment: "finalized" },
+    ]);
+    if (tx === null)
+      return {
+        code: 2,
+        message: `--until ${plan.until}: this RPC does not know that signature; an unknown until would silently return the newest page`,
+      };
   }
 
   if (o.dryRun) {
     if (plan.kind === "slots") {
       const produced = await producedSlots(rpc, plan.fromSlot, plan.toSlot, "finalized");
       const todo = await rt.store.notDone(produced);
-      return { code: 0, message: `dry run: slots ${plan.fromSlot}..${plan.toSlot}: ${produced.length} blocks produced, ${todo.length} not stored yet, ${Math.ceil(todo.length / plan.batchSize)} jobs of up to ${plan.batchSize}` };
+      return {
+        code: 0,
+        message: `dry run: slots ${plan.fromSlot}..${plan.toSlot}: ${produced.length} blocks produced, ${todo.length} not stored yet, ${Math.ceil(todo.length / plan.batchSize)} jobs of up to ${plan.batchSize}`,
+      };
     }
     let n = 0;
     let before = plan.before;
     for (;;) {
-      const page = await rpc.call<{ signature: string }[]>("getSignaturesForAddress", [plan.address, { before, until: plan.until, limit: 1000, commitment: "finalized" }]);
+      const page = await rpc.call<{ signature: string }[]>("getSignaturesForAddress", [
+        plan.address,
+        { before, until: plan.until, limit: 1000, commitment: "finalized" },
+      ]);
       n += page.length;
       if (page.length < 1000 || (plan.limit && n >= plan.limit)) break;
       before = page.at(-1)!.signature;
     }
-    return { code: 0, message: `dry run: ${plan.address}: ${plan.limit ? Math.min(n, plan.limit) : n} signatures would be fetched` };
+    return {
+      code: 0,
+      message: `dry run: ${plan.address}: ${plan.limit ? Math.min(n, plan.limit) : n} signatures would be fetched`,
+    };
   }
 
   const concurrency = Number(o.concurrency ?? ctx.config.RPC_CONCURRENCY);
-  const indexer = o.inline ? createBatchIndexer(ctx, { ...rt, rpc, decoder: programs ? createDecoder({ programs }) : rt.decoder }) : undefined;
-  const bar = process.stderr.isTTY ? new SingleBar({ format: "backfill [{bar}] {percentage}% | {value}/{total} {unit} | {tps} tx/s | ETA {eta_formatted}", hideCursor: true }) : undefined;
+  const indexer = o.inline
+    ? createBatchIndexer(ctx, { ...rt, rpc, decoder: programs ? createDecoder({ programs }) : rt.decoder })
+    : undefined;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({
+        format: "backfill [{bar}] {percentage}% | {value}/{total} {unit} | {tps} tx/s | ETA {eta_formatted}",
+        hideCursor: true,
+      })
+    : undefined;
   let lastLog = 0;
   const onProgress = (p: BackfillProgress) => {
     const secs = (Date.now() - p.startedAt) / 1000;
@@ -94,12 +147,22 @@ export async function backfillCommand(ctx: Context, rt: Runtime, o: BackfillCliO
     }
   };
   try {
-    const summary = await runBackfill(ctx, { rpc, store: rt.store, queue: rt.queue, indexer, concurrency, programs }, plan, { signal: ctx.shutdown.signal, onProgress });
+    const summary = await runBackfill(
+      ctx,
+      { rpc, store: rt.store, queue: rt.queue, indexer, concurrency, programs },
+      plan,
+      { signal: ctx.shutdown.signal, onProgress },
+    );
     return { code: 0, summary };
   } catch (err) {
-    const r = await ctx.db.$client.query<{ slot: string | null; position: string | null }>(`select slot::text, position from cursors where kind = 'backfill' order by updated_at desc limit 1`);
+    const r = await ctx.db.$client.query<{ slot: string | null; position: string | null }>(
+      `select slot::text, position from cursors where kind = 'backfill' order by updated_at desc limit 1`,
+    );
     const at = r.rows[0]?.slot ?? r.rows[0]?.position ?? "the start";
-    return { code: 1, message: `backfill stopped: ${(err as Error).message}\nreached ${at}; run the same command again to resume from there` };
+    return {
+      code: 1,
+      message: `backfill stopped: ${(err as Error).message}\nreached ${at}; run the same command again to resume from there`,
+    };
   } finally {
     bar?.stop();
     await indexer?.close();

@@ -3,16 +3,40 @@ import type { Context } from "../../core/context.js";
 import type { BlockQueue, BlockJob } from "../../indexer/queue/index.js";
 
 /** One dead letter as listed. */
-export type DeadLetter = { id: number; queue: string; jobId: string; error: string; attempts: number; createdAt: string; payload: BlockJob };
+export type DeadLetter = {
+  id: number;
+  queue: string;
+  jobId: string;
+  error: string;
+  attempts: number;
+  createdAt: string;
+  payload: BlockJob;
+};
 
 /** Dead letters not yet retried, newest first. */
 export async function listDeadLetters(ctx: Pick<Context, "db">, limit = 100): Promise<DeadLetter[]> {
-  const r = await ctx.db.$client.query<{ id: number; queue: string; job_id: string; error: string; attempts: number; created_at: string; payload: BlockJob }>(
+  const r = await ctx.db.$client.query<{
+    id: number;
+    queue: string;
+    job_id: string;
+    error: string;
+    attempts: number;
+    created_at: string;
+    payload: BlockJob;
+  }>(
     `select id, queue, job_id, error, attempts, to_json(created_at)#>>'{}' as created_at, payload from dead_letters
      where retried_at is null order by created_at desc limit $1`,
     [limit],
   );
-  return r.rows.map((x) => ({ id: x.id, queue: x.queue, jobId: x.job_id, error: x.error, attempts: x.attempts, createdAt: x.created_at, payload: x.payload }));
+  return r.rows.map((x) => ({
+    id: x.id,
+    queue: x.queue,
+    jobId: x.job_id,
+    error: x.error,
+    attempts: x.attempts,
+    createdAt: x.created_at,
+    payload: x.payload,
+  }));
 }
 
 /**
@@ -27,6 +51,8 @@ export async function retryDeadLetters(ctx: Pick<Context, "db">, queue: BlockQue
   );
   if (r.rows.length === 0) return 0;
   await queue.enqueue(r.rows.map((d) => ({ id: `${d.job_id}-retry-${Date.now()}`, data: d.payload })));
-  await ctx.db.$client.query(`update dead_letters set retried_at = now() where id = any($1::int[])`, [r.rows.map((d) => d.id)]);
+  await ctx.db.$client.query(`update dead_letters set retried_at = now() where id = any($1::int[])`, [
+    r.rows.map((d) => d.id),
+  ]);
   return r.rows.length;
 }

@@ -12,10 +12,19 @@ export const DEMO_START_SLOT = 332_254_855;
 export type DemoOptions = { port: number; syntheticTps: number; slotMs: number; fixtures?: string };
 
 /** Starts the local chain; returns the environment that points slotline at it, and its close function. */
-export async function startDemoChain(opts: DemoOptions): Promise<{ env: Record<string, string>; close(): Promise<void>; rpcUrl: string }> {
+export async function startDemoChain(
+  opts: DemoOptions,
+): Promise<{ env: Record<string, string>; close(): Promise<void>; rpcUrl: string }> {
   // Loaded on demand: the other commands never pay for the local chain's modules.
   const { createChain, fixtureFolders } = await import("../../devchain/index.js");
-  const chain = await createChain({ port: opts.port, syntheticTps: opts.syntheticTps, slotMs: opts.slotMs, svmActivity: true, fixtures: opts.fixtures ? fixtureFolders(opts.fixtures) : undefined, log: (m: string) => process.stderr.write(`chain: ${m}\n`) });
+  const chain = await createChain({
+    port: opts.port,
+    syntheticTps: opts.syntheticTps,
+    slotMs: opts.slotMs,
+    svmActivity: true,
+    fixtures: opts.fixtures ? fixtureFolders(opts.fixtures) : undefined,
+    log: (m: string) => process.stderr.write(`chain: ${m}\n`),
+  });
   return {
     rpcUrl: chain.rpcUrl,
     close: () => chain.close(),

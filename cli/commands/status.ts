@@ -6,7 +6,14 @@ import type { Context } from "../../core/context.js";
 export type StatusReport = {
   migrations: { applied: number; available: number };
   live: { resumeSlot: number | null; status: string | null; updatedAt: string | null } | null;
-  backfills: { id: string; status: string; position: string | null; done: number; total: number | null; updatedAt: string }[];
+  backfills: {
+    id: string;
+    status: string;
+    position: string | null;
+    done: number;
+    total: number | null;
+    updatedAt: string;
+  }[];
   slots: { indexed: number; skipped: number; rolledBack: number; highestIndexed: number | null };
   deadLetters: number;
 };
@@ -19,13 +26,24 @@ export async function readStatus(ctx: Pick<Context, "db">, availableMigrations: 
   );
   if (migrated.rows[0]?.n === "0") throw new Error("database is not migrated: run `npx slotline migrate`");
   const applied = await db.execute<{ n: string }>(sql`select count(*)::text as n from drizzle.__drizzle_migrations`);
-  const cursors = await db.execute<{ id: string; kind: string; status: string; slot: string | null; position: string | null; done: string; total: string | null; updated_at: string }>(
+  const cursors = await db.execute<{
+    id: string;
+    kind: string;
+    status: string;
+    slot: string | null;
+    position: string | null;
+    done: string;
+    total: string | null;
+    updated_at: string;
+  }>(
     sql`select id, kind, status, slot::text, position, done::text, total::text, to_json(updated_at)#>>'{}' as updated_at from cursors order by id`,
   );
   const slotStats = await db.execute<{ status: string; n: string; hi: string | null }>(
     sql`select status, count(*)::text as n, max(slot)::text as hi from slots group by status`,
   );
-  const dead = await db.execute<{ n: string }>(sql`select count(*)::text as n from dead_letters where retried_at is null`);
+  const dead = await db.execute<{ n: string }>(
+    sql`select count(*)::text as n from dead_letters where retried_at is null`,
+  );
 
   const live = cursors.rows.find((c) => c.kind === "live");
   const stat = (s: string) => slotStats.rows.find((r) => r.status === s);
@@ -35,7 +53,14 @@ export async function readStatus(ctx: Pick<Context, "db">, availableMigrations: 
     live: live ? { resumeSlot: num(live.slot), status: live.status, updatedAt: live.updated_at } : null,
     backfills: cursors.rows
       .filter((c) => c.kind === "backfill")
-      .map((c) => ({ id: c.id, status: c.status, position: c.position ?? c.slot, done: Number(c.done), total: num(c.total), updatedAt: c.updated_at })),
+      .map((c) => ({
+        id: c.id,
+        status: c.status,
+        position: c.position ?? c.slot,
+        done: Number(c.done),
+        total: num(c.total),
+        updatedAt: c.updated_at,
+      })),
     slots: {
       indexed: Number(stat("indexed")?.n ?? 0),
       skipped: Number(stat("skipped")?.n ?? 0),
@@ -54,7 +79,10 @@ export function formatStatus(r: StatusReport): string {
     `slots        ${r.slots.indexed} indexed, ${r.slots.skipped} skipped, ${r.slots.rolledBack} rolled back; highest indexed ${r.slots.highestIndexed ?? "-"}`,
     `dead letters ${r.deadLetters}`,
     `backfills    ${r.backfills.length === 0 ? "none" : ""}`,
-    ...r.backfills.map((b) => `  ${b.id}  ${b.status}  at ${b.position ?? "-"}  ${b.done}${b.total != null ? `/${b.total}` : ""}  (updated ${b.updatedAt})`),
+    ...r.backfills.map(
+      (b) =>
+        `  ${b.id}  ${b.status}  at ${b.position ?? "-"}  ${b.done}${b.total != null ? `/${b.total}` : ""}  (updated ${b.updatedAt})`,
+    ),
   ];
   return lines.join("\n");
 }

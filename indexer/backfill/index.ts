@@ -24,7 +24,16 @@ export type BackfillPlan =
 export type BackfillProgress = { done: number; total: number | null; transactions: number; startedAt: number };
 
 /** The summary printed at the end. */
-export type BackfillSummary = { id: string; slots: number; skippedSlots: number; transactions: number; swaps: number; transfers: number; durationMs: number; status: "done" | "stopped" };
+export type BackfillSummary = {
+  id: string;
+  slots: number;
+  skippedSlots: number;
+  transactions: number;
+  swaps: number;
+  transfers: number;
+  durationMs: number;
+  status: "done" | "stopped";
+};
 
 /** Produced blocks per chunk (one getBlocksWithLimit call): dense mainnet ranges and sparse ones alike. */
 const CHUNK_BLOCKS = 500;
@@ -32,11 +41,21 @@ const PAGE = 1_000;
 
 /** Stable id of a plan: running the same command again resumes it. */
 export function backfillId(plan: BackfillPlan): string {
-  const key = plan.kind === "slots" ? `slots:${plan.fromSlot}:${plan.toSlot}` : `address:${plan.address}:${plan.before ?? ""}:${plan.until ?? ""}:${plan.limit ?? ""}`;
+  const key =
+    plan.kind === "slots"
+      ? `slots:${plan.fromSlot}:${plan.toSlot}`
+      : `address:${plan.address}:${plan.before ?? ""}:${plan.until ?? ""}:${plan.limit ?? ""}`;
   return `backfill-${createHash("sha1").update(key).digest("hex").slice(0, 12)}`;
 }
 
-type Deps = { rpc: RpcClient; store: Store; queue: BlockQueue; indexer?: BatchIndexer; concurrency: number; programs?: string[] };
+type Deps = {
+  rpc: RpcClient;
+  store: Store;
+  queue: BlockQueue;
+  indexer?: BatchIndexer;
+  concurrency: number;
+  programs?: string[];
+};
 
 /** A job failed only because workers died under it too often (BullMQ's maxStalledCount): not the job's fault. */
 const STALLED_OUT = /stalled more than allowable limit/;
@@ -72,18 +91,30 @@ export async function runBackfill(
   await pool.query(
     `insert into cursors (id, kind, status, slot, position, params, total) values ($1, 'backfill', 'running', $2, $3, $4, $5)
      on conflict (id) do update set status = case when cursors.status = 'done' then 'done' else 'running' end, updated_at = now()`,
-    [id, plan.kind === "slots" ? plan.fromSlot : null, plan.kind === "address" ? (plan.before ?? null) : null, JSON.stringify(plan), plan.kind === "slots" ? plan.toSlot - plan.fromSlot + 1 : (plan.limit ?? null)],
+    [
+      id,
+      plan.kind === "slots" ? plan.fromSlot : null,
+      plan.kind === "address" ? (plan.before ?? null) : null,
+      JSON.stringify(plan),
+      plan.kind === "slots" ? plan.toSlot - plan.fromSlot + 1 : (plan.limit ?? null),
+    ],
   );
   const stallRetries = new Map<string, number>();
   const progress: BackfillProgress = { done: 0, total: null, transactions: 0, startedAt: t0 };
-  const cur = await pool.query<{ slot: string | null; position: string | null; done: string; total: string | null; status: string }>(
-    `select slot::text, position, done::text, total::text, status from cursors where id = $1`,
-    [id],
-  );
+  const cur = await pool.query<{
+    slot: string | null;
+    position: string | null;
+    done: string;
+    total: string | null;
+    status: string;
+  }>(`select slot::text, position, done::text, total::text, status from cursors where id = $1`, [id]);
   const row = cur.rows[0]!;
   progress.done = Number(row.done);
   progress.total = row.total === null ? null : Number(row.total);
-  log.info({ kind: plan.kind, resume_from: row.slot ?? row.position, done: progress.done }, row.done === "0" ? "backfill starting" : "backfill resuming");
+  log.info(
+    { kind: plan.kind, resume_from: row.slot ?? row.position, done: progress.done },
+    row.done === "0" ? "backfill starting" : "backfill resuming",
+  );
 
   /** Runs jobs: in-process with bounded concurrency, or on the queue (the caller's workers do them). */
   async function execute(jobs: { id: string; data: BlockJob }[], isDone: () => Promise<boolean>) {
@@ -102,7 +133,12 @@ export async function runBackfill(
     await deps.queue.enqueue(jobs);
     for (let turn = 1; !opts.signal.aborted && !(await isDone()); turn++) {
       await new Promise((r) => setTimeout(r, 250));
-      if (turn % 20 === 0) await retryStalledOut(deps.queue, jobs.map((j) => j.id), stallRetries);
+      if (turn % 20 === 0)
+        await retryStalledOut(
+          deps.queue,
+          jobs.map((j) => j.id),
+          stallRetries,
+        );
     }
   }
 
@@ -113,7 +149,11 @@ export async function runBackfill(
       let from = Number(row.slot ?? plan.fromSlot);
       while (from <= plan.toSlot && !opts.signal.aborted) {
         // The next CHUNK_BLOCKS produced slots from `from`; a short answer means the range is exhausted.
-        const next = await deps.rpc.call<number[]>("getBlocksWithLimit", [from, CHUNK_BLOCKS, { commitment: "finalized" }]);
+        const next = await deps.rpc.call<number[]>("getBlocksWithLimit", [
+          from,
+          CHUNK_BLOCKS,
+          { commitment: "finalized" },
+        ]);
         if (!Array.isArray(next)) throw new Error("getBlocksWithLimit: expected an array of slots");
         const produced = next.filter((s) => s >= from && s <= plan.toSlot);
         const to = next.length < CHUNK_BLOCKS || produced.length < next.length ? plan.toSlot : produced.at(-1)!;
@@ -121,13 +161,20 @@ export async function runBackfill(
         const jobs: { id: string; data: BlockJob }[] = [];
         for (let i = 0; i < todo.length; i += plan.batchSize) {
           const slots = todo.slice(i, i + plan.batchSize);
-          jobs.push({ id: `${id}-${slots[0]}-${slots.at(-1)}`, data: { slots, commitment: "finalized", origin: id, programs: deps.programs } });
+          jobs.push({
+            id: `${id}-${slots[0]}-${slots.at(-1)}`,
+            data: { slots, commitment: "finalized", origin: id, programs: deps.programs },
+          });
         }
         await execute(jobs, async () => (await deps.store.notDone(todo)).length === 0);
         if (opts.signal.aborted) break;
         // The chunk is stored: its end is the new resume point, in one statement with the progress count.
         progress.done += to - from + 1;
-        await pool.query(`update cursors set slot = $2, done = $3, updated_at = now() where id = $1`, [id, to + 1, progress.done]);
+        await pool.query(`update cursors set slot = $2, done = $3, updated_at = now() where id = $1`, [
+          id,
+          to + 1,
+          progress.done,
+        ]);
         opts.onProgress?.(progress);
         from = to + 1;
       }
@@ -148,13 +195,20 @@ export async function runBackfill(
         const jobs: { id: string; data: BlockJob }[] = [];
         for (let i = 0; i < todo.length; i += plan.batchSize) {
           const batch = todo.slice(i, i + plan.batchSize);
-          jobs.push({ id: `${id}-${createHash("sha1").update(batch.join(",")).digest("hex").slice(0, 16)}`, data: { slots: [], signatures: batch, commitment: "finalized", origin: id, programs: deps.programs } });
+          jobs.push({
+            id: `${id}-${createHash("sha1").update(batch.join(",")).digest("hex").slice(0, 16)}`,
+            data: { slots: [], signatures: batch, commitment: "finalized", origin: id, programs: deps.programs },
+          });
         }
         await execute(jobs, async () => (await deps.store.unstoredSignatures(todo)).length === 0);
         if (opts.signal.aborted) break;
         progress.done += page.length;
         if (page.length > 0) before = page[page.length - 1]!.signature;
-        await pool.query(`update cursors set position = $2, done = $3, updated_at = now() where id = $1`, [id, before ?? null, progress.done]);
+        await pool.query(`update cursors set position = $2, done = $3, updated_at = now() where id = $1`, [
+          id,
+          before ?? null,
+          progress.done,
+        ]);
         opts.onProgress?.(progress);
         if (page.length < remaining) break;
       }
@@ -163,14 +217,22 @@ export async function runBackfill(
     // Inline, this process is the worker: mints stored by an earlier run that was killed before their lookup are
     // looked up here (on the queue, the workers' sweep does it).
     if (deps.indexer && !opts.signal.aborted) while ((await deps.indexer.sweepTokens()) > 0);
-    await pool.query(`update cursors set status = $2, updated_at = now() where id = $1`, [id, status === "done" ? "done" : "paused"]);
+    await pool.query(`update cursors set status = $2, updated_at = now() where id = $1`, [
+      id,
+      status === "done" ? "done" : "paused",
+    ]);
   }
 
   const summary = await summarize(ctx, plan, id, signaturesThisRun);
   return { ...summary, durationMs: Date.now() - t0, status };
 }
 
-async function summarize(ctx: Pick<Context, "db">, plan: BackfillPlan, id: string, signatures: string[]): Promise<Omit<BackfillSummary, "durationMs" | "status">> {
+async function summarize(
+  ctx: Pick<Context, "db">,
+  plan: BackfillPlan,
+  id: string,
+  signatures: string[],
+): Promise<Omit<BackfillSummary, "durationMs" | "status">> {
   const pool = ctx.db.$client;
   if (plan.kind === "slots") {
     const r = await pool.query<{ slots: number; skipped: number; txs: number; swaps: number; transfers: number }>(
@@ -182,7 +244,8 @@ async function summarize(ctx: Pick<Context, "db">, plan: BackfillPlan, id: strin
       [plan.fromSlot, plan.toSlot],
     );
     const x = r.rows[0]!;
-    // Slots getBlocks left out produced nothing and get no row: the rest of the range, once every produced one is stored.
+    // Slots getBlocks left out produced nothing and get no row: the rest of the range, once every produced one is
+    // stored.
     const skipped = Math.max(x.skipped, plan.toSlot - plan.fromSlot + 1 - x.slots);
     return { id, slots: x.slots, skippedSlots: skipped, transactions: x.txs, swaps: x.swaps, transfers: x.transfers };
   }

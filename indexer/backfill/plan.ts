@@ -33,16 +33,19 @@ export function parseBackfillPlan(a: BackfillArgs, defaultBatch: number): { plan
   // A job carries references only, within MAX_JOB_BYTES: slot numbers, or signatures (about 90 bytes each).
   const maxBatch = bySlots ? MAX_SLOTS_PER_JOB : MAX_SIGNATURES_PER_JOB;
   const batchSize = int("--batch-size", a.batchSize) ?? Math.min(defaultBatch, maxBatch);
-  if (batchSize < 1 || batchSize > maxBatch) problems.push(`--batch-size ${batchSize}: expected 1 to ${maxBatch} ${bySlots ? "slots" : "signatures"} per job`);
+  if (batchSize < 1 || batchSize > maxBatch)
+    problems.push(`--batch-size ${batchSize}: expected 1 to ${maxBatch} ${bySlots ? "slots" : "signatures"} per job`);
   if (bySlots && byAddress) problems.push("give either --from-slot/--to-slot or --program/--address, not both");
-  if (!bySlots && !byAddress) problems.push("say what to backfill: --from-slot A --to-slot B, or --program <preset|id>, or --address <id>");
+  if (!bySlots && !byAddress)
+    problems.push("say what to backfill: --from-slot A --to-slot B, or --program <preset|id>, or --address <id>");
 
   if (bySlots) {
     const from = int("--from-slot", a.fromSlot);
     const to = int("--to-slot", a.toSlot);
     if (a.fromSlot === undefined) problems.push("--from-slot is missing");
     if (a.toSlot === undefined) problems.push("--to-slot is missing");
-    if (from !== undefined && to !== undefined && from > to) problems.push(`--from-slot ${from} is above --to-slot ${to}: swap them`);
+    if (from !== undefined && to !== undefined && from > to)
+      problems.push(`--from-slot ${from} is above --to-slot ${to}: swap them`);
     if (problems.length === 0) return { plan: { kind: "slots", fromSlot: from!, toSlot: to!, batchSize }, problems };
     return { problems };
   }
@@ -53,10 +56,18 @@ export function parseBackfillPlan(a: BackfillArgs, defaultBatch: number): { plan
     const preset = PRESETS.find((p) => p.name === a.program);
     if (preset) address = preset.programIds[0];
     else if (isAddress(a.program)) address = a.program;
-    else problems.push(`--program ${a.program}: unknown preset; expected one of ${PRESET_NAMES.join(", ")} or a program id`);
-  } else if (address !== undefined && !isAddress(address)) problems.push(`--address ${address}: not a base58 address (32-44 characters)`);
-  for (const [name, v] of [["--before", a.before], ["--until", a.until]] as const)
-    if (v !== undefined && !SIGNATURE.test(v)) problems.push(`${name} ${v}: not a base58 transaction signature (64-88 characters)`);
+    else
+      problems.push(
+        `--program ${a.program}: unknown preset; expected one of ${PRESET_NAMES.join(", ")} or a program id`,
+      );
+  } else if (address !== undefined && !isAddress(address))
+    problems.push(`--address ${address}: not a base58 address (32-44 characters)`);
+  for (const [name, v] of [
+    ["--before", a.before],
+    ["--until", a.until],
+  ] as const)
+    if (v !== undefined && !SIGNATURE.test(v))
+      problems.push(`${name} ${v}: not a base58 transaction signature (64-88 characters)`);
   const limit = int("--limit", a.limit);
   if (limit !== undefined && limit < 1) problems.push("--limit must be at least 1");
   if (problems.length) return { problems };

@@ -10,7 +10,13 @@ import { dexProgramsById } from "./registry.js";
 import { type HitAt, measureHits } from "./dex/measure.js";
 import type { DexProgram } from "./dex/dex-types.js";
 import type { DecodedTransaction, ProgramEventRow, TransactionRow } from "./index.js";
-import { type TokenEffect, type TokenMove, decodeAtaInstruction, decodeTokenInstruction, inferTransferFees } from "./programs/token-program/index.js";
+import {
+  type TokenEffect,
+  type TokenMove,
+  decodeAtaInstruction,
+  decodeTokenInstruction,
+  inferTransferFees,
+} from "./programs/token-program/index.js";
 import { type LamportMove, SYSTEM_PROGRAM_ID, decodeSystemLamports } from "./programs/system-program/index.js";
 import { tokenRows } from "./token-rows.js";
 import { type TxView, createTxView, hexPrefix, ixBytes } from "./tx-view.js";
@@ -71,7 +77,8 @@ export function createDecoder(opts: DecoderOptions): Decoder {
   function touchesTracked(tx: RawBlockTransaction): boolean {
     const keys = tx.transaction.message.accountKeys;
     // votes: one instruction, the vote program; skipped before any other work
-    if (keys.length <= 5 && tx.transaction.message.instructions.length === 1 && keys.includes(VOTE_PROGRAM_ID)) return false;
+    if (keys.length <= 5 && tx.transaction.message.instructions.length === 1 && keys.includes(VOTE_PROGRAM_ID))
+      return false;
     for (const k of keys) if (tracked.has(k)) return true;
     const loaded = tx.meta?.loadedAddresses;
     if (loaded) {
@@ -111,14 +118,30 @@ export function createDecoder(opts: DecoderOptions): Decoder {
       programIds,
       logTruncated,
     };
-    const out: DecodedTransaction = { transaction, transfers: [], swaps: [], pools: [], liquidityEvents: [], programEvents: [], tokens: [], warnings: [] };
+    const out: DecodedTransaction = {
+      transaction,
+      transfers: [],
+      swaps: [],
+      pools: [],
+      liquidityEvents: [],
+      programEvents: [],
+      tokens: [],
+      warnings: [],
+    };
     if (logTruncated) out.warnings.push({ kind: "log_truncated", signature: view.signature });
     if (!transaction.success) return out;
     try {
       decodeInstructions(view, at, blockTime, out);
     } catch (err) {
       // never a throw: a transaction the decoder cannot read keeps its row and says why
-      out.warnings.push({ kind: "decode_error", programId: "", discriminator: "", signature: view.signature, instructionPath: "", message: (err as Error).message });
+      out.warnings.push({
+        kind: "decode_error",
+        programId: "",
+        discriminator: "",
+        signature: view.signature,
+        instructionPath: "",
+        message: (err as Error).message,
+      });
     }
     return out;
   }
@@ -133,13 +156,22 @@ export function createDecoder(opts: DecoderOptions): Decoder {
     const eventOrdinals = new Map<string, number>();
     const warn = (programId: string, ixIdx: number, discriminator: string, message?: string) => {
       const base = { programId, discriminator, signature: view.signature, instructionPath: view.ixs[ixIdx]!.path };
-      out.warnings.push(message === undefined ? { kind: "unknown_instruction", ...base } : { kind: "decode_error", ...base, message });
+      out.warnings.push(
+        message === undefined ? { kind: "unknown_instruction", ...base } : { kind: "decode_error", ...base, message },
+      );
     };
     const pushEvent = (row: Omit<ProgramEventRow, "ordinal" | "slot" | "txIndex" | "blockTime" | "signature">) => {
       const key = `${row.instructionPath}|${row.kind}|${row.name}`;
       const ordinal = eventOrdinals.get(key) ?? 0;
       eventOrdinals.set(key, ordinal + 1);
-      out.programEvents.push({ ...row, signature: view.signature, ordinal, slot: at.slot, txIndex: at.txIndex, blockTime });
+      out.programEvents.push({
+        ...row,
+        signature: view.signature,
+        ordinal,
+        slot: at.slot,
+        txIndex: at.txIndex,
+        blockTime,
+      });
     };
     let needsLamports = false;
 
@@ -195,7 +227,14 @@ export function createDecoder(opts: DecoderOptions): Decoder {
             // emit_cpi!: a self-CPI whose data is the event; attributed to the instruction that emitted it
             const ev = idlProgram.decodeEvent(bytes.subarray(8));
             const parentPath = ix.parent >= 0 ? view.ixs[ix.parent]!.path : ix.path;
-            if (ev) pushEvent({ instructionPath: parentPath, kind: "cpi_event", name: ev.name, programId: pid, data: ev.data });
+            if (ev)
+              pushEvent({
+                instructionPath: parentPath,
+                kind: "cpi_event",
+                name: ev.name,
+                programId: pid,
+                data: ev.data,
+              });
             else warn(pid, i, hexPrefix(bytes, 16), "emit_cpi event does not decode with the IDL");
             continue;
           }
@@ -237,13 +276,25 @@ export function createDecoder(opts: DecoderOptions): Decoder {
         const p = idlPrograms.get(d.programId)!;
         if (p.eventNames.length === 0) continue;
         const ev = p.decodeEvent(Buffer.from(d.data, "base64"));
-        if (ev) pushEvent({ instructionPath: view.ixs[d.ix]!.path, kind: "event", name: ev.name, programId: d.programId, data: ev.data });
+        if (ev)
+          pushEvent({
+            instructionPath: view.ixs[d.ix]!.path,
+            kind: "event",
+            name: ev.name,
+            programId: d.programId,
+            data: ev.data,
+          });
       }
     }
 
     tokenRows(view, at, blockTime, effects, out, (pid) => tracked.has(pid));
     if (hits.length > 0) {
-      const m = measureHits(view, hits, moves, lamports, created, { signature: view.signature, slot: at.slot, txIndex: at.txIndex, blockTime });
+      const m = measureHits(view, hits, moves, lamports, created, {
+        signature: view.signature,
+        slot: at.slot,
+        txIndex: at.txIndex,
+        blockTime,
+      });
       out.swaps = m.swaps;
       out.liquidityEvents = m.liquidity;
       out.pools = m.pools;
@@ -265,7 +316,14 @@ export function createDecoder(opts: DecoderOptions): Decoder {
         const d = decodeTransaction(at(i), { slot, blockTime: block.blockTime, txIndex: i });
         if (d) transactions.push(d);
       }
-      return { slot, parentSlot: block.parentSlot, blockhash: block.blockhash, blockTime: block.blockTime, txCount: txs.length, transactions };
+      return {
+        slot,
+        parentSlot: block.parentSlot,
+        blockhash: block.blockhash,
+        blockTime: block.blockTime,
+        txCount: txs.length,
+        transactions,
+      };
     },
   };
 }

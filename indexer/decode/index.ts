@@ -2,14 +2,7 @@
  * Stage 2: raw transactions and blocks -> rows of the data model. Pure functions, no I/O.
  * @dev CONTRACT shared with the store stage and the tests; the implementation lives in sibling files.
  */
-import type {
-  liquidityEvents,
-  pools,
-  programEvents,
-  swaps,
-  tokenTransfers,
-  transactions,
-} from "../../schema/index.js";
+import type { liquidityEvents, pools, programEvents, swaps, tokenTransfers, transactions } from "../../schema/index.js";
 
 /** A `transactions` row. */
 export type TransactionRow = typeof transactions.$inferInsert;
@@ -37,8 +30,21 @@ export type TokenSeen = {
 
 /** Something the decoder passed over; the caller counts it in a metric and logs it once per kind. */
 export type DecodeWarning =
-  | { kind: "unknown_instruction"; programId: string; discriminator: string; signature: string; instructionPath: string }
-  | { kind: "decode_error"; programId: string; discriminator: string; signature: string; instructionPath: string; message: string }
+  | {
+      kind: "unknown_instruction";
+      programId: string;
+      discriminator: string;
+      signature: string;
+      instructionPath: string;
+    }
+  | {
+      kind: "decode_error";
+      programId: string;
+      discriminator: string;
+      signature: string;
+      instructionPath: string;
+      message: string;
+    }
   | { kind: "log_truncated"; signature: string };
 
 /** Everything one transaction contributes to the database. */

@@ -9,10 +9,19 @@ import type { TxView } from "./tx-view.js";
 import type { TxPosition } from "./decoder.js";
 import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../core/presets.js";
 
-const TOKEN_PROGRAMS: Record<string, TokenSeen["program"]> = { [TOKEN_PROGRAM_ID]: "spl-token", [TOKEN_2022_PROGRAM_ID]: "token-2022" };
+const TOKEN_PROGRAMS: Record<string, TokenSeen["program"]> = {
+  [TOKEN_PROGRAM_ID]: "spl-token",
+  [TOKEN_2022_PROGRAM_ID]: "token-2022",
+};
 
 /** The token entry of `mint` in `tokens`, added if new; a known decimals count fills in a missing one. */
-function seeToken(tokens: Map<string, TokenSeen>, slot: number, mint: string, program: TokenSeen["program"], decimals: number | null): TokenSeen {
+function seeToken(
+  tokens: Map<string, TokenSeen>,
+  slot: number,
+  mint: string,
+  program: TokenSeen["program"],
+  decimals: number | null,
+): TokenSeen {
   let t = tokens.get(mint);
   if (!t) tokens.set(mint, (t = { mint, program, decimals, slot }));
   else if (t.decimals === null) t.decimals = decimals;
@@ -104,7 +113,12 @@ export function tokenRows(
       source: src ?? null,
       destination: dst ?? null,
       // a transfer signed by a delegate names the delegate; token balances (first) name the real owner
-      sourceOwner: m.source !== undefined ? (ownerOf.get(m.source) ?? (m.kind === "transfer" && m.authority !== undefined ? view.keys[m.authority] : undefined) ?? null) : null,
+      sourceOwner:
+        m.source !== undefined
+          ? (ownerOf.get(m.source) ??
+            (m.kind === "transfer" && m.authority !== undefined ? view.keys[m.authority] : undefined) ??
+            null)
+          : null,
       destinationOwner: m.destination !== undefined ? (ownerOf.get(m.destination) ?? null) : null,
       amount: m.amount,
       fee: m.fee,

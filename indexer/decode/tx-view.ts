@@ -7,7 +7,10 @@ import type { RawBlockTransaction, RawCompiledInstruction, RawTokenBalance } fro
 
 /** One instruction (top level or inner), in execution order. */
 export type FlatIx = {
-  /** "2" for top-level instruction 2 (0-based, as meta.innerInstructions[].index), "2.1" for its first CPI, "2.1.1" below that */
+  /**
+   * "2" for top-level instruction 2 (0-based, as meta.innerInstructions[].index), "2.1" for its first CPI, "2.1.1"
+   * below that
+   */
   path: string;
   programId: string;
   /** indexes into `TxView.keys` */
@@ -61,13 +64,23 @@ export function accountKeys(tx: RawBlockTransaction): string[] {
 function flatten(tx: RawBlockTransaction, keys: string[]): FlatIx[] {
   const out: FlatIx[] = [];
   const inner = new Map<number, RawCompiledInstruction[]>();
-  for (const group of tx.meta?.innerInstructions ?? []) if (Array.isArray(group?.instructions)) inner.set(group.index, group.instructions);
+  for (const group of tx.meta?.innerInstructions ?? [])
+    if (Array.isArray(group?.instructions)) inner.set(group.index, group.instructions);
   const top = tx.transaction.message.instructions;
   for (let i = 0; i < top.length; i++) {
     const ix = top[i]!;
     if (!ix || typeof ix !== "object") continue;
     const rootIdx = out.length;
-    out.push({ path: String(i), programId: keys[ix.programIdIndex] ?? "", accounts: accountsOf(ix), data: dataOf(ix), depth: 1, parent: -1, end: 0, bytes: undefined });
+    out.push({
+      path: String(i),
+      programId: keys[ix.programIdIndex] ?? "",
+      accounts: accountsOf(ix),
+      data: dataOf(ix),
+      depth: 1,
+      parent: -1,
+      end: 0,
+      bytes: undefined,
+    });
     // stack[d] = index in `out` of the latest instruction at depth d+1; childCount[d] = its CPIs so far
     const stack: number[] = [rootIdx];
     const childCount: number[] = [0];

@@ -13,7 +13,13 @@ export const LEADERSHIP_LOST = "leadership lost";
  * restarting) is reconnected. Once leading, `onLost` runs as soon as the lock session ends (terminated backend,
  * server restart, network): the session-level lock is gone with it, and another process may already lead.
  */
-export async function acquireLeadership(opts: { url: string; key: number; logger: Logger; signal: AbortSignal; onLost: () => void }): Promise<{ release(): Promise<void> } | null> {
+export async function acquireLeadership(opts: {
+  url: string;
+  key: number;
+  logger: Logger;
+  signal: AbortSignal;
+  onLost: () => void;
+}): Promise<{ release(): Promise<void> } | null> {
   let waitingLogged = false;
   while (!opts.signal.aborted) {
     const client = new pg.Client({ connectionString: opts.url, application_name: "slotline-ingest-leader" });

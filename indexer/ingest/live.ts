@@ -16,7 +16,6 @@ import type { RpcClient } from "../source/rpc.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "../source/slot-feed.js";
 
-
 /** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
 const MAX_EMPTY_LOOKAHEAD = 100;
 
@@ -55,7 +54,9 @@ export const DEEP_REORG_WINDOW = 64;
 export class DeepReorgError extends NonRetryableError {
   override name = "DeepReorgError";
   constructor(readonly slots: number[]) {
-    super(`deep_reorg: finalized slots ${slots.join(", ")} are no longer on the finalized chain; refusing to roll back below finality`);
+    super(
+      `deep_reorg: finalized slots ${slots.join(", ")} are no longer on the finalized chain; refusing to roll back below finality`,
+    );
   }
 }
 
@@ -94,8 +95,20 @@ export async function startLiveIngest(
   const maxScan = opts.maxScan ?? 50_000;
   const commitment = config.COMMITMENT;
 
-  const state: IngestStatus = { tip: 0, finalized: null, resumeSlot: null, queueDepth: 0, updatedAt: new Date().toISOString() };
-  const leader = await acquireLeadership({ url: config.DATABASE_URL, key: INGEST_LEADER_KEY, logger: log, signal, onLost: () => void ctx.shutdown.kill("leadership lost") });
+  const state: IngestStatus = {
+    tip: 0,
+    finalized: null,
+    resumeSlot: null,
+    queueDepth: 0,
+    updatedAt: new Date().toISOString(),
+  };
+  const leader = await acquireLeadership({
+    url: config.DATABASE_URL,
+    key: INGEST_LEADER_KEY,
+    logger: log,
+    signal,
+    onLost: () => void ctx.shutdown.kill("leadership lost"),
+  });
   if (!leader) return { status: () => state, stop: async () => {}, done: Promise.resolve() };
 
   const tipNow = await deps.rpc.call<number>("getSlot", [{ commitment }]);
@@ -144,7 +157,10 @@ export async function startLiveIngest(
     const todo = await deps.store.notDone(produced);
     await deps.store.markPending(todo);
     await deps.queue.enqueue(todo.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
-    log.debug({ from: scanned + 1, to, produced: produced.length, enqueued: todo.length, queue_depth: depth }, "scanned");
+    log.debug(
+      { from: scanned + 1, to, produced: produced.length, enqueued: todo.length, queue_depth: depth },
+      "scanned",
+    );
     scanned = to;
     return to < tip;
   }
@@ -155,12 +171,15 @@ export async function startLiveIngest(
     const missing = await deps.store.pendingSlots(resume ?? scanned, 5_000);
     if (missing.length === 0) return;
     // Same job ids: a job still in Redis (waiting, active, failed) makes this a no-op.
-    await deps.queue.enqueue(missing.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })));
+    await deps.queue.enqueue(
+      missing.map((s) => ({ id: liveJobId(s), data: { slots: [s], commitment, origin: "live" } })),
+    );
     // A job that failed only because workers died under it too often (maxStalledCount) would hold the resume
     // point forever: retry it (bounded), for the lowest pending slots, the ones that hold the resume point.
     for (const s of missing.slice(0, 50)) {
       const job = await deps.queue.queue.getJob(liveJobId(s));
-      if (!job || !/stalled more than allowable limit/.test(job.failedReason ?? "") || !(await job.isFailed())) continue;
+      if (!job || !/stalled more than allowable limit/.test(job.failedReason ?? "") || !(await job.isFailed()))
+        continue;
       const n = (stallRetries.get(s) ?? 0) + 1;
       if (n > 5) continue;
       stallRetries.set(s, n);
@@ -196,11 +215,16 @@ export async function startLiveIngest(
     const reindex = [...canonical].filter((s) => have.get(s) !== "indexed" && have.get(s) !== "pending");
     if (reindex.length) {
       await deps.store.forgetSlots(reindex);
-      await deps.queue.enqueue(reindex.map((s) => ({ id: `final-${s}`, data: { slots: [s], commitment: "finalized", origin: "finality" } })));
+      await deps.queue.enqueue(
+        reindex.map((s) => ({ id: `final-${s}`, data: { slots: [s], commitment: "finalized", origin: "finality" } })),
+      );
       log.warn({ slots: reindex }, "re-indexing finalized slots missing from the store");
     }
     await deps.store.markFinalized(upTo);
-    log.debug({ from: finalityChecked + 1, to: upTo, rolled_back: dropped.length, reindexed: reindex.length }, "finality checked");
+    log.debug(
+      { from: finalityChecked + 1, to: upTo, rolled_back: dropped.length, reindexed: reindex.length },
+      "finality checked",
+    );
     finalityChecked = upTo;
   }
 
@@ -227,9 +251,18 @@ export async function startLiveIngest(
         state.updatedAt = new Date().toISOString();
         // The API's indexerStatus reads this hash (contract in api/server/event-hub.ts): decimal strings.
         const key = statusKey(config.QUEUE_PREFIX);
-        const fields: Record<string, string> = { chainTip: String(state.tip), queueDepth: String(state.queueDepth), updatedAt: String(Date.now()) };
+        const fields: Record<string, string> = {
+          chainTip: String(state.tip),
+          queueDepth: String(state.queueDepth),
+          updatedAt: String(Date.now()),
+        };
         if (state.finalized !== null) fields.finalizedSlot = String(state.finalized);
-        await deps.redis.multi().hset(key, fields).expire(key, 120).exec().catch(() => {});
+        await deps.redis
+          .multi()
+          .hset(key, fields)
+          .expire(key, 120)
+          .exec()
+          .catch(() => {});
         if (more) continue;
       } catch (err) {
         if (err instanceof DeepReorgError) {

@@ -23,7 +23,10 @@ type SignatureInfo = { signature: string; slot: number; err: unknown };
 const MAX_SWEEP_PAGES = 20;
 
 /** Job id of a signature batch: a hash of its content, so re-enqueueing the same batch is a no-op. */
-export const signatureJobId = (sigs: string[]) => `sigs-${createHash("sha1").update([...sigs].sort().join(",")).digest("hex")}`;
+export const signatureJobId = (sigs: string[]) =>
+  `sigs-${createHash("sha1")
+    .update([...sigs].sort().join(","))
+    .digest("hex")}`;
 
 /** Waits for leadership, then follows the programs' logs until the shutdown signal. */
 export async function startLogsIngest(
@@ -35,7 +38,13 @@ export async function startLogsIngest(
   const log = ctx.logger.child({ stage: "ingest", mode: "logs" });
   const signal = ctx.shutdown.signal;
   const batchSize = Math.min(opts.batchSize ?? config.RPC_BATCH_SIZE, MAX_SIGNATURES_PER_JOB);
-  const leader = await acquireLeadership({ url: config.DATABASE_URL, key: INGEST_LEADER_KEY, logger: log, signal, onLost: () => void ctx.shutdown.kill("leadership lost") });
+  const leader = await acquireLeadership({
+    url: config.DATABASE_URL,
+    key: INGEST_LEADER_KEY,
+    logger: log,
+    signal,
+    onLost: () => void ctx.shutdown.kill("leadership lost"),
+  });
   if (!leader) return { done: Promise.resolve(), stop: async () => {} };
 
   const pending = new Set<string>();
@@ -54,14 +63,19 @@ export async function startLogsIngest(
     const jobs = [];
     for (let i = 0; i < todo.length; i += batchSize) {
       const sigs = todo.slice(i, i + batchSize);
-      jobs.push({ id: signatureJobId(sigs), data: { slots: [], signatures: sigs, commitment: "confirmed" as const, origin: "logs" } });
+      jobs.push({
+        id: signatureJobId(sigs),
+        data: { slots: [], signatures: sigs, commitment: "confirmed" as const, origin: "logs" },
+      });
     }
     await deps.queue.enqueue(jobs);
     return todo.length;
   }
 
   async function cursorOf(program: string): Promise<string | null> {
-    const r = await ctx.db.$client.query<{ position: string | null }>(`select position from cursors where id = $1`, [`logs-${program}`]);
+    const r = await ctx.db.$client.query<{ position: string | null }>(`select position from cursors where id = $1`, [
+      `logs-${program}`,
+    ]);
     return r.rows[0]?.position ?? null;
   }
   async function setCursor(program: string, position: string) {
@@ -78,7 +92,10 @@ export async function startLogsIngest(
     if (cursor === null) {
       // First run: follow from now (history is the backfill command's job). A program with no signature yet
       // gets the empty cursor: everything it will ever have is new.
-      const newest = await deps.rpc.call<SignatureInfo[]>("getSignaturesForAddress", [program, { limit: 1, commitment: "confirmed" }]);
+      const newest = await deps.rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
+        program,
+        { limit: 1, commitment: "confirmed" },
+      ]);
       await setCursor(program, newest[0]?.signature ?? "");
       return;
     }
@@ -86,7 +103,10 @@ export async function startLogsIngest(
     const found: SignatureInfo[] = [];
     let before: string | undefined;
     for (let page = 0; page < MAX_SWEEP_PAGES; page++) {
-      const res = await deps.rpc.call<SignatureInfo[]>("getSignaturesForAddress", [program, { until, before, limit: 1000, commitment: "confirmed" }]);
+      const res = await deps.rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
+        program,
+        { until, before, limit: 1000, commitment: "confirmed" },
+      ]);
       if (!Array.isArray(res)) throw new Error("getSignaturesForAddress: expected an array");
       found.push(...res);
       if (res.length < 1000) break;
@@ -95,7 +115,10 @@ export async function startLogsIngest(
     if (found.length === 0) return;
     const missing = await enqueue(found.map((f) => f.signature));
     if (missing > 0) {
-      log.info({ program_id: program, missing }, "sweep found signatures the subscription missed or that are not stored yet");
+      log.info(
+        { program_id: program, missing },
+        "sweep found signatures the subscription missed or that are not stored yet",
+      );
       return;
     }
     // Everything newer than the cursor is stored: the newest becomes the cursor.
@@ -117,7 +140,12 @@ export async function startLogsIngest(
           const depth = await deps.queue.depth();
           deps.metrics.queueDepth.set(depth);
           const key = statusKey(config.QUEUE_PREFIX);
-          await deps.redis.multi().hset(key, { queueDepth: String(depth), updatedAt: String(Date.now()) }).expire(key, 120).exec().catch(() => {});
+          await deps.redis
+            .multi()
+            .hset(key, { queueDepth: String(depth), updatedAt: String(Date.now()) })
+            .expire(key, 120)
+            .exec()
+            .catch(() => {});
         }
       } catch (err) {
         log.warn({ err }, "logs ingest loop error; retrying");

@@ -17,14 +17,24 @@ const KNOWN_CAP = 200_000;
 type AccountInfo = { data: [string, string]; owner: string } | null;
 
 /** Decoded base mint layout (SPL Token and Token-2022 share its first 82 bytes). */
-export type MintInfo = { supply: bigint; decimals: number; mintAuthority: string | null; freezeAuthority: string | null };
+export type MintInfo = {
+  supply: bigint;
+  decimals: number;
+  mintAuthority: string | null;
+  freezeAuthority: string | null;
+};
 
 /** Parses a mint account's first 82 bytes; null when the data is too short or not initialised. */
 export function parseMint(data: Buffer): MintInfo | null {
   if (data.length < 82 || data[45] !== 1) return null;
   const key = (hasOffset: number, keyOffset: number) =>
     data.readUInt32LE(hasOffset) === 1 ? new PublicKey(data.subarray(keyOffset, keyOffset + 32)).toBase58() : null;
-  return { mintAuthority: key(0, 4), supply: data.readBigUInt64LE(36), decimals: data[44]!, freezeAuthority: key(46, 50) };
+  return {
+    mintAuthority: key(0, 4),
+    supply: data.readBigUInt64LE(36),
+    decimals: data[44]!,
+    freezeAuthority: key(46, 50),
+  };
 }
 
 /** Parses name, symbol and uri from a Metaplex metadata account (borsh strings, NUL-padded). */
@@ -54,42 +64,69 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
 
   async function lookUp(mints: string[]): Promise<number> {
     let updated = 0;
-      for (let i = 0; i < mints.length; i += MAX_KEYS / 2) {
-        const chunk = mints.slice(i, i + MAX_KEYS / 2);
-        const metaKeys = chunk.map((m) => PublicKey.findProgramAddressSync([Buffer.from("metadata"), METAPLEX_PROGRAM.toBuffer(), new PublicKey(m).toBuffer()], METAPLEX_PROGRAM)[0].toBase58());
-        const res = await deps.rpc.call<{ value: AccountInfo[] }>("getMultipleAccounts", [[...chunk, ...metaKeys], { encoding: "base64", commitment: "confirmed" }]);
-        const values = res?.value ?? [];
-        for (const [k, mint] of chunk.entries()) {
-          const acct = values[k];
-          const info = acct ? parseMint(Buffer.from(acct.data[0], "base64")) : null;
-          if (!info) continue;
-          const metaAcct = values[chunk.length + k];
-          const meta = metaAcct && metaAcct.owner === METAPLEX_PROGRAM.toBase58() ? parseMetadata(Buffer.from(metaAcct.data[0], "base64")) : null;
-          await deps.db.$client.query(
-            `update tokens set supply = $2, decimals = coalesce(decimals, $3), mint_authority = $4, freeze_authority = $5,
+    for (let i = 0; i < mints.length; i += MAX_KEYS / 2) {
+      const chunk = mints.slice(i, i + MAX_KEYS / 2);
+      const metaKeys = chunk.map((m) =>
+        PublicKey.findProgramAddressSync(
+          [Buffer.from("metadata"), METAPLEX_PROGRAM.toBuffer(), new PublicKey(m).toBuffer()],
+          METAPLEX_PROGRAM,
+        )[0].toBase58(),
+      );
+      const res = await deps.rpc.call<{ value: AccountInfo[] }>("getMultipleAccounts", [
+        [...chunk, ...metaKeys],
+        { encoding: "base64", commitment: "confirmed" },
+      ]);
+      const values = res?.value ?? [];
+      for (const [k, mint] of chunk.entries()) {
+        const acct = values[k];
+        const info = acct ? parseMint(Buffer.from(acct.data[0], "base64")) : null;
+        if (!info) continue;
+        const metaAcct = values[chunk.length + k];
+        const meta =
+          metaAcct && metaAcct.owner === METAPLEX_PROGRAM.toBase58()
+            ? parseMetadata(Buffer.from(metaAcct.data[0], "base64"))
+            : null;
+        await deps.db.$client.query(
+          `update tokens set supply = $2, decimals = coalesce(decimals, $3), mint_authority = $4, freeze_authority = $5,
                name = coalesce($6, name), symbol = coalesce($7, symbol), uri = coalesce($8, uri) where mint = $1`,
-            [mint, info.supply.toString(), info.decimals, info.mintAuthority, info.freezeAuthority, meta?.name || null, meta?.symbol || null, meta?.uri || null],
-          );
-          updated++;
-          known.add(mint);
-        }
+          [
+            mint,
+            info.supply.toString(),
+            info.decimals,
+            info.mintAuthority,
+            info.freezeAuthority,
+            meta?.name || null,
+            meta?.symbol || null,
+            meta?.uri || null,
+          ],
+        );
+        updated++;
+        known.add(mint);
       }
-      if (known.size > KNOWN_CAP) known.clear();
-      return updated;
+    }
+    if (known.size > KNOWN_CAP) known.clear();
+    return updated;
   }
 
   return {
     /** Looks up the batch's mints that have no supply yet. */
     async enrich(blocks: DecodedBlock[]): Promise<number> {
       const seen = new Set<string>();
-      for (const b of blocks) for (const t of b.transactions) for (const tk of t.tokens) if (!known.has(tk.mint)) seen.add(tk.mint);
+      for (const b of blocks)
+        for (const t of b.transactions) for (const tk of t.tokens) if (!known.has(tk.mint)) seen.add(tk.mint);
       if (seen.size === 0) return 0;
-      const r = await deps.db.$client.query<{ mint: string }>(`select mint from tokens where mint = any($1::text[]) and supply is null`, [[...seen]]);
+      const r = await deps.db.$client.query<{ mint: string }>(
+        `select mint from tokens where mint = any($1::text[]) and supply is null`,
+        [[...seen]],
+      );
       return lookUp(r.rows.map((x) => x.mint));
     },
     /** Looks up up to `limit` stored mints that still have no supply. */
     async sweep(limit = 100): Promise<number> {
-      const r = await deps.db.$client.query<{ mint: string }>(`select mint from tokens where supply is null order by first_seen_slot desc limit $1`, [limit]);
+      const r = await deps.db.$client.query<{ mint: string }>(
+        `select mint from tokens where supply is null order by first_seen_slot desc limit $1`,
+        [limit],
+      );
       // A mint filled in before and unfilled now had its row deleted and stored again (a fork's rollback): the
       // memory is stale, so it is looked up again.
       const mints = r.rows.map((x) => x.mint);

@@ -5,7 +5,13 @@
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
-import { createDecoder, type Decoder, type DecodedBlock, type DecodedTransaction, type DecodeWarning } from "../decode/index.js";
+import {
+  createDecoder,
+  type Decoder,
+  type DecodedBlock,
+  type DecodedTransaction,
+  type DecodeWarning,
+} from "../decode/index.js";
 import { failpoint } from "../../core/failpoints.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../../core/errors.js";
 import type { Metrics } from "../../core/metrics.js";
@@ -17,7 +23,14 @@ import { BLOCK_QUEUE, type BlockJob, blockBackoff } from "../queue/index.js";
 import { createTokenEnricher } from "./token-enricher.js";
 
 /** What the worker needs besides the context. */
-export type WorkerDeps = { rpc: RpcClient; decoder: Decoder; store: Store; metrics: Metrics; redis: Redis; concurrency?: number };
+export type WorkerDeps = {
+  rpc: RpcClient;
+  decoder: Decoder;
+  store: Store;
+  metrics: Metrics;
+  redis: Redis;
+  concurrency?: number;
+};
 
 /** The event for a stored batch (exported for the contract test with the API). */
 export function toEvent(blocks: DecodedBlock[], skipped: number[]): ChainEvent {
@@ -39,7 +52,12 @@ export function toEvent(blocks: DecodedBlock[], skipped: number[]): ChainEvent {
         blockTime: s.blockTime ? Math.floor(s.blockTime.getTime() / 1000) : null,
       })),
     ),
-    transactions: txs.map((t) => ({ signature: t.transaction.signature, slot: t.transaction.slot, programIds: t.transaction.programIds, success: t.transaction.success })),
+    transactions: txs.map((t) => ({
+      signature: t.transaction.signature,
+      slot: t.transaction.slot,
+      programIds: t.transaction.programIds,
+      success: t.transaction.success,
+    })),
   };
 }
 
@@ -50,7 +68,11 @@ export function toEvent(blocks: DecodedBlock[], skipped: number[]): ChainEvent {
  * none, each batch asks PUBSUB NUMSUB first (one round trip) and builds its event only if someone subscribed since.
  * Best effort, as pub/sub is: a Redis error loses that event, never the batch.
  */
-export function createEventPublisher(redis: Redis, channel: string, metrics: Pick<Metrics, "batchEvents">): (build: () => ChainEvent) => Promise<void> {
+export function createEventPublisher(
+  redis: Redis,
+  channel: string,
+  metrics: Pick<Metrics, "batchEvents">,
+): (build: () => ChainEvent) => Promise<void> {
   let listened = true;
   return async (build) => {
     try {
@@ -102,7 +124,11 @@ function jobTurn(lock: { acquire(): Promise<() => void> }) {
 }
 
 /** Fetch -> decode -> store -> publish for one job's worth of work; shared by the worker and `backfill --inline`. */
-export type BatchIndexer = { index(job: BlockJob): Promise<WriteCounts>; sweepTokens(): Promise<number>; close(): Promise<void> };
+export type BatchIndexer = {
+  index(job: BlockJob): Promise<WriteCounts>;
+  sweepTokens(): Promise<number>;
+  close(): Promise<void>;
+};
 
 /** Creates the batch indexer. */
 export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db">, deps: WorkerDeps): BatchIndexer {
@@ -131,7 +157,12 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
       if (!seenWarnings.has(key)) {
         seenWarnings.add(key);
         // Logged once per kind; the metric counts every occurrence.
-        log.warn({ kind: w.kind, program_id: program, discriminator: disc, signature: w.signature }, w.kind === "log_truncated" ? "logs truncated; events past the cut are not invented" : "instruction passed over");
+        log.warn(
+          { kind: w.kind, program_id: program, discriminator: disc, signature: w.signature },
+          w.kind === "log_truncated"
+            ? "logs truncated; events past the cut are not invented"
+            : "instruction passed over",
+        );
       }
     }
   }
@@ -146,7 +177,12 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
     }
   }
 
-  async function storeSignatures(turn: ReturnType<typeof jobTurn>, signatures: string[], commitment: BlockJob["commitment"], decoder: Decoder) {
+  async function storeSignatures(
+    turn: ReturnType<typeof jobTurn>,
+    signatures: string[],
+    commitment: BlockJob["commitment"],
+    decoder: Decoder,
+  ) {
     const txs = await fetchTransactions(deps.rpc, signatures, commitment, { beforeParse: turn.take });
     await turn.take();
     // getTransaction does not tell a transaction's position in its block: tx_index -1 means "not known";
@@ -163,7 +199,14 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
     const counts = await deps.store.writeTransactions(decoded, passed);
     await turn.release();
     deps.metrics.transactionsStored.inc(counts.transactions);
-    const asBlock = { slot: 0, parentSlot: 0, blockhash: "", blockTime: null, txCount: decoded.length, transactions: decoded };
+    const asBlock = {
+      slot: 0,
+      parentSlot: 0,
+      blockhash: "",
+      blockTime: null,
+      txCount: decoded.length,
+      transactions: decoded,
+    };
     await publish(() => {
       const event = toEvent([asBlock], []);
       event.slots = [...new Set(decoded.map((t) => t.transaction.slot))].sort((a, b) => a - b);
@@ -203,8 +246,18 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
       deps.metrics.slotsStored.inc({ status: "skipped" }, fetched.skipped.length);
       deps.metrics.transactionsStored.inc(counts.transactions);
       await publish(() => toEvent(decoded, fetched.skipped));
-      await enricher.enrich(decoded).catch((err) => log.warn({ err }, "token lookup failed; retried with the next batch that sees the mint"));
-      log.debug({ slots: slots.length, transactions: counts.transactions, swaps: counts.swaps, duration_ms: Math.round(performance.now() - t0) }, "stored batch");
+      await enricher
+        .enrich(decoded)
+        .catch((err) => log.warn({ err }, "token lookup failed; retried with the next batch that sees the mint"));
+      log.debug(
+        {
+          slots: slots.length,
+          transactions: counts.transactions,
+          swaps: counts.swaps,
+          duration_ms: Math.round(performance.now() - t0),
+        },
+        "stored batch",
+      );
       return counts;
     },
     sweepTokens: () => enricher.sweep(),
@@ -213,7 +266,10 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
 }
 
 /** Creates and starts the worker; `close()` finishes in-flight jobs. */
-export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db"> & { shutdown?: Pick<Context["shutdown"], "isKilled"> }, deps: WorkerDeps): Worker<BlockJob> {
+export function createBlockWorker(
+  ctx: Pick<Context, "config" | "logger" | "db"> & { shutdown?: Pick<Context["shutdown"], "isKilled"> },
+  deps: WorkerDeps,
+): Worker<BlockJob> {
   const log = ctx.logger.child({ stage: "worker" });
   const indexer = createBatchIndexer(ctx, deps);
 
@@ -226,7 +282,8 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
       // never dead-lettered, its lock expires and another worker takes it.
       if (ctx.shutdown?.isKilled) throw err;
       // Deterministic failures fail once; transient ones are retried by BullMQ with backoff.
-      if (!isRetryable(err) && !(err instanceof MalformedResponseError) && !(err instanceof RpcResponseError)) throw new UnrecoverableError((err as Error).message);
+      if (!isRetryable(err) && !(err instanceof MalformedResponseError) && !(err instanceof RpcResponseError))
+        throw new UnrecoverableError((err as Error).message);
       throw err;
     }
   }
@@ -251,8 +308,14 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
   });
   worker.on("failed", (job, err) => {
     if (!job) return;
-    const final = err instanceof UnrecoverableError || err.name === "UnrecoverableError" || job.attemptsMade >= (job.opts.attempts ?? 1);
-    log.warn({ job_id: job.id, attempts: job.attemptsMade, final, err }, final ? "job dead-lettered" : "job failed, will retry");
+    const final =
+      err instanceof UnrecoverableError ||
+      err.name === "UnrecoverableError" ||
+      job.attemptsMade >= (job.opts.attempts ?? 1);
+    log.warn(
+      { job_id: job.id, attempts: job.attemptsMade, final, err },
+      final ? "job dead-lettered" : "job failed, will retry",
+    );
     if (!final) return;
     deps.metrics.deadLetters.inc({ queue: BLOCK_QUEUE });
     void ctx.db.$client
@@ -267,7 +330,9 @@ export function createBlockWorker(ctx: Pick<Context, "config" | "logger" | "db">
   // stale dead letter behind.
   worker.on("completed", (job) => {
     if (job.attemptsMade === 0 && job.stalledCounter === 0) return;
-    void ctx.db.$client.query("delete from dead_letters where queue = $1 and job_id = $2", [BLOCK_QUEUE, job.id]).catch(() => {});
+    void ctx.db.$client
+      .query("delete from dead_letters where queue = $1 and job_id = $2", [BLOCK_QUEUE, job.id])
+      .catch(() => {});
   });
   worker.on("error", (err) => log.error({ err }, "worker error"));
   // Mints stored by a batch whose worker died before its lookup are filled in here.

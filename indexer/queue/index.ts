@@ -16,7 +16,13 @@ export const INDEX_BLOCKS = "index-blocks";
  * commitment, who asked, and (backfill --programs) the programs to decode instead of the worker's own set.
  * JSON-safe, no secrets.
  */
-export type BlockJob = { slots: number[]; signatures?: string[]; commitment: "confirmed" | "finalized"; origin: string; programs?: string[] };
+export type BlockJob = {
+  slots: number[];
+  signatures?: string[];
+  commitment: "confirmed" | "finalized";
+  origin: string;
+  programs?: string[];
+};
 
 /** Largest job payload (JSON bytes): jobs carry references (slots, signatures), never data, so Redis stays small. */
 export const MAX_JOB_BYTES = 2048;
@@ -28,7 +34,8 @@ export const MAX_SIGNATURES_PER_JOB = 16;
 /** Throws unless the job's payload fits MAX_JOB_BYTES (a bug, not a fault: never retried). */
 export function checkJobData(data: BlockJob): BlockJob {
   const bytes = JSON.stringify(data).length;
-  if (bytes > MAX_JOB_BYTES) throw new NonRetryableError(`job payload of ${bytes} bytes exceeds ${MAX_JOB_BYTES}: jobs carry references only`);
+  if (bytes > MAX_JOB_BYTES)
+    throw new NonRetryableError(`job payload of ${bytes} bytes exceeds ${MAX_JOB_BYTES}: jobs carry references only`);
   return data;
 }
 
@@ -47,7 +54,10 @@ export function blockBackoff(attemptsMade: number): number {
   return Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.max(0, attemptsMade - 1));
 }
 
-/** Job options: retries with capped exponential backoff (every worker registers `blockBackoff` for "capped"); completed jobs removed so Redis does not grow. */
+/**
+ * Job options: retries with capped exponential backoff (every worker registers `blockBackoff` for "capped"); completed
+ * jobs removed so Redis does not grow.
+ */
 export const BLOCK_JOB_OPTIONS: JobsOptions = {
   attempts: 10,
   backoff: { type: "capped", delay: 500 },
@@ -64,7 +74,8 @@ export const liveJobId = (slot: number) => `slot-${slot}`;
 
 /** Throws unless `id` is a job id BullMQ keeps as given: no ':' (key separator), not digits only (its own ids). */
 export function checkJobId(id: string): string {
-  if (id.length === 0 || id.includes(":") || /^\d+$/.test(id)) throw new NonRetryableError(`invalid job id ${JSON.stringify(id)}: ids must not contain ':' or be digits only`);
+  if (id.length === 0 || id.includes(":") || /^\d+$/.test(id))
+    throw new NonRetryableError(`invalid job id ${JSON.stringify(id)}: ids must not contain ':' or be digits only`);
   return id;
 }
 
@@ -97,7 +108,15 @@ export function createBlockQueue(connection: Redis, prefix: string): BlockQueue 
     async enqueue(jobs) {
       for (let i = 0; i < jobs.length; i += 500) {
         available();
-        await queue.addBulk(jobs.slice(i, i + 500).map((j) => ({ name: INDEX_BLOCKS, data: checkJobData(j.data), opts: { ...BLOCK_JOB_OPTIONS, jobId: checkJobId(j.id) } })));
+        await queue.addBulk(
+          jobs
+            .slice(i, i + 500)
+            .map((j) => ({
+              name: INDEX_BLOCKS,
+              data: checkJobData(j.data),
+              opts: { ...BLOCK_JOB_OPTIONS, jobId: checkJobId(j.id) },
+            })),
+        );
       }
     },
     async depth() {

@@ -187,7 +187,13 @@ function resultLists(value: unknown): { result: { transactions: unknown } }[] {
   const out: { result: { transactions: unknown } }[] = [];
   for (const a of answers) {
     const r = (a as { result?: unknown } | null)?.result;
-    if (typeof r === "object" && r !== null && !Array.isArray(r) && "transactions" in r && Array.isArray((r as { transactions: unknown }).transactions))
+    if (
+      typeof r === "object" &&
+      r !== null &&
+      !Array.isArray(r) &&
+      "transactions" in r &&
+      Array.isArray((r as { transactions: unknown }).transactions)
+    )
       out.push(a as { result: { transactions: unknown } });
   }
   return out;
@@ -204,7 +210,10 @@ export function parseBlockAnswers(body: Buffer, release: () => void = () => {}):
     const value: unknown = JSON.parse(jsonText(cut.skeleton));
     const holders = resultLists(value);
     // The cut arrays were emptied: each must meet exactly one empty array where JSON.parse put it.
-    if (holders.length === cut.lists.length && holders.every((h) => (h.result.transactions as unknown[]).length === 0)) {
+    if (
+      holders.length === cut.lists.length &&
+      holders.every((h) => (h.result.transactions as unknown[]).length === 0)
+    ) {
       // The body is given back once every list is released (at once if there is none).
       const releases = shareRelease(release, holders.length);
       holders.forEach((h, i) => (h.result.transactions = LazyTransactions.spans(body, cut.lists[i]!, releases[i])));

@@ -3,7 +3,13 @@
  * and the error codes that tell a skipped slot from a block that is not available yet.
  */
 import { MalformedResponseError, RetryableError, RpcResponseError } from "../../core/errors.js";
-import type { LazyBlock, RawBlock, RawBlockTransaction, RawTransaction, TransactionList } from "../../core/solana-types.js";
+import type {
+  LazyBlock,
+  RawBlock,
+  RawBlockTransaction,
+  RawTransaction,
+  TransactionList,
+} from "../../core/solana-types.js";
 import { LazyTransactions, parseBlockAnswers, ReleasedBodyError } from "./block-json.js";
 import { FATAL_CODES, RpcFatalError, type RpcClient } from "./rpc.js";
 
@@ -23,7 +29,8 @@ export async function producedSlots(rpc: RpcClient, from: number, to: number, co
   for (let a = from; a <= to; a += GET_BLOCKS_SPAN) {
     const b = Math.min(to, a + GET_BLOCKS_SPAN - 1);
     const slots = await rpc.call<unknown>("getBlocks", [a, b, { commitment }]);
-    if (!Array.isArray(slots) || slots.some((s) => typeof s !== "number")) throw new MalformedResponseError("getBlocks: expected an array of slot numbers");
+    if (!Array.isArray(slots) || slots.some((s) => typeof s !== "number"))
+      throw new MalformedResponseError("getBlocks: expected an array of slot numbers");
     out.push(...(slots as number[]).filter((s) => s >= a && s <= b));
   }
   return out;
@@ -54,8 +61,10 @@ function checkBlockHead(slot: number, b: unknown): Omit<RawBlock, "transactions"
   if (block.parentSlot === undefined) fail("parentSlot missing");
   if (!isInt(block.parentSlot)) fail(`parentSlot is not a number (${typeof block.parentSlot})`);
   if (block.blockTime != null && !isInt(block.blockTime)) fail(`blockTime is not a number (${typeof block.blockTime})`);
-  if (block.blockHeight != null && !isInt(block.blockHeight)) fail(`blockHeight is not a number (${typeof block.blockHeight})`);
-  if (!Array.isArray(block.transactions) && !((block.transactions as unknown) instanceof LazyTransactions)) fail("transactions missing");
+  if (block.blockHeight != null && !isInt(block.blockHeight))
+    fail(`blockHeight is not a number (${typeof block.blockHeight})`);
+  if (!Array.isArray(block.transactions) && !((block.transactions as unknown) instanceof LazyTransactions))
+    fail("transactions missing");
   return block as Omit<RawBlock, "transactions"> & { transactions: unknown };
 }
 
@@ -70,8 +79,10 @@ export function checkTransaction(slot: number, i: number, tx: unknown): RawBlock
   if (!t?.transaction || !Array.isArray(t.transaction.signatures) || !Array.isArray(t.transaction.message?.accountKeys))
     malformed(slot, `transaction ${i} has no signatures or account keys`);
   if (!t!.meta || typeof t!.meta !== "object") malformed(slot, `transaction ${i} has no meta`);
-  if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances)) malformed(slot, `transaction ${i} meta has no balances`);
-  if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances)) malformed(slot, `transaction ${i} meta has a fee or balance that is not a number`);
+  if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances))
+    malformed(slot, `transaction ${i} meta has no balances`);
+  if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances))
+    malformed(slot, `transaction ${i} meta has a fee or balance that is not a number`);
   return t as RawBlockTransaction;
 }
 
@@ -87,7 +98,10 @@ function transactionList(slot: number, items: unknown): TransactionList {
         tx = lazy.get(i);
       } catch (err) {
         if (err instanceof ReleasedBodyError) throw err;
-        throw new MalformedResponseError(`getBlock ${slot}: transaction ${i} is not valid JSON (${(err as Error).message})`, { cause: err });
+        throw new MalformedResponseError(
+          `getBlock ${slot}: transaction ${i} is not valid JSON (${(err as Error).message})`,
+          { cause: err },
+        );
       }
       return checkTransaction(slot, i, tx);
     },
@@ -104,8 +118,19 @@ export function blockFromResult(slot: number, result: unknown): LazyBlock {
 export type FetchedBlocks = { blocks: { slot: number; block: LazyBlock }[]; skipped: number[] };
 
 /** Fetches blocks in JSON-RPC batches; a not-yet-available block throws RetryableError (the job is retried). */
-export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: string, opts: { beforeParse?: () => Promise<void> } = {}): Promise<FetchedBlocks> {
-  const config = { encoding: "json", maxSupportedTransactionVersion: 0, transactionDetails: "full", rewards: false, commitment };
+export async function fetchBlocks(
+  rpc: RpcClient,
+  slots: number[],
+  commitment: string,
+  opts: { beforeParse?: () => Promise<void> } = {},
+): Promise<FetchedBlocks> {
+  const config = {
+    encoding: "json",
+    maxSupportedTransactionVersion: 0,
+    transactionDetails: "full",
+    rewards: false,
+    commitment,
+  };
   const answers = await rpc.batch<unknown>(
     slots.map((s) => ({ method: "getBlock", params: [s, config] })),
     { ...opts, parse: parseBlockAnswers },
@@ -116,9 +141,11 @@ export async function fetchBlocks(rpc: RpcClient, slots: number[], commitment: s
       const slot = slots[i]!;
       if (a.error) {
         if (SKIPPED_CODES.has(a.error.code)) return void out.skipped.push(slot);
-        if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getBlock ${slot}: ${a.error.code} ${a.error.message}`);
+        if (NOT_YET_CODES.has(a.error.code))
+          throw new RetryableError(`getBlock ${slot}: ${a.error.code} ${a.error.message}`);
         // -32015 (version not supported), -32601, -32602: a configuration problem, never a skipped slot; fails once.
-        if (FATAL_CODES.has(a.error.code)) throw new RpcFatalError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+        if (FATAL_CODES.has(a.error.code))
+          throw new RpcFatalError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
         // Any other code (-32001 cleaned up, -32011 no history, ...): retried by the queue, then dead-lettered.
         throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
       }
@@ -145,19 +172,30 @@ export function releaseBlocks(fetched: FetchedBlocks): void {
  * Fetches transactions by signature in JSON-RPC batches (logs mode). A transaction not visible yet (null) throws
  * RetryableError, so the job is retried rather than the signature dropped.
  */
-export async function fetchTransactions(rpc: RpcClient, signatures: string[], commitment: string, opts: { beforeParse?: () => Promise<void> } = {}): Promise<RawTransaction[]> {
+export async function fetchTransactions(
+  rpc: RpcClient,
+  signatures: string[],
+  commitment: string,
+  opts: { beforeParse?: () => Promise<void> } = {},
+): Promise<RawTransaction[]> {
   const config = { encoding: "json", maxSupportedTransactionVersion: 0, commitment };
-  const answers = await rpc.batch<unknown>(signatures.map((s) => ({ method: "getTransaction", params: [s, config] })), opts);
+  const answers = await rpc.batch<unknown>(
+    signatures.map((s) => ({ method: "getTransaction", params: [s, config] })),
+    opts,
+  );
   return answers.map((a, i) => {
     const sig = signatures[i]!;
     if (a.error) {
-      if (NOT_YET_CODES.has(a.error.code)) throw new RetryableError(`getTransaction ${sig}: ${a.error.code} ${a.error.message}`);
-      if (FATAL_CODES.has(a.error.code)) throw new RpcFatalError("getTransaction", a.error.code, `${sig}: ${a.error.message}`);
+      if (NOT_YET_CODES.has(a.error.code))
+        throw new RetryableError(`getTransaction ${sig}: ${a.error.code} ${a.error.message}`);
+      if (FATAL_CODES.has(a.error.code))
+        throw new RpcFatalError("getTransaction", a.error.code, `${sig}: ${a.error.message}`);
       throw new RpcResponseError("getTransaction", a.error.code, `${sig}: ${a.error.message}`);
     }
     if (a.result === null) throw new RetryableError(`getTransaction ${sig}: not found yet`);
     const t = a.result as Partial<RawTransaction>;
-    if (typeof t.slot !== "number" || !t.transaction || !t.meta) throw new MalformedResponseError(`getTransaction ${sig}: missing slot, transaction or meta`);
+    if (typeof t.slot !== "number" || !t.transaction || !t.meta)
+      throw new MalformedResponseError(`getTransaction ${sig}: missing slot, transaction or meta`);
     return t as RawTransaction;
   });
 }

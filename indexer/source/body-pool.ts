@@ -22,8 +22,10 @@ export function createBodyPool(maxFree: number) {
     /** A lease of `size` bytes (uninitialized). */
     acquire(size: number): Lease {
       let best = -1;
-      for (let i = 0; i < free.length; i++) if (free[i]!.length >= size && (best < 0 || free[i]!.length < free[best]!.length)) best = i;
-      const buf = best >= 0 ? free.splice(best, 1)[0]! : Buffer.allocUnsafeSlow(Math.ceil(size / ROUND_BYTES) * ROUND_BYTES);
+      for (let i = 0; i < free.length; i++)
+        if (free[i]!.length >= size && (best < 0 || free[i]!.length < free[best]!.length)) best = i;
+      const buf =
+        best >= 0 ? free.splice(best, 1)[0]! : Buffer.allocUnsafeSlow(Math.ceil(size / ROUND_BYTES) * ROUND_BYTES);
       let held = true;
       return {
         body: buf.subarray(0, size),

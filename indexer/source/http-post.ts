@@ -16,7 +16,9 @@ import { createBodyPool, type Lease, POOLED_MIN_BYTES } from "./body-pool.js";
 /** What the RPC client reads of an answer; `release()` (idempotent) says `body` is no longer read. */
 export type HttpAnswer = { status: number; header(name: string): string | undefined; body: Buffer; release(): void };
 
-/** Idle receive buffers kept per endpoint: a worker reads at most WORKER_CONCURRENCY answers at a time (4 by default). */
+/**
+ * Idle receive buffers kept per endpoint: a worker reads at most WORKER_CONCURRENCY answers at a time (4 by default).
+ */
 const POOL_IDLE = 4;
 const noop = () => {};
 
@@ -28,11 +30,16 @@ const inflate = {
 } as Record<string, (b: Buffer) => Promise<Buffer>>;
 
 /** A POST function bound to one endpoint, with its own keep-alive connections. */
-export function createHttpPost(endpoint: string, maxSockets: number): { post(body: string, timeoutMs: number): Promise<HttpAnswer>; close(): void } {
+export function createHttpPost(
+  endpoint: string,
+  maxSockets: number,
+): { post(body: string, timeoutMs: number): Promise<HttpAnswer>; close(): void } {
   const url = new URL(endpoint);
   const secure = url.protocol === "https:";
   if (!secure && url.protocol !== "http:") throw new Error(`unsupported RPC URL protocol ${url.protocol}`);
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, maxSockets })
+    : new http.Agent({ keepAlive: true, maxSockets });
   const request = secure ? https.request : http.request;
   const pool = createBodyPool(POOL_IDLE);
   return {
@@ -52,7 +59,11 @@ export function createHttpPost(endpoint: string, maxSockets: number): { post(bod
         const req = request(url, {
           method: "POST",
           agent,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "accept-encoding": "gzip, deflate, br" },
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            "accept-encoding": "gzip, deflate, br",
+          },
         });
         const timer = setTimeout(() => {
           const err = new Error(`no complete answer within ${timeoutMs} ms`);
@@ -65,14 +76,22 @@ export function createHttpPost(endpoint: string, maxSockets: number): { post(bod
           settled = true;
           clearTimeout(timer);
           const headers = res.headers;
-          resolve({ status: res.statusCode ?? 0, header: (name) => String(headers[name.toLowerCase()] ?? "") || undefined, body, release });
+          resolve({
+            status: res.statusCode ?? 0,
+            header: (name) => String(headers[name.toLowerCase()] ?? "") || undefined,
+            body,
+            release,
+          });
         };
         req.on("response", (res) => {
           const chunks: Buffer[] = [];
-          const encoding = String(res.headers["content-encoding"] ?? "").trim().toLowerCase();
+          const encoding = String(res.headers["content-encoding"] ?? "")
+            .trim()
+            .toLowerCase();
           const length = Number(res.headers["content-length"]);
           // Received into a pooled buffer as the chunks arrive (while they are still in cache); given back on failure.
-          if ((!encoding || encoding === "identity") && Number.isSafeInteger(length) && length >= POOLED_MIN_BYTES) lease = pool.acquire(length);
+          if ((!encoding || encoding === "identity") && Number.isSafeInteger(length) && length >= POOLED_MIN_BYTES)
+            lease = pool.acquire(length);
           let filled = 0;
           res.on("data", (c: Buffer) => {
             if (settled) return;
@@ -86,7 +105,8 @@ export function createHttpPost(endpoint: string, maxSockets: number): { post(bod
           res.on("aborted", () => fail(new Error("answer cut short: connection closed mid-body")));
           res.on("end", () => {
             if (settled) return;
-            if (!res.complete || (lease && filled !== lease.body.length)) return fail(new Error("answer cut short: connection closed mid-body"));
+            if (!res.complete || (lease && filled !== lease.body.length))
+              return fail(new Error("answer cut short: connection closed mid-body"));
             if (lease) return done(res, lease.body, lease.release);
             const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
             const decoded = encoding && encoding !== "identity" ? inflate[encoding]?.(raw) : Promise.resolve(raw);

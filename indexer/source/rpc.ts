@@ -20,7 +20,10 @@ export type RpcCall = { method: string; params: unknown[] };
 export type RpcAnswer<T = unknown> = { result?: T; error?: { code: number; message: string } };
 
 /** Options of one batch. */
-export type BatchOptions = { beforeParse?: () => Promise<void>; parse?: (body: Buffer, release: () => void) => unknown };
+export type BatchOptions = {
+  beforeParse?: () => Promise<void>;
+  parse?: (body: Buffer, release: () => void) => unknown;
+};
 
 /** The client. */
 export type RpcClient = {
@@ -149,7 +152,13 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
    * Sends one HTTP request (a call or a batch) with retries; returns the parsed body. With `split`, a failure
    * other than 429 throws SplitBatch instead of retrying, so the caller retries two halves.
    */
-  async function send(body: unknown, label: string, calls: number, split = false, how: BatchOptions = {}): Promise<unknown> {
+  async function send(
+    body: unknown,
+    label: string,
+    calls: number,
+    split = false,
+    how: BatchOptions = {},
+  ): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       let kind: string;
       let retryAfterMs: number | undefined;
@@ -217,7 +226,8 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
     if (typeof a !== "object" || a === null) throw new MalformedResponseError(`${method}: answer is not an object`);
     const o = a as { result?: unknown; error?: { code?: unknown; message?: unknown } };
     if (o.error !== undefined) {
-      if (typeof o.error?.code !== "number") throw new MalformedResponseError(`${method}: error without a numeric code`);
+      if (typeof o.error?.code !== "number")
+        throw new MalformedResponseError(`${method}: error without a numeric code`);
       const error = { code: o.error.code, message: String(o.error.message ?? "") };
       if (FATAL_CODES.has(error.code)) fatal(method, error.code, error.message);
       return { error };
@@ -239,7 +249,9 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
     },
     async batch<T>(calls: RpcCall[], batchOpts: BatchOptions = {}) {
       const out: RpcAnswer<T>[] = new Array(calls.length);
-      /** Sends calls [offset, offset + n) as one batch; after a failure, as two halves (squid-sdk's reduceBatchOnRetry). */
+      /**
+       * Sends calls [offset, offset + n) as one batch; after a failure, as two halves (squid-sdk's reduceBatchOnRetry).
+       */
       const run = async (offset: number, chunk: RpcCall[]): Promise<void> => {
         const label = chunk[0]!.method;
         refuse(label);

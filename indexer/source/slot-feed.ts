@@ -37,11 +37,15 @@ export function createSlotFeed(opts: {
     ws.on("open", () => {
       last = Date.now();
       const requests: unknown[][] = [["slotSubscribe", []]];
-      for (const p of opts.logs?.programs ?? []) requests.push(["logsSubscribe", [{ mentions: [p] }, { commitment: "confirmed" }]]);
+      for (const p of opts.logs?.programs ?? [])
+        requests.push(["logsSubscribe", [{ mentions: [p] }, { commitment: "confirmed" }]]);
       requests.forEach(([method, params], i) => ws.send(JSON.stringify({ jsonrpc: "2.0", id: i + 1, method, params })));
     });
     ws.on("message", (raw) => {
-      let msg: { method?: string; params?: { result?: { slot?: number; context?: { slot: number }; value?: { signature?: string } } } };
+      let msg: {
+        method?: string;
+        params?: { result?: { slot?: number; context?: { slot: number }; value?: { signature?: string } } };
+      };
       try {
         msg = JSON.parse(raw.toString());
       } catch {
@@ -67,19 +71,22 @@ export function createSlotFeed(opts: {
   };
 
   connect();
-  const watchdog = setInterval(() => {
-    if (closed || Date.now() - last < opts.stallMs) return;
-    reconnects++;
-    opts.metrics?.wsReconnects.inc({ reason: "silence" });
-    opts.logger.warn({ silent_ms: Date.now() - last }, "slot feed silent; reconnecting");
-    last = Date.now();
-    const old = socket;
-    socket = undefined;
-    old?.removeAllListeners("close");
-    old?.on("error", () => {});
-    old?.terminate();
-    connect();
-  }, Math.max(250, Math.floor(opts.stallMs / 4)));
+  const watchdog = setInterval(
+    () => {
+      if (closed || Date.now() - last < opts.stallMs) return;
+      reconnects++;
+      opts.metrics?.wsReconnects.inc({ reason: "silence" });
+      opts.logger.warn({ silent_ms: Date.now() - last }, "slot feed silent; reconnecting");
+      last = Date.now();
+      const old = socket;
+      socket = undefined;
+      old?.removeAllListeners("close");
+      old?.on("error", () => {});
+      old?.terminate();
+      connect();
+    },
+    Math.max(250, Math.floor(opts.stallMs / 4)),
+  );
   watchdog.unref();
 
   return {

@@ -9,7 +9,9 @@ import { failpoint } from "../../core/failpoints.js";
 import { SHARED_ROWS_LOCK_KEY, type WriteCounts, recomputeCandles, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
-/** The advisory lock every store transaction that writes shared rows (tokens, pools, pool_candles) holds until commit. */
+/**
+ * The advisory lock every store transaction that writes shared rows (tokens, pools, pool_candles) holds until commit.
+ */
 export { SHARED_ROWS_LOCK_KEY } from "./write-sql.js";
 export { cleanText, jsonbText } from "./strings.js";
 
@@ -22,7 +24,10 @@ const SLOT_TABLES = ["transactions", "token_transfers", "swaps", "liquidity_even
 /** The store. */
 export type Store = {
   /** Writes blocks (rows + `slots` rows as indexed) and skipped slots in one transaction. */
-  writeBlocks(blocks: DecodedBlock[], opts: { commitment: "confirmed" | "finalized"; skipped?: number[] }): Promise<WriteCounts>;
+  writeBlocks(
+    blocks: DecodedBlock[],
+    opts: { commitment: "confirmed" | "finalized"; skipped?: number[] },
+  ): Promise<WriteCounts>;
   /**
    * Writes transactions fetched one by one (logs mode) in one transaction; no `slots` rows, since their blocks
    * were not read whole.
@@ -191,7 +196,14 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       for (const t of txs) bySlot.set(t.transaction.slot, [...(bySlot.get(t.transaction.slot) ?? []), t]);
       const blocks: DecodedBlock[] = [...bySlot.entries()]
         .sort((a, b) => a[0] - b[0])
-        .map(([slot, list]) => ({ slot, parentSlot: 0, blockhash: "", blockTime: null, txCount: list.length, transactions: list }));
+        .map(([slot, list]) => ({
+          slot,
+          parentSlot: 0,
+          blockhash: "",
+          blockTime: null,
+          txCount: list.length,
+          transactions: list,
+        }));
       return inTransaction(pool, async (client) => {
         const counts = await writeRows(client, blocks);
         if (passed.length)
@@ -219,7 +231,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return inTransaction(pool, async (client) => {
         // tokens, pools and pool_candles are recomputed below: the same lock as a store transaction's (see writeRows)
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
-        for (const t of SLOT_TABLES) if (t !== "swaps") await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
+        for (const t of SLOT_TABLES)
+          if (t !== "swaps") await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
         // The dropped swaps' (pool, minute) candles, read as the swaps go.
         const minutes = await client.query<{ pool: string; t: string }>(
           `with d as (delete from swaps where slot = any($1::int8[]) returning pool, block_time)
@@ -228,14 +241,28 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         );
         await failpoint("rollback.afterDeletes");
         // tokens and pools: recompute what the dropped slots contributed from the change log of the slots that remain.
-        const gone = await client.query<{ kind: string; key: string }>(`delete from slot_changes where slot = any($1::int8[]) returning kind, key`, [slots]);
+        const gone = await client.query<{ kind: string; key: string }>(
+          `delete from slot_changes where slot = any($1::int8[]) returning kind, key`,
+          [slots],
+        );
         const keys = (kind: string) => [...new Set(gone.rows.filter((g) => g.kind === kind).map((g) => g.key))];
         await recomputeAfterRollback(client, slots, keys("token"), keys("pool"));
-        // Each of those minutes is rewritten from the swaps that remain (and pools, for mint_a), or deleted when none remain.
-        await recomputeCandles(client, minutes.rows.map((m) => m.pool), minutes.rows.map((m) => m.t));
-        const r = await client.query(`update slots set status = 'rolled_back', indexed_at = now() where slot = any($1::int8[])`, [slots]);
+        // Each of those minutes is rewritten from the swaps that remain (and pools, for mint_a), or deleted when none
+        // remain.
+        await recomputeCandles(
+          client,
+          minutes.rows.map((m) => m.pool),
+          minutes.rows.map((m) => m.t),
+        );
+        const r = await client.query(
+          `update slots set status = 'rolled_back', indexed_at = now() where slot = any($1::int8[])`,
+          [slots],
+        );
         // The resume point must not stay above a slot that has to be indexed again.
-        await client.query(`update cursors set slot = least(slot, $1::int8 - 1), updated_at = now() where id = $2`, [Math.min(...slots), LIVE_CURSOR]);
+        await client.query(`update cursors set slot = least(slot, $1::int8 - 1), updated_at = now() where id = $2`, [
+          Math.min(...slots),
+          LIVE_CURSOR,
+        ]);
         return r.rowCount ?? 0;
       });
     },
@@ -245,7 +272,13 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           `update slots set commitment = 'finalized' where slot <= $1 and commitment = 'confirmed' and status <> 'rolled_back' returning slot::text`,
           [upToSlot],
         );
-        return fin.rowCount ? pruneChanges(client, upToSlot, fin.rows.map((r) => Number(r.slot))) : 0;
+        return fin.rowCount
+          ? pruneChanges(
+              client,
+              upToSlot,
+              fin.rows.map((r) => Number(r.slot)),
+            )
+          : 0;
       });
     },
     async finalizedBetween(from, to) {
@@ -256,11 +289,16 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return r.rows.map((x) => Number(x.s));
     },
     async liveResumePoint() {
-      const r = await pool.query<{ slot: string | null }>(`select slot::text from cursors where id = $1`, [LIVE_CURSOR]);
+      const r = await pool.query<{ slot: string | null }>(`select slot::text from cursors where id = $1`, [
+        LIVE_CURSOR,
+      ]);
       return r.rows[0]?.slot == null ? null : Number(r.rows[0].slot);
     },
     async initLiveCursor(slot) {
-      await pool.query(`insert into cursors (id, kind, status, slot) values ($1, 'live', 'running', $2) on conflict (id) do nothing`, [LIVE_CURSOR, slot]);
+      await pool.query(
+        `insert into cursors (id, kind, status, slot) values ($1, 'live', 'running', $2) on conflict (id) do nothing`,
+        [LIVE_CURSOR, slot],
+      );
       return (await this.liveResumePoint()) ?? slot;
     },
     async markPending(slots) {
@@ -282,7 +320,10 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return r.rows[0]?.slot == null ? null : Number(r.rows[0].slot);
     },
     async pendingSlots(from, limit) {
-      const r = await pool.query<{ s: string }>(`select slot::text as s from slots where slot > $1 and status = 'pending' order by slot limit $2`, [from, limit]);
+      const r = await pool.query<{ s: string }>(
+        `select slot::text as s from slots where slot > $1 and status = 'pending' order by slot limit $2`,
+        [from, limit],
+      );
       return r.rows.map((x) => Number(x.s));
     },
     async notDone(slots) {
@@ -294,15 +335,21 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return r.rows.map((x) => Number(x.s));
     },
     async lowestUnfinalized() {
-      const r = await pool.query<{ s: string | null }>(`select min(slot)::text as s from slots where status = 'indexed' and commitment = 'confirmed'`);
+      const r = await pool.query<{ s: string | null }>(
+        `select min(slot)::text as s from slots where status = 'indexed' and commitment = 'confirmed'`,
+      );
       return r.rows[0]?.s == null ? null : Number(r.rows[0].s);
     },
     async slotsBetween(from, to) {
-      const r = await pool.query<{ slot: string; status: string }>(`select slot::text, status from slots where slot between $1 and $2 order by slot`, [from, to]);
+      const r = await pool.query<{ slot: string; status: string }>(
+        `select slot::text, status from slots where slot between $1 and $2 order by slot`,
+        [from, to],
+      );
       return r.rows.map((x) => ({ slot: Number(x.slot), status: x.status }));
     },
     async forgetSlots(slots) {
-      if (slots.length) await pool.query(`delete from slots where slot = any($1::int8[]) and status <> 'indexed'`, [slots]);
+      if (slots.length)
+        await pool.query(`delete from slots where slot = any($1::int8[]) and status <> 'indexed'`, [slots]);
     },
   };
 }

@@ -34,7 +34,8 @@ export function jsonbText(v: unknown): string {
     if (typeof x === "string") return cleanText(x);
     if (x && typeof x === "object" && !Array.isArray(x)) {
       const keys = Object.keys(x);
-      if (keys.some((k) => BAD.test(k))) return Object.fromEntries(keys.map((k) => [cleanText(k), (x as Record<string, unknown>)[k]]));
+      if (keys.some((k) => BAD.test(k)))
+        return Object.fromEntries(keys.map((k) => [cleanText(k), (x as Record<string, unknown>)[k]]));
     }
     return x;
   });

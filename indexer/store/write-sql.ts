@@ -5,7 +5,16 @@
  */
 import type pg from "pg";
 import { cleanText, jsonbText } from "./strings.js";
-import type { DecodedBlock, LiquidityRow, PoolRow, ProgramEventRow, SwapRow, TokenSeen, TransactionRow, TransferRow } from "../decode/index.js";
+import type {
+  DecodedBlock,
+  LiquidityRow,
+  PoolRow,
+  ProgramEventRow,
+  SwapRow,
+  TokenSeen,
+  TransactionRow,
+  TransferRow,
+} from "../decode/index.js";
 
 /** One column: its array type on the wire, how to read it from a row, and (optionally) a cast in the select list. */
 type Col<T> = { name: string; type: string; get: (row: T) => unknown; select?: string };
@@ -79,7 +88,13 @@ function columnParams<T>(cols: Col<T>[], rows: T[]): string[] {
   return cols.map((c) => arrayLiteral(rows, c.get, c.type === "text"));
 }
 
-async function run<T>(client: pg.PoolClient, table: string, cols: Col<T>[], conflict: string, rows: T[]): Promise<number> {
+async function run<T>(
+  client: pg.PoolClient,
+  table: string,
+  cols: Col<T>[],
+  conflict: string,
+  rows: T[],
+): Promise<number> {
   if (rows.length === 0) return 0;
   const r = await client.query(upsertSql(table, cols, conflict), columnParams(cols, rows));
   return r.rowCount ?? 0;
@@ -90,7 +105,8 @@ const overwrite = (cols: string[]) => cols.map((c) => `${c} = excluded.${c}`).jo
 const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 
 /** A list of keys as a text[] literal; a key (32-44 base58 characters) goes bare, so the column needs no escaping. */
-const textArray = (xs: string[]) => `{${xs.map((x) => (x.length >= 32 && BASE58.test(x) ? x : `"${x.replace(/[\\"]/g, "\\$&")}"`)).join(",")}}`;
+const textArray = (xs: string[]) =>
+  `{${xs.map((x) => (x.length >= 32 && BASE58.test(x) ? x : `"${x.replace(/[\\"]/g, "\\$&")}"`)).join(",")}}`;
 
 const TX_COLS: Col<TransactionRow>[] = [
   { name: "signature", type: "text", get: (r) => r.signature },
@@ -253,7 +269,15 @@ export function mergePools(blocks: DecodedBlock[]): PoolUpsert[] {
 }
 
 /** One `slot_changes` row: a token or pool the slot touched (pool reserves after the slot's last transaction). */
-type SlotChange = { slot: number; kind: "token" | "pool"; key: string; txIndex: number; reserveA: bigint | null; reserveB: bigint | null; swapped: boolean };
+type SlotChange = {
+  slot: number;
+  kind: "token" | "pool";
+  key: string;
+  txIndex: number;
+  reserveA: bigint | null;
+  reserveB: bigint | null;
+  swapped: boolean;
+};
 
 /** The batch's change-log rows: per slot, every token and pool it touched. */
 export function slotChangeRows(blocks: DecodedBlock[]): SlotChange[] {
@@ -262,7 +286,17 @@ export function slotChangeRows(blocks: DecodedBlock[]): SlotChange[] {
     const bySlot = new Map<string, SlotChange>();
     for (const tx of b.transactions) {
       const i = tx.transaction.txIndex;
-      for (const t of tx.tokens) if (!bySlot.has(`t:${t.mint}`)) bySlot.set(`t:${t.mint}`, { slot: b.slot, kind: "token", key: t.mint, txIndex: i, reserveA: null, reserveB: null, swapped: false });
+      for (const t of tx.tokens)
+        if (!bySlot.has(`t:${t.mint}`))
+          bySlot.set(`t:${t.mint}`, {
+            slot: b.slot,
+            kind: "token",
+            key: t.mint,
+            txIndex: i,
+            reserveA: null,
+            reserveB: null,
+            swapped: false,
+          });
       for (const p of tx.pools) {
         const prev = bySlot.get(`p:${p.address}`);
         const swapped = (prev?.swapped ?? false) || p.lastSwapSlot === b.slot;
@@ -302,9 +336,16 @@ export const SHARED_ROWS_LOCK_KEY = 0x736c6f74;
  * again at another slot or time (a transaction landing again on another fork) also leaves its former candle.
  * @dev `old` reads the statement's snapshot, taken before its own insert.
  */
-async function upsertSwaps(client: pg.PoolClient, rows: SwapRow[]): Promise<{ movedFrom: { pool: string; t: string }[]; updated: Set<string> }> {
+async function upsertSwaps(
+  client: pg.PoolClient,
+  rows: SwapRow[],
+): Promise<{ movedFrom: { pool: string; t: string }[]; updated: Set<string> }> {
   if (rows.length === 0) return { movedFrom: [], updated: new Set() };
-  const upsert = upsertSql("swaps", SWAP_COLS, `(signature, instruction_path) do update set ${overwrite(SWAP_COLS.map((c) => c.name).filter((n) => n !== "signature" && n !== "instruction_path"))}`);
+  const upsert = upsertSql(
+    "swaps",
+    SWAP_COLS,
+    `(signature, instruction_path) do update set ${overwrite(SWAP_COLS.map((c) => c.name).filter((n) => n !== "signature" && n !== "instruction_path"))}`,
+  );
   // The minutes the rows held before (a swap stored again elsewhere leaves them), and which rows were there already
   // (xmax = 0 only for a row this statement inserted).
   const r = await client.query<{ pool: string | null; t: string | null; key: string | null }>(
@@ -327,7 +368,10 @@ async function upsertSwaps(client: pg.PoolClient, rows: SwapRow[]): Promise<{ mo
   return { movedFrom, updated };
 }
 
-/** Price, volumes and order key of each swap, as both candle statements compute them (`n` holds the swaps, `p` its pool). */
+/**
+ * Price, volumes and order key of each swap, as both candle statements compute them (`n` holds the swaps, `p` its
+ * pool).
+ */
 const SWAP_VALUES = `
   select array[n.slot, n.tx_index] || string_to_array(n.instruction_path, '.')::int8[] as k,
     case when n.mint_in = p.mint_a then n.amount_out::numeric / nullif(n.amount_in, 0)
@@ -346,7 +390,8 @@ const CANDLE_COLUMNS = `g.r[1] as open, g.high, g.low, g.r[cardinality(g.r)] as 
   g.ck[1] as close_slot, g.ck[2]::int4 as close_tx_index, g.ck[3:]::int4[] as close_path,
   g.va as volume_a, g.vb as volume_b, g.n as swaps`;
 
-const key = (t: string, side: "open" | "close") => `(array[${t}.${side}_slot, ${t}.${side}_tx_index] || ${t}.${side}_path::int8[])`;
+const key = (t: string, side: "open" | "close") =>
+  `(array[${t}.${side}_slot, ${t}.${side}_tx_index] || ${t}.${side}_path::int8[])`;
 /** Whether the batch's open (close) comes before (after) the stored one. */
 const earlierOpen = `(excluded.open_slot is not null and (pool_candles.open_slot is null or ${key("excluded", "open")} < ${key("pool_candles", "open")}))`;
 const laterClose = `(excluded.close_slot is not null and (pool_candles.close_slot is null or ${key("excluded", "close")} > ${key("pool_candles", "close")}))`;
@@ -438,14 +483,26 @@ const RECOMPUTE_CANDLES = `
  * recompute from their own swaps only and the later upsert overwrites the earlier one. (In writeRows the pools
  * upsert before it also holds each pool's row to commit, which orders writers of one pool too; the lock is the rule.)
  */
-export async function recomputeCandles(client: pg.PoolClient, pools: string[], times: (string | null)[]): Promise<number> {
+export async function recomputeCandles(
+  client: pg.PoolClient,
+  pools: string[],
+  times: (string | null)[],
+): Promise<number> {
   if (pools.length === 0) return 0;
   const r = await client.query(RECOMPUTE_CANDLES, [pools, times]);
   return r.rowCount ?? 0;
 }
 
 /** Row counts written by one batch. */
-export type WriteCounts = { transactions: number; transfers: number; swaps: number; pools: number; liquidityEvents: number; programEvents: number; tokens: number };
+export type WriteCounts = {
+  transactions: number;
+  transfers: number;
+  swaps: number;
+  pools: number;
+  liquidityEvents: number;
+  programEvents: number;
+  tokens: number;
+};
 
 /** Writes every row of `blocks` with one upsert per table; the caller owns the transaction. */
 export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): Promise<WriteCounts> {
@@ -457,12 +514,37 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   const tokenRows = mergeTokens(blocks);
   const poolRows = mergePools(blocks);
 
-  const rest = (cols: { name: string }[], key: string[]) => overwrite(cols.map((c) => c.name).filter((n) => !key.includes(n)));
-  await run(client, "transactions", TX_COLS, `(signature) do update set ${rest(TX_COLS, ["signature"])}`, txs.map((t) => t.transaction));
-  await run(client, "token_transfers", TRANSFER_COLS, `(signature, instruction_path) do update set ${rest(TRANSFER_COLS, ["signature", "instruction_path"])}`, transfers);
+  const rest = (cols: { name: string }[], key: string[]) =>
+    overwrite(cols.map((c) => c.name).filter((n) => !key.includes(n)));
+  await run(
+    client,
+    "transactions",
+    TX_COLS,
+    `(signature) do update set ${rest(TX_COLS, ["signature"])}`,
+    txs.map((t) => t.transaction),
+  );
+  await run(
+    client,
+    "token_transfers",
+    TRANSFER_COLS,
+    `(signature, instruction_path) do update set ${rest(TRANSFER_COLS, ["signature", "instruction_path"])}`,
+    transfers,
+  );
   const { movedFrom, updated } = await upsertSwaps(client, swapRows);
-  await run(client, "liquidity_events", LIQUIDITY_COLS, `(signature, instruction_path) do update set ${rest(LIQUIDITY_COLS, ["signature", "instruction_path"])}`, liquidity);
-  await run(client, "program_events", EVENT_COLS, `(signature, instruction_path, kind, name, ordinal) do update set ${rest(EVENT_COLS, ["signature", "instruction_path", "kind", "name", "ordinal"])}`, events);
+  await run(
+    client,
+    "liquidity_events",
+    LIQUIDITY_COLS,
+    `(signature, instruction_path) do update set ${rest(LIQUIDITY_COLS, ["signature", "instruction_path"])}`,
+    liquidity,
+  );
+  await run(
+    client,
+    "program_events",
+    EVENT_COLS,
+    `(signature, instruction_path, kind, name, ordinal) do update set ${rest(EVENT_COLS, ["signature", "instruction_path", "kind", "name", "ordinal"])}`,
+    events,
+  );
   // Authority changes (initializeMint, setAuthority) on stored mints apply unless the row already reflects a
   // later slot; this runs before the upsert below moves updated_slot. New mints get them from the insert.
   const changes = tokenRows.filter((t) => t.authoritySlot != null);
@@ -470,7 +552,8 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   // order, from here to commit (an advisory lock), or two workers touching the same mints in two statements
   // deadlock. Transactions, transfers, swaps and events above carry their own keys and stay parallel. pool_candles
   // is recomputed from swaps under the same lock (see recomputeCandles), so a batch with swaps always takes it.
-  if (tokenRows.length || poolRows.length || swapRows.length) await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
+  if (tokenRows.length || poolRows.length || swapRows.length)
+    await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
   if (changes.length)
     await client.query(
       `update tokens t set
@@ -488,11 +571,21 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
         changes.map((t) => t.authoritySlot),
       ],
     );
-  await run(client, "tokens", TOKEN_COLS, `(mint) do update set
+  await run(
+    client,
+    "tokens",
+    TOKEN_COLS,
+    `(mint) do update set
       decimals = coalesce(excluded.decimals, tokens.decimals),
       first_seen_slot = least(tokens.first_seen_slot, excluded.first_seen_slot),
-      updated_slot = greatest(tokens.updated_slot, excluded.updated_slot)`, tokenRows);
-  await run(client, "pools", POOL_COLS, `(address) do update set
+      updated_slot = greatest(tokens.updated_slot, excluded.updated_slot)`,
+    tokenRows,
+  );
+  await run(
+    client,
+    "pools",
+    POOL_COLS,
+    `(address) do update set
       -- the earliest creation wins, whatever order batches arrive in (a backfill may store it after a later one)
       created_signature = case when excluded.created_slot is not null and (pools.created_slot is null or excluded.created_slot < pools.created_slot)
                                then excluded.created_signature else pools.created_signature end,
@@ -502,7 +595,9 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
       reserve_b = case when excluded.reserves_slot is not null and excluded.reserves_slot >= coalesce(pools.reserves_slot, -1) then excluded.reserve_b else pools.reserve_b end,
       reserves_slot = greatest(pools.reserves_slot, excluded.reserves_slot),
       last_swap_slot = greatest(pools.last_swap_slot, excluded.last_swap_slot),
-      first_seen_slot = least(pools.first_seen_slot, excluded.first_seen_slot)`, poolRows);
+      first_seen_slot = least(pools.first_seen_slot, excluded.first_seen_slot)`,
+    poolRows,
+  );
   // After the pools upsert: a candle reads its pool's mint_a, and every swap's pool row comes in the same batch.
   // New swaps are merged into their minutes; a minute with a swap stored before (delivered again, or moved) or
   // without a known position (logs mode) is recomputed from the table.
@@ -510,12 +605,26 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   const touched = new Map<string, [pool: string, t: string]>();
   const timed = swapRows.filter((r) => r.blockTime != null);
   for (const r of timed)
-    if (r.txIndex < 0 || updated.has(`${cleanText(r.signature)} ${cleanText(r.instructionPath)}`)) touched.set(minute(r.pool, r.blockTime!), [cleanText(r.pool), r.blockTime!.toISOString()]);
+    if (r.txIndex < 0 || updated.has(`${cleanText(r.signature)} ${cleanText(r.instructionPath)}`))
+      touched.set(minute(r.pool, r.blockTime!), [cleanText(r.pool), r.blockTime!.toISOString()]);
   for (const m of movedFrom) touched.set(minute(m.pool, m.t), [m.pool, m.t]);
-  await recomputeCandles(client, [...touched.values()].map((p) => p[0]), [...touched.values()].map((p) => p[1]));
-  await mergeCandles(client, timed.filter((r) => !touched.has(minute(r.pool, r.blockTime!))));
+  await recomputeCandles(
+    client,
+    [...touched.values()].map((p) => p[0]),
+    [...touched.values()].map((p) => p[1]),
+  );
+  await mergeCandles(
+    client,
+    timed.filter((r) => !touched.has(minute(r.pool, r.blockTime!))),
+  );
 
-  await run(client, "slot_changes", CHANGE_COLS, `(slot, kind, key) do update set ${rest(CHANGE_COLS, ["slot", "kind", "key"])}`, slotChangeRows(blocks));
+  await run(
+    client,
+    "slot_changes",
+    CHANGE_COLS,
+    `(slot, kind, key) do update set ${rest(CHANGE_COLS, ["slot", "kind", "key"])}`,
+    slotChangeRows(blocks),
+  );
 
   return {
     transactions: txs.length,

@@ -26,7 +26,9 @@ test(`chaos: ${SLOTS}-slot backfill and live ingest, ${KILLS} random SIGKILLs, c
   process.stdout.write(
     `[chaos] done in ${(r.durationMs / 1000).toFixed(0)} s: ${r.kills.length} kills ${JSON.stringify(byRole)}, backfill ${r.backfillRange.join("..")}, ` +
       `live ${r.liveRange.join("..")}, ${r.indexedSlots} slots indexed, ${r.missing.length} missing, digests equal: ${JSON.stringify(r.digest) === JSON.stringify(r.reference)}\n` +
-      `[chaos] ${Object.entries(r.digest).map(([t, d]) => `${t} ${d.rows} ${d.md5?.slice(0, 8)}`).join(", ")}\n`,
+      `[chaos] ${Object.entries(r.digest)
+        .map(([t, d]) => `${t} ${d.rows} ${d.md5?.slice(0, 8)}`)
+        .join(", ")}\n`,
   );
   expect(r.kills).toHaveLength(KILLS);
   expect(r.missing).toEqual([]);

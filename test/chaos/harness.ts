@@ -52,13 +52,23 @@ type Role = "ingest" | "backfill" | `worker-${number}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** getBlocks over [a, b] in spans the chain accepts. */
-async function producedBetween(chain: Chain, a: number, b: number, commitment: "confirmed" | "finalized"): Promise<number[]> {
+async function producedBetween(
+  chain: Chain,
+  a: number,
+  b: number,
+  commitment: "confirmed" | "finalized",
+): Promise<number[]> {
   const out: number[] = [];
   for (let from = a; from <= b; from += 5_000) {
     const res = await fetch(chain.rpcUrl, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getBlocks", params: [from, Math.min(b, from + 4_999), { commitment }] }),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "getBlocks",
+        params: [from, Math.min(b, from + 4_999), { commitment }],
+      }),
     });
     out.push(...((await res.json()) as { result: number[] }).result);
   }
@@ -67,8 +77,12 @@ async function producedBetween(chain: Chain, a: number, b: number, commitment: "
 
 /** The `slots` rows (as digested: indexed only, no wall-clock columns) in one database and not the other. */
 async function diffSlots(a: string, b: string): Promise<{ onlyA: string[]; onlyB: string[] }> {
-  const sql = "select row(slot, status, block_time, parent_slot, blockhash, tx_count)::text as t from slots where status = 'indexed'";
-  const [ra, rb] = [new Set((await query<{ t: string }>(a, sql)).map((x) => x.t)), new Set((await query<{ t: string }>(b, sql)).map((x) => x.t))];
+  const sql =
+    "select row(slot, status, block_time, parent_slot, blockhash, tx_count)::text as t from slots where status = 'indexed'";
+  const [ra, rb] = [
+    new Set((await query<{ t: string }>(a, sql)).map((x) => x.t)),
+    new Set((await query<{ t: string }>(b, sql)).map((x) => x.t)),
+  ];
   return { onlyA: [...ra].filter((x) => !rb.has(x)).slice(0, 5), onlyB: [...rb].filter((x) => !ra.has(x)).slice(0, 5) };
 }
 
@@ -79,7 +93,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const procs = new Map<Role, SlotlineProcess>();
   try {
-    const chain = await createChain({ port: 0, autoProduce: false, syntheticTps: o.syntheticTps, slotMs: 400, finalityLag: 4 });
+    const chain = await createChain({
+      port: 0,
+      autoProduce: false,
+      syntheticTps: o.syntheticTps,
+      slotMs: 400,
+      finalityLag: 4,
+    });
     cleanups.push(() => chain.close());
     const first = chain.slot("processed") + 1;
     for (let i = 0; i < o.backfillSlots + 4; i++) chain.tick();
@@ -96,10 +116,25 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const commands: Record<Role, () => SlotlineProcess> = {
       ingest: () => spawnSlotline(["ingest"], env),
       backfill: () =>
-        spawnSlotline(["backfill", "--from-slot", String(backfillRange[0]), "--to-slot", String(backfillRange[1]), "--batch-size", String(o.batchSize)], env),
+        spawnSlotline(
+          [
+            "backfill",
+            "--from-slot",
+            String(backfillRange[0]),
+            "--to-slot",
+            String(backfillRange[1]),
+            "--batch-size",
+            String(o.batchSize),
+          ],
+          env,
+        ),
     };
     for (let w = 0; w < o.workers; w++)
-      commands[`worker-${w}`] = () => spawnSlotline(["worker", "--concurrency", String(o.concurrency)], { ...env, SLOTLINE_FAILPOINTS: `job.beforeCommit:${o.jobLatency}` });
+      commands[`worker-${w}`] = () =>
+        spawnSlotline(["worker", "--concurrency", String(o.concurrency)], {
+          ...env,
+          SLOTLINE_FAILPOINTS: `job.beforeCommit:${o.jobLatency}`,
+        });
     cleanups.push(() => Promise.all([...procs.values()].map((p) => p.kill("SIGKILL"))));
     for (const [role, start] of Object.entries(commands) as [Role, () => SlotlineProcess][]) procs.set(role, start());
 
@@ -119,7 +154,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const bf = procs.get("backfill");
       if (bf && bf.child.exitCode !== null) {
         // A backfill that finished leaves the pool of victims; one that failed fails the run.
-        if (bf.child.exitCode !== 0) throw new Error(`backfill exited ${bf.child.exitCode}: ${bf.output().slice(-2000)}`);
+        if (bf.child.exitCode !== 0)
+          throw new Error(`backfill exited ${bf.child.exitCode}: ${bf.output().slice(-2000)}`);
         procs.delete("backfill");
         backfillDone = true;
       }
@@ -146,7 +182,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const code = await Promise.race([bf.exited, sleep(300_000).then(() => "timeout")]);
       if (code !== 0) {
         const dead = await query(db.url, "select job_id, error, attempts from dead_letters order by id desc limit 10");
-        throw new Error(`backfill did not finish (exit ${code}); dead letters ${JSON.stringify(dead)}: ${bf.output().slice(-3000)}`);
+        throw new Error(
+          `backfill did not finish (exit ${code}); dead letters ${JSON.stringify(dead)}: ${bf.output().slice(-3000)}`,
+        );
       }
       procs.delete("backfill");
     }
@@ -164,32 +202,64 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       300_000,
       500,
     ).catch(async (err) => {
-      const state = await query(db.url, "select (select slot from cursors where id = 'live') as cursor, (select array_agg(slot) from slots where status = 'pending') as pending");
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(state)}\n${[...procs.values()].map((p) => p.output().slice(-2000)).join("\n---\n")}`);
+      const state = await query(
+        db.url,
+        "select (select slot from cursors where id = 'live') as cursor, (select array_agg(slot) from slots where status = 'pending') as pending",
+      );
+      throw new Error(
+        `${(err as Error).message}: ${JSON.stringify(state)}\n${[...procs.values()].map((p) => p.output().slice(-2000)).join("\n---\n")}`,
+      );
     });
-    const [{ cursor }] = (await query<{ cursor: string }>(db.url, "select slot::text as cursor from cursors where id = 'live'")) as [{ cursor: string }];
+    const [{ cursor }] = (await query<{ cursor: string }>(
+      db.url,
+      "select slot::text as cursor from cursors where id = 'live'",
+    )) as [{ cursor: string }];
     const liveRange: [number, number] = [liveStart, Number(cursor)];
 
     // The gap query: every produced slot of the backfill range and of the live range up to the resume point is stored.
-    const canonical = [...(await producedBetween(chain, ...backfillRange, "finalized")), ...(await producedBetween(chain, ...liveRange, "confirmed"))];
-    const indexed = new Set((await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed'")).map((r) => Number(r.slot)));
+    const canonical = [
+      ...(await producedBetween(chain, ...backfillRange, "finalized")),
+      ...(await producedBetween(chain, ...liveRange, "confirmed")),
+    ];
+    const indexed = new Set(
+      (await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed'")).map((r) =>
+        Number(r.slot),
+      ),
+    );
     const missing = canonical.filter((s) => !indexed.has(s));
     // Slots indexed above the resume point at the end (finalized by now) belong in the reference too.
     const extra = [...indexed].filter((s) => s > liveRange[1]).sort((a, b) => a - b);
 
     const ref = await createTestDatabase(o.services.pgAdminUrl, o.services.templateDb);
     cleanups.push(() => ref.drop());
-    log(`writing the fault-free reference (${canonical.length + extra.length} slots; live ${liveRange.join("..")}, finalized ${fin}, above the resume point ${extra.join(",")})`);
+    log(
+      `writing the fault-free reference (${canonical.length + extra.length} slots; live ${liveRange.join("..")}, finalized ${fin}, above the resume point ${extra.join(",")})`,
+    );
     const all = [...canonical, ...extra];
     // Slots above the finalized one are read at confirmed, as ingest read them.
-    await writeReference(chain.rpcUrl, ref.url, all.filter((s) => s <= fin), "finalized");
-    await writeReference(chain.rpcUrl, ref.url, all.filter((s) => s > fin), "confirmed");
+    await writeReference(
+      chain.rpcUrl,
+      ref.url,
+      all.filter((s) => s <= fin),
+      "finalized",
+    );
+    await writeReference(
+      chain.rpcUrl,
+      ref.url,
+      all.filter((s) => s > fin),
+      "confirmed",
+    );
     const reference = await digestTables(ref.url);
     // Token lookups may trail the last batch a little: give the workers a moment to converge.
-    await waitFor("the database to equal the reference", async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(reference), 20_000).catch(() => {});
+    await waitFor(
+      "the database to equal the reference",
+      async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(reference),
+      20_000,
+    ).catch(() => {});
     for (const [role, p] of procs) {
       const code = await p.kill("SIGTERM");
-      if (code !== 0) throw new Error(`${role} did not stop cleanly on SIGTERM (exit ${code}): ${p.output().slice(-2000)}`);
+      if (code !== 0)
+        throw new Error(`${role} did not stop cleanly on SIGTERM (exit ${code}): ${p.output().slice(-2000)}`);
     }
     procs.clear();
     const digest = await digestTables(db.url);
@@ -199,7 +269,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const d = table === "slots" ? await diffSlots(db.url, ref.url) : await diffTable(db.url, ref.url, table);
         diffs.push({ table, onlyRun: d.onlyA, onlyReference: d.onlyB });
       }
-    return { durationMs: Date.now() - t0, kills, backfillRange, liveRange, indexedSlots: indexed.size, missing, digest, reference, diffs };
+    return {
+      durationMs: Date.now() - t0,
+      kills,
+      backfillRange,
+      liveRange,
+      indexedSlots: indexed.size,
+      missing,
+      digest,
+      reference,
+      diffs,
+    };
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   }

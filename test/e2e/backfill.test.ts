@@ -16,9 +16,16 @@ const RAYDIUM_V4 = "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8";
 
 /** Per token account: the delta the transaction's own balances show (wrapped SOL excepted). */
 function tokenDeltas(tx: RawTransaction): Map<string, bigint> {
-  const keys = [...tx.transaction.message.accountKeys, ...(tx.meta?.loadedAddresses?.writable ?? []), ...(tx.meta?.loadedAddresses?.readonly ?? [])];
+  const keys = [
+    ...tx.transaction.message.accountKeys,
+    ...(tx.meta?.loadedAddresses?.writable ?? []),
+    ...(tx.meta?.loadedAddresses?.readonly ?? []),
+  ];
   const out = new Map<string, bigint>();
-  for (const [sign, list] of [[-1n, tx.meta?.preTokenBalances ?? []], [1n, tx.meta?.postTokenBalances ?? []]] as const)
+  for (const [sign, list] of [
+    [-1n, tx.meta?.preTokenBalances ?? []],
+    [1n, tx.meta?.postTokenBalances ?? []],
+  ] as const)
     for (const b of list) {
       if (b.mint === WSOL_MINT) continue;
       const k = keys[b.accountIndex]!;
@@ -28,10 +35,21 @@ function tokenDeltas(tx: RawTransaction): Map<string, bigint> {
 }
 
 /** Compares every stored transfer with the token-balance deltas of the transactions, as fetched from the chain. */
-async function checkDeltas(chain: Chain, dbUrl: string, signatures: string[]): Promise<{ checked: number; mismatches: string[] }> {
+async function checkDeltas(
+  chain: Chain,
+  dbUrl: string,
+  signatures: string[],
+): Promise<{ checked: number; mismatches: string[] }> {
   const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 50, timeoutMs: 30_000 });
   const txs = await fetchTransactions(rpc, signatures, "finalized");
-  const rows = await query<{ signature: string; source: string | null; destination: string | null; amount: string; fee: string; mint: string }>(
+  const rows = await query<{
+    signature: string;
+    source: string | null;
+    destination: string | null;
+    amount: string;
+    fee: string;
+    mint: string;
+  }>(
     dbUrl,
     "select signature, source, destination, amount::text, fee::text, mint from token_transfers where signature = any($1::text[])",
     [signatures],
@@ -52,7 +70,8 @@ async function checkDeltas(chain: Chain, dbUrl: string, signatures: string[]): P
     }
     for (const [account, delta] of tokenDeltas(tx)) {
       checked++;
-      if ((got.get(account) ?? 0n) !== delta) mismatches.push(`${sig} ${account}: stored ${got.get(account) ?? 0n}, chain ${delta}`);
+      if ((got.get(account) ?? 0n) !== delta)
+        mismatches.push(`${sig} ${account}: stored ${got.get(account) ?? 0n}, chain ${delta}`);
     }
   }
   return { checked, mismatches };
@@ -79,14 +98,22 @@ describe("slotline backfill (local chain, real processes)", () => {
     const db = await freshDb();
     const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix());
     const [first, last] = [chain.history.slots[0]!, chain.history.slots.at(-1)!];
-    const r = await runCli(["backfill", "--from-slot", String(first), "--to-slot", String(last), "--inline"], env, 120_000);
+    const r = await runCli(
+      ["backfill", "--from-slot", String(first), "--to-slot", String(last), "--inline"],
+      env,
+      120_000,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/done: 59 slots, \d+ skipped slots, \d+ transactions/);
-    const stored = (await query<{ signature: string }>(db.url, "select signature from transactions where success")).map((x) => x.signature);
+    const stored = (await query<{ signature: string }>(db.url, "select signature from transactions where success")).map(
+      (x) => x.signature,
+    );
     expect(stored.length).toBeGreaterThan(200);
     // Exactly the recorded transactions that invoke a tracked program (read back through web3.js).
     const { tracked } = await trackedHistory(chain);
-    const all = new Set((await query<{ signature: string }>(db.url, "select signature from transactions")).map((x) => x.signature));
+    const all = new Set(
+      (await query<{ signature: string }>(db.url, "select signature from transactions")).map((x) => x.signature),
+    );
     expect([...tracked].filter((x) => !all.has(x))).toEqual([]);
     expect([...all].filter((x) => !tracked.has(x))).toEqual([]);
     // The chain's own accounting: for every stored transaction, every token account's delta equals
@@ -97,7 +124,11 @@ describe("slotline backfill (local chain, real processes)", () => {
 
     // Running the same command again finds the backfill done and changes nothing.
     const before = await digestTables(db.url);
-    const again = await runCli(["backfill", "--from-slot", String(first), "--to-slot", String(last), "--inline"], env, 60_000);
+    const again = await runCli(
+      ["backfill", "--from-slot", String(first), "--to-slot", String(last), "--inline"],
+      env,
+      60_000,
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(await digestTables(db.url)).toEqual(before);
     // The live resume point is not touched by a backfill.
@@ -113,18 +144,36 @@ describe("slotline backfill (local chain, real processes)", () => {
     cleanups.push(() => worker.kill());
     const r = await runCli(["backfill", "--program", "raydium-amm-v4"], env, 120_000);
     expect(r.code, r.stderr + worker.output().slice(-2000)).toBe(0);
-    const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 50, timeoutMs: 30_000 });
-    const sigs = (await rpc.call<{ signature: string }[]>("getSignaturesForAddress", [RAYDIUM_V4, { limit: 1000 }])).map((s) => s.signature);
-    const stored = new Set((await query<{ signature: string }>(db.url, "select signature from transactions")).map((x) => x.signature));
-    const passed = new Set((await query<{ signature: string }>(db.url, "select signature from passed_signatures")).map((x) => x.signature));
+    const rpc = createRpcClient({
+      url: chain.rpcUrl,
+      maxRps: 100_000,
+      concurrency: 4,
+      batchSize: 50,
+      timeoutMs: 30_000,
+    });
+    const sigs = (
+      await rpc.call<{ signature: string }[]>("getSignaturesForAddress", [RAYDIUM_V4, { limit: 1000 }])
+    ).map((s) => s.signature);
+    const stored = new Set(
+      (await query<{ signature: string }>(db.url, "select signature from transactions")).map((x) => x.signature),
+    );
+    const passed = new Set(
+      (await query<{ signature: string }>(db.url, "select signature from passed_signatures")).map((x) => x.signature),
+    );
     // Every signature of the program's history is either stored or known to invoke no tracked program.
     expect(sigs.filter((s) => !stored.has(s) && !passed.has(s))).toEqual([]);
     expect(sigs.filter((s) => stored.has(s) && passed.has(s))).toEqual([]);
     // Those that invoke Raydium AMM v4 carry it in program_ids.
-    const invoking = await query<{ n: number }>(db.url, "select count(*)::int as n from transactions where $1 = any(program_ids)", [RAYDIUM_V4]);
+    const invoking = await query<{ n: number }>(
+      db.url,
+      "select count(*)::int as n from transactions where $1 = any(program_ids)",
+      [RAYDIUM_V4],
+    );
     expect(invoking[0]!.n).toBeGreaterThan(50);
     // And what was stored matches the chain's own token-balance deltas.
-    const ok = (await query<{ signature: string }>(db.url, "select signature from transactions where success")).map((x) => x.signature);
+    const ok = (await query<{ signature: string }>(db.url, "select signature from transactions where success")).map(
+      (x) => x.signature,
+    );
     const { checked, mismatches } = await checkDeltas(chain, db.url, ok);
     expect(checked).toBeGreaterThan(100);
     expect(mismatches.slice(0, 5)).toEqual([]);
@@ -168,7 +217,10 @@ describe("backfill killed with SIGKILL at random moments, 5 times, then resumed"
     const procs: SlotlineProcess[] = [];
     try {
       // A killed worker's jobs go back to the queue when their lock lapses: 4 s here instead of the default 30 s.
-      const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), { RPC_CONCURRENCY: "2", WORKER_LOCK_MS: "4000" });
+      const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), {
+        RPC_CONCURRENCY: "2",
+        WORKER_LOCK_MS: "4000",
+      });
       const args = ["backfill", "--from-slot", String(start), "--to-slot", String(end), "--batch-size", "2"];
       procs.push(spawnSlotline(["worker"], env));
       for (let kill = 0; kill < 5; kill++) {
@@ -186,13 +238,27 @@ describe("backfill killed with SIGKILL at random moments, 5 times, then resumed"
       const final = spawnSlotline(args, env);
       procs.push(final);
       expect(await final.exited, final.output().slice(-2000)).toBe(0);
-      const produced = await createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 2, batchSize: 10, timeoutMs: 30_000 }).call<number[]>("getBlocks", [start, end, { commitment: "finalized" }]);
+      const produced = await createRpcClient({
+        url: chain.rpcUrl,
+        maxRps: 100_000,
+        concurrency: 2,
+        batchSize: 10,
+        timeoutMs: 30_000,
+      }).call<number[]>("getBlocks", [start, end, { commitment: "finalized" }]);
       await writeReference(chain.rpcUrl, ref.url, produced, "finalized");
-      await waitFor("token lookups to settle", async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(await digestTables(ref.url)), 20_000).catch(() => {});
+      await waitFor(
+        "token lookups to settle",
+        async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(await digestTables(ref.url)),
+        20_000,
+      ).catch(() => {});
       const [a, b] = [await digestTables(db.url), await digestTables(ref.url)];
-      for (const t of Object.keys(b)) if (a[t]?.md5 !== b[t]?.md5) expect.soft({ t, ...(await diffTable(db.url, ref.url, t)) }).toEqual({ t, onlyA: [], onlyB: [] });
+      for (const t of Object.keys(b))
+        if (a[t]?.md5 !== b[t]?.md5)
+          expect.soft({ t, ...(await diffTable(db.url, ref.url, t)) }).toEqual({ t, onlyA: [], onlyB: [] });
       expect(a).toEqual(b);
-      const [{ n }] = (await query<{ n: number }>(db.url, "select count(*)::int as n from transactions")) as [{ n: number }];
+      const [{ n }] = (await query<{ n: number }>(db.url, "select count(*)::int as n from transactions")) as [
+        { n: number },
+      ];
       expect(n).toBeGreaterThan(1_000);
     } finally {
       for (const p of procs) await p.kill("SIGKILL");

@@ -25,8 +25,14 @@ async function status(apiPort: number): Promise<Status> {
   return ((await res.json()) as { data: { indexerStatus: Status } }).data.indexerStatus;
 }
 
-/** One demo run (a slot every 100 ms): until the indexer has finalized past `past(its first status)` and stored what the chain has; then Ctrl-C. */
-async function demoRun(configured: string, past: (first: Status) => number): Promise<{ finalized: number; latest: number; output: string }> {
+/**
+ * One demo run (a slot every 100 ms): until the indexer has finalized past `past(its first status)` and stored what the
+ * chain has; then Ctrl-C.
+ */
+async function demoRun(
+  configured: string,
+  past: (first: Status) => number,
+): Promise<{ finalized: number; latest: number; output: string }> {
   const [apiPort, chainPort] = [await freePort(), await freePort()];
   const demo = spawnSlotline(["demo", "--chain-port", String(chainPort), "--slot-ms", "100"], {
     DATABASE_URL: configured,
@@ -47,7 +53,9 @@ async function demoRun(configured: string, past: (first: Status) => number): Pro
     90_000,
     250,
   ).catch((err: Error) => {
-    throw new Error(`${err.message}: past ${target}, last status ${JSON.stringify(last)}; output: ${demo.output().slice(-3000)}`);
+    throw new Error(
+      `${err.message}: past ${target}, last status ${JSON.stringify(last)}; output: ${demo.output().slice(-3000)}`,
+    );
   });
   expect(await demo.kill("SIGINT")).toBe(0);
   return { finalized: last!.finalizedSlot!, latest: last!.latestSlot!, output: demo.output() };
@@ -66,10 +74,16 @@ test("the demo run again starts over on its own database and Redis prefix, and l
     const second = await demoRun(configured.url, () => first.latest + 10);
     expect(second.output).not.toMatch(/deep_reorg/);
     expect(second.finalized).toBeGreaterThan(first.finalized);
-    const stored = await query<{ n: string }>(withDatabase(PG_ADMIN_URL, "slotline_demo"), "select count(*)::text as n from slots where slot > $1", [first.finalized]);
+    const stored = await query<{ n: string }>(
+      withDatabase(PG_ADMIN_URL, "slotline_demo"),
+      "select count(*)::text as n from slots where slot > $1",
+      [first.finalized],
+    );
     expect(Number(stored[0]!.n)).toBeGreaterThan(0);
     // DATABASE_URL named another database: the demo created no table in it
-    expect(await query(configured.url, "select 1 from information_schema.tables where table_schema = 'public'")).toHaveLength(0);
+    expect(
+      await query(configured.url, "select 1 from information_schema.tables where table_schema = 'public'"),
+    ).toHaveLength(0);
     // the demo's own Redis keys were deleted at start, and only those
     expect(await redis.exists("slotline-demo:left-behind")).toBe(0);
     expect(await redis.get("slotline-demo-other:kept")).toBe("1");

@@ -41,7 +41,11 @@ describe("live ingest under faults converges to the fault-free database", () => 
 
   test("two worker processes on one queue: same database, no duplicate rows", async () => {
     const run = await setUp("");
-    run.procs.push(spawnSlotline(["ingest"], run.env), spawnSlotline(["worker"], run.env), spawnSlotline(["worker"], run.env));
+    run.procs.push(
+      spawnSlotline(["ingest"], run.env),
+      spawnSlotline(["worker"], run.env),
+      spawnSlotline(["worker"], run.env),
+    );
     await produce(run.chain, SLOTS, 100);
     await converged(run);
   }, 120_000);
@@ -66,7 +70,11 @@ describe("live ingest under faults converges to the fault-free database", () => 
       if (faults.startsWith("fork")) {
         // The dropped slot was stored at confirmed, then rolled back: none of its rows remain.
         for (const s of run.chain.forkSlots) expect(indexed).not.toContain(s);
-        const rolled = await query<{ n: number }>(run.db.url, "select count(*)::int as n from transactions where slot = any($1::int8[])", [run.chain.forkSlots]);
+        const rolled = await query<{ n: number }>(
+          run.db.url,
+          "select count(*)::int as n from transactions where slot = any($1::int8[])",
+          [run.chain.forkSlots],
+        );
         expect(rolled[0]!.n).toBe(0);
       }
     } finally {

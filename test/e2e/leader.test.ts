@@ -21,7 +21,10 @@ describe("ingest leadership", () => {
   });
 
   test("one of two ingest processes leads; when it is killed the other takes over", async () => {
-    const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), { LOG_LEVEL: "info", START_SLOT: String(chain.slot("confirmed")) });
+    const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), {
+      LOG_LEVEL: "info",
+      START_SLOT: String(chain.slot("confirmed")),
+    });
     const a = spawnSlotline(["ingest"], env);
     const b = spawnSlotline(["ingest"], env);
     procs.push(a, b);

@@ -40,13 +40,25 @@ describe("live ingest over the recorded history (local chain, real processes)", 
       expect([...votes].filter((s) => stored.has(s) && !expected.has(s))).toEqual([]);
       // Every produced slot at or below the resume point is stored.
       const produced = chain.history.slots;
-      const indexed = new Set((await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed'")).map((r) => Number(r.slot)));
+      const indexed = new Set(
+        (await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed'")).map((r) =>
+          Number(r.slot),
+        ),
+      );
       expect(produced.filter((s) => !indexed.has(s))).toEqual([]);
       // Every row the decoder finds in those blocks arrived: the pipeline loses nothing between decode and store.
-      const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 10_000, concurrency: 4, batchSize: 20, timeoutMs: 30_000 });
+      const rpc = createRpcClient({
+        url: chain.rpcUrl,
+        maxRps: 10_000,
+        concurrency: 4,
+        batchSize: 20,
+        timeoutMs: 30_000,
+      });
       const decoder = createDecoder({ programs: PRESET_NAMES });
       const fetched = await fetchBlocks(rpc, produced, "confirmed");
-      const decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot)).flatMap((b) => b.transactions);
+      const decoded = fetched.blocks
+        .map(({ slot, block }) => decoder.decodeBlock(block, slot))
+        .flatMap((b) => b.transactions);
       const [counts] = await query<{ swaps: number; transfers: number; pools: number; liquidity: number }>(
         db.url,
         `select (select count(*)::int from swaps) swaps, (select count(*)::int from token_transfers) transfers,

@@ -17,7 +17,14 @@ describe("logs mode (INGEST_MODE=logs)", () => {
   let proc: SlotlineProcess | undefined;
 
   beforeAll(async () => {
-    chain = await createChain({ port: 0, autoProduce: false, syntheticTps: 300, slotMs: 400, finalityLag: 4, faults: "dupLogs=0.3,wsDropEvery=1500ms,wsDropCode=1000" });
+    chain = await createChain({
+      port: 0,
+      autoProduce: false,
+      syntheticTps: 300,
+      slotMs: 400,
+      finalityLag: 4,
+      faults: "dupLogs=0.3,wsDropEvery=1500ms,wsDropCode=1000",
+    });
     db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
   });
   afterAll(async () => {
@@ -27,11 +34,21 @@ describe("logs mode (INGEST_MODE=logs)", () => {
   });
 
   test("stores every transaction of the new slots that mentions a tracked program, once", async () => {
-    const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), { INGEST_MODE: "logs", LOGS_SWEEP_MS: "500", WS_STALL_MS: "2000" });
+    const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), {
+      INGEST_MODE: "logs",
+      LOGS_SWEEP_MS: "500",
+      WS_STALL_MS: "2000",
+    });
     proc = spawnSlotline(["start"], env);
     const programs = resolvePrograms(PRESET_NAMES);
     // Ready once the first sweep has given every program its starting point.
-    await waitFor("every program's sweep cursor", async () => (await query<{ n: number }>(db.url, "select count(*)::int as n from cursors where id like 'logs-%'"))[0]!.n === programs.length, 30_000);
+    await waitFor(
+      "every program's sweep cursor",
+      async () =>
+        (await query<{ n: number }>(db.url, "select count(*)::int as n from cursors where id like 'logs-%'"))[0]!.n ===
+        programs.length,
+      30_000,
+    );
     const first = chain.slot("processed") + 1;
     for (let i = 0; i < 20; i++) {
       chain.tick();
@@ -41,18 +58,40 @@ describe("logs mode (INGEST_MODE=logs)", () => {
     const last = chain.slot("confirmed");
 
     // The oracle: what block mode would store for the same slots.
-    const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 10, timeoutMs: 30_000, maxAttempts: 20 });
+    const rpc = createRpcClient({
+      url: chain.rpcUrl,
+      maxRps: 100_000,
+      concurrency: 4,
+      batchSize: 10,
+      timeoutMs: 30_000,
+      maxAttempts: 20,
+    });
     const slots = await rpc.call<number[]>("getBlocks", [first, last, { commitment: "confirmed" }]);
     const decoder = createDecoder({ programs: PRESET_NAMES });
-    const decoded = (await fetchBlocks(rpc, slots, "confirmed")).blocks.flatMap(({ slot, block }) => decoder.decodeBlock(block, slot).transactions);
+    const decoded = (await fetchBlocks(rpc, slots, "confirmed")).blocks.flatMap(
+      ({ slot, block }) => decoder.decodeBlock(block, slot).transactions,
+    );
     const expected = new Set(decoded.map((t) => t.transaction.signature));
     expect(expected.size).toBeGreaterThan(50);
 
-    const stored = async () => new Set((await query<{ signature: string }>(db.url, "select signature from transactions where slot between $1 and $2", [first, last])).map((r) => r.signature));
-    await waitFor("every expected signature to be stored", async () => {
-      const got = await stored();
-      return [...expected].every((s) => got.has(s));
-    }, 60_000).catch(() => {});
+    const stored = async () =>
+      new Set(
+        (
+          await query<{ signature: string }>(
+            db.url,
+            "select signature from transactions where slot between $1 and $2",
+            [first, last],
+          )
+        ).map((r) => r.signature),
+      );
+    await waitFor(
+      "every expected signature to be stored",
+      async () => {
+        const got = await stored();
+        return [...expected].every((s) => got.has(s));
+      },
+      60_000,
+    ).catch(() => {});
     const got = await stored();
     expect([...expected].filter((s) => !got.has(s))).toEqual([]);
     expect([...got].filter((s) => !expected.has(s))).toEqual([]);

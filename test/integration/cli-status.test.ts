@@ -28,14 +28,18 @@ describe("slotline status", () => {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     await c.query(`insert into cursors (id, kind, status, slot) values ('live', 'live', 'running', 332254900)`);
-    await c.query(`insert into cursors (id, kind, status, slot, position, done, total) values ('backfill-abc', 'backfill', 'paused', 1000, '1000', 250, 1000)`);
+    await c.query(
+      `insert into cursors (id, kind, status, slot, position, done, total) values ('backfill-abc', 'backfill', 'paused', 1000, '1000', 250, 1000)`,
+    );
     await c.query(`insert into slots (slot, status) values (332254855, 'indexed'), (332254856, 'skipped')`);
     await c.end();
     const r = await runCli(["status", "--json"], { DATABASE_URL: db.url });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.live.resumeSlot).toBe(332254900);
-    expect(report.backfills).toEqual([expect.objectContaining({ id: "backfill-abc", status: "paused", done: 250, total: 1000 })]);
+    expect(report.backfills).toEqual([
+      expect.objectContaining({ id: "backfill-abc", status: "paused", done: 250, total: 1000 }),
+    ]);
     expect(report.slots).toMatchObject({ indexed: 1, skipped: 1, highestIndexed: 332254855 });
   });
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { createTestDatabase } from "../setup/services.js";
 
 // The API's filters and orderings must be served by indexes (ascending btrees, scanned backward for
-// ORDER BY ... DESC: a "DESC NULLS LAST" index would not match Postgres' default DESC NULLS FIRST), checked with EXPLAIN on a filled table
+// ORDER BY ... DESC: a "DESC NULLS LAST" index would not match Postgres' default DESC NULLS FIRST), checked with
+// EXPLAIN on a filled table
 // (the planner prefers a sequential scan on tiny tables, so the data is large enough to matter, with one busy
 // pool holding a third of the swaps, as on mainnet).
 describe("indexes serve the API's filters and orderings", () => {
@@ -46,22 +47,72 @@ describe("indexes serve the API's filters and orderings", () => {
   }
 
   test.each([
-    ["a quiet pool's swaps, newest first", "select * from swaps where pool = $1 order by slot desc, tx_index desc limit 50", ["pool7"], "swaps_pool_idx"],
+    [
+      "a quiet pool's swaps, newest first",
+      "select * from swaps where pool = $1 order by slot desc, tx_index desc limit 50",
+      ["pool7"],
+      "swaps_pool_idx",
+    ],
     // A pool with a third of all swaps: walking the slot index backward and filtering is as good.
-    ["a busy pool's swaps, newest first", "select * from swaps where pool = $1 order by slot desc, tx_index desc limit 50", ["hotpool"], /swaps_pool_idx|swaps_slot_idx/, true],
-    ["a trader's swaps, newest first", "select * from swaps where trader = $1 order by slot desc, tx_index desc limit 50", ["trader42"], "swaps_trader_idx"],
-    ["a pool's swaps in a time window (candles)", "select * from swaps where pool = $1 and block_time >= now() - interval '1 hour'", ["pool7"], "swaps_pool_time_idx"],
-    ["swaps in a slot range", "select * from swaps where slot between $1 and $2 order by slot desc, tx_index desc limit 50", [300001000, 300001100], "swaps_slot_idx", true],
-    ["a mint's transfers", "select * from token_transfers where mint = $1 order by slot desc, tx_index desc limit 50", ["mint9"], "token_transfers_mint_idx"],
-    ["a wallet's outgoing transfers", "select * from token_transfers where source_owner = $1 order by slot desc limit 50", ["owner9"], "token_transfers_source_owner_idx"],
-    ["a program's transactions", "select * from transactions where program_ids @> array[$1]::text[] limit 50", ["prog7"], "transactions_program_ids_idx"],
-    ["a fee payer's transactions", "select * from transactions where fee_payer = $1 order by slot desc limit 50", ["payer7"], "transactions_fee_payer_idx"],
+    [
+      "a busy pool's swaps, newest first",
+      "select * from swaps where pool = $1 order by slot desc, tx_index desc limit 50",
+      ["hotpool"],
+      /swaps_pool_idx|swaps_slot_idx/,
+      true,
+    ],
+    [
+      "a trader's swaps, newest first",
+      "select * from swaps where trader = $1 order by slot desc, tx_index desc limit 50",
+      ["trader42"],
+      "swaps_trader_idx",
+    ],
+    [
+      "a pool's swaps in a time window (candles)",
+      "select * from swaps where pool = $1 and block_time >= now() - interval '1 hour'",
+      ["pool7"],
+      "swaps_pool_time_idx",
+    ],
+    [
+      "swaps in a slot range",
+      "select * from swaps where slot between $1 and $2 order by slot desc, tx_index desc limit 50",
+      [300001000, 300001100],
+      "swaps_slot_idx",
+      true,
+    ],
+    [
+      "a mint's transfers",
+      "select * from token_transfers where mint = $1 order by slot desc, tx_index desc limit 50",
+      ["mint9"],
+      "token_transfers_mint_idx",
+    ],
+    [
+      "a wallet's outgoing transfers",
+      "select * from token_transfers where source_owner = $1 order by slot desc limit 50",
+      ["owner9"],
+      "token_transfers_source_owner_idx",
+    ],
+    [
+      "a program's transactions",
+      "select * from transactions where program_ids @> array[$1]::text[] limit 50",
+      ["prog7"],
+      "transactions_program_ids_idx",
+    ],
+    [
+      "a fee payer's transactions",
+      "select * from transactions where fee_payer = $1 order by slot desc limit 50",
+      ["payer7"],
+      "transactions_fee_payer_idx",
+    ],
     ["pools of a mint", "select * from pools where mint_a = $1", ["mintA7"], "pools_mint_a_idx"],
-  ] as [string, string, unknown[], string | RegExp, boolean?][])("%s uses %s", async (_name, sql, params, index, sortFree) => {
-    const p = await plan(sql, params);
-    expect(p).toMatch(index);
-    expect(p).not.toMatch(/Seq Scan/);
-    // Where many rows match, an ordered page comes straight off the index, with no sort of every match.
-    if (sortFree) expect(p).not.toMatch(/Sort\b/);
-  });
+  ] as [string, string, unknown[], string | RegExp, boolean?][])(
+    "%s uses %s",
+    async (_name, sql, params, index, sortFree) => {
+      const p = await plan(sql, params);
+      expect(p).toMatch(index);
+      expect(p).not.toMatch(/Seq Scan/);
+      // Where many rows match, an ordered page comes straight off the index, with no sort of every match.
+      if (sortFree) expect(p).not.toMatch(/Sort\b/);
+    },
+  );
 });

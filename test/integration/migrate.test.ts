@@ -9,7 +9,21 @@ import { MigrationOrderError, MIGRATIONS_FOLDER, runMigrations } from "../../cor
 import { runCli } from "../setup/cli.js";
 import { createTestDatabase } from "../setup/services.js";
 
-const TABLES = ["cursors", "dead_letters", "liquidity_events", "passed_signatures", "pool_candles", "pools", "program_events", "slot_changes", "slots", "swaps", "token_transfers", "tokens", "transactions"];
+const TABLES = [
+  "cursors",
+  "dead_letters",
+  "liquidity_events",
+  "passed_signatures",
+  "pool_candles",
+  "pools",
+  "program_events",
+  "slot_changes",
+  "slots",
+  "swaps",
+  "token_transfers",
+  "tokens",
+  "transactions",
+];
 const MIGRATION_COUNT = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).length;
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
@@ -35,7 +49,10 @@ describe("slotline migrate", () => {
     const first = await runCli(["migrate"], { DATABASE_URL: db.url });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`applied ${MIGRATION_COUNT} migration`));
-    const tables = await query<{ table_name: string }>(db.url, "select table_name from information_schema.tables where table_schema = 'public' order by 1");
+    const tables = await query<{ table_name: string }>(
+      db.url,
+      "select table_name from information_schema.tables where table_schema = 'public' order by 1",
+    );
     expect(tables.map((t) => t.table_name)).toEqual(TABLES);
 
     const second = await runCli(["migrate"], { DATABASE_URL: db.url });
@@ -74,7 +91,10 @@ describe("slotline migrate", () => {
     const args = ["--schema-only", "--no-owner", "--no-privileges", ...(schema ? [`--schema=${schema}`] : []), url];
     const { stdout } = await promisify(execFile)("pg_dump", args, { maxBuffer: 64 * 1024 * 1024 });
     // pg_dump 15.14+ brackets its output with a random \\restrict token.
-    return stdout.split("\n").filter((l) => !/^\\(un)?restrict /.test(l)).join("\n");
+    return stdout
+      .split("\n")
+      .filter((l) => !/^\\(un)?restrict /.test(l))
+      .join("\n");
   }
 
   /** A copy of the migrations folder with one more migration `tag` (journal timestamp `when`). */
@@ -83,7 +103,9 @@ describe("slotline migrate", () => {
     cpSync(MIGRATIONS_FOLDER, dir, { recursive: true });
     writeFileSync(path.join(dir, `${tag}.sql`), sql);
     const journalPath = path.join(dir, "meta/_journal.json");
-    const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { idx: number; when: number; tag: string }[] };
+    const journal = JSON.parse(readFileSync(journalPath, "utf8")) as {
+      entries: { idx: number; when: number; tag: string }[];
+    };
     journal.entries.push({ ...journal.entries.at(-1)!, idx: journal.entries.length, when, tag });
     writeFileSync(journalPath, JSON.stringify(journal, null, 2));
     return dir;
@@ -92,12 +114,20 @@ describe("slotline migrate", () => {
   test("a failing last migration rejects and leaves the schema exactly as it was (nothing of it half applied)", async () => {
     const db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
     drop = db.drop;
-    const folder = withExtraMigration("9999_broken", "CREATE TABLE half_done (id int);\n--> statement-breakpoint\nALTER TABLE transactions ADD COLUMN oops int;\n--> statement-breakpoint\nSELEC 1;\n", Date.now());
+    const folder = withExtraMigration(
+      "9999_broken",
+      "CREATE TABLE half_done (id int);\n--> statement-breakpoint\nALTER TABLE transactions ADD COLUMN oops int;\n--> statement-breakpoint\nSELEC 1;\n",
+      Date.now(),
+    );
     try {
       const before = await schemaDump(db.url);
-      await expect(runMigrations(db.url, { migrationsFolder: folder, createDatabase: false })).rejects.toThrow(/migration failed, none applied: syntax error at or near "SELEC"/);
+      await expect(runMigrations(db.url, { migrationsFolder: folder, createDatabase: false })).rejects.toThrow(
+        /migration failed, none applied: syntax error at or near "SELEC"/,
+      );
       expect(await schemaDump(db.url)).toBe(before);
-      expect((await query<{ n: number }>(db.url, "select count(*)::int as n from drizzle.__drizzle_migrations"))[0]?.n).toBe(MIGRATION_COUNT);
+      expect(
+        (await query<{ n: number }>(db.url, "select count(*)::int as n from drizzle.__drizzle_migrations"))[0]?.n,
+      ).toBe(MIGRATION_COUNT);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
@@ -109,16 +139,22 @@ describe("slotline migrate", () => {
     const folder = withExtraMigration("0000_early", "CREATE TABLE early (id int);\n", 1_000_000_000_000);
     try {
       const before = await schemaDump(db.url);
-      const err = await runMigrations(db.url, { migrationsFolder: folder, createDatabase: false }).catch((e: unknown) => e);
+      const err = await runMigrations(db.url, { migrationsFolder: folder, createDatabase: false }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(MigrationOrderError);
-      expect((err as Error).message).toMatch(/0000_early is not applied but is not newer than the last applied migration/);
+      expect((err as Error).message).toMatch(
+        /0000_early is not applied but is not newer than the last applied migration/,
+      );
       expect(await schemaDump(db.url)).toBe(before);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
   });
 
-  test("slotline migrate exits non-zero when a migration fails, and the public schema is left as it was", { timeout: 60_000 }, async () => {
+  test("slotline migrate exits non-zero when a migration fails, and the public schema is left as it was", {
+    timeout: 60_000,
+  }, async () => {
     const db = await createTestDatabase(inject("pgAdminUrl"), null);
     drop = db.drop;
     // A table in the way of 0000_init: its CREATE TABLE fails part-way through the migration.
@@ -130,6 +166,8 @@ describe("slotline migrate", () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/error: migration failed, none applied: relation "slots" already exists/);
     expect(await dumpPublic()).toBe(before);
-    expect((await query<{ n: number }>(db.url, "select count(*)::int as n from drizzle.__drizzle_migrations"))[0]?.n).toBe(0);
+    expect(
+      (await query<{ n: number }>(db.url, "select count(*)::int as n from drizzle.__drizzle_migrations"))[0]?.n,
+    ).toBe(0);
   });
 });

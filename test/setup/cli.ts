@@ -10,7 +10,11 @@ import { REPO_ROOT } from "./fixtures.js";
 export const CLI = ["--max-semi-space-size=64", "--import", "tsx", path.join(REPO_ROOT, "cli/main.ts")];
 
 /** Runs `slotline ...args` with `env` added to a clean environment; resolves with exit code and output. */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...CLI, ...args], {
       cwd: REPO_ROOT,

@@ -13,7 +13,11 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
   swaps: { order: "signature, instruction_path" },
   liquidity_events: { order: "signature, instruction_path" },
   program_events: { order: "signature, instruction_path, kind, name, ordinal" },
-  slots: { order: "slot", cols: "slot, status, block_time, parent_slot, blockhash, tx_count", where: "status = 'indexed'" },
+  slots: {
+    order: "slot",
+    cols: "slot, status, block_time, parent_slot, blockhash, tx_count",
+    where: "status = 'indexed'",
+  },
 };
 
 /** md5 of each table's rows in key order, plus row counts. */
@@ -36,7 +40,12 @@ export async function digestTables(url: string): Promise<Record<string, { rows: 
 }
 
 /** Up to `limit` rows of `table` that are in one database and not the other (for failure messages). */
-export async function diffTable(urlA: string, urlB: string, table: string, limit = 5): Promise<{ onlyA: string[]; onlyB: string[] }> {
+export async function diffTable(
+  urlA: string,
+  urlB: string,
+  table: string,
+  limit = 5,
+): Promise<{ onlyA: string[]; onlyB: string[] }> {
   const rows = async (url: string) => {
     const c = new pg.Client({ connectionString: url });
     c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
@@ -49,5 +58,8 @@ export async function diffTable(urlA: string, urlB: string, table: string, limit
     }
   };
   const [a, b] = await Promise.all([rows(urlA), rows(urlB)]);
-  return { onlyA: [...a].filter((x) => !b.has(x)).slice(0, limit), onlyB: [...b].filter((x) => !a.has(x)).slice(0, limit) };
+  return {
+    onlyA: [...a].filter((x) => !b.has(x)).slice(0, limit),
+    onlyB: [...b].filter((x) => !a.has(x)).slice(0, limit),
+  };
 }

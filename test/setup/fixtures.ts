@@ -13,7 +13,8 @@ export const FIXTURES_DIR = path.resolve(REPO_ROOT, "../shared/fixtures");
 
 /** Path inside the fixtures folder; throws a clear error when the shared folder is missing. */
 export function fixturePath(...parts: string[]): string {
-  if (!existsSync(FIXTURES_DIR)) throw new Error(`fixtures not found at ${FIXTURES_DIR}: clone ../shared beside the project`);
+  if (!existsSync(FIXTURES_DIR))
+    throw new Error(`fixtures not found at ${FIXTURES_DIR}: clone ../shared beside the project`);
   return path.join(FIXTURES_DIR, ...parts);
 }
 

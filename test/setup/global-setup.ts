@@ -21,7 +21,8 @@ declare module "vitest" {
 
 function migrationsHash(): string {
   const h = createHash("sha256");
-  for (const f of readdirSync(MIGRATIONS_FOLDER).sort()) if (f.endsWith(".sql")) h.update(readFileSync(path.join(MIGRATIONS_FOLDER, f)));
+  for (const f of readdirSync(MIGRATIONS_FOLDER).sort())
+    if (f.endsWith(".sql")) h.update(readFileSync(path.join(MIGRATIONS_FOLDER, f)));
   return h.digest("hex").slice(0, 12);
 }
 
@@ -31,7 +32,9 @@ export default async function setup(project: TestProject) {
   try {
     await admin.connect();
   } catch (err) {
-    throw new Error(`Postgres does not answer at ${PG_ADMIN_URL} (start it, or run .ci/run): ${(err as Error).message}`);
+    throw new Error(
+      `Postgres does not answer at ${PG_ADMIN_URL} (start it, or run .ci/run): ${(err as Error).message}`,
+    );
   }
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
   try {

@@ -3,7 +3,13 @@ import pg from "pg";
 import type { Chain } from "../../devchain/index.js";
 
 /** Environment for slotline processes against `chain`, database `dbUrl`, Redis prefix `prefix`. */
-export function ingestEnv(chain: Chain, dbUrl: string, redisUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+export function ingestEnv(
+  chain: Chain,
+  dbUrl: string,
+  redisUrl: string,
+  prefix: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: dbUrl,
     REDIS_URL: redisUrl,
@@ -37,7 +43,11 @@ export async function caughtUp(dbUrl: string, slot: number): Promise<boolean> {
 }
 
 /** Runs one query on `dbUrl`. */
-export async function query<T extends pg.QueryResultRow>(dbUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow>(
+  dbUrl: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const c = new pg.Client({ connectionString: dbUrl });
   c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
   await c.connect();

@@ -9,7 +9,11 @@ const TRACKED = new Set(resolvePrograms(PRESET_NAMES));
 export function invokedPrograms(tx: VersionedTransactionResponse): string[] {
   // Static keys, then the lookup tables' writable and readonly keys, as the runtime orders them.
   const loaded = tx.meta?.loadedAddresses;
-  const keys = [...tx.transaction.message.staticAccountKeys, ...(loaded?.writable ?? []), ...(loaded?.readonly ?? [])].map((k) => k.toBase58());
+  const keys = [
+    ...tx.transaction.message.staticAccountKeys,
+    ...(loaded?.writable ?? []),
+    ...(loaded?.readonly ?? []),
+  ].map((k) => k.toBase58());
   const top = tx.transaction.message.compiledInstructions.map((ix) => keys[ix.programIdIndex]!);
   const inner = (tx.meta?.innerInstructions ?? []).flatMap((g) => g.instructions.map((ix) => keys[ix.programIdIndex]!));
   return [...new Set([...top, ...inner])];
@@ -22,7 +26,10 @@ export async function trackedHistory(chain: Chain): Promise<{ tracked: Set<strin
   const votes = new Set<string>();
   const sigs = chain.history.signatures;
   for (let i = 0; i < sigs.length; i += 100) {
-    const txs = await conn.getTransactions(sigs.slice(i, i + 100), { maxSupportedTransactionVersion: 0, commitment: "confirmed" });
+    const txs = await conn.getTransactions(sigs.slice(i, i + 100), {
+      maxSupportedTransactionVersion: 0,
+      commitment: "confirmed",
+    });
     for (const tx of txs) {
       if (!tx) continue;
       const programs = invokedPrograms(tx);

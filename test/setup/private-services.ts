@@ -48,14 +48,24 @@ export type PrivateRedis = {
   destroy(): Promise<void>;
 };
 
-/** Starts a redis-server on a free port; `appendonly` keeps data across restarts, `maxmemoryPolicy` defaults to noeviction. */
-export async function startPrivateRedis(opts: { appendonly?: boolean; maxmemoryPolicy?: string } = {}): Promise<PrivateRedis> {
+/**
+ * Starts a redis-server on a free port; `appendonly` keeps data across restarts, `maxmemoryPolicy` defaults to
+ * noeviction.
+ */
+export async function startPrivateRedis(
+  opts: { appendonly?: boolean; maxmemoryPolicy?: string } = {},
+): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "slotline-redis-"));
   let child: ChildProcess | undefined;
   const url = `redis://127.0.0.1:${port}`;
   const command = async (...args: (string | number)[]) => {
-    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2_000 });
+    const c = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 2_000,
+    });
     c.on("error", () => {});
     try {
       await c.connect();
@@ -69,7 +79,20 @@ export async function startPrivateRedis(opts: { appendonly?: boolean; maxmemoryP
     port,
     dir,
     async start() {
-      const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no", "--logfile", path.join(dir, "redis.log")];
+      const args = [
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        dir,
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--logfile",
+        path.join(dir, "redis.log"),
+      ];
       args.push("--appendonly", opts.appendonly ? "yes" : "no", "--appendfsync", "always");
       args.push("--maxmemory-policy", opts.maxmemoryPolicy ?? "noeviction");
       child = spawn("redis-server", args, { stdio: "ignore" });
@@ -97,7 +120,11 @@ export async function startPrivateRedis(opts: { appendonly?: boolean; maxmemoryP
 /** The newest Debian-packaged Postgres server binaries (initdb and pg_ctl are not on PATH there). */
 function pgBin(): string {
   const root = "/usr/lib/postgresql";
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(path.join(root, v, "bin/initdb"))).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => existsSync(path.join(root, v, "bin/initdb")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (!versions.length) throw new Error(`no Postgres server binaries under ${root} (apt-get install postgresql)`);
   return path.join(root, versions[0]!, "bin");
 }
@@ -138,7 +165,8 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await c.end();
       return true;
     });
-  const ctl = (cmd: string, extra: string[] = []) => asPostgres("pg_ctl", [cmd, "-D", data, "-l", path.join(dir, "log"), "-o", options, "-w", ...extra]);
+  const ctl = (cmd: string, extra: string[] = []) =>
+    asPostgres("pg_ctl", [cmd, "-D", data, "-l", path.join(dir, "log"), "-o", options, "-w", ...extra]);
   await ctl("start");
   await ready();
   let stopped = false;

@@ -4,7 +4,12 @@ import { CLI } from "./cli.js";
 import { REPO_ROOT } from "./fixtures.js";
 
 /** A running slotline process. */
-export type SlotlineProcess = { child: ChildProcess; output: () => string; exited: Promise<number | null>; kill(signal?: NodeJS.Signals): Promise<number | null> };
+export type SlotlineProcess = {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+};
 
 /** Starts `slotline <command>` with `env` (plus PATH/HOME); output is kept for failure messages. */
 export function spawnSlotline(command: string[], env: Record<string, string>): SlotlineProcess {
@@ -20,7 +25,9 @@ export function spawnSlotline(command: string[], env: Record<string, string>): S
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return {
     child,
     output: () => out,
@@ -33,7 +40,12 @@ export function spawnSlotline(command: string[], env: Record<string, string>): S
 }
 
 /** Polls `check` until it returns true, or throws after `timeoutMs` with `what` in the message. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 200): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+  everyMs = 200,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     if (await check().catch(() => false)) return;

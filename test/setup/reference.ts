@@ -1,4 +1,6 @@
-/** The oracle of the fault tests: a database written by the plain pipeline (fetch -> decode -> store) with no faults. */
+/**
+ * The oracle of the fault tests: a database written by the plain pipeline (fetch -> decode -> store) with no faults.
+ */
 import { createDb } from "../../core/db.js";
 import { RetryableError } from "../../core/errors.js";
 import { createDecoder } from "../../indexer/decode/index.js";
@@ -10,13 +12,29 @@ import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
 
 /** Writes the blocks of `slots` (fetched at `commitment`) into `dbUrl` exactly as a fault-free worker would. */
-export async function writeReference(rpcUrl: string, dbUrl: string, slots: number[], commitment: "confirmed" | "finalized"): Promise<void> {
+export async function writeReference(
+  rpcUrl: string,
+  dbUrl: string,
+  slots: number[],
+  commitment: "confirmed" | "finalized",
+): Promise<void> {
   const db = createDb(dbUrl, { max: 2 });
   try {
-    const rpc = createRpcClient({ url: rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 20, timeoutMs: 30_000, maxAttempts: 30 });
+    const rpc = createRpcClient({
+      url: rpcUrl,
+      maxRps: 100_000,
+      concurrency: 4,
+      batchSize: 20,
+      timeoutMs: 30_000,
+      maxAttempts: 30,
+    });
     const decoder = createDecoder({ programs: PRESET_NAMES });
     const store = createStore({ db });
-    const enricher = createTokenEnricher({ db, rpc, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }) });
+    const enricher = createTokenEnricher({
+      db,
+      rpc,
+      logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }),
+    });
     for (let i = 0; i < slots.length; i += 20) {
       // Blocks not available yet (-32004) are retried, as the queue retries a worker's job.
       let fetched;

@@ -15,7 +15,10 @@ export function withDatabase(url: string, name: string): string {
 }
 
 /** A fresh database cloned from the migrated template; `drop()` removes it (terminating leftover sessions). */
-export async function createTestDatabase(adminUrl: string, template: string | null): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  adminUrl: string,
+  template: string | null,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `slotline_t_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   admin.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead

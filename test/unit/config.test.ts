@@ -34,7 +34,15 @@ describe("parseConfig", () => {
       PROGRAMS: "raydium-amm-v4,not-a-dex",
       LOG_FORMAT: "xml",
     });
-    expect(Object.keys(issues).sort()).toEqual(["API_PORT", "COMMITMENT", "DATABASE_URL", "LOG_FORMAT", "PROGRAMS", "REDIS_URL", "RPC_MAX_RPS"]);
+    expect(Object.keys(issues).sort()).toEqual([
+      "API_PORT",
+      "COMMITMENT",
+      "DATABASE_URL",
+      "LOG_FORMAT",
+      "PROGRAMS",
+      "REDIS_URL",
+      "RPC_MAX_RPS",
+    ]);
     expect(issues.DATABASE_URL).toMatch(/postgres/);
     expect(issues.COMMITMENT).toMatch(/confirmed or finalized/);
     expect(issues.API_PORT).toMatch(/1 to 65535/);
@@ -59,7 +67,9 @@ describe("parseConfig", () => {
   });
 
   test("an explicit SOLANA_WS_URL wins over the derived one", () => {
-    expect(parseConfig({ SOLANA_RPC_URL: "http://127.0.0.1:8899", SOLANA_WS_URL: "ws://10.0.0.1:9000" }).SOLANA_WS_URL).toBe("ws://10.0.0.1:9000");
+    expect(
+      parseConfig({ SOLANA_RPC_URL: "http://127.0.0.1:8899", SOLANA_WS_URL: "ws://10.0.0.1:9000" }).SOLANA_WS_URL,
+    ).toBe("ws://10.0.0.1:9000");
   });
 });
 

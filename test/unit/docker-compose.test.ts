@@ -5,7 +5,15 @@ import { parse } from "yaml";
 import { REPO_ROOT } from "../setup/fixtures.js";
 
 // No Docker engine runs here, so the file is checked for what `docker compose up` needs.
-type Service = { image?: string; build?: string; command?: string[]; ports?: string[]; volumes?: string[]; healthcheck?: { test: unknown }; depends_on?: Record<string, { condition: string }> };
+type Service = {
+  image?: string;
+  build?: string;
+  command?: string[];
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test: unknown };
+  depends_on?: Record<string, { condition: string }>;
+};
 const compose = parse(readFileSync(path.join(REPO_ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as {
   services: Record<string, Service>;
   volumes: Record<string, unknown>;
@@ -18,7 +26,8 @@ describe("docker-compose.yml", () => {
     expect(redis?.image).toBe("redis:7");
     expect(postgres?.healthcheck?.test).toBeDefined();
     expect(redis?.healthcheck?.test).toBeDefined();
-    for (const v of [...(postgres?.volumes ?? []), ...(redis?.volumes ?? [])]) expect(Object.keys(compose.volumes)).toContain(v.split(":")[0]);
+    for (const v of [...(postgres?.volumes ?? []), ...(redis?.volumes ?? [])])
+      expect(Object.keys(compose.volumes)).toContain(v.split(":")[0]);
     expect(postgres?.ports).toContain("5432:5432");
     expect(redis?.ports).toContain("6379:6379");
   });
@@ -41,7 +50,9 @@ describe("docker-compose.yml", () => {
     const bin = readFileSync(path.join(REPO_ROOT, "cli/bin/slotline.mjs"), "utf8");
     expect(bin.split("\n")[0]).toBe("#!/usr/bin/env -S node --max-semi-space-size=64");
     expect(bin).toContain('"../../dist/cli/main.js"');
-    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts.demo).toBe("node --max-semi-space-size=64 cli/bin/slotline.mjs demo");
     // production runs the build: npm install builds, and the image copies dist/ from its build stage
     expect(pkg.scripts.prepare).toBe("npm run build");

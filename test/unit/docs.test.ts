@@ -23,7 +23,8 @@ function readmeConfigTable(): Map<string, string> {
   const readme = readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
   const section = readme.split("## Configuration")[1]?.split("\n## ")[0] ?? "";
   const rows = new Map<string, string>();
-  for (const m of section.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm)) rows.set(m[1]!, m[2]!.trim().replace(/^`|`$/g, ""));
+  for (const m of section.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]*) \|/gm))
+    rows.set(m[1]!, m[2]!.trim().replace(/^`|`$/g, ""));
   return rows;
 }
 

@@ -93,9 +93,19 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
     const shorter: IxEntry["shorter"] = [];
     for (let k = 1; coder && k <= Math.min(MAX_MISSING_ARGS, ix.args.length); k++) {
       const args = ix.args.slice(0, ix.args.length - k);
-      shorter.push({ coder: new BorshInstructionCoder({ ...idl, instructions: [{ ...ix, args }] }), missing: ix.args.slice(args.length).map((a) => a.name) });
+      shorter.push({
+        coder: new BorshInstructionCoder({ ...idl, instructions: [{ ...ix, args }] }),
+        missing: ix.args.slice(args.length).map((a) => a.name),
+      });
     }
-    const entry: IxEntry = { name: ix.name, discLen: ix.discriminator.length, accounts: flattenAccounts(ix.accounts), coder, shorter, error };
+    const entry: IxEntry = {
+      name: ix.name,
+      discLen: ix.discriminator.length,
+      accounts: flattenAccounts(ix.accounts),
+      coder,
+      shorter,
+      error,
+    };
     byDisc.set(Buffer.from(ix.discriminator).toString("hex"), entry);
     byName.set(ix.name, entry);
     discLens.add(ix.discriminator.length);
@@ -118,14 +128,22 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
         const sub = { ...ty, type: { kind: "struct" as const, fields: fields.slice(0, k) } } as typeof ty;
         try {
           const types = (idl.types ?? []).map((t) => (t.name === ev.name ? sub : t));
-          out.push({ coder: new BorshEventCoder({ ...idl, events: [ev], types }), missing: fields.slice(k).map((f) => f.name) });
+          out.push({
+            coder: new BorshEventCoder({ ...idl, events: [ev], types }),
+            missing: fields.slice(k).map((f) => f.name),
+          });
         } catch {
           break;
         }
       }
       return out;
     };
-    events.set(Buffer.from(ev.discriminator).toString("hex"), { name: ev.name, discLen: ev.discriminator.length, coder, build });
+    events.set(Buffer.from(ev.discriminator).toString("hex"), {
+      name: ev.name,
+      discLen: ev.discriminator.length,
+      coder,
+      build,
+    });
     eventLens.add(ev.discriminator.length);
   }
   const lens = [...discLens].sort((a, b) => b - a);
@@ -169,7 +187,8 @@ export function createAnchorProgram(raw: AnyIdl, programId?: string): AnchorProg
           missingArgs = s.missing;
           break;
         }
-        if (!decoded) return { ok: false, reason: "error", discriminator, name: e.name, message: (err as Error).message };
+        if (!decoded)
+          return { ok: false, reason: "error", discriminator, name: e.name, message: (err as Error).message };
       }
       if (!decoded) return { ok: false, reason: "error", discriminator, name: e.name, message: "layout did not match" };
       const args = toJsonSafe(decoded.data) as Record<string, JsonValue>;

@@ -37,7 +37,9 @@ export function camelCase(s: string): string {
 /** True for an IDL in Anchor's 0.30+ format. */
 export function isNewFormat(idl: AnyIdl): boolean {
   const ixs = idl.instructions as Json[] | undefined;
-  return typeof idl.address === "string" && Array.isArray(ixs) && (ixs.length === 0 || Array.isArray(ixs[0]?.discriminator));
+  return (
+    typeof idl.address === "string" && Array.isArray(ixs) && (ixs.length === 0 || Array.isArray(ixs[0]?.discriminator))
+  );
 }
 
 /** The program id an IDL declares (new format `address`, legacy `metadata.address`). */
@@ -61,13 +63,23 @@ function convertType(t: Json): IdlType {
 
 function convertFields(fields: Json[] | undefined): Json[] | undefined {
   if (!fields) return undefined;
-  return fields.map((f) => (f && typeof f === "object" && "name" in f && "type" in f ? { name: f.name, type: convertType(f.type) } : convertType(f)));
+  return fields.map((f) =>
+    f && typeof f === "object" && "name" in f && "type" in f
+      ? { name: f.name, type: convertType(f.type) }
+      : convertType(f),
+  );
 }
 
 function convertTypeDef(t: Json): Json {
   const ty = t.type ?? {};
   if (ty.kind === "enum") {
-    return { name: t.name, type: { kind: "enum", variants: (ty.variants ?? []).map((v: Json) => ({ name: v.name, fields: convertFields(v.fields) })) } };
+    return {
+      name: t.name,
+      type: {
+        kind: "enum",
+        variants: (ty.variants ?? []).map((v: Json) => ({ name: v.name, fields: convertFields(v.fields) })),
+      },
+    };
   }
   if (ty.kind === "alias") return { name: t.name, type: { kind: "type", alias: convertType(ty.value) } };
   return { name: t.name, type: { kind: "struct", fields: convertFields(ty.fields) ?? [] } };
@@ -77,7 +89,12 @@ function convertAccounts(accs: Json[]): Json[] {
   return accs.map((a) =>
     Array.isArray(a.accounts)
       ? { name: a.name, accounts: convertAccounts(a.accounts) }
-      : { name: a.name, writable: Boolean(a.isMut ?? a.writable), signer: Boolean(a.isSigner ?? a.signer), optional: Boolean(a.isOptional ?? a.optional) },
+      : {
+          name: a.name,
+          writable: Boolean(a.isMut ?? a.writable),
+          signer: Boolean(a.isSigner ?? a.signer),
+          optional: Boolean(a.isOptional ?? a.optional),
+        },
   );
 }
 
@@ -117,11 +134,17 @@ export function convertLegacyIdl(legacy: AnyIdl, address?: string): Idl {
 
 // camelCase the names a decoded value exposes; type names (and `defined` references to them) are kept
 function camelizeFields(fields: Json[] | undefined): Json[] | undefined {
-  return fields?.map((f) => (f && typeof f === "object" && "name" in f && "type" in f ? { ...f, name: camelCase(f.name) } : f));
+  return fields?.map((f) =>
+    f && typeof f === "object" && "name" in f && "type" in f ? { ...f, name: camelCase(f.name) } : f,
+  );
 }
 
 function camelizeAccounts(accs: Json[]): Json[] {
-  return accs.map((a) => (Array.isArray(a.accounts) ? { ...a, name: camelCase(a.name), accounts: camelizeAccounts(a.accounts) } : { ...a, name: camelCase(a.name) }));
+  return accs.map((a) =>
+    Array.isArray(a.accounts)
+      ? { ...a, name: camelCase(a.name), accounts: camelizeAccounts(a.accounts) }
+      : { ...a, name: camelCase(a.name) },
+  );
 }
 
 /** Any supported IDL -> an Anchor 0.30+ IDL with camelCase instruction, account, arg and field names. */
@@ -139,7 +162,17 @@ export function normalizeIdl(raw: AnyIdl, address?: string): Idl {
       const ty = t.type ?? {};
       if (ty.kind === "struct") return { ...t, type: { ...ty, fields: camelizeFields(ty.fields) } };
       if (ty.kind === "enum") {
-        return { ...t, type: { ...ty, variants: ty.variants.map((v: Json) => ({ ...v, name: camelCase(v.name), fields: camelizeFields(v.fields) })) } };
+        return {
+          ...t,
+          type: {
+            ...ty,
+            variants: ty.variants.map((v: Json) => ({
+              ...v,
+              name: camelCase(v.name),
+              fields: camelizeFields(v.fields),
+            })),
+          },
+        };
       }
       return t;
     }),

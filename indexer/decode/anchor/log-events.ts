@@ -13,7 +13,11 @@ export type LogData = { ix: number; programId: string; data: string };
 const INVOKE = /^Program (\S+) invoke \[(\d+)\]$/;
 
 /** Walks the logs; `wanted(programId)` limits which programs' data lines are returned. */
-export function programDataByInstruction(logs: readonly string[], ixs: readonly FlatIx[], wanted: (programId: string) => boolean): LogData[] {
+export function programDataByInstruction(
+  logs: readonly string[],
+  ixs: readonly FlatIx[],
+  wanted: (programId: string) => boolean,
+): LogData[] {
   const out: LogData[] = [];
   const stack: number[] = [];
   let next = 0;

@@ -30,7 +30,9 @@ export type HitRule = {
 };
 
 /** A rule: static hit rules, or a function for instructions that need more (events, args). */
-export type Rule = HitRule[] | ((ctx: { view: TxView; ixIndex: number; acc: NamedAccounts; program: AnchorProgram }) => DexHit[]);
+export type Rule =
+  | HitRule[]
+  | ((ctx: { view: TxView; ixIndex: number; acc: NamedAccounts; program: AnchorProgram }) => DexHit[]);
 
 const mintBytes = new Map<string, Uint8Array>();
 
@@ -73,7 +75,15 @@ export function applyRules(view: TxView, rules: HitRule[], acc: NamedAccounts): 
       [vaultA, vaultB] = [vaultB, vaultA];
       [mintA, mintB] = [mintB, mintA];
     }
-    const hit: DexHit = { kind: r.kind, pool: view.keys[pool]!, vaultA, vaultB, mintA, mintB, actor: addr(key(r.actor)) ?? "" };
+    const hit: DexHit = {
+      kind: r.kind,
+      pool: view.keys[pool]!,
+      vaultA,
+      vaultB,
+      mintA,
+      mintB,
+      actor: addr(key(r.actor)) ?? "",
+    };
     if (r.lamportVaultB) hit.lamportVaultB = true;
     if (r.pathSuffix) hit.pathSuffix = r.pathSuffix;
     if (r.oneSided) hit.oneSidedVault = key(r.oneSided);
@@ -83,7 +93,12 @@ export function applyRules(view: TxView, rules: HitRule[], acc: NamedAccounts): 
 }
 
 /** Creates a DEX program from an embedded IDL and its rule table (keys: camelCase instruction names). */
-export function createAnchorDex(opts: { preset: string; idl: AnyIdl; rules: Record<string, Rule>; eventsRead?: string[] }): DexProgram {
+export function createAnchorDex(opts: {
+  preset: string;
+  idl: AnyIdl;
+  rules: Record<string, Rule>;
+  eventsRead?: string[];
+}): DexProgram {
   const program = createAnchorProgram(opts.idl);
   for (const name of Object.keys(opts.rules)) {
     if (!program.accountNames(name)) throw new Error(`${opts.preset}: rule for ${name}, which the IDL lacks`);

@@ -18,11 +18,21 @@ export type HitAt = { ix: number; hit: DexHit; dex: DexProgram };
 export type RowContext = { signature: string; slot: number; txIndex: number; blockTime: Date | null };
 
 /** Rows measured for one transaction, plus the hits that could not be resolved. */
-export type Measured = { swaps: SwapRow[]; liquidity: LiquidityRow[]; pools: PoolRow[]; unresolved: { hit: HitAt; reason: string }[] };
+export type Measured = {
+  swaps: SwapRow[];
+  liquidity: LiquidityRow[];
+  pools: PoolRow[];
+  unresolved: { hit: HitAt; reason: string }[];
+};
 
 type Nets = { a: bigint; b: bigint };
 
-function tokenNet(view: TxView, moves: ReadonlyArray<TokenMove | undefined>, ix: number, vault: number | undefined): bigint {
+function tokenNet(
+  view: TxView,
+  moves: ReadonlyArray<TokenMove | undefined>,
+  ix: number,
+  vault: number | undefined,
+): bigint {
   if (vault === undefined) return 0n;
   let net = 0n;
   const end = view.ixs[ix]!.end;
@@ -35,7 +45,12 @@ function tokenNet(view: TxView, moves: ReadonlyArray<TokenMove | undefined>, ix:
   return net;
 }
 
-function lamportNet(view: TxView, lamports: ReadonlyArray<LamportMove | undefined>, ix: number, vault: number | undefined): bigint {
+function lamportNet(
+  view: TxView,
+  lamports: ReadonlyArray<LamportMove | undefined>,
+  ix: number,
+  vault: number | undefined,
+): bigint {
   if (vault === undefined) return 0n;
   let net = 0n;
   const end = view.ixs[ix]!.end;
@@ -76,21 +91,31 @@ export function measureHits(
   for (const h of hits) {
     const v = h.hit.oneSidedVault;
     if (v === undefined || (h.hit.vaultA !== undefined && h.hit.vaultB !== undefined)) continue;
-    const other = hits.find((o) => o.hit.pool === h.hit.pool && o.hit.vaultA !== undefined && o.hit.vaultB !== undefined);
+    const other = hits.find(
+      (o) => o.hit.pool === h.hit.pool && o.hit.vaultA !== undefined && o.hit.vaultB !== undefined,
+    );
     if (other && (other.hit.vaultA === v || other.hit.vaultB === v)) {
-      Object.assign(h.hit, { vaultA: other.hit.vaultA, vaultB: other.hit.vaultB, mintA: other.hit.mintA, mintB: other.hit.mintB });
+      Object.assign(h.hit, {
+        vaultA: other.hit.vaultA,
+        vaultB: other.hit.vaultB,
+        mintA: other.hit.mintA,
+        mintB: other.hit.mintB,
+      });
     }
   }
   const usable: HitAt[] = [];
   for (const h of hits) {
     const { vaultA, vaultB, mintA, mintB } = h.hit;
-    if (vaultA === undefined || vaultB === undefined) out.unresolved.push({ hit: h, reason: "pool vaults not named by the instruction" });
+    if (vaultA === undefined || vaultB === undefined)
+      out.unresolved.push({ hit: h, reason: "pool vaults not named by the instruction" });
     else if (!mintA || !mintB) out.unresolved.push({ hit: h, reason: "pool vault mints not in the token balances" });
     else usable.push(h);
   }
   const nets: Nets[] = usable.map((h) => ({
     a: tokenNet(view, moves, h.ix, h.hit.vaultA),
-    b: h.hit.lamportVaultB ? (h.hit.lamportNetB ?? lamportNet(view, lamports, h.ix, h.hit.vaultB)) : tokenNet(view, moves, h.ix, h.hit.vaultB),
+    b: h.hit.lamportVaultB
+      ? (h.hit.lamportNetB ?? lamportNet(view, lamports, h.ix, h.hit.vaultB))
+      : tokenNet(view, moves, h.ix, h.hit.vaultB),
   }));
   // a SOL vault is debited by its owning program without an instruction to see; when a single hit without
   // event data touches it, the rest of its lamport delta (account funding excluded) is that hit's
@@ -101,7 +126,8 @@ export function measureHits(
   for (const [vault, idxs] of lamportVaults) {
     const open = idxs.filter((i) => usable[i]!.hit.lamportNetB === undefined);
     if (open.length !== 1) continue;
-    const delta = BigInt(view.postLamports[vault] ?? 0) - BigInt(view.preLamports[vault] ?? 0) - (created.get(vault) ?? 0n);
+    const delta =
+      BigInt(view.postLamports[vault] ?? 0) - BigInt(view.preLamports[vault] ?? 0) - (created.get(vault) ?? 0n);
     const measured = idxs.reduce((s, i) => s + nets[i]!.b, 0n);
     nets[open[0]!]!.b += delta - measured;
   }
@@ -131,7 +157,14 @@ export function measureHits(
       };
       pools.set(hit.pool, pool);
     }
-    const base = { signature: ctx.signature, instructionPath: path, pool: hit.pool, slot: ctx.slot, txIndex: ctx.txIndex, blockTime: ctx.blockTime };
+    const base = {
+      signature: ctx.signature,
+      instructionPath: path,
+      pool: hit.pool,
+      slot: ctx.slot,
+      txIndex: ctx.txIndex,
+      blockTime: ctx.blockTime,
+    };
     if (hit.kind === "swap") {
       pool.lastSwapSlot = ctx.slot;
       // the vault that gained is the input side; with no movement at all, report A -> B with zero amounts

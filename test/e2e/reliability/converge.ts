@@ -24,11 +24,32 @@ export type Run = {
 
 /** A hand-driven chain (slots only on `tick()`), a fresh database, and the env of processes on `redisUrl`. */
 export async function setUpRun(
-  opts: { redisUrl?: string; dbAdminUrl?: string; template?: string; extra?: Record<string, string>; faults?: string; syntheticTps?: number } = {},
+  opts: {
+    redisUrl?: string;
+    dbAdminUrl?: string;
+    template?: string;
+    extra?: Record<string, string>;
+    faults?: string;
+    syntheticTps?: number;
+  } = {},
 ): Promise<Run> {
-  const chain = await createChain({ port: 0, autoProduce: false, syntheticTps: opts.syntheticTps ?? 200, slotMs: 400, finalityLag: 4, faults: opts.faults ?? "" });
-  const db = await createTestDatabase(opts.dbAdminUrl ?? inject("pgAdminUrl"), opts.template === undefined ? inject("templateDb") : opts.template);
-  const env = ingestEnv(chain, db.url, opts.redisUrl ?? inject("redisUrl"), uniquePrefix(), { START_SLOT: String(chain.slot("processed") + 1), WS_STALL_MS: "1500", ...opts.extra });
+  const chain = await createChain({
+    port: 0,
+    autoProduce: false,
+    syntheticTps: opts.syntheticTps ?? 200,
+    slotMs: 400,
+    finalityLag: 4,
+    faults: opts.faults ?? "",
+  });
+  const db = await createTestDatabase(
+    opts.dbAdminUrl ?? inject("pgAdminUrl"),
+    opts.template === undefined ? inject("templateDb") : opts.template,
+  );
+  const env = ingestEnv(chain, db.url, opts.redisUrl ?? inject("redisUrl"), uniquePrefix(), {
+    START_SLOT: String(chain.slot("processed") + 1),
+    WS_STALL_MS: "1500",
+    ...opts.extra,
+  });
   const run: Run = {
     chain,
     db,
@@ -70,26 +91,52 @@ function dump(run: ConvergingRun) {
  */
 export async function expectConverged(
   run: ConvergingRun,
-  opts: { referenceAdminUrl?: string; referenceTemplate?: string; timeoutMs?: number; beforeReference?: () => void; minSlots?: number } = {},
+  opts: {
+    referenceAdminUrl?: string;
+    referenceTemplate?: string;
+    timeoutMs?: number;
+    beforeReference?: () => void;
+    minSlots?: number;
+  } = {},
 ) {
   const { chain, db } = run;
   // A few more slots so the finality tracker sees every ingested slot finalized (or dropped).
   await produce(chain, 6, 100);
-  await waitFor("ingest to catch up with the confirmed tip", () => caughtUp(db.url, chain.slot("confirmed")), opts.timeoutMs ?? 60_000).catch(async (err) => {
+  await waitFor(
+    "ingest to catch up with the confirmed tip",
+    () => caughtUp(db.url, chain.slot("confirmed")),
+    opts.timeoutMs ?? 60_000,
+  ).catch(async (err) => {
     dump(run);
-    const state = await query(db.url, "select (select slot from cursors where id = 'live') as cursor, (select array_agg(slot) from slots where status = 'pending') as pending");
-    throw new Error(`${(err as Error).message}: confirmed tip ${chain.slot("confirmed")}, ${JSON.stringify(state)}\n${run.procs.map((p) => p.output().slice(-3000)).join("\n---\n")}`);
+    const state = await query(
+      db.url,
+      "select (select slot from cursors where id = 'live') as cursor, (select array_agg(slot) from slots where status = 'pending') as pending",
+    );
+    throw new Error(
+      `${(err as Error).message}: confirmed tip ${chain.slot("confirmed")}, ${JSON.stringify(state)}\n${run.procs.map((p) => p.output().slice(-3000)).join("\n---\n")}`,
+    );
   });
   const fin = chain.slot("finalized");
-  await waitFor("the finality tracker to pass the finalized slot", async () => {
-    const r = await query<{ n: number }>(db.url, "select count(*)::int as n from slots where status = 'indexed' and commitment = 'confirmed' and slot <= $1", [fin]);
-    return r[0]!.n === 0;
-  }, 30_000).catch((err) => {
+  await waitFor(
+    "the finality tracker to pass the finalized slot",
+    async () => {
+      const r = await query<{ n: number }>(
+        db.url,
+        "select count(*)::int as n from slots where status = 'indexed' and commitment = 'confirmed' and slot <= $1",
+        [fin],
+      );
+      return r[0]!.n === 0;
+    },
+    30_000,
+  ).catch((err) => {
     dump(run);
     throw new Error(`${(err as Error).message}\n${run.procs.map((p) => p.output().slice(-3000)).join("\n---\n")}`);
   });
   opts.beforeReference?.();
-  const ref = await createTestDatabase(opts.referenceAdminUrl ?? inject("pgAdminUrl"), opts.referenceTemplate ?? inject("templateDb"));
+  const ref = await createTestDatabase(
+    opts.referenceAdminUrl ?? inject("pgAdminUrl"),
+    opts.referenceTemplate ?? inject("templateDb"),
+  );
   try {
     return await compareWithReference(run, ref.url, fin, opts.minSlots);
   } finally {
@@ -99,18 +146,48 @@ export async function expectConverged(
 
 async function compareWithReference(run: ConvergingRun, refUrl: string, fin: number, minSlots = 11) {
   const { chain, db } = run;
-  const indexedNow = (await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed' order by slot")).map((r) => Number(r.slot));
-  await writeReference(chain.rpcUrl, refUrl, indexedNow.filter((s) => s <= fin), "finalized");
-  await writeReference(chain.rpcUrl, refUrl, indexedNow.filter((s) => s > fin), "confirmed");
+  const indexedNow = (
+    await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed' order by slot")
+  ).map((r) => Number(r.slot));
+  await writeReference(
+    chain.rpcUrl,
+    refUrl,
+    indexedNow.filter((s) => s <= fin),
+    "finalized",
+  );
+  await writeReference(
+    chain.rpcUrl,
+    refUrl,
+    indexedNow.filter((s) => s > fin),
+    "confirmed",
+  );
   const expected = await digestTables(refUrl);
   // Token lookups may trail the stored blocks a little.
-  await waitFor("the database to equal the fault-free reference", async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(expected), 20_000).catch(() => {});
+  await waitFor(
+    "the database to equal the fault-free reference",
+    async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(expected),
+    20_000,
+  ).catch(() => {});
   for (const p of run.procs) expect(await p.kill("SIGTERM"), p.output().slice(-2000)).toBe(0);
 
-  const [{ cursor }] = (await query<{ cursor: string }>(db.url, "select slot::text as cursor from cursors where id = 'live'")) as [{ cursor: string }];
-  const indexed = (await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed' order by slot")).map((r) => Number(r.slot));
+  const [{ cursor }] = (await query<{ cursor: string }>(
+    db.url,
+    "select slot::text as cursor from cursors where id = 'live'",
+  )) as [{ cursor: string }];
+  const indexed = (
+    await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed' order by slot")
+  ).map((r) => Number(r.slot));
   const start = Number(run.env.START_SLOT);
-  const res = await fetch(chain.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: "1", method: "getBlocks", params: [start, Number(cursor), { commitment: "confirmed" }] }) });
+  const res = await fetch(chain.rpcUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: "1",
+      method: "getBlocks",
+      params: [start, Number(cursor), { commitment: "confirmed" }],
+    }),
+  });
   const canonical = ((await res.json()) as { result: number[] }).result;
   expect(canonical.length).toBeGreaterThanOrEqual(minSlots);
   // No produced slot at or below the resume point is missing.
@@ -118,10 +195,14 @@ async function compareWithReference(run: ConvergingRun, refUrl: string, fin: num
   expect(indexed).toEqual(indexedNow);
   const actual = await digestTables(db.url);
   for (const table of Object.keys(expected))
-    if (actual[table]?.md5 !== expected[table]?.md5) expect.soft({ table, ...(await diffTable(db.url, refUrl, table)) }).toEqual({ table, onlyA: [], onlyB: [] });
+    if (actual[table]?.md5 !== expected[table]?.md5)
+      expect.soft({ table, ...(await diffTable(db.url, refUrl, table)) }).toEqual({ table, onlyA: [], onlyB: [] });
   expect(actual).toEqual(expected);
   // The E2 invariant: no rows of a slot without its `slots` row (no partial slot).
-  const orphans = await query<{ n: number }>(db.url, "select count(*)::int as n from transactions t where not exists (select 1 from slots s where s.slot = t.slot and s.status = 'indexed')");
+  const orphans = await query<{ n: number }>(
+    db.url,
+    "select count(*)::int as n from transactions t where not exists (select 1 from slots s where s.slot = t.slot and s.status = 'indexed')",
+  );
   expect(orphans[0]!.n).toBe(0);
   return { indexed, cursor: Number(cursor), canonical };
 }
@@ -130,6 +211,7 @@ async function compareWithReference(run: ConvergingRun, refUrl: string, fin: num
 export async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split("\n")) if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1));
+  for (const line of text.split("\n"))
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1));
   return sum;
 }

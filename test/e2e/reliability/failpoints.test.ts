@@ -11,7 +11,10 @@ import { expectConverged, produce, type Run, setUpRun } from "./converge.js";
 // Failpoints (core/failpoints.ts, SLOTLINE_FAILPOINTS) SIGKILL a real slotline process at a named point of the
 // write path; the restarted process must converge on the fault-free database with no partial slot.
 
-/** A port the OS says is free (a random one in 20,000-40,000 collided with an ephemeral port: EADDRINUSE, the process exited). */
+/**
+ * A port the OS says is free (a random one in 20,000-40,000 collided with an ephemeral port: EADDRINUSE, the process
+ * exited).
+ */
 const apiPort = async () => String(await freePort());
 const DATA_TABLES = ["transactions", "token_transfers", "swaps", "liquidity_events", "program_events"];
 
@@ -65,7 +68,18 @@ describe("E2: a kill at any point of a slot's write leaves rows iff the slot's r
     cleanups.push(() => ref.drop());
     await writeReference(chain.rpcUrl, ref.url, range, "finalized");
     const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix());
-    const args = ["backfill", "--from-slot", String(first), "--to-slot", String(last), "--inline", "--batch-size", "4", "--concurrency", "2"];
+    const args = [
+      "backfill",
+      "--from-slot",
+      String(first),
+      "--to-slot",
+      String(last),
+      "--inline",
+      "--batch-size",
+      "4",
+      "--concurrency",
+      "2",
+    ];
 
     const seen: number[] = [];
     for (const name of ["slot.afterRows", "slot.afterCheckpointBeforeCommit", "slot.afterCommitBeforeAck"]) {
@@ -73,7 +87,9 @@ describe("E2: a kill at any point of a slot's write leaves rows iff the slot's r
       expectKilledAt(p, await p.exited, name);
       // Rows exist if and only if the slot's row does, and an indexed slot holds exactly the reference's rows.
       expect(await orphanSlots(db.url)).toEqual([]);
-      const indexed = (await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed'")).map((r) => Number(r.slot));
+      const indexed = (
+        await query<{ slot: string }>(db.url, "select slot::text from slots where status = 'indexed'")
+      ).map((r) => Number(r.slot));
       expect(await rowsPerSlot(db.url)).toEqual(await rowsPerSlot(ref.url, indexed));
       seen.push(indexed.length);
     }
@@ -98,19 +114,36 @@ describe("failpoints in live ingest", () => {
     run = await setUpRun({ faults: "fork=slot:+5" });
     const r = run;
     const [fork] = r.chain.forkSlots as [number];
-    const armed = spawnSlotline(["start"], { ...r.env, API_PORT: await apiPort(), SLOTLINE_FAILPOINTS: "rollback.afterDeletes:kill" });
+    const armed = spawnSlotline(["start"], {
+      ...r.env,
+      API_PORT: await apiPort(),
+      SLOTLINE_FAILPOINTS: "rollback.afterDeletes:kill",
+    });
     r.procs.push(armed);
     // The fork slot must be stored before it is dropped: produce once ingest has its cursor.
-    await waitFor("ingest to start", async () => (await query(r.db.url, "select 1 from cursors where id = 'live'")).length === 1, 30_000);
+    await waitFor(
+      "ingest to start",
+      async () => (await query(r.db.url, "select 1 from cursors where id = 'live'")).length === 1,
+      30_000,
+    );
     // Slots until the finality tracker drops the fork slot, which fires the failpoint.
     // Up to the fork slot's confirmation, then wait until it is stored, then on until finality drops it.
     while (r.chain.slot("confirmed") < fork) await produce(r.chain, 1, 150);
-    await waitFor("the fork slot to be stored", async () => (await query(r.db.url, "select 1 from slots where slot = $1 and status = 'indexed'", [fork])).length === 1, 30_000);
+    await waitFor(
+      "the fork slot to be stored",
+      async () =>
+        (await query(r.db.url, "select 1 from slots where slot = $1 and status = 'indexed'", [fork])).length === 1,
+      30_000,
+    );
     for (let i = 0; i < 20 && armed.child.signalCode === null; i++) await produce(r.chain, 1, 150);
     await waitFor("the rollback failpoint to kill the process", async () => armed.child.signalCode !== null, 30_000);
     expectKilledAt(armed, await armed.exited, "rollback.afterDeletes");
     // All-before: the rollback's transaction never committed; the fork slot is still stored whole.
-    const before = await query<{ status: string; n: number }>(r.db.url, "select status, (select count(*)::int from transactions where slot = $1) as n from slots where slot = $1", [fork]);
+    const before = await query<{ status: string; n: number }>(
+      r.db.url,
+      "select status, (select count(*)::int from transactions where slot = $1) as n from slots where slot = $1",
+      [fork],
+    );
     expect(before).toEqual([{ status: "indexed", n: expect.any(Number) }]);
     expect(before[0]!.n).toBeGreaterThan(0);
     expect(await orphanSlots(r.db.url)).toEqual([]);
@@ -119,34 +152,53 @@ describe("failpoints in live ingest", () => {
     await produce(r.chain, 6, 150);
     const { indexed } = await expectConverged(r);
     expect(indexed).not.toContain(fork);
-    const after = await query<{ status: string; n: number }>(r.db.url, "select status, (select count(*)::int from transactions where slot = $1) as n from slots where slot = $1", [fork]);
+    const after = await query<{ status: string; n: number }>(
+      r.db.url,
+      "select status, (select count(*)::int from transactions where slot = $1) as n from slots where slot = $1",
+      [fork],
+    );
     expect(after).toEqual([{ status: "rolled_back", n: 0 }]);
   }, 150_000);
 
   // D1 is also shown by the kill -9 runs of ingest-faults and backfill in npm test; this variant is long.
-  test.skipIf(process.env.SLOTLINE_LONG_TESTS !== "1")("D1: workers killed before and after a job's commit; the jobs are redelivered and the database equals the reference", async () => {
-    run = await setUpRun({ extra: { WORKER_LOCK_MS: "2000" } });
-    const r = run;
-    r.procs.push(spawnSlotline(["ingest"], r.env));
-    await waitFor("ingest to start", async () => (await query(r.db.url, "select 1 from cursors where id = 'live'")).length === 1, 30_000);
-    const indexedAt = async () =>
-      new Map((await query<{ slot: string; at: string }>(r.db.url, "select slot::text, indexed_at::text as at from slots where status = 'indexed'")).map((x) => [x.slot, x.at]));
-    let snapshot = new Map<string, string>();
-    for (const name of ["job.beforeCommit", "job.afterCommit"]) {
-      const w = spawnSlotline(["worker"], { ...r.env, SLOTLINE_FAILPOINTS: `${name}:kill@4` });
-      r.procs.push(w);
-      for (let i = 0; i < 40 && w.child.signalCode === null; i++) await produce(r.chain, 1, 150);
-      expectKilledAt(w, await w.exited, name);
-      r.procs.pop();
-      expect(await orphanSlots(r.db.url)).toEqual([]);
-      snapshot = await indexedAt();
-    }
-    r.procs.push(spawnSlotline(["worker"], r.env));
-    await produce(r.chain, 6, 150);
-    await expectConverged(r);
-    // The job killed after its commit ran again once its lock expired: its slot was written a second time
-    // (same rows, as the digest shows; only indexed_at moved).
-    const now = await indexedAt();
-    expect([...snapshot].filter(([slot, at]) => now.get(slot) !== at).length).toBeGreaterThan(0);
-  }, 150_000);
+  test.skipIf(process.env.SLOTLINE_LONG_TESTS !== "1")(
+    "D1: workers killed before and after a job's commit; the jobs are redelivered and the database equals the reference",
+    async () => {
+      run = await setUpRun({ extra: { WORKER_LOCK_MS: "2000" } });
+      const r = run;
+      r.procs.push(spawnSlotline(["ingest"], r.env));
+      await waitFor(
+        "ingest to start",
+        async () => (await query(r.db.url, "select 1 from cursors where id = 'live'")).length === 1,
+        30_000,
+      );
+      const indexedAt = async () =>
+        new Map(
+          (
+            await query<{ slot: string; at: string }>(
+              r.db.url,
+              "select slot::text, indexed_at::text as at from slots where status = 'indexed'",
+            )
+          ).map((x) => [x.slot, x.at]),
+        );
+      let snapshot = new Map<string, string>();
+      for (const name of ["job.beforeCommit", "job.afterCommit"]) {
+        const w = spawnSlotline(["worker"], { ...r.env, SLOTLINE_FAILPOINTS: `${name}:kill@4` });
+        r.procs.push(w);
+        for (let i = 0; i < 40 && w.child.signalCode === null; i++) await produce(r.chain, 1, 150);
+        expectKilledAt(w, await w.exited, name);
+        r.procs.pop();
+        expect(await orphanSlots(r.db.url)).toEqual([]);
+        snapshot = await indexedAt();
+      }
+      r.procs.push(spawnSlotline(["worker"], r.env));
+      await produce(r.chain, 6, 150);
+      await expectConverged(r);
+      // The job killed after its commit ran again once its lock expired: its slot was written a second time
+      // (same rows, as the digest shows; only indexed_at moved).
+      const now = await indexedAt();
+      expect([...snapshot].filter(([slot, at]) => now.get(slot) !== at).length).toBeGreaterThan(0);
+    },
+    150_000,
+  );
 });

@@ -17,9 +17,25 @@ const FINALITY_MS = 1_500;
 async function finalizedDigest(dbUrl: string, upTo: number): Promise<Record<string, string | null>> {
   const fin = `select slot from slots where status = 'indexed' and commitment = 'finalized' and slot <= ${upTo}`;
   const out: Record<string, string | null> = {};
-  for (const [t, order] of <[string, string][]>[["transactions", "signature"], ["token_transfers", "signature, instruction_path"], ["swaps", "signature, instruction_path"], ["liquidity_events", "signature, instruction_path"], ["program_events", "signature, instruction_path, kind, name, ordinal"]])
-    out[t] = (await query<{ m: string | null }>(dbUrl, `select md5(string_agg(t::text, '|' order by ${order})) as m from ${t} t where slot in (${fin})`))[0]!.m;
-  out.slots = (await query<{ m: string | null }>(dbUrl, `select md5(string_agg(row(slot, status, commitment, blockhash, tx_count)::text, '|' order by slot)) as m from slots where slot in (${fin})`))[0]!.m;
+  for (const [t, order] of <[string, string][]>[
+    ["transactions", "signature"],
+    ["token_transfers", "signature, instruction_path"],
+    ["swaps", "signature, instruction_path"],
+    ["liquidity_events", "signature, instruction_path"],
+    ["program_events", "signature, instruction_path, kind, name, ordinal"],
+  ])
+    out[t] = (
+      await query<{ m: string | null }>(
+        dbUrl,
+        `select md5(string_agg(t::text, '|' order by ${order})) as m from ${t} t where slot in (${fin})`,
+      )
+    )[0]!.m;
+  out.slots = (
+    await query<{ m: string | null }>(
+      dbUrl,
+      `select md5(string_agg(row(slot, status, commitment, blockhash, tx_count)::text, '|' order by slot)) as m from slots where slot in (${fin})`,
+    )
+  )[0]!.m;
   return out;
 }
 
@@ -33,9 +49,15 @@ describe("finality and forks", () => {
   async function start(): Promise<{ r: Run; metricsPort: string; apiPort: string }> {
     const metricsPort = await port();
     const apiPort = await port();
-    run = await setUpRun({ extra: { FINALITY_INTERVAL_MS: String(FINALITY_MS), METRICS_PORT: metricsPort, API_PORT: apiPort } });
+    run = await setUpRun({
+      extra: { FINALITY_INTERVAL_MS: String(FINALITY_MS), METRICS_PORT: metricsPort, API_PORT: apiPort },
+    });
     run.procs.push(spawnSlotline(["start"], run.env));
-    await waitFor("ingest to start", async () => (await query(run!.db.url, "select 1 from cursors where id = 'live'")).length === 1, 30_000);
+    await waitFor(
+      "ingest to start",
+      async () => (await query(run!.db.url, "select 1 from cursors where id = 'live'")).length === 1,
+      30_000,
+    );
     return { r: run, metricsPort, apiPort };
   }
 
@@ -47,10 +69,19 @@ describe("finality and forks", () => {
     // The chain stops here: from now, every stored slot at or below its finalized slot must be marked within two polls.
     const fin = r.chain.slot("finalized");
     const t0 = Date.now();
-    await waitFor("slots at or below the finalized slot to be marked finalized", async () => {
-      const [x] = await query<{ n: number }>(r.db.url, "select count(*)::int as n from slots where status = 'indexed' and commitment = 'confirmed' and slot <= $1", [fin]);
-      return x!.n === 0;
-    }, 30_000, 100);
+    await waitFor(
+      "slots at or below the finalized slot to be marked finalized",
+      async () => {
+        const [x] = await query<{ n: number }>(
+          r.db.url,
+          "select count(*)::int as n from slots where status = 'indexed' and commitment = 'confirmed' and slot <= $1",
+          [fin],
+        );
+        return x!.n === 0;
+      },
+      30_000,
+      100,
+    );
     // Two polls of FINALITY_INTERVAL_MS, plus a margin for a shared machine.
     expect(Date.now() - t0).toBeLessThan(2 * FINALITY_MS + 3_000);
     const [db] = await query<{ latest: string; resume: string; finalized: string }>(
@@ -59,25 +90,40 @@ describe("finality and forks", () => {
               (select max(slot)::text from slots where status = 'indexed' and commitment = 'finalized') as finalized`,
     );
     // The API (GraphQL, same process) says what the database says; finalizedSlot is the newer of stored and chain.
-    await waitFor("indexerStatus to match the database", async () => {
-      const res = await fetch(`http://127.0.0.1:${apiPort}/graphql`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ query: "{ indexerStatus { latestSlot resumeSlot finalizedSlot } }" }),
-      });
-      const s = ((await res.json()) as { data: { indexerStatus: Record<string, number> } }).data.indexerStatus;
-      return s.latestSlot === Number(db!.latest) && s.resumeSlot === Number(db!.resume) && s.finalizedSlot === Math.max(Number(db!.finalized), fin);
-    }, 10_000);
+    await waitFor(
+      "indexerStatus to match the database",
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${apiPort}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: "{ indexerStatus { latestSlot resumeSlot finalizedSlot } }" }),
+        });
+        const s = ((await res.json()) as { data: { indexerStatus: Record<string, number> } }).data.indexerStatus;
+        return (
+          s.latestSlot === Number(db!.latest) &&
+          s.resumeSlot === Number(db!.resume) &&
+          s.finalizedSlot === Math.max(Number(db!.finalized), fin)
+        );
+      },
+      10_000,
+    );
     // Pruned: an unpruned log of the same slots (the reference pipeline never marks finality) holds more rows, and
     // below finality no key keeps more than the four rows a rollback can need.
-    const indexed = (await query<{ s: string }>(r.db.url, "select slot::text as s from slots where status = 'indexed' order by slot")).map((x) => Number(x.s));
+    const indexed = (
+      await query<{ s: string }>(r.db.url, "select slot::text as s from slots where status = 'indexed' order by slot")
+    ).map((x) => Number(x.s));
     const ref = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
     r.cleanups.push(() => ref.drop());
     await writeReference(r.chain.rpcUrl, ref.url, indexed, "confirmed");
-    const count = async (url: string) => (await query<{ n: number }>(url, "select count(*)::int as n from slot_changes"))[0]!.n;
+    const count = async (url: string) =>
+      (await query<{ n: number }>(url, "select count(*)::int as n from slot_changes"))[0]!.n;
     const [pruned, full] = [await count(r.db.url), await count(ref.url)];
     expect(pruned).toBeLessThan(full);
-    const [most] = await query<{ n: number }>(r.db.url, "select coalesce(max(n), 0)::int as n from (select count(*) as n from slot_changes where slot <= $1 group by kind, key) x", [fin]);
+    const [most] = await query<{ n: number }>(
+      r.db.url,
+      "select coalesce(max(n), 0)::int as n from (select count(*) as n from slot_changes where slot <= $1 group by kind, key) x",
+      [fin],
+    );
     expect(most!.n).toBeLessThanOrEqual(4);
     expect(await r.procs[0]!.kill("SIGTERM")).toBe(0);
   }, 120_000);
@@ -86,14 +132,18 @@ describe("finality and forks", () => {
     const { r, metricsPort } = await start();
     await produce(r.chain, 24, 150);
     const fin = r.chain.slot("finalized");
-    await waitFor("everything up to the chain's finalized slot to be finalized in the store", async () => {
-      const [x] = await query<{ n: number; f: number }>(
-        r.db.url,
-        "select count(*) filter (where commitment = 'confirmed')::int as n, count(*) filter (where commitment = 'finalized')::int as f from slots where status = 'indexed' and slot <= $1",
-        [fin],
-      );
-      return x!.n === 0 && x!.f > 10;
-    }, 60_000);
+    await waitFor(
+      "everything up to the chain's finalized slot to be finalized in the store",
+      async () => {
+        const [x] = await query<{ n: number; f: number }>(
+          r.db.url,
+          "select count(*) filter (where commitment = 'confirmed')::int as n, count(*) filter (where commitment = 'finalized')::int as f from slots where status = 'indexed' and slot <= $1",
+          [fin],
+        );
+        return x!.n === 0 && x!.f > 10;
+      },
+      60_000,
+    );
     const health = async () => {
       const res = await fetch(`http://127.0.0.1:${metricsPort}/health`);
       return { code: res.status, body: (await res.json()) as { status: string; error?: string } };
@@ -107,7 +157,10 @@ describe("finality and forks", () => {
     );
     const slot = Number(victim!.s);
     const before = await finalizedDigest(r.db.url, fin);
-    const [resumeBefore] = await query<{ s: string }>(r.db.url, "select slot::text as s from cursors where id = 'live'");
+    const [resumeBefore] = await query<{ s: string }>(
+      r.db.url,
+      "select slot::text as s from cursors where id = 'live'",
+    );
 
     r.chain.dropFinalized(slot);
     await produce(r.chain, 6, 150);
@@ -116,7 +169,11 @@ describe("finality and forks", () => {
     expect(r.procs[0]!.output()).toContain("deep_reorg");
     // Refused, not followed: the abandoned slot and every finalized row are as they were.
     expect(await finalizedDigest(r.db.url, fin)).toEqual(before);
-    const [kept] = await query<{ status: string; n: number }>(r.db.url, "select status, (select count(*)::int from transactions where slot = $1) as n from slots where slot = $1", [slot]);
+    const [kept] = await query<{ status: string; n: number }>(
+      r.db.url,
+      "select status, (select count(*)::int from transactions where slot = $1) as n from slots where slot = $1",
+      [slot],
+    );
     expect(kept).toMatchObject({ status: "indexed" });
     expect(kept!.n).toBeGreaterThan(0);
     // Halted: new slots are not ingested any more (the resume point stays where the halt found it).

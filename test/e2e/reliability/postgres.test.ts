@@ -58,13 +58,23 @@ describe("E6: Postgres restarts and lost connections", () => {
 
     // Faults start once both processes work: a slot stored.
     await produce(run.chain, 3, 200);
-    await waitFor("the first slots stored", async () => (await query<{ n: number }>(run.db.url, "select count(*)::int as n from slots where status = 'indexed'"))[0]!.n > 0, 60_000);
+    await waitFor(
+      "the first slots stored",
+      async () =>
+        (await query<{ n: number }>(run.db.url, "select count(*)::int as n from slots where status = 'indexed'"))[0]!
+          .n > 0,
+      60_000,
+    );
     let terminated = 0;
     let inFlight = 0;
     // Every 3 s: wait (up to 1 s) for a worker backend inside a transaction, then terminate every worker backend.
     const terminate = async () => {
       const sql = (where: string) =>
-        query<{ n: number }>(pgPriv.adminUrl, `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = $1 and application_name = 'slotline-worker' and ${where}`, [run.db.name]);
+        query<{ n: number }>(
+          pgPriv.adminUrl,
+          `select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = $1 and application_name = 'slotline-worker' and ${where}`,
+          [run.db.name],
+        );
       for (let t = 0; t < 20; t++) {
         const hit = (await sql("xact_start is not null"))[0]!.n;
         if (hit) {
@@ -88,7 +98,9 @@ describe("E6: Postgres restarts and lost connections", () => {
     const { indexed } = await expectConverged(run, { timeoutMs: 90_000 });
     stopped = true;
     const retried = (worker.output().match(/job failed, will retry/g) ?? []).length;
-    process.stdout.write(`E6: ${terminated} worker backends terminated (${inFlight} inside a transaction), 1 restart, ${retried} job attempts failed and retried, ingest restarted ${ingestRestarts}x, ${indexed.length} slots\n`);
+    process.stdout.write(
+      `E6: ${terminated} worker backends terminated (${inFlight} inside a transaction), 1 restart, ${retried} job attempts failed and retried, ingest restarted ${ingestRestarts}x, ${indexed.length} slots\n`,
+    );
     expect(terminated).toBeGreaterThanOrEqual(3);
     expect(inFlight).toBeGreaterThanOrEqual(1);
     // In-flight transactions were cut and their jobs retried; none was dead-lettered as deterministic.
@@ -119,9 +131,31 @@ describe("E6: serialization failure and deadlock in the writer's transaction", (
           return new;
         end $$;
         create trigger induce_fault before insert on slots for each row when (new.status = 'indexed') execute function induce_fault();`);
-      const config = parseConfig({ DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: prefix, SOLANA_RPC_URL: chain.rpcUrl, LOG_LEVEL: "silent" });
-      const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 10_000, concurrency: 4, batchSize: 10, timeoutMs: 10_000 });
-      const worker = createBlockWorker({ config, logger: createLogger(config), db }, { rpc, decoder: createDecoder({ programs: PRESET_NAMES }), store: createStore({ db }), metrics: createMetrics(), redis, concurrency: 1 });
+      const config = parseConfig({
+        DATABASE_URL: database.url,
+        REDIS_URL: inject("redisUrl"),
+        QUEUE_PREFIX: prefix,
+        SOLANA_RPC_URL: chain.rpcUrl,
+        LOG_LEVEL: "silent",
+      });
+      const rpc = createRpcClient({
+        url: chain.rpcUrl,
+        maxRps: 10_000,
+        concurrency: 4,
+        batchSize: 10,
+        timeoutMs: 10_000,
+      });
+      const worker = createBlockWorker(
+        { config, logger: createLogger(config), db },
+        {
+          rpc,
+          decoder: createDecoder({ programs: PRESET_NAMES }),
+          store: createStore({ db }),
+          metrics: createMetrics(),
+          redis,
+          concurrency: 1,
+        },
+      );
       const failures: string[] = [];
       worker.on("failed", (_job, err) => void failures.push(err.message));
       const done = new Promise<Job<BlockJob>>((resolve) => worker.on("completed", resolve));

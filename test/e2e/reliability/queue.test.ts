@@ -8,7 +8,14 @@ import { createDecoder } from "../../../indexer/decode/index.js";
 import { createLogger } from "../../../core/logger.js";
 import { createMetrics } from "../../../core/metrics.js";
 import { PRESET_NAMES } from "../../../core/presets.js";
-import { BLOCK_JOB_OPTIONS, BLOCK_QUEUE, type BlockJob, type BlockQueue, createBlockQueue, liveJobId } from "../../../indexer/queue/index.js";
+import {
+  BLOCK_JOB_OPTIONS,
+  BLOCK_QUEUE,
+  type BlockJob,
+  type BlockQueue,
+  createBlockQueue,
+  liveJobId,
+} from "../../../indexer/queue/index.js";
 import { createBlockWorker } from "../../../indexer/pipeline/worker.js";
 import { createRpcClient } from "../../../indexer/source/rpc.js";
 import { createStore } from "../../../indexer/store/index.js";
@@ -28,13 +35,16 @@ function scriptedProxy(target: string) {
   const server = http.createServer(async (req, res) => {
     let body = "";
     for await (const chunk of req) body += chunk;
-    const parsed = JSON.parse(body) as { method: string; params: unknown[]; id: unknown } | { method: string; params: unknown[]; id: unknown }[];
+    const parsed = JSON.parse(body) as
+      | { method: string; params: unknown[]; id: unknown }
+      | { method: string; params: unknown[]; id: unknown }[];
     const list = Array.isArray(parsed) ? parsed : [parsed];
     const blockSlots = list.filter((c) => c.method === "getBlock").map((c) => Number(c.params[0]));
     for (const s of blockSlots) calls.push({ slot: s, t: Date.now() });
     // An HTTP-level fault answers the whole request; a JSON-RPC error answers its call.
     const faults = blockSlots.map((s) => [s, script.get(s)?.shift()] as const);
-    if (faults.some(([, f]) => f === "503")) return void res.writeHead(503, { "content-type": "text/plain" }).end("unavailable");
+    if (faults.some(([, f]) => f === "503"))
+      return void res.writeHead(503, { "content-type": "text/plain" }).end("unavailable");
     const upstream = await fetch(target, { method: "POST", headers: { "content-type": "application/json" }, body });
     let text = await upstream.text();
     const notYet = new Set(faults.filter(([, f]) => f === "-32004").map(([s]) => s));
@@ -43,7 +53,11 @@ function scriptedProxy(target: string) {
       const rewrite = (a: { id: unknown }) => {
         const call = list.find((c) => c.id === a.id)!;
         return call.method === "getBlock" && notYet.has(Number(call.params[0]))
-          ? { jsonrpc: "2.0", id: a.id, error: { code: -32004, message: `Block not available for slot ${call.params[0]}` } }
+          ? {
+              jsonrpc: "2.0",
+              id: a.id,
+              error: { code: -32004, message: `Block not available for slot ${call.params[0]}` },
+            }
           : a;
       };
       text = JSON.stringify(Array.isArray(answers) ? answers.map(rewrite) : rewrite(answers));
@@ -100,14 +114,33 @@ describe("queue semantics on the real worker", () => {
   });
 
   function startWorker() {
-    const config = parseConfig({ DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: prefix, SOLANA_RPC_URL: proxyUrl, LOG_LEVEL: "silent" });
+    const config = parseConfig({
+      DATABASE_URL: database.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: prefix,
+      SOLANA_RPC_URL: proxyUrl,
+      LOG_LEVEL: "silent",
+    });
     const rpc = createRpcClient({ url: proxyUrl, maxRps: 10_000, concurrency: 4, batchSize: 10, timeoutMs: 10_000 });
-    worker = createBlockWorker({ config, logger: createLogger(config) , db }, { rpc, decoder: createDecoder({ programs: PRESET_NAMES }), store: createStore({ db }), metrics: createMetrics(), redis: redis(), concurrency: 2 });
+    worker = createBlockWorker(
+      { config, logger: createLogger(config), db },
+      {
+        rpc,
+        decoder: createDecoder({ programs: PRESET_NAMES }),
+        store: createStore({ db }),
+        metrics: createMetrics(),
+        redis: redis(),
+        concurrency: 2,
+      },
+    );
     worker.on("completed", (job) => void finished.push(job));
     worker.on("failed", (job) => void (job && attemptsFailed.push(job.id!)));
   }
 
-  const job = (slot: number, origin: string) => ({ id: liveJobId(slot), data: { slots: [slot], commitment: "confirmed" as const, origin } });
+  const job = (slot: number, origin: string) => ({
+    id: liveJobId(slot),
+    data: { slots: [slot], commitment: "confirmed" as const, origin },
+  });
 
   test("D4: a slot added by two sources while its job exists is one job (duplicated); after removal a re-add runs again, same digest", async () => {
     const slot = chain.history.slots[0]!;
@@ -122,13 +155,28 @@ describe("queue semantics on the real worker", () => {
       expect((await queue.queue.getJob(liveJobId(slot)))?.data.origin).toBe("live");
 
       startWorker();
-      await waitFor("the job to complete", async () => seen.completed.filter((j) => j === liveJobId(slot)).length === 1, 15_000, 50);
+      await waitFor(
+        "the job to complete",
+        async () => seen.completed.filter((j) => j === liveJobId(slot)).length === 1,
+        15_000,
+        50,
+      );
       const first = await digestTables(database.url);
       expect(first.slots?.rows).toBe(1);
       // removeOnComplete: the job is gone, so its id no longer deduplicates.
-      await waitFor("the job to be removed", async () => (await queue.queue.getJob(liveJobId(slot))) === undefined, 5_000, 50);
+      await waitFor(
+        "the job to be removed",
+        async () => (await queue.queue.getJob(liveJobId(slot))) === undefined,
+        5_000,
+        50,
+      );
       await sweep.enqueue([job(slot, "reconcile")]);
-      await waitFor("the re-added job to complete", async () => seen.completed.filter((j) => j === liveJobId(slot)).length === 2, 15_000, 50);
+      await waitFor(
+        "the re-added job to complete",
+        async () => seen.completed.filter((j) => j === liveJobId(slot)).length === 2,
+        15_000,
+        50,
+      );
       expect(seen.duplicated).toHaveLength(1);
       expect(finished.filter((j) => j.id === liveJobId(slot)).map((j) => j.data.origin)).toEqual(["live", "reconcile"]);
       expect(await digestTables(database.url)).toEqual(first);
@@ -143,7 +191,12 @@ describe("queue semantics on the real worker", () => {
     proxy.script.set(s1, ["-32004", "-32004"]);
     proxy.script.set(s2, ["503", "503"]);
     await queue.enqueue([job(s1, "live"), job(s2, "live")]);
-    await waitFor("both jobs to complete", async () => seen.completed.includes(liveJobId(s1)) && seen.completed.includes(liveJobId(s2)), 20_000, 50);
+    await waitFor(
+      "both jobs to complete",
+      async () => seen.completed.includes(liveJobId(s1)) && seen.completed.includes(liveJobId(s2)),
+      20_000,
+      50,
+    );
 
     const j1 = finished.find((j) => j.id === liveJobId(s1))!;
     const j2 = finished.find((j) => j.id === liveJobId(s2))!;
@@ -159,7 +212,10 @@ describe("queue semantics on the real worker", () => {
     expect(j2.attemptsStarted).toBe(1);
     expect(attemptsFailed).not.toContain(liveJobId(s2));
     expect(proxy.calls.filter((c) => c.slot === s2)).toHaveLength(3);
-    const stored = await db.$client.query("select slot::text from slots where slot = any($1::int8[]) and status = 'indexed' order by slot", [[s1, s2]]);
+    const stored = await db.$client.query(
+      "select slot::text from slots where slot = any($1::int8[]) and status = 'indexed' order by slot",
+      [[s1, s2]],
+    );
     expect(stored.rows.map((r) => Number(r.slot))).toEqual([s1, s2].sort((a, b) => a - b));
     process.stdout.write(`D3a: -32004 attempts at +0, +${t1[1]! - t1[0]!} ms, +${t1[2]! - t1[0]!} ms\n`);
   }, 40_000);

@@ -36,14 +36,29 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Chain (slots only on `tick()`), database and env; `faults` is a spec string, rules are pushed on `run.spec.rules`. */
-export async function setUpRpcRun(opts: { faults?: string; extra?: Record<string, string>; syntheticTps?: number } = {}): Promise<RpcRun> {
+/**
+ * Chain (slots only on `tick()`), database and env; `faults` is a spec string, rules are pushed on `run.spec.rules`.
+ */
+export async function setUpRpcRun(
+  opts: { faults?: string; extra?: Record<string, string>; syntheticTps?: number } = {},
+): Promise<RpcRun> {
   const spec = parseFaults(opts.faults ?? "");
   spec.log = { entries: [] };
-  const chain = await createChain({ port: 0, autoProduce: false, syntheticTps: opts.syntheticTps ?? 200, slotMs: 400, finalityLag: 4, faults: spec });
+  const chain = await createChain({
+    port: 0,
+    autoProduce: false,
+    syntheticTps: opts.syntheticTps ?? 200,
+    slotMs: 400,
+    finalityLag: 4,
+    faults: spec,
+  });
   const db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
   const opsPort = await freePort();
-  const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), { START_SLOT: String(chain.slot("processed") + 1), METRICS_PORT: String(opsPort), ...opts.extra });
+  const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix(), {
+    START_SLOT: String(chain.slot("processed") + 1),
+    METRICS_PORT: String(opsPort),
+    ...opts.extra,
+  });
   const run: RpcRun = {
     chain,
     spec,
@@ -87,25 +102,30 @@ export async function health(run: RpcRun): Promise<{ status: number; body: Recor
 export async function metric(run: RpcRun, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${run.opsPort}/metrics`)).text();
   let sum = 0;
-  for (const line of text.split("\n")) if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1));
+  for (const line of text.split("\n"))
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1));
   return sum;
 }
 
 /** getBlock calls in the log for `slot`. */
-export const getBlockCalls = (log: RequestLogEntry[], slot: number) => log.filter((e) => e.method === "getBlock" && (e.params as unknown[])[0] === slot);
+export const getBlockCalls = (log: RequestLogEntry[], slot: number) =>
+  log.filter((e) => e.method === "getBlock" && (e.params as unknown[])[0] === slot);
 
 /**
  * The shared convergence oracle (converge.ts) over this run, with the chain's faults turned off before the reference
  * is written (later request-log entries are the reference writer's). Returns the indexed slots and the resume point.
  */
 export async function expectConverged(run: RpcRun, timeoutMs = 60_000): Promise<{ indexed: number[]; cursor: number }> {
-  return convergeOracle({ ...run, procs: run.proc ? [run.proc] : [] }, {
-    timeoutMs,
-    minSlots: 0,
-    beforeReference: () => {
-      run.spec.rules.length = 0;
-      run.spec.rate429 = 0;
-      run.faultsOffAt = Date.now();
+  return convergeOracle(
+    { ...run, procs: run.proc ? [run.proc] : [] },
+    {
+      timeoutMs,
+      minSlots: 0,
+      beforeReference: () => {
+        run.spec.rules.length = 0;
+        run.spec.rate429 = 0;
+        run.faultsOffAt = Date.now();
+      },
     },
-  });
+  );
 }

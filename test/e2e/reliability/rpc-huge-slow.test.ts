@@ -8,7 +8,15 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { BLOCK_QUEUE } from "../../../indexer/queue/index.js";
 import { query } from "../../setup/ingest-env.js";
-import { expectConverged, getBlockCalls, metric, produce, type RpcRun, setUpRpcRun, startSlotline } from "./rpc-harness.js";
+import {
+  expectConverged,
+  getBlockCalls,
+  metric,
+  produce,
+  type RpcRun,
+  setUpRpcRun,
+  startSlotline,
+} from "./rpc-harness.js";
 
 let run: RpcRun | undefined;
 const closers: (() => Promise<unknown>)[] = [];
@@ -29,7 +37,10 @@ describe("A5: huge and slow blocks", () => {
     );
     const redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
     const events = new QueueEvents(BLOCK_QUEUE, { connection: redis, prefix: run.env.QUEUE_PREFIX! });
-    closers.push(() => events.close(), () => redis.quit());
+    closers.push(
+      () => events.close(),
+      () => redis.quit(),
+    );
     await events.waitUntilReady();
     let stalled = 0;
     events.on("stalled", () => stalled++);
@@ -38,7 +49,10 @@ describe("A5: huge and slow blocks", () => {
     // RSS and event-loop p99 (prom-client's monitorEventLoopDelay, reset at each scrape) from the process's /metrics.
     const peak = { rss: 0, loopP99: 0, samples: 0 };
     const sampler = setInterval(() => {
-      void Promise.all([metric(run!, "slotline_process_resident_memory_bytes"), metric(run!, "slotline_nodejs_eventloop_lag_p99_seconds")])
+      void Promise.all([
+        metric(run!, "slotline_process_resident_memory_bytes"),
+        metric(run!, "slotline_nodejs_eventloop_lag_p99_seconds"),
+      ])
         .then(([rss, p99]) => {
           peak.rss = Math.max(peak.rss, rss);
           peak.loopP99 = Math.max(peak.loopP99, p99);
@@ -60,7 +74,9 @@ describe("A5: huge and slow blocks", () => {
     // sentAt 0: the first answer was never sent at all (the client's abort closed the connection first).
     if (calls[0]!.sentAt !== 0) expect(calls[1]!.t).toBeLessThan(calls[0]!.sentAt);
     // (Arrival times are not compared: the chain shares this test process, and encoding the huge block holds its loop.)
-    console.info(`A5: peak RSS ${(peak.rss / 2 ** 20).toFixed(0)} MiB, peak event-loop p99 ${(peak.loopP99 * 1000).toFixed(0)} ms over ${peak.samples} samples, stalled ${stalled}`);
+    console.info(
+      `A5: peak RSS ${(peak.rss / 2 ** 20).toFixed(0)} MiB, peak event-loop p99 ${(peak.loopP99 * 1000).toFixed(0)} ms over ${peak.samples} samples, stalled ${stalled}`,
+    );
     // Samples were taken all along (every 250 ms; a quiet machine converges in about 3 s).
     expect(peak.samples).toBeGreaterThanOrEqual(4);
     expect(peak.rss).toBeLessThan(1.5 * 2 ** 30);

@@ -24,7 +24,10 @@ describe("B3: duplicate and out-of-order notifications", () => {
     run = await setUpRpcRun({ faults: "dupSlots=1,reorderSlots=3,seed=5" });
     const redis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
     const events = new QueueEvents(BLOCK_QUEUE, { connection: redis, prefix: run.env.QUEUE_PREFIX! });
-    closers.push(() => events.close(), () => redis.quit());
+    closers.push(
+      () => events.close(),
+      () => redis.quit(),
+    );
     await events.waitUntilReady();
     const added = new Map<string, number>();
     let duplicated = 0;
@@ -65,6 +68,8 @@ describe("B3: duplicate and out-of-order notifications", () => {
     const live = [...added].filter(([id]) => id.startsWith("slot-"));
     expect(live.length).toBeGreaterThanOrEqual(indexed.length - 1);
     expect(live.filter(([, n]) => n > 1)).toEqual([]);
-    console.info(`B3: ${samples.length} resume-point samples, ${live.length} live jobs, ${duplicated} duplicate adds ignored, ${run.chain.stats().dupSlots} duplicated notifications`);
+    console.info(
+      `B3: ${samples.length} resume-point samples, ${live.length} live jobs, ${duplicated} duplicate adds ignored, ${run.chain.stats().dupSlots} duplicated notifications`,
+    );
   }, 120_000);
 });

@@ -26,8 +26,11 @@ describe("api batching", () => {
        where rn <= 10 order by pool, slot desc, tx_index desc, instruction_path desc`,
     );
     const expected = new Map<string, { trader: string; amountIn: string }[]>();
-    for (const row of rows) expected.set(row.pool, [...(expected.get(row.pool) ?? []), { trader: row.trader, amountIn: row.amount_in }]);
-    const addresses = (await h.gql(`{ pools(first: 50) { edges { node { address } } } }`)).body.data.pools.edges.map((e: any) => e.node.address);
+    for (const row of rows)
+      expected.set(row.pool, [...(expected.get(row.pool) ?? []), { trader: row.trader, amountIn: row.amount_in }]);
+    const addresses = (await h.gql(`{ pools(first: 50) { edges { node { address } } } }`)).body.data.pools.edges.map(
+      (e: any) => e.node.address,
+    );
     let swapsSeen = 0;
     pools.forEach((p: any, i: number) => {
       const got = p.swaps.edges.map((e: any) => ({ trader: e.node.trader, amountIn: e.node.amountIn }));
@@ -39,7 +42,9 @@ describe("api batching", () => {
 
   test("the statement count does not grow with more rows or more pools", async () => {
     h.statements.reset();
-    await h.gql(DASHBOARD.replace("pools(first: 50)", "pools(first: 73)").replace("swaps(first: 10)", "swaps(first: 100)"));
+    await h.gql(
+      DASHBOARD.replace("pools(first: 50)", "pools(first: 73)").replace("swaps(first: 10)", "swaps(first: 100)"),
+    );
     expect(h.statements.count).toBeLessThanOrEqual(4);
     h.statements.reset();
     await h.gql(DASHBOARD.replace("pools(first: 50)", "pools(first: 3)"));
@@ -47,7 +52,9 @@ describe("api batching", () => {
   });
 
   test("a wallet's swaps with their pools: one round trip, the same pools as the loader reads, null for a pool not stored", async () => {
-    const { rows } = await h.sql.query<{ trader: string }>(`select trader from swaps group by trader order by count(*) desc limit 1`);
+    const { rows } = await h.sql.query<{ trader: string }>(
+      `select trader from swaps group by trader order by count(*) desc limit 1`,
+    );
     const query = `{ account(address: "${rows[0]!.trader}") { swaps(first: 50) { edges { node { signature pool { address dex mintA } } } } } }`;
     h.statements.reset();
     const r = await h.gql(query);
@@ -55,9 +62,14 @@ describe("api batching", () => {
     expect(h.statements.roundTrips).toBe(1);
     const edges = r.body.data.account.swaps.edges;
     expect(edges.length).toBeGreaterThan(0);
-    const { rows: pools } = await h.sql.query<{ address: string; dex: string; mint_a: string }>(`select address, dex, mint_a from pools`);
+    const { rows: pools } = await h.sql.query<{ address: string; dex: string; mint_a: string }>(
+      `select address, dex, mint_a from pools`,
+    );
     const byAddress = new Map(pools.map((p) => [p.address, { address: p.address, dex: p.dex, mintA: p.mint_a }]));
-    const { rows: swaps } = await h.sql.query<{ signature: string; pool: string }>(`select signature, pool from swaps where trader = $1`, [rows[0]!.trader]);
+    const { rows: swaps } = await h.sql.query<{ signature: string; pool: string }>(
+      `select signature, pool from swaps where trader = $1`,
+      [rows[0]!.trader],
+    );
     const poolOf = new Map(swaps.map((s) => [s.signature, s.pool]));
     for (const e of edges) expect(e.node.pool).toEqual(byAddress.get(poolOf.get(e.node.signature)!) ?? null);
     // A swap whose pool row is missing (not stored yet) reads as null, still in one round trip.
@@ -66,7 +78,9 @@ describe("api batching", () => {
     await h.sql.query(`delete from pools where address = $1`, [gone]);
     try {
       h.statements.reset();
-      const m = await h.gql(`{ swaps(first: 5, where: { pool: "${gone}" }) { edges { node { signature pool { address } } } } }`);
+      const m = await h.gql(
+        `{ swaps(first: 5, where: { pool: "${gone}" }) { edges { node { signature pool { address } } } } }`,
+      );
       expect(m.body.errors).toBeUndefined();
       expect(m.body.data.swaps.edges.length).toBeGreaterThan(0);
       for (const e of m.body.data.swaps.edges) expect(e.node.pool).toBeNull();
@@ -78,9 +92,12 @@ describe("api batching", () => {
 
   test("transactions -> swaps, transfers and events: one statement per list level", async () => {
     h.statements.reset();
-    const r = await h.gql(`{ transactions(first: 90) { edges { node { signature swaps { pool { dex } } transfers { token { decimals } } events { name } } } } }`);
+    const r = await h.gql(
+      `{ transactions(first: 90) { edges { node { signature swaps { pool { dex } } transfers { token { decimals } } events { name } } } } }`,
+    );
     expect(r.body.errors).toBeUndefined();
-    // transactions (with the switch to auto plans before it, api/sql/reader.ts); swaps + transfers + events (same tick);
+    // transactions (with the switch to auto plans before it, api/sql/reader.ts); swaps + transfers + events (same
+    // tick);
     // pools + tokens (same tick)
     expect(h.statements.count).toBeLessThanOrEqual(7);
     const withSwaps = r.body.data.transactions.edges.filter((e: any) => e.node.swaps.length > 0);
@@ -96,7 +113,8 @@ describe("api batching", () => {
     expect(pools[0].swaps.edges.length).toBeGreaterThan(0);
     expect(pools[0].volume.swaps).toBeGreaterThan(0);
     expect(pools[0].candles.length).toBeGreaterThan(0);
-    // pools (with the switch to auto plans before it, api/sql/reader.ts), count, status (2), chain clock, tokens, volumes,
+    // pools (with the switch to auto plans before it, api/sql/reader.ts), count, status (2), chain clock, tokens,
+    // volumes,
     // candles, swaps
     expect(h.statements.count).toBeLessThanOrEqual(11);
   });
@@ -111,7 +129,9 @@ describe("api batching", () => {
 
   test("the same token asked for in many places is fetched once per request", async () => {
     h.statements.reset();
-    const r = await h.gql(`{ swaps(first: 100) { edges { node { tokenIn { mint } tokenOut { mint } pool { tokenA { mint } tokenB { mint } } } } } }`);
+    const r = await h.gql(
+      `{ swaps(first: 100) { edges { node { tokenIn { mint } tokenOut { mint } pool { tokenA { mint } tokenB { mint } } } } } }`,
+    );
     expect(r.body.errors).toBeUndefined();
     // swaps + their pools (same batch); tokens; the pools' tokens not yet seen
     expect(h.statements.count).toBeLessThanOrEqual(4);
@@ -124,14 +144,18 @@ describe("api batching", () => {
     );
     const { mint, pool } = rows[0]!;
     h.statements.reset();
-    const t = await h.gql(`{ token(mint: "${mint}") { mint pools(first: 3) { edges { node { address } } } transfers(first: 5) { edges { node { amount } } } } }`);
+    const t = await h.gql(
+      `{ token(mint: "${mint}") { mint pools(first: 3) { edges { node { address } } } transfers(first: 5) { edges { node { amount } } } } }`,
+    );
     expect(t.body.errors).toBeUndefined();
     expect(h.statements.roundTrips).toBe(1);
     expect(h.statements.count).toBe(3);
     const direct = (await h.sql.query(`select count(*)::int n from token_transfers where mint = $1`, [mint])).rows[0].n;
     expect(t.body.data.token.transfers.edges).toHaveLength(Math.min(5, direct));
     h.statements.reset();
-    const p = await h.gql(`{ pool(address: "${pool}") { address tokenA { decimals } swaps(first: 4) { edges { node { amountIn } } } candles(interval: H1) { open swaps } } }`);
+    const p = await h.gql(
+      `{ pool(address: "${pool}") { address tokenA { decimals } swaps(first: 4) { edges { node { amountIn } } } candles(interval: H1) { open swaps } } }`,
+    );
     expect(p.body.errors).toBeUndefined();
     expect(p.body.data.pool.swaps.edges).toHaveLength(4);
     expect(p.body.data.pool.candles.length).toBeGreaterThan(0);
@@ -142,17 +166,24 @@ describe("api batching", () => {
   });
 
   test("a failing statement in a batch fails the request with its coded error and the next request is served", async () => {
-    const bad = await h.gql(`{ token(mint: "So11111111111111111111111111111111111111112") { mint transfers(first: 2, after: "bm90LWEtY3Vyc29y") { edges { node { amount } } } } }`);
+    const bad = await h.gql(
+      `{ token(mint: "So11111111111111111111111111111111111111112") { mint transfers(first: 2, after: "bm90LWEtY3Vyc29y") { edges { node { amount } } } } }`,
+    );
     expect(bad.body.errors?.[0]?.extensions?.code).toBe("BAD_CURSOR");
     // A statement that fails inside Postgres (division by zero through a cursor key of the wrong shape is not
     // reachable from GraphQL), so fail one directly: a batch of a good and a failing statement on the API's reader.
     const { createReader } = await import("../../../api/sql/reader.js");
     const { sql } = await import("../../../api/sql/sql.js");
     const reader = createReader(h.pool);
-    const results = await Promise.allSettled([reader.rows(sql`select 1 as one`), reader.rows(sql`select 1 / ${0}::int as boom`)]);
+    const results = await Promise.allSettled([
+      reader.rows(sql`select 1 as one`),
+      reader.rows(sql`select 1 / ${0}::int as boom`),
+    ]);
     expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(((results[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe("22012");
-    const again = await h.gql(`{ token(mint: "So11111111111111111111111111111111111111112") { mint pools(first: 1) { edges { node { address } } } } }`);
+    const again = await h.gql(
+      `{ token(mint: "So11111111111111111111111111111111111111112") { mint pools(first: 1) { edges { node { address } } } } }`,
+    );
     expect(again.body.errors).toBeUndefined();
     expect(again.body.data.token.mint).toBe("So11111111111111111111111111111111111111112");
   });
@@ -182,7 +213,10 @@ describe("api batching", () => {
       const got = await Promise.all(
         Array.from({ length: 10 }, (_, i) => {
           const reader = createReader(pool, { gate });
-          return Promise.all([reader.rows<{ i: number; mode: string }>(echo(i)), reader.rows<{ j: number; mode: string }>(sensitive(100 + i), VALUE_SENSITIVE)]);
+          return Promise.all([
+            reader.rows<{ i: number; mode: string }>(echo(i)),
+            reader.rows<{ j: number; mode: string }>(sensitive(100 + i), VALUE_SENSITIVE),
+          ]);
         }),
       );
       got.forEach(([a, b], i) => {
@@ -194,7 +228,9 @@ describe("api batching", () => {
 
       // a failing statement in a pipeline: its group runs again one request at a time
       counted.reset();
-      const mixed = await Promise.allSettled([1, 0, 2].map((d) => createReader(pool, { gate }).rows<{ boom: number }>(boom(d))));
+      const mixed = await Promise.allSettled(
+        [1, 0, 2].map((d) => createReader(pool, { gate }).rows<{ boom: number }>(boom(d))),
+      );
       expect(mixed[0]).toEqual({ status: "fulfilled", value: [{ boom: 1 }] });
       expect(mixed[1]!.status).toBe("rejected");
       expect(((mixed[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe("22012");
@@ -204,7 +240,9 @@ describe("api batching", () => {
       // a request aborted before its group leaves is answered QUERY_CANCELLED; the others are served
       counted.reset();
       const abort = new AbortController();
-      const pending = [0, 1, 2].map((i) => createReader(pool, { gate, signal: i === 1 ? abort.signal : undefined }).rows<{ i: number }>(echo(i)));
+      const pending = [0, 1, 2].map((i) =>
+        createReader(pool, { gate, signal: i === 1 ? abort.signal : undefined }).rows<{ i: number }>(echo(i)),
+      );
       abort.abort();
       const settled = await Promise.allSettled(pending);
       expect(settled[0]).toEqual({ status: "fulfilled", value: [{ i: 0, mode: "force_generic_plan" }] });
@@ -219,11 +257,14 @@ describe("api batching", () => {
   test("loaders' statements run on one generic plan per connection; top-level lists (value-sensitive) on Postgres' default", async () => {
     const { createReadPool, createReader, VALUE_SENSITIVE } = await import("../../../api/sql/reader.js");
     const { compile, sql } = await import("../../../api/sql/sql.js");
-    const { rows: top } = await h.sql.query<{ pool: string }>(`select pool from swaps group by pool order by count(*) desc limit 2`);
+    const { rows: top } = await h.sql.query<{ pool: string }>(
+      `select pool from swaps group by pool order by count(*) desc limit 2`,
+    );
     const keys = top.map((r) => r.pool);
     const pool = createReadPool(h.url, { max: 1 });
     try {
-      // a child list's shape (api/sql/page.ts): under auto, Postgres plans it again at every execution (its generic plan
+      // a child list's shape (api/sql/page.ts): under auto, Postgres plans it again at every execution (its generic
+      // plan
       // counts ten keys), which costs more than running it
       const childList = (k: string[]) =>
         sql`select p.__parent, x.signature from unnest(${k}::text[]) as p(__parent)
@@ -241,7 +282,8 @@ describe("api batching", () => {
         expect(sensitive[0]!.mode).toBe("auto");
         expect(generic[0]!.mode).toBe("force_generic_plan");
       }
-      // a value-sensitive statement alone gets the switch too; the next batch on the connection is back on generic plans
+      // a value-sensitive statement alone gets the switch too; the next batch on the connection is back on generic
+      // plans
       expect((await createReader(pool).rows<{ mode: string }>(mode(100), VALUE_SENSITIVE))[0]!.mode).toBe("auto");
       expect((await createReader(pool).rows<{ mode: string }>(mode(101)))[0]!.mode).toBe("force_generic_plan");
       const { text } = compile(childList(keys));
@@ -274,12 +316,16 @@ describe("api batching", () => {
     } finally {
       client.release();
     }
-    // Through the reader: the first run nominates the shape by the API's clock, the second is clocked and makes it slow.
+    // Through the reader: the first run nominates the shape by the API's clock, the second is clocked and makes it
+    // slow.
     const gate = createSlowGate({ concurrency: 1 });
     const seen: { ms: number; clocked: boolean }[] = [];
     const observe = gate.observe;
-    gate.observe = (text, ms, clocked = false) => (text.includes("pg_sleep") && seen.push({ ms, clocked }), observe(text, ms, clocked));
-    for (let i = 0; i < 2; i++) await createReader(h.pool, { gate }).rows(sql`select pg_sleep(0.03)::text as slept, ${i}::int as i`);
+    gate.observe = (text, ms, clocked = false) => (
+      text.includes("pg_sleep") && seen.push({ ms, clocked }), observe(text, ms, clocked)
+    );
+    for (let i = 0; i < 2; i++)
+      await createReader(h.pool, { gate }).rows(sql`select pg_sleep(0.03)::text as slept, ${i}::int as i`);
     expect(seen.map((x) => x.clocked)).toEqual([false, true]);
     expect(seen[1]!.ms).toBeGreaterThanOrEqual(29);
     expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as i`)).toBe(true);
@@ -287,7 +333,11 @@ describe("api batching", () => {
     // answer comes with its own: the switch's time is the statement's, so a slow one is still nominated and clocked.
     const { VALUE_SENSITIVE } = await import("../../../api/sql/reader.js");
     seen.length = 0;
-    for (let i = 0; i < 2; i++) await createReader(h.pool, { gate }).rows(sql`select pg_sleep(0.03)::text as slept, ${i}::int as j`, VALUE_SENSITIVE);
+    for (let i = 0; i < 2; i++)
+      await createReader(h.pool, { gate }).rows(
+        sql`select pg_sleep(0.03)::text as slept, ${i}::int as j`,
+        VALUE_SENSITIVE,
+      );
     expect(seen.map((x) => x.clocked)).toEqual([false, true]);
     expect(seen.every((x) => x.ms >= 29)).toBe(true);
     expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as j`)).toBe(true);

@@ -10,7 +10,12 @@ describe("api request body limit", () => {
   afterAll(() => h.close());
 
   const post = (body: BodyInit, headers: Record<string, string> = {}) =>
-    h.api.fetch("http://test/graphql", { method: "POST", headers: { "content-type": "application/json", ...headers }, body, duplex: "half" } as RequestInit);
+    h.api.fetch("http://test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+      duplex: "half",
+    } as RequestInit);
 
   test("a declared Content-Length over the limit is refused with 413 before the body is read", async () => {
     const r = await post("{}", { "content-length": String(MAX_REQUEST_BODY_BYTES + 1) });

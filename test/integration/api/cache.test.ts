@@ -18,8 +18,19 @@ describe("api caching", () => {
     h = await setupApi();
     events = createEventHub(redis.duplicate(), h.prefix, createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }));
     await events.ready;
-    cached = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }), pool: h.pool, redis, events }, { rateLimit: false, responseCache: { ttlSeconds: 30 } });
-    const r = await h.sql.query(`select t.signature, t.slot from transactions t where exists (select 1 from swaps s where s.signature = t.signature) order by slot, tx_index limit 1`);
+    cached = createApi(
+      {
+        config: { QUEUE_PREFIX: h.prefix },
+        logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }),
+        pool: h.pool,
+        redis,
+        events,
+      },
+      { rateLimit: false, responseCache: { ttlSeconds: 30 } },
+    );
+    const r = await h.sql.query(
+      `select t.signature, t.slot from transactions t where exists (select 1 from swaps s where s.signature = t.signature) order by slot, tx_index limit 1`,
+    );
     tx = { signature: r.rows[0].signature, slot: Number(r.rows[0].slot) };
   });
   afterAll(async () => {
@@ -31,7 +42,9 @@ describe("api caching", () => {
   });
 
   const get = async (api: Api, query: string) => {
-    const r = await api.fetch(`http://test/graphql?query=${encodeURIComponent(query)}`, { headers: { accept: "application/json" } });
+    const r = await api.fetch(`http://test/graphql?query=${encodeURIComponent(query)}`, {
+      headers: { accept: "application/json" },
+    });
     return { cacheControl: r.headers.get("cache-control"), body: (await r.json()) as any };
   };
 
@@ -44,7 +57,10 @@ describe("api caching", () => {
     try {
       expect((await get(h.api, q)).cacheControl).toBe("public, max-age=31536000, immutable");
       // mutable parts (pool reserves, token metadata), unknown signatures and lists are never cached
-      expect((await get(h.api, `{ transaction(signature: "${tx.signature}") { swaps { pool { reserveA } } } }`)).cacheControl).toBe("no-cache");
+      expect(
+        (await get(h.api, `{ transaction(signature: "${tx.signature}") { swaps { pool { reserveA } } } }`))
+          .cacheControl,
+      ).toBe("no-cache");
       expect((await get(h.api, `{ transaction(signature: "nope") { slot } }`)).cacheControl).toBe("no-cache");
       expect((await get(h.api, `{ swaps(first: 1) { totalCount } }`)).cacheControl).toBe("no-cache");
     } finally {
@@ -65,7 +81,10 @@ describe("api caching", () => {
     // the indexer stores a batch (here: a metadata change) and publishes its event: the cached answer is gone
     await h.sql.query(`update tokens set symbol = 'SOL' where mint = 'So11111111111111111111111111111111111111112'`);
     const generation = events.generation();
-    await redis.publish(eventsChannel(h.prefix), JSON.stringify({ type: "batch", slots: [1], swaps: [], transactions: [] }));
+    await redis.publish(
+      eventsChannel(h.prefix),
+      JSON.stringify({ type: "batch", slots: [1], swaps: [], transactions: [] }),
+    );
     for (let i = 0; i < 50 && events.generation() === generation; i++) await new Promise((r) => setTimeout(r, 10));
     h.statements.reset();
     expect((await get(cached, q)).body.data.token.symbol).toBe("SOL");
@@ -77,11 +96,16 @@ describe("api caching", () => {
   const outcomes = async (api: Api): Promise<Record<string, number>> =>
     Object.fromEntries((await api.metrics.responseCache.get()).values.map((v) => [String(v.labels.outcome), v.value]));
   const delta = (before: Record<string, number>, after: Record<string, number>) =>
-    Object.fromEntries(Object.keys(after).flatMap((k) => (after[k]! - (before[k] ?? 0) ? [[k, after[k]! - (before[k] ?? 0)]] : [])));
+    Object.fromEntries(
+      Object.keys(after).flatMap((k) => (after[k]! - (before[k] ?? 0) ? [[k, after[k]! - (before[k] ?? 0)]] : [])),
+    );
   /** Publishes an indexer event and waits until the hub has seen it. */
   const publishEvent = async (slot: number) => {
     const generation = events.generation();
-    await redis.publish(eventsChannel(h.prefix), JSON.stringify({ type: "batch", slots: [slot], swaps: [], transactions: [] }));
+    await redis.publish(
+      eventsChannel(h.prefix),
+      JSON.stringify({ type: "batch", slots: [slot], swaps: [], transactions: [] }),
+    );
     for (let i = 0; i < 100 && events.generation() === generation; i++) await new Promise((r) => setTimeout(r, 10));
     expect(events.generation()).not.toBe(generation);
   };
@@ -136,7 +160,16 @@ describe("api caching", () => {
       expect(delta(before, await outcomes(cached))).toEqual({ miss: 1, stale: 1, memory: 1 });
 
       // staleMs 0: never the previous answer; the second waits for the first's execution
-      const strict = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }), pool: h.pool, redis, events }, { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 0 } });
+      const strict = createApi(
+        {
+          config: { QUEUE_PREFIX: h.prefix },
+          logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }),
+          pool: h.pool,
+          redis,
+          events,
+        },
+        { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 0 } },
+      );
       expect((await get(strict, q)).body.data.token.symbol).toBe("SOL");
       await h.sql.query(`update tokens set symbol = 'wSOL' where mint = $1`, [SOL]);
       await publishEvent(7);
@@ -146,7 +179,16 @@ describe("api caching", () => {
       expect(delta({}, await outcomes(strict))).toEqual({ redis: 1, miss: 1, shared: 1 });
 
       // staleMs counts from the event's arrival: a page first asked for longer after it than that waits too
-      const brief = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }), pool: h.pool, redis, events }, { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 100 } });
+      const brief = createApi(
+        {
+          config: { QUEUE_PREFIX: h.prefix },
+          logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }),
+          pool: h.pool,
+          redis,
+          events,
+        },
+        { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 100 } },
+      );
       expect((await get(brief, q)).body.data.token.symbol).toBe("wSOL");
       await h.sql.query(`update tokens set symbol = 'SOL2' where mint = $1`, [SOL]);
       await publishEvent(8);
@@ -163,13 +205,21 @@ describe("api caching", () => {
   test("guards still run on cached queries, and errors are never cached", async () => {
     const keys = async () => (await redis.keys(`${h.prefix}:api-cache:*`)).length;
     const before = await keys();
-    for (let i = 0; i < 2; i++) expect((await get(cached, `{ tokens(first: 5000) { totalCount } }`)).body.errors[0].extensions.code).toBe("FIRST_LIMIT");
+    for (let i = 0; i < 2; i++)
+      expect((await get(cached, `{ tokens(first: 5000) { totalCount } }`)).body.errors[0].extensions.code).toBe(
+        "FIRST_LIMIT",
+      );
     const counts = await outcomes(cached);
-    for (let i = 0; i < 2; i++) expect((await get(cached, `{ swaps(after: "bad") { totalCount } }`)).body.errors[0].extensions.code).toBe("BAD_CURSOR");
+    for (let i = 0; i < 2; i++)
+      expect((await get(cached, `{ swaps(after: "bad") { totalCount } }`)).body.errors[0].extensions.code).toBe(
+        "BAD_CURSOR",
+      );
     // executed both times: the failed answer was kept neither in Redis nor in memory
     expect(delta(counts, await outcomes(cached))).toEqual({ miss: 2 });
     // sent together: the ones that waited for the first one's failed execution run their own
-    const together = await Promise.all(Array.from({ length: 3 }, () => get(cached, `{ swaps(after: "bad") { totalCount } }`)));
+    const together = await Promise.all(
+      Array.from({ length: 3 }, () => get(cached, `{ swaps(after: "bad") { totalCount } }`)),
+    );
     for (const a of together) expect(a.body.errors[0].extensions.code).toBe("BAD_CURSOR");
     expect(delta(counts, await outcomes(cached))).toEqual({ miss: 5 });
     await new Promise((r) => setTimeout(r, 20));

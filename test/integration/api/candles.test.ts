@@ -36,10 +36,15 @@ describe("api: candles over ranges cut mid-minute", () => {
   beforeAll(async () => {
     h = await setupApi({ fill: false });
     const blocks = loadFixtureBlocks();
-    await createStore({ db: h.writer }).writeBlocks(blocks.flatMap((b) => Array.from({ length: COPIES }, (_, j) => copyBlock(b, j))), { commitment: "confirmed" });
+    await createStore({ db: h.writer }).writeBlocks(
+      blocks.flatMap((b) => Array.from({ length: COPIES }, (_, j) => copyBlock(b, j))),
+      { commitment: "confirmed" },
+    );
     const [p] = (await h.sql.query(`select pool from swaps group by pool order by count(*) desc, pool limit 1`)).rows;
     pool = p.pool;
-    times = (await h.sql.query<{ t: Date }>(`select distinct block_time as t from swaps where pool = $1 order by 1`, [pool])).rows.map((r) => r.t.getTime());
+    times = (
+      await h.sql.query<{ t: Date }>(`select distinct block_time as t from swaps where pool = $1 order by 1`, [pool])
+    ).rows.map((r) => r.t.getTime());
   });
   afterAll(async () => {
     await h.close();
@@ -82,7 +87,9 @@ describe("api: candles over ranges cut mid-minute", () => {
   test("every interval, from and to inside minutes (and both in one minute): the same buckets as the swaps give", async () => {
     // Cut just after a swap followed by another in the same minute: the edge minutes hold swaps on both sides.
     const minute = (t: number) => Math.floor(t / 60_000);
-    const cuts = times.map((_, i) => i).filter((i) => i + 1 < times.length && minute(times[i]!) === minute(times[i + 1]!));
+    const cuts = times
+      .map((_, i) => i)
+      .filter((i) => i + 1 < times.length && minute(times[i]!) === minute(times[i + 1]!));
     const after = (i: number, ms: number) => new Date(times[i]! + ms);
     const [head, tail] = [cuts[0]!, cuts.at(-1)!];
     const ranges: [Date, Date][] = [
@@ -100,8 +107,14 @@ describe("api: candles over ranges cut mid-minute", () => {
 
     let buckets = 0;
     for (const [from, to] of ranges)
-      for (const [interval, seconds] of [["M1", 60], ["M5", 300], ["H1", 3_600], ["D1", 86_400]] as const) {
-        const r = await h.gql(`{ pool(address: "${pool}") { candles(interval: ${interval}, from: "${from.toISOString()}", to: "${to.toISOString()}") {
+      for (const [interval, seconds] of [
+        ["M1", 60],
+        ["M5", 300],
+        ["H1", 3_600],
+        ["D1", 86_400],
+      ] as const) {
+        const r =
+          await h.gql(`{ pool(address: "${pool}") { candles(interval: ${interval}, from: "${from.toISOString()}", to: "${to.toISOString()}") {
           start open high low close volumeA volumeB swaps } } }`);
         expect(r.body.errors, JSON.stringify(r.body.errors)).toBeUndefined();
         const want = await expected(seconds, from, to);

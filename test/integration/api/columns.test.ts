@@ -7,14 +7,21 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { schema } from "../../../api/graph/index.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
-type Named = { name: string; ofType?: Named; getFields?: () => Record<string, { type: Named; args: readonly { name: string }[] }> };
+type Named = {
+  name: string;
+  ofType?: Named;
+  getFields?: () => Record<string, { type: Named; args: readonly { name: string }[] }>;
+};
 
 const named = (t: Named): Named => (t.ofType ? named(t.ofType) : t);
 
 /** Arguments a field needs before it can be selected. */
 const ARGS: Record<string, string> = { volume: "(window: D7)", candles: "(interval: D1)" };
 
-/** A selection of field `name` of `type`: the field itself, or with the first leaf of its object type (a connection: its edges' cursors). */
+/**
+ * A selection of field `name` of `type`: the field itself, or with the first leaf of its object type (a connection: its
+ * edges' cursors).
+ */
 function selection(typeName: string, name: string): string {
   const type = schema.getType(typeName) as unknown as Named;
   const f = type.getFields!()[name]!;
@@ -38,20 +45,82 @@ describe("api column pruning", () => {
     const poolMint = await one(`select mint_a from pools group by mint_a order by count(*) desc limit 1`);
     const pool = await one(`select pool from swaps group by pool order by count(*) desc limit 1`);
     const wallet = await one(`select trader from swaps group by trader order by count(*) desc limit 1`);
-    const owner = await one(`select source_owner from token_transfers where source_owner is not null group by 1 order by count(*) desc limit 1`);
-    const list = (name: string, type: string, wrap: (inner: string) => string, edges: (d: any) => any[]) => ({ name, type, query: (node: string) => wrap(`edges { node { ${node} } }`), edges });
+    const owner = await one(
+      `select source_owner from token_transfers where source_owner is not null group by 1 order by count(*) desc limit 1`,
+    );
+    const list = (name: string, type: string, wrap: (inner: string) => string, edges: (d: any) => any[]) => ({
+      name,
+      type,
+      query: (node: string) => wrap(`edges { node { ${node} } }`),
+      edges,
+    });
     lists = [
-      list("tokens", "Token", (s) => `{ tokens(first: 5) { ${s} } }`, (d) => d.tokens.edges),
-      list("pools", "Pool", (s) => `{ pools(first: 5) { ${s} } }`, (d) => d.pools.edges),
-      list("swaps", "Swap", (s) => `{ swaps(first: 5) { ${s} } }`, (d) => d.swaps.edges),
-      list("transfers", "Transfer", (s) => `{ transfers(first: 5) { ${s} } }`, (d) => d.transfers.edges),
-      list("token.pools", "Pool", (s) => `{ token(mint: "${poolMint}") { pools(first: 3) { ${s} } } }`, (d) => d.token.pools.edges),
-      list("token.transfers", "Transfer", (s) => `{ token(mint: "${mint}") { transfers(first: 5) { ${s} } } }`, (d) => d.token.transfers.edges),
-      list("tokens.transfers", "Transfer", (s) => `{ tokens(first: 3) { edges { node { transfers(first: 2) { ${s} } } } } }`, (d) => d.tokens.edges.flatMap((e: any) => e.node.transfers.edges)),
-      list("pool.swaps", "Swap", (s) => `{ pool(address: "${pool}") { swaps(first: 5) { ${s} } } }`, (d) => d.pool.swaps.edges),
-      list("pools.swaps", "Swap", (s) => `{ pools(first: 3) { edges { node { swaps(first: 2) { ${s} } } } } }`, (d) => d.pools.edges.flatMap((e: any) => e.node.swaps.edges)),
-      list("account.swaps", "Swap", (s) => `{ account(address: "${wallet}") { swaps(first: 5) { ${s} } } }`, (d) => d.account.swaps.edges),
-      list("account.transfers", "Transfer", (s) => `{ account(address: "${owner}") { transfers(first: 5) { ${s} } } }`, (d) => d.account.transfers.edges),
+      list(
+        "tokens",
+        "Token",
+        (s) => `{ tokens(first: 5) { ${s} } }`,
+        (d) => d.tokens.edges,
+      ),
+      list(
+        "pools",
+        "Pool",
+        (s) => `{ pools(first: 5) { ${s} } }`,
+        (d) => d.pools.edges,
+      ),
+      list(
+        "swaps",
+        "Swap",
+        (s) => `{ swaps(first: 5) { ${s} } }`,
+        (d) => d.swaps.edges,
+      ),
+      list(
+        "transfers",
+        "Transfer",
+        (s) => `{ transfers(first: 5) { ${s} } }`,
+        (d) => d.transfers.edges,
+      ),
+      list(
+        "token.pools",
+        "Pool",
+        (s) => `{ token(mint: "${poolMint}") { pools(first: 3) { ${s} } } }`,
+        (d) => d.token.pools.edges,
+      ),
+      list(
+        "token.transfers",
+        "Transfer",
+        (s) => `{ token(mint: "${mint}") { transfers(first: 5) { ${s} } } }`,
+        (d) => d.token.transfers.edges,
+      ),
+      list(
+        "tokens.transfers",
+        "Transfer",
+        (s) => `{ tokens(first: 3) { edges { node { transfers(first: 2) { ${s} } } } } }`,
+        (d) => d.tokens.edges.flatMap((e: any) => e.node.transfers.edges),
+      ),
+      list(
+        "pool.swaps",
+        "Swap",
+        (s) => `{ pool(address: "${pool}") { swaps(first: 5) { ${s} } } }`,
+        (d) => d.pool.swaps.edges,
+      ),
+      list(
+        "pools.swaps",
+        "Swap",
+        (s) => `{ pools(first: 3) { edges { node { swaps(first: 2) { ${s} } } } } }`,
+        (d) => d.pools.edges.flatMap((e: any) => e.node.swaps.edges),
+      ),
+      list(
+        "account.swaps",
+        "Swap",
+        (s) => `{ account(address: "${wallet}") { swaps(first: 5) { ${s} } } }`,
+        (d) => d.account.swaps.edges,
+      ),
+      list(
+        "account.transfers",
+        "Transfer",
+        (s) => `{ account(address: "${owner}") { transfers(first: 5) { ${s} } } }`,
+        (d) => d.account.transfers.edges,
+      ),
     ];
   });
   afterAll(() => h.close());
@@ -83,7 +152,8 @@ describe("api column pruning", () => {
     expect(pageStatement()).toMatch(/t\.amount\b/);
     // the ordering's keys, for the cursors; nothing else
     for (const col of ["t.slot", "t.tx_index", "t.instruction_path"]) expect(pageStatement()).toContain(col);
-    for (const col of ["t.source_owner", "t.destination", "t.fee", "t.block_time", "t.mint"]) expect(pageStatement()).not.toContain(col);
+    for (const col of ["t.source_owner", "t.destination", "t.fee", "t.block_time", "t.mint"])
+      expect(pageStatement()).not.toContain(col);
 
     h.statements.reset();
     const fragments = await h.gql(
@@ -93,7 +163,9 @@ describe("api column pruning", () => {
     expect(pageStatement()).toMatch(/t\.mint\b/);
     expect(pageStatement()).not.toContain("t.source_owner");
     expect(fragments.body.data.transfers.edges.map((e: any) => e.node.amountUi)).toEqual(
-      (await h.gql(`{ transfers(first: 3) { edges { node { amountUi source sourceOwner } } } }`)).body.data.transfers.edges.map((e: any) => e.node.amountUi),
+      (
+        await h.gql(`{ transfers(first: 3) { edges { node { amountUi source sourceOwner } } } }`)
+      ).body.data.transfers.edges.map((e: any) => e.node.amountUi),
     );
   });
 });

@@ -38,7 +38,10 @@ describe("api flood while the indexer writes", () => {
     await db.drop();
   });
 
-  const cursor = async () => Number((await query<{ slot: string | null }>(db.url, `select slot::text from cursors where id = 'live'`))[0]?.slot ?? -1);
+  const cursor = async () =>
+    Number(
+      (await query<{ slot: string | null }>(db.url, `select slot::text from cursors where id = 'live'`))[0]?.slot ?? -1,
+    );
 
   test("the resume point keeps moving through 6 s of 50 slow queries a second; every answer is data or a coded error", async () => {
     const port = await freePort();
@@ -51,14 +54,28 @@ describe("api flood while the indexer writes", () => {
     });
     procs.push(spawnSlotline(["ingest"], env), spawnSlotline(["worker"], env), spawnSlotline(["api"], env));
     const url = `http://127.0.0.1:${port}/graphql`;
-    await waitFor("ingest to store slots and the API to answer", async () => {
-      const r = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "{ __typename }" }) }).catch(() => null);
-      return r?.status === 200 && (await cursor()) > 0;
-    }, 60_000);
+    await waitFor(
+      "ingest to store slots and the API to answer",
+      async () => {
+        const r = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: "{ __typename }" }),
+        }).catch(() => null);
+        return r?.status === 200 && (await cursor()) > 0;
+      },
+      60_000,
+    );
 
     // One slow query on its own, to know it is slow (a scan of the filler), not a cache hit.
     const t0 = performance.now();
-    const one = (await (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: SLOW }) })).json()) as any;
+    const one = (await (
+      await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: SLOW }),
+      })
+    ).json()) as any;
     expect(one.data.swaps.totalCount).toBe(0);
     const slowMs = performance.now() - t0;
 
@@ -71,7 +88,11 @@ describe("api flood while the indexer writes", () => {
       n++;
       const client = `198.18.${(n >> 8) & 255}.${n & 255}`;
       inflight.push(
-        fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": client }, body: JSON.stringify({ query: SLOW }) })
+        fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": client },
+          body: JSON.stringify({ query: SLOW }),
+        })
           .then(async (r) => {
             const b = (await r.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
             answers.push({ status: r.status, code: b.errors?.[0]?.extensions?.code ?? null });
@@ -91,11 +112,18 @@ describe("api flood while the indexer writes", () => {
     await Promise.all(inflight);
 
     // The resume point moved in every 2 s window of the flood.
-    for (let i = 1; i < samples.length; i++) expect(samples[i], `cursor samples ${samples.join(", ")}`).toBeGreaterThan(samples[i - 1]!);
+    for (let i = 1; i < samples.length; i++)
+      expect(samples[i], `cursor samples ${samples.join(", ")}`).toBeGreaterThan(samples[i - 1]!);
     expect(answers.length).toBeGreaterThanOrEqual((FLOOD_MS / 1000) * FLOOD_RPS * 0.8);
-    // Data, or an expected refusal (timeout, cancellation, the slow lane full): never a transport failure or a masked crash.
-    const unexpected = answers.filter((a) => !(a.code === null ? a.status === 200 : ["QUERY_TIMEOUT", "QUERY_CANCELLED", "OVERLOADED"].includes(a.code)));
+    // Data, or an expected refusal (timeout, cancellation, the slow lane full): never a transport failure or a masked
+    // crash.
+    const unexpected = answers.filter(
+      (a) =>
+        !(a.code === null ? a.status === 200 : ["QUERY_TIMEOUT", "QUERY_CANCELLED", "OVERLOADED"].includes(a.code)),
+    );
     expect(unexpected.slice(0, 5)).toEqual([]);
-    console.log(`flood: slow query alone ${Math.round(slowMs)} ms; ${answers.length} answers, ${answers.filter((a) => a.code).length} refused; cursor ${samples.join(" -> ")}`);
+    console.log(
+      `flood: slow query alone ${Math.round(slowMs)} ms; ${answers.length} answers, ${answers.filter((a) => a.code).length} refused; cursor ${samples.join(" -> ")}`,
+    );
   }, 120_000);
 });

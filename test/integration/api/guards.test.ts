@@ -22,7 +22,11 @@ describe("api guards", () => {
   async function rejected(body: unknown, expectedCode: string, headers: Record<string, string> = {}) {
     h.statements.reset();
     const started = performance.now();
-    const r = await h.api.fetch("http://test/graphql", { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    const r = await h.api.fetch("http://test/graphql", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
     const ms = performance.now() - started;
     const json = (await r.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
     expect(json.data ?? null).toBeNull();
@@ -52,7 +56,9 @@ describe("api guards", () => {
 
   test("G1: recursive fragments are rejected", async () => {
     h.statements.reset();
-    const r = await h.gql(`{ token(mint: "x") { ...A } } fragment A on Token { pools { edges { node { tokenA { ...A } } } } }`);
+    const r = await h.gql(
+      `{ token(mint: "x") { ...A } } fragment A on Token { pools { edges { node { tokenA { ...A } } } } }`,
+    );
     expect(r.body.errors?.length).toBeGreaterThan(0);
     expect(r.body.data ?? null).toBeNull();
     expect(h.statements.count).toBe(0);
@@ -65,10 +71,22 @@ describe("api guards", () => {
   });
 
   test.each([
-    ["1,000 aliases of a list field", `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}:tokens{totalCount}`).join(" ")} }`, "DOCUMENT_TOO_LARGE"],
-    ["1,001 tokens", `{ ${Array.from({ length: 333 }, () => "__typename").join(" ")} tokens { totalCount } ${"__typename ".repeat(700)}}`, "TOKEN_LIMIT"],
+    [
+      "1,000 aliases of a list field",
+      `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}:tokens{totalCount}`).join(" ")} }`,
+      "DOCUMENT_TOO_LARGE",
+    ],
+    [
+      "1,001 tokens",
+      `{ ${Array.from({ length: 333 }, () => "__typename").join(" ")} tokens { totalCount } ${"__typename ".repeat(700)}}`,
+      "TOKEN_LIMIT",
+    ],
     ["a 16 KB document", `{ __typename } # ${"x".repeat(16 * 1024)}`, "DOCUMENT_TOO_LARGE"],
-    ["51 directives", `{ ${Array.from({ length: 51 }, () => "__typename @skip(if: false)").join(" ")} }`, "DIRECTIVE_LIMIT"],
+    [
+      "51 directives",
+      `{ ${Array.from({ length: 51 }, () => "__typename @skip(if: false)").join(" ")} }`,
+      "DIRECTIVE_LIMIT",
+    ],
   ])("G2: %s is rejected", (_name, query, code) => rejected({ query }, code));
 
   test("G2: HTTP batching is off: an array of 20 operations gets a 4xx and runs nothing", async () => {
@@ -85,16 +103,26 @@ describe("api guards", () => {
 
   test("G3: cost multiplies by each list's first: nested thousands are rejected (COST_LIMIT)", () =>
     rejected(
-      { query: `{ pools(first: 1000) { edges { node { swaps(first: 1000) { edges { node { transaction { transfers { amount } } } } } } } } }` },
+      {
+        query: `{ pools(first: 1000) { edges { node { swaps(first: 1000) { edges { node { transaction { transfers { amount } } } } } } } } }`,
+      },
       "COST_LIMIT",
     ));
 
   test("G3: the cost of aliased copies adds up", () =>
-    rejected({ query: `{ ${Array.from({ length: 6 }, (_, i) => `a${i}: swaps(first: 1000) { edges { node { pool { address } } } }`).join(" ")} }` }, "COST_LIMIT"));
+    rejected(
+      {
+        query: `{ ${Array.from({ length: 6 }, (_, i) => `a${i}: swaps(first: 1000) { edges { node { pool { address } } } }`).join(" ")} }`,
+      },
+      "COST_LIMIT",
+    ));
 
   test("G4: first above 1,000 is rejected, as a literal or a variable (FIRST_LIMIT); 1,000 passes", async () => {
     await rejected({ query: `{ tokens(first: 1001) { edges { node { mint } } } }` }, "FIRST_LIMIT");
-    await rejected({ query: `query($n: Int) { tokens(last: $n) { edges { node { mint } } } }`, variables: { n: 5000 } }, "FIRST_LIMIT");
+    await rejected(
+      { query: `query($n: Int) { tokens(last: $n) { edges { node { mint } } } }`, variables: { n: 5000 } },
+      "FIRST_LIMIT",
+    );
     expect((await h.gql(`{ tokens(first: 1000) { edges { node { mint } } } }`)).body.errors).toBeUndefined();
   });
 

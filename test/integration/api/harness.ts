@@ -16,7 +16,18 @@ import { createStore } from "../../../indexer/store/index.js";
 import { decodedFixtureBlocks, fixturePath } from "../../setup/fixtures.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
 
-const PROGRAMS = ["spl-token", "token-2022", "raydium-amm-v4", "raydium-cpmm", "raydium-clmm", "orca-whirlpool", "meteora-dlmm", "meteora-damm-v2", "pumpfun", "pump-amm"];
+const PROGRAMS = [
+  "spl-token",
+  "token-2022",
+  "raydium-amm-v4",
+  "raydium-cpmm",
+  "raydium-clmm",
+  "orca-whirlpool",
+  "meteora-dlmm",
+  "meteora-damm-v2",
+  "pumpfun",
+  "pump-amm",
+];
 
 /** The two whole mainnet blocks, decoded as the worker decodes them (plus Jupiter's IDL for program events). */
 export function loadFixtureBlocks(): DecodedBlock[] {
@@ -25,15 +36,28 @@ export function loadFixtureBlocks(): DecodedBlock[] {
   return decodedFixtureBlocks(decoder);
 }
 
-/** Counts every statement sent on any connection of a pool (the check behind "at most N statements"), and the round trips (a batch is one). */
+/**
+ * Counts every statement sent on any connection of a pool (the check behind "at most N statements"), and the round
+ * trips (a batch is one).
+ */
 export function countStatements(pool: pg.Pool): { count: number; texts: string[]; roundTrips: number; reset(): void } {
-  const c = { count: 0, texts: [] as string[], roundTrips: 0, reset() { c.count = 0; c.texts = []; c.roundTrips = 0; } };
+  const c = {
+    count: 0,
+    texts: [] as string[],
+    roundTrips: 0,
+    reset() {
+      c.count = 0;
+      c.texts = [];
+      c.roundTrips = 0;
+    },
+  };
   pool.on("connect", (client) => {
     const original = client.query.bind(client) as (...a: unknown[]) => unknown;
     (client as unknown as { query: (...a: unknown[]) => unknown }).query = (...args: unknown[]) => {
       // A batch (api/sql/batch.ts) is one call carrying several statements: each counts.
       const q = args[0] as { text?: string; statements?: readonly { text: string }[] };
-      const texts = typeof args[0] === "string" ? [args[0]] : q?.statements ? q.statements.map((s) => s.text) : [String(q?.text)];
+      const texts =
+        typeof args[0] === "string" ? [args[0]] : q?.statements ? q.statements.map((s) => s.text) : [String(q?.text)];
       c.count += texts.length;
       c.roundTrips++;
       c.texts.push(...texts);
@@ -44,7 +68,11 @@ export function countStatements(pool: pg.Pool): { count: number; texts: string[]
 }
 
 /** A GraphQL response as tests read it. */
-export type GqlResponse<T = any> = { status: number; headers: Headers; body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: string[] }[] } };
+export type GqlResponse<T = any> = {
+  status: number;
+  headers: Headers;
+  body: { data?: T; errors?: { message: string; extensions?: Record<string, unknown>; path?: string[] }[] };
+};
 
 /** What a test gets. */
 export type ApiHarness = {
@@ -57,13 +85,23 @@ export type ApiHarness = {
   api: Api;
   logs: string[];
   blocks: DecodedBlock[];
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GqlResponse<T>>;
   close(): Promise<void>;
 };
 
 /** Sets up a filled database and an API over it. */
 export async function setupApi(
-  opts: { api?: ApiOptions; config?: Partial<ApiContext["config"]>; statementTimeoutMs?: number; context?: Partial<ApiContext>; fill?: boolean } = {},
+  opts: {
+    api?: ApiOptions;
+    config?: Partial<ApiContext["config"]>;
+    statementTimeoutMs?: number;
+    context?: Partial<ApiContext>;
+    fill?: boolean;
+  } = {},
 ): Promise<ApiHarness> {
   const database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
   const writer = createDb(database.url, { max: 2 });
@@ -76,7 +114,10 @@ export async function setupApi(
   const prefix = uniquePrefix();
   // No slow lane unless a test asks: a statement over 10 ms on a loaded machine would get a clocked batch, whose
   // clock statements the statement counts above would see.
-  const api = createApi({ config: { QUEUE_PREFIX: prefix, ...opts.config }, logger, pool, ...opts.context }, { rateLimit: false, slowQueryConcurrency: 0, ...opts.api });
+  const api = createApi(
+    { config: { QUEUE_PREFIX: prefix, ...opts.config }, logger, pool, ...opts.context },
+    { rateLimit: false, slowQueryConcurrency: 0, ...opts.api },
+  );
   return {
     url: database.url,
     prefix,

@@ -60,7 +60,10 @@ describe("api operations", () => {
     expect(await r.json()).toMatchObject({ status: "not ready" });
     await dead.end();
 
-    const lagging = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool, redis }, { readyMaxLagSlots: 10 });
+    const lagging = createApi(
+      { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool, redis },
+      { readyMaxLagSlots: 10 },
+    );
     const latest = Math.max(...h.blocks.map((b) => b.slot));
     await redis.hset(statusKey(h.prefix), { chainTip: String(latest + 100) });
     expect((await lagging.fetch("http://test/ready")).status).toBe(503);
@@ -72,7 +75,9 @@ describe("api operations", () => {
   test("/metrics: requests and latency per operation, errors by code, DataLoader batch sizes, the slow lane", async () => {
     await h.gql(`query Dashboard { pools(first: 5) { edges { node { tokenA { mint } } } } }`);
     await h.gql(`query Bad { tokens(first: 5000) { totalCount } }`);
-    await h.gql(`{ pools { edges { node { swaps { edges { node { pool { tokenA { pools { edges { cursor } } } } } } } } } } }`);
+    await h.gql(
+      `{ pools { edges { node { swaps { edges { node { pool { tokenA { pools { edges { cursor } } } } } } } } } } }`,
+    );
     const text = await (await h.api.fetch("http://test/metrics")).text();
     expect(text).toMatch(/slotline_api_requests_total\{operation="Dashboard",type="execute"\} 1/);
     expect(text).toMatch(/slotline_api_request_seconds_count\{operation="Dashboard"\} 1/);
@@ -107,7 +112,10 @@ describe("api operations", () => {
     let children = 0;
     const child = logger.child.bind(logger);
     logger.child = ((...args: Parameters<typeof child>) => (children++, child(...args))) as typeof logger.child;
-    const api = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger, pool: h.pool }, { rateLimit: false, slowQueryConcurrency: 0 });
+    const api = createApi(
+      { config: { QUEUE_PREFIX: h.prefix }, logger, pool: h.pool },
+      { rateLimit: false, slowQueryConcurrency: 0 },
+    );
     const stage = children; // createApi's own
     const r = await api.fetch("http://test/graphql", post(`{ tokens(first: 3) { edges { node { mint decimals } } } }`));
     expect((await r.json()).data.tokens.edges).toHaveLength(3);
@@ -131,7 +139,9 @@ describe("api operations", () => {
     const c = await h.pool.connect();
     try {
       expect((await c.query("show transaction_read_only")).rows[0].transaction_read_only).toBe("on");
-      await expect(c.query("insert into cursors (id, kind) values ('x', 'live')")).rejects.toThrow(/read-only transaction/);
+      await expect(c.query("insert into cursors (id, kind) values ('x', 'live')")).rejects.toThrow(
+        /read-only transaction/,
+      );
     } finally {
       c.release();
     }
@@ -139,10 +149,19 @@ describe("api operations", () => {
   });
 
   test("G7: CORS follows the configured allowlist", async () => {
-    const api = createApi({ config: { QUEUE_PREFIX: h.prefix, API_CORS_ORIGINS: ["https://dash.example"] }, logger: silent, pool: h.pool });
+    const api = createApi({
+      config: { QUEUE_PREFIX: h.prefix, API_CORS_ORIGINS: ["https://dash.example"] },
+      logger: silent,
+      pool: h.pool,
+    });
     const preflight = (origin: string) =>
-      api.fetch("http://test/graphql", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" } });
-    expect((await preflight("https://dash.example")).headers.get("access-control-allow-origin")).toBe("https://dash.example");
+      api.fetch("http://test/graphql", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      });
+    expect((await preflight("https://dash.example")).headers.get("access-control-allow-origin")).toBe(
+      "https://dash.example",
+    );
     const evil = await preflight("https://evil.example");
     expect(evil.headers.get("access-control-allow-origin")).not.toBe("https://evil.example");
     expect(evil.headers.get("access-control-allow-origin")).not.toBe("*");
@@ -151,19 +170,31 @@ describe("api operations", () => {
   });
 
   test("API keys: without a valid key 401, with one 200 (x-api-key or Bearer)", async () => {
-    const api = createApi({ config: { QUEUE_PREFIX: h.prefix, API_KEYS: ["k-one-1234", "k-two-5678"] }, logger: silent, pool: h.pool });
+    const api = createApi({
+      config: { QUEUE_PREFIX: h.prefix, API_KEYS: ["k-one-1234", "k-two-5678"] },
+      logger: silent,
+      pool: h.pool,
+    });
     const none = await api.fetch("http://test/graphql", post(`{ __typename }`));
     expect(none.status).toBe(401);
     expect(((await none.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
     expect((await api.fetch("http://test/graphql", post(`{ __typename }`, { "x-api-key": "wrong" }))).status).toBe(401);
-    expect((await api.fetch("http://test/graphql", post(`{ __typename }`, { "x-api-key": "k-two-5678" }))).status).toBe(200);
-    expect((await api.fetch("http://test/graphql", post(`{ __typename }`, { authorization: "Bearer k-one-1234" }))).status).toBe(200);
+    expect((await api.fetch("http://test/graphql", post(`{ __typename }`, { "x-api-key": "k-two-5678" }))).status).toBe(
+      200,
+    );
+    expect(
+      (await api.fetch("http://test/graphql", post(`{ __typename }`, { authorization: "Bearer k-one-1234" }))).status,
+    ).toBe(200);
     expect((await api.fetch("http://test/health")).status).toBe(200);
   });
 
   test("G8: a client over its cost budget gets 429 with Retry-After; another client is unaffected", async () => {
-    const api = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }, { trustProxy: true, rateLimit: { capacity: 100, windowMs: 60_000, minCost: 10 } });
-    const from = (ip: string, query = `{ __typename }`) => api.fetch("http://test/graphql", post(query, { "x-forwarded-for": `${ip}, 10.0.0.1` }));
+    const api = createApi(
+      { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool },
+      { trustProxy: true, rateLimit: { capacity: 100, windowMs: 60_000, minCost: 10 } },
+    );
+    const from = (ip: string, query = `{ __typename }`) =>
+      api.fetch("http://test/graphql", post(query, { "x-forwarded-for": `${ip}, 10.0.0.1` }));
     for (let i = 0; i < 10; i++) expect((await from("203.0.113.1")).status).toBe(200);
     const limited = await from("203.0.113.1");
     expect(limited.status).toBe(429);
@@ -187,7 +218,8 @@ describe("api operations", () => {
   test("G8: a one-off document runs on the standard executor; a repeated one is compiled on its second run, with the same answer", async () => {
     const compiled = async () => (await h.api.metrics.compiled.get()).values[0]?.value ?? 0;
     const counts = new Map<string, number>();
-    for (const t of h.blocks.flatMap((b) => b.transactions.flatMap((x) => x.transfers))) counts.set(t.mint, (counts.get(t.mint) ?? 0) + 1);
+    for (const t of h.blocks.flatMap((b) => b.transactions.flatMap((x) => x.transfers)))
+      counts.set(t.mint, (counts.get(t.mint) ?? 0) + 1);
     const mint = [...counts].sort((a, b) => b[1] - a[1])[0]![0];
     // a document no other test sends (the comment), so no earlier run has counted towards it
     const doc = `{ token(mint: "${mint}") { mint decimals transfers(first: 3) { edges { node { amount blockTime } } } } } # jit`;
@@ -208,14 +240,29 @@ describe("api operations", () => {
   });
 
   test("G5: a client that disconnects cancels its backend query (over real HTTP)", async () => {
-    const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent" });
-    const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", statementTimeoutMs: 30_000 });
+    const config = parseConfig({
+      DATABASE_URL: h.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: h.prefix,
+      LOG_LEVEL: "silent",
+    });
+    const server = await startApi(
+      { config, logger: silent },
+      { port: 0, host: "127.0.0.1", statementTimeoutMs: 30_000 },
+    );
     const lock = await lockTokens(h.url);
     const waiting = async () =>
-      (await h.sql.query(`select count(*)::int n from pg_stat_activity where datname = current_database() and application_name = 'slotline-api' and state = 'active'`)).rows[0].n as number;
+      (
+        await h.sql.query(
+          `select count(*)::int n from pg_stat_activity where datname = current_database() and application_name = 'slotline-api' and state = 'active'`,
+        )
+      ).rows[0].n as number;
     try {
       const abort = new AbortController();
-      const pending = fetch(`${server.url}/graphql`, { ...post(`{ tokens(first: 1) { totalCount } }`), signal: abort.signal }).catch(() => null);
+      const pending = fetch(`${server.url}/graphql`, {
+        ...post(`{ tokens(first: 1) { totalCount } }`),
+        signal: abort.signal,
+      }).catch(() => null);
       for (let i = 0; i < 50 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(await waiting()).toBe(1);
       abort.abort();

@@ -15,7 +15,11 @@ describe("api pagination", () => {
   let newer: number;
   const key = (e: any) => `${e.node.signature}/${e.node.instructionPath}`;
   const sqlKeys = async (order: "asc" | "desc") =>
-    (await h.sql.query(`select signature || '/' || instruction_path k from swaps order by slot ${order}, tx_index ${order}, instruction_path ${order}`)).rows.map((r) => r.k as string);
+    (
+      await h.sql.query(
+        `select signature || '/' || instruction_path k from swaps order by slot ${order}, tx_index ${order}, instruction_path ${order}`,
+      )
+    ).rows.map((r) => r.k as string);
   const page = async (vars: Record<string, unknown>) => {
     const r = await h.gql(PAGE, vars);
     expect(r.body.errors).toBeUndefined();
@@ -28,7 +32,11 @@ describe("api pagination", () => {
     [older, newer] = h.blocks.map((b) => b.slot) as [number, number];
   });
   afterAll(() => h.close());
-  const write = (slot: number) => store.writeBlocks(h.blocks.filter((b) => b.slot === slot), { commitment: "confirmed" });
+  const write = (slot: number) =>
+    store.writeBlocks(
+      h.blocks.filter((b) => b.slot === slot),
+      { commitment: "confirmed" },
+    );
 
   test("forward, newest first: a block stored behind the cursor is neither repeated nor shifts the pages", async () => {
     await write(older);
@@ -82,19 +90,32 @@ describe("api pagination", () => {
 
   test("a page and the pages on either side of it meet exactly: after(endCursor) and before(startCursor)", async () => {
     const all = await sqlKeys("desc");
-    const mid: any = await page({ first: 10, after: (await page({ first: 30, dir: "DESC" })).pageInfo.endCursor, dir: "DESC" });
+    const mid: any = await page({
+      first: 10,
+      after: (await page({ first: 30, dir: "DESC" })).pageInfo.endCursor,
+      dir: "DESC",
+    });
     expect(mid.edges.map(key)).toEqual(all.slice(30, 40));
     const prev: any = await page({ last: 5, before: mid.pageInfo.startCursor, dir: "DESC" });
     expect(prev.edges.map(key)).toEqual(all.slice(25, 30));
-    const between: any = await page({ first: 100, after: prev.pageInfo.endCursor, before: mid.pageInfo.endCursor, dir: "DESC" });
+    const between: any = await page({
+      first: 100,
+      after: prev.pageInfo.endCursor,
+      before: mid.pageInfo.endCursor,
+      dir: "DESC",
+    });
     expect(between.edges.map(key)).toEqual(all.slice(30, 39));
   });
 
   test("cursors are opaque and checked: garbage, another ordering's cursor, both first and last", async () => {
-    const codes = async (q: string, v: Record<string, unknown> = {}) => (await h.gql(q, v)).body.errors?.map((e) => e.extensions?.code);
+    const codes = async (q: string, v: Record<string, unknown> = {}) =>
+      (await h.gql(q, v)).body.errors?.map((e) => e.extensions?.code);
     expect(await codes(PAGE, { first: 1, after: "not-a-cursor!", dir: "DESC" })).toEqual(["BAD_CURSOR"]);
-    expect(await codes(PAGE, { first: 1, after: Buffer.from("[1,\"slot\",\"x\",1,\"2\"]").toString("base64url"), dir: "DESC" })).toEqual(["BAD_CURSOR"]);
-    const poolCursor = (await h.gql(`{ pools(first: 1) { pageInfo { endCursor } } }`)).body.data.pools.pageInfo.endCursor;
+    expect(
+      await codes(PAGE, { first: 1, after: Buffer.from('[1,"slot","x",1,"2"]').toString("base64url"), dir: "DESC" }),
+    ).toEqual(["BAD_CURSOR"]);
+    const poolCursor = (await h.gql(`{ pools(first: 1) { pageInfo { endCursor } } }`)).body.data.pools.pageInfo
+      .endCursor;
     expect(await codes(PAGE, { first: 1, after: poolCursor, dir: "DESC" })).toEqual(["BAD_CURSOR"]);
     expect(await codes(PAGE, { first: 1, last: 1, dir: "DESC" })).toEqual(["BAD_USER_INPUT"]);
   });

@@ -39,16 +39,25 @@ describe("api production settings", () => {
 
   describe("G7: persisted-operations mode", () => {
     const store = persistedOperations({ [sha256(TOKENS)]: TOKENS });
-    const api = () => createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }, { rateLimit: false, persistedOperations: store });
+    const api = () =>
+      createApi(
+        { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool },
+        { rateLimit: false, persistedOperations: store },
+      );
 
     test("a known hash runs the stored document and answers what the raw document answers on an open server", async () => {
       const open = await h.gql(TOKENS);
       expect(open.body.data.tokens.edges).toHaveLength(3);
-      const r = await api().fetch("http://test/graphql", json({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } } }));
+      const r = await api().fetch(
+        "http://test/graphql",
+        json({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } } }),
+      );
       expect(r.status).toBe(200);
       expect(((await r.json()) as Body).data).toEqual(open.body.data);
       // GET, as a CDN-cached client sends it
-      const qs = new URLSearchParams({ extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } }) });
+      const qs = new URLSearchParams({
+        extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } }),
+      });
       const g = await api().fetch(`http://test/graphql?${qs}`, { headers: { accept: "application/json" } });
       expect(((await g.json()) as Body).data).toEqual(open.body.data);
     });
@@ -56,10 +65,19 @@ describe("api production settings", () => {
     test("an unknown hash and a raw document are refused before any SQL", async () => {
       const a = api();
       for (const [body, code] of [
-        [{ extensions: { persistedQuery: { version: 1, sha256Hash: sha256("{ tokens { totalCount } }") } } }, "PERSISTED_QUERY_NOT_FOUND"],
+        [
+          { extensions: { persistedQuery: { version: 1, sha256Hash: sha256("{ tokens { totalCount } }") } } },
+          "PERSISTED_QUERY_NOT_FOUND",
+        ],
         [{ query: TOKENS }, "PERSISTED_QUERY_ONLY"],
         // a document riding along with a known hash does not get to run either
-        [{ query: `{ pools { totalCount } }`, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } } }, "PERSISTED_QUERY_ONLY"],
+        [
+          {
+            query: `{ pools { totalCount } }`,
+            extensions: { persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } },
+          },
+          "PERSISTED_QUERY_ONLY",
+        ],
         [{}, "PERSISTED_QUERY_ONLY"],
       ] as const) {
         h.statements.reset();
@@ -80,27 +98,50 @@ describe("api production settings", () => {
     test("API_PERSISTED_OPERATIONS switches the mode on for `slotline api` (over HTTP and graphql-ws checks alike)", async () => {
       const file = path.join(dir, "operations.json");
       writeFileSync(file, JSON.stringify({ [sha256(TOKENS)]: TOKENS }));
-      const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent", API_PERSISTED_OPERATIONS: file });
-      const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false });
+      const config = parseConfig({
+        DATABASE_URL: h.url,
+        REDIS_URL: inject("redisUrl"),
+        QUEUE_PREFIX: h.prefix,
+        LOG_LEVEL: "silent",
+        API_PERSISTED_OPERATIONS: file,
+      });
+      const server = await startApi(
+        { config, logger: silent },
+        { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false },
+      );
       try {
         const raw = (await (await fetch(`${server.url}/graphql`, json({ query: TOKENS }))).json()) as Body;
         expect(raw.errors?.[0]?.extensions?.code).toBe("PERSISTED_QUERY_ONLY");
-        const known = (await (await fetch(`${server.url}/graphql`, json({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } } }))).json()) as Body;
+        const known = (await (
+          await fetch(
+            `${server.url}/graphql`,
+            json({ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(TOKENS) } } }),
+          )
+        ).json()) as Body;
         expect(known.data.tokens.edges).toHaveLength(3);
       } finally {
         await server.close();
       }
-      const missing = parseConfig({ DATABASE_URL: h.url, QUEUE_PREFIX: h.prefix, API_PERSISTED_OPERATIONS: path.join(dir, "absent.json") });
-      await expect(startApi({ config: missing, logger: silent }, { port: 0, host: "127.0.0.1" })).rejects.toThrow(/ENOENT/);
+      const missing = parseConfig({
+        DATABASE_URL: h.url,
+        QUEUE_PREFIX: h.prefix,
+        API_PERSISTED_OPERATIONS: path.join(dir, "absent.json"),
+      });
+      await expect(startApi({ config: missing, logger: silent }, { port: 0, host: "127.0.0.1" })).rejects.toThrow(
+        /ENOENT/,
+      );
     });
   });
 
   test("G7: GraphiQL is served only while introspection is on", async () => {
-    const page = (api: ReturnType<typeof createApi>) => api.fetch("http://test/graphql", { headers: { accept: "text/html" } });
+    const page = (api: ReturnType<typeof createApi>) =>
+      api.fetch("http://test/graphql", { headers: { accept: "text/html" } });
     const on = await page(createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }));
     expect(on.headers.get("content-type")).toMatch(/text\/html/);
     expect(await on.text()).toMatch(/graphiql/i);
-    const off = await page(createApi({ config: { QUEUE_PREFIX: h.prefix, API_INTROSPECTION: false }, logger: silent, pool: h.pool }));
+    const off = await page(
+      createApi({ config: { QUEUE_PREFIX: h.prefix, API_INTROSPECTION: false }, logger: silent, pool: h.pool }),
+    );
     expect(off.headers.get("content-type") ?? "").not.toMatch(/text\/html/);
     expect(await off.text()).not.toMatch(/graphiql/i);
   });
@@ -109,12 +150,24 @@ describe("api production settings", () => {
     const budget = { capacity: 30, windowMs: 60_000, minCost: 10 };
     const spend = async (url: string, ip: string) => {
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await fetch(`${url}/graphql`, json({ query: `{ __typename }` }, { "x-forwarded-for": ip }))).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push(
+          (await fetch(`${url}/graphql`, json({ query: `{ __typename }` }, { "x-forwarded-for": ip }))).status,
+        );
       return statuses;
     };
     for (const trusted of [true, false]) {
-      const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent", API_TRUST_PROXY: String(trusted) });
-      const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", rateLimit: budget, responseCache: false });
+      const config = parseConfig({
+        DATABASE_URL: h.url,
+        REDIS_URL: inject("redisUrl"),
+        QUEUE_PREFIX: h.prefix,
+        LOG_LEVEL: "silent",
+        API_TRUST_PROXY: String(trusted),
+      });
+      const server = await startApi(
+        { config, logger: silent },
+        { port: 0, host: "127.0.0.1", rateLimit: budget, responseCache: false },
+      );
       try {
         expect(await spend(server.url, "203.0.113.1")).toEqual([200, 200, 200, 429]);
         // a second client behind the proxy has its own budget; without trust, every "client" is the one socket address
@@ -127,11 +180,18 @@ describe("api production settings", () => {
 
   test("API_RATE_LIMIT sets each client's budget in cost units a minute; 0 turns rate limiting off", async () => {
     const statuses = async (limit: string) => {
-      const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent", API_RATE_LIMIT: limit });
+      const config = parseConfig({
+        DATABASE_URL: h.url,
+        REDIS_URL: inject("redisUrl"),
+        QUEUE_PREFIX: h.prefix,
+        LOG_LEVEL: "silent",
+        API_RATE_LIMIT: limit,
+      });
       const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", responseCache: false });
       try {
         const out: number[] = [];
-        for (let i = 0; i < 4; i++) out.push((await fetch(`${server.url}/graphql`, json({ query: `{ __typename }` }))).status);
+        for (let i = 0; i < 4; i++)
+          out.push((await fetch(`${server.url}/graphql`, json({ query: `{ __typename }` }))).status);
         return out;
       } finally {
         await server.close();
@@ -153,14 +213,26 @@ describe("api production settings", () => {
     const readUrl = new URL(h.url);
     readUrl.username = role;
     readUrl.password = "";
-    const config = parseConfig({ DATABASE_URL: h.url, DATABASE_READ_URL: readUrl.toString(), REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent" });
-    const server = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false });
+    const config = parseConfig({
+      DATABASE_URL: h.url,
+      DATABASE_READ_URL: readUrl.toString(),
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: h.prefix,
+      LOG_LEVEL: "silent",
+    });
+    const server = await startApi(
+      { config, logger: silent },
+      { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false },
+    );
     try {
       const r = (await (await fetch(`${server.url}/graphql`, json({ query: TOKENS }))).json()) as Body;
       expect(r.errors).toBeUndefined();
       expect(r.data.tokens.edges).toHaveLength(3);
       // the API's sessions are the read role's (the harness's own pool, as postgres, shares the application name)
-      const sessions = await h.sql.query(`select count(*)::int as n from pg_stat_activity where datname = $1 and usename = $2 and application_name = 'slotline-api'`, [db, role]);
+      const sessions = await h.sql.query(
+        `select count(*)::int as n from pg_stat_activity where datname = $1 and usename = $2 and application_name = 'slotline-api'`,
+        [db, role],
+      );
       expect(sessions.rows[0].n).toBeGreaterThan(0);
       const writable = await h.sql.query(
         `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -1,4 +1,7 @@
-/** Subscriptions: the indexer's Redis event reaches SSE and graphql-ws subscribers within a second of the block being stored. */
+/**
+ * Subscriptions: the indexer's Redis event reaches SSE and graphql-ws subscribers within a second of the block being
+ * stored.
+ */
 import { createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
@@ -31,7 +34,12 @@ function eventOf(blocks: DecodedBlock[]): ChainEvent {
         blockTime: s.blockTime ? Math.floor(new Date(s.blockTime).getTime() / 1000) : null,
       })),
     ),
-    transactions: txs.map((t) => ({ signature: t.transaction.signature, slot: t.transaction.slot, programIds: t.transaction.programIds, success: t.transaction.success })),
+    transactions: txs.map((t) => ({
+      signature: t.transaction.signature,
+      slot: t.transaction.slot,
+      programIds: t.transaction.programIds,
+      success: t.transaction.success,
+    })),
   };
 }
 
@@ -64,10 +72,18 @@ describe("api subscriptions", () => {
   beforeAll(async () => {
     h = await setupApi({ fill: false });
     publisher = new Redis(inject("redisUrl"));
-    const config = parseConfig({ DATABASE_URL: h.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: h.prefix, LOG_LEVEL: "silent" });
+    const config = parseConfig({
+      DATABASE_URL: h.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: h.prefix,
+      LOG_LEVEL: "silent",
+    });
     const logger = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });
     // Two API processes behind one load balancer: each holds its own subscription.
-    servers = [await startApi({ config, logger }, { port: 0, host: "127.0.0.1" }), await startApi({ config, logger }, { port: 0, host: "127.0.0.1" })];
+    servers = [
+      await startApi({ config, logger }, { port: 0, host: "127.0.0.1" }),
+      await startApi({ config, logger }, { port: 0, host: "127.0.0.1" }),
+    ];
     block = h.blocks.at(-1)!;
     event = eventOf([block]);
   });
@@ -90,7 +106,10 @@ describe("api subscriptions", () => {
     const res = await fetch(`${servers[0]!.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream" },
-      body: JSON.stringify({ query: `subscription($pool: String) { swaps(where: { pool: $pool }) { signature instructionPath amountIn trader blockTime pool { address dex } } }`, variables: { pool } }),
+      body: JSON.stringify({
+        query: `subscription($pool: String) { swaps(where: { pool: $pool }) { signature instructionPath amountIn trader blockTime pool { address dex } } }`,
+        variables: { pool },
+      }),
       signal: abort.signal,
     });
     expect(res.status).toBe(200);
@@ -107,8 +126,14 @@ describe("api subscriptions", () => {
     }
     expect(performance.now() - stored).toBeLessThan(1_000);
     abort.abort();
-    expect(got.map((s) => `${s.signature}/${s.instructionPath}`)).toEqual(expected.map((s) => `${s.signature}/${s.instructionPath}`));
-    expect(got[0]).toMatchObject({ amountIn: expected[0]!.amountIn, trader: expected[0]!.trader, pool: { address: pool } });
+    expect(got.map((s) => `${s.signature}/${s.instructionPath}`)).toEqual(
+      expected.map((s) => `${s.signature}/${s.instructionPath}`),
+    );
+    expect(got[0]).toMatchObject({
+      amountIn: expected[0]!.amountIn,
+      trader: expected[0]!.trader,
+      pool: { address: pool },
+    });
     expect(got[0].pool.dex).toBeTruthy();
     expect(got[0].blockTime).toBe(new Date((expected[0]!.blockTime as number) * 1000).toISOString());
   });
@@ -121,7 +146,10 @@ describe("api subscriptions", () => {
     const res = await fetch(`${servers[0]!.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream" },
-      body: JSON.stringify({ query: `subscription($pool: String) { swaps(where: { pool: $pool }) { signature pool { address reserveA } } }`, variables: { pool: swap.pool } }),
+      body: JSON.stringify({
+        query: `subscription($pool: String) { swaps(where: { pool: $pool }) { signature pool { address reserveA } } }`,
+        variables: { pool: swap.pool },
+      }),
       signal: abort.signal,
     });
     const stream = sseData(res.body!);
@@ -137,32 +165,47 @@ describe("api subscriptions", () => {
       } else break;
     }
     abort.abort();
-    const { rows } = await h.sql.query<{ r: string }>(`select reserve_a::text as r from pools where address = $1`, [swap.pool]);
+    const { rows } = await h.sql.query<{ r: string }>(`select reserve_a::text as r from pools where address = $1`, [
+      swap.pool,
+    ]);
     expect(reserves[0]).toBe((BigInt(rows[0]!.r) - 1000n).toString());
     expect(reserves[1]).toBe(rows[0]!.r);
   });
 
   test("graphql-ws on both API processes: transactions by program and slots, from one published event", async () => {
     const program = "pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA";
-    const expected = event.transactions.filter((t) => t.programIds.includes(program) && t.success).map((t) => t.signature);
+    const expected = event.transactions
+      .filter((t) => t.programIds.includes(program) && t.success)
+      .map((t) => t.signature);
     expect(expected.length).toBeGreaterThan(0);
-    const clients = servers.map((s) => createClient({ url: `${s.url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, lazy: false }));
+    const clients = servers.map((s) =>
+      createClient({ url: `${s.url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket, lazy: false }),
+    );
     const collect = (client: ReturnType<typeof createClient>, query: string, n: number) =>
       new Promise<any[]>((resolve, reject) => {
         const items: any[] = [];
-        const stop = client.subscribe({ query }, {
-          next: (v) => {
-            items.push(v.data);
-            if (items.length === n) {
-              stop();
-              resolve(items);
-            }
+        const stop = client.subscribe(
+          { query },
+          {
+            next: (v) => {
+              items.push(v.data);
+              if (items.length === n) {
+                stop();
+                resolve(items);
+              }
+            },
+            error: reject,
+            complete: () => resolve(items),
           },
-          error: reject,
-          complete: () => resolve(items),
-        });
+        );
       });
-    const txs = clients.map((c) => collect(c, `subscription { transactions(where: { program: "${program}", success: true }) { signature slot success fee } }`, expected.length));
+    const txs = clients.map((c) =>
+      collect(
+        c,
+        `subscription { transactions(where: { program: "${program}", success: true }) { signature slot success fee } }`,
+        expected.length,
+      ),
+    );
     const slots = collect(clients[1]!, `subscription { slots { slot status txCount } }`, 1);
     // graphql-ws acknowledges before the subscription is set up on the server: give it a moment.
     await new Promise((r) => setTimeout(r, 200));
@@ -180,7 +223,10 @@ describe("api subscriptions", () => {
   test("graphql-ws applies the same guards", async () => {
     const client = createClient({ url: `${servers[0]!.url.replace("http", "ws")}/graphql`, webSocketImpl: WebSocket });
     const err = await new Promise<any>((resolve) => {
-      client.subscribe({ query: `subscription { swaps { pool { swaps(first: 1001) { totalCount } } } }` }, { next: resolve, error: resolve, complete: () => resolve(null) });
+      client.subscribe(
+        { query: `subscription { swaps { pool { swaps(first: 1001) { totalCount } } } }` },
+        { next: resolve, error: resolve, complete: () => resolve(null) },
+      );
     });
     const errors = Array.isArray(err) ? err : err?.errors;
     expect(errors?.[0]?.extensions?.code).toBe("FIRST_LIMIT");

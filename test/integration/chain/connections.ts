@@ -17,7 +17,8 @@ export function connect(...args: ConstructorParameters<typeof Connection>): Conn
 /** Closes every Connection opened so far with reconnection off. */
 export function closeConnections(): void {
   for (const conn of opened.splice(0)) {
-    const ws = (conn as unknown as { _rpcWebSocket: { setAutoReconnect(on: boolean): void; close(): void } })._rpcWebSocket;
+    const ws = (conn as unknown as { _rpcWebSocket: { setAutoReconnect(on: boolean): void; close(): void } })
+      ._rpcWebSocket;
     ws.setAutoReconnect(false);
     ws.close();
   }

@@ -17,9 +17,13 @@ afterEach(async () => {
   await chain?.close();
   chain = undefined;
 });
-const start = async (o: ChainOptions): Promise<Chain> => (chain = await createChain({ port: 0, fixtures: [RAYDIUM], slotMs: 50, finalityLag: 4, syntheticTps: 100, ...o }));
+const start = async (o: ChainOptions): Promise<Chain> =>
+  (chain = await createChain({ port: 0, fixtures: [RAYDIUM], slotMs: 50, finalityLag: 4, syntheticTps: 100, ...o }));
 const rpcError = async (p: Promise<unknown>): Promise<SolanaJSONRPCError> => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(SolanaJSONRPCError);
   return err as SolanaJSONRPCError;
 };
@@ -137,7 +141,11 @@ describe("fault injection", () => {
     const c = await start({ faults: "dupLogs=1" });
     const conn = connect(c.rpcUrl);
     const counts = new Map<string, number>();
-    const id = conn.onLogs(RAYDIUM_AMM_V4, (l) => counts.set(l.signature, (counts.get(l.signature) ?? 0) + 1), "processed");
+    const id = conn.onLogs(
+      RAYDIUM_AMM_V4,
+      (l) => counts.set(l.signature, (counts.get(l.signature) ?? 0) + 1),
+      "processed",
+    );
     while (counts.size < 10) await sleep(20);
     await conn.removeOnLogsListener(id);
     const complete = [...counts.values()].slice(0, 8);

@@ -29,18 +29,34 @@ const problemFiles = (): Set<string> => new Set(chain.problems.map((p) => p.file
 const servedTxs = (): RecordedTx[] => {
   const bad = problemFiles();
   const seen = new Set<string>();
-  return recorded.txs.filter((t) => !bad.has(t.file) && !seen.has(t.result.transaction.signatures[0]!) && seen.add(t.result.transaction.signatures[0]!));
+  return recorded.txs.filter(
+    (t) =>
+      !bad.has(t.file) &&
+      !seen.has(t.result.transaction.signatures[0]!) &&
+      seen.add(t.result.transaction.signatures[0]!),
+  );
 };
 /** Every recorded (signature, slot, keys) the chain serves, whole blocks and loose files together. */
 const allServed = (): { sig: string; slot: number; keys: string[] }[] => {
   const out = new Map<string, { sig: string; slot: number; keys: string[] }>();
-  const keysOf = (t: { transaction: { message: { accountKeys: string[] } }; meta: { loadedAddresses?: { writable: string[]; readonly: string[] } } | null }) => [
+  const keysOf = (t: {
+    transaction: { message: { accountKeys: string[] } };
+    meta: { loadedAddresses?: { writable: string[]; readonly: string[] } } | null;
+  }) => [
     ...t.transaction.message.accountKeys,
     ...(t.meta?.loadedAddresses?.writable ?? []),
     ...(t.meta?.loadedAddresses?.readonly ?? []),
   ];
-  for (const b of recorded.blocks) for (const t of b.result.transactions) out.set(t.transaction.signatures[0]!, { sig: t.transaction.signatures[0]!, slot: b.slot, keys: keysOf(t) });
-  for (const t of servedTxs()) if (!out.has(t.result.transaction.signatures[0]!)) out.set(t.result.transaction.signatures[0]!, { sig: t.result.transaction.signatures[0]!, slot: t.result.slot, keys: keysOf(t.result) });
+  for (const b of recorded.blocks)
+    for (const t of b.result.transactions)
+      out.set(t.transaction.signatures[0]!, { sig: t.transaction.signatures[0]!, slot: b.slot, keys: keysOf(t) });
+  for (const t of servedTxs())
+    if (!out.has(t.result.transaction.signatures[0]!))
+      out.set(t.result.transaction.signatures[0]!, {
+        sig: t.result.transaction.signatures[0]!,
+        slot: t.result.slot,
+        keys: keysOf(t.result),
+      });
   return [...out.values()];
 };
 
@@ -52,8 +68,20 @@ describe("recorded history over web3.js", () => {
       const block = await conn.getBlock(rec.slot, { maxSupportedTransactionVersion: 0 });
       expect(block).not.toBeNull();
       const { transactions, ...head } = rec.result;
-      expect({ blockhash: block!.blockhash, previousBlockhash: block!.previousBlockhash, parentSlot: block!.parentSlot, blockTime: block!.blockTime, blockHeight: (block as unknown as { blockHeight: number | null }).blockHeight, rewards: block!.rewards }).toEqual({
-        blockhash: head.blockhash, previousBlockhash: head.previousBlockhash, parentSlot: head.parentSlot, blockTime: head.blockTime, blockHeight: head.blockHeight, rewards: head.rewards,
+      expect({
+        blockhash: block!.blockhash,
+        previousBlockhash: block!.previousBlockhash,
+        parentSlot: block!.parentSlot,
+        blockTime: block!.blockTime,
+        blockHeight: (block as unknown as { blockHeight: number | null }).blockHeight,
+        rewards: block!.rewards,
+      }).toEqual({
+        blockhash: head.blockhash,
+        previousBlockhash: head.previousBlockhash,
+        parentSlot: head.parentSlot,
+        blockTime: head.blockTime,
+        blockHeight: head.blockHeight,
+        rewards: head.rewards,
       });
       expect(block!.transactions).toHaveLength(transactions.length);
       transactions.forEach((t, i) => expectSameTx(block!.transactions[i]!, t, `slot ${rec.slot} tx ${i}`));
@@ -88,12 +116,17 @@ describe("recorded history over web3.js", () => {
     const reasons = new Map(chain.problems.map((p) => [p.file, p.reason]));
     for (const f of recorded.jsonParsedFiles) expect(reasons.get(f)).toMatch(/jsonParsed/);
     const broken = [...reasons].filter(([f]) => !recorded.jsonParsedFiles.includes(f));
-    expect(broken.map(([f, r]) => `${path.basename(f)}: ${r}`)).toEqual([expect.stringMatching(/^broken_data_1\.json: invalid account key/)]);
+    expect(broken.map(([f, r]) => `${path.basename(f)}: ${r}`)).toEqual([
+      expect.stringMatching(/^broken_data_1\.json: invalid account key/),
+    ]);
     expect(chain.history.transactions).toBe(allServed().length);
   });
 
   test("a batch of 100 getTransaction calls returns them in request order, in one HTTP request", async () => {
-    const sigs = allServed().map((t) => t.sig).reverse().slice(0, 100);
+    const sigs = allServed()
+      .map((t) => t.sig)
+      .reverse()
+      .slice(0, 100);
     const requestsBefore = chain.stats().requests!;
     const got = await conn.getTransactions(sigs, { maxSupportedTransactionVersion: 0 });
     expect(chain.stats().requests! - requestsBefore).toBe(1);
@@ -127,16 +160,26 @@ describe("recorded history over web3.js", () => {
     expect(window.map((s) => s.signature)).toEqual(all.slice(4, 12));
     const unknown = bs58.encode(new Uint8Array(64).fill(7));
     expect(await conn.getSignaturesForAddress(program, { before: unknown })).toEqual([]);
-    expect((await conn.getSignaturesForAddress(program, { until: unknown })).map((s) => s.signature)).toEqual(all.slice(0, 1000));
+    expect((await conn.getSignaturesForAddress(program, { until: unknown })).map((s) => s.signature)).toEqual(
+      all.slice(0, 1000),
+    );
 
-    const derived = JSON.parse(readFileSync(path.join(sharedFixturesDir(), `generic/getSignaturesForAddress-DERIVED/raydium-amm-v4_${RAYDIUM_AMM_V4}.json`), "utf8"));
+    const derived = JSON.parse(
+      readFileSync(
+        path.join(sharedFixturesDir(), `generic/getSignaturesForAddress-DERIVED/raydium-amm-v4_${RAYDIUM_AMM_V4}.json`),
+        "utf8",
+      ),
+    );
     const list = (Array.isArray(derived) ? derived : derived.result) as { signature: string }[];
     for (const d of list) expect(all).toContain(d.signature);
   });
 
   test("validator errors: -32015 without maxSupportedTransactionVersion, -32007 skipped, -32001 before first, -32004 future", async () => {
     const code = async (p: Promise<unknown>) => {
-      const err = await p.then(() => undefined, (e: unknown) => e);
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(SolanaJSONRPCError);
       return (err as SolanaJSONRPCError).code;
     };
@@ -145,9 +188,14 @@ describe("recorded history over web3.js", () => {
     expect(await code(conn.getBlock(chain.history.slots[0]! - 1, { maxSupportedTransactionVersion: 0 }))).toBe(-32001);
     expect(await code(conn.getBlock(chain.slot() + 5, { maxSupportedTransactionVersion: 0 }))).toBe(-32004);
     const legacy = servedTxs().find((t) => t.result.version === "legacy")!;
-    const noVersion = await conn.getTransaction(legacy.result.transaction.signatures[0]!, {} as { maxSupportedTransactionVersion: 0 });
+    const noVersion = await conn.getTransaction(
+      legacy.result.transaction.signatures[0]!,
+      {} as { maxSupportedTransactionVersion: 0 },
+    );
     expect(noVersion && "version" in noVersion).toBe(false);
-    expect(await conn.getTransaction(bs58.encode(new Uint8Array(64).fill(9)), { maxSupportedTransactionVersion: 0 })).toBeNull();
+    expect(
+      await conn.getTransaction(bs58.encode(new Uint8Array(64).fill(9)), { maxSupportedTransactionVersion: 0 }),
+    ).toBeNull();
   });
 
   test("slots, block lists, signatures-only and accounts-only blocks", async () => {
@@ -162,7 +210,10 @@ describe("recorded history over web3.js", () => {
     const none = await conn.getBlock(332254855, { transactionDetails: "none", maxSupportedTransactionVersion: 0 });
     expect(none).not.toBeNull();
     expect("transactions" in none!).toBe(false);
-    const accounts = await conn.getBlock(332254855, { transactionDetails: "accounts", maxSupportedTransactionVersion: 0 });
+    const accounts = await conn.getBlock(332254855, {
+      transactionDetails: "accounts",
+      maxSupportedTransactionVersion: 0,
+    });
     const tx42 = accounts!.transactions[42]!.transaction as unknown as { accountKeys: { pubkey: PublicKey }[] };
     expect(tx42.accountKeys.map((k) => k.pubkey.toBase58())).toEqual([
       ...whole.result.transactions[42]!.transaction.message.accountKeys,
@@ -170,14 +221,17 @@ describe("recorded history over web3.js", () => {
       ...(whole.result.transactions[42]!.meta?.loadedAddresses?.readonly ?? []),
     ]);
     const latest = await conn.getLatestBlockhash("finalized");
-    expect(latest.blockhash).toBe((await conn.getBlock(chain.slot(), { maxSupportedTransactionVersion: 0 }))!.blockhash);
+    expect(latest.blockhash).toBe(
+      (await conn.getBlock(chain.slot(), { maxSupportedTransactionVersion: 0 }))!.blockhash,
+    );
     expect((await conn.getVersion())["solana-core"]).toMatch(/^\d+\.\d+\.\d+$/);
     expect(await conn.getGenesisHash()).toBe("5eykt4UsFv8P8NJdTREpY1vzqKqZKvdpKuc147dw2N9d");
   });
 
   test("mint accounts derived from token balances unpack with spl-token", async () => {
     const t = recorded.blocks[0]!.result.transactions.find((x) => x.meta?.postTokenBalances?.length);
-    const tb = (t ?? servedTxs().find((x) => x.result.meta?.postTokenBalances?.length)!.result).meta!.postTokenBalances![0]!;
+    const tb = (t ?? servedTxs().find((x) => x.result.meta?.postTokenBalances?.length)!.result).meta!
+      .postTokenBalances![0]!;
     const mint = new PublicKey(tb.mint);
     const info = await conn.getAccountInfo(mint);
     expect(info!.owner.toBase58()).toBe(tb.programId);
@@ -202,16 +256,36 @@ describe("fixture loading", () => {
                 header: m.header,
                 staticAccountKeys: m.accountKeys.map((k) => new PublicKey(k)),
                 recentBlockhash: m.recentBlockhash,
-                compiledInstructions: m.instructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accountKeyIndexes: ix.accounts, data: bs58.decode(ix.data) })),
-                addressTableLookups: (m.addressTableLookups ?? []).map((l) => ({ ...l, accountKey: new PublicKey(l.accountKey) })),
+                compiledInstructions: m.instructions.map((ix) => ({
+                  programIdIndex: ix.programIdIndex,
+                  accountKeyIndexes: ix.accounts,
+                  data: bs58.decode(ix.data),
+                })),
+                addressTableLookups: (m.addressTableLookups ?? []).map((l) => ({
+                  ...l,
+                  accountKey: new PublicKey(l.accountKey),
+                })),
               })
-            : new Message({ header: m.header, accountKeys: m.accountKeys, recentBlockhash: m.recentBlockhash, instructions: m.instructions });
-        return Buffer.from(new VersionedTransaction(msg, r.transaction.signatures.map((s) => bs58.decode(s))).serialize()).toString("base64");
+            : new Message({
+                header: m.header,
+                accountKeys: m.accountKeys,
+                recentBlockhash: m.recentBlockhash,
+                instructions: m.instructions,
+              });
+        return Buffer.from(
+          new VersionedTransaction(
+            msg,
+            r.transaction.signatures.map((s) => bs58.decode(s)),
+          ).serialize(),
+        ).toString("base64");
       };
       const b64 = txs.map((t) => ({ ...t.result, transaction: [toBase64(t.result), "base64"] }));
       expect(txs.some((t) => t.result.version === 0) && txs.some((t) => t.result.version !== 0)).toBe(true);
       writeFileSync(path.join(dir, "a-envelope.json"), JSON.stringify({ jsonrpc: "2.0", result: b64[0], id: 1 }));
-      writeFileSync(path.join(dir, "b-bare-array.json"), JSON.stringify([b64[1], { jsonrpc: "2.0", result: b64[2], id: "x" }]));
+      writeFileSync(
+        path.join(dir, "b-bare-array.json"),
+        JSON.stringify([b64[1], { jsonrpc: "2.0", result: b64[2], id: "x" }]),
+      );
       writeFileSync(path.join(dir, "c-bare.json"), JSON.stringify(b64[3]));
       writeFileSync(path.join(dir, "d-rest.json"), JSON.stringify(b64.slice(4)));
       writeFileSync(path.join(dir, "e-truncated.json"), '{"jsonrpc":"2.0","result":{"slot":');
@@ -219,7 +293,11 @@ describe("fixture loading", () => {
       writeFileSync(path.join(dir, "g-other.json"), '{"name":"an idl"}');
       const local = await createChain({ port: 0, once: true, fixtures: [dir] });
       try {
-        expect(local.problems.map((p) => path.basename(p.file))).toEqual(["e-truncated.json", "f-null.json", "g-other.json"]);
+        expect(local.problems.map((p) => path.basename(p.file))).toEqual([
+          "e-truncated.json",
+          "f-null.json",
+          "g-other.json",
+        ]);
         expect(local.problems[1]!.reason).toMatch(/result is null/);
         expect(local.problems[2]!.reason).toMatch(/not a getBlock or getTransaction result/);
         const c = new Connection(local.rpcUrl, "confirmed");

@@ -33,9 +33,13 @@ function collect<T>(n: number, ms: number): { push(v: T): void; done: Promise<T[
 }
 
 test("synthetic load with no recorded transactions to clone is refused at start, naming where it looked", async () => {
-  await expect(createChain({ port: 0, fixtures: [], syntheticTps: 100 })).rejects.toThrow(/syntheticTps 100: no recorded transactions to clone in /);
+  await expect(createChain({ port: 0, fixtures: [], syntheticTps: 100 })).rejects.toThrow(
+    /syntheticTps 100: no recorded transactions to clone in /,
+  );
   const dex = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"; // a program no fixture transaction invokes
-  await expect(createChain({ port: 0, fixtures: [WHOLE_BLOCKS], syntheticTps: 100, syntheticPrograms: [dex] })).rejects.toThrow(/that invoke the syntheticPrograms/);
+  await expect(
+    createChain({ port: 0, fixtures: [WHOLE_BLOCKS], syntheticTps: 100, syntheticPrograms: [dex] }),
+  ).rejects.toThrow(/that invoke the syntheticPrograms/);
 });
 
 describe("live slots with synthetic load", () => {
@@ -83,7 +87,12 @@ describe("live slots with synthetic load", () => {
       expect(tx!.meta!.logMessages).toEqual(l.logs);
       expect(tx!.meta!.err ?? null).toEqual(l.err ?? null);
       const keys = tx!.transaction.message.getAccountKeys({ accountKeysFromLookups: tx!.meta!.loadedAddresses! });
-      expect(keys.keySegments().flat().map((k) => k.toBase58())).toContain(RAYDIUM_AMM_V4.toBase58());
+      expect(
+        keys
+          .keySegments()
+          .flat()
+          .map((k) => k.toBase58()),
+      ).toContain(RAYDIUM_AMM_V4.toBase58());
     }
   });
 
@@ -99,8 +108,14 @@ describe("live slots with synthetic load", () => {
     for (const i of [0, 1, 57, 199]) {
       const clone = block!.transactions[i]!;
       expect(recorded.has(clone.transaction.signatures[0]!)).toBe(false);
-      const template = await conn.getTransaction(chain.history.signatures[offset + i]!, { maxSupportedTransactionVersion: 0 });
-      const raw = { transaction: { signatures: clone.transaction.signatures, message: { ...template!.transaction.message } }, meta: template!.meta, version: template!.version };
+      const template = await conn.getTransaction(chain.history.signatures[offset + i]!, {
+        maxSupportedTransactionVersion: 0,
+      });
+      const raw = {
+        transaction: { signatures: clone.transaction.signatures, message: { ...template!.transaction.message } },
+        meta: template!.meta,
+        version: template!.version,
+      };
       expect(clone.meta).toEqual(template!.meta);
       expect(clone.transaction.message.serialize()).toEqual(template!.transaction.message.serialize());
       expect(clone.version).toBe(raw.version);
@@ -164,7 +179,14 @@ describe("commitment levels", () => {
   let chain: Chain;
   let conn: Connection;
   beforeAll(async () => {
-    chain = await createChain({ port: 0, fixtures: [WHOLE_BLOCKS], slotMs: 50, finalityLag: 5, syntheticTps: 400, autoProduce: false });
+    chain = await createChain({
+      port: 0,
+      fixtures: [WHOLE_BLOCKS],
+      slotMs: 50,
+      finalityLag: 5,
+      syntheticTps: 400,
+      autoProduce: false,
+    });
     conn = connect(chain.rpcUrl, "confirmed");
   });
   afterAll(async () => {
@@ -186,18 +208,30 @@ describe("commitment levels", () => {
     expect(processed - confirmed).toBeLessThanOrEqual(2);
     expect(finalized).toBe(processed - 5);
 
-    const code = async (p: Promise<unknown>) => ((await p.then(() => null, (e: unknown) => e)) as SolanaJSONRPCError).code;
+    const code = async (p: Promise<unknown>) =>
+      (
+        (await p.then(
+          () => null,
+          (e: unknown) => e,
+        )) as SolanaJSONRPCError
+      ).code;
     expect(await code(conn.getBlock(processed, { maxSupportedTransactionVersion: 0 }))).toBe(-32004);
     expect(await conn.getBlock(confirmed, { maxSupportedTransactionVersion: 0 })).not.toBeNull();
-    expect(await code(connect(chain.rpcUrl, "finalized").getBlock(confirmed, { maxSupportedTransactionVersion: 0 }))).toBe(-32004);
+    expect(
+      await code(connect(chain.rpcUrl, "finalized").getBlock(confirmed, { maxSupportedTransactionVersion: 0 })),
+    ).toBe(-32004);
     const sig = (await conn.getBlockSignatures(confirmed)).signatures[0]!;
     expect(await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0, commitment: "finalized" })).toBeNull();
-    expect(await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0, commitment: "confirmed" })).not.toBeNull();
+    expect(
+      await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0, commitment: "confirmed" }),
+    ).not.toBeNull();
     expect(await conn.getBlocks(last, processed, "finalized")).toEqual(Array.from({ length: 6 }, (_, i) => last + i));
 
     for (let i = 0; i < 5; i++) chain.tick();
     await sleep(100);
-    expect(await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0, commitment: "finalized" })).not.toBeNull();
+    expect(
+      await conn.getTransaction(sig, { maxSupportedTransactionVersion: 0, commitment: "finalized" }),
+    ).not.toBeNull();
     await conn.removeRootChangeListener(id);
     expect(roots.length).toBeGreaterThan(0);
     expect(roots).toEqual(Array.from({ length: roots.length }, (_, i) => roots[0]! + i));
@@ -217,7 +251,9 @@ describe("commitment levels", () => {
       await sleep(200);
       await c.removeRootChangeListener(id);
       expect(roots).toEqual([]);
-      expect(await c.getBlock(332254908, { maxSupportedTransactionVersion: 0, rewards: false })).toMatchObject({ parentSlot: 332254907 });
+      expect(await c.getBlock(332254908, { maxSupportedTransactionVersion: 0, rewards: false })).toMatchObject({
+        parentSlot: 332254907,
+      });
     } finally {
       await once.close();
     }

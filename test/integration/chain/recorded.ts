@@ -15,12 +15,19 @@ export type RecordedTx = { file: string; result: RawTransaction };
 export type RecordedBlock = { file: string; slot: number; result: RawBlock };
 
 function files(p: string): string[] {
-  if (statSync(p).isDirectory()) return readdirSync(p).sort().flatMap((n) => (n.endsWith(".json") || statSync(path.join(p, n)).isDirectory() ? files(path.join(p, n)) : []));
+  if (statSync(p).isDirectory())
+    return readdirSync(p)
+      .sort()
+      .flatMap((n) => (n.endsWith(".json") || statSync(path.join(p, n)).isDirectory() ? files(path.join(p, n)) : []));
   return [p];
 }
 
 /** Every json-encoded getTransaction and getBlock result under `paths`. */
-export function readRecorded(paths: string[]): { txs: RecordedTx[]; blocks: RecordedBlock[]; jsonParsedFiles: string[] } {
+export function readRecorded(paths: string[]): {
+  txs: RecordedTx[];
+  blocks: RecordedBlock[];
+  jsonParsedFiles: string[];
+} {
   const txs: RecordedTx[] = [];
   const blocks: RecordedBlock[] = [];
   const jsonParsedFiles: string[] = [];
@@ -29,7 +36,9 @@ export function readRecorded(paths: string[]): { txs: RecordedTx[]; blocks: Reco
     for (const item of Array.isArray(j) ? j : [j]) {
       const r = "jsonrpc" in item ? item.result : item;
       if (Array.isArray(r.transactions)) {
-        const nums = (path.basename(file).match(/\d+/g) ?? []).map(Number).filter((n) => n > r.parentSlot && n < r.parentSlot + 1000);
+        const nums = (path.basename(file).match(/\d+/g) ?? [])
+          .map(Number)
+          .filter((n) => n > r.parentSlot && n < r.parentSlot + 1000);
         blocks.push({ file, slot: nums[0] ?? r.parentSlot + 1, result: r });
       } else if (typeof r.transaction?.message?.accountKeys?.[0] === "string") {
         txs.push({ file, result: r });
@@ -49,8 +58,16 @@ function messageShape(m: VersionedMessage) {
       accountKeys: v.staticAccountKeys.map((k) => k.toBase58()),
       header: v.header,
       recentBlockhash: v.recentBlockhash,
-      instructions: v.compiledInstructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accounts: [...ix.accountKeyIndexes], data: bs58.encode(ix.data) })),
-      addressTableLookups: v.addressTableLookups.map((l) => ({ accountKey: l.accountKey.toBase58(), writableIndexes: [...l.writableIndexes], readonlyIndexes: [...l.readonlyIndexes] })),
+      instructions: v.compiledInstructions.map((ix) => ({
+        programIdIndex: ix.programIdIndex,
+        accounts: [...ix.accountKeyIndexes],
+        data: bs58.encode(ix.data),
+      })),
+      addressTableLookups: v.addressTableLookups.map((l) => ({
+        accountKey: l.accountKey.toBase58(),
+        writableIndexes: [...l.writableIndexes],
+        readonlyIndexes: [...l.readonlyIndexes],
+      })),
     };
   }
   const l = m as Message;
@@ -58,7 +75,11 @@ function messageShape(m: VersionedMessage) {
     accountKeys: l.accountKeys.map((k) => k.toBase58()),
     header: l.header,
     recentBlockhash: l.recentBlockhash,
-    instructions: l.instructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accounts: ix.accounts, data: ix.data })),
+    instructions: l.instructions.map((ix) => ({
+      programIdIndex: ix.programIdIndex,
+      accounts: ix.accounts,
+      data: ix.data,
+    })),
   };
 }
 
@@ -74,15 +95,27 @@ export function expectSameTx(
     accountKeys: msg.accountKeys,
     header: msg.header,
     recentBlockhash: msg.recentBlockhash,
-    instructions: msg.instructions.map((ix) => ({ programIdIndex: ix.programIdIndex, accounts: ix.accounts, data: ix.data })),
+    instructions: msg.instructions.map((ix) => ({
+      programIdIndex: ix.programIdIndex,
+      accounts: ix.accounts,
+      data: ix.data,
+    })),
   };
   if (got.transaction.message.version === 0) want.addressTableLookups = msg.addressTableLookups ?? [];
   expect(messageShape(got.transaction.message), `${where} message`).toEqual(want);
   // web3.js turns meta.loadedAddresses into PublicKey objects; compare them as base58.
-  const meta = got.meta as { loadedAddresses?: { writable: { toBase58(): string }[]; readonly: { toBase58(): string }[] } } | null;
+  const meta = got.meta as {
+    loadedAddresses?: { writable: { toBase58(): string }[]; readonly: { toBase58(): string }[] };
+  } | null;
   const gotMeta =
     meta && meta.loadedAddresses
-      ? { ...meta, loadedAddresses: { writable: meta.loadedAddresses.writable.map((k) => k.toBase58()), readonly: meta.loadedAddresses.readonly.map((k) => k.toBase58()) } }
+      ? {
+          ...meta,
+          loadedAddresses: {
+            writable: meta.loadedAddresses.writable.map((k) => k.toBase58()),
+            readonly: meta.loadedAddresses.readonly.map((k) => k.toBase58()),
+          },
+        }
       : meta;
   expect(gotMeta, `${where} meta`).toEqual(rec.meta);
   expect(got.version, `${where} version`).toEqual(rec.version ?? "legacy");

@@ -21,7 +21,14 @@ import {
   getTransferFeeConfig,
   type Mint,
 } from "@solana/spl-token";
-import { Connection, PublicKey, SystemProgram, TransactionInstruction, type VersionedTransactionResponse, type MessageCompiledInstruction } from "@solana/web3.js";
+import {
+  Connection,
+  PublicKey,
+  SystemProgram,
+  TransactionInstruction,
+  type VersionedTransactionResponse,
+  type MessageCompiledInstruction,
+} from "@solana/web3.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createChain, type Chain } from "../../../devchain/index.js";
 import { SVM_MINTS, SVM_OWNERS, SVM_PAYER, svmStep } from "../../../devchain/svm-script.js";
@@ -46,7 +53,15 @@ describe("--svm-activity", () => {
   const mints = new Map<string, Mint>();
 
   beforeAll(async () => {
-    chain = await createChain({ port: 0, fixtures: [], autoProduce: false, finalityLag: 2, svmActivity: true, svmTxPerSlot: TX_PER_SLOT, svmWorkerArgs: ["--abort-at-step", String(ABORT_AT)] });
+    chain = await createChain({
+      port: 0,
+      fixtures: [],
+      autoProduce: false,
+      finalityLag: 2,
+      svmActivity: true,
+      svmTxPerSlot: TX_PER_SLOT,
+      svmWorkerArgs: ["--abort-at-step", String(ABORT_AT)],
+    });
     conn = new Connection(chain.rpcUrl, "confirmed");
     firstSlot = chain.slot("processed") + 1;
     // Produce slots until STEPS transactions are in them; the executor runs ahead in its process.
@@ -62,7 +77,8 @@ describe("--svm-activity", () => {
       served = chain.stats().svm_executed! - chain.stats().svm_buffered!;
     }
     lastSlot = chain.slot("processed");
-    for (const m of SVM_MINTS) mints.set(m.key.publicKey.toBase58(), await getMint(conn, m.key.publicKey, "processed", m.program));
+    for (const m of SVM_MINTS)
+      mints.set(m.key.publicKey.toBase58(), await getMint(conn, m.key.publicKey, "processed", m.program));
     // Two more slots make lastSlot confirmed; their transactions are outside the range read.
     chain.tick();
     chain.tick();
@@ -70,7 +86,10 @@ describe("--svm-activity", () => {
     for (let slot = firstSlot; slot <= lastSlot; slot++) {
       const block = await conn.getBlock(slot, { maxSupportedTransactionVersion: 0, commitment: "confirmed" });
       for (const t of block?.transactions ?? []) {
-        const one = await conn.getTransaction(t.transaction.signatures[0]!, { maxSupportedTransactionVersion: 0, commitment: "confirmed" });
+        const one = await conn.getTransaction(t.transaction.signatures[0]!, {
+          maxSupportedTransactionVersion: 0,
+          commitment: "confirmed",
+        });
         expect(one?.slot).toBe(slot);
         expect(one?.meta).toEqual(t.meta);
         txs.push(one!);
@@ -88,8 +107,14 @@ describe("--svm-activity", () => {
       const keys = t.transaction.message.staticAccountKeys.map((k) => k.toBase58());
       const expected = svmStep(i, () => 0n).ixs;
       // After the compute-unit-limit instruction: the step's instructions, same program and data.
-      expect(ixs.slice(1).map((ix) => [keys[ix.programIdIndex], bs58.encode(ix.data)]), `step ${i}`).toEqual(
-        expected.map((ix) => [ix.programId.toBase58(), ix.programId.equals(SystemProgram.programId) ? expect.any(String) : bs58.encode(ix.data)]),
+      expect(
+        ixs.slice(1).map((ix) => [keys[ix.programIdIndex], bs58.encode(ix.data)]),
+        `step ${i}`,
+      ).toEqual(
+        expected.map((ix) => [
+          ix.programId.toBase58(),
+          ix.programId.equals(SystemProgram.programId) ? expect.any(String) : bs58.encode(ix.data),
+        ]),
       );
     });
     expect(new Set(txs.map((t) => t.transaction.signatures[0])).size).toBe(txs.length);
@@ -112,7 +137,15 @@ describe("--svm-activity", () => {
     const seen = new Set<string>();
     for (const t of txs) for (const e of effects(t)) seen.add(`${e.type}@${e.program}`);
     for (const program of ["spl", "t22"]) {
-      for (const type of ["InitializeMint2", "InitializeAccount3", "MintTo", "Transfer", "TransferChecked", "Burn", "CloseAccount"]) {
+      for (const type of [
+        "InitializeMint2",
+        "InitializeAccount3",
+        "MintTo",
+        "Transfer",
+        "TransferChecked",
+        "Burn",
+        "CloseAccount",
+      ]) {
         expect(seen, `${type} on ${program}`).toContain(`${type}@${program}`);
       }
     }
@@ -124,7 +157,8 @@ describe("--svm-activity", () => {
     let checked = 0;
     for (const t of txs) {
       const expected = new Map<string, bigint>();
-      for (const e of effects(t)) for (const [account, d] of e.deltas) expected.set(account, (expected.get(account) ?? 0n) + d);
+      for (const e of effects(t))
+        for (const [account, d] of e.deltas) expected.set(account, (expected.get(account) ?? 0n) + d);
       const actual = tokenDeltas(t);
       const nonZero = (m: Map<string, bigint>) => [...m].filter(([, d]) => d !== 0n).sort();
       expect(nonZero(actual), t.transaction.signatures[0]).toEqual(nonZero(expected));
@@ -139,7 +173,8 @@ describe("--svm-activity", () => {
     for (const t of txs) {
       for (const e of effects(t)) {
         if (e.mint && e.minted) supply.set(e.mint, (supply.get(e.mint) ?? 0n) + e.minted);
-        if (e.fee) for (const [account, d] of e.deltas) if (d > 0n) fees.set(account, (fees.get(account) ?? 0n) + e.fee);
+        if (e.fee)
+          for (const [account, d] of e.deltas) if (d > 0n) fees.set(account, (fees.get(account) ?? 0n) + e.fee);
       }
     }
     for (const m of SVM_MINTS) {
@@ -172,12 +207,26 @@ describe("--svm-activity", () => {
     const toIx = (c: { programIdIndex: number; accounts: number[]; data: Uint8Array }): TransactionInstruction =>
       new TransactionInstruction({
         programId: keys[c.programIdIndex]!,
-        keys: c.accounts.map((i) => ({ pubkey: keys[i]!, isSigner: msg.isAccountSigner(i), isWritable: msg.isAccountWritable(i) })),
+        keys: c.accounts.map((i) => ({
+          pubkey: keys[i]!,
+          isSigner: msg.isAccountSigner(i),
+          isWritable: msg.isAccountWritable(i),
+        })),
         data: Buffer.from(c.data),
       });
     const all = [
-      ...msg.compiledInstructions.map((c: MessageCompiledInstruction) => ({ programIdIndex: c.programIdIndex, accounts: c.accountKeyIndexes, data: c.data })),
-      ...(t.meta?.innerInstructions ?? []).flatMap((g) => g.instructions.map((c) => ({ programIdIndex: c.programIdIndex, accounts: c.accounts, data: bs58.decode(c.data) }))),
+      ...msg.compiledInstructions.map((c: MessageCompiledInstruction) => ({
+        programIdIndex: c.programIdIndex,
+        accounts: c.accountKeyIndexes,
+        data: c.data,
+      })),
+      ...(t.meta?.innerInstructions ?? []).flatMap((g) =>
+        g.instructions.map((c) => ({
+          programIdIndex: c.programIdIndex,
+          accounts: c.accounts,
+          data: bs58.decode(c.data),
+        })),
+      ),
     ];
     const out: (Effect & { program: string })[] = [];
     for (const c of all) {
@@ -195,7 +244,9 @@ describe("--svm-activity", () => {
     const type = ix.data[0];
     if (type === TokenInstruction.TransferFeeExtension) {
       const d = decodeInitializeTransferFeeConfigInstruction(ix, programId);
-      expect(d.data.transferFeeBasisPoints).toBe(SVM_MINTS.find((m) => m.key.publicKey.equals(d.keys.mint.pubkey))?.feeBps);
+      expect(d.data.transferFeeBasisPoints).toBe(
+        SVM_MINTS.find((m) => m.key.publicKey.equals(d.keys.mint.pubkey))?.feeBps,
+      );
       return { type: "InitializeTransferFeeConfig", deltas: [] };
     }
     if (type === TokenInstruction.InitializeImmutableOwner) {
@@ -215,12 +266,25 @@ describe("--svm-activity", () => {
       case TokenInstruction.Burn:
         return { type: name, deltas: [[key("account"), -amount]], mint: key("mint"), minted: -amount };
       case TokenInstruction.Transfer:
-        return { type: name, deltas: [[key("source"), -amount], [key("destination"), amount]] };
+        return {
+          type: name,
+          deltas: [
+            [key("source"), -amount],
+            [key("destination"), amount],
+          ],
+        };
       case TokenInstruction.TransferChecked: {
         const mint = mints.get(key("mint"));
         const config = mint ? getTransferFeeConfig(mint) : null;
         const fee = config ? calculateFee(config.newerTransferFee, amount) : 0n;
-        return { type: name, deltas: [[key("source"), -amount], [key("destination"), amount - fee]], fee };
+        return {
+          type: name,
+          deltas: [
+            [key("source"), -amount],
+            [key("destination"), amount - fee],
+          ],
+          fee,
+        };
       }
       case TokenInstruction.InitializeMint2:
       case TokenInstruction.InitializeAccount3:
@@ -236,7 +300,10 @@ describe("--svm-activity", () => {
 function tokenDeltas(t: VersionedTransactionResponse): Map<string, bigint> {
   const keys = t.transaction.message.staticAccountKeys.map((k) => k.toBase58());
   const out = new Map<string, bigint>();
-  for (const [list, sign] of [[t.meta?.preTokenBalances, -1n], [t.meta?.postTokenBalances, 1n]] as const) {
+  for (const [list, sign] of [
+    [t.meta?.preTokenBalances, -1n],
+    [t.meta?.postTokenBalances, 1n],
+  ] as const) {
     for (const b of list ?? []) {
       const account = keys[b.accountIndex]!;
       out.set(account, (out.get(account) ?? 0n) + sign * BigInt(b.uiTokenAmount.amount));

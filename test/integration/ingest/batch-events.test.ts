@@ -30,7 +30,8 @@ describe("batch events", () => {
       built++;
       return { type: "batch", slots: [slot], swaps: [], transactions: [] } satisfies ChainEvent;
     };
-    const outcomes = async () => Object.fromEntries((await metrics.batchEvents.get()).values.map((v) => [v.labels.outcome, v.value]));
+    const outcomes = async () =>
+      Object.fromEntries((await metrics.batchEvents.get()).values.map((v) => [v.labels.outcome, v.value]));
 
     // The first batch is published (nobody knew yet) and finds no one; the next two are never built.
     await publish(event(1));

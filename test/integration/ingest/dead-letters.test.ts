@@ -28,7 +28,8 @@ function corruptingProxy(target: string) {
     let text = await upstream.text();
     if (state.corrupt && body.includes('"getBlock"')) {
       const parsed = JSON.parse(text);
-      for (const a of Array.isArray(parsed) ? parsed : [parsed]) for (const tx of a.result?.transactions ?? []) tx.meta = null;
+      for (const a of Array.isArray(parsed) ? parsed : [parsed])
+        for (const tx of a.result?.transactions ?? []) tx.meta = null;
       text = JSON.stringify(parsed);
     }
     res.writeHead(upstream.status, { "content-type": "application/json" }).end(text);
@@ -58,19 +59,44 @@ describe("dead letters", () => {
   });
 
   test("a malformed getBlock answer is retried, dead-lettered with its payload, and replayed by retry", async () => {
-    const config = parseConfig({ DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: prefix, SOLANA_RPC_URL: proxyUrl, LOG_LEVEL: "silent" });
+    const config = parseConfig({
+      DATABASE_URL: database.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: prefix,
+      SOLANA_RPC_URL: proxyUrl,
+      LOG_LEVEL: "silent",
+    });
     const logger = createLogger(config);
     const rpc = createRpcClient({ url: proxyUrl, maxRps: 1000, concurrency: 4, batchSize: 10, timeoutMs: 10_000 });
     const store = createStore({ db });
     const queue = createBlockQueue(redis, prefix);
-    const worker = createBlockWorker({ config, logger, db }, { rpc, decoder: createDecoder({ programs: PRESET_NAMES }), store, metrics: createMetrics(), redis, concurrency: 1 });
+    const worker = createBlockWorker(
+      { config, logger, db },
+      {
+        rpc,
+        decoder: createDecoder({ programs: PRESET_NAMES }),
+        store,
+        metrics: createMetrics(),
+        redis,
+        concurrency: 1,
+      },
+    );
     const slot = chain.history.slots.at(-1)!;
     try {
       // Two quick attempts instead of the production ten with backoff.
-      await queue.queue.add(INDEX_BLOCKS, { slots: [slot], commitment: "confirmed", origin: "test" }, { jobId: `slot-${slot}`, attempts: 2, backoff: { type: "fixed", delay: 50 } });
+      await queue.queue.add(
+        INDEX_BLOCKS,
+        { slots: [slot], commitment: "confirmed", origin: "test" },
+        { jobId: `slot-${slot}`, attempts: 2, backoff: { type: "fixed", delay: 50 } },
+      );
       await waitFor("the job to be dead-lettered", async () => (await listDeadLetters({ db })).length === 1, 15_000);
       const [dl] = await listDeadLetters({ db });
-      expect(dl).toMatchObject({ queue: "blocks", jobId: `slot-${slot}`, attempts: 2, payload: { slots: [slot], commitment: "confirmed" } });
+      expect(dl).toMatchObject({
+        queue: "blocks",
+        jobId: `slot-${slot}`,
+        attempts: 2,
+        payload: { slots: [slot], commitment: "confirmed" },
+      });
       expect(dl!.error).toMatch(/meta/);
       // Nothing of the slot was written: no partial block.
       const before = await db.$client.query("select count(*)::int as n from slots where slot = $1", [slot]);
@@ -79,7 +105,12 @@ describe("dead letters", () => {
       // The RPC is healthy again: retry replays the payload and the block lands.
       proxy.state.corrupt = false;
       expect(await retryDeadLetters({ db }, queue)).toBe(1);
-      await waitFor("the replayed block to be stored", async () => (await db.$client.query("select 1 from slots where slot = $1 and status = 'indexed'", [slot])).rowCount === 1, 15_000);
+      await waitFor(
+        "the replayed block to be stored",
+        async () =>
+          (await db.$client.query("select 1 from slots where slot = $1 and status = 'indexed'", [slot])).rowCount === 1,
+        15_000,
+      );
       expect(await listDeadLetters({ db })).toEqual([]);
       expect(await retryDeadLetters({ db }, queue)).toBe(0);
     } finally {

@@ -60,7 +60,13 @@ describe("worker processing lock", () => {
   });
 
   test("jobs run at once fetch together but store one at a time, and every block is stored", async () => {
-    const config = parseConfig({ DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: uniquePrefix(), SOLANA_RPC_URL: chain.rpcUrl, LOG_LEVEL: "silent" });
+    const config = parseConfig({
+      DATABASE_URL: database.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: uniquePrefix(),
+      SOLANA_RPC_URL: chain.rpcUrl,
+      LOG_LEVEL: "silent",
+    });
     const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 1000, concurrency: 8, batchSize: 10, timeoutMs: 10_000 });
     const real = createStore({ db });
     // The real store and RPC client, counting how many of this process's writeBlocks and batch calls overlap.
@@ -68,7 +74,10 @@ describe("worker processing lock", () => {
     const fetches = overlapCounter(rpc.batch.bind(rpc) as typeof rpc.batch);
     const store: Store = { ...real, writeBlocks: writes.call };
     const countingRpc: typeof rpc = { ...rpc, batch: fetches.call as typeof rpc.batch };
-    const indexer = createBatchIndexer({ config, logger: createLogger(config), db }, { rpc: countingRpc, decoder: createDecoder({ programs: PRESET_NAMES }), store, metrics: createMetrics(), redis });
+    const indexer = createBatchIndexer(
+      { config, logger: createLogger(config), db },
+      { rpc: countingRpc, decoder: createDecoder({ programs: PRESET_NAMES }), store, metrics: createMetrics(), redis },
+    );
     try {
       const slots = chain.history.slots.slice(0, 8);
       const started = performance.now();
@@ -76,7 +85,10 @@ describe("worker processing lock", () => {
       expect(performance.now() - started).toBeLessThan(30_000);
       expect(fetches.peak()).toBeGreaterThan(1);
       expect(writes.peak()).toBe(1);
-      const stored = await db.$client.query<{ n: number }>("select count(*)::int as n from slots where slot = any($1::int8[]) and status = 'indexed'", [slots]);
+      const stored = await db.$client.query<{ n: number }>(
+        "select count(*)::int as n from slots where slot = any($1::int8[]) and status = 'indexed'",
+        [slots],
+      );
       expect(stored.rows[0]!.n).toBe(slots.length);
     } finally {
       await indexer.close();

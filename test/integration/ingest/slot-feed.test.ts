@@ -17,7 +17,13 @@ describe("slot feed", () => {
   test("after a close with code 1000 (where web3.js would stay silent) it subscribes again, with one subscription", async () => {
     chain = await createChain({ port: 0, slotMs: 100 });
     const slots: number[] = [];
-    feed = createSlotFeed({ rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, stallMs: 60_000, logger, onSlot: (s) => slots.push(s) });
+    feed = createSlotFeed({
+      rpcUrl: chain.rpcUrl,
+      wsUrl: chain.wsUrl,
+      stallMs: 60_000,
+      logger,
+      onSlot: (s) => slots.push(s),
+    });
     await waitFor("first notifications", async () => slots.length > 2, 5_000, 20);
     for (let i = 0; i < 3; i++) {
       chain.dropWebSockets("1000");
@@ -31,7 +37,13 @@ describe("slot feed", () => {
   test("a silent socket (notifications stall, socket open) is replaced after stallMs", async () => {
     chain = await createChain({ port: 0, slotMs: 100, faults: "wsStall=3s,wsStallEvery=4s" });
     const slots: number[] = [];
-    feed = createSlotFeed({ rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, stallMs: 800, logger, onSlot: (s) => slots.push(s) });
+    feed = createSlotFeed({
+      rpcUrl: chain.rpcUrl,
+      wsUrl: chain.wsUrl,
+      stallMs: 800,
+      logger,
+      onSlot: (s) => slots.push(s),
+    });
     await waitFor("a watchdog reconnect", async () => feed!.reconnects() > 0, 10_000, 50);
     const n = slots.length;
     await waitFor("notifications after it", async () => slots.length > n, 10_000, 50);
@@ -46,7 +58,10 @@ describe("slot feed", () => {
       stallMs: 60_000,
       logger,
       onSlot: () => {},
-      logs: { programs: ["675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8", "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"], onLogs: (s) => sigs.add(s) },
+      logs: {
+        programs: ["675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8", "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"],
+        onLogs: (s) => sigs.add(s),
+      },
     });
     await waitFor("logs notifications", async () => sigs.size > 5, 10_000, 50);
     expect(chain.subscriptions("logs")).toBe(2);

@@ -41,14 +41,18 @@ describe("token enricher", () => {
     await createStore({ db }).writeBlocks(blocks, { commitment: "confirmed" });
     const enricher = createTokenEnricher({ db, rpc, logger: createLogger(config) });
     expect(await enricher.enrich(blocks)).toBeGreaterThan(0);
-    const filled = await db.$client.query<{ mint: string; supply: string }>("select mint, supply::text from tokens where supply is not null order by mint limit 1");
+    const filled = await db.$client.query<{ mint: string; supply: string }>(
+      "select mint, supply::text from tokens where supply is not null order by mint limit 1",
+    );
     const { mint, supply } = filled.rows[0]!;
 
     // What a rollback followed by re-indexing leaves: the row again, without what the lookup filled in.
     await db.$client.query("update tokens set supply = null where mint = $1", [mint]);
     await enricher.enrich(blocks);
     await enricher.sweep();
-    const after = await db.$client.query<{ supply: string | null }>("select supply::text from tokens where mint = $1", [mint]);
+    const after = await db.$client.query<{ supply: string | null }>("select supply::text from tokens where mint = $1", [
+      mint,
+    ]);
     expect(after.rows[0]!.supply).toBe(supply);
   });
 });

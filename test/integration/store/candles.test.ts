@@ -19,7 +19,9 @@ const SLOT_KEYS = new Set(["slot", "parentSlot", "firstSeenSlot", "lastSwapSlot"
 const COPIES = 16;
 const COPY_SECONDS = 9;
 
-/** Copy `j` of `b`: slots 100*j later, block times `seconds` later, signatures suffixed (distinct rows) unless `same`. */
+/**
+ * Copy `j` of `b`: slots 100*j later, block times `seconds` later, signatures suffixed (distinct rows) unless `same`.
+ */
 function copyBlock(b: DecodedBlock, j: number, seconds: number, same = false): DecodedBlock {
   const walk = (v: unknown, key?: string): unknown => {
     if (v instanceof Date) return new Date(v.getTime() + seconds * 1000);
@@ -107,83 +109,101 @@ describe("store: pool_candles", () => {
     return { url: d.url, store: createStore({ db: handle }), sql: handle.$client };
   }
 
-  const stored = async (sql: pg.Pool) => (await sql.query<{ r: string }>(`select c::text as r from pool_candles c order by pool, bucket`)).rows.map((x) => x.r);
+  const stored = async (sql: pg.Pool) =>
+    (await sql.query<{ r: string }>(`select c::text as r from pool_candles c order by pool, bucket`)).rows.map(
+      (x) => x.r,
+    );
   const scratch = async (sql: pg.Pool) => (await sql.query<{ r: string }>(FROM_SCRATCH)).rows.map((x) => x.r);
 
-  test("each block delivered once, shuffled, by two concurrent writers (every swap new: merged, never recomputed): pool_candles equals the aggregate of the swaps", { timeout: 120_000 }, async () => {
+  test("each block delivered once, shuffled, by two concurrent writers (every swap new: merged, never recomputed): pool_candles equals the aggregate of the swaps", {
+    timeout: 120_000,
+  }, async () => {
     const { store, sql } = await fresh(2);
     const order = shuffle(blocks, 5);
-    await Promise.all([0, 1].map(async (w) => {
-      const mine = order.filter((_, i) => i % 2 === w);
-      for (let i = 0; i < mine.length; i += 2) await store.writeBlocks(mine.slice(i, i + 2), { commitment: "confirmed" });
-    }));
+    await Promise.all(
+      [0, 1].map(async (w) => {
+        const mine = order.filter((_, i) => i % 2 === w);
+        for (let i = 0; i < mine.length; i += 2)
+          await store.writeBlocks(mine.slice(i, i + 2), { commitment: "confirmed" });
+      }),
+    );
     expect(await stored(sql)).toEqual(await scratch(sql));
     // Out of order: later minutes were written before earlier ones and a minute's open came after its close.
     const busy = (await sql.query(`select count(*)::int as n from pool_candles where swaps > 5`)).rows[0];
     expect(busy.n).toBeGreaterThan(20);
   });
 
-  test(
-    "shuffled batches delivered twice by two concurrent writers, then a rollback: pool_candles equals the aggregate of the swaps",
-    { timeout: 180_000 },
-    async () => {
-      const { store, sql } = await fresh(2);
-      // Two deliveries of every block, each shuffled and cut into batches of 1-3 blocks; the batches of both
-      // deliveries are shuffled together and dealt to two writers that run at once.
-      const batches: DecodedBlock[][] = [];
-      for (const [d, seed] of [[0, 7], [1, 11]] as const) {
-        const order = shuffle(blocks, seed);
-        for (let i = 0, k = d; i < order.length; k++) {
-          const n = 1 + (k % 3);
-          batches.push(order.slice(i, i + n));
-          i += n;
-        }
+  test("shuffled batches delivered twice by two concurrent writers, then a rollback: pool_candles equals the aggregate of the swaps", {
+    timeout: 180_000,
+  }, async () => {
+    const { store, sql } = await fresh(2);
+    // Two deliveries of every block, each shuffled and cut into batches of 1-3 blocks; the batches of both
+    // deliveries are shuffled together and dealt to two writers that run at once.
+    const batches: DecodedBlock[][] = [];
+    for (const [d, seed] of [
+      [0, 7],
+      [1, 11],
+    ] as const) {
+      const order = shuffle(blocks, seed);
+      for (let i = 0, k = d; i < order.length; k++) {
+        const n = 1 + (k % 3);
+        batches.push(order.slice(i, i + n));
+        i += n;
       }
-      const dealt = shuffle(batches, 3);
-      let deadlocks = 0;
-      const write = async (batch: DecodedBlock[]) => {
-        // Two writers storing the same slot at once may deadlock on its rows (not on candles): retried, as the queue does.
-        for (;;)
-          try {
-            return await store.writeBlocks(batch, { commitment: "confirmed" });
-          } catch (err) {
-            if ((err as { code?: string }).code !== "40P01" || ++deadlocks > 20) throw err;
-          }
-      };
-      await Promise.all([0, 1].map(async (w) => {
+    }
+    const dealt = shuffle(batches, 3);
+    let deadlocks = 0;
+    const write = async (batch: DecodedBlock[]) => {
+      // Two writers storing the same slot at once may deadlock on its rows (not on candles): retried, as the queue
+      // does.
+      for (;;)
+        try {
+          return await store.writeBlocks(batch, { commitment: "confirmed" });
+        } catch (err) {
+          if ((err as { code?: string }).code !== "40P01" || ++deadlocks > 20) throw err;
+        }
+    };
+    await Promise.all(
+      [0, 1].map(async (w) => {
         for (const b of dealt.filter((_, i) => i % 2 === w)) await write(b);
-      }));
+      }),
+    );
 
-      const expected = await scratch(sql);
-      expect(await stored(sql)).toEqual(expected);
-      // The data exercises what it must: many candles of several swaps, unpriced minutes, swaps without a time.
-      const shape = (await sql.query(`select count(*)::int n, count(*) filter (where swaps > 5)::int busy, count(*) filter (where open is null)::int unpriced,
-        (select count(*)::int from swaps where block_time is null) untimed from pool_candles`)).rows[0];
-      expect(shape.n).toBeGreaterThan(100);
-      expect(shape.busy).toBeGreaterThan(20);
-      expect(shape.unpriced).toBeGreaterThan(0);
-      expect(shape.untimed).toBe(5);
+    const expected = await scratch(sql);
+    expect(await stored(sql)).toEqual(expected);
+    // The data exercises what it must: many candles of several swaps, unpriced minutes, swaps without a time.
+    const shape = (
+      await sql.query(`select count(*)::int n, count(*) filter (where swaps > 5)::int busy, count(*) filter (where open is null)::int unpriced,
+        (select count(*)::int from swaps where block_time is null) untimed from pool_candles`)
+    ).rows[0];
+    expect(shape.n).toBeGreaterThan(100);
+    expect(shape.busy).toBeGreaterThan(20);
+    expect(shape.unpriced).toBeGreaterThan(0);
+    expect(shape.untimed).toBe(5);
 
-      // A fork drops the slots of the last minute (its candles disappear) and three slots in the middle (their
-      // minutes are recomputed from the swaps that remain).
-      const times = await sql.query<{ slot: string; t: Date }>(`select slot::text, block_time as t from slots where status = 'indexed' order by slot`);
-      const lastMinute = Math.floor(Math.max(...times.rows.map((r) => r.t.getTime())) / 60_000) * 60_000;
-      const dropped = [
-        ...times.rows.filter((r) => r.t.getTime() >= lastMinute).map((r) => Number(r.slot)),
-        ...[5, 12, 17].map((i) => Number(times.rows[i]!.slot)),
-      ];
-      const lastMinuteRows = await sql.query(`select 1 from pool_candles where bucket = $1`, [new Date(lastMinute)]);
-      expect(lastMinuteRows.rowCount).toBeGreaterThan(0);
-      await store.rollbackSlots(dropped);
-      const after = await scratch(sql);
-      expect(after.length).toBeLessThan(expected.length);
-      expect(await stored(sql)).toEqual(after);
-      expect((await sql.query(`select 1 from pool_candles where bucket = $1`, [new Date(lastMinute)])).rowCount).toBe(0);
-      expect(after.filter((r) => !expected.includes(r)).length).toBeGreaterThan(0);
-    },
-  );
+    // A fork drops the slots of the last minute (its candles disappear) and three slots in the middle (their
+    // minutes are recomputed from the swaps that remain).
+    const times = await sql.query<{ slot: string; t: Date }>(
+      `select slot::text, block_time as t from slots where status = 'indexed' order by slot`,
+    );
+    const lastMinute = Math.floor(Math.max(...times.rows.map((r) => r.t.getTime())) / 60_000) * 60_000;
+    const dropped = [
+      ...times.rows.filter((r) => r.t.getTime() >= lastMinute).map((r) => Number(r.slot)),
+      ...[5, 12, 17].map((i) => Number(times.rows[i]!.slot)),
+    ];
+    const lastMinuteRows = await sql.query(`select 1 from pool_candles where bucket = $1`, [new Date(lastMinute)]);
+    expect(lastMinuteRows.rowCount).toBeGreaterThan(0);
+    await store.rollbackSlots(dropped);
+    const after = await scratch(sql);
+    expect(after.length).toBeLessThan(expected.length);
+    expect(await stored(sql)).toEqual(after);
+    expect((await sql.query(`select 1 from pool_candles where bucket = $1`, [new Date(lastMinute)])).rowCount).toBe(0);
+    expect(after.filter((r) => !expected.includes(r)).length).toBeGreaterThan(0);
+  });
 
-  test("two writers of the same minutes held at the lock together: the one that recomputes last sees the other's swaps", { timeout: 60_000 }, async () => {
+  test("two writers of the same minutes held at the lock together: the one that recomputes last sees the other's swaps", {
+    timeout: 60_000,
+  }, async () => {
     const { url, store, sql } = await fresh(2);
     // The pools exist already (a slot ten minutes earlier), so no writer locks a new pool row before its candles.
     const seed = copyBlock(blocks[0]!, 39, -600);

@@ -22,10 +22,22 @@ describe("store: concurrent batches sharing tokens and pools", () => {
 
   beforeAll(async () => {
     // Cloned mainnet transactions that invoke a tracked program, so every block is full of shared rows.
-    const chain = await createChain({ port: 0, syntheticTps: 1_500, slotMs: 400, autoProduce: false, syntheticPrograms: resolvePrograms(PRESET_NAMES) });
+    const chain = await createChain({
+      port: 0,
+      syntheticTps: 1_500,
+      slotMs: 400,
+      autoProduce: false,
+      syntheticPrograms: resolvePrograms(PRESET_NAMES),
+    });
     try {
       const slots = Array.from({ length: SLOTS + 3 }, () => chain.tick()).slice(0, SLOTS);
-      const rpc = createRpcClient({ url: chain.rpcUrl, maxRps: 100_000, concurrency: 4, batchSize: 4, timeoutMs: 60_000 });
+      const rpc = createRpcClient({
+        url: chain.rpcUrl,
+        maxRps: 100_000,
+        concurrency: 4,
+        batchSize: 4,
+        timeoutMs: 60_000,
+      });
       const decoder = createDecoder({ programs: PRESET_NAMES });
       const fetched = await fetchBlocks(rpc, slots, "confirmed");
       blocks = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
@@ -49,7 +61,9 @@ describe("store: concurrent batches sharing tokens and pools", () => {
 
   test("many writers at once: no deadlock, and the same database as one writer", async () => {
     const tokens = new Set(blocks.flatMap((b) => b.transactions.flatMap((t) => t.tokens.map((k) => k.mint))));
-    const authorityChanges = blocks.flatMap((b) => b.transactions.flatMap((t) => t.tokens)).filter((t) => t.mintAuthority !== undefined || t.freezeAuthority !== undefined);
+    const authorityChanges = blocks
+      .flatMap((b) => b.transactions.flatMap((t) => t.tokens))
+      .filter((t) => t.mintAuthority !== undefined || t.freezeAuthority !== undefined);
     // The load is what makes the test able to fail: many transactions per slot over few shared mints.
     expect(blocks.reduce((a, b) => a + b.transactions.length, 0)).toBeGreaterThan(SLOTS * 400);
     expect(tokens.size).toBeLessThan(2_000);
@@ -61,7 +75,10 @@ describe("store: concurrent batches sharing tokens and pools", () => {
     await Promise.all(
       Array.from({ length: LANES }, async (_, lane) => {
         const mine = blocks.filter((_, i) => i % LANES === lane);
-        for (let i = 0; i < mine.length; i += 1) await parallel.store.writeBlocks(mine.slice(i, i + 1), { commitment: "confirmed" }).catch((err) => errors.push(err));
+        for (let i = 0; i < mine.length; i += 1)
+          await parallel.store
+            .writeBlocks(mine.slice(i, i + 1), { commitment: "confirmed" })
+            .catch((err) => errors.push(err));
       }),
     );
     expect(errors.map((e) => (e as Error).message)).toEqual([]);

@@ -51,12 +51,16 @@ describe("store: change log pruning at finality", () => {
   test("finalizing prunes the log to at most four rows per key below finality; rolling back slots above it still equals a database that never saw them", async () => {
     const store = createStore({ db });
     for (const b of chain) await store.writeBlocks([b], { commitment: "confirmed" });
-    const count = async () => (await db.$client.query<{ n: number }>("select count(*)::int as n from slot_changes")).rows[0]!.n;
+    const count = async () =>
+      (await db.$client.query<{ n: number }>("select count(*)::int as n from slot_changes")).rows[0]!.n;
     const before = await count();
     const pruned = await store.markFinalized(base + 8);
     expect(pruned).toBeGreaterThan(0);
     expect(await count()).toBe(before - pruned);
-    const most = await db.$client.query<{ n: number }>("select max(n)::int as n from (select count(*) as n from slot_changes where slot <= $1 group by kind, key) x", [base + 8]);
+    const most = await db.$client.query<{ n: number }>(
+      "select max(n)::int as n from (select count(*) as n from slot_changes where slot <= $1 group by kind, key) x",
+      [base + 8],
+    );
     expect(most.rows[0]!.n).toBeLessThanOrEqual(4);
     // Finalizing again prunes nothing more.
     expect(await store.markFinalized(base + 8)).toBe(0);

@@ -12,7 +12,20 @@ import { createTestDatabase } from "../../setup/services.js";
 const BLOCKS_DIR = fixturePath("blocks/getBlock-json-mainnet-converted");
 
 function loadBlocks(): DecodedBlock[] {
-  const decoder = createDecoder({ programs: ["spl-token", "token-2022", "raydium-amm-v4", "raydium-cpmm", "raydium-clmm", "orca-whirlpool", "meteora-dlmm", "meteora-damm-v2", "pumpfun", "pump-amm"] });
+  const decoder = createDecoder({
+    programs: [
+      "spl-token",
+      "token-2022",
+      "raydium-amm-v4",
+      "raydium-cpmm",
+      "raydium-clmm",
+      "orca-whirlpool",
+      "meteora-dlmm",
+      "meteora-damm-v2",
+      "pumpfun",
+      "pump-amm",
+    ],
+  });
   return readdirSync(BLOCKS_DIR)
     .filter((f) => f.endsWith(".json"))
     .map((f) => {
@@ -71,10 +84,10 @@ describe("store", () => {
     const tx = b.transactions.find((t) => t.transfers.length > 0)!;
     tx.transfers[0]!.amount = 18446744073709551615n;
     await store.writeBlocks([b], { commitment: "confirmed" });
-    const r = await db.$client.query<{ a: string }>("select amount::text as a from token_transfers where signature = $1 and instruction_path = $2", [
-      tx.transfers[0]!.signature,
-      tx.transfers[0]!.instructionPath,
-    ]);
+    const r = await db.$client.query<{ a: string }>(
+      "select amount::text as a from token_transfers where signature = $1 and instruction_path = $2",
+      [tx.transfers[0]!.signature, tx.transfers[0]!.instructionPath],
+    );
     expect(r.rows[0]!.a).toBe("18446744073709551615");
     await store.writeBlocks([blocks[0]!], { commitment: "confirmed" });
   });
@@ -105,7 +118,8 @@ describe("store", () => {
     const slot = blocks[1]!.slot;
     const n = await store.rollbackSlots([slot]);
     expect(n).toBe(1);
-    for (const t of ["transactions", "token_transfers", "swaps", "liquidity_events", "program_events"]) expect(await count(t, `slot = ${slot}`), t).toBe(0);
+    for (const t of ["transactions", "token_transfers", "swaps", "liquidity_events", "program_events"])
+      expect(await count(t, `slot = ${slot}`), t).toBe(0);
     expect(await count("slots", `slot = ${slot} and status = 'rolled_back'`)).toBe(1);
     expect(await store.liveResumePoint()).toBe(Math.min(slot - 1, blocks[1]!.slot + 5));
     // Re-indexing the slot from the canonical chain restores it.
@@ -120,7 +134,16 @@ describe("store", () => {
       await createStore({ db: otherDb }).writeBlocks([blocks[0]!], { commitment: "confirmed" });
       await store.rollbackSlots([blocks[1]!.slot]);
       const [a, b] = await Promise.all([digestTables(database.url), digestTables(other.url)]);
-      for (const t of ["tokens", "pools", "transactions", "token_transfers", "swaps", "liquidity_events", "program_events"]) expect(a[t], t).toEqual(b[t]);
+      for (const t of [
+        "tokens",
+        "pools",
+        "transactions",
+        "token_transfers",
+        "swaps",
+        "liquidity_events",
+        "program_events",
+      ])
+        expect(a[t], t).toEqual(b[t]);
       // Both blocks touch shared mints and pools: the rollback had real work to undo.
       expect(blocks[1]!.transactions.flatMap((t) => t.pools).length).toBeGreaterThan(0);
     } finally {

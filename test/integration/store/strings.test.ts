@@ -41,7 +41,9 @@ describe("store: hostile strings", () => {
     await c.connect();
     try {
       await expect(c.query("select $1::text", ["a\u0000b"])).rejects.toMatchObject({ code: "22021" });
-      await expect(c.query("select $1::jsonb", [JSON.stringify({ a: "\u0000" })])).rejects.toMatchObject({ code: "22P05" });
+      await expect(c.query("select $1::jsonb", [JSON.stringify({ a: "\u0000" })])).rejects.toMatchObject({
+        code: "22P05",
+      });
     } finally {
       await c.end();
     }
@@ -61,17 +63,35 @@ describe("store: hostile strings", () => {
       name: "create",
       ordinal: 0,
       programId: "6EF8rrecthR5Dkzon8Nwu78hRvfCKubJ14M5uBEwF6P",
-      data: { name: "Pump\u0000Coin\u0000\u0000", symbol: "a\udc00b", uri: LONG, "k\u0000ey": "\u{1F600}\ud83d", invalid: INVALID_UTF8 },
+      data: {
+        name: "Pump\u0000Coin\u0000\u0000",
+        symbol: "a\udc00b",
+        uri: LONG,
+        "k\u0000ey": "\u{1F600}\ud83d",
+        invalid: INVALID_UTF8,
+      },
       slot,
       txIndex: tx.transaction.txIndex,
       blockTime: tx.transaction.blockTime,
     });
     await createStore({ db }).writeBlocks([block], { commitment: "confirmed" });
 
-    const t = await db.$client.query<{ err: string; fee_payer: string }>("select err::text, fee_payer from transactions where signature = $1", [sig]);
+    const t = await db.$client.query<{ err: string; fee_payer: string }>(
+      "select err::text, fee_payer from transactions where signature = $1",
+      [sig],
+    );
     expect(t.rows[0]).toEqual({ err: '{"InstructionError": [0, {"Custom": "xy\ufffd"}]}', fee_payer: "FeePayer" });
-    const e = await db.$client.query<{ data: Record<string, string> }>("select data from program_events where signature = $1 and instruction_path = '99'", [sig]);
-    expect(e.rows[0]!.data).toEqual({ name: "PumpCoin", symbol: "a\ufffdb", uri: LONG, key: "\u{1F600}\ufffd", invalid: "a\ufffd\ufffdb" });
+    const e = await db.$client.query<{ data: Record<string, string> }>(
+      "select data from program_events where signature = $1 and instruction_path = '99'",
+      [sig],
+    );
+    expect(e.rows[0]!.data).toEqual({
+      name: "PumpCoin",
+      symbol: "a\ufffdb",
+      uri: LONG,
+      key: "\u{1F600}\ufffd",
+      invalid: "a\ufffd\ufffdb",
+    });
     expect(e.rows[0]!.data.uri).toHaveLength(10_240);
   });
 
@@ -99,14 +119,30 @@ describe("store: hostile strings", () => {
     });
     await createStore({ db }).writeBlocks([block], { commitment: "confirmed" });
     const q = async (sql: string, sig: string) => (await db.$client.query(sql, [sig])).rows[0];
-    expect(await q("select fee_payer from transactions where signature = $1", a!.transaction.signature)).toEqual({ fee_payer: 'q"u\\o{t,e}\\' });
-    expect(await q("select fee_payer from transactions where signature = $1", b!.transaction.signature)).toEqual({ fee_payer: "NULL" });
-    expect(await q("select fee_payer, program_ids from transactions where signature = $1", last.transaction.signature)).toEqual({
+    expect(await q("select fee_payer from transactions where signature = $1", a!.transaction.signature)).toEqual({
+      fee_payer: 'q"u\\o{t,e}\\',
+    });
+    expect(await q("select fee_payer from transactions where signature = $1", b!.transaction.signature)).toEqual({
+      fee_payer: "NULL",
+    });
+    expect(
+      await q("select fee_payer, program_ids from transactions where signature = $1", last.transaction.signature),
+    ).toEqual({
       fee_payer: 'last"\\',
       program_ids: last.transaction.programIds,
     });
-    expect(await q(`select source_owner from token_transfers where signature = $1 and instruction_path = '${a!.transfers[0]!.instructionPath}'`, a!.transaction.signature)).toEqual({ source_owner: "" });
-    expect(await q("select name, data from program_events where signature = $1 and instruction_path = '98'", a!.transaction.signature)).toEqual({ name: '"{,}"', data: { s: 'a"b\\c', n: null } });
+    expect(
+      await q(
+        `select source_owner from token_transfers where signature = $1 and instruction_path = '${a!.transfers[0]!.instructionPath}'`,
+        a!.transaction.signature,
+      ),
+    ).toEqual({ source_owner: "" });
+    expect(
+      await q(
+        "select name, data from program_events where signature = $1 and instruction_path = '98'",
+        a!.transaction.signature,
+      ),
+    ).toEqual({ name: '"{,}"', data: { s: 'a"b\\c', n: null } });
   });
 
   test("hostile log lines change no decoded row and the block stores", async () => {
@@ -114,12 +150,29 @@ describe("store: hostile strings", () => {
     const hostile = structuredClone(raw);
     const target = hostile.transactions.findIndex((t) => (t.meta?.logMessages?.length ?? 0) > 2 && !t.meta?.err);
     const logs = hostile.transactions[target]!.meta!.logMessages!;
-    logs.splice(1, 0, "Program log: nul\u0000byte", `Program log: lone \ud800 surrogate`, `Program log: ${INVALID_UTF8}`, `Program log: ${LONG}`, "\u0000");
+    logs.splice(
+      1,
+      0,
+      "Program log: nul\u0000byte",
+      `Program log: lone \ud800 surrogate`,
+      `Program log: ${INVALID_UTF8}`,
+      `Program log: ${LONG}`,
+      "\u0000",
+    );
     const decoded: DecodedBlock = decoder.decodeBlock(hostile, slot);
-    const rows = (b: DecodedBlock) => b.transactions.map((t) => ({ tx: t.transaction, transfers: t.transfers, swaps: t.swaps, events: t.programEvents, pools: t.pools }));
+    const rows = (b: DecodedBlock) =>
+      b.transactions.map((t) => ({
+        tx: t.transaction,
+        transfers: t.transfers,
+        swaps: t.swaps,
+        events: t.programEvents,
+        pools: t.pools,
+      }));
     expect(rows(decoded)).toEqual(rows(clean));
     await createStore({ db }).writeBlocks([decoded], { commitment: "confirmed" });
-    const n = await db.$client.query<{ n: number }>("select count(*)::int as n from transactions where slot = $1", [slot]);
+    const n = await db.$client.query<{ n: number }>("select count(*)::int as n from transactions where slot = $1", [
+      slot,
+    ]);
     expect(n.rows[0]!.n).toBe(clean.transactions.length);
   });
 
@@ -133,7 +186,10 @@ describe("store: hostile strings", () => {
     ]);
     const meta = parseMetadata(data);
     expect(meta).toEqual({ name: "PumpCoin", symbol: "P\ufffd", uri: "https://example.com/x.json" });
-    await db.$client.query("insert into tokens (mint, program, first_seen_slot, updated_slot, name, symbol, uri) values ('M1', 'spl-token', 1, 1, $1, $2, $3)", [meta!.name, meta!.symbol, meta!.uri]);
+    await db.$client.query(
+      "insert into tokens (mint, program, first_seen_slot, updated_slot, name, symbol, uri) values ('M1', 'spl-token', 1, 1, $1, $2, $3)",
+      [meta!.name, meta!.symbol, meta!.uri],
+    );
     const r = await db.$client.query("select name, symbol from tokens where mint = 'M1'");
     expect(r.rows[0]).toEqual({ name: "PumpCoin", symbol: "P\ufffd" });
   });

@@ -8,7 +8,10 @@ const shape = (q: string) => immutableShape(schema, parse(q));
 
 describe("api caching: which operations read only immutable rows", () => {
   test.each([
-    [`{ transaction(signature: "x") { signature fee swaps { amountIn amountInUi dex } transfers { amount } events { data } } }`, true],
+    [
+      `{ transaction(signature: "x") { signature fee swaps { amountIn amountInUi dex } transfers { amount } events { data } } }`,
+      true,
+    ],
     [`{ transaction(signature: "x") { ...T } } fragment T on Transaction { swaps { transaction { slot } } }`, true],
     [`{ transaction(signature: "x") { swaps { pool { reserveA } } } }`, false],
     [`{ transaction(signature: "x") { transfers { token { symbol } } } }`, false],

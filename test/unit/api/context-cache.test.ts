@@ -26,7 +26,9 @@ describe("Pothos context cache (patched)", () => {
     const cache = createContextCache(() => ({}));
     const ctx = initContextCache() as Record<symbol, Record<symbol, unknown>>;
     const entry = cache(ctx);
-    expect(Object.getOwnPropertySymbols(ctx[contextCacheSymbol]!).map((s) => ctx[contextCacheSymbol]![s])).toEqual([entry]);
+    expect(Object.getOwnPropertySymbols(ctx[contextCacheSymbol]!).map((s) => ctx[contextCacheSymbol]![s])).toEqual([
+      entry,
+    ]);
     expect(cache({ ...ctx })).toBe(entry);
   });
 });

@@ -18,7 +18,9 @@ describe("api cursors", () => {
     ["wrong key type", encodeCursor("slot", [1, "1", "1"])],
     ["unsafe integer", Buffer.from(JSON.stringify([1, "slot", 2 ** 60, 1, "1"])).toString("base64url")],
   ])("rejects %s with BAD_CURSOR", (_name, c) => {
-    expect(() => decodeCursor(c, "slot", ["int", "int", "text"])).toThrow(expect.objectContaining({ extensions: { code: "BAD_CURSOR" } }));
+    expect(() => decodeCursor(c, "slot", ["int", "int", "text"])).toThrow(
+      expect.objectContaining({ extensions: { code: "BAD_CURSOR" } }),
+    );
   });
 
   test("a cursor of another ordering is rejected", () => {

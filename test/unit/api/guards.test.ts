@@ -1,25 +1,39 @@
 import { createRequire } from "node:module";
 import type { OperationDefinitionNode } from "graphql";
 import { describe, expect, test } from "vitest";
-import { DEFAULT_LIMITS, aliasCount, directiveCount, isIntrospectionOnly, operationCost, operationDepth, shapeRule } from "../../../api/server/guards.js";
+import {
+  DEFAULT_LIMITS,
+  aliasCount,
+  directiveCount,
+  isIntrospectionOnly,
+  operationCost,
+  operationDepth,
+  shapeRule,
+} from "../../../api/server/guards.js";
 import { schema } from "../../../api/graph/index.js";
 
 // The schema is built by Pothos, which Node loads with graphql's CommonJS build; vite would give this file the
 // ESM build, a second copy that validate() refuses to mix with. Load the same copy Pothos uses.
-const { Kind, getIntrospectionQuery, parse, validate } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
+const { Kind, getIntrospectionQuery, parse, validate } = createRequire(import.meta.url)(
+  "graphql",
+) as typeof import("graphql");
 
 function analyze(query: string) {
   const doc = parse(query);
   const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-  const fragments = new Map(doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  const fragments = new Map(
+    doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
   return { doc, op, fragments };
 }
 const depth = (q: string) => {
   const a = analyze(q);
   return operationDepth(a.op, a.fragments);
 };
-const cost = (q: string, variables: Record<string, unknown> = {}) => operationCost(schema, parse(q), undefined, variables, DEFAULT_LIMITS);
-const nested = (n: number) => `{ ${"pools { edges { node { swaps { edges { node { ".repeat(1)}${"transaction { ".repeat(Math.max(0, n - 7))}signature${" }".repeat(Math.max(0, n - 7))} } } } } } } }`;
+const cost = (q: string, variables: Record<string, unknown> = {}) =>
+  operationCost(schema, parse(q), undefined, variables, DEFAULT_LIMITS);
+const nested = (n: number) =>
+  `{ ${"pools { edges { node { swaps { edges { node { ".repeat(1)}${"transaction { ".repeat(Math.max(0, n - 7))}signature${" }".repeat(Math.max(0, n - 7))} } } } } } } }`;
 
 describe("api guards: depth", () => {
   test("counts nested fields through connections", () => {
@@ -36,7 +50,9 @@ describe("api guards: depth", () => {
   });
 
   test("a fragment cycle is infinitely deep", () => {
-    expect(depth(`{ token(mint: "x") { ...A } } fragment A on Token { pools { edges { node { tokenA { ...A } } } } }`)).toBe(Infinity);
+    expect(
+      depth(`{ token(mint: "x") { ...A } } fragment A on Token { pools { edges { node { tokenA { ...A } } } } }`),
+    ).toBe(Infinity);
   });
 
   test("introspection is decided by the fields selected, not by a fragment called __schema (armor#823)", () => {
@@ -58,12 +74,19 @@ describe("api guards: depth", () => {
 
 describe("api guards: aliases and directives", () => {
   test("aliases are counted with fragments expanded, so a fragment spread many times counts many times", () => {
-    const a = analyze(`{ ...F ...F x: ...G } fragment F on Query { a: tokens { totalCount } b: pools { totalCount } } fragment G on Query { c: tokens { totalCount } }`.replace("x: ", ""));
+    const a = analyze(
+      `{ ...F ...F x: ...G } fragment F on Query { a: tokens { totalCount } b: pools { totalCount } } fragment G on Query { c: tokens { totalCount } }`.replace(
+        "x: ",
+        "",
+      ),
+    );
     expect(aliasCount(a.op, a.fragments)).toBe(5);
   });
 
   test("directives are counted on fields, fragments and the operation", () => {
-    const a = analyze(`query Q @a { tokens @skip(if: false) { totalCount @include(if: true) } ...F @b } fragment F on Query { pools @c { totalCount } }`);
+    const a = analyze(
+      `query Q @a { tokens @skip(if: false) { totalCount @include(if: true) } ...F @b } fragment F on Query { pools @c { totalCount } }`,
+    );
     expect(directiveCount(a.op, a.fragments)).toBe(5);
   });
 
@@ -71,8 +94,12 @@ describe("api guards: aliases and directives", () => {
     const rule = shapeRule({ ...DEFAULT_LIMITS, maxAliases: 2, maxDirectives: 2 });
     const codes = (q: string) => validate(schema, parse(q), [rule]).map((e) => e.extensions.code);
     expect(codes(`{ a: tokens { totalCount } b: tokens { totalCount } }`)).toEqual([]);
-    expect(codes(`{ a: tokens { totalCount } b: tokens { totalCount } c: tokens { totalCount } }`)).toEqual(["ALIAS_LIMIT"]);
-    expect(codes(`{ tokens @skip(if: false) @include(if: true) { totalCount @skip(if: false) } }`)).toEqual(["DIRECTIVE_LIMIT"]);
+    expect(codes(`{ a: tokens { totalCount } b: tokens { totalCount } c: tokens { totalCount } }`)).toEqual([
+      "ALIAS_LIMIT",
+    ]);
+    expect(codes(`{ tokens @skip(if: false) @include(if: true) { totalCount @skip(if: false) } }`)).toEqual([
+      "DIRECTIVE_LIMIT",
+    ]);
   });
 });
 
@@ -81,15 +108,25 @@ describe("api guards: cost", () => {
     // [query, expected cost]: a connection is 1 + first x (cost of one edge); objects 1; scalars 0
     [`{ tokens(first: 10) { edges { node { mint } } } }`, 1 + 10 * 1],
     [`{ tokens { edges { node { mint } } } }`, 1 + 50 * 1],
-    [`{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol } swaps(first: 10) { edges { node { trader amountIn tokenIn { symbol } } } } } } } }`, 1 + 50 * (3 + 1 + 10 * 2)],
+    [
+      `{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol } swaps(first: 10) { edges { node { trader amountIn tokenIn { symbol } } } } } } } }`,
+      1 + 50 * (3 + 1 + 10 * 2),
+    ],
     [`{ transaction(signature: "x") { swaps { pool { address } } } }`, 1 + 10 * (1 + 1)],
-    [`{ pools(first: 1000) { edges { node { swaps(first: 1000) { edges { node { transaction { swaps { signature } } } } } } } } }`, 1 + 1000 * (2 + 1000 * (2 + 10))],
+    [
+      `{ pools(first: 1000) { edges { node { swaps(first: 1000) { edges { node { transaction { swaps { signature } } } } } } } } }`,
+      1 + 1000 * (2 + 1000 * (2 + 10)),
+    ],
   ])("%s costs %d", (q, expected) => {
     expect(cost(q).cost).toBe(expected);
   });
 
   test("a realistic dashboard query is allowed and list sizes from variables count", () => {
-    expect(cost(`{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol } swaps(first: 10) { edges { node { trader } } } } } } }`).cost).toBeLessThan(DEFAULT_LIMITS.maxCost);
+    expect(
+      cost(
+        `{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol } swaps(first: 10) { edges { node { trader } } } } } } }`,
+      ).cost,
+    ).toBeLessThan(DEFAULT_LIMITS.maxCost);
     const q = `query($n: Int) { tokens(first: $n) { edges { node { mint } } } }`;
     expect(cost(q, { n: 7 })).toEqual({ cost: 8, largestPage: 7 });
     expect(cost(q, { n: 1001 }).largestPage).toBe(1001);
@@ -97,6 +134,10 @@ describe("api guards: cost", () => {
 
   test("aliased copies add up, fragments included", () => {
     const one = cost(`{ tokens(first: 100) { edges { node { mint } } } }`).cost;
-    expect(cost(`{ a: tokens(first: 100) { ...C } b: tokens(first: 100) { ...C } } fragment C on TokenConnection { edges { node { mint } } }`).cost).toBe(2 * one);
+    expect(
+      cost(
+        `{ a: tokens(first: 100) { ...C } b: tokens(first: 100) { ...C } } fragment C on TokenConnection { edges { node { mint } } }`,
+      ).cost,
+    ).toBe(2 * one);
   });
 });

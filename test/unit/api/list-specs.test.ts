@@ -17,7 +17,9 @@ describe("list specs", () => {
           if (!c.as) continue;
           const items = spec.select.split(",").map((x) => x.trim().replace(/\s+/g, " "));
           const plain = c.expr === `t.${c.as}`;
-          expect(items, `${name}.${order.name}: ${c.expr} as ${c.as}`).toContain(plain ? c.expr : `${c.expr} as "${c.as}"`);
+          expect(items, `${name}.${order.name}: ${c.expr} as ${c.as}`).toContain(
+            plain ? c.expr : `${c.expr} as "${c.as}"`,
+          );
         }
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { tokensExceed } from "../../../api/server/guard-plugin.js";
-import { DEFAULT_RATE_LIMIT, clientIdentity, createRateLimiter, keyMatches, perMinute, presentedKey } from "../../../api/server/rate-limit.js";
+import {
+  DEFAULT_RATE_LIMIT,
+  clientIdentity,
+  createRateLimiter,
+  keyMatches,
+  perMinute,
+  presentedKey,
+} from "../../../api/server/rate-limit.js";
 
 describe("api rate limit", () => {
   test("a bucket spends cost units, refuses with a wait time, and refills over the window", () => {

@@ -17,8 +17,13 @@ function readmeOperations(): { name: string; doc: DocumentNode }[] {
     const doc = parse(src);
     const fragments = doc.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
     return doc.definitions
-      .filter((d): d is DefinitionNode & { kind: typeof Kind.OPERATION_DEFINITION } => d.kind === Kind.OPERATION_DEFINITION)
-      .map((op) => ({ name: op.name?.value ?? op.operation, doc: { kind: Kind.DOCUMENT, definitions: [op, ...fragments] } as DocumentNode }));
+      .filter(
+        (d): d is DefinitionNode & { kind: typeof Kind.OPERATION_DEFINITION } => d.kind === Kind.OPERATION_DEFINITION,
+      )
+      .map((op) => ({
+        name: op.name?.value ?? op.operation,
+        doc: { kind: Kind.DOCUMENT, definitions: [op, ...fragments] } as DocumentNode,
+      }));
   });
 }
 
@@ -26,6 +31,9 @@ test("every GraphQL example in the README and the demo's dashboard query is vali
   const ops = readmeOperations();
   expect(ops.length).toBeGreaterThanOrEqual(4);
   for (const { name, doc } of [...ops, { name: "demo dashboard", doc: parse(DASHBOARD_QUERY) }]) {
-    expect(validate(schema, doc).map((e) => e.message), name).toEqual([]);
+    expect(
+      validate(schema, doc).map((e) => e.message),
+      name,
+    ).toEqual([]);
   }
 });

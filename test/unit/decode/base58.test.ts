@@ -28,7 +28,10 @@ describe("base58Decode", () => {
   test("equals bs58 on the instruction data of every fixture transaction", () => {
     let n = 0;
     for (const { tx } of allFixtureTxs()) {
-      const ixs = [...tx.transaction.message.instructions, ...(tx.meta?.innerInstructions ?? []).flatMap((g) => g.instructions)];
+      const ixs = [
+        ...tx.transaction.message.instructions,
+        ...(tx.meta?.innerInstructions ?? []).flatMap((g) => g.instructions),
+      ];
       for (const ix of ixs) {
         expect(base58Decode(ix.data)).toEqual(bs58.decode(ix.data));
         n++;

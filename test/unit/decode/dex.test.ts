@@ -23,7 +23,8 @@ const OFFICIAL_IDLS: Record<string, string> = {
   pumpfun: "pumpfun/idl/pump_idl_official.json",
   "pump-amm": "pump-amm/idl/pump_amm_idl_official.json",
 };
-const VAULT_NAME = /^(token_vault_[ab01]|token_[01ab]_vault|reserve_[xy]|reserve|input_vault|output_vault|token_vault_(one|two)_\w+|pool_(base|quote)_token_account|associated_bonding_curve|bonding_curve)$/;
+const VAULT_NAME =
+  /^(token_vault_[ab01]|token_[01ab]_vault|reserve_[xy]|reserve|input_vault|output_vault|token_vault_(one|two)_\w+|pool_(base|quote)_token_account|associated_bonding_curve|bonding_curve)$/;
 const RAYDIUM_V4_AUTHORITY = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1";
 
 type RawIdl = { instructions: { name: string; discriminator: number[]; accounts: { name: string }[] }[] };
@@ -64,38 +65,44 @@ function movedVaults(f: FixtureTx): { preset: string; vault: string }[] {
 describe("DEX decoders against the chain's accounting", () => {
   const decoded = txs.map((f) => ({ f, d: decoder.decodeTransaction(f.tx, f) }));
 
-  test.each(DEX_PRESETS.map((p) => p.name))("%s: per pool, swaps and liquidity add up to the vault deltas", (preset) => {
-    let pools = 0;
-    const bad: string[] = [];
-    for (const { f, d } of decoded) {
-      if (!d) continue;
-      const mine = d.pools.filter((p) => p.dex === preset);
-      if (mine.length === 0) continue;
-      pools += mine.length;
-      bad.push(...poolMismatches(f.tx, { ...d, pools: mine }).map((m) => `${f.file}: ${m}`));
-    }
-    expect(bad).toEqual([]);
-    expect(pools, "no pool of this DEX in the fixtures").toBeGreaterThan(0);
-  });
-
-  test.each(DEX_PRESETS.map((p) => p.name))("%s: every vault whose balance moved is on a decoded swap or liquidity event", (preset) => {
-    let moved = 0;
-    const missing: string[] = [];
-    for (const { f, d } of decoded) {
-      for (const m of movedVaults(f)) {
-        if (m.preset !== preset) continue;
-        moved++;
-        const pools = new Map((d?.pools ?? []).map((p) => [p.address, p]));
-        const hit = [...(d?.swaps ?? []), ...(d?.liquidityEvents ?? [])].some((e) => {
-          const p = pools.get(e.pool);
-          return p !== undefined && (p.vaultA === m.vault || p.vaultB === m.vault);
-        });
-        if (!hit) missing.push(`${f.file} ${f.tx.transaction.signatures[0]}: vault ${m.vault}`);
+  test.each(DEX_PRESETS.map((p) => p.name))(
+    "%s: per pool, swaps and liquidity add up to the vault deltas",
+    (preset) => {
+      let pools = 0;
+      const bad: string[] = [];
+      for (const { f, d } of decoded) {
+        if (!d) continue;
+        const mine = d.pools.filter((p) => p.dex === preset);
+        if (mine.length === 0) continue;
+        pools += mine.length;
+        bad.push(...poolMismatches(f.tx, { ...d, pools: mine }).map((m) => `${f.file}: ${m}`));
       }
-    }
-    expect(missing).toEqual([]);
-    expect(moved, "no moved vault of this DEX in the fixtures").toBeGreaterThan(0);
-  });
+      expect(bad).toEqual([]);
+      expect(pools, "no pool of this DEX in the fixtures").toBeGreaterThan(0);
+    },
+  );
+
+  test.each(DEX_PRESETS.map((p) => p.name))(
+    "%s: every vault whose balance moved is on a decoded swap or liquidity event",
+    (preset) => {
+      let moved = 0;
+      const missing: string[] = [];
+      for (const { f, d } of decoded) {
+        for (const m of movedVaults(f)) {
+          if (m.preset !== preset) continue;
+          moved++;
+          const pools = new Map((d?.pools ?? []).map((p) => [p.address, p]));
+          const hit = [...(d?.swaps ?? []), ...(d?.liquidityEvents ?? [])].some((e) => {
+            const p = pools.get(e.pool);
+            return p !== undefined && (p.vaultA === m.vault || p.vaultB === m.vault);
+          });
+          if (!hit) missing.push(`${f.file} ${f.tx.transaction.signatures[0]}: vault ${m.vault}`);
+        }
+      }
+      expect(missing).toEqual([]);
+      expect(moved, "no moved vault of this DEX in the fixtures").toBeGreaterThan(0);
+    },
+  );
 
   test("a swap routed through Jupiter is recorded once, on the pool it hit, at the DEX instruction's path", () => {
     let routed = 0;
@@ -120,7 +127,13 @@ describe("DEX decoders against the chain's accounting", () => {
         expect(p.firstSeenSlot).toBe(f.slot);
         expect(deltas.get(p.vaultA)?.mint, `${f.file} vault A mint`).toBe(p.mintA);
         if (deltas.has(p.vaultB)) expect(deltas.get(p.vaultB)?.mint).toBe(p.mintB);
-        const post = (f.tx.meta?.postTokenBalances ?? []).find((b) => f.tx.transaction.message.accountKeys.concat(f.tx.meta?.loadedAddresses?.writable ?? [], f.tx.meta?.loadedAddresses?.readonly ?? [])[b.accountIndex] === p.vaultA);
+        const post = (f.tx.meta?.postTokenBalances ?? []).find(
+          (b) =>
+            f.tx.transaction.message.accountKeys.concat(
+              f.tx.meta?.loadedAddresses?.writable ?? [],
+              f.tx.meta?.loadedAddresses?.readonly ?? [],
+            )[b.accountIndex] === p.vaultA,
+        );
         expect(p.reserveA, f.file).toBe(post ? BigInt(post.uiTokenAmount.amount) : null);
       }
     }
@@ -145,7 +158,12 @@ describe("DEX decoders against the chain's accounting", () => {
     expect(pool.mintB).toBe("So11111111111111111111111111111111111111112");
     const add = d.liquidityEvents.find((l) => l.pool === pool.address && l.kind === "add")!;
     // the chain's own MintTo (tag 7, u64 amount) into the curve's token account
-    const mintTo = allInstructions(f.tx).find((i) => i.programId === "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" && i.accounts[1] === pool.vaultA && bs58.decode(i.ix.data)[0] === 7)!;
+    const mintTo = allInstructions(f.tx).find(
+      (i) =>
+        i.programId === "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA" &&
+        i.accounts[1] === pool.vaultA &&
+        bs58.decode(i.ix.data)[0] === 7,
+    )!;
     expect(add.amountA).toBe(Buffer.from(bs58.decode(mintTo.ix.data)).readBigUInt64LE(1));
     expect(add.amountB).toBe(0n);
     // the dev buy in the same transaction is a separate swap on the new curve

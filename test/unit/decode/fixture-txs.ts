@@ -8,10 +8,19 @@ import type { RawBlock, RawBlockTransaction } from "../../../core/solana-types.j
 import { FIXTURES_DIR, fixturePath } from "../../setup/fixtures.js";
 
 /** One fixture transaction with where it came from. */
-export type FixtureTx = { file: string; folder: string; program: string; tx: RawBlockTransaction; slot: number; blockTime: number | null; txIndex: number };
+export type FixtureTx = {
+  file: string;
+  folder: string;
+  program: string;
+  tx: RawBlockTransaction;
+  slot: number;
+  blockTime: number | null;
+  txIndex: number;
+};
 
 /** Folders of single transactions or blocks, per program folder. */
-const TX_FOLDERS = /^(transactions|transactions-from-mainnet-blocks|transactions-converted-from-geyser|transactions-devnet|blocks-mainnet|blocks-localnet)$/;
+const TX_FOLDERS =
+  /^(transactions|transactions-from-mainnet-blocks|transactions-converted-from-geyser|transactions-devnet|blocks-mainnet|blocks-localnet)$/;
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -41,7 +50,9 @@ export function readFixtureFile(file: string): FixtureTx[] {
     if (Array.isArray(o.transactions)) {
       const block = o as unknown as RawBlock & { slot?: number };
       const slot = block.slot ?? slotFromName(file) ?? block.parentSlot + 1;
-      block.transactions.forEach((tx, i) => out.push({ file: rel, folder, program, tx, slot, blockTime: block.blockTime ?? null, txIndex: i }));
+      block.transactions.forEach((tx, i) =>
+        out.push({ file: rel, folder, program, tx, slot, blockTime: block.blockTime ?? null, txIndex: i }),
+      );
     } else if (o.transaction && typeof o.transaction === "object" && "message" in (o.transaction as object)) {
       const tx = o as unknown as RawBlockTransaction & { slot?: number; blockTime?: number | null };
       out.push({ file: rel, folder, program, tx, slot: tx.slot ?? 0, blockTime: tx.blockTime ?? null, txIndex: 0 });

@@ -13,7 +13,14 @@ describe("loadIdlDir", () => {
       [true, "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc"],
     ]);
     // carbon's legacy IDL has no address; the Codama file is not an Anchor IDL
-    expect(skipped.map((s) => s.file.split("/").pop()).sort()).toEqual(["whirlpool_codama_explorer.json", "whirlpool_idl_carbon_legacy.json"]);
-    expect(createDecoder({ programs: ["spl-token"], idls }).trackedProgramIds.has("whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc")).toBe(true);
+    expect(skipped.map((s) => s.file.split("/").pop()).sort()).toEqual([
+      "whirlpool_codama_explorer.json",
+      "whirlpool_idl_carbon_legacy.json",
+    ]);
+    expect(
+      createDecoder({ programs: ["spl-token"], idls }).trackedProgramIds.has(
+        "whirLbMiicVdio4qvUfM5KAg6Ct8VwpYzGff3uctyCc",
+      ),
+    ).toBe(true);
   });
 });

@@ -32,7 +32,9 @@ export function tokenAccountMismatches(tx: RawBlockTransaction, d: DecodedTransa
     if (got !== delta) out.push(`${account} (${mint}): decoded ${got}, chain ${delta}`);
   }
   // a decoded movement on an account the chain shows no balance for is wrong too
-  for (const [account, v] of decoded) if (!chain.has(account) && !wsolAccounts.has(account) && v !== 0n) out.push(`${account}: decoded ${v}, not in token balances`);
+  for (const [account, v] of decoded)
+    if (!chain.has(account) && !wsolAccounts.has(account) && v !== 0n)
+      out.push(`${account}: decoded ${v}, not in token balances`);
   return out;
 }
 

@@ -37,7 +37,9 @@ describe("program_events from IDLs", () => {
     let checked = 0;
     for (const { f, d } of decoded) {
       for (const s of d.swaps.filter((x) => x.dex === "pump-amm")) {
-        const ev = d.programEvents.find((e) => e.kind === "cpi_event" && e.instructionPath === s.instructionPath && /^(Buy|Sell)Event$/.test(e.name));
+        const ev = d.programEvents.find(
+          (e) => e.kind === "cpi_event" && e.instructionPath === s.instructionPath && /^(Buy|Sell)Event$/.test(e.name),
+        );
         expect(ev, `${f.file} ${s.instructionPath}`).toBeDefined();
         const pool = d.pools.find((p) => p.address === s.pool)!;
         const onlySwap = d.swaps.filter((x) => x.pool === s.pool).length === 1;
@@ -45,7 +47,9 @@ describe("program_events from IDLs", () => {
         const data = ev!.data as Record<string, string>;
         // the pool's base vault pays base_amount_out on a buy and receives base_amount_in on a sell
         const baseDelta = tokenDeltas(f.tx).get(pool.vaultA)!.delta;
-        expect(BigInt(ev!.name === "BuyEvent" ? data.baseAmountOut! : data.baseAmountIn!), f.file).toBe(baseDelta < 0n ? -baseDelta : baseDelta);
+        expect(BigInt(ev!.name === "BuyEvent" ? data.baseAmountOut! : data.baseAmountIn!), f.file).toBe(
+          baseDelta < 0n ? -baseDelta : baseDelta,
+        );
         checked++;
       }
     }
@@ -56,7 +60,9 @@ describe("program_events from IDLs", () => {
     let checked = 0;
     for (const { d } of decoded) {
       for (const s of d.swaps.filter((x) => x.dex === "raydium-clmm")) {
-        const ev = d.programEvents.find((e) => e.kind === "event" && e.name === "SwapEvent" && e.instructionPath === s.instructionPath);
+        const ev = d.programEvents.find(
+          (e) => e.kind === "event" && e.name === "SwapEvent" && e.instructionPath === s.instructionPath,
+        );
         if (d.transaction.logTruncated) continue;
         expect(ev, `${d.transaction.signature} ${s.instructionPath}`).toBeDefined();
         expect((ev!.data as Record<string, string>).poolState).toBe(s.pool);

@@ -6,7 +6,9 @@ import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { allFixtureTxs, jsonParsedFixtureTxs } from "./fixture-txs.js";
 
 const decoder = createDecoder({ programs: [...PRESET_NAMES] });
-const txs = allFixtureTxs().filter((f) => !f.tx.transaction.message.accountKeys.includes("Vote111111111111111111111111111111111111111"));
+const txs = allFixtureTxs().filter(
+  (f) => !f.tx.transaction.message.accountKeys.includes("Vote111111111111111111111111111111111111111"),
+);
 
 /** A small seeded PRNG (mulberry32), so a failure names a reproducible seed. */
 function rng(seed: number): () => number {
@@ -22,7 +24,10 @@ function rng(seed: number): () => number {
 
 type Mutation = (tx: RawBlockTransaction, r: () => number) => void;
 const pick = <T>(xs: T[], r: () => number): T | undefined => xs[Math.floor(r() * xs.length)];
-const allIxs = (tx: RawBlockTransaction) => [...tx.transaction.message.instructions, ...(tx.meta?.innerInstructions ?? []).flatMap((g) => g.instructions)];
+const allIxs = (tx: RawBlockTransaction) => [
+  ...tx.transaction.message.instructions,
+  ...(tx.meta?.innerInstructions ?? []).flatMap((g) => g.instructions),
+];
 
 const MUTATIONS: Record<string, Mutation> = {
   flipDataBytes(tx, r) {
@@ -49,19 +54,23 @@ const MUTATIONS: Record<string, Mutation> = {
     if (ix) ix.programIdIndex = 255;
   },
   scrambleStackHeights(tx, r) {
-    for (const g of tx.meta?.innerInstructions ?? []) for (const ix of g.instructions) ix.stackHeight = Math.floor(r() * 7) - 1;
+    for (const g of tx.meta?.innerInstructions ?? [])
+      for (const ix of g.instructions) ix.stackHeight = Math.floor(r() * 7) - 1;
   },
   dropMetaParts(tx, r) {
     const m = tx.meta as Record<string, unknown> | null;
     if (!m) return;
-    for (const k of ["innerInstructions", "logMessages", "preTokenBalances", "postTokenBalances", "loadedAddresses"]) if (r() < 0.4) m[k] = r() < 0.5 ? null : undefined;
+    for (const k of ["innerInstructions", "logMessages", "preTokenBalances", "postTokenBalances", "loadedAddresses"])
+      if (r() < 0.4) m[k] = r() < 0.5 ? null : undefined;
   },
   garbageTokenAmounts(tx, r) {
-    for (const b of tx.meta?.postTokenBalances ?? []) if (r() < 0.5) b.uiTokenAmount.amount = r() < 0.5 ? "not a number" : "340282366920938463463374607431768211455";
+    for (const b of tx.meta?.postTokenBalances ?? [])
+      if (r() < 0.5) b.uiTokenAmount.amount = r() < 0.5 ? "not a number" : "340282366920938463463374607431768211455";
   },
   truncateLogs(tx, r) {
     const logs = tx.meta?.logMessages;
-    if (logs) tx.meta!.logMessages = [...logs.slice(0, Math.floor(r() * logs.length)), "Log truncated", ...logs.slice(-2)];
+    if (logs)
+      tx.meta!.logMessages = [...logs.slice(0, Math.floor(r() * logs.length)), "Log truncated", ...logs.slice(-2)];
   },
   shortenBalances(tx, r) {
     if (tx.meta) tx.meta.postBalances = tx.meta.postBalances.slice(0, Math.floor(r() * tx.meta.postBalances.length));

@@ -26,7 +26,8 @@ describe("token transfers against the token balance deltas", () => {
       bad.push(...tokenAccountMismatches(f.tx, d).map((m) => `${f.file} ${d.transaction.signature}: ${m}`));
     }
     expect(bad).toEqual([]);
-    if (!/devnet|system-program/.test(group)) expect(checked, "no decoded transaction in this folder").toBeGreaterThan(0);
+    if (!/devnet|system-program/.test(group))
+      expect(checked, "no decoded transaction in this folder").toBeGreaterThan(0);
   });
 
   test("the token presets alone give the same transfers as all presets", () => {
@@ -72,7 +73,9 @@ describe("token transfers against the token balance deltas", () => {
 /** A real transferChecked instruction from the fixtures, with its transaction. */
 function realTransferChecked(programId: string): { tx: RawBlockTransaction; data: Uint8Array; accounts: number[] } {
   for (const f of txs) {
-    const ix = f.tx.transaction.message.instructions.find((i) => accountKeys(f.tx)[i.programIdIndex] === programId && bs58.decode(i.data)[0] === 12);
+    const ix = f.tx.transaction.message.instructions.find(
+      (i) => accountKeys(f.tx)[i.programIdIndex] === programId && bs58.decode(i.data)[0] === 12,
+    );
     if (ix && !f.tx.meta?.err) return { tx: f.tx, data: bs58.decode(ix.data), accounts: ix.accounts };
   }
   throw new Error("no transferChecked in the fixtures");
@@ -84,7 +87,11 @@ describe("token instruction layouts", () => {
     const mutated = Uint8Array.from(data);
     mutated.fill(0xff, 1, 9);
     const e = decodeTokenInstruction(TOKEN_PROGRAM_ID, mutated, accounts);
-    expect(e).toMatchObject({ type: "move", name: "transferChecked", move: { amount: 18446744073709551615n, fee: 0n } });
+    expect(e).toMatchObject({
+      type: "move",
+      name: "transferChecked",
+      move: { amount: 18446744073709551615n, fee: 0n },
+    });
     // and end to end: the transaction's row carries it unchanged
     const top = tx.transaction.message.instructions.findIndex((i) => i.data === bs58.encode(data));
     const copy = structuredClone(tx);
@@ -102,7 +109,11 @@ describe("token instruction layouts", () => {
     new DataView(withFee.buffer).setBigUint64(11, 1234n, true);
     const e = decodeTokenInstruction(TOKEN_2022_PROGRAM_ID, withFee, accounts);
     const amount = new DataView(data.buffer, data.byteOffset).getBigUint64(1, true);
-    expect(e).toMatchObject({ type: "move", name: "transferCheckedWithFee", move: { amount, fee: 1234n, feeKnown: true, source: accounts[0], destination: accounts[2] } });
+    expect(e).toMatchObject({
+      type: "move",
+      name: "transferCheckedWithFee",
+      move: { amount, fee: 1234n, feeKnown: true, source: accounts[0], destination: accounts[2] },
+    });
   });
 
   test("initializeMint2, setAuthority and initializeAccount3 decode from real instructions", () => {
@@ -116,7 +127,17 @@ describe("token instruction layouts", () => {
         if ("name" in e) names.add(e.name);
       }
     }
-    for (const n of ["transfer", "transferChecked", "mintTo", "burn", "closeAccount", "initializeAccount3", "initializeMint2", "setAuthority", "syncNative"]) {
+    for (const n of [
+      "transfer",
+      "transferChecked",
+      "mintTo",
+      "burn",
+      "closeAccount",
+      "initializeAccount3",
+      "initializeMint2",
+      "setAuthority",
+      "syncNative",
+    ]) {
       expect(names, n).toContain(n);
     }
   });

@@ -14,7 +14,11 @@ const decoder = createDecoder({ programs: [...PRESET_NAMES] });
 
 describe("transaction skeleton", () => {
   test("v0 account keys are static keys, then loadedAddresses.writable, then loadedAddresses.readonly", () => {
-    const f = txs.find((t) => (t.tx.meta?.loadedAddresses?.writable.length ?? 0) > 0 && (t.tx.meta?.loadedAddresses?.readonly.length ?? 0) > 0)!;
+    const f = txs.find(
+      (t) =>
+        (t.tx.meta?.loadedAddresses?.writable.length ?? 0) > 0 &&
+        (t.tx.meta?.loadedAddresses?.readonly.length ?? 0) > 0,
+    )!;
     const { accountKeys: stat } = f.tx.transaction.message;
     const { writable, readonly } = f.tx.meta!.loadedAddresses!;
     expect(accountKeys(f.tx)).toEqual([...stat, ...writable, ...readonly]);
@@ -28,23 +32,30 @@ describe("transaction skeleton", () => {
     for (const f of txs) {
       const logs = f.tx.meta?.logMessages ?? [];
       // broken_data_1.json is deliberately broken upstream (program indexes past the key list)
-      if (logs.length === 0 || logs.includes("Log truncated") || f.tx.meta?.err || f.file.includes("broken_data")) continue;
+      if (logs.length === 0 || logs.includes("Log truncated") || f.tx.meta?.err || f.file.includes("broken_data"))
+        continue;
       const invoked = logs.flatMap((l) => {
         const m = /^Program (\S+) invoke \[(\d+)\]$/.exec(l);
         return m ? [`${m[1]}@${m[2]}`] : [];
       });
       const view = createTxView(f.tx);
       // precompiles never log an invoke; 2022-era validators did not log the upgradeable BPF loader's either
-      const silent = (id: string) => PRECOMPILES.has(id) || (id.startsWith("BPFLoaderUpgradeab1e") && !invoked.some((x) => x.startsWith(id)));
+      const silent = (id: string) =>
+        PRECOMPILES.has(id) || (id.startsWith("BPFLoaderUpgradeab1e") && !invoked.some((x) => x.startsWith(id)));
       const flat = view.ixs.filter((ix) => !silent(ix.programId));
-      expect(flat.map((ix) => `${ix.programId}@${ix.depth}`), f.file).toEqual(invoked);
+      expect(
+        flat.map((ix) => `${ix.programId}@${ix.depth}`),
+        f.file,
+      ).toEqual(invoked);
       checked++;
     }
     expect(checked).toBeGreaterThan(500);
   });
 
   test("instruction paths: top level by index, CPIs numbered under their caller", () => {
-    const f = txs.find((t) => (t.tx.meta?.innerInstructions ?? []).some((g) => g.instructions.some((i) => i.stackHeight === 3)))!;
+    const f = txs.find((t) =>
+      (t.tx.meta?.innerInstructions ?? []).some((g) => g.instructions.some((i) => i.stackHeight === 3)),
+    )!;
     const view = createTxView(f.tx);
     for (const ix of view.ixs) {
       const parts = ix.path.split(".");
@@ -55,7 +66,12 @@ describe("transaction skeleton", () => {
   });
 
   test("the transaction row: fee payer, fee, compute units, distinct invoked programs, tx index", () => {
-    const f = txs.find((t) => t.file.includes("transactions-from-mainnet-blocks") && !t.tx.meta?.err && (t.tx.meta?.innerInstructions?.length ?? 0) > 0)!;
+    const f = txs.find(
+      (t) =>
+        t.file.includes("transactions-from-mainnet-blocks") &&
+        !t.tx.meta?.err &&
+        (t.tx.meta?.innerInstructions?.length ?? 0) > 0,
+    )!;
     const d = decoder.decodeTransaction(f.tx, { ...f, txIndex: 42 })!;
     const t = d.transaction;
     expect(t.signature).toBe(f.tx.transaction.signatures[0]);
@@ -78,7 +94,14 @@ describe("transaction skeleton", () => {
       if (!d) continue;
       expect(d.transaction.success).toBe(false);
       expect(d.transaction.err).toEqual(f.tx.meta!.err);
-      expect([d.transfers, d.swaps, d.pools, d.liquidityEvents, d.programEvents, d.tokens]).toEqual([[], [], [], [], [], []]);
+      expect([d.transfers, d.swaps, d.pools, d.liquidityEvents, d.programEvents, d.tokens]).toEqual([
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+      ]);
     }
   });
 
@@ -99,7 +122,9 @@ describe("transaction skeleton", () => {
       const d = tokenOnly.decodeBlock(block, slot);
       expect(d.txCount).toBe(block.transactions.length);
       for (const t of d.transactions) expect(t.transaction.programIds).toContain(TOKEN_PROGRAM_ID);
-      const withToken = block.transactions.filter((tx) => createTxView(tx).ixs.some((i) => i.programId === TOKEN_PROGRAM_ID)).length;
+      const withToken = block.transactions.filter((tx) =>
+        createTxView(tx).ixs.some((i) => i.programId === TOKEN_PROGRAM_ID),
+      ).length;
       expect(d.transactions.length).toBe(withToken);
     }
   });
@@ -110,7 +135,12 @@ describe("transaction skeleton", () => {
       const { block, slot } = readWholeBlock(file);
       const d = decoder.decodeBlock(block, slot);
       total += d.txCount;
-      expect(d).toMatchObject({ slot, parentSlot: block.parentSlot, blockhash: block.blockhash, blockTime: block.blockTime });
+      expect(d).toMatchObject({
+        slot,
+        parentSlot: block.parentSlot,
+        blockhash: block.blockhash,
+        blockTime: block.blockTime,
+      });
       for (const t of d.transactions) {
         expect(block.transactions[t.transaction.txIndex]!.transaction.signatures[0]).toBe(t.transaction.signature);
         expect(t.transaction.programIds).not.toContain("Vote111111111111111111111111111111111111111");

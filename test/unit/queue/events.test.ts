@@ -8,7 +8,7 @@ import { decodedFixtureBlocks } from "../../setup/fixtures.js";
 // The indexer publishes, the API parses: both sides of the Redis event contract, on the real mainnet blocks.
 describe("batch events", () => {
   test("what the indexer publishes after a stored batch is what the API accepts, swap for swap", () => {
-        const decoder = createDecoder({ programs: PRESET_NAMES });
+    const decoder = createDecoder({ programs: PRESET_NAMES });
     const blocks = decodedFixtureBlocks(decoder);
     const event = toEvent(blocks, [332254856]);
     const parsed = parseChainEvent(JSON.stringify(event));

@@ -10,10 +10,19 @@ import { signatureJobId } from "../../../indexer/ingest/logs.js";
 // stay clear of both, for any slot or signature. A seeded generator makes a failure reproducible.
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 const rand = rng(8);
-const slots = [0, 1, 9, 10, 2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER, ...Array.from({ length: 5_000 }, () => Math.floor(rand() * Number.MAX_SAFE_INTEGER))];
+const slots = [
+  0,
+  1,
+  9,
+  10,
+  2 ** 31,
+  2 ** 32,
+  Number.MAX_SAFE_INTEGER,
+  ...Array.from({ length: 5_000 }, () => Math.floor(rand() * Number.MAX_SAFE_INTEGER)),
+];
 const signature = () => bs58.encode(randomBytes(64));
 
 const valid = (id: string) => !id.includes(":") && !/^\d+$/.test(id) && id.length > 0;
@@ -38,12 +47,22 @@ describe("job ids", () => {
   test("backfill batch ids over 2,000 random plans: valid", () => {
     for (let i = 0; i < 2_000; i++) {
       const from = Math.floor(rand() * 400_000_000);
-      const plan = rand() < 0.5
-        ? { kind: "slots" as const, fromSlot: from, toSlot: from + Math.floor(rand() * 1e6), batchSize: 20 }
-        : { kind: "address" as const, address: bs58.encode(randomBytes(32)), before: rand() < 0.5 ? signature() : undefined, batchSize: 20 };
+      const plan =
+        rand() < 0.5
+          ? { kind: "slots" as const, fromSlot: from, toSlot: from + Math.floor(rand() * 1e6), batchSize: 20 }
+          : {
+              kind: "address" as const,
+              address: bs58.encode(randomBytes(32)),
+              before: rand() < 0.5 ? signature() : undefined,
+              batchSize: 20,
+            };
       const id = backfillId(plan);
       // as built in runBackfill: `${id}-${first}-${last}` and `${id}-${sha1 prefix}`
-      for (const jobId of [`${id}-${from}-${from + 19}`, `${id}-${createHash("sha1").update(String(from)).digest("hex").slice(0, 16)}`]) expect(valid(jobId), jobId).toBe(true);
+      for (const jobId of [
+        `${id}-${from}-${from + 19}`,
+        `${id}-${createHash("sha1").update(String(from)).digest("hex").slice(0, 16)}`,
+      ])
+        expect(valid(jobId), jobId).toBe(true);
     }
   });
 

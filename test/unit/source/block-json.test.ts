@@ -8,7 +8,8 @@ import { fixturePath } from "../../setup/fixtures.js";
 function materialize(v: unknown): unknown {
   if (v instanceof LazyTransactions) return Array.from({ length: v.length }, (_, i) => v.get(i));
   if (Array.isArray(v)) return v.map(materialize);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, materialize(x)]));
+  if (typeof v === "object" && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, materialize(x)]));
   return v;
 }
 
@@ -28,7 +29,9 @@ function same(text: string): unknown {
 const dir = fixturePath("blocks/getBlock-json-mainnet-converted");
 const blocks = readdirSync(dir)
   .filter((f) => f.endsWith(".json"))
-  .map((f) => JSON.parse(readFileSync(`${dir}/${f}`, "utf8")) as { jsonrpc: string; result: { transactions: unknown[] } });
+  .map(
+    (f) => JSON.parse(readFileSync(`${dir}/${f}`, "utf8")) as { jsonrpc: string; result: { transactions: unknown[] } },
+  );
 
 describe("parseBlockAnswers", () => {
   test("the recorded mainnet blocks, alone and as a batch with an error answer, with raw UTF-8 in their logs: the same values as JSON.parse", () => {
@@ -46,16 +49,26 @@ describe("parseBlockAnswers", () => {
     ];
     const text = JSON.stringify(batch, null, 1); // whitespace everywhere a server may put it
     const lazy = same(text);
-    expect(lists(lazy).map((l) => l.length)).toEqual([blocks[0]!.result.transactions.length, blocks[1]!.result.transactions.length]);
+    expect(lists(lazy).map((l) => l.length)).toEqual([
+      blocks[0]!.result.transactions.length,
+      blocks[1]!.result.transactions.length,
+    ]);
     expect(lists(lazy).every((l) => l.cut)).toBe(true);
   });
 
   test("strings holding brackets, quotes, escapes and the key itself do not move the cut", () => {
-    const tx = (log: string) => ({ meta: { logMessages: [log], fee: 5000 }, transaction: { signatures: ["s"], message: { accountKeys: ["k"] } } });
+    const tx = (log: string) => ({
+      meta: { logMessages: [log], fee: 5000 },
+      transaction: { signatures: ["s"], message: { accountKeys: ["k"] } },
+    });
     const logs = ['"transactions":[', "]}]", "\\", '\\"]', "{[", "🐠 é ✓", "a\u0000b"];
     // runs of backslashes before a quote, odd and even (an escaped quote, or an escaped backslash ending the string)
     logs.push("\\\\", '\\\\"}', "\\\\\\", 'x\\\\\\"]}');
-    const body = { jsonrpc: "2.0", id: 1, result: { blockhash: "h", note: '"transactions":[{"x":1}]', transactions: logs.map(tx), parentSlot: 4 } };
+    const body = {
+      jsonrpc: "2.0",
+      id: 1,
+      result: { blockhash: "h", note: '"transactions":[{"x":1}]', transactions: logs.map(tx), parentSlot: 4 },
+    };
     const lazy = same(JSON.stringify(body));
     expect(lists(lazy)[0]!.length).toBe(logs.length);
     // Read by the scan itself, not by the whole-body fallback.
@@ -65,7 +78,12 @@ describe("parseBlockAnswers", () => {
   test("an empty block and a result without transactions (getBlocks-style numbers) parse as JSON.parse does", () => {
     same(JSON.stringify({ jsonrpc: "2.0", id: 1, result: { blockhash: "h", transactions: [] } }));
     same(JSON.stringify({ jsonrpc: "2.0", id: 1, result: [1, 2, 3] }));
-    same(JSON.stringify([{ jsonrpc: "2.0", id: 1, result: null }, { jsonrpc: "2.0", id: 2, result: { transactions: [] } }]));
+    same(
+      JSON.stringify([
+        { jsonrpc: "2.0", id: 1, result: null },
+        { jsonrpc: "2.0", id: 2, result: { transactions: [] } },
+      ]),
+    );
   });
 
   test("shapes the cut does not expect fall back to a whole parse: never a dropped or invented transaction", () => {
@@ -85,7 +103,12 @@ describe("parseBlockAnswers", () => {
   });
 
   test("malformed bodies throw SyntaxError (the RPC client retries them), and a malformed transaction throws when it is read", () => {
-    for (const s of ['{"id":1,"result":{"transactions":[{"a":1},,{"b":2}]}}', '{"id":1,"result":{"transactions":[{"a":1}', '{"id":1,"result":{"transactions":[{"a":1}]}}}', "not json"]) {
+    for (const s of [
+      '{"id":1,"result":{"transactions":[{"a":1},,{"b":2}]}}',
+      '{"id":1,"result":{"transactions":[{"a":1}',
+      '{"id":1,"result":{"transactions":[{"a":1}]}}}',
+      "not json",
+    ]) {
       expect(() => materialize(parseBlockAnswers(Buffer.from(s)))).toThrow(SyntaxError);
     }
     const lazy = parseBlockAnswers(Buffer.from('{"id":1,"result":{"transactions":[{"a":1},{"b":tru}]}}'));
@@ -97,7 +120,9 @@ describe("parseBlockAnswers", () => {
 
   test("the body is released once every cut list is released, at once when nothing was cut; a released list cannot be read", () => {
     let released = 0;
-    const batch = Buffer.from('[{"id":1,"result":{"transactions":[{"a":1}]}},{"id":2,"error":{"code":-32007}},{"id":3,"result":{"transactions":[{"b":2}]}}]');
+    const batch = Buffer.from(
+      '[{"id":1,"result":{"transactions":[{"a":1}]}},{"id":2,"error":{"code":-32007}},{"id":3,"result":{"transactions":[{"b":2}]}}]',
+    );
     const v = parseBlockAnswers(batch, () => released++);
     const [l1, l2] = lists(v);
     expect(l1!.cut && l2!.cut).toBe(true);

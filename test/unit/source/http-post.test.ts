@@ -19,7 +19,8 @@ describe("createHttpPost", () => {
       req.on("end", () => {
         if (req.url === "/gzip") return res.writeHead(200, { "content-encoding": "gzip" }).end(gzipSync(answer));
         if (req.url === "/br") return res.writeHead(200, { "content-encoding": "br" }).end(brotliCompressSync(answer));
-        if (req.url === "/echo") return res.writeHead(200, { "x-seen-encoding": String(req.headers["accept-encoding"]) }).end(body);
+        if (req.url === "/echo")
+          return res.writeHead(200, { "x-seen-encoding": String(req.headers["accept-encoding"]) }).end(body);
         if (req.url === "/cut") {
           res.writeHead(200, { "content-length": String(answer.length + 100) });
           res.write(answer);

@@ -8,7 +8,17 @@ const swap: HitRule[] = [{ kind: "swap", ...PAIR, actor: "user" }];
 const add: HitRule[] = [{ kind: "add", ...PAIR, actor: "sender" }];
 const remove: HitRule[] = [{ kind: "remove", ...PAIR, actor: "sender" }];
 const oneSide: HitRule[] = [{ kind: "add", pool: "lbPair", oneSided: "reserve", actor: "sender" }];
-const create = (actor: string): HitRule[] => [{ kind: "create", pool: "lbPair", vaultA: "reserveX", vaultB: "reserveY", mintA: "tokenMintX", mintB: "tokenMintY", actor }];
+const create = (actor: string): HitRule[] => [
+  {
+    kind: "create",
+    pool: "lbPair",
+    vaultA: "reserveX",
+    vaultB: "reserveY",
+    mintA: "tokenMintX",
+    mintB: "tokenMintY",
+    actor,
+  },
+];
 
 /** Creates the Meteora DLMM decoder. */
 export function createMeteoraDlmm(): DexProgram {

@@ -6,7 +6,9 @@ import type { DexProgram } from "../../dex/dex-types.js";
 const VAULTS = { pool: "whirlpool", vaultA: "tokenVaultA", vaultB: "tokenVaultB" };
 const MINTS = { mintA: "tokenMintA", mintB: "tokenMintB" };
 const create: HitRule[] = [{ kind: "create", ...VAULTS, ...MINTS, actor: "funder" }];
-const liq = (kind: "add" | "remove", mints: boolean, actor = "positionAuthority"): HitRule[] => [{ kind, ...VAULTS, ...(mints ? MINTS : {}), actor }];
+const liq = (kind: "add" | "remove", mints: boolean, actor = "positionAuthority"): HitRule[] => [
+  { kind, ...VAULTS, ...(mints ? MINTS : {}), actor },
+];
 
 /** Creates the Orca Whirlpool decoder. */
 export function createOrcaWhirlpool(): DexProgram {
@@ -20,12 +22,32 @@ export function createOrcaWhirlpool(): DexProgram {
       swap: [{ kind: "swap", ...VAULTS, actor: "tokenAuthority" }],
       swapV2: [{ kind: "swap", ...VAULTS, ...MINTS, actor: "tokenAuthority" }],
       twoHopSwap: [
-        { kind: "swap", pool: "whirlpoolOne", vaultA: "tokenVaultOneA", vaultB: "tokenVaultOneB", actor: "tokenAuthority" },
-        { kind: "swap", pool: "whirlpoolTwo", vaultA: "tokenVaultTwoA", vaultB: "tokenVaultTwoB", actor: "tokenAuthority", pathSuffix: "#1" },
+        {
+          kind: "swap",
+          pool: "whirlpoolOne",
+          vaultA: "tokenVaultOneA",
+          vaultB: "tokenVaultOneB",
+          actor: "tokenAuthority",
+        },
+        {
+          kind: "swap",
+          pool: "whirlpoolTwo",
+          vaultA: "tokenVaultTwoA",
+          vaultB: "tokenVaultTwoB",
+          actor: "tokenAuthority",
+          pathSuffix: "#1",
+        },
       ],
       // v2 names vaults by route position; whirlpools keep mint A < mint B, so sorting by mint gives A/B
       twoHopSwapV2: [
-        { kind: "swap", pool: "whirlpoolOne", vaultA: "tokenVaultOneInput", vaultB: "tokenVaultOneIntermediate", actor: "tokenAuthority", sortByMint: true },
+        {
+          kind: "swap",
+          pool: "whirlpoolOne",
+          vaultA: "tokenVaultOneInput",
+          vaultB: "tokenVaultOneIntermediate",
+          actor: "tokenAuthority",
+          sortByMint: true,
+        },
         {
           kind: "swap",
           pool: "whirlpoolTwo",

@@ -3,7 +3,13 @@ import idl from "./idl.json" with { type: "json" };
 import { type HitRule, createAnchorDex } from "../../dex/anchor-dex.js";
 import type { DexProgram } from "../../dex/dex-types.js";
 
-const POOL = { pool: "pool", vaultA: "poolBaseTokenAccount", vaultB: "poolQuoteTokenAccount", mintA: "baseMint", mintB: "quoteMint" };
+const POOL = {
+  pool: "pool",
+  vaultA: "poolBaseTokenAccount",
+  vaultB: "poolQuoteTokenAccount",
+  mintA: "baseMint",
+  mintB: "quoteMint",
+};
 const rule = (kind: HitRule["kind"], actor: string): HitRule[] => [{ kind, ...POOL, actor }];
 
 /** Creates the Pump AMM decoder. */

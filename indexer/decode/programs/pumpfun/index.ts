@@ -11,23 +11,25 @@ import { type Rule, createAnchorDex } from "../../dex/anchor-dex.js";
 import { type DexHit, type DexHitKind, type DexProgram, NATIVE_MINT } from "../../dex/dex-types.js";
 import { hexPrefix, ixBytes } from "../../tx-view.js";
 
-const curveHit = (kind: DexHitKind, actor: string): Rule => ({ view, acc }) => {
-  const curve = acc("bondingCurve");
-  if (curve === undefined) return [];
-  const mint = acc("mint");
-  return [
-    {
-      kind,
-      pool: view.keys[curve]!,
-      vaultA: acc("associatedBondingCurve"),
-      vaultB: curve,
-      mintA: mint === undefined ? undefined : view.keys[mint],
-      mintB: NATIVE_MINT,
-      lamportVaultB: true,
-      actor: view.keys[acc(actor) ?? -1] ?? "",
-    },
-  ];
-};
+const curveHit =
+  (kind: DexHitKind, actor: string): Rule =>
+  ({ view, acc }) => {
+    const curve = acc("bondingCurve");
+    if (curve === undefined) return [];
+    const mint = acc("mint");
+    return [
+      {
+        kind,
+        pool: view.keys[curve]!,
+        vaultA: acc("associatedBondingCurve"),
+        vaultB: curve,
+        mintA: mint === undefined ? undefined : view.keys[mint],
+        mintB: NATIVE_MINT,
+        lamportVaultB: true,
+        actor: view.keys[acc(actor) ?? -1] ?? "",
+      },
+    ];
+  };
 
 const trade: Rule = (ctx) => {
   const hits: DexHit[] = (curveHit("swap", "user") as Exclude<Rule, unknown[]>)(ctx);

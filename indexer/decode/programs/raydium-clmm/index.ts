@@ -5,7 +5,9 @@ import type { DexProgram } from "../../dex/dex-types.js";
 
 const VAULTS = { pool: "poolState", vaultA: "tokenVault0", vaultB: "tokenVault1" };
 const V2_MINTS = { mintA: "vault0Mint", mintB: "vault1Mint" };
-const liquidity = (kind: "add" | "remove", actor: string, v2: boolean): HitRule[] => [{ kind, ...VAULTS, ...(v2 ? V2_MINTS : {}), actor }];
+const liquidity = (kind: "add" | "remove", actor: string, v2: boolean): HitRule[] => [
+  { kind, ...VAULTS, ...(v2 ? V2_MINTS : {}), actor },
+];
 
 /** Creates the Raydium CLMM decoder. */
 export function createRaydiumClmm(): DexProgram {
@@ -15,9 +17,27 @@ export function createRaydiumClmm(): DexProgram {
     rules: {
       createPool: [{ kind: "create", ...VAULTS, mintA: "tokenMint0", mintB: "tokenMint1", actor: "poolCreator" }],
       // token_mint_0 < token_mint_1 is enforced at pool creation, so sorting the input/output vaults by mint gives 0/1
-      swap: [{ kind: "swap", pool: "poolState", vaultA: "inputVault", vaultB: "outputVault", actor: "payer", sortByMint: true }],
+      swap: [
+        {
+          kind: "swap",
+          pool: "poolState",
+          vaultA: "inputVault",
+          vaultB: "outputVault",
+          actor: "payer",
+          sortByMint: true,
+        },
+      ],
       swapV2: [
-        { kind: "swap", pool: "poolState", vaultA: "inputVault", vaultB: "outputVault", mintA: "inputVaultMint", mintB: "outputVaultMint", actor: "payer", sortByMint: true },
+        {
+          kind: "swap",
+          pool: "poolState",
+          vaultA: "inputVault",
+          vaultB: "outputVault",
+          mintA: "inputVaultMint",
+          mintB: "outputVaultMint",
+          actor: "payer",
+          sortByMint: true,
+        },
       ],
       increaseLiquidity: liquidity("add", "nftOwner", false),
       increaseLiquidityV2: liquidity("add", "nftOwner", true),
@@ -26,8 +46,26 @@ export function createRaydiumClmm(): DexProgram {
       openPosition: liquidity("add", "positionNftOwner", false),
       openPositionV2: liquidity("add", "positionNftOwner", true),
       openPositionWithToken22Nft: liquidity("add", "positionNftOwner", true),
-      collectFundFee: [{ kind: "remove", pool: "poolState", vaultA: "tokenVault0", vaultB: "tokenVault1", ...V2_MINTS, actor: "owner" }],
-      collectProtocolFee: [{ kind: "remove", pool: "poolState", vaultA: "tokenVault0", vaultB: "tokenVault1", ...V2_MINTS, actor: "owner" }],
+      collectFundFee: [
+        {
+          kind: "remove",
+          pool: "poolState",
+          vaultA: "tokenVault0",
+          vaultB: "tokenVault1",
+          ...V2_MINTS,
+          actor: "owner",
+        },
+      ],
+      collectProtocolFee: [
+        {
+          kind: "remove",
+          pool: "poolState",
+          vaultA: "tokenVault0",
+          vaultB: "tokenVault1",
+          ...V2_MINTS,
+          actor: "owner",
+        },
+      ],
     },
   });
 }

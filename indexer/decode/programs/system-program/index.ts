@@ -19,13 +19,13 @@ export function decodeSystemLamports(data: Uint8Array, accounts: number[]): Lamp
     case 2: // transfer { lamports }
       return { from: accounts[0], to: accounts[1], lamports: view.getBigUint64(4, true) };
     case 3: // createAccountWithSeed { base, seed, lamports, ... }: lamports follow a length-prefixed seed
-    {
-      if (data.length < 4 + 32 + 8) return undefined;
-      const seedLen = Number(view.getBigUint64(36, true));
-      const off = 44 + seedLen;
-      if (off + 8 > data.length) return undefined;
-      return { from: accounts[0], to: accounts[1], lamports: view.getBigUint64(off, true) };
-    }
+      {
+        if (data.length < 4 + 32 + 8) return undefined;
+        const seedLen = Number(view.getBigUint64(36, true));
+        const off = 44 + seedLen;
+        if (off + 8 > data.length) return undefined;
+        return { from: accounts[0], to: accounts[1], lamports: view.getBigUint64(off, true) };
+      }
     case 11: // transferWithSeed { lamports, from_seed, from_owner }
       return { from: accounts[0], to: accounts[2], lamports: view.getBigUint64(4, true) };
     default:

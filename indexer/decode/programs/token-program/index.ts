@@ -28,41 +28,117 @@ export type TokenMove = {
 /** What one token-program instruction does, as far as the indexer cares. */
 export type TokenEffect =
   | { type: "move"; name: string; move: TokenMove }
-  | { type: "initMint"; name: string; mint: number | undefined; decimals: number; mintAuthority: string; freezeAuthority: string | null }
-  | { type: "initAccount"; name: string; account: number | undefined; mint: number | undefined; owner: string | undefined; ownerIndex: number | undefined }
-  | { type: "setAuthority"; name: string; target: number | undefined; authorityType: number; newAuthority: string | null }
-  | { type: "ataCreate"; name: string; account: number | undefined; wallet: number | undefined; mint: number | undefined }
+  | {
+      type: "initMint";
+      name: string;
+      mint: number | undefined;
+      decimals: number;
+      mintAuthority: string;
+      freezeAuthority: string | null;
+    }
+  | {
+      type: "initAccount";
+      name: string;
+      account: number | undefined;
+      mint: number | undefined;
+      owner: string | undefined;
+      ownerIndex: number | undefined;
+    }
+  | {
+      type: "setAuthority";
+      name: string;
+      target: number | undefined;
+      authorityType: number;
+      newAuthority: string | null;
+    }
+  | {
+      type: "ataCreate";
+      name: string;
+      account: number | undefined;
+      wallet: number | undefined;
+      mint: number | undefined;
+    }
   | { type: "other"; name: string }
   | { type: "unknown"; discriminator: string }
   | { type: "error"; discriminator: string; message: string };
 
 /** Names of the SPL Token instruction tags (Token-2022 shares 0..24 and extends the list). */
 export const TOKEN_INSTRUCTIONS: readonly string[] = [
-  "initializeMint", "initializeAccount", "initializeMultisig", "transfer", "approve", "revoke", "setAuthority",
-  "mintTo", "burn", "closeAccount", "freezeAccount", "thawAccount", "transferChecked", "approveChecked",
-  "mintToChecked", "burnChecked", "initializeAccount2", "syncNative", "initializeAccount3", "initializeMultisig2",
-  "initializeMint2", "getAccountDataSize", "initializeImmutableOwner", "amountToUiAmount", "uiAmountToAmount",
+  "initializeMint",
+  "initializeAccount",
+  "initializeMultisig",
+  "transfer",
+  "approve",
+  "revoke",
+  "setAuthority",
+  "mintTo",
+  "burn",
+  "closeAccount",
+  "freezeAccount",
+  "thawAccount",
+  "transferChecked",
+  "approveChecked",
+  "mintToChecked",
+  "burnChecked",
+  "initializeAccount2",
+  "syncNative",
+  "initializeAccount3",
+  "initializeMultisig2",
+  "initializeMint2",
+  "getAccountDataSize",
+  "initializeImmutableOwner",
+  "amountToUiAmount",
+  "uiAmountToAmount",
 ];
 
 /** Token-2022 extension tags 25.. (their sub-instructions are not decoded except the transfer fee ones). */
 export const TOKEN_2022_EXTENSIONS: readonly string[] = [
-  "initializeMintCloseAuthority", "transferFeeExtension", "confidentialTransferExtension",
-  "defaultAccountStateExtension", "reallocate", "memoTransferExtension", "createNativeMint",
-  "initializeNonTransferableMint", "interestBearingMintExtension", "cpiGuardExtension",
-  "initializePermanentDelegate", "transferHookExtension", "confidentialTransferFeeExtension",
-  "withdrawExcessLamports", "metadataPointerExtension", "groupPointerExtension", "groupMemberPointerExtension",
-  "confidentialMintBurnExtension", "scaledUiAmountExtension", "pausableExtension",
+  "initializeMintCloseAuthority",
+  "transferFeeExtension",
+  "confidentialTransferExtension",
+  "defaultAccountStateExtension",
+  "reallocate",
+  "memoTransferExtension",
+  "createNativeMint",
+  "initializeNonTransferableMint",
+  "interestBearingMintExtension",
+  "cpiGuardExtension",
+  "initializePermanentDelegate",
+  "transferHookExtension",
+  "confidentialTransferFeeExtension",
+  "withdrawExcessLamports",
+  "metadataPointerExtension",
+  "groupPointerExtension",
+  "groupMemberPointerExtension",
+  "confidentialMintBurnExtension",
+  "scaledUiAmountExtension",
+  "pausableExtension",
 ];
 
 const TRANSFER_FEE_SUB: readonly string[] = [
-  "initializeTransferFeeConfig", "transferCheckedWithFee", "withdrawWithheldTokensFromMint",
-  "withdrawWithheldTokensFromAccounts", "harvestWithheldTokensToMint", "setTransferFee",
+  "initializeTransferFeeConfig",
+  "transferCheckedWithFee",
+  "withdrawWithheldTokensFromMint",
+  "withdrawWithheldTokensFromAccounts",
+  "harvestWithheldTokensToMint",
+  "setTransferFee",
 ];
 
 /** Names shown in the README table for each program. */
 export const TOKEN_DECODED: readonly string[] = [
-  "initializeMint", "initializeMint2", "initializeAccount", "initializeAccount2", "initializeAccount3", "transfer",
-  "transferChecked", "mintTo", "mintToChecked", "burn", "burnChecked", "closeAccount", "setAuthority",
+  "initializeMint",
+  "initializeMint2",
+  "initializeAccount",
+  "initializeAccount2",
+  "initializeAccount3",
+  "transfer",
+  "transferChecked",
+  "mintTo",
+  "mintToChecked",
+  "burn",
+  "burnChecked",
+  "closeAccount",
+  "setAuthority",
 ];
 
 // spl-token-metadata-interface and spl-token-group-interface instructions Token-2022 implements (8-byte discriminators)
@@ -101,7 +177,11 @@ function move(programId: string, name: string, m: Omit<TokenMove, "fee" | "feeKn
   return {
     type: "move",
     name,
-    move: { fee: 0n, feeKnown: m.fee !== undefined || m.kind !== "transfer" || programId !== TOKEN_2022_PROGRAM_ID, ...m },
+    move: {
+      fee: 0n,
+      feeKnown: m.fee !== undefined || m.kind !== "transfer" || programId !== TOKEN_2022_PROGRAM_ID,
+      ...m,
+    },
   };
 }
 
@@ -123,25 +203,94 @@ export function decodeTokenInstruction(programId: string, data: Uint8Array, acco
           freezeAuthority: optPubkey(data, 34),
         };
       case 1:
-        return { type: "initAccount", name: "initializeAccount", account: accounts[0], mint: accounts[1], owner: undefined, ownerIndex: accounts[2] };
+        return {
+          type: "initAccount",
+          name: "initializeAccount",
+          account: accounts[0],
+          mint: accounts[1],
+          owner: undefined,
+          ownerIndex: accounts[2],
+        };
       case 16:
-        return { type: "initAccount", name: "initializeAccount2", account: accounts[0], mint: accounts[1], owner: pubkey(data, 1), ownerIndex: undefined };
+        return {
+          type: "initAccount",
+          name: "initializeAccount2",
+          account: accounts[0],
+          mint: accounts[1],
+          owner: pubkey(data, 1),
+          ownerIndex: undefined,
+        };
       case 18:
-        return { type: "initAccount", name: "initializeAccount3", account: accounts[0], mint: accounts[1], owner: pubkey(data, 1), ownerIndex: undefined };
+        return {
+          type: "initAccount",
+          name: "initializeAccount3",
+          account: accounts[0],
+          mint: accounts[1],
+          owner: pubkey(data, 1),
+          ownerIndex: undefined,
+        };
       case 3:
-        return move(programId, "transfer", { kind: "transfer", source: accounts[0], destination: accounts[1], mint: undefined, authority: accounts[2], amount: u64(data, 1) });
+        return move(programId, "transfer", {
+          kind: "transfer",
+          source: accounts[0],
+          destination: accounts[1],
+          mint: undefined,
+          authority: accounts[2],
+          amount: u64(data, 1),
+        });
       case 12:
-        return move(programId, "transferChecked", { kind: "transfer", source: accounts[0], destination: accounts[2], mint: accounts[1], authority: accounts[3], amount: u64(data, 1) });
+        return move(programId, "transferChecked", {
+          kind: "transfer",
+          source: accounts[0],
+          destination: accounts[2],
+          mint: accounts[1],
+          authority: accounts[3],
+          amount: u64(data, 1),
+        });
       case 7:
-        return move(programId, "mintTo", { kind: "mint", source: undefined, destination: accounts[1], mint: accounts[0], authority: accounts[2], amount: u64(data, 1) });
+        return move(programId, "mintTo", {
+          kind: "mint",
+          source: undefined,
+          destination: accounts[1],
+          mint: accounts[0],
+          authority: accounts[2],
+          amount: u64(data, 1),
+        });
       case 14:
-        return move(programId, "mintToChecked", { kind: "mint", source: undefined, destination: accounts[1], mint: accounts[0], authority: accounts[2], amount: u64(data, 1) });
+        return move(programId, "mintToChecked", {
+          kind: "mint",
+          source: undefined,
+          destination: accounts[1],
+          mint: accounts[0],
+          authority: accounts[2],
+          amount: u64(data, 1),
+        });
       case 8:
-        return move(programId, "burn", { kind: "burn", source: accounts[0], destination: undefined, mint: accounts[1], authority: accounts[2], amount: u64(data, 1) });
+        return move(programId, "burn", {
+          kind: "burn",
+          source: accounts[0],
+          destination: undefined,
+          mint: accounts[1],
+          authority: accounts[2],
+          amount: u64(data, 1),
+        });
       case 15:
-        return move(programId, "burnChecked", { kind: "burn", source: accounts[0], destination: undefined, mint: accounts[1], authority: accounts[2], amount: u64(data, 1) });
+        return move(programId, "burnChecked", {
+          kind: "burn",
+          source: accounts[0],
+          destination: undefined,
+          mint: accounts[1],
+          authority: accounts[2],
+          amount: u64(data, 1),
+        });
       case 6:
-        return { type: "setAuthority", name: "setAuthority", target: accounts[0], authorityType: data[1] ?? 0, newAuthority: optPubkey(data, 2) };
+        return {
+          type: "setAuthority",
+          name: "setAuthority",
+          target: accounts[0],
+          authorityType: data[1] ?? 0,
+          newAuthority: optPubkey(data, 2),
+        };
       case 26: {
         if (programId !== TOKEN_2022_PROGRAM_ID) break;
         const sub = data[1];
@@ -157,7 +306,9 @@ export function decodeTokenInstruction(programId: string, data: Uint8Array, acco
           });
         }
         const name = sub === undefined ? undefined : TRANSFER_FEE_SUB[sub];
-        return name ? { type: "other", name } : { type: "unknown", discriminator: Buffer.from(data.subarray(0, 2)).toString("hex") };
+        return name
+          ? { type: "other", name }
+          : { type: "unknown", discriminator: Buffer.from(data.subarray(0, 2)).toString("hex") };
       }
     }
     if (tag < TOKEN_INSTRUCTIONS.length) return { type: "other", name: TOKEN_INSTRUCTIONS[tag]! };
@@ -166,7 +317,10 @@ export function decodeTokenInstruction(programId: string, data: Uint8Array, acco
       if (ext) return { type: "other", name: ext };
       const iface = data.length >= 8 ? INTERFACE_IXS.get(Buffer.from(data.subarray(0, 8)).toString("hex")) : undefined;
       if (iface) return { type: "other", name: iface };
-      return { type: "unknown", discriminator: Buffer.from(data.subarray(0, Math.min(8, data.length))).toString("hex") };
+      return {
+        type: "unknown",
+        discriminator: Buffer.from(data.subarray(0, Math.min(8, data.length))).toString("hex"),
+      };
     }
     return { type: "unknown", discriminator: disc };
   } catch (err) {
@@ -178,7 +332,13 @@ export function decodeTokenInstruction(programId: string, data: Uint8Array, acco
 export function decodeAtaInstruction(data: Uint8Array, accounts: number[]): TokenEffect {
   const tag = data.length === 0 ? 0 : data[0]!;
   if (tag === 0 || tag === 1) {
-    return { type: "ataCreate", name: tag === 0 ? "create" : "createIdempotent", account: accounts[1], wallet: accounts[2], mint: accounts[3] };
+    return {
+      type: "ataCreate",
+      name: tag === 0 ? "create" : "createIdempotent",
+      account: accounts[1],
+      wallet: accounts[2],
+      mint: accounts[3],
+    };
   }
   if (tag === 2) return { type: "other", name: "recoverNested" };
   return { type: "unknown", discriminator: tag.toString(16).padStart(2, "0") };
@@ -189,14 +349,16 @@ export function isTokenProgram(programId: string): boolean {
   return programId === TOKEN_PROGRAM_ID || programId === TOKEN_2022_PROGRAM_ID;
 }
 
-
 /**
  * Fills in Token-2022 transfer fees the instructions do not carry: where a destination's decoded movements
  * exceed its balance delta and a single fee-unknown transfer credited it, the difference is that transfer's
  * withheld fee. Returns how many fees were inferred.
  * @dev the residual is only taken when 0 < residual <= amount; anything else stays a visible mismatch.
  */
-export function inferTransferFees(moves: ReadonlyArray<TokenMove | undefined>, delta: (account: number) => bigint | undefined): number {
+export function inferTransferFees(
+  moves: ReadonlyArray<TokenMove | undefined>,
+  delta: (account: number) => bigint | undefined,
+): number {
   const net = new Map<number, bigint>();
   const unknown = new Map<number, TokenMove[]>();
   for (const m of moves) {
