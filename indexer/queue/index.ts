@@ -109,13 +109,11 @@ export function createBlockQueue(connection: Redis, prefix: string): BlockQueue 
       for (let i = 0; i < jobs.length; i += 500) {
         available();
         await queue.addBulk(
-          jobs
-            .slice(i, i + 500)
-            .map((j) => ({
-              name: INDEX_BLOCKS,
-              data: checkJobData(j.data),
-              opts: { ...BLOCK_JOB_OPTIONS, jobId: checkJobId(j.id) },
-            })),
+          jobs.slice(i, i + 500).map((j) => ({
+            name: INDEX_BLOCKS,
+            data: checkJobData(j.data),
+            opts: { ...BLOCK_JOB_OPTIONS, jobId: checkJobId(j.id) },
+          })),
         );
       }
     },
