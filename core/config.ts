@@ -84,6 +84,7 @@ export const configSchema = z.object({
   API_TRUST_PROXY: bool(false),
   API_SLOW_QUERY_CONCURRENCY: int(0, 200, 1),
   API_RATE_LIMIT: int(0, 100_000_000, 50_000),
+  API_SQL_MODE: z.enum(["pipelined", "plain"], { message: "expected pipelined or plain" }).default("pipelined"),
   METRICS_PORT: int(0, 65535, 9464),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
