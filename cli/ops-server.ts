@@ -3,7 +3,7 @@ import http from "node:http";
 import type { Logger } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import { type BlockQueue, liveJobId } from "../indexer/queue/index.js";
-import type { RpcClient } from "../indexer/source/rpc.js";
+import type { RpcClient } from "../indexer/source/index.js";
 import type { Store } from "../indexer/store/index.js";
 
 /** Readiness: a reason it is not ready, or null when ready. */

@@ -10,7 +10,7 @@ import { loadIdlDir } from "../indexer/decode/idl-loader.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics, type Metrics } from "../core/metrics.js";
 import { createBlockQueue, type BlockQueue } from "../indexer/queue/index.js";
-import { createRpcClient, type RpcClient } from "../indexer/source/rpc.js";
+import { createRpcClient, type RpcClient } from "../indexer/source/index.js";
 import { createStore, type Store } from "../indexer/store/index.js";
 
 /** Shared daemon components; `failure()` is set when the process must exit non-zero (a Redis that evicts keys). */

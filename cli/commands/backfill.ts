@@ -3,6 +3,7 @@
  * summary.
  */
 import { SingleBar } from "cli-progress";
+import type { Command } from "commander";
 import {
   type BackfillArgs,
   type BackfillPlan,
@@ -13,10 +14,12 @@ import {
 } from "../../indexer/backfill/index.js";
 import type { Context } from "../../core/context.js";
 import { createDecoder } from "../../indexer/decode/index.js";
-import { createBatchIndexer } from "../../indexer/pipeline/worker.js";
-import type { Runtime } from "../runtime.js";
-import { producedSlots } from "../../indexer/source/blocks.js";
-import { createRpcClient } from "../../indexer/source/rpc.js";
+import { createBatchIndexer } from "../../indexer/pipeline/index.js";
+import { runMigrations } from "../../core/migrate.js";
+import { configOrExit, EXIT, withContext } from "../run.js";
+import { createRuntime, type Runtime } from "../runtime.js";
+import { producedSlots } from "../../indexer/source/index.js";
+import { createRpcClient } from "../../indexer/source/index.js";
 
 /** Options beyond the plan. */
 export type BackfillCliOptions = BackfillArgs & {
@@ -173,4 +176,46 @@ export async function backfillCommand(ctx: Context, rt: Runtime, o: BackfillCliO
 export function formatSummary(s: BackfillSummary): string {
   const secs = (s.durationMs / 1000).toFixed(1);
   return `backfill ${s.id} ${s.status}: ${s.slots} slots, ${s.skippedSlots} skipped slots, ${s.transactions} transactions, ${s.swaps} swaps, ${s.transfers} transfers in ${secs} s${s.status === "stopped" ? " (run the same command again to resume)" : ""}`;
+}
+
+/** Registers `backfill` on the program. */
+export function registerBackfill(program: Command): void {
+  program
+    .command("backfill")
+    .description(
+      "index history by slot range or by address, resumably (same command again resumes); beside live ingest",
+    )
+    .option("--from-slot <slot>", "first slot of the range")
+    .option("--to-slot <slot>", "last slot of the range")
+    .option("--program <preset|id>", "a program's history (getSignaturesForAddress)")
+    .option("--address <id>", "an address's history (getSignaturesForAddress)")
+    .option("--before <signature>", "address mode: start below this signature")
+    .option("--until <signature>", "address mode: stop at this signature (must be known to the RPC)")
+    .option("--limit <n>", "address mode: at most n signatures")
+    .option("--programs <list>", "decode only these presets or program ids (default PROGRAMS)")
+    .option("--batch-size <n>", "blocks or signatures per job")
+    .option("--rps <n>", "override RPC_MAX_RPS")
+    .option("--concurrency <n>", "override RPC_CONCURRENCY (and inline lanes)")
+    .option("--inline", "do the work in this process instead of the queue's workers")
+    .option("--dry-run", "report what would be fetched, change nothing")
+    .action((opts: BackfillCliOptions) => {
+      const config = configOrExit();
+      const checked = checkBackfillArgs(opts, { config });
+      if (checked.problems.length) {
+        process.stderr.write(`${checked.problems.join("\n")}\n`);
+        process.exit(EXIT.usage);
+      }
+      return withContext(
+        "slotline-backfill",
+        async (ctx) => {
+          await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger });
+          const rt = await createRuntime(ctx);
+          const out = await backfillCommand(ctx, rt, opts);
+          if (out.message) (out.code === 0 ? process.stdout : process.stderr).write(`${out.message}\n`);
+          if (out.summary) process.stdout.write(`${formatSummary(out.summary)}\n`);
+          return out.code;
+        },
+        { postgres: "required", redis: "waitFor" },
+      );
+    });
 }

@@ -1,5 +1,9 @@
 /** `slotline dead-letters list|retry`: inspect work that failed deterministically, and replay it. */
+import type { Command } from "commander";
+import { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
+import { createBlockQueue } from "../../indexer/queue/index.js";
+import { EXIT, withContext } from "../run.js";
 import type { BlockQueue, BlockJob } from "../../indexer/queue/index.js";
 
 /** One dead letter as listed. */
@@ -55,4 +59,49 @@ export async function retryDeadLetters(ctx: Pick<Context, "db">, queue: BlockQue
     r.rows.map((d) => d.id),
   ]);
   return r.rows.length;
+}
+
+/** Registers `dead-letters list | retry` on the program. */
+export function registerDeadLetters(program: Command): void {
+  const deadLetters = program
+    .command("dead-letters")
+    .description("work that failed deterministically: list it, or replay it");
+  deadLetters
+    .command("list")
+    .description("dead letters not yet retried, newest first")
+    .option("--json", "print JSON")
+    .option("--limit <n>", "at most n", (v: string) => Number(v), 100)
+    .action((opts: { json?: boolean; limit: number }) =>
+      withContext("slotline-dead-letters", async (ctx) => {
+        const rows = await listDeadLetters(ctx, opts.limit);
+        if (opts.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else if (rows.length === 0) process.stdout.write("no dead letters\n");
+        else
+          for (const d of rows)
+            process.stdout.write(
+              `${d.id}\t${d.createdAt}\t${d.jobId}\tslots ${d.payload.slots.join(",")}\t${d.attempts} attempts\t${d.error}\n`,
+            );
+      }),
+    );
+  deadLetters
+    .command("retry [ids...]")
+    .description("re-enqueue dead letters (all, or the given ids) for the workers")
+    .action((ids: string[]) =>
+      withContext("slotline-dead-letters", async (ctx) => {
+        const redis = new Redis(ctx.config.REDIS_URL, { maxRetriesPerRequest: null });
+        const queue = createBlockQueue(redis, ctx.config.QUEUE_PREFIX);
+        try {
+          const bad = ids.filter((i) => !/^\d+$/.test(i));
+          if (bad.length) {
+            process.stderr.write(`not dead-letter ids: ${bad.join(", ")} (see \`slotline dead-letters list\`)\n`);
+            return EXIT.usage;
+          }
+          const n = await retryDeadLetters(ctx, queue, ids.map(Number));
+          process.stdout.write(`re-enqueued ${n} dead letter(s)\n`);
+        } finally {
+          await queue.close();
+          redis.disconnect();
+        }
+      }),
+    );
 }

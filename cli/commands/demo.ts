@@ -5,6 +5,11 @@
  * beside the project, or of the folder given with `--fixtures` (a container mounts it).
  */
 
+import type { Command } from "commander";
+import { parseConfig } from "../../core/config.js";
+import { runDaemon } from "../daemon.js";
+import { checkServices, env, fail, withContext } from "../run.js";
+
 /** First slot of the two whole mainnet blocks among the fixtures: the demo indexes from there. */
 export const DEMO_START_SLOT = 332_254_855;
 
@@ -87,4 +92,61 @@ export async function resetDemoState(databaseUrl: string, redisUrl: string): Pro
   } finally {
     redis.disconnect();
   }
+}
+
+/** Registers `demo` on the program. */
+export function registerDemo(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "local chain (real mainnet blocks + cloned live load) -> migrate -> ingest + worker + GraphQL API, filled live; Ctrl-C stops",
+    )
+    .option("--chain-port <n>", "local chain HTTP port (WebSocket on port + 1)", (v: string) => Number(v), 8899)
+    .option(
+      "--synthetic-tps <n>",
+      "transactions per second in new slots, cloned from mainnet",
+      (v: string) => Number(v),
+      200,
+    )
+    .option("--slot-ms <n>", "a new slot every n ms", (v: string) => Number(v), 400)
+    .option("--fixtures <dir>", "recorded mainnet data laid out as ../shared/fixtures (default: beside the project)")
+    .action(async (opts: { chainPort: number; syntheticTps: number; slotMs: number; fixtures?: string }) => {
+      // The demo's own database and Redis prefix, new every run (demoEnvironment).
+      let own: ReturnType<typeof demoEnvironment>;
+      try {
+        const config = parseConfig(env);
+        // both must answer: the demo resets its own database and Redis keys before it starts
+        await checkServices(config, { postgres: "required", redis: "required" });
+        own = demoEnvironment(config.DATABASE_URL);
+        await resetDemoState(own.DATABASE_URL, config.REDIS_URL);
+      } catch (err) {
+        return fail(err);
+      }
+      delete env.DATABASE_READ_URL;
+      const chain = await startDemoChain({
+        port: opts.chainPort,
+        syntheticTps: opts.syntheticTps,
+        slotMs: opts.slotMs,
+        fixtures: opts.fixtures,
+      });
+      Object.assign(env, chain.env, own, {
+        LOG_FORMAT: env.LOG_FORMAT ?? "pretty",
+        LOG_LEVEL: env.LOG_LEVEL ?? "warn",
+      });
+      await withContext("slotline-demo", async (ctx) => {
+        ctx.shutdown.add(() => chain.close());
+        const done = runDaemon(ctx, { ingest: true, worker: true, api: true });
+        const url = `http://127.0.0.1:${ctx.config.API_PORT}/graphql`;
+        const { DASHBOARD_QUERY } = await import("../../api/server/example.js");
+        process.stdout.write(
+          `\nslotline demo\n  local chain   ${chain.rpcUrl} (real mainnet blocks from slot 332254855, then ${opts.syntheticTps} tx/s cloned)\n` +
+            `  database      ${ctx.config.DATABASE_URL.replace(/:[^:@/]*@/, ":***@")} (new for this run; Redis prefix ${own.QUEUE_PREFIX})\n` +
+            `  GraphQL       ${url} (GraphiQL in the browser)\n\n` +
+            `Try this dashboard query (GraphiQL, or curl below):\n\n${DASHBOARD_QUERY}\n\n` +
+            `curl -s ${url} -H 'content-type: application/json' -d '${JSON.stringify({ query: DASHBOARD_QUERY.replace(/\s+/g, " ") })}'\n\n` +
+            `DATABASE_URL=<the database above> QUEUE_PREFIX=${own.QUEUE_PREFIX} npx slotline status   # in another terminal: the resume point climbing\nCtrl-C stops.\n\n`,
+        );
+        return done;
+      });
+    });
 }

@@ -1,6 +1,10 @@
 /** `slotline status`: migrations, the live resume point, backfills, slots and dead letters, from Postgres. */
+import { readdirSync } from "node:fs";
+import type { Command } from "commander";
 import { sql } from "drizzle-orm";
 import type { Context } from "../../core/context.js";
+import { MIGRATIONS_FOLDER } from "../../core/migrate.js";
+import { withContext } from "../run.js";
 
 /** The status report, as `--json` prints it. */
 export type StatusReport = {
@@ -85,4 +89,26 @@ export function formatStatus(r: StatusReport): string {
     ),
   ];
   return lines.join("\n");
+}
+
+function availableMigrations(): number {
+  return readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).length;
+}
+
+/** Registers `status` on the program. */
+export function registerStatus(program: Command): void {
+  program
+    .command("status")
+    .description("print the live resume point, backfills in progress, slot counts and dead letters")
+    .option("--json", "print JSON instead of text")
+    .action((opts: { json?: boolean }) =>
+      withContext(
+        "slotline-status",
+        async (ctx) => {
+          const report = await readStatus(ctx, availableMigrations());
+          process.stdout.write(`${opts.json ? JSON.stringify(report, null, 2) : formatStatus(report)}\n`);
+        },
+        { postgres: "existing-database" },
+      ),
+    );
 }

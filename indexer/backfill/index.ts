@@ -9,16 +9,13 @@
 import { createHash } from "node:crypto";
 import type { Context } from "../../core/context.js";
 import type { BlockJob, BlockQueue } from "../queue/index.js";
-import type { BatchIndexer } from "../pipeline/worker.js";
-import type { RpcClient } from "../source/rpc.js";
+import type { BatchIndexer } from "../pipeline/index.js";
+import type { RpcClient } from "../source/index.js";
 import type { Store } from "../store/index.js";
 
-export { parseBackfillPlan, type BackfillArgs } from "./plan.js";
+import type { BackfillPlan } from "./plan.js";
 
-/** What to backfill. */
-export type BackfillPlan =
-  | { kind: "slots"; fromSlot: number; toSlot: number; batchSize: number }
-  | { kind: "address"; address: string; before?: string; until?: string; limit?: number; batchSize: number };
+export { type BackfillArgs, type BackfillPlan, parseBackfillPlan } from "./plan.js";
 
 /** Progress figures, reported as work completes. */
 export type BackfillProgress = { done: number; total: number | null; transactions: number; startedAt: number };

@@ -1,7 +1,11 @@
 /** Turns `slotline backfill` arguments into a plan, naming every bad argument and how to fix it. */
 import { PRESET_NAMES, PRESETS, isAddress } from "../../core/presets.js";
-import type { BackfillPlan } from "./index.js";
 import { MAX_SIGNATURES_PER_JOB, MAX_SLOTS_PER_JOB } from "../queue/index.js";
+
+/** What to backfill. */
+export type BackfillPlan =
+  | { kind: "slots"; fromSlot: number; toSlot: number; batchSize: number }
+  | { kind: "address"; address: string; before?: string; until?: string; limit?: number; batchSize: number };
 
 /** The raw options commander hands over. */
 export type BackfillArgs = {

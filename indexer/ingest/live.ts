@@ -11,10 +11,10 @@ import type { Metrics } from "../../core/metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
 import { statusKey } from "../../core/events.js";
 import type { Store } from "../store/index.js";
-import { GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/blocks.js";
-import type { RpcClient } from "../source/rpc.js";
+import { GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
+import type { RpcClient } from "../source/index.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
-import { createSlotFeed, type SlotFeed } from "../source/slot-feed.js";
+import { createSlotFeed, type SlotFeed } from "../source/index.js";
 
 /** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
 const MAX_EMPTY_LOOKAHEAD = 100;

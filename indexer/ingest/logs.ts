@@ -14,8 +14,8 @@ import { type BlockQueue, MAX_SIGNATURES_PER_JOB } from "../queue/index.js";
 import { statusKey } from "../../core/events.js";
 import type { Store } from "../store/index.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
-import type { RpcClient } from "../source/rpc.js";
-import { createSlotFeed } from "../source/slot-feed.js";
+import type { RpcClient } from "../source/index.js";
+import { createSlotFeed } from "../source/index.js";
 
 type SignatureInfo = { signature: string; slot: number; err: unknown };
 

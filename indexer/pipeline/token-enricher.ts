@@ -6,7 +6,7 @@ import { PublicKey } from "@solana/web3.js";
 import type { Context } from "../../core/context.js";
 import type { DecodedBlock } from "../decode/index.js";
 import type { Logger } from "../../core/logger.js";
-import type { RpcClient } from "../source/rpc.js";
+import type { RpcClient } from "../source/index.js";
 import { cleanText } from "../store/index.js";
 
 const METAPLEX_PROGRAM = new PublicKey("metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bt518x1s");

@@ -15,8 +15,8 @@ import {
 import { failpoint } from "../../core/failpoints.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../../core/errors.js";
 import type { Metrics } from "../../core/metrics.js";
-import { fetchBlocks, fetchTransactions, releaseBlocks } from "../source/blocks.js";
-import type { RpcClient } from "../source/rpc.js";
+import { fetchBlocks, fetchTransactions, releaseBlocks } from "../source/index.js";
+import type { RpcClient } from "../source/index.js";
 import type { Store, WriteCounts } from "../store/index.js";
 import { type ChainEvent, eventsChannel } from "../../core/events.js";
 import { BLOCK_QUEUE, type BlockJob, blockBackoff } from "../queue/index.js";

@@ -43,6 +43,34 @@ describe("slotline status", () => {
     expect(report.slots).toMatchObject({ indexed: 1, skipped: 1, highestIndexed: 332254855 });
   });
 
+  test("services that do not answer: one line each, naming the URL tried and how to start it, no query dump", async () => {
+    const down = { DATABASE_URL: "postgres://postgres:secret@127.0.0.1:1/slotline", REDIS_URL: "redis://127.0.0.1:1" };
+    const status = await runCli(["status"], down);
+    expect(status.code).toBe(1);
+    expect(status.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^error: Postgres does not answer at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/slotline \(.*ECONNREFUSED.*\): .*docker compose up -d postgres redis/,
+      ),
+    ]);
+    // the demo needs both: both are named, one line each, before anything starts
+    const demo = await runCli(["demo"], down);
+    expect(demo.code).toBe(1);
+    const lines = demo.stderr.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^error: Postgres does not answer at .*127\.0\.0\.1:1\/slotline/);
+    expect(lines[1]).toMatch(/^error: Redis does not answer at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\)/);
+    expect(`${status.stderr}${demo.stderr}`).not.toMatch(/Failed query|secret|at async/);
+  });
+
+  test("a database that does not exist says to run migrate", async () => {
+    const r = await runCli(["status"], {
+      DATABASE_URL: `${inject("pgAdminUrl").replace(/\/[^/]*$/, "")}/slotline_missing_db`,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: Postgres at .*slotline_missing_db has no such database .*npx slotline migrate/);
+    expect(r.stderr).not.toMatch(/Failed query/);
+  });
+
   test("an unmigrated database is an error that says to run migrate", async () => {
     const empty = await createTestDatabase(inject("pgAdminUrl"), null);
     try {

@@ -5,10 +5,10 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { Redis } from "ioredis";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { MIGRATIONS_FOLDER, runMigrations } from "../../core/migrate.js";
+import { describeServiceProblem, probePostgres, probeRedis } from "../../core/services.js";
 import { PG_ADMIN_URL, REDIS_URL, withDatabase } from "./services.js";
 
 declare module "vitest" {
@@ -27,24 +27,14 @@ function migrationsHash(): string {
 }
 
 export default async function setup(project: TestProject) {
+  // The same one line per missing service as the CLI prints (core/services.ts), both at once.
+  const missing = (await Promise.all([probePostgres(PG_ADMIN_URL), probeRedis(REDIS_URL)])).filter((p) => p !== null);
+  if (missing.length) {
+    throw new Error(`\n${missing.map(describeServiceProblem).join("\n")}\n(or run .ci/run, which starts both)`);
+  }
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   admin.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new Error(
-      `Postgres does not answer at ${PG_ADMIN_URL} (start it, or run .ci/run): ${(err as Error).message}`,
-    );
-  }
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (err) {
-    throw new Error(`Redis does not answer at ${REDIS_URL}: ${(err as Error).message}`);
-  } finally {
-    redis.disconnect();
-  }
+  await admin.connect();
 
   const templateDb = `slotline_tmpl_${migrationsHash()}`;
   try {

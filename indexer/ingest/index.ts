@@ -1,0 +1,15 @@
+/**
+ * Ingest: follows the chain and enqueues work. `live` (slot subscription + getBlocks, one leader at a time, fork and
+ * finality handling) or `logs` (logsSubscribe on the tracked programs plus a sweep). Uses source, queue and store.
+ */
+export { acquireLeadership, INGEST_LEADER_KEY, LEADERSHIP_LOST } from "./leader.js";
+export {
+  DEEP_REORG_WINDOW,
+  DeepReorgError,
+  type IngestStatus,
+  ingestHealth,
+  type LiveIngest,
+  type LiveIngestOptions,
+  startLiveIngest,
+} from "./live.js";
+export { signatureJobId, startLogsIngest } from "./logs.js";

@@ -1,0 +1,14 @@
+/**
+ * The pipeline: the BullMQ worker that turns a job into stored rows (fetch -> decode -> store -> publish), and the
+ * token enricher that fills in mint metadata. Uses source, decode, queue and store through their index files.
+ */
+export {
+  type BatchIndexer,
+  createBatchIndexer,
+  createBlockWorker,
+  createEventPublisher,
+  createLock,
+  toEvent,
+  type WorkerDeps,
+} from "./worker.js";
+export { createTokenEnricher, type MintInfo, parseMetadata, parseMint } from "./token-enricher.js";
