@@ -10,7 +10,7 @@ import { REPO_ROOT } from "../../setup/fixtures.js";
 // The same graphql instance as the schema (it is loaded through require).
 const { Kind, parse, validate } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
 
-/** Every operation of every ```graphql block in a markdown file, each as its own document (with the block's fragments). */
+/** Each operation of each ```graphql block in a markdown file, as its own document with the block's fragments. */
 function markdownOperations(file: string): { name: string; doc: DocumentNode }[] {
   const text = readFileSync(path.join(REPO_ROOT, file), "utf8");
   const blocks = [...text.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -43,7 +43,7 @@ test("the README shows a query and docs/graphql.md its examples, queries and a s
   expect(guide.some((d) => d?.kind === Kind.OPERATION_DEFINITION && d.operation === "subscription")).toBe(true);
 });
 
-test("every GraphQL example in the README and docs/, and the demo's dashboard query, is valid against the schema", () => {
+test("every GraphQL example in README.md and docs/, and the demo dashboard query, is valid against the schema", () => {
   const ops = DOCS.flatMap(markdownOperations);
   for (const { name, doc } of [...ops, { name: "demo dashboard", doc: parse(DASHBOARD_QUERY) }]) {
     expect(
