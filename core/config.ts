@@ -1,6 +1,6 @@
 /**
  * The one place that reads the environment: a zod schema, parsed once at start.
- * @dev every key here is documented in .env.example and in the README table (a test checks both).
+ * @dev every key here is documented in .env.example and in docs/configuration.md (a test checks both).
  */
 import { z } from "zod";
 import { PRESET_NAMES, isAddress } from "./presets.js";
@@ -130,7 +130,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return { ...c, SOLANA_WS_URL: c.SOLANA_WS_URL ?? deriveWsUrl(c.SOLANA_RPC_URL) };
 }
 
-/** Key names and defaults, for the README table test and `.env.example`. */
+/** Key names, in schema order: what .env.example and the table in docs/configuration.md must list (a test checks). */
 export function configKeys(): string[] {
   return Object.keys(configSchema.shape);
 }

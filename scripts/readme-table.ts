@@ -62,7 +62,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, "
     import("node:path"),
     import("node:url"),
   ]);
-  const readmePath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../README.md");
+  const readmePath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../README.md");
   if (process.argv.includes("--write")) writeFileSync(readmePath, withTable(readFileSync(readmePath, "utf8")));
   else console.log(supportedProgramsTable());
 }

@@ -394,8 +394,8 @@ const RAW_SLOT_STRIDE = 16;
  * measured while the tables grow. The 12 decoded blocks are written again and again, each copy with new slots,
  * times and signatures (shiftBlock: the signatures made as the chain makes its clones', random-looking from the
  * front, so a btree insert lands anywhere as in the entry), one block per store transaction, as a worker stores them.
- * @dev Up to session 11 this wrote the 12 blocks once into empty tables (3-4 s, no checkpoint): 21,000-23,000 tx/s on
- * a fast machine, a burst that no sustained writer reaches. That burst is still reported beside it (details).
+ * @dev not the 12 blocks written once into empty tables: that takes 3-4 s with no checkpoint (21,000-23,000 tx/s on a
+ * fast machine), a burst that no sustained writer reaches. The burst is still measured, and reported in details.
  */
 function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
   let blocks: DecodedBlock[] | undefined;
@@ -429,7 +429,7 @@ function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
       const db = await freshDatabase("slotline_bench_raw");
       const handle = createDb(db.url, { max: 2 });
       const store = createStore({ db: handle });
-      // The burst of sessions 1-11: each block once, into empty tables.
+      // The burst, reported in details only: each block once, into empty tables.
       let t0 = performance.now();
       await Promise.all(
         [0, 1].map(async (lane) => {

@@ -205,7 +205,7 @@ describe("api production settings", () => {
   test("G9: with DATABASE_READ_URL on a SELECT-only role, the API reads and no table is writable by it", async () => {
     const role = `ro_${h.prefix.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`.slice(0, 60);
     const db = new URL(h.url).pathname.slice(1);
-    // The README's recipe for a read role.
+    // The read role recipe of docs/operations.md.
     await h.sql.query(`create role ${role} login`);
     await h.sql.query(`grant connect on database ${db} to ${role}`);
     await h.sql.query(`grant usage on schema public to ${role}`);
