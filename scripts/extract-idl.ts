@@ -10,14 +10,23 @@ import { fileURLToPath } from "node:url";
 import { convertLegacyIdl, isNewFormat, snakeCase } from "../indexer/decode/anchor/idl-normalize.js";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = path.resolve(here, "../../../../shared/fixtures");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const shared = path.resolve(root, "../shared/fixtures");
+/** Each preset's folder: its IDL is programs/<preset>/idl.json beside the decoder. */
+const programs = path.join(root, "indexer/decode/programs");
 
-type Spec = { out: string; src: string; extra?: string; used: string[]; events?: Record<string, string[]> };
+type Spec = {
+  /** the preset, whose folder receives idl.json */
+  out: string;
+  src: string;
+  extra?: string;
+  used: string[];
+  events?: Record<string, string[]>;
+};
 
 const SPECS: Spec[] = [
   {
-    out: "raydium-cpmm.json",
+    out: "raydium-cpmm",
     src: "raydium-cpmm/idl/raydium_cp_swap_idl_official.json",
     used: [
       "initialize",
@@ -30,7 +39,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "raydium-clmm.json",
+    out: "raydium-clmm",
     src: "raydium-clmm/idl/amm_v3_idl_official.json",
     used: [
       "create_pool",
@@ -48,7 +57,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "orca-whirlpool.json",
+    out: "orca-whirlpool",
     src: "orca-whirlpool/idl/whirlpool_idl_official_v0.6.1.json",
     extra: "orca-whirlpool/idl/whirlpool_idl_yugure_legacy_0.5.0.json",
     used: [
@@ -72,7 +81,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "meteora-dlmm.json",
+    out: "meteora-dlmm",
     src: "meteora-dlmm/idl/dlmm_idl_official_v0.12.0.json",
     used: [
       "initialize_lb_pair",
@@ -107,7 +116,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "meteora-damm-v2.json",
+    out: "meteora-damm-v2",
     src: "meteora-damm/idl/cp_amm_damm_v2_idl_official.json",
     used: [
       "initialize_pool",
@@ -123,7 +132,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "pumpfun.json",
+    out: "pumpfun",
     src: "pumpfun/idl/pump_idl_official.json",
     used: ["create", "create_v2", "buy", "buy_exact_sol_in", "sell", "migrate"],
     // TradeEvent grew fields over time; the stable prefix decodes old and new events alike
@@ -141,7 +150,7 @@ const SPECS: Spec[] = [
     },
   },
   {
-    out: "pump-amm.json",
+    out: "pump-amm",
     src: "pump-amm/idl/pump_amm_idl_official.json",
     used: ["create_pool", "buy", "buy_exact_quote_in", "sell", "deposit", "withdraw"],
   },
@@ -243,7 +252,7 @@ for (const spec of SPECS) {
   // one instruction / type per line keeps diffs readable without pretty-printing every number
   const body = (xs: Json[]) => xs.map((x) => "  " + JSON.stringify(x)).join(",\n");
   const text = `{"address":${JSON.stringify(out.address)},"metadata":${JSON.stringify(metadata)},\n"instructions":[\n${body(outIxs)}\n],\n"events":[\n${body(events)}\n],\n"types":[\n${body(out.types)}\n]}\n`;
-  writeFileSync(path.join(here, spec.out), text);
+  writeFileSync(path.join(programs, spec.out, "idl.json"), text);
   console.log(
     `${spec.out}: ${spec.used.length} decoded, ${outIxs.length - spec.used.length} recognised, ${outTypes.length} types`,
   );
