@@ -107,6 +107,7 @@ export async function createRuntime(ctx: Context): Promise<Runtime> {
     concurrency: config.RPC_CONCURRENCY,
     batchSize: config.RPC_BATCH_SIZE,
     timeoutMs: config.RPC_TIMEOUT_MS,
+    maxAnswerBytes: config.RPC_MAX_ANSWER_MB * 1024 * 1024,
     logger: logger.child({ stage: "rpc" }),
     metrics,
   });

@@ -96,6 +96,7 @@ export const configSchema = z.object({
   RPC_CONCURRENCY: int(1, 1_000, 8),
   RPC_BATCH_SIZE: int(1, 1_000, 50),
   RPC_TIMEOUT_MS: int(100, 600_000, 30_000),
+  RPC_MAX_ANSWER_MB: int(1, 4_096, 256),
 });
 
 /** The parsed, typed configuration. */

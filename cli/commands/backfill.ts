@@ -72,6 +72,7 @@ export async function backfillCommand(ctx: Context, rt: Runtime, o: BackfillCliO
           concurrency: Number(o.concurrency ?? ctx.config.RPC_CONCURRENCY),
           batchSize: ctx.config.RPC_BATCH_SIZE,
           timeoutMs: ctx.config.RPC_TIMEOUT_MS,
+          maxAnswerBytes: ctx.config.RPC_MAX_ANSWER_MB * 1024 * 1024,
           logger: ctx.logger,
           metrics: rt.metrics,
         })

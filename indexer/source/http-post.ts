@@ -6,6 +6,10 @@
  * covers the whole exchange, headers and body, as fetch's AbortSignal.timeout did. An uncompressed answer of
  * known length from POOLED_MIN_BYTES up is received straight into a recycled buffer (body-pool.ts); its reader
  * calls `release()` when done with the bytes.
+ * @dev an answer is capped at `maxAnswerBytes`, on its Content-Length, on the bytes received and on what it inflates
+ * to (zlib's maxOutputLength), so a hostile or broken endpoint (a Content-Length of 5 GB, a gzip bomb) fails one
+ * request with an AnswerTooLargeError, which the client retries and then dead-letters, instead of taking the
+ * worker's memory or throwing out of a response listener (the process would crash, and the redelivered job again).
  */
 import http from "node:http";
 import https from "node:https";
@@ -22,17 +26,30 @@ export type HttpAnswer = { status: number; header(name: string): string | undefi
 const POOL_IDLE = 4;
 const noop = () => {};
 
+/** The default cap of one answer, compressed or inflated: a whole mainnet block with its metadata is 50-80 MB. */
+export const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
+
+/** An answer over the cap: on its Content-Length, its bytes, or inflated. */
+export class AnswerTooLargeError extends Error {
+  override name = "AnswerTooLargeError";
+}
+
+type Inflate = (b: Buffer, opts: zlib.ZlibOptions | zlib.BrotliOptions) => Promise<Buffer>;
 const inflate = {
   gzip: promisify(zlib.gunzip),
   "x-gzip": promisify(zlib.gunzip),
   deflate: promisify(zlib.inflate),
   br: promisify(zlib.brotliDecompress),
-} as Record<string, (b: Buffer) => Promise<Buffer>>;
+} as Record<string, Inflate>;
+
+const tooLarge = (what: string, max: number) =>
+  new AnswerTooLargeError(`RPC answer too large: ${what} over the cap of ${max} bytes`);
 
 /** A POST function bound to one endpoint, with its own keep-alive connections. */
 export function createHttpPost(
   endpoint: string,
   maxSockets: number,
+  maxAnswerBytes = MAX_ANSWER_BYTES,
 ): { post(body: string, timeoutMs: number): Promise<HttpAnswer>; close(): void } {
   const url = new URL(endpoint);
   const secure = url.protocol === "https:";
@@ -84,17 +101,30 @@ export function createHttpPost(
           });
         };
         req.on("response", (res) => {
+          try {
+            receive(res);
+          } catch (err) {
+            // nothing thrown here may escape the listener: it would crash the process
+            fail(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+        const receive = (res: http.IncomingMessage) => {
           const chunks: Buffer[] = [];
           const encoding = String(res.headers["content-encoding"] ?? "")
             .trim()
             .toLowerCase();
           const length = Number(res.headers["content-length"]);
+          if (length > maxAnswerBytes)
+            return fail(tooLarge(`Content-Length ${res.headers["content-length"]}`, maxAnswerBytes));
+          let received = 0;
           // Received into a pooled buffer as the chunks arrive (while they are still in cache); given back on failure.
           if ((!encoding || encoding === "identity") && Number.isSafeInteger(length) && length >= POOLED_MIN_BYTES)
             lease = pool.acquire(length);
           let filled = 0;
           res.on("data", (c: Buffer) => {
             if (settled) return;
+            received += c.length;
+            if (received > maxAnswerBytes) return fail(tooLarge(`${received} bytes received`, maxAnswerBytes));
             if (!lease) return void chunks.push(c);
             if (filled + c.length > lease.body.length) return fail(new Error("answer longer than its Content-Length"));
             c.copy(lease.body, filled);
@@ -109,14 +139,20 @@ export function createHttpPost(
               return fail(new Error("answer cut short: connection closed mid-body"));
             if (lease) return done(res, lease.body, lease.release);
             const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-            const decoded = encoding && encoding !== "identity" ? inflate[encoding]?.(raw) : Promise.resolve(raw);
+            const decoded =
+              encoding && encoding !== "identity"
+                ? inflate[encoding]?.(raw, { maxOutputLength: maxAnswerBytes })
+                : Promise.resolve(raw);
             if (!decoded) return fail(new Error(`unsupported content-encoding ${encoding}`));
             decoded.then(
               (buf) => done(res, buf, noop),
-              (err: Error) => fail(err),
+              (err: NodeJS.ErrnoException) =>
+                fail(
+                  err.code === "ERR_BUFFER_TOO_LARGE" ? tooLarge(`${encoding} answer inflated`, maxAnswerBytes) : err,
+                ),
             );
           });
-        });
+        };
         req.end(body);
       });
     },

@@ -71,6 +71,8 @@ export type RpcOptions = {
   concurrency: number;
   batchSize: number;
   timeoutMs: number;
+  /** cap of one answer in bytes, compressed or inflated (default http-post's MAX_ANSWER_BYTES) */
+  maxAnswerBytes?: number;
   maxAttempts?: number;
   logger?: Logger;
   metrics?: Pick<Metrics, "rpcRequests" | "rpcErrors" | "rpcRateLimited" | "rpcRetries">;
@@ -99,7 +101,7 @@ export function createRpcClient(opts: RpcOptions): RpcClient {
   let failure: RpcFailure | null = null;
   let deadEndpoint: RpcFatalError | null = null;
   const deadMethods = new Map<string, RpcFatalError>();
-  const http = createHttpPost(opts.url, opts.concurrency);
+  const http = createHttpPost(opts.url, opts.concurrency, opts.maxAnswerBytes);
 
   /** Records a fatal answer (logged once), and stops sending to a missing endpoint or method. */
   function fatal(method: string, code: number | string, message: string): RpcFatalError {

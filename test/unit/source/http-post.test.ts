@@ -2,7 +2,7 @@
 import { createServer, type Server } from "node:http";
 import { gzipSync, brotliCompressSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createHttpPost } from "../../../indexer/source/http-post.js";
+import { AnswerTooLargeError, createHttpPost } from "../../../indexer/source/http-post.js";
 
 describe("createHttpPost", () => {
   let server: Server;
@@ -10,6 +10,7 @@ describe("createHttpPost", () => {
   const answer = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { log: "Program log: 🐠", n: 1 } });
   /** A large answer (above POOLED_MIN_BYTES) whose bytes differ on every request. */
   let served = 0;
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 32), { level: 9 });
   const large = () => Buffer.alloc(3 * 1024 * 1024 + 17, String.fromCharCode(97 + (served++ % 26)));
 
   beforeAll(async () => {
@@ -33,6 +34,25 @@ describe("createHttpPost", () => {
           res.write(b.subarray(0, 2 * 1024 * 1024));
           return setTimeout(() => res.destroy(), 20);
         }
+        if (req.url === "/huge-length") {
+          // a 5 GB Content-Length, above what one Buffer may hold: acquiring it threw out of the response listener
+          res.writeHead(200, { "content-length": "5000000000" });
+          return res.write(answer);
+        }
+        if (req.url === "/endless") {
+          res.writeHead(200, { "transfer-encoding": "chunked" });
+          const chunk = Buffer.alloc(64 * 1024, 32);
+          const pump = () => {
+            while (res.write(chunk)) if (res.destroyed) return;
+            res.once("drain", pump);
+          };
+          res.on("close", () => res.removeAllListeners("drain"));
+          return pump();
+        }
+        if (req.url === "/gzip-bomb") {
+          // 64 MiB of spaces in about 64 KB: under the byte cap, far over it once inflated
+          return res.writeHead(200, { "content-encoding": "gzip" }).end(bomb);
+        }
         if (req.url === "/slow-body") {
           res.writeHead(200, { "content-length": String(answer.length) });
           res.write(answer.slice(0, 5));
@@ -45,6 +65,29 @@ describe("createHttpPost", () => {
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  test("an answer over the cap fails its request, by Content-Length, by bytes received, or inflated", async () => {
+    const cap = 4 * 1024 * 1024;
+    for (const [path, what] of [
+      ["/huge-length", /Content-Length 5000000000 over the cap/],
+      ["/endless", /bytes received over the cap/],
+      ["/gzip-bomb", /gzip answer inflated over the cap/],
+    ] as const) {
+      const http = createHttpPost(url + path, 2, cap);
+      const err = await http.post("{}", 10_000).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err, path).toBeInstanceOf(AnswerTooLargeError);
+      expect(err!.message, path).toMatch(what);
+      http.close();
+    }
+    expect(bomb.length).toBeLessThan(cap);
+    // under the default cap the same bomb inflates: the cap, not zlib, refused it
+    const http = createHttpPost(`${url}/gzip-bomb`, 2);
+    expect((await http.post("{}", 10_000)).body.length).toBe(64 * 1024 * 1024);
+    http.close();
+  });
 
   test("gzip and brotli answers are inflated; the request asks for them", async () => {
     for (const path of ["/gzip", "/br"]) {
