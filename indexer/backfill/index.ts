@@ -13,6 +13,7 @@ import type { BatchIndexer } from "../pipeline/index.js";
 import type { RpcClient } from "../source/index.js";
 import type { Store } from "../store/index.js";
 
+import { runLanes } from "./lanes.js";
 import type { BackfillPlan } from "./plan.js";
 
 export { type BackfillArgs, type BackfillPlan, parseBackfillPlan } from "./plan.js";
@@ -115,16 +116,12 @@ export async function runBackfill(
 
   /** Runs jobs: in-process with bounded concurrency, or on the queue (the caller's workers do them). */
   async function execute(jobs: { id: string; data: BlockJob }[], isDone: () => Promise<boolean>) {
-    if (deps.indexer) {
-      let next = 0;
-      const lanes = Array.from({ length: Math.min(deps.concurrency, jobs.length) }, async () => {
-        while (next < jobs.length && !opts.signal.aborted) {
-          const j = jobs[next++]!;
-          const c = await deps.indexer!.index(j.data);
-          progress.transactions += c.transactions;
-        }
+    const indexer = deps.indexer;
+    if (indexer) {
+      await runLanes(jobs, deps.concurrency, opts.signal, async (j) => {
+        const c = await indexer.index(j.data);
+        progress.transactions += c.transactions;
       });
-      await Promise.all(lanes);
       return;
     }
     await deps.queue.enqueue(jobs);
