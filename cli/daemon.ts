@@ -6,7 +6,7 @@ import type { Context } from "../core/context.js";
 import { runMigrations } from "../core/migrate.js";
 import { ingestHealth, LEADERSHIP_LOST, startLiveIngest, startLogsIngest } from "../indexer/ingest/index.js";
 import { createBlockWorker } from "../indexer/pipeline/index.js";
-import { daemonHealth, startOpsServer } from "./ops-server.js";
+import { daemonHealth, startOpsServer, stuckReason } from "./ops-server.js";
 import { EXIT } from "./run.js";
 import { createRuntime, type Runtime } from "./runtime.js";
 
@@ -48,6 +48,8 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
       if (rt.redis.status !== "ready" || (await rt.redis.ping().catch(() => null)) !== "PONG")
         return "redis does not answer";
       if (parts.ingest && !ingestRunning) return "waiting for ingest leadership";
+      // A dead letter holding the resume point is an alarm on both endpoints, not only a log line.
+      if (ingest) return stuckReason(await daemonHealth(rt, ingest.status()));
       return null;
     },
   }).catch((err) => {

@@ -19,6 +19,8 @@ export const STUCK_AFTER_ATTEMPTS = 3;
  * The daemon's health: failed once the RPC endpoint refused a request for good (a configuration problem), and,
  * with live ingest, the slot the resume point is stuck on: the lowest pending slot above it whose job has failed
  * STUCK_AFTER_ATTEMPTS times or was dead-lettered. Nothing is marked skipped for it; other slots go on.
+ * @dev a dead-lettered slot is an alarm (status failed, HTTP 503, and /ready says why): the resume point cannot
+ * pass it until an operator replays it (`slotline dead-letters retry`). One still being retried is only reported.
  */
 export async function daemonHealth(
   rt: { rpc: RpcClient; store: Store; queue: BlockQueue },
@@ -34,12 +36,21 @@ export async function daemonHealth(
   const state = job ? await job.getState() : "missing";
   const attempts = job?.attemptsMade ?? 0;
   if (attempts >= STUCK_AFTER_ATTEMPTS || state === "failed") {
+    const deadLettered = state === "failed";
     Object.assign(out, {
       stuckSlot: slot,
-      stuck: { slot, attempts, deadLettered: state === "failed", error: job?.failedReason?.slice(0, 300) ?? null },
+      stuck: { slot, attempts, deadLettered, error: job?.failedReason?.slice(0, 300) ?? null },
     });
+    if (deadLettered) out.status = "failed";
   }
   return out;
+}
+
+/** The reason a daemon is not ready because its resume point waits on a dead-lettered slot, or null. */
+export function stuckReason(health: Health): string | null {
+  const stuck = health.stuck as { slot: number; deadLettered: boolean; error: string | null } | undefined;
+  if (!stuck?.deadLettered) return null;
+  return `resume point stuck below slot ${stuck.slot}: its job was dead-lettered (${stuck.error ?? "no error recorded"}); fix the cause, then \`slotline dead-letters retry\``;
 }
 
 /** Starts the server on `port` (0 = any free port); returns its port and a close function. */

@@ -13,6 +13,7 @@ import { PRESET_NAMES } from "../../../core/presets.js";
 import { createRpcClient } from "../../../indexer/source/rpc.js";
 import { createStore } from "../../../indexer/store/index.js";
 import type { Chain } from "../../../devchain/index.js";
+import { daemonHealth, stuckReason } from "../../../cli/ops-server.js";
 import { waitFor } from "../../setup/processes.js";
 import { type createTestDatabase, uniquePrefix } from "../../setup/services.js";
 import { setUpWorkerEnv, type WorkerEnv } from "../../setup/worker-env.js";
@@ -69,6 +70,7 @@ describe("dead letters", () => {
     const logger = createLogger(config);
     const rpc = createRpcClient({ url: proxyUrl, maxRps: 1000, concurrency: 4, batchSize: 10, timeoutMs: 10_000 });
     const store = createStore({ db });
+    const metrics = createMetrics();
     const queue = createBlockQueue(redis, prefix);
     const worker = createBlockWorker(
       { config, logger, db },
@@ -76,7 +78,7 @@ describe("dead letters", () => {
         rpc,
         decoder: createDecoder({ programs: PRESET_NAMES }),
         store,
-        metrics: createMetrics(),
+        metrics,
         redis,
         concurrency: 1,
       },
@@ -98,6 +100,19 @@ describe("dead letters", () => {
         payload: { slots: [slot], commitment: "confirmed" },
       });
       expect(dl!.error).toMatch(/meta/);
+      expect(await metrics.registry.getSingleMetricAsString("slotline_dead_letters_total")).toMatch(
+        /slotline_dead_letters_total\{queue="blocks"\} 1/,
+      );
+      // Live ingest had the slot pending above its resume point: health fails with the cause, readiness says why.
+      await db.$client.query("insert into slots (slot, status) values ($1, 'pending')", [slot]);
+      const health = await daemonHealth({ rpc, store, queue }, { resumeSlot: slot - 1 });
+      expect(health).toMatchObject({
+        status: "failed",
+        stuckSlot: slot,
+        stuck: { slot, attempts: 2, deadLettered: true, error: expect.stringMatching(/meta/) },
+      });
+      expect(stuckReason(health)).toMatch(new RegExp(`stuck below slot ${slot}: its job was dead-lettered .*meta`));
+      await db.$client.query("delete from slots where slot = $1", [slot]);
       // Nothing of the slot was written: no partial block.
       const before = await db.$client.query("select count(*)::int as n from slots where slot = $1", [slot]);
       expect(before.rows[0].n).toBe(0);
