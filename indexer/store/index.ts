@@ -4,7 +4,7 @@
  */
 import type pg from "pg";
 import type { Context } from "../../core/context.js";
-import type { DecodedBlock, DecodedTransaction } from "../decode/index.js";
+import type { DecodedBlock, DecodedTransaction } from "../../core/decoded.js";
 import { failpoint } from "../../core/failpoints.js";
 import { SHARED_ROWS_LOCK_KEY, type WriteCounts, recomputeCandles, writeRows } from "./write-sql.js";
 

@@ -5,16 +5,15 @@
  */
 import type pg from "pg";
 import { cleanText, jsonbText } from "./strings.js";
+import type { DecodedBlock, TokenSeen } from "../../core/decoded.js";
 import type {
-  DecodedBlock,
-  LiquidityRow,
-  PoolRow,
-  ProgramEventRow,
-  SwapRow,
-  TokenSeen,
-  TransactionRow,
-  TransferRow,
-} from "../decode/index.js";
+  NewLiquidityEvent,
+  NewPool,
+  NewProgramEvent,
+  NewSwap,
+  NewTransaction,
+  NewTransfer,
+} from "../../schema/index.js";
 
 /** One column: its array type on the wire, how to read it from a row, and (optionally) a cast in the select list. */
 type Col<T> = { name: string; type: string; get: (row: T) => unknown; select?: string };
@@ -108,7 +107,7 @@ const BASE58 = /^[1-9A-HJ-NP-Za-km-z]+$/;
 const textArray = (xs: string[]) =>
   `{${xs.map((x) => (x.length >= 32 && BASE58.test(x) ? x : `"${x.replace(/[\\"]/g, "\\$&")}"`)).join(",")}}`;
 
-const TX_COLS: Col<TransactionRow>[] = [
+const TX_COLS: Col<NewTransaction>[] = [
   { name: "signature", type: "text", get: (r) => r.signature },
   { name: "slot", type: "int8", get: (r) => r.slot },
   { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
@@ -123,7 +122,7 @@ const TX_COLS: Col<TransactionRow>[] = [
   { name: "log_truncated", type: "bool", get: (r) => r.logTruncated ?? false },
 ];
 
-const TRANSFER_COLS: Col<TransferRow>[] = [
+const TRANSFER_COLS: Col<NewTransfer>[] = [
   { name: "signature", type: "text", get: (r) => r.signature },
   { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
   { name: "kind", type: "text", get: (r) => r.kind },
@@ -139,7 +138,7 @@ const TRANSFER_COLS: Col<TransferRow>[] = [
   { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
 ];
 
-const SWAP_COLS: Col<SwapRow>[] = [
+const SWAP_COLS: Col<NewSwap>[] = [
   { name: "signature", type: "text", get: (r) => r.signature },
   { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
   { name: "pool", type: "text", get: (r) => r.pool },
@@ -154,7 +153,7 @@ const SWAP_COLS: Col<SwapRow>[] = [
   { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
 ];
 
-const LIQUIDITY_COLS: Col<LiquidityRow>[] = [
+const LIQUIDITY_COLS: Col<NewLiquidityEvent>[] = [
   { name: "signature", type: "text", get: (r) => r.signature },
   { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
   { name: "pool", type: "text", get: (r) => r.pool },
@@ -167,7 +166,7 @@ const LIQUIDITY_COLS: Col<LiquidityRow>[] = [
   { name: "block_time", type: "timestamptz", get: (r) => time(r.blockTime) },
 ];
 
-const EVENT_COLS: Col<ProgramEventRow>[] = [
+const EVENT_COLS: Col<NewProgramEvent>[] = [
   { name: "signature", type: "text", get: (r) => r.signature },
   { name: "instruction_path", type: "text", get: (r) => r.instructionPath },
   { name: "kind", type: "text", get: (r) => r.kind },
@@ -198,7 +197,7 @@ const TOKEN_COLS: Col<TokenUpsert>[] = [
 ];
 
 /** A pool as the batch saw it: the last transaction's reserves; creation info from whichever tx created it. */
-type PoolUpsert = PoolRow & { reservesOrder: number };
+type PoolUpsert = NewPool & { reservesOrder: number };
 
 const POOL_COLS: Col<PoolUpsert>[] = [
   { name: "address", type: "text", get: (r) => r.address },
@@ -338,7 +337,7 @@ export const SHARED_ROWS_LOCK_KEY = 0x736c6f74;
  */
 async function upsertSwaps(
   client: pg.PoolClient,
-  rows: SwapRow[],
+  rows: NewSwap[],
 ): Promise<{ movedFrom: { pool: string; t: string }[]; updated: Set<string> }> {
   if (rows.length === 0) return { movedFrom: [], updated: new Set() };
   const upsert = upsertSql(
@@ -429,7 +428,7 @@ const MERGE_CANDLES = `
     volume_a = pool_candles.volume_a + excluded.volume_a, volume_b = pool_candles.volume_b + excluded.volume_b,
     swaps = pool_candles.swaps + excluded.swaps`;
 
-async function mergeCandles(client: pg.PoolClient, rows: SwapRow[]): Promise<void> {
+async function mergeCandles(client: pg.PoolClient, rows: NewSwap[]): Promise<void> {
   if (rows.length === 0) return;
   await client.query(MERGE_CANDLES, [
     rows.map((r) => cleanText(r.signature)),
