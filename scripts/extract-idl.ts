@@ -1,6 +1,7 @@
 /**
- * Dev tool, not part of the decoder: regenerates the minimal embedded IDLs in this folder from the full
- * IDLs in ../shared/fixtures (see SOURCES.md). Run: `tsx scripts/extract-idl.ts`.
+ * Dev tool, not part of the decoder: regenerates the minimal embedded IDLs of the DEX decoders
+ * (indexer/decode/programs/<preset>/idl.json) from the full IDLs in ../shared/fixtures beside the checkout (see
+ * indexer/decode/programs/SOURCES.md). Run: `tsx scripts/extract-idl.ts`.
  * Kept: the instructions the presets decode (accounts, args and the types they need), the events they read,
  * and every other instruction by name and discriminator only, so it is recognised and not reported unknown.
  */
@@ -10,8 +11,10 @@ import { fileURLToPath } from "node:url";
 import { convertLegacyIdl, isNewFormat, snakeCase } from "../indexer/decode/anchor/idl-normalize.js";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-const here = path.dirname(fileURLToPath(import.meta.url));
-const shared = path.resolve(here, "../../../../shared/fixtures");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const shared = path.resolve(root, "../shared/fixtures");
+/** Where a preset's IDL goes: its decoder's folder. */
+const idlPath = (out: string) => path.join(root, "indexer/decode/programs", out.replace(/\.json$/, ""), "idl.json");
 
 type Spec = { out: string; src: string; extra?: string; used: string[]; events?: Record<string, string[]> };
 
@@ -243,7 +246,7 @@ for (const spec of SPECS) {
   // one instruction / type per line keeps diffs readable without pretty-printing every number
   const body = (xs: Json[]) => xs.map((x) => "  " + JSON.stringify(x)).join(",\n");
   const text = `{"address":${JSON.stringify(out.address)},"metadata":${JSON.stringify(metadata)},\n"instructions":[\n${body(outIxs)}\n],\n"events":[\n${body(events)}\n],\n"types":[\n${body(out.types)}\n]}\n`;
-  writeFileSync(path.join(here, spec.out), text);
+  writeFileSync(idlPath(spec.out), text);
   console.log(
     `${spec.out}: ${spec.used.length} decoded, ${outIxs.length - spec.used.length} recognised, ${outTypes.length} types`,
   );
