@@ -73,3 +73,6 @@ export function wireType(column: PgColumn): { type: string; cast?: string } {
   if (type === undefined) throw new Error(`column ${column.name}: no wire type for ${sqlType}`);
   return { type };
 }
+
+/** `col = excluded.col` for each column name: an upsert's update list that overwrites them. */
+export const overwrite = (names: string[]): string => names.map((c) => `${c} = excluded.${c}`).join(", ");

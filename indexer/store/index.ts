@@ -22,7 +22,8 @@ import {
 } from "../../schema/index.js";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type ColumnKey, naturalKey, sqlNames } from "./columns.js";
-import { SHARED_ROWS_LOCK_KEY, type WriteCounts, recomputeCandles, writeRows } from "./write-sql.js";
+import { recomputeCandles } from "./candles.js";
+import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
