@@ -35,6 +35,9 @@ export const transactions = pgTable(
   ],
 );
 
+/** A `transactions` row to insert. */
+export type NewTransaction = typeof transactions.$inferInsert;
+
 /** Per-slot state: the resume point is derived from which slots are `indexed` or `skipped`. */
 export const slots = pgTable(
   "slots",
@@ -50,6 +53,9 @@ export const slots = pgTable(
   },
   (t) => [index("slots_status_idx").on(t.status, t.slot), enumCheck("slots_status_check", t.status, SLOT_STATUSES)],
 );
+
+/** A `slots` row to insert. */
+export type NewSlot = typeof slots.$inferInsert;
 
 /**
  * Which tokens and pools each slot touched, with the pool reserves after the slot's last transaction.
@@ -73,6 +79,9 @@ export const slotChanges = pgTable(
   ],
 );
 
+/** A `slot_changes` row to insert. */
+export type NewSlotChange = typeof slotChanges.$inferInsert;
+
 /**
  * Signatures fetched one by one (logs mode, address backfill) that mention a tracked program but invoke none:
  * nothing to store, but known to be done, so sweeps and backfills do not fetch them again.
@@ -81,3 +90,6 @@ export const passedSignatures = pgTable("passed_signatures", {
   signature: text("signature").primaryKey(),
   slot: bigint("slot", { mode: "number" }).notNull(),
 });
+
+/** A `passed_signatures` row to insert. */
+export type NewPassedSignature = typeof passedSignatures.$inferInsert;

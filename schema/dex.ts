@@ -32,6 +32,9 @@ export const pools = pgTable(
   ],
 );
 
+/** A `pools` row to insert. */
+export type NewPool = typeof pools.$inferInsert;
+
 /** Swaps, from the pool's side: `amount_in` is what its vault received, `amount_out` what its vault paid. */
 export const swaps = pgTable(
   "swaps",
@@ -59,6 +62,9 @@ export const swaps = pgTable(
     index("swaps_mint_out_idx").on(t.mintOut, t.slot),
   ],
 );
+
+/** A `swaps` row to insert. */
+export type NewSwap = typeof swaps.$inferInsert;
 
 /**
  * One-minute OHLCV of a pool's swaps, kept by the store (write-sql.ts) and read by the API's candles. Prices are
@@ -91,6 +97,9 @@ export const poolCandles = pgTable(
   (t) => [primaryKey({ columns: [t.pool, t.bucket] })],
 );
 
+/** A `pool_candles` row to insert. */
+export type NewPoolCandle = typeof poolCandles.$inferInsert;
+
 /** Liquidity added to or removed from a pool; amounts are the pool vaults' deltas. */
 export const liquidityEvents = pgTable(
   "liquidity_events",
@@ -114,3 +123,6 @@ export const liquidityEvents = pgTable(
     index("liquidity_events_slot_idx").on(t.slot),
   ],
 );
+
+/** A `liquidity_events` row to insert. */
+export type NewLiquidityEvent = typeof liquidityEvents.$inferInsert;

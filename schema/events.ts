@@ -27,3 +27,6 @@ export const programEvents = pgTable(
     index("program_events_slot_idx").on(t.slot),
   ],
 );
+
+/** A `program_events` row to insert. */
+export type NewProgramEvent = typeof programEvents.$inferInsert;

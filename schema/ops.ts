@@ -30,6 +30,9 @@ export const cursors = pgTable(
   ],
 );
 
+/** A `cursors` row to insert. */
+export type NewCursor = typeof cursors.$inferInsert;
+
 /** Work that failed deterministically, with the payload needed to replay it. */
 export const deadLetters = pgTable(
   "dead_letters",
@@ -46,3 +49,6 @@ export const deadLetters = pgTable(
   },
   (t) => [unique("dead_letters_natural_key").on(t.queue, t.jobId), index("dead_letters_created_idx").on(t.createdAt)],
 );
+
+/** A `dead_letters` row to insert. */
+export type NewDeadLetter = typeof deadLetters.$inferInsert;

@@ -30,6 +30,9 @@ export const tokens = pgTable(
   ],
 );
 
+/** A `tokens` row to insert. */
+export type NewToken = typeof tokens.$inferInsert;
+
 /** Token movements (transfers, mints, burns), one per instruction; `fee` is the Token-2022 transfer fee. */
 export const tokenTransfers = pgTable(
   "token_transfers",
@@ -59,3 +62,6 @@ export const tokenTransfers = pgTable(
     index("token_transfers_destination_owner_idx").on(t.destinationOwner, t.slot),
   ],
 );
+
+/** A `token_transfers` row to insert. */
+export type NewTransfer = typeof tokenTransfers.$inferInsert;

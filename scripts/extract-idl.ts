@@ -1,6 +1,7 @@
 /**
- * Dev tool, not part of the decoder: regenerates the minimal embedded IDLs in this folder from the full
- * IDLs in ../shared/fixtures (see SOURCES.md). Run: `tsx scripts/extract-idl.ts`.
+ * Dev tool, not part of the decoder: regenerates the minimal embedded IDLs of the DEX decoders
+ * (indexer/decode/programs/<preset>/idl.json) from the full IDLs in ../shared/fixtures beside the checkout (see
+ * indexer/decode/programs/SOURCES.md). Run: `tsx scripts/extract-idl.ts`.
  * Kept: the instructions the presets decode (accounts, args and the types they need), the events they read,
  * and every other instruction by name and discriminator only, so it is recognised and not reported unknown.
  */
@@ -12,21 +13,14 @@ import { convertLegacyIdl, isNewFormat, snakeCase } from "../indexer/decode/anch
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const shared = path.resolve(root, "../shared/fixtures");
-/** Each preset's folder: its IDL is programs/<preset>/idl.json beside the decoder. */
-const programs = path.join(root, "indexer/decode/programs");
+/** Where a preset's IDL goes: its decoder's folder. */
+const idlPath = (out: string) => path.join(root, "indexer/decode/programs", out.replace(/\.json$/, ""), "idl.json");
 
-type Spec = {
-  /** the preset, whose folder receives idl.json */
-  out: string;
-  src: string;
-  extra?: string;
-  used: string[];
-  events?: Record<string, string[]>;
-};
+type Spec = { out: string; src: string; extra?: string; used: string[]; events?: Record<string, string[]> };
 
 const SPECS: Spec[] = [
   {
-    out: "raydium-cpmm",
+    out: "raydium-cpmm.json",
     src: "raydium-cpmm/idl/raydium_cp_swap_idl_official.json",
     used: [
       "initialize",
@@ -39,7 +33,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "raydium-clmm",
+    out: "raydium-clmm.json",
     src: "raydium-clmm/idl/amm_v3_idl_official.json",
     used: [
       "create_pool",
@@ -57,7 +51,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "orca-whirlpool",
+    out: "orca-whirlpool.json",
     src: "orca-whirlpool/idl/whirlpool_idl_official_v0.6.1.json",
     extra: "orca-whirlpool/idl/whirlpool_idl_yugure_legacy_0.5.0.json",
     used: [
@@ -81,7 +75,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "meteora-dlmm",
+    out: "meteora-dlmm.json",
     src: "meteora-dlmm/idl/dlmm_idl_official_v0.12.0.json",
     used: [
       "initialize_lb_pair",
@@ -116,7 +110,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "meteora-damm-v2",
+    out: "meteora-damm-v2.json",
     src: "meteora-damm/idl/cp_amm_damm_v2_idl_official.json",
     used: [
       "initialize_pool",
@@ -132,7 +126,7 @@ const SPECS: Spec[] = [
     ],
   },
   {
-    out: "pumpfun",
+    out: "pumpfun.json",
     src: "pumpfun/idl/pump_idl_official.json",
     used: ["create", "create_v2", "buy", "buy_exact_sol_in", "sell", "migrate"],
     // TradeEvent grew fields over time; the stable prefix decodes old and new events alike
@@ -150,7 +144,7 @@ const SPECS: Spec[] = [
     },
   },
   {
-    out: "pump-amm",
+    out: "pump-amm.json",
     src: "pump-amm/idl/pump_amm_idl_official.json",
     used: ["create_pool", "buy", "buy_exact_quote_in", "sell", "deposit", "withdraw"],
   },
@@ -252,7 +246,7 @@ for (const spec of SPECS) {
   // one instruction / type per line keeps diffs readable without pretty-printing every number
   const body = (xs: Json[]) => xs.map((x) => "  " + JSON.stringify(x)).join(",\n");
   const text = `{"address":${JSON.stringify(out.address)},"metadata":${JSON.stringify(metadata)},\n"instructions":[\n${body(outIxs)}\n],\n"events":[\n${body(events)}\n],\n"types":[\n${body(out.types)}\n]}\n`;
-  writeFileSync(path.join(programs, spec.out, "idl.json"), text);
+  writeFileSync(idlPath(spec.out), text);
   console.log(
     `${spec.out}: ${spec.used.length} decoded, ${outIxs.length - spec.used.length} recognised, ${outTypes.length} types`,
   );

@@ -9,7 +9,6 @@ import { programDataByInstruction } from "./anchor/log-events.js";
 import { dexProgramsById } from "./registry.js";
 import { type HitAt, measureHits } from "./dex/measure.js";
 import type { DexProgram } from "./dex/dex-types.js";
-import type { DecodedTransaction, ProgramEventRow, TransactionRow } from "./index.js";
 import {
   type TokenEffect,
   type TokenMove,
@@ -20,6 +19,7 @@ import {
 import { type LamportMove, SYSTEM_PROGRAM_ID, decodeSystemLamports } from "./programs/system-program/index.js";
 import { tokenRows } from "./token-rows.js";
 import { type TxView, createTxView, hexPrefix, ixBytes } from "./tx-view.js";
+import type { TxPosition } from "./types.js";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
   TOKEN_2022_PROGRAM_ID,
@@ -28,6 +28,8 @@ import {
   resolvePrograms,
 } from "../../core/presets.js";
 import type { LazyBlock, RawBlock, RawBlockTransaction, TransactionList } from "../../core/solana-types.js";
+import type { DecodedBlock, DecodedTransaction } from "../../core/decoded.js";
+import type { NewProgramEvent, NewTransaction } from "../../schema/index.js";
 
 /** Options of createDecoder. */
 export type DecoderOptions = {
@@ -35,19 +37,6 @@ export type DecoderOptions = {
   programs: readonly string[];
   /** Anchor IDLs (0.30+ or legacy format, parsed JSON) whose programs are decoded into program_events */
   idls?: readonly AnyIdl[];
-};
-
-/** Where a transaction sits. */
-export type TxPosition = { slot: number; blockTime: number | null; txIndex: number };
-
-/** A decoded block: the slot's metadata and its decoded transactions (only those touching tracked programs). */
-export type DecodedBlock = {
-  slot: number;
-  parentSlot: number;
-  blockhash: string;
-  blockTime: number | null;
-  txCount: number;
-  transactions: DecodedTransaction[];
 };
 
 /** The decoder the pipeline uses. */
@@ -105,7 +94,7 @@ export function createDecoder(opts: DecoderOptions): Decoder {
     if (!invokesTracked) return undefined;
     const logTruncated = view.logs.includes("Log truncated");
     const blockTime = at.blockTime === null || at.blockTime === undefined ? null : new Date(at.blockTime * 1000);
-    const transaction: TransactionRow = {
+    const transaction: NewTransaction = {
       signature: view.signature,
       slot: at.slot,
       blockTime,
@@ -160,7 +149,7 @@ export function createDecoder(opts: DecoderOptions): Decoder {
         message === undefined ? { kind: "unknown_instruction", ...base } : { kind: "decode_error", ...base, message },
       );
     };
-    const pushEvent = (row: Omit<ProgramEventRow, "ordinal" | "slot" | "txIndex" | "blockTime" | "signature">) => {
+    const pushEvent = (row: Omit<NewProgramEvent, "ordinal" | "slot" | "txIndex" | "blockTime" | "signature">) => {
       const key = `${row.instructionPath}|${row.kind}|${row.name}`;
       const ordinal = eventOrdinals.get(key) ?? 0;
       eventOrdinals.set(key, ordinal + 1);

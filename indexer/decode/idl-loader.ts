@@ -1,11 +1,12 @@
 /**
- * Reads the Anchor IDLs of `IDL_DIR` for the decoder (I/O lives here, outside indexer/decode).
+ * Reads the Anchor IDLs of `IDL_DIR` at startup: the one file of this module that does I/O. The CLI calls it and
+ * hands the IDLs to createDecoder, which stays pure.
  * Accepts the 0.30+ format and the legacy one; a legacy IDL without `metadata.address` takes its program
  * id from the file name (`<programId>.json`). Files that are not Anchor IDLs (Codama, shank) are skipped.
  */
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import { type AnyIdl, idlAddress } from "./index.js";
+import { type AnyIdl, idlAddress } from "./anchor/idl-normalize.js";
 import { isAddress } from "../../core/presets.js";
 
 /** A file of the folder that was not loaded, and why. */

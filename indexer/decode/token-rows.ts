@@ -3,10 +3,11 @@
  * owner taken from the transaction's own token balances first, then from its instructions (initializeAccount*,
  * ATA creation); and the mints it touched (tokens seen), with authorities when it sets them.
  */
-import type { DecodeWarning, DecodedTransaction, TokenSeen, TransferRow } from "./index.js";
+import type { DecodeWarning, DecodedTransaction, TokenSeen } from "../../core/decoded.js";
+import type { NewTransfer } from "../../schema/index.js";
 import type { TokenEffect } from "./programs/token-program/index.js";
 import type { TxView } from "./tx-view.js";
-import type { TxPosition } from "./decoder.js";
+import type { TxPosition } from "./types.js";
 import { TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID } from "../../core/presets.js";
 
 const TOKEN_PROGRAMS: Record<string, TokenSeen["program"]> = {
@@ -105,7 +106,7 @@ export function tokenRows(
     }
     const src = m.source !== undefined ? view.keys[m.source] : undefined;
     const dst = m.destination !== undefined ? view.keys[m.destination] : undefined;
-    const row: TransferRow = {
+    const row: NewTransfer = {
       signature: view.signature,
       instructionPath: path,
       kind: m.kind,

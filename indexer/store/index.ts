@@ -1,12 +1,29 @@
 /**
  * Stage 4: decoded blocks -> Postgres. One Postgres transaction per batch holds every row and the slots'
  * `slots` rows, so a slot is either wholly stored or not at all; the live resume point is derived from them.
+ * @dev table and column names come from schema/ (columns.ts); every statement's text is built when the module loads.
  */
 import type pg from "pg";
 import type { Context } from "../../core/context.js";
-import type { DecodedBlock, DecodedTransaction } from "../decode/index.js";
+import type { DecodedBlock, DecodedTransaction } from "../../core/decoded.js";
 import { failpoint } from "../../core/failpoints.js";
-import { SHARED_ROWS_LOCK_KEY, type WriteCounts, recomputeCandles, writeRows } from "./write-sql.js";
+import {
+  cursors,
+  liquidityEvents,
+  passedSignatures,
+  pools,
+  programEvents,
+  slotChanges,
+  slots,
+  swaps,
+  tokenTransfers,
+  tokens,
+  transactions,
+} from "../../schema/index.js";
+import type { PgTable } from "drizzle-orm/pg-core";
+import { type ColumnKey, naturalKey, sqlNames } from "./columns.js";
+import { recomputeCandles } from "./candles.js";
+import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
@@ -17,9 +34,6 @@ export { cleanText, jsonbText } from "./strings.js";
 
 /** The live ingest cursor's id in `cursors`. */
 export const LIVE_CURSOR = "live";
-
-/** Data tables whose rows belong to a slot (rolled back with it). */
-const SLOT_TABLES = ["transactions", "token_transfers", "swaps", "liquidity_events", "program_events"] as const;
 
 /** The store. */
 export type Store = {
@@ -72,6 +86,23 @@ export type Store = {
 /** Slot states the resume point may pass: the slot's fate on the chain is known and stored. */
 const DONE = "('indexed', 'skipped', 'rolled_back')";
 
+const sl = sqlNames(slots);
+const slKey = naturalKey(slots).join(", ");
+const sc = sqlNames(slotChanges);
+const scRow = sqlNames(slotChanges, "c");
+const cu = sqlNames(cursors);
+const tk = sqlNames(tokens);
+const tkRow = sqlNames(tokens, "t");
+const pl = sqlNames(pools);
+const plRow = sqlNames(pools, "p");
+const sw = sqlNames(swaps);
+
+/** Deletes the rows of the data tables whose rows belong to a slot (rolled back with it); swaps go separately. */
+const DELETE_SLOT_ROWS = [transactions, tokenTransfers, liquidityEvents, programEvents].map((table) => {
+  const n = sqlNames(table);
+  return `delete from ${n.$table} where ${n.slot} = any($1::int8[])`;
+});
+
 async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
@@ -87,41 +118,67 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
   }
 }
 
+/** Per key of one kind ($2) in the change log, as `a(key, first_slot, <last>)`: its first slot, and `last`. */
+const changeSpan = (kind: "token" | "pool", last: string) =>
+  `(select ${sc.key} as key, min(${sc.slot}) as first_slot, ${last}
+     from ${sc.$table} where ${sc.kind} = '${kind}' and ${sc.key} = any($2::text[]) group by ${sc.key}) a`;
+
+/** `col = <value> when the slot in column setBy was rolled back ($1), else col`, for table rows aliased `alias`. */
+function unlessRolledBack<T extends PgTable>(table: T, alias: string) {
+  const n = sqlNames(table);
+  const row = sqlNames(table, alias);
+  return (col: ColumnKey<T>, setBy: ColumnKey<T>, value: string) =>
+    `${n[col]} = case when ${row[setBy]} = any($1::int8[]) then ${value} else ${row[col]} end`;
+}
+const tkUnless = unlessRolledBack(tokens, "t");
+const plUnless = unlessRolledBack(pools, "p");
+
+const RECOMPUTE_TOKENS = `update ${tk.$table} t set
+       ${tkUnless("firstSeenSlot", "firstSeenSlot", "a.first_slot")},
+       ${tkUnless("updatedSlot", "updatedSlot", "a.last_slot")}
+     from ${changeSpan("token", `max(${sc.slot}) as last_slot`)}
+     where a.key = ${tkRow.mint}`;
+const DELETE_UNSEEN_TOKENS = `delete from ${tk.$table} t where ${tkRow.mint} = any($1::text[])
+     and not exists (select 1 from ${sc.$table} c where ${scRow.kind} = 'token' and ${scRow.key} = ${tkRow.mint})`;
+const RECOMPUTE_POOLS = `update ${pl.$table} p set
+       ${plUnless("firstSeenSlot", "firstSeenSlot", "a.first_slot")},
+       ${plUnless("lastSwapSlot", "lastSwapSlot", "a.last_swap")},
+       ${plUnless("createdSlot", "createdSlot", "null")},
+       ${plUnless("createdSignature", "createdSlot", "null")},
+       ${plUnless("reserveA", "reservesSlot", "r.reserve_a")},
+       ${plUnless("reserveB", "reservesSlot", "r.reserve_b")},
+       ${plUnless("reservesSlot", "reservesSlot", "r.slot")}
+     from ${changeSpan("pool", `max(${sc.slot}) filter (where ${sc.swapped}) as last_swap`)}
+     left join lateral (
+       select ${scRow.slot} as slot, ${scRow.reserveA} as reserve_a, ${scRow.reserveB} as reserve_b from ${sc.$table} c
+       where ${scRow.kind} = 'pool' and ${scRow.key} = a.key and ${scRow.reserveA} is not null
+       order by ${scRow.slot} desc, ${scRow.txIndex} desc limit 1) r on true
+     where a.key = ${plRow.address}`;
+const DELETE_UNSEEN_POOLS = `delete from ${pl.$table} p where ${plRow.address} = any($1::text[])
+     and not exists (select 1 from ${sc.$table} c where ${scRow.kind} = 'pool' and ${scRow.key} = ${plRow.address})`;
+
 /** Recomputes tokens and pools touched by rolled-back slots from the change log that remains. */
 async function recomputeAfterRollback(client: pg.PoolClient, slots: number[], tokenKeys: string[], poolKeys: string[]) {
-  await client.query(
-    `update tokens t set
-       first_seen_slot = case when t.first_seen_slot = any($1::int8[]) then a.first_slot else t.first_seen_slot end,
-       updated_slot = case when t.updated_slot = any($1::int8[]) then a.last_slot else t.updated_slot end
-     from (select key, min(slot) as first_slot, max(slot) as last_slot from slot_changes where kind = 'token' and key = any($2::text[]) group by key) a
-     where a.key = t.mint`,
-    [slots, tokenKeys],
-  );
+  await client.query(RECOMPUTE_TOKENS, [slots, tokenKeys]);
   // A token or pool seen only in dropped slots never existed on the canonical chain.
-  await client.query(
-    `delete from tokens t where t.mint = any($1::text[]) and not exists (select 1 from slot_changes c where c.kind = 'token' and c.key = t.mint)`,
-    [tokenKeys],
-  );
-  await client.query(
-    `update pools p set
-       first_seen_slot = case when p.first_seen_slot = any($1::int8[]) then a.first_slot else p.first_seen_slot end,
-       last_swap_slot = case when p.last_swap_slot = any($1::int8[]) then a.last_swap else p.last_swap_slot end,
-       created_slot = case when p.created_slot = any($1::int8[]) then null else p.created_slot end,
-       created_signature = case when p.created_slot = any($1::int8[]) then null else p.created_signature end,
-       reserve_a = case when p.reserves_slot = any($1::int8[]) then r.reserve_a else p.reserve_a end,
-       reserve_b = case when p.reserves_slot = any($1::int8[]) then r.reserve_b else p.reserve_b end,
-       reserves_slot = case when p.reserves_slot = any($1::int8[]) then r.slot else p.reserves_slot end
-     from (select key, min(slot) as first_slot, max(slot) filter (where swapped) as last_swap from slot_changes where kind = 'pool' and key = any($2::text[]) group by key) a
-     left join lateral (select slot, reserve_a, reserve_b from slot_changes c where c.kind = 'pool' and c.key = a.key and c.reserve_a is not null
-                        order by slot desc, tx_index desc limit 1) r on true
-     where a.key = p.address`,
-    [slots, poolKeys],
-  );
-  await client.query(
-    `delete from pools p where p.address = any($1::text[]) and not exists (select 1 from slot_changes c where c.kind = 'pool' and c.key = p.address)`,
-    [poolKeys],
-  );
+  await client.query(DELETE_UNSEEN_TOKENS, [tokenKeys]);
+  await client.query(RECOMPUTE_POOLS, [slots, poolKeys]);
+  await client.query(DELETE_UNSEEN_POOLS, [poolKeys]);
 }
+
+const scRanked = sqlNames(slotChanges, "r");
+const byKey = `partition by ${sc.kind}, ${sc.key} order by`;
+const PRUNE_CHANGES = `delete from ${sc.$table} c using (
+       select ${sc.slot}, ${sc.kind}, ${sc.key},
+              row_number() over (${byKey} ${sc.slot}) as r_first,
+              row_number() over (${byKey} ${sc.slot} desc) as r_last,
+              row_number() over (${byKey} ${sc.swapped} desc, ${sc.slot} desc) as r_swap,
+              row_number() over (${byKey} (${sc.reserveA} is not null) desc, ${sc.slot} desc, ${sc.txIndex} desc) as r_res
+       from ${sc.$table}
+       where ${sc.slot} <= $1 and (${sc.kind}, ${sc.key}) in (select ${sc.kind}, ${sc.key} from ${sc.$table} where ${sc.slot} = any($2::int8[]))
+     ) r
+     where ${scRow.slot} = ${scRanked.slot} and ${scRow.kind} = ${scRanked.kind} and ${scRow.key} = ${scRanked.key}
+       and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1`;
 
 /**
  * Prunes the change log below finality. For each token or pool the newly finalized slots touched, of its rows at or
@@ -132,32 +189,63 @@ async function recomputeAfterRollback(client: pg.PoolClient, slots: number[], to
  * min/max/latest over the kept rows and the unfinalized ones equal those over the full log.
  */
 async function pruneChanges(client: pg.PoolClient, upToSlot: number, newlyFinalized: number[]): Promise<number> {
-  const r = await client.query(
-    `delete from slot_changes c using (
-       select slot, kind, key,
-              row_number() over (partition by kind, key order by slot) as r_first,
-              row_number() over (partition by kind, key order by slot desc) as r_last,
-              row_number() over (partition by kind, key order by swapped desc, slot desc) as r_swap,
-              row_number() over (partition by kind, key order by (reserve_a is not null) desc, slot desc, tx_index desc) as r_res
-       from slot_changes
-       where slot <= $1 and (kind, key) in (select kind, key from slot_changes where slot = any($2::int8[]))
-     ) r
-     where c.slot = r.slot and c.kind = r.kind and c.key = r.key and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1`,
-    [upToSlot, newlyFinalized],
-  );
+  const r = await client.query(PRUNE_CHANGES, [upToSlot, newlyFinalized]);
   return r.rowCount ?? 0;
 }
 
+// A slot already indexed stays indexed: only the finality tracker may undo it (a fork switch).
+const INSERT_SKIPPED = `insert into ${sl.$table} (${sl.slot}, ${sl.status}, ${sl.commitment}, ${sl.txCount})
+     select s, 'skipped', $2, 0 from unnest($1::int8[]) s
+     on conflict (${slKey}) do update set ${sl.status} = 'skipped', ${sl.commitment} = excluded.${sl.commitment}, ${sl.indexedAt} = now()
+     where ${sl.$table}.${sl.status} <> 'indexed'`;
+
 async function upsertSkipped(client: pg.PoolClient | pg.Pool, slots: number[], commitment: string) {
   if (slots.length === 0) return;
-  // A slot already indexed stays indexed: only the finality tracker may undo it (a fork switch).
-  await client.query(
-    `insert into slots (slot, status, commitment, tx_count) select s, 'skipped', $2, 0 from unnest($1::int8[]) s
-     on conflict (slot) do update set status = 'skipped', commitment = excluded.commitment, indexed_at = now()
-     where slots.status <> 'indexed'`,
-    [slots, commitment],
-  );
+  await client.query(INSERT_SKIPPED, [slots, commitment]);
 }
+
+/** A finalized slot stored again (a retried job) stays finalized. */
+const INSERT_INDEXED = `insert into ${sl.$table} (${[sl.slot, sl.status, sl.commitment, sl.blockTime, sl.parentSlot, sl.blockhash, sl.txCount].join(", ")})
+     select s, 'indexed', $2, bt, p, h, n from unnest($1::int8[], $3::timestamptz[], $4::int8[], $5::text[], $6::int4[]) as u(s, bt, p, h, n)
+     on conflict (${slKey}) do update set ${sl.status} = 'indexed', ${sl.blockTime} = excluded.${sl.blockTime},
+       ${sl.commitment} = case when ${sl.$table}.${sl.status} = 'indexed' and ${sl.$table}.${sl.commitment} = 'finalized' then 'finalized' else excluded.${sl.commitment} end,
+       ${sl.parentSlot} = excluded.${sl.parentSlot}, ${sl.blockhash} = excluded.${sl.blockhash}, ${sl.txCount} = excluded.${sl.txCount}, ${sl.indexedAt} = now()`;
+const ps = sqlNames(passedSignatures);
+const INSERT_PASSED = `insert into ${ps.$table} (${ps.signature}, ${ps.slot}) select * from unnest($1::text[], $2::int8[])
+     on conflict (${naturalKey(passedSignatures).join(", ")}) do nothing`;
+const UNSTORED = `select s from unnest($1::text[]) s
+     where not exists (select 1 from ${sqlNames(transactions).$table} t where ${sqlNames(transactions, "t").signature} = s)
+       and not exists (select 1 from ${ps.$table} p where ${sqlNames(passedSignatures, "p").signature} = s)`;
+/** The dropped swaps' (pool, minute) candles, read as the swaps go. */
+const DELETE_SWAPS = `with d as (delete from ${sw.$table} where ${sw.slot} = any($1::int8[]) returning ${sw.pool} as pool, ${sw.blockTime} as t)
+     select distinct pool, date_bin('1 minute', t, 'epoch'::timestamptz)::text as t from d where t is not null`;
+const DELETE_CHANGES = `delete from ${sc.$table} where ${sc.slot} = any($1::int8[]) returning ${sc.kind} as kind, ${sc.key} as key`;
+const MARK_ROLLED_BACK = `update ${sl.$table} set ${sl.status} = 'rolled_back', ${sl.indexedAt} = now() where ${sl.slot} = any($1::int8[])`;
+/** The resume point must not stay above a slot that has to be indexed again. */
+const LOWER_LIVE_CURSOR = `update ${cu.$table} set ${cu.slot} = least(${cu.slot}, $1::int8 - 1), ${cu.updatedAt} = now() where ${cu.id} = $2`;
+const MARK_FINALIZED = `update ${sl.$table} set ${sl.commitment} = 'finalized'
+     where ${sl.slot} <= $1 and ${sl.commitment} = 'confirmed' and ${sl.status} <> 'rolled_back' returning ${sl.slot}::text as slot`;
+const FINALIZED_BETWEEN = `select ${sl.slot}::text as s from ${sl.$table}
+     where ${sl.slot} between $1 and $2 and ${sl.status} = 'indexed' and ${sl.commitment} = 'finalized' order by ${sl.slot}`;
+const LIVE_POINT = `select ${cu.slot}::text as slot from ${cu.$table} where ${cu.id} = $1`;
+const INIT_LIVE_CURSOR = `insert into ${cu.$table} (${cu.id}, ${cu.kind}, ${cu.status}, ${cu.slot}) values ($1, 'live', 'running', $2)
+     on conflict (${naturalKey(cursors).join(", ")}) do nothing`;
+/** A slot already done stays done; a rolled-back one is pending again. */
+const INSERT_PENDING = `insert into ${sl.$table} (${sl.slot}, ${sl.status}, ${sl.txCount}) select s, 'pending', 0 from unnest($1::int8[]) s
+     on conflict (${slKey}) do update set ${sl.status} = 'pending', ${sl.indexedAt} = now() where ${sl.$table}.${sl.status} = 'rolled_back'`;
+const cuRow = sqlNames(cursors, "c");
+const slRow = sqlNames(slots, "s");
+const ADVANCE_LIVE_CURSOR = `update ${cu.$table} c set ${cu.slot} = greatest(${cuRow.slot}, least($2::int8,
+         coalesce((select min(${slRow.slot}) - 1 from ${sl.$table} s where ${slRow.slot} > ${cuRow.slot} and ${slRow.status} = 'pending'), $2::int8))),
+       ${cu.updatedAt} = now()
+     where ${cu.id} = $1 returning ${cu.slot}::text as slot`;
+const PENDING_SLOTS = `select ${sl.slot}::text as s from ${sl.$table} where ${sl.slot} > $1 and ${sl.status} = 'pending' order by ${sl.slot} limit $2`;
+const NOT_DONE = `select s::text from unnest($1::int8[]) s
+     where not exists (select 1 from ${sl.$table} where ${sl.slot} = s and ${sl.status} in ${DONE})`;
+const LOWEST_UNFINALIZED = `select min(${sl.slot})::text as s from ${sl.$table} where ${sl.status} = 'indexed' and ${sl.commitment} = 'confirmed'`;
+const SLOTS_BETWEEN = `select ${sl.slot}::text as slot, ${sl.status} as status from ${sl.$table}
+     where ${sl.slot} between $1 and $2 order by ${sl.slot}`;
+const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]) and ${sl.status} <> 'indexed'`;
 
 /** Creates the store over the context's pool. */
 export function createStore(ctx: Pick<Context, "db">): Store {
@@ -168,21 +256,14 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         const counts = await writeRows(client, blocks);
         await failpoint("slot.afterRows");
         if (blocks.length)
-          await client.query(
-            `insert into slots (slot, status, commitment, block_time, parent_slot, blockhash, tx_count)
-             select s, 'indexed', $2, bt, p, h, n from unnest($1::int8[], $3::timestamptz[], $4::int8[], $5::text[], $6::int4[]) as u(s, bt, p, h, n)
-             on conflict (slot) do update set status = 'indexed', block_time = excluded.block_time,
-               commitment = case when slots.status = 'indexed' and slots.commitment = 'finalized' then 'finalized' else excluded.commitment end,
-               parent_slot = excluded.parent_slot, blockhash = excluded.blockhash, tx_count = excluded.tx_count, indexed_at = now()`,
-            [
-              blocks.map((b) => b.slot),
-              opts.commitment,
-              blocks.map((b) => (b.blockTime == null ? null : new Date(b.blockTime * 1000).toISOString())),
-              blocks.map((b) => b.parentSlot),
-              blocks.map((b) => b.blockhash),
-              blocks.map((b) => b.txCount),
-            ],
-          );
+          await client.query(INSERT_INDEXED, [
+            blocks.map((b) => b.slot),
+            opts.commitment,
+            blocks.map((b) => (b.blockTime == null ? null : new Date(b.blockTime * 1000).toISOString())),
+            blocks.map((b) => b.parentSlot),
+            blocks.map((b) => b.blockhash),
+            blocks.map((b) => b.txCount),
+          ]);
         await upsertSkipped(client, opts.skipped ?? [], opts.commitment);
         await failpoint("slot.afterCheckpointBeforeCommit");
         return counts;
@@ -207,20 +288,13 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return inTransaction(pool, async (client) => {
         const counts = await writeRows(client, blocks);
         if (passed.length)
-          await client.query(
-            `insert into passed_signatures (signature, slot) select * from unnest($1::text[], $2::int8[]) on conflict (signature) do nothing`,
-            [passed.map((p) => p.signature), passed.map((p) => p.slot)],
-          );
+          await client.query(INSERT_PASSED, [passed.map((p) => p.signature), passed.map((p) => p.slot)]);
         return counts;
       });
     },
     async unstoredSignatures(signatures) {
       if (signatures.length === 0) return [];
-      const r = await pool.query<{ s: string }>(
-        `select s from unnest($1::text[]) s where not exists (select 1 from transactions t where t.signature = s)
-           and not exists (select 1 from passed_signatures p where p.signature = s)`,
-        [signatures],
-      );
+      const r = await pool.query<{ s: string }>(UNSTORED, [signatures]);
       return r.rows.map((x) => x.s);
     },
     async markSkipped(slots, commitment) {
@@ -231,20 +305,11 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return inTransaction(pool, async (client) => {
         // tokens, pools and pool_candles are recomputed below: the same lock as a store transaction's (see writeRows)
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
-        for (const t of SLOT_TABLES)
-          if (t !== "swaps") await client.query(`delete from ${t} where slot = any($1::int8[])`, [slots]);
-        // The dropped swaps' (pool, minute) candles, read as the swaps go.
-        const minutes = await client.query<{ pool: string; t: string }>(
-          `with d as (delete from swaps where slot = any($1::int8[]) returning pool, block_time)
-           select distinct pool, date_bin('1 minute', block_time, 'epoch'::timestamptz)::text as t from d where block_time is not null`,
-          [slots],
-        );
+        for (const sql of DELETE_SLOT_ROWS) await client.query(sql, [slots]);
+        const minutes = await client.query<{ pool: string; t: string }>(DELETE_SWAPS, [slots]);
         await failpoint("rollback.afterDeletes");
         // tokens and pools: recompute what the dropped slots contributed from the change log of the slots that remain.
-        const gone = await client.query<{ kind: string; key: string }>(
-          `delete from slot_changes where slot = any($1::int8[]) returning kind, key`,
-          [slots],
-        );
+        const gone = await client.query<{ kind: string; key: string }>(DELETE_CHANGES, [slots]);
         const keys = (kind: string) => [...new Set(gone.rows.filter((g) => g.kind === kind).map((g) => g.key))];
         await recomputeAfterRollback(client, slots, keys("token"), keys("pool"));
         // Each of those minutes is rewritten from the swaps that remain (and pools, for mint_a), or deleted when none
@@ -254,24 +319,14 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           minutes.rows.map((m) => m.pool),
           minutes.rows.map((m) => m.t),
         );
-        const r = await client.query(
-          `update slots set status = 'rolled_back', indexed_at = now() where slot = any($1::int8[])`,
-          [slots],
-        );
-        // The resume point must not stay above a slot that has to be indexed again.
-        await client.query(`update cursors set slot = least(slot, $1::int8 - 1), updated_at = now() where id = $2`, [
-          Math.min(...slots),
-          LIVE_CURSOR,
-        ]);
+        const r = await client.query(MARK_ROLLED_BACK, [slots]);
+        await client.query(LOWER_LIVE_CURSOR, [Math.min(...slots), LIVE_CURSOR]);
         return r.rowCount ?? 0;
       });
     },
     async markFinalized(upToSlot) {
       return inTransaction(pool, async (client) => {
-        const fin = await client.query<{ slot: string }>(
-          `update slots set commitment = 'finalized' where slot <= $1 and commitment = 'confirmed' and status <> 'rolled_back' returning slot::text`,
-          [upToSlot],
-        );
+        const fin = await client.query<{ slot: string }>(MARK_FINALIZED, [upToSlot]);
         return fin.rowCount
           ? pruneChanges(
               client,
@@ -282,74 +337,44 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       });
     },
     async finalizedBetween(from, to) {
-      const r = await pool.query<{ s: string }>(
-        `select slot::text as s from slots where slot between $1 and $2 and status = 'indexed' and commitment = 'finalized' order by slot`,
-        [from, to],
-      );
+      const r = await pool.query<{ s: string }>(FINALIZED_BETWEEN, [from, to]);
       return r.rows.map((x) => Number(x.s));
     },
     async liveResumePoint() {
-      const r = await pool.query<{ slot: string | null }>(`select slot::text from cursors where id = $1`, [
-        LIVE_CURSOR,
-      ]);
+      const r = await pool.query<{ slot: string | null }>(LIVE_POINT, [LIVE_CURSOR]);
       return r.rows[0]?.slot == null ? null : Number(r.rows[0].slot);
     },
     async initLiveCursor(slot) {
-      await pool.query(
-        `insert into cursors (id, kind, status, slot) values ($1, 'live', 'running', $2) on conflict (id) do nothing`,
-        [LIVE_CURSOR, slot],
-      );
+      await pool.query(INIT_LIVE_CURSOR, [LIVE_CURSOR, slot]);
       return (await this.liveResumePoint()) ?? slot;
     },
     async markPending(slots) {
       if (slots.length === 0) return;
-      await pool.query(
-        `insert into slots (slot, status, tx_count) select s, 'pending', 0 from unnest($1::int8[]) s
-         on conflict (slot) do update set status = 'pending', indexed_at = now() where slots.status = 'rolled_back'`,
-        [slots],
-      );
+      await pool.query(INSERT_PENDING, [slots]);
     },
     async advanceLiveCursor(scanned) {
-      const r = await pool.query<{ slot: string | null }>(
-        `update cursors c set slot = greatest(c.slot, least($2::int8,
-             coalesce((select min(s.slot) - 1 from slots s where s.slot > c.slot and s.status = 'pending'), $2::int8))),
-           updated_at = now()
-         where id = $1 returning slot::text`,
-        [LIVE_CURSOR, scanned],
-      );
+      const r = await pool.query<{ slot: string | null }>(ADVANCE_LIVE_CURSOR, [LIVE_CURSOR, scanned]);
       return r.rows[0]?.slot == null ? null : Number(r.rows[0].slot);
     },
     async pendingSlots(from, limit) {
-      const r = await pool.query<{ s: string }>(
-        `select slot::text as s from slots where slot > $1 and status = 'pending' order by slot limit $2`,
-        [from, limit],
-      );
+      const r = await pool.query<{ s: string }>(PENDING_SLOTS, [from, limit]);
       return r.rows.map((x) => Number(x.s));
     },
     async notDone(slots) {
       if (slots.length === 0) return [];
-      const r = await pool.query<{ s: string }>(
-        `select s::text from unnest($1::int8[]) s where not exists (select 1 from slots where slot = s and status in ${DONE})`,
-        [slots],
-      );
+      const r = await pool.query<{ s: string }>(NOT_DONE, [slots]);
       return r.rows.map((x) => Number(x.s));
     },
     async lowestUnfinalized() {
-      const r = await pool.query<{ s: string | null }>(
-        `select min(slot)::text as s from slots where status = 'indexed' and commitment = 'confirmed'`,
-      );
+      const r = await pool.query<{ s: string | null }>(LOWEST_UNFINALIZED);
       return r.rows[0]?.s == null ? null : Number(r.rows[0].s);
     },
     async slotsBetween(from, to) {
-      const r = await pool.query<{ slot: string; status: string }>(
-        `select slot::text, status from slots where slot between $1 and $2 order by slot`,
-        [from, to],
-      );
+      const r = await pool.query<{ slot: string; status: string }>(SLOTS_BETWEEN, [from, to]);
       return r.rows.map((x) => ({ slot: Number(x.slot), status: x.status }));
     },
     async forgetSlots(slots) {
-      if (slots.length)
-        await pool.query(`delete from slots where slot = any($1::int8[]) and status <> 'indexed'`, [slots]);
+      if (slots.length) await pool.query(FORGET_SLOTS, [slots]);
     },
   };
 }

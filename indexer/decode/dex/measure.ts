@@ -5,7 +5,7 @@
  * @dev per transaction and pool, sum(amount_in) - sum(amount_out) + adds - removes per mint equals the
  * vault's balance delta whenever every movement of the vault happened inside a decoded instruction.
  */
-import type { LiquidityRow, PoolRow, SwapRow } from "../index.js";
+import type { NewLiquidityEvent, NewPool, NewSwap } from "../../../schema/index.js";
 import type { TokenMove } from "../programs/token-program/index.js";
 import { type LamportMove } from "../programs/system-program/index.js";
 import type { TxView } from "../tx-view.js";
@@ -19,9 +19,9 @@ export type RowContext = { signature: string; slot: number; txIndex: number; blo
 
 /** Rows measured for one transaction, plus the hits that could not be resolved. */
 export type Measured = {
-  swaps: SwapRow[];
-  liquidity: LiquidityRow[];
-  pools: PoolRow[];
+  swaps: NewSwap[];
+  liquidity: NewLiquidityEvent[];
+  pools: NewPool[];
   unresolved: { hit: HitAt; reason: string }[];
 };
 
@@ -132,7 +132,7 @@ export function measureHits(
     nets[open[0]!]!.b += delta - measured;
   }
 
-  const pools = new Map<string, PoolRow>();
+  const pools = new Map<string, NewPool>();
   usable.forEach((h, i) => {
     const { hit } = h;
     const n = nets[i]!;
