@@ -22,7 +22,7 @@ const pp = sqlNames(pools, "p");
  * pool).
  */
 const SWAP_VALUES = `
-  select array[${sn.slot}, ${sn.txIndex}] || string_to_array(${sn.instructionPath}, '.')::int8[] as k,
+  select array[${sn.slot}, ${sn.txIndex}] || instruction_path_key(${sn.instructionPath}) as k,
     case when ${sn.mintIn} = ${pp.mintA} then ${sn.amountOut}::numeric / nullif(${sn.amountIn}, 0)
          else ${sn.amountIn}::numeric / nullif(${sn.amountOut}, 0) end as ratio,
     case when ${sn.mintIn} = ${pp.mintA} then ${sn.amountIn} else ${sn.amountOut} end as va,

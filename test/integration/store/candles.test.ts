@@ -13,6 +13,7 @@ import { PRESET_NAMES } from "../../../core/presets.js";
 import { SHARED_ROWS_LOCK_KEY, createStore, type Store } from "../../../indexer/store/index.js";
 import { decodedFixtureBlocks } from "../../setup/fixtures.js";
 import { createTestDatabase } from "../../setup/services.js";
+import { allFixtureTxs } from "../../unit/decode/fixture-txs.js";
 
 const SLOT_KEYS = new Set(["slot", "parentSlot", "firstSeenSlot", "lastSwapSlot", "reservesSlot", "createdSlot"]);
 /** Copies of the two mainnet blocks, 9 s apart: ~7 copies share a minute, so batches keep touching the same candles. */
@@ -50,12 +51,12 @@ function shuffle<T>(xs: T[], seed: number): T[] {
 /**
  * The candles from scratch, written independently of the store's statement: minutes by epoch arithmetic, open and
  * close by row_number over the swap key (slot, position, instruction path as numbers, then signature), as text rows
- * in pool_candles' column order.
+ * in pool_candles' column order. A two-hop swap's second leg "N#1" sorts after "N" and before "N.0" ({N,-1,1}).
  */
 const FROM_SCRATCH = `
   with s as (
     select s.pool, to_timestamp(floor(extract(epoch from s.block_time) / 60) * 60) as bucket, s.signature, s.slot, s.tx_index,
-      string_to_array(s.instruction_path, '.')::int[] as path,
+      string_to_array(replace(s.instruction_path, '#', '.-1.'), '.')::int[] as path,
       case when s.mint_in = p.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0) else s.amount_in::numeric / nullif(s.amount_out, 0) end as ratio,
       case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end as va,
       case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end as vb
@@ -114,6 +115,43 @@ describe("store: pool_candles", () => {
       (x) => x.r,
     );
   const scratch = async (sql: pg.Pool) => (await sql.query<{ r: string }>(FROM_SCRATCH)).rows.map((x) => x.r);
+
+  test("two-hop swaps (second leg N#1) from every recorded transaction that has one: stored, with their candles", async () => {
+    const decoder = createDecoder({ programs: PRESET_NAMES });
+    const decoded = allFixtureTxs()
+      .map((f) => decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime ?? 0, txIndex: f.txIndex }))
+      .filter((d) => d?.swaps.some((s) => s.instructionPath.includes("#")));
+    expect(decoded.length).toBeGreaterThan(0);
+    // one block per recorded slot, each transaction once (a transaction may be recorded in several folders)
+    const bySlot = new Map<number, DecodedBlock>();
+    const seen = new Set<string>();
+    for (const d of decoded) {
+      const { slot, signature, blockTime } = d!.transaction;
+      if (seen.has(signature)) continue;
+      seen.add(signature);
+      const time = blockTime ? Math.floor(blockTime.getTime() / 1000) : null;
+      const block = bySlot.get(slot) ?? {
+        slot,
+        parentSlot: slot - 1,
+        blockhash: `b${slot}`,
+        blockTime: time,
+        txCount: 0,
+        transactions: [],
+      };
+      block.transactions.push(d!);
+      block.txCount++;
+      bySlot.set(slot, block);
+    }
+    const twoHop = [...bySlot.values()];
+    const { store, sql } = await fresh(1);
+    // in two batches, the second one first: candles merge across batches through the path key too
+    await store.writeBlocks(twoHop.slice(Math.ceil(twoHop.length / 2)), { commitment: "confirmed" });
+    await store.writeBlocks(twoHop.slice(0, Math.ceil(twoHop.length / 2)), { commitment: "confirmed" });
+    const legs = await sql.query(`select count(*)::int as n from swaps where instruction_path like '%#%'`);
+    const stored2 = twoHop.flatMap((b) => b.transactions.flatMap((t) => t.swaps));
+    expect(legs.rows[0].n).toBe(stored2.filter((s) => s.instructionPath.includes("#")).length);
+    expect(await stored(sql)).toEqual(await scratch(sql));
+  });
 
   test("each block delivered once, shuffled, by two concurrent writers (every swap new: merged, never recomputed): pool_candles equals the aggregate of the swaps", {
     timeout: 120_000,
