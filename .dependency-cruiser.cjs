@@ -73,6 +73,13 @@ module.exports = {
       from: { path: "^(indexer|api)/([^/]+)/" },
       to: { path: "^(indexer|api)/[^/]+/.", pathNot: ["^$1/$2/", "^(indexer|api)/[^/]+/index\\.ts$"] },
     },
+    {
+      name: "cli-uses-module-faces",
+      severity: "error",
+      comment: "the composition root wires modules through their index.ts, like any other caller",
+      from: { path: "^cli/" },
+      to: { path: "^(indexer|api)/[^/]+/.", pathNot: "^(indexer|api)/[^/]+/index\\.ts$" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

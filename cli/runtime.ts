@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import type { Context } from "../core/context.js";
 import { createDecoder, type Decoder } from "../indexer/decode/index.js";
 import { RedisConfigError } from "../core/errors.js";
-import { loadIdlDir } from "../indexer/decode/idl-loader.js";
+import { loadIdlDir } from "../indexer/decode/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics, type Metrics } from "../core/metrics.js";
 import { createBlockQueue, type BlockQueue } from "../indexer/queue/index.js";

@@ -11,3 +11,5 @@ export { createAnchorProgram } from "./anchor/anchor-program.js";
 export type { AnchorProgram, DecodedAnchorIx } from "./anchor/anchor-program.js";
 export { convertLegacyIdl, normalizeIdl, isNewFormat, idlAddress } from "./anchor/idl-normalize.js";
 export type { AnyIdl } from "./anchor/idl-normalize.js";
+// The one reader of files in this module: the IDLs of IDL_DIR, read once at start-up and handed to createDecoder.
+export { loadIdlDir, type SkippedIdl } from "./idl-loader.js";
