@@ -41,8 +41,8 @@ type Col<T> = { name: string; type: string; get: (row: T) => unknown; select: st
  */
 type Getters<R, T extends PgTable> = { readonly [K in ColumnKey<T>]-?: ((row: R) => unknown) | null };
 
-/** One bulk upsert: the columns it writes, in the table's order, and its statement. */
-type Upsert<R> = { cols: Col<R>[]; sql: string };
+/** One bulk upsert: the columns it writes, in the table's order, its statement, and the columns of its natural key. */
+type Upsert<R> = { cols: Col<R>[]; sql: string; keyCols: Col<R>[] };
 
 /**
  * Builds `insert ... select ... from unnest(...) on conflict (<natural key>) do update set ...` for `table`, with
@@ -65,8 +65,11 @@ function upsert<R, T extends PgTable>(table: T, getters: Getters<R, T>, set?: st
   const params = cols.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
   const select = cols.map((c) => c.select).join(", ");
   const update = set ?? overwrite(cols.map((c) => c.name).filter((c) => !key.includes(c)));
+  const keyCols = cols.filter((c) => key.includes(c.name));
+  if (keyCols.length !== key.length) throw new Error(`${n.$table}: the upsert does not write its whole natural key`);
   return {
     cols,
+    keyCols,
     sql: `insert into ${n.$table} (${names}) select ${select} from unnest(${params}) as u(${names}) on conflict (${key.join(", ")}) do update set ${update}`,
   };
 }
@@ -76,10 +79,30 @@ function columnParams<T>(cols: Col<T>[], rows: T[]): string[] {
   return cols.map((c) => arrayLiteral(rows, c.get, c.type === "text"));
 }
 
+/**
+ * `rows` with one row per natural key, the last of each: a multi-row upsert that meets one key twice fails ("ON
+ * CONFLICT DO UPDATE command cannot affect row a second time"), and a block that lists a transaction twice (a broken
+ * or hostile RPC answer) would dead-letter its batch and hold the resume point. Rows come in slot order, so the later
+ * slot's row wins, as it does across batches.
+ */
+export function uniqueRows<T>(u: Upsert<T>, rows: T[]): T[] {
+  if (rows.length < 2) return rows;
+  const last = new Map<string, number>();
+  const [k0, ...rest] = u.keyCols;
+  rows.forEach((r, i) => {
+    let key = String(k0!.get(r));
+    for (const c of rest) key += `\u0000${String(c.get(r))}`;
+    last.set(key, i);
+  });
+  if (last.size === rows.length) return rows;
+  const keep = new Set(last.values());
+  return rows.filter((_, i) => keep.has(i));
+}
+
 /** Runs `u` over `rows` (nothing when there are none); returns the number of rows inserted or updated. */
 async function run<T>(client: pg.PoolClient, u: Upsert<T>, rows: T[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const r = await client.query(u.sql, columnParams(u.cols, rows));
+  const r = await client.query(u.sql, columnParams(u.cols, uniqueRows(u, rows)));
   return r.rowCount ?? 0;
 }
 
@@ -403,17 +426,21 @@ export type WriteCounts = {
 export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): Promise<WriteCounts> {
   const txs = blocks.flatMap((b) => b.transactions);
   const transfers = txs.flatMap((t) => t.transfers);
-  const swapRows = txs.flatMap((t) => t.swaps);
+  // deduplicated here too: the candle merge below must not count a swap twice
+  const swapRows = uniqueRows(
+    SWAPS,
+    txs.flatMap((t) => t.swaps),
+  );
   const liquidity = txs.flatMap((t) => t.liquidityEvents);
   const events = txs.flatMap((t) => t.programEvents);
   const tokenRows = mergeTokens(blocks);
   const poolRows = mergePools(blocks);
 
-  await run(
-    client,
+  const txRows = uniqueRows(
     TRANSACTIONS,
     txs.map((t) => t.transaction),
   );
+  await run(client, TRANSACTIONS, txRows);
   await run(client, TRANSFERS, transfers);
   const { movedFrom, updated } = await upsertSwaps(client, swapRows);
   await run(client, LIQUIDITY, liquidity);
@@ -462,7 +489,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   await run(client, CHANGES, slotChangeRows(blocks));
 
   return {
-    transactions: txs.length,
+    transactions: txRows.length,
     transfers: transfers.length,
     swaps: swapRows.length,
     pools: poolRows.length,

@@ -152,4 +152,33 @@ describe("store", () => {
       await store.writeBlocks([blocks[1]!], { commitment: "confirmed" });
     }
   });
+
+  test("a block that lists the same transaction twice is stored once, with no conflict error", async () => {
+    const other = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    const h = createDb(other.url, { max: 1 });
+    try {
+      const block = blocks.find((b) => b.transactions.some((t) => t.swaps.length && t.transfers.length))!;
+      const tx = block.transactions.find((t) => t.swaps.length && t.transfers.length)!;
+      // a broken or hostile answer: the transaction again, at the end of the block
+      const doubled: DecodedBlock = { ...block, transactions: [...block.transactions, tx] };
+      const counts = await createStore({ db: h }).writeBlocks([doubled], { commitment: "confirmed" });
+      expect(counts.transactions).toBe(block.transactions.length);
+      const n = async (table: string) =>
+        (
+          await h.$client.query(`select count(*)::int as n from ${table} where signature = $1`, [
+            tx.transaction.signature,
+          ])
+        ).rows[0].n;
+      expect(await n("transactions")).toBe(1);
+      expect(await n("swaps")).toBe(tx.swaps.length);
+      expect(await n("token_transfers")).toBe(tx.transfers.length);
+      // the candles count each swap once
+      const swaps = await h.$client.query(`select coalesce(sum(swaps), 0)::int as n from pool_candles`);
+      const stored = await h.$client.query(`select count(*)::int as n from swaps where block_time is not null`);
+      expect(swaps.rows[0].n).toBe(stored.rows[0].n);
+    } finally {
+      await h.$client.end();
+      await other.drop();
+    }
+  });
 });
