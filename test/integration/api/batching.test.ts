@@ -101,9 +101,8 @@ describe("api batching", () => {
       `{ transactions(first: 90) { edges { node { signature swaps { pool { dex } } transfers { token { decimals } } events { name } } } } }`,
     );
     expect(r.body.errors).toBeUndefined();
-    // transactions (with the switch to auto plans before it, api/sql/reader.ts); swaps + transfers + events (same
-    // tick);
-    // pools + tokens (same tick)
+    // transactions (pipelined: with the switch to auto plans before it, api/sql/pipeline.ts); swaps + transfers +
+    // events (same tick); pools + tokens (same tick)
     expect(h.statements.count).toBeLessThanOrEqual(7);
     const withSwaps = r.body.data.transactions.edges.filter((e: any) => e.node.swaps.length > 0);
     expect(withSwaps.length).toBeGreaterThan(0);
@@ -118,9 +117,8 @@ describe("api batching", () => {
     expect(pools[0].swaps.edges.length).toBeGreaterThan(0);
     expect(pools[0].volume.swaps).toBeGreaterThan(0);
     expect(pools[0].candles.length).toBeGreaterThan(0);
-    // pools (with the switch to auto plans before it, api/sql/reader.ts), count, status (2), chain clock, tokens,
-    // volumes,
-    // candles, swaps
+    // pools (pipelined: with the switch to auto plans before it, api/sql/pipeline.ts), count, status (2), chain
+    // clock, tokens, volumes, candles, swaps
     expect(h.statements.count).toBeLessThanOrEqual(11);
   });
 
@@ -269,8 +267,7 @@ describe("api batching", () => {
       const pool = createReadPool(h.url, { max: 1 });
       try {
         // a child list's shape (api/sql/page.ts): under auto, Postgres plans it again at every execution (its generic
-        // plan
-        // counts ten keys), which costs more than running it
+        // plan counts ten keys), which costs more than running it
         const childList = (k: string[]) =>
           sql`select p.__parent, x.signature from unnest(${k}::text[]) as p(__parent)
             cross join lateral (select t.signature from swaps t where t.pool = p.__parent order by t.slot desc limit ${3}) x`;
