@@ -68,11 +68,11 @@ export type RequestContext = {
 
 /**
  * Builds the context of one request: a reader bound to its abort signal, a request id, a child logger.
- * @dev nothing built here may outlive the request in the heap. Pothos keeps its per-request caches (the DataLoaders,
- * whose batch functions hold this context) in a module-level WeakMap keyed by the context, whose values V8's
- * young-generation collections keep alive until a full collection: every request's rows were promoted to the old
- * generation. patches/@pothos+core+4.15.1.patch (applied by patch-package on install) keeps them on the context itself;
- * test/unit/api/context-cache.test.ts checks the patch is applied.
+ * @dev nothing built here may outlive the request in the heap. Unpatched, Pothos keeps its per-request caches (the
+ * DataLoaders, whose batch functions hold this context) in a module-level WeakMap keyed by the context, and V8's
+ * young-generation collections keep such a WeakMap's values alive until a full collection: every request's rows were
+ * promoted to the old generation. patches/@pothos+core+4.15.1.patch (applied by patch-package on install) keeps them
+ * on the context itself; test/unit/api/context-cache.test.ts checks that the patch is applied.
  */
 export function createRequestContext(
   ctx: ApiContext,

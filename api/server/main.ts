@@ -167,7 +167,7 @@ export async function startApi(
   });
   const address = server.address() as AddressInfo;
   const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
-  logger.info({ url: `${url}/graphql`, port: address.port }, "api listening");
+  logger.info({ url: `${url}/graphql`, port: address.port, sql_mode: sqlMode }, "api listening");
 
   let closed: Promise<void> | undefined;
   return {

@@ -21,7 +21,6 @@ export type RequestReadOptions = { signal?: AbortSignal; onStatement?: (ms: numb
 
 /** The API's read path: one per API, a Reader per request. */
 export type ReadPath = {
-  readonly mode: SqlMode;
   reader(opts: RequestReadOptions): Reader;
   /** The slow lane's slots held (running or resting) and batches waiting (metrics); always zero in plain mode. */
   slowLane(): { running: number; waiting: number };
@@ -31,10 +30,9 @@ const IDLE = { running: 0, waiting: 0 };
 
 /** The read path over `pool` (a createReadPool of the same mode) in the mode asked for. */
 export function createReadPath(pool: pg.Pool, opts: ReadPathOptions = {}): ReadPath {
-  if (opts.mode === "plain") return { mode: "plain", reader: (o) => createPlainReader(pool, o), slowLane: () => IDLE };
+  if (opts.mode === "plain") return { reader: (o) => createPlainReader(pool, o), slowLane: () => IDLE };
   const gate = createSlowGate({ concurrency: opts.slowQueryConcurrency ?? 1, maxWaitMs: opts.slowQueryMaxWaitMs });
   return {
-    mode: "pipelined",
     reader: (o) => createPipelinedReader(pool, { signal: o.signal, onStatement: o.onStatement, gate }),
     slowLane: gate.stats,
   };

@@ -45,8 +45,9 @@ export function mapError(err: unknown, signal: AbortSignal | undefined): unknown
 }
 
 /**
- * A Reader over `send`, which sends one statement and settles it: the request's statement memo, shared by both modes.
- * The same statement twice in one request (a prefetch, then the resolver it was for) gets the same promise.
+ * The request's statement memo, shared by both modes: a Reader that hands each new statement to `send` (which queues
+ * or sends it, and settles it). The same statement twice in one request (a prefetch, then the resolver it was for)
+ * gets the same promise.
  */
 export function memoReader(signal: AbortSignal | undefined, send: (p: Pending) => void): Reader {
   const sent = new Map<string, Map<string, Promise<unknown[]>>>();
