@@ -1,12 +1,18 @@
 /** Account: a wallet's swaps (as trader) and transfers (as token account or owner, either side). */
 import { builder } from "./builder.js";
-import { nodeFieldNames } from "../sql/lookahead.js";
-import { fetchPage, pageSubquery } from "../sql/page.js";
-import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
-import { TRANSFERS, type TransferRow, involves, transferFilters } from "../queries/transfers.js";
-import { sql } from "../sql/sql.js";
+import {
+  SWAPS,
+  type SwapRecord,
+  TRANSFERS,
+  type TransferRecord,
+  involves,
+  swapFilters,
+  transferFilters,
+} from "../queries/index.js";
+import { fetchPage, pageSubquery, sql } from "../sql/index.js";
 import { ChainOrderInput, SwapWhereInput, TransferWhereInput, resolveOrder } from "./inputs.js";
 import { Account, SwapConnection, TransferConnection } from "./refs.js";
+import { pageFields } from "./reads.js";
 import { prefetchSwapPools } from "./swap.js";
 
 Account.implement({
@@ -25,7 +31,7 @@ Account.implement({
         const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
         const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
         prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info));
+        return fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap"));
       },
     }),
     transfers: t.field({
@@ -37,14 +43,14 @@ Account.implement({
         orderBy: t.arg({ type: ChainOrderInput }),
       },
       resolve: (a, args, ctx, info) =>
-        fetchPage<TransferRow>(
+        fetchPage<TransferRecord>(
           ctx.reader,
           TRANSFERS,
           [involves(sql`${a.address}::text`), ...transferFilters(args.where)],
           resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true }),
           args,
           ctx.limits,
-          nodeFieldNames(info),
+          pageFields(info, "Transfer"),
         ),
     }),
   }),

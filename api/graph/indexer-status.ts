@@ -1,8 +1,8 @@
 /** IndexerStatus: stored progress from Postgres, chain tip and queue depth from the indexer's Redis status hash. */
 import { builder } from "./builder.js";
-import type { RequestContext } from "../server/context.js";
-import { type IndexerStatusHash, statusKey } from "../server/event-hub.js";
-import { type StoredProgress, openBackfills, storedProgress } from "../queries/status.js";
+import type { RequestContext } from "../context.js";
+import { type IndexerStatusHash, statusKey } from "../../core/events.js";
+import { type StoredProgress, openBackfills, storedProgress } from "../queries/index.js";
 import { Backfill } from "./refs.js";
 
 /** How long to wait for Redis before answering without it. */
@@ -31,7 +31,7 @@ const IndexerStatus = builder.objectRef<Status>("IndexerStatus").implement({
     "Where the indexer is. Slots and times come from Postgres; chainTip and queueDepth from the indexer's status in Redis.",
   fields: (t) => ({
     latestSlot: t.exposeInt("latestSlot", { nullable: true, description: "newest stored (indexed) slot" }),
-    latestBlockTime: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.latestBlockTime }),
+    latestBlockTime: t.expose("latestBlockTime", { type: "DateTime", nullable: true }),
     resumeSlot: t.exposeInt("resumeSlot", {
       nullable: true,
       description: "every produced slot at or below it is stored",
@@ -88,12 +88,12 @@ Backfill.implement({
     status: t.exposeString("status"),
     slot: t.exposeInt("slot", { nullable: true, description: "next slot to do" }),
     position: t.exposeString("position", { nullable: true, description: "next signature to do (address backfills)" }),
-    params: t.field({ type: "JSON", resolve: (b) => b.params }),
+    params: t.expose("params", { type: "JSON" }),
     done: t.exposeInt("done"),
     total: t.exposeInt("total", { nullable: true }),
     error: t.exposeString("error", { nullable: true }),
-    createdAt: t.field({ type: "DateTime", resolve: (b) => b.createdAt }),
-    updatedAt: t.field({ type: "DateTime", resolve: (b) => b.updatedAt }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
 

@@ -1,6 +1,6 @@
 /** Input types shared by the lists: ranges, order direction, each list's `where` and `orderBy`. */
 import { builder } from "./builder.js";
-import type { ListSpec, Order } from "../sql/page.js";
+import type { ListSpec, Order } from "../sql/index.js";
 
 export const OrderDirection = builder.enumType("OrderDirection", { values: ["ASC", "DESC"] as const });
 

@@ -1,17 +1,23 @@
 /** Pool: reserves and price, volume windows, OHLCV candles, and its swaps and liquidity events as connections. */
 import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "./builder.js";
-import type { RequestContext } from "../server/context.js";
-import { apiError } from "../server/errors.js";
+import type { RequestContext } from "../context.js";
+import { apiError } from "../errors.js";
 import { formatUnits, reservePrice, trimDecimal } from "./format.js";
-import { nodeFieldNames, selectedChildren } from "../sql/lookahead.js";
-import { type NodeFields, type PageArgs, fetchPages } from "../sql/page.js";
-import { LIQUIDITY, type LiquidityRow } from "../queries/events.js";
-import { type PoolRow, candles, volumes } from "../queries/pools.js";
-import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
-import { groupBy } from "../queries/common.js";
-import { sql } from "../sql/sql.js";
+import {
+  LIQUIDITY,
+  type LiquidityEventRecord,
+  type PoolRecord,
+  SWAPS,
+  type SwapRecord,
+  candles,
+  groupBy,
+  swapFilters,
+  volumes,
+} from "../queries/index.js";
+import { type NodeFields, type PageArgs, fetchPages, selectedChildren, sql } from "../sql/index.js";
 import { ChainOrderInput, SwapWhereInput, resolveOrder } from "./inputs.js";
+import { pageFields, reads } from "./reads.js";
 import { Candle, LiquidityEventConnection, Pool, PoolVolume, SwapConnection, Token } from "./refs.js";
 
 const WINDOW_SECONDS = { H1: 3_600, H24: 86_400, D7: 604_800 } as const;
@@ -38,7 +44,7 @@ type SwapsArgs = PageArgs & { where?: Parameters<typeof swapFilters>[0]; orderBy
 /** The first page of each pool's swaps, in one statement. */
 function swapsOf(ctx: RequestContext, addresses: readonly string[], args: SwapsArgs, fields: NodeFields) {
   const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
-  return fetchPages<SwapRow>(
+  return fetchPages<SwapRecord>(
     ctx.reader,
     SWAPS,
     addresses,
@@ -65,7 +71,7 @@ export function prefetchPool(ctx: RequestContext, info: GraphQLResolveInfo, addr
         ctx,
         [address],
         c.args as SwapsArgs,
-        nodeFieldNames({ fieldNodes: [c.node], fragments: info.fragments }),
+        pageFields({ fieldNodes: [c.node], fragments: info.fragments, schema: info.schema }, "Swap"),
       ).catch(() => {});
     else if (c.name === "candles" ? c.args.to == null : c.args.until == null) ctx.chainNow().catch(() => {});
   }
@@ -77,8 +83,8 @@ Pool.implement({
     address: t.exposeString("address"),
     dex: t.exposeString("dex"),
     programId: t.exposeString("programId"),
-    tokenA: t.field({ type: Token, nullable: true, resolve: (p) => p.mintA }),
-    tokenB: t.field({ type: Token, nullable: true, resolve: (p) => p.mintB }),
+    tokenA: t.field({ type: Token, nullable: true, extensions: reads<PoolRecord>("mintA"), resolve: (p) => p.mintA }),
+    tokenB: t.field({ type: Token, nullable: true, extensions: reads<PoolRecord>("mintB"), resolve: (p) => p.mintB }),
     mintA: t.exposeString("mintA"),
     mintB: t.exposeString("mintB"),
     vaultA: t.exposeString("vaultA"),
@@ -89,6 +95,7 @@ Pool.implement({
     price: t.string({
       nullable: true,
       description: "Token B per token A from the reserves, decimals applied, as a decimal string.",
+      extensions: reads<PoolRecord>("reserveA", "reserveB", "mintA", "mintB"),
       resolve: async (p, _args, ctx) => {
         if (p.reserveA == null || p.reserveB == null) return null;
         const [da, db] = await Promise.all([decimalsOf(ctx, p.mintA), decimalsOf(ctx, p.mintB)]);
@@ -102,6 +109,7 @@ Pool.implement({
       type: PoolVolume,
       description: "Swap volume over the window ending at `until` (default: the newest indexed block time).",
       byPath: true,
+      extensions: reads<PoolRecord>("address"),
       args: { window: t.arg({ type: VolumeWindow, required: true }), until: t.arg({ type: "DateTime" }) },
       load: async (addresses: string[], ctx, args) => {
         ctx.metrics.batchSize.observe({ loader: "pool.volume" }, addresses.length);
@@ -121,6 +129,7 @@ Pool.implement({
       description:
         "OHLCV buckets of the pool's swaps in [from, to) (default: the 24 hours before the newest block); empty buckets are left out.",
       byPath: true,
+      extensions: reads<PoolRecord>("address"),
       args: {
         interval: t.arg({ type: CandleInterval, required: true }),
         from: t.arg({ type: "DateTime" }),
@@ -145,6 +154,7 @@ Pool.implement({
       type: SwapConnection,
       description: "The pool's swaps, newest first by default.",
       byPath: true,
+      extensions: reads<PoolRecord>("address"),
       args: {
         ...t.arg.connectionArgs(),
         where: t.arg({ type: SwapWhereInput }),
@@ -152,7 +162,7 @@ Pool.implement({
       },
       load: (addresses: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "pool.swaps" }, addresses.length);
-        return swapsOf(ctx, addresses, args, nodeFieldNames(info));
+        return swapsOf(ctx, addresses, args, pageFields(info, "Swap"));
       },
       resolve: (p) => p.address,
     }),
@@ -160,11 +170,12 @@ Pool.implement({
       type: LiquidityEventConnection,
       description: "Liquidity added and removed, newest first by default.",
       byPath: true,
+      extensions: reads<PoolRecord>("address"),
       args: { ...t.arg.connectionArgs(), orderBy: t.arg({ type: ChainOrderInput }) },
       load: (addresses: string[], ctx, args) => {
         ctx.metrics.batchSize.observe({ loader: "pool.liquidityEvents" }, addresses.length);
         const order = resolveOrder(LIQUIDITY, args.orderBy, { field: "SLOT", desc: true });
-        return fetchPages<LiquidityRow>(
+        return fetchPages<LiquidityEventRecord>(
           ctx.reader,
           LIQUIDITY,
           addresses,
@@ -184,8 +195,8 @@ PoolVolume.implement({
   description: "Swap volume of a pool over a window: token A and token B amounts, in and out.",
   fields: (t) => ({
     window: t.exposeString("window"),
-    from: t.field({ type: "DateTime", resolve: (v) => v.from }),
-    to: t.field({ type: "DateTime", resolve: (v) => v.to }),
+    from: t.expose("from", { type: "DateTime" }),
+    to: t.expose("to", { type: "DateTime" }),
     swaps: t.exposeInt("swaps"),
     volumeA: t.expose("volumeA", { type: "BigInt" }),
     volumeB: t.expose("volumeB", { type: "BigInt" }),
@@ -204,7 +215,7 @@ function ui(raw: string, decimals: number | null): string | null {
   return decimals == null ? null : formatUnits(raw, decimals);
 }
 
-async function mintOf(ctx: RequestContext, pool: PoolRow | string, side: "A" | "B"): Promise<string> {
+async function mintOf(ctx: RequestContext, pool: PoolRecord | string, side: "A" | "B"): Promise<string> {
   const p = typeof pool === "string" ? await Pool.getDataloader(ctx).load(pool) : pool;
   return side === "A" ? p!.mintA : p!.mintB;
 }

@@ -3,14 +3,28 @@ import { builder } from "./builder.js";
 import { prefetchPool } from "./pool.js";
 import { prefetchSwapPools } from "./swap.js";
 import { prefetchToken } from "./token.js";
-import { nodeFieldNames } from "../sql/lookahead.js";
-import { fetchPage, pageSubquery } from "../sql/page.js";
-import { PROGRAM_EVENTS, type ProgramEventRow, programEventFilters } from "../queries/events.js";
-import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
-import { SWAPS, type SwapRow, swapFilters } from "../queries/swaps.js";
-import { TOKENS, type TokenRow, tokenFilters } from "../queries/tokens.js";
-import { TRANSACTIONS, type TransactionRow, transactionFilters } from "../queries/transactions.js";
-import { TRANSFERS, type TransferRow, transferFilters } from "../queries/transfers.js";
+import {
+  POOLS,
+  PROGRAM_EVENTS,
+  type PoolRecord,
+  type ProgramEventRecord,
+  SWAPS,
+  type SwapRecord,
+  TOKENS,
+  TRANSACTIONS,
+  TRANSFERS,
+  type TokenRecord,
+  type TransactionRecord,
+  type TransferRecord,
+  poolFilters,
+  programEventFilters,
+  swapFilters,
+  tokenFilters,
+  transactionFilters,
+  transferFilters,
+} from "../queries/index.js";
+import { fetchPage, pageSubquery } from "../sql/index.js";
+import { pageFields } from "./reads.js";
 import {
   ChainOrderInput,
   PoolOrderInput,
@@ -58,14 +72,14 @@ builder.queryType({
         orderBy: t.arg({ type: TokenOrderInput }),
       },
       resolve: (_r, args, ctx, info) =>
-        fetchPage<TokenRow>(
+        fetchPage<TokenRecord>(
           ctx.reader,
           TOKENS,
           tokenFilters(args.where),
           resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }),
           args,
           ctx.limits,
-          nodeFieldNames(info),
+          pageFields(info, "Token"),
         ),
     }),
     pool: t.field({
@@ -85,14 +99,14 @@ builder.queryType({
         orderBy: t.arg({ type: PoolOrderInput }),
       },
       resolve: (_r, args, ctx, info) =>
-        fetchPage<PoolRow>(
+        fetchPage<PoolRecord>(
           ctx.reader,
           POOLS,
           poolFilters(args.where),
           resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true }),
           args,
           ctx.limits,
-          nodeFieldNames(info),
+          pageFields(info, "Pool"),
         ),
     }),
     swaps: t.field({
@@ -106,7 +120,7 @@ builder.queryType({
         const filters = swapFilters(args.where);
         const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
         prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRow>(ctx.reader, SWAPS, filters, order, args, ctx.limits, nodeFieldNames(info));
+        return fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap"));
       },
     }),
     transfers: t.field({
@@ -117,14 +131,14 @@ builder.queryType({
         orderBy: t.arg({ type: ChainOrderInput }),
       },
       resolve: (_r, args, ctx, info) =>
-        fetchPage<TransferRow>(
+        fetchPage<TransferRecord>(
           ctx.reader,
           TRANSFERS,
           transferFilters(args.where),
           resolveOrder(TRANSFERS, args.orderBy, NEWEST_FIRST),
           args,
           ctx.limits,
-          nodeFieldNames(info),
+          pageFields(info, "Transfer"),
         ),
     }),
     transaction: t.field({
@@ -141,7 +155,7 @@ builder.queryType({
         orderBy: t.arg({ type: ChainOrderInput }),
       },
       resolve: (_r, args, ctx) =>
-        fetchPage<TransactionRow>(
+        fetchPage<TransactionRecord>(
           ctx.reader,
           TRANSACTIONS,
           transactionFilters(args.where),
@@ -158,7 +172,7 @@ builder.queryType({
         orderBy: t.arg({ type: ChainOrderInput }),
       },
       resolve: (_r, args, ctx) =>
-        fetchPage<ProgramEventRow>(
+        fetchPage<ProgramEventRecord>(
           ctx.reader,
           PROGRAM_EVENTS,
           programEventFilters(args.where),

@@ -4,18 +4,23 @@
  * @dev loaders live on the request context (the dataloader plugin caches them there): one set per request.
  */
 import { builder } from "./builder.js";
-import type { RequestContext } from "../server/context.js";
-import type { PoolRow, CandleRow } from "../queries/pools.js";
-import { poolsByAddress } from "../queries/pools.js";
-import type { LiquidityRow, ProgramEventRow } from "../queries/events.js";
-import type { BackfillRow, SlotRow } from "../queries/status.js";
-import { slotsByNumber } from "../queries/status.js";
-import type { SwapRow } from "../queries/swaps.js";
-import type { TokenRow } from "../queries/tokens.js";
-import { tokensByMint } from "../queries/tokens.js";
-import type { TransactionRow } from "../queries/transactions.js";
-import { transactionsBySignature } from "../queries/transactions.js";
-import type { TransferRow } from "../queries/transfers.js";
+import type { RequestContext } from "../context.js";
+import {
+  type BackfillRecord,
+  type CandleRecord,
+  type LiquidityEventRecord,
+  type PoolRecord,
+  type ProgramEventRecord,
+  type SlotRecord,
+  type SwapRecord,
+  type TokenRecord,
+  type TransactionRecord,
+  type TransferRecord,
+  poolsByAddress,
+  slotsByNumber,
+  tokensByMint,
+  transactionsBySignature,
+} from "../queries/index.js";
 
 /** Wraps a batch function so each batch's size lands in the DataLoader histogram. */
 export function counted<K, R>(loader: string, load: (keys: K[], ctx: RequestContext) => Promise<R>) {
@@ -27,12 +32,12 @@ export function counted<K, R>(loader: string, load: (keys: K[], ctx: RequestCont
 
 export const Token = builder.loadableObjectRef("Token", {
   load: counted("token", (mints: string[], ctx) => tokensByMint(ctx.reader, mints)),
-  sort: (t: TokenRow) => t.mint,
+  sort: (t: TokenRecord) => t.mint,
 });
 
 export const Pool = builder.loadableObjectRef("Pool", {
   load: counted("pool", (addresses: string[], ctx) => poolsByAddress(ctx.reader, addresses)),
-  sort: (p: PoolRow) => p.address,
+  sort: (p: PoolRecord) => p.address,
 });
 
 export const Transaction = builder.loadableObjectRef("Transaction", {
@@ -43,19 +48,19 @@ export const Transaction = builder.loadableObjectRef("Transaction", {
     for (const r of rows) ctx.cache.maxSlot = Math.max(ctx.cache.maxSlot ?? 0, r.slot);
     return rows;
   }),
-  sort: (t: TransactionRow) => t.signature,
+  sort: (t: TransactionRecord) => t.signature,
 });
 
 export const Slot = builder.loadableObjectRef("Slot", {
   load: counted("slot", (slots: number[], ctx) => slotsByNumber(ctx.reader, slots)),
-  sort: (s: SlotRow) => s.slot,
+  sort: (s: SlotRecord) => s.slot,
 });
 
-export const Swap = builder.objectRef<SwapRow>("Swap");
-export const Transfer = builder.objectRef<TransferRow>("Transfer");
-export const LiquidityEvent = builder.objectRef<LiquidityRow>("LiquidityEvent");
-export const ProgramEvent = builder.objectRef<ProgramEventRow>("ProgramEvent");
-export const Candle = builder.objectRef<CandleRow>("Candle");
+export const Swap = builder.objectRef<SwapRecord>("Swap");
+export const Transfer = builder.objectRef<TransferRecord>("Transfer");
+export const LiquidityEvent = builder.objectRef<LiquidityEventRecord>("LiquidityEvent");
+export const ProgramEvent = builder.objectRef<ProgramEventRecord>("ProgramEvent");
+export const Candle = builder.objectRef<CandleRecord>("Candle");
 export const PoolVolume = builder.objectRef<{
   window: string;
   from: Date;
@@ -66,7 +71,7 @@ export const PoolVolume = builder.objectRef<{
   pool: string;
 }>("PoolVolume");
 export const Account = builder.objectRef<{ address: string }>("Account");
-export const Backfill = builder.objectRef<BackfillRow>("Backfill");
+export const Backfill = builder.objectRef<BackfillRecord>("Backfill");
 
 export const TokenConnection = builder.connectionObject({ type: Token, name: "TokenConnection" });
 export const PoolConnection = builder.connectionObject({ type: Pool, name: "PoolConnection" });

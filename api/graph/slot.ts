@@ -8,7 +8,7 @@ Slot.implement({
     slot: t.exposeInt("slot"),
     status: t.exposeString("status"),
     commitment: t.exposeString("commitment", { nullable: true }),
-    blockTime: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.blockTime }),
+    blockTime: t.expose("blockTime", { type: "DateTime", nullable: true }),
     parentSlot: t.exposeInt("parentSlot", { nullable: true }),
     blockhash: t.exposeString("blockhash", { nullable: true }),
     txCount: t.exposeInt("txCount", { description: "transactions in the block, votes included" }),

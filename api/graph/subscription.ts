@@ -3,12 +3,10 @@
  * over SSE or graphql-ws. Relations of a pushed item (pool, tokens, ...) load from Postgres when asked for.
  */
 import { builder } from "./builder.js";
-import type { RequestContext } from "../server/context.js";
-import { apiError } from "../server/errors.js";
-import type { ChainEvent, ChainEventSwap } from "../server/event-hub.js";
-import type { SlotRow } from "../queries/status.js";
-import type { SwapRow } from "../queries/swaps.js";
-import type { TransactionRow } from "../queries/transactions.js";
+import type { RequestContext } from "../context.js";
+import { apiError } from "../errors.js";
+import type { ChainEvent, ChainEventSwap } from "../../core/events.js";
+import type { SlotRecord, SwapRecord, TransactionRecord } from "../queries/index.js";
 import { Slot, Swap, Transaction } from "./refs.js";
 
 const SwapSubscriptionWhere = builder.inputType("SwapSubscriptionWhere", {
@@ -20,7 +18,7 @@ const TransactionSubscriptionWhere = builder.inputType("TransactionSubscriptionW
 });
 
 /** An event swap as a row (block time from unix seconds or ISO string). */
-export function swapFromEvent(s: ChainEventSwap): SwapRow {
+export function swapFromEvent(s: ChainEventSwap): SwapRecord {
   const bt =
     s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
   return { ...s, blockTime: bt && !Number.isNaN(bt.getTime()) ? bt : null };
@@ -62,7 +60,7 @@ builder.subscriptionType({
               .map(swapFromEvent),
           "swaps",
         ),
-      resolve: (s: SwapRow, _a, ctx) => fresh(s, ctx),
+      resolve: (s: SwapRecord, _a, ctx) => fresh(s, ctx),
     }),
     transactions: t.field({
       type: Transaction,
@@ -80,13 +78,13 @@ builder.subscriptionType({
             ),
           "transactions",
         ),
-      resolve: (x: TransactionRow, _a, ctx) => fresh(x, ctx),
+      resolve: (x: TransactionRecord, _a, ctx) => fresh(x, ctx),
     }),
     slots: t.field({
       type: Slot,
       description: "Slots as they are stored.",
       subscribe: (_r, _a, ctx) => stream(ctx, (e) => e.slots, "slots"),
-      resolve: async (slot: number, _a, ctx): Promise<SlotRow> =>
+      resolve: async (slot: number, _a, ctx): Promise<SlotRecord> =>
         (await fresh(Slot, ctx).getDataloader(ctx).load(slot)) ?? {
           slot,
           status: "indexed",

@@ -1,11 +1,11 @@
 /** Swap: one swap instruction, from the pool's side (amountIn is what its vault received). */
 import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "./builder.js";
-import type { RequestContext } from "../server/context.js";
+import type { RequestContext } from "../context.js";
 import { formatUnits } from "./format.js";
-import { selectsPath } from "../sql/lookahead.js";
-import { type PoolRow, poolsOfRows } from "../queries/pools.js";
-import type { Fragment } from "../sql/sql.js";
+import { type PoolRecord, type SwapRecord, poolsOfRows } from "../queries/index.js";
+import { type Fragment, selectsPath } from "../sql/index.js";
+import { reads } from "./reads.js";
 import { Pool, Swap, Token, Transaction } from "./refs.js";
 
 /** `raw` with the decimals of `mint` applied, through the token loader (null when unknown). */
@@ -33,7 +33,7 @@ export function prefetchSwapPools(ctx: RequestContext, info: GraphQLResolveInfo,
   poolsOfRows(ctx.reader, rows).then(
     (found) => {
       const loader = Pool.getDataloader(ctx);
-      for (const { key, ...pool } of found) loader.prime(key, (pool.address == null ? null : pool) as PoolRow);
+      for (const { key, ...pool } of found) loader.prime(key, (pool.address == null ? null : pool) as PoolRecord);
     },
     () => {}, // the loader reads them itself
   );
@@ -47,21 +47,45 @@ Swap.implement({
       description: "`2` = top-level instruction 2, `2.1` its first inner instruction",
     }),
     slot: t.exposeInt("slot"),
-    blockTime: t.field({ type: "DateTime", nullable: true, resolve: (s) => s.blockTime }),
+    blockTime: t.expose("blockTime", { type: "DateTime", nullable: true }),
     pool: t.field({ type: Pool, nullable: true, resolve: (s) => s.pool }),
     poolAddress: t.exposeString("pool"),
     dex: t.string({
+      extensions: reads<SwapRecord>("dex", "pool"),
       resolve: async (s, _a, ctx) => s.dex ?? (await Pool.getDataloader(ctx).load(s.pool))?.dex ?? "unknown",
     }),
     trader: t.exposeString("trader"),
-    tokenIn: t.field({ type: Token, nullable: true, resolve: (s) => s.mintIn }),
-    tokenOut: t.field({ type: Token, nullable: true, resolve: (s) => s.mintOut }),
+    tokenIn: t.field({
+      type: Token,
+      nullable: true,
+      extensions: reads<SwapRecord>("mintIn"),
+      resolve: (s) => s.mintIn,
+    }),
+    tokenOut: t.field({
+      type: Token,
+      nullable: true,
+      extensions: reads<SwapRecord>("mintOut"),
+      resolve: (s) => s.mintOut,
+    }),
     mintIn: t.exposeString("mintIn"),
     mintOut: t.exposeString("mintOut"),
     amountIn: t.expose("amountIn", { type: "BigInt" }),
     amountOut: t.expose("amountOut", { type: "BigInt" }),
-    amountInUi: t.string({ nullable: true, resolve: (s, _a, ctx) => uiAmount(ctx, s.mintIn, s.amountIn) }),
-    amountOutUi: t.string({ nullable: true, resolve: (s, _a, ctx) => uiAmount(ctx, s.mintOut, s.amountOut) }),
-    transaction: t.field({ type: Transaction, nullable: true, resolve: (s) => s.signature }),
+    amountInUi: t.string({
+      nullable: true,
+      extensions: reads<SwapRecord>("mintIn", "amountIn"),
+      resolve: (s, _a, ctx) => uiAmount(ctx, s.mintIn, s.amountIn),
+    }),
+    amountOutUi: t.string({
+      nullable: true,
+      extensions: reads<SwapRecord>("mintOut", "amountOut"),
+      resolve: (s, _a, ctx) => uiAmount(ctx, s.mintOut, s.amountOut),
+    }),
+    transaction: t.field({
+      type: Transaction,
+      nullable: true,
+      extensions: reads<SwapRecord>("signature"),
+      resolve: (s) => s.signature,
+    }),
   }),
 });

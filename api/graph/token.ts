@@ -1,13 +1,18 @@
 /** Token: a mint, with its pools and transfers as connections (batched across parents). */
 import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "./builder.js";
-import type { RequestContext } from "../server/context.js";
+import type { RequestContext } from "../context.js";
 import { formatUnits } from "./format.js";
-import { nodeFieldNames, selectedChildren } from "../sql/lookahead.js";
-import { type NodeFields, type PageArgs, fetchPages } from "../sql/page.js";
-import { POOLS, type PoolRow, poolFilters } from "../queries/pools.js";
-import { TRANSFERS, type TransferRow, transferFilters } from "../queries/transfers.js";
-import { sql } from "../sql/sql.js";
+import {
+  POOLS,
+  type PoolRecord,
+  TRANSFERS,
+  type TokenRecord,
+  type TransferRecord,
+  poolFilters,
+  transferFilters,
+} from "../queries/index.js";
+import { type NodeFields, type PageArgs, fetchPages, selectedChildren, sql } from "../sql/index.js";
 import {
   ChainOrderInput,
   PoolOrderInput,
@@ -16,6 +21,7 @@ import {
   TransferWhereInput,
   resolveOrder,
 } from "./inputs.js";
+import { pageFields, reads } from "./reads.js";
 import { PoolConnection, Token, TransferConnection } from "./refs.js";
 
 type PoolsArgs = PageArgs & { where?: Parameters<typeof poolFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
@@ -27,7 +33,7 @@ type TransfersArgs = PageArgs & {
 /** The first page of pools trading each mint (either side), in one statement. */
 function poolsOf(ctx: RequestContext, mints: readonly string[], args: PoolsArgs, fields: NodeFields) {
   const order = resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true });
-  return fetchPages<PoolRow>(
+  return fetchPages<PoolRecord>(
     ctx.reader,
     POOLS,
     mints,
@@ -43,7 +49,7 @@ function poolsOf(ctx: RequestContext, mints: readonly string[], args: PoolsArgs,
 /** The first page of each mint's transfers, in one statement. */
 function transfersOf(ctx: RequestContext, mints: readonly string[], args: TransfersArgs, fields: NodeFields) {
   const order = resolveOrder(TRANSFERS, args.orderBy, { field: "SLOT", desc: true });
-  return fetchPages<TransferRow>(
+  return fetchPages<TransferRecord>(
     ctx.reader,
     TRANSFERS,
     mints,
@@ -62,11 +68,11 @@ const PREFETCHED = new Set(["pools", "transfers"]);
 export function prefetchToken(ctx: RequestContext, info: GraphQLResolveInfo, mint: string): void {
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
-    const fields = nodeFieldNames({ fieldNodes: [c.node], fragments: info.fragments });
+    const child = { fieldNodes: [c.node], fragments: info.fragments, schema: info.schema };
     const p =
       c.name === "pools"
-        ? poolsOf(ctx, [mint], c.args as PoolsArgs, fields)
-        : transfersOf(ctx, [mint], c.args as TransfersArgs, fields);
+        ? poolsOf(ctx, [mint], c.args as PoolsArgs, pageFields(child, "Pool"))
+        : transfersOf(ctx, [mint], c.args as TransfersArgs, pageFields(child, "Transfer"));
     p.catch(() => {});
   }
 }
@@ -75,12 +81,13 @@ Token.implement({
   description: "An SPL Token or Token-2022 mint seen by the indexer.",
   fields: (t) => ({
     mint: t.exposeString("mint"),
-    program: t.field({ type: TokenProgramEnum, resolve: (tok) => tok.program }),
+    program: t.expose("program", { type: TokenProgramEnum }),
     decimals: t.exposeInt("decimals", { nullable: true }),
     supply: t.expose("supply", { type: "BigInt", nullable: true }),
     supplyUi: t.string({
       nullable: true,
       description: "supply with decimals applied",
+      extensions: reads<TokenRecord>("supply", "decimals"),
       resolve: (tok) => (tok.supply != null && tok.decimals != null ? formatUnits(tok.supply, tok.decimals) : null),
     }),
     symbol: t.exposeString("symbol", { nullable: true }),
@@ -94,6 +101,7 @@ Token.implement({
       type: PoolConnection,
       description: "Pools trading this token (either side).",
       byPath: true,
+      extensions: reads<TokenRecord>("mint"),
       args: {
         ...t.arg.connectionArgs(),
         where: t.arg({ type: PoolWhereInput }),
@@ -101,7 +109,7 @@ Token.implement({
       },
       load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.pools" }, mints.length);
-        return poolsOf(ctx, mints, args, nodeFieldNames(info));
+        return poolsOf(ctx, mints, args, pageFields(info, "Pool"));
       },
       resolve: (tok) => tok.mint,
     }),
@@ -109,6 +117,7 @@ Token.implement({
       type: TransferConnection,
       description: "Transfers, mints and burns of this token, newest first by default.",
       byPath: true,
+      extensions: reads<TokenRecord>("mint"),
       args: {
         ...t.arg.connectionArgs(),
         where: t.arg({ type: TransferWhereInput }),
@@ -116,7 +125,7 @@ Token.implement({
       },
       load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.transfers" }, mints.length);
-        return transfersOf(ctx, mints, args, nodeFieldNames(info));
+        return transfersOf(ctx, mints, args, pageFields(info, "Transfer"));
       },
       resolve: (tok) => tok.mint,
     }),

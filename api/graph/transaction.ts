@@ -4,15 +4,17 @@
  * stored row through the transaction loader when they are asked for.
  */
 import { builder } from "./builder.js";
-import type { RequestContext } from "../server/context.js";
-import { groupBy } from "../queries/common.js";
-import { programEventsBySignature } from "../queries/events.js";
-import { swapsBySignature } from "../queries/swaps.js";
-import type { TransactionRow } from "../queries/transactions.js";
-import { transfersBySignature } from "../queries/transfers.js";
+import type { RequestContext } from "../context.js";
+import {
+  type TransactionRecord,
+  groupBy,
+  programEventsBySignature,
+  swapsBySignature,
+  transfersBySignature,
+} from "../queries/index.js";
 import { ProgramEvent, Swap, Transaction, Transfer } from "./refs.js";
 
-async function full(ctx: RequestContext, tx: TransactionRow): Promise<TransactionRow> {
+async function full(ctx: RequestContext, tx: TransactionRecord): Promise<TransactionRecord> {
   if (tx.fee !== undefined) return tx;
   return (await Transaction.getDataloader(ctx).load(tx.signature)) ?? tx;
 }

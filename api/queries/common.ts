@@ -1,6 +1,35 @@
-/** Shared pieces of the read queries: ranges and the orderings every chronological list uses. */
-import type { OrderSpec } from "../sql/page.js";
-import { type Fragment, raw, sql } from "../sql/sql.js";
+/**
+ * Shared pieces of the read queries: the read shapes and select lists derived from the drizzle tables, ranges, and the
+ * ordering every chronological list uses.
+ */
+import { type Table, getTableColumns, getTableName } from "drizzle-orm";
+import { type Columns, type Fragment, type OrderSpec, raw, sql } from "../sql/index.js";
+
+/** A value as the API's reader returns it: numeric (amounts) as a decimal string; the rest as drizzle types it. */
+type AsRead<V> = V extends bigint ? string : V;
+
+/** A row of `table` as the API reads it (drizzle's select shape, amounts as decimal strings). */
+export type RecordOf<T extends Table> = { [K in keyof T["$inferSelect"]]: AsRead<T["$inferSelect"][K]> };
+
+/** Properties `K` of `T` made optional (what a subscription event carries of a row may be less than the row). */
+export type WithOptional<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/**
+ * Each property of `table` but `omit`, with its column as an expression over alias `t` (`{ mintA: "t.mint_a" }`), in
+ * the table's order: where the readers learn a column's SQL name, so schema/ spells it once. Called at module load.
+ */
+export function columnsOf<T extends Table, O extends keyof T["_"]["columns"] & string = never>(
+  table: T,
+  omit: readonly O[] = [],
+): Record<Exclude<keyof T["_"]["columns"] & string, O>, string> & Columns {
+  const out: Record<string, string> = {};
+  for (const [property, column] of Object.entries(getTableColumns(table)))
+    if (!(omit as readonly string[]).includes(property)) out[property] = `t.${column.name}`;
+  return out as Record<Exclude<keyof T["_"]["columns"] & string, O>, string>;
+}
+
+/** `<table> t`: the FROM item every column expression of columnsOf refers to. */
+export const fromOf = (table: Table) => `${getTableName(table)} t`;
 
 /** An inclusive slot range. */
 export type SlotRange = { gte?: number | null; lte?: number | null };
@@ -23,28 +52,20 @@ export function rangeFilters(
  * Chronological order of rows tied to an instruction: slot, position in block, instruction path (each list selects all
  * three).
  */
-export const BY_INSTRUCTION: OrderSpec = {
-  name: "slot",
-  cols: [
-    { expr: "t.slot", type: "int", as: "slot" },
-    { expr: "t.tx_index", type: "int", as: "txIndex" },
-    { expr: "t.instruction_path", type: "text", as: "instructionPath" },
-  ],
-};
+export function byInstruction(c: Record<"slot" | "txIndex" | "instructionPath", string>): OrderSpec {
+  return {
+    name: "slot",
+    cols: [
+      { expr: c.slot, type: "int", as: "slot" },
+      { expr: c.txIndex, type: "int", as: "txIndex" },
+      { expr: c.instructionPath, type: "text", as: "instructionPath" },
+    ],
+  };
+}
 
 /** Groups rows by a key, keeping one (possibly empty) list per requested key, in key order. */
 export function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (r: T) => string): T[][] {
   const m = new Map<string, T[]>(keys.map((k) => [k, []]));
   for (const r of rows) m.get(keyOf(r))?.push(r);
   return keys.map((k) => m.get(k) ?? []);
-}
-
-/** Aligns rows to keys (null where missing), as DataLoader needs. */
-export function alignBy<T>(
-  keys: readonly (string | number)[],
-  rows: T[],
-  keyOf: (r: T) => string | number,
-): (T | null)[] {
-  const m = new Map(rows.map((r) => [keyOf(r), r]));
-  return keys.map((k) => m.get(k) ?? null);
 }

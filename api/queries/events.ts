@@ -1,62 +1,40 @@
 /** Reads of `liquidity_events` and `program_events`. */
-import type { Reader } from "../sql/reader.js";
-import type { ListSpec } from "../sql/page.js";
-import { type Fragment, raw, sql } from "../sql/sql.js";
-import { BY_INSTRUCTION, type SlotRange, rangeFilters } from "./common.js";
+import { liquidityEvents, programEvents } from "../../schema/index.js";
+import { type Fragment, type ListSpec, type Reader, raw, selectAll, sql } from "../sql/index.js";
+import { type RecordOf, type SlotRange, byInstruction, columnsOf, fromOf, rangeFilters } from "./common.js";
 
 /** A liquidity add or remove. */
-export type LiquidityRow = {
-  signature: string;
-  instructionPath: string;
-  pool: string;
-  kind: "add" | "remove";
-  owner: string;
-  amountA: string;
-  amountB: string;
-  slot: number;
-  txIndex: number;
-  blockTime: Date | null;
-};
+export type LiquidityEventRecord = RecordOf<typeof liquidityEvents>;
+
+const LIQUIDITY_COLUMNS = columnsOf(liquidityEvents);
 
 /** The liquidity events list; chronological. */
 export const LIQUIDITY: ListSpec = {
-  from: "liquidity_events t",
-  select: `t.signature, t.instruction_path as "instructionPath", t.pool, t.kind, t.owner, t.amount_a as "amountA", t.amount_b as "amountB",
-    t.slot, t.tx_index as "txIndex", t.block_time as "blockTime"`,
-  orders: { SLOT: BY_INSTRUCTION },
+  from: fromOf(liquidityEvents),
+  select: selectAll(LIQUIDITY_COLUMNS),
+  orders: { SLOT: byInstruction(LIQUIDITY_COLUMNS) },
 };
 
 /** A decoded Anchor instruction or event. */
-export type ProgramEventRow = {
-  signature: string;
-  instructionPath: string;
-  kind: "instruction" | "event" | "cpi_event";
-  name: string;
-  ordinal: number;
-  programId: string;
-  data: unknown;
-  slot: number;
-  txIndex: number;
-  blockTime: Date | null;
-};
+export type ProgramEventRecord = RecordOf<typeof programEvents>;
 
-const EVENT_SELECT = `t.signature, t.instruction_path as "instructionPath", t.kind, t.name, t.ordinal, t.program_id as "programId",
-  t.data, t.slot, t.tx_index as "txIndex", t.block_time as "blockTime"`;
+const EVENT_COLUMNS = columnsOf(programEvents);
+const EVENT_SELECT = selectAll(EVENT_COLUMNS);
 
 /** The program events list; chronological, then by the natural key's remaining columns. */
 export const PROGRAM_EVENTS: ListSpec = {
-  from: "program_events t",
+  from: fromOf(programEvents),
   select: EVENT_SELECT,
   orders: {
     SLOT: {
       name: "slot",
       cols: [
-        { expr: "t.slot", type: "int" },
-        { expr: "t.tx_index", type: "int" },
-        { expr: "t.instruction_path", type: "text" },
-        { expr: "t.kind", type: "text" },
-        { expr: "t.name", type: "text" },
-        { expr: "t.ordinal", type: "int" },
+        { expr: EVENT_COLUMNS.slot, type: "int" },
+        { expr: EVENT_COLUMNS.txIndex, type: "int" },
+        { expr: EVENT_COLUMNS.instructionPath, type: "text" },
+        { expr: EVENT_COLUMNS.kind, type: "text" },
+        { expr: EVENT_COLUMNS.name, type: "text" },
+        { expr: EVENT_COLUMNS.ordinal, type: "int" },
       ],
     },
   },
@@ -66,7 +44,7 @@ export const PROGRAM_EVENTS: ListSpec = {
 export type ProgramEventWhere = {
   programId?: string | null;
   name?: string | null;
-  kind?: ProgramEventRow["kind"] | null;
+  kind?: ProgramEventRecord["kind"] | null;
   slot?: SlotRange | null;
 };
 
@@ -81,9 +59,9 @@ export function programEventFilters(w: ProgramEventWhere | null | undefined): Fr
 }
 
 /** Every program event of each transaction, in one statement. */
-export function programEventsBySignature(reader: Reader, signatures: readonly string[]): Promise<ProgramEventRow[]> {
-  return reader.rows<ProgramEventRow>(
-    sql`select ${raw(EVENT_SELECT)} from program_events t where t.signature = any(${signatures}::text[])
+export function programEventsBySignature(reader: Reader, signatures: readonly string[]): Promise<ProgramEventRecord[]> {
+  return reader.rows<ProgramEventRecord>(
+    sql`select ${raw(EVENT_SELECT)} from ${raw(PROGRAM_EVENTS.from)} where t.signature = any(${signatures}::text[])
         order by t.signature, string_to_array(t.instruction_path, '.')::int[], t.kind, t.name, t.ordinal`,
   );
 }

@@ -1,58 +1,17 @@
 /** Reads of `pools`, and the aggregates over a pool's swaps (volume windows, OHLCV candles). */
-import { type Reader, VALUE_SENSITIVE } from "../sql/reader.js";
-import { type Columns, type ListSpec, selectAll } from "../sql/page.js";
-import { type Fragment, raw, sql } from "../sql/sql.js";
+import { pools } from "../../schema/index.js";
+import { type Fragment, type ListSpec, type Reader, VALUE_SENSITIVE, raw, selectAll, sql } from "../sql/index.js";
+import { type RecordOf, columnsOf, fromOf } from "./common.js";
 
-/** A pool as the API reads it. */
-export type PoolRow = {
-  address: string;
-  dex: string;
-  programId: string;
-  mintA: string;
-  mintB: string;
-  vaultA: string;
-  vaultB: string;
-  createdSlot: number | null;
-  reserveA: string | null;
-  reserveB: string | null;
-  reservesSlot: number | null;
-  lastSwapSlot: number | null;
-  firstSeenSlot: number;
-};
+/** A pool as the API reads it (not the signature that created it, which the API does not serve). */
+export type PoolRecord = Omit<RecordOf<typeof pools>, "createdSignature">;
 
-const COLUMNS: Columns = {
-  sql: {
-    address: "t.address",
-    dex: "t.dex",
-    programId: "t.program_id",
-    mintA: "t.mint_a",
-    mintB: "t.mint_b",
-    vaultA: "t.vault_a",
-    vaultB: "t.vault_b",
-    createdSlot: "t.created_slot",
-    reserveA: "t.reserve_a",
-    reserveB: "t.reserve_b",
-    reservesSlot: "t.reserves_slot",
-    lastSwapSlot: "t.last_swap_slot",
-    firstSeenSlot: "t.first_seen_slot",
-  },
-  // the fields of the Pool type (types/pool.ts) that read other properties than the one they are named after
-  fields: {
-    tokenA: ["mintA"],
-    tokenB: ["mintB"],
-    price: ["reserveA", "reserveB", "mintA", "mintB"],
-    volume: ["address"],
-    candles: ["address"],
-    swaps: ["address"],
-    liquidityEvents: ["address"],
-  },
-};
-
-const SELECT = selectAll(COLUMNS.sql);
+const COLUMNS = columnsOf(pools, ["createdSignature"]);
+const SELECT = selectAll(COLUMNS);
 
 /** The pools list and its orderings. */
 export const POOLS: ListSpec = {
-  from: "pools t",
+  from: fromOf(pools),
   select: SELECT,
   columns: COLUMNS,
   orders: {
@@ -60,18 +19,18 @@ export const POOLS: ListSpec = {
     LAST_SWAP_SLOT: {
       name: "last_swap",
       cols: [
-        { expr: "coalesce(t.last_swap_slot, -1)", type: "int" },
-        { expr: "t.address", type: "text", as: "address" },
+        { expr: `coalesce(${COLUMNS.lastSwapSlot}, -1)`, type: "int" },
+        { expr: COLUMNS.address, type: "text", as: "address" },
       ],
     },
     FIRST_SEEN_SLOT: {
       name: "first_seen",
       cols: [
-        { expr: "t.first_seen_slot", type: "int", as: "firstSeenSlot" },
-        { expr: "t.address", type: "text", as: "address" },
+        { expr: COLUMNS.firstSeenSlot, type: "int", as: "firstSeenSlot" },
+        { expr: COLUMNS.address, type: "text", as: "address" },
       ],
     },
-    ADDRESS: { name: "address", cols: [{ expr: "t.address", type: "text", as: "address" }] },
+    ADDRESS: { name: "address", cols: [{ expr: COLUMNS.address, type: "text", as: "address" }] },
   },
 };
 
@@ -96,27 +55,29 @@ export function poolFilters(w: PoolWhere | null | undefined): Fragment[] {
 }
 
 /** Pools by address, in one statement. */
-export function poolsByAddress(reader: Reader, addresses: readonly string[]): Promise<PoolRow[]> {
-  return reader.rows<PoolRow>(sql`select ${raw(SELECT)} from pools t where t.address = any(${addresses}::text[])`);
+export function poolsByAddress(reader: Reader, addresses: readonly string[]): Promise<PoolRecord[]> {
+  return reader.rows<PoolRecord>(
+    sql`select ${raw(SELECT)} from ${raw(POOLS.from)} where t.address = any(${addresses}::text[])`,
+  );
 }
 
 /**
  * The pools that the rows of `rows` (a page's subquery with a `pool` column, see pageSubquery) point at, in one
  * statement: one row per distinct address, with the pool's columns null when it is not stored.
  */
-export function poolsOfRows(reader: Reader, rows: Fragment): Promise<(Partial<PoolRow> & { key: string })[]> {
+export function poolsOfRows(reader: Reader, rows: Fragment): Promise<(Partial<PoolRecord> & { key: string })[]> {
   return reader.rows(
-    sql`select x.pool as key, ${raw(SELECT)} from (select distinct r.pool from (${rows}) r) x left join pools t on t.address = x.pool`,
+    sql`select x.pool as key, ${raw(SELECT)} from (select distinct r.pool from (${rows}) r) x left join ${raw(POOLS.from)} on t.address = x.pool`,
     VALUE_SENSITIVE,
   );
 }
 
 /** Swap volume of a pool over a window. */
-export type VolumeRow = { pool: string; swaps: number; volumeA: string; volumeB: string };
+export type VolumeRecord = { pool: string; swaps: number; volumeA: string; volumeB: string };
 
 /** Volume in (from, to] for each pool, in one statement; token A volume counts A in or out, likewise B. */
-export function volumes(reader: Reader, pools: readonly string[], from: Date, to: Date): Promise<VolumeRow[]> {
-  return reader.rows<VolumeRow>(sql`
+export function volumes(reader: Reader, pools: readonly string[], from: Date, to: Date): Promise<VolumeRecord[]> {
+  return reader.rows<VolumeRecord>(sql`
     select p.address as pool, count(s.pool) as swaps,
       coalesce(sum(case when s.mint_in = p.mint_a then s.amount_in else s.amount_out end), 0) as "volumeA",
       coalesce(sum(case when s.mint_in = p.mint_a then s.amount_out else s.amount_in end), 0) as "volumeB"
@@ -126,7 +87,7 @@ export function volumes(reader: Reader, pools: readonly string[], from: Date, to
 }
 
 /** One OHLCV bucket; prices are token B per token A with decimals applied, as decimal strings. */
-export type CandleRow = {
+export type CandleRecord = {
   pool: string;
   bucket: Date;
   open: string | null;
@@ -159,7 +120,7 @@ export function candles(
   seconds: number,
   from: Date,
   to: Date,
-): Promise<CandleRow[]> {
+): Promise<CandleRecord[]> {
   const firstWhole = Math.ceil(from.getTime() / MINUTE_MS) * MINUTE_MS;
   const lastWhole = Math.floor(to.getTime() / MINUTE_MS) * MINUTE_MS;
   const byMinute = seconds % 60 === 0 && firstWhole < lastWhole;
@@ -169,7 +130,7 @@ export function candles(
   // ... or from headMinute / up to tailEnd for a pool with no swap in [headMinute, from) / [to, tailEnd).
   const headMinute = byMinute && firstWhole !== from.getTime() ? new Date(firstWhole - MINUTE_MS) : null;
   const tailEnd = byMinute && lastWhole !== to.getTime() ? new Date(lastWhole + MINUTE_MS) : null;
-  return reader.rows<CandleRow>(sql`
+  return reader.rows<CandleRecord>(sql`
     with e as (
       select e.pool,
         case when e.head_whole then ${headMinute}::timestamptz else ${headEnd}::timestamptz end as c_from,

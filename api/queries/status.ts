@@ -1,6 +1,7 @@
 /** Reads behind `indexerStatus` and `Slot`: slot markers and cursors. */
-import type { Reader } from "../sql/reader.js";
-import { sql } from "../sql/sql.js";
+import { cursors, slots } from "../../schema/index.js";
+import { type Reader, raw, selectAll, sql } from "../sql/index.js";
+import { type RecordOf, columnsOf, fromOf } from "./common.js";
 
 /** What Postgres knows about progress. */
 export type StoredProgress = {
@@ -21,41 +22,26 @@ export async function storedProgress(reader: Reader): Promise<StoredProgress> {
   return r[0]!;
 }
 
-/** A backfill's progress row. */
-export type BackfillRow = {
-  id: string;
-  status: "running" | "paused" | "done" | "failed";
-  slot: number | null;
-  position: string | null;
-  params: unknown;
-  done: number;
-  total: number | null;
-  error: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/** A backfill's progress (a cursor of kind backfill). */
+export type BackfillRecord = Omit<RecordOf<typeof cursors>, "kind">;
+
+const BACKFILL_SELECT = selectAll(columnsOf(cursors, ["kind"]));
 
 /** Backfills not yet done (running, paused or failed), oldest first. */
-export function openBackfills(reader: Reader): Promise<BackfillRow[]> {
-  return reader.rows<BackfillRow>(sql`
-    select id, status, slot, position, params, done, total, error, created_at as "createdAt", updated_at as "updatedAt"
-    from cursors where kind = 'backfill' and status <> 'done' order by created_at, id`);
+export function openBackfills(reader: Reader): Promise<BackfillRecord[]> {
+  return reader.rows<BackfillRecord>(sql`
+    select ${raw(BACKFILL_SELECT)}
+    from ${raw(fromOf(cursors))} where t.kind = 'backfill' and t.status <> 'done' order by t.created_at, t.id`);
 }
 
-/** A slot marker. */
-export type SlotRow = {
-  slot: number;
-  status: string;
-  commitment: string | null;
-  blockTime: Date | null;
-  parentSlot: number | null;
-  blockhash: string | null;
-  txCount: number;
-};
+/** A slot marker (not when it was stored, which the API does not serve). */
+export type SlotRecord = Omit<RecordOf<typeof slots>, "indexedAt">;
+
+const SLOT_SELECT = selectAll(columnsOf(slots, ["indexedAt"]));
 
 /** Slot markers by slot number, in one statement. */
-export function slotsByNumber(reader: Reader, slots: readonly number[]): Promise<SlotRow[]> {
-  return reader.rows<SlotRow>(sql`
-    select slot, status, commitment, block_time as "blockTime", parent_slot as "parentSlot", blockhash, tx_count as "txCount"
-    from slots where slot = any(${slots}::int8[])`);
+export function slotsByNumber(reader: Reader, numbers: readonly number[]): Promise<SlotRecord[]> {
+  return reader.rows<SlotRecord>(
+    sql`select ${raw(SLOT_SELECT)} from ${raw(fromOf(slots))} where t.slot = any(${numbers}::int8[])`,
+  );
 }

@@ -1,56 +1,32 @@
 /** Reads of `swaps`. */
-import type { Reader } from "../sql/reader.js";
-import { type Columns, type ListSpec, selectAll } from "../sql/page.js";
-import { type Fragment, raw, sql } from "../sql/sql.js";
-import { BY_INSTRUCTION, type SlotRange, type TimeRange, rangeFilters } from "./common.js";
+import { swaps } from "../../schema/index.js";
+import { type Fragment, type ListSpec, type Reader, raw, selectAll, sql } from "../sql/index.js";
+import {
+  type RecordOf,
+  type SlotRange,
+  type TimeRange,
+  type WithOptional,
+  byInstruction,
+  columnsOf,
+  fromOf,
+  rangeFilters,
+} from "./common.js";
 
-/** A swap as the API reads it (the shape subscription events are mapped to as well). */
-export type SwapRow = {
-  signature: string;
-  instructionPath: string;
-  pool: string;
-  dex?: string;
-  trader: string;
-  mintIn: string;
-  mintOut: string;
-  amountIn: string;
-  amountOut: string;
-  slot: number;
-  txIndex?: number;
-  blockTime: Date | null;
-};
+/**
+ * A swap as the API reads it; the shape subscription events are mapped to as well, which carry neither dex nor txIndex.
+ */
+export type SwapRecord = WithOptional<RecordOf<typeof swaps>, "dex" | "txIndex">;
 
-const COLUMNS: Columns = {
-  sql: {
-    signature: "t.signature",
-    instructionPath: "t.instruction_path",
-    pool: "t.pool",
-    dex: "t.dex",
-    trader: "t.trader",
-    mintIn: "t.mint_in",
-    mintOut: "t.mint_out",
-    amountIn: "t.amount_in",
-    amountOut: "t.amount_out",
-    slot: "t.slot",
-    txIndex: "t.tx_index",
-    blockTime: "t.block_time",
-  },
-  // the fields of the Swap type (types/swap.ts) that read other properties than the one they are named after
-  fields: {
-    poolAddress: ["pool"],
-    dex: ["dex", "pool"],
-    tokenIn: ["mintIn"],
-    tokenOut: ["mintOut"],
-    amountInUi: ["mintIn", "amountIn"],
-    amountOutUi: ["mintOut", "amountOut"],
-    transaction: ["signature"],
-  },
-};
-
-const SELECT = selectAll(COLUMNS.sql);
+const COLUMNS = columnsOf(swaps);
+const SELECT = selectAll(COLUMNS);
 
 /** The swaps list; its one ordering is chronological. */
-export const SWAPS: ListSpec = { from: "swaps t", select: SELECT, orders: { SLOT: BY_INSTRUCTION }, columns: COLUMNS };
+export const SWAPS: ListSpec = {
+  from: fromOf(swaps),
+  select: SELECT,
+  orders: { SLOT: byInstruction(COLUMNS) },
+  columns: COLUMNS,
+};
 
 /** Filters of `swaps(where:)`. */
 export type SwapWhere = {
@@ -76,8 +52,8 @@ export function swapFilters(w: SwapWhere | null | undefined): Fragment[] {
 }
 
 /** Every swap of each transaction, in instruction order, in one statement. */
-export function swapsBySignature(reader: Reader, signatures: readonly string[]): Promise<SwapRow[]> {
-  return reader.rows<SwapRow>(
-    sql`select ${raw(SELECT)} from swaps t where t.signature = any(${signatures}::text[]) order by t.signature, string_to_array(t.instruction_path, '.')::int[]`,
+export function swapsBySignature(reader: Reader, signatures: readonly string[]): Promise<SwapRecord[]> {
+  return reader.rows<SwapRecord>(
+    sql`select ${raw(SELECT)} from ${raw(SWAPS.from)} where t.signature = any(${signatures}::text[]) order by t.signature, string_to_array(t.instruction_path, '.')::int[]`,
   );
 }

@@ -1,37 +1,35 @@
 /** Reads of `transactions`. */
-import type { Reader } from "../sql/reader.js";
-import type { ListSpec } from "../sql/page.js";
-import { type Fragment, raw, sql } from "../sql/sql.js";
-import { type SlotRange, type TimeRange, rangeFilters } from "./common.js";
+import { transactions } from "../../schema/index.js";
+import { type Fragment, type ListSpec, type Reader, raw, selectAll, sql } from "../sql/index.js";
+import {
+  type RecordOf,
+  type SlotRange,
+  type TimeRange,
+  type WithOptional,
+  columnsOf,
+  fromOf,
+  rangeFilters,
+} from "./common.js";
 
 /** A transaction as the API reads it. Subscription events carry only signature, slot, programIds, success. */
-export type TransactionRow = {
-  signature: string;
-  slot: number;
-  blockTime?: Date | null;
-  txIndex?: number;
-  fee?: string;
-  success: boolean;
-  err?: unknown;
-  feePayer?: string;
-  computeUnits?: number | null;
-  programIds: string[];
-  logTruncated?: boolean;
-};
+export type TransactionRecord = WithOptional<
+  RecordOf<typeof transactions>,
+  "blockTime" | "txIndex" | "fee" | "err" | "feePayer" | "computeUnits" | "logTruncated"
+>;
 
-const SELECT = `t.signature, t.slot, t.block_time as "blockTime", t.tx_index as "txIndex", t.fee, t.success, t.err,
-  t.fee_payer as "feePayer", t.compute_units as "computeUnits", t.program_ids as "programIds", t.log_truncated as "logTruncated"`;
+const COLUMNS = columnsOf(transactions);
+const SELECT = selectAll(COLUMNS);
 
 /** The transactions list; chronological (slot, position in block). */
 export const TRANSACTIONS: ListSpec = {
-  from: "transactions t",
+  from: fromOf(transactions),
   select: SELECT,
   orders: {
     SLOT: {
       name: "slot",
       cols: [
-        { expr: "t.slot", type: "int" },
-        { expr: "t.tx_index", type: "int" },
+        { expr: COLUMNS.slot, type: "int" },
+        { expr: COLUMNS.txIndex, type: "int" },
       ],
     },
   },
@@ -68,8 +66,8 @@ export function transactionFilters(w: TransactionWhere | null | undefined): Frag
 }
 
 /** Transactions by signature, in one statement. */
-export function transactionsBySignature(reader: Reader, signatures: readonly string[]): Promise<TransactionRow[]> {
-  return reader.rows<TransactionRow>(
-    sql`select ${raw(SELECT)} from transactions t where t.signature = any(${signatures}::text[])`,
+export function transactionsBySignature(reader: Reader, signatures: readonly string[]): Promise<TransactionRecord[]> {
+  return reader.rows<TransactionRecord>(
+    sql`select ${raw(SELECT)} from ${raw(TRANSACTIONS.from)} where t.signature = any(${signatures}::text[])`,
   );
 }

@@ -1,57 +1,27 @@
 /** Reads of `token_transfers`. */
-import type { Reader } from "../sql/reader.js";
-import { type Columns, type ListSpec, selectAll } from "../sql/page.js";
-import { type Fragment, raw, sql } from "../sql/sql.js";
-import { BY_INSTRUCTION, type SlotRange, type TimeRange, rangeFilters } from "./common.js";
+import { tokenTransfers } from "../../schema/index.js";
+import { type Fragment, type ListSpec, type Reader, raw, selectAll, sql } from "../sql/index.js";
+import {
+  type RecordOf,
+  type SlotRange,
+  type TimeRange,
+  byInstruction,
+  columnsOf,
+  fromOf,
+  rangeFilters,
+} from "./common.js";
 
 /** A token movement as the API reads it. */
-export type TransferRow = {
-  signature: string;
-  instructionPath: string;
-  kind: "transfer" | "mint" | "burn";
-  mint: string;
-  source: string | null;
-  destination: string | null;
-  sourceOwner: string | null;
-  destinationOwner: string | null;
-  amount: string;
-  fee: string;
-  slot: number;
-  txIndex: number;
-  blockTime: Date | null;
-};
+export type TransferRecord = RecordOf<typeof tokenTransfers>;
 
-const COLUMNS: Columns = {
-  sql: {
-    signature: "t.signature",
-    instructionPath: "t.instruction_path",
-    kind: "t.kind",
-    mint: "t.mint",
-    source: "t.source",
-    destination: "t.destination",
-    sourceOwner: "t.source_owner",
-    destinationOwner: "t.destination_owner",
-    amount: "t.amount",
-    fee: "t.fee",
-    slot: "t.slot",
-    txIndex: "t.tx_index",
-    blockTime: "t.block_time",
-  },
-  // the fields of the Transfer type (types/transfer.ts) that read other properties than the one they are named after
-  fields: {
-    token: ["mint"],
-    amountUi: ["mint", "amount"],
-    transaction: ["signature"],
-  },
-};
-
-const SELECT = selectAll(COLUMNS.sql);
+const COLUMNS = columnsOf(tokenTransfers);
+const SELECT = selectAll(COLUMNS);
 
 /** The transfers list; chronological. */
 export const TRANSFERS: ListSpec = {
-  from: "token_transfers t",
+  from: fromOf(tokenTransfers),
   select: SELECT,
-  orders: { SLOT: BY_INSTRUCTION },
+  orders: { SLOT: byInstruction(COLUMNS) },
   columns: COLUMNS,
 };
 
@@ -59,7 +29,7 @@ export const TRANSFERS: ListSpec = {
 export type TransferWhere = {
   mint?: string | null;
   account?: string | null;
-  kind?: "transfer" | "mint" | "burn" | null;
+  kind?: TransferRecord["kind"] | null;
   signature?: string | null;
   slot?: SlotRange | null;
   blockTime?: TimeRange | null;
@@ -82,8 +52,8 @@ export function transferFilters(w: TransferWhere | null | undefined): Fragment[]
 }
 
 /** Every transfer of each transaction, in instruction order, in one statement. */
-export function transfersBySignature(reader: Reader, signatures: readonly string[]): Promise<TransferRow[]> {
-  return reader.rows<TransferRow>(
-    sql`select ${raw(SELECT)} from token_transfers t where t.signature = any(${signatures}::text[]) order by t.signature, string_to_array(t.instruction_path, '.')::int[]`,
+export function transfersBySignature(reader: Reader, signatures: readonly string[]): Promise<TransferRecord[]> {
+  return reader.rows<TransferRecord>(
+    sql`select ${raw(SELECT)} from ${raw(TRANSFERS.from)} where t.signature = any(${signatures}::text[]) order by t.signature, string_to_array(t.instruction_path, '.')::int[]`,
   );
 }

@@ -10,9 +10,9 @@
 import { createHash } from "node:crypto";
 import { type DocumentNode, type GraphQLSchema, Kind, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import type { ApiContext, RequestContext } from "./context.js";
+import type { ApiContext, RequestContext } from "../context.js";
 import { fieldsOf, namedType, tag } from "./guards.js";
-import { sql } from "../sql/sql.js";
+import { sql } from "../sql/index.js";
 
 /**
  * Response cache settings: TTL of entries (they also go stale at the next event); how long after an event the

@@ -11,9 +11,11 @@ import { Repeater, SlidingBuffer } from "graphql-yoga";
 import type { Logger } from "../../core/logger.js";
 import type { ChainEvent, ChainEventSwap, ChainEventTransaction } from "../../core/events.js";
 import { eventsChannel } from "../../core/events.js";
+import type { EventHub } from "../context.js";
 
 export type { ChainEvent, ChainEventSwap, ChainEventTransaction, IndexerStatusHash } from "../../core/events.js";
 export { eventsChannel, statusKey } from "../../core/events.js";
+export type { EventHub } from "../context.js";
 
 const isStr = (v: unknown): v is string => typeof v === "string";
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -49,25 +51,6 @@ export function parseChainEvent(message: string): ChainEvent | null {
   if (!swaps.every(swapOk) || !transactions.every(txOk)) return null;
   return { type: "batch", slots: e.slots, swaps, transactions };
 }
-
-/** One process's fan-out of the events channel. */
-export type EventHub = {
-  /** resolves once Redis confirmed the subscription */
-  ready: Promise<void>;
-  /**
-   * A stream of the items `select` picks from each event from now on; ends when the consumer returns.
-   * A slow consumer loses the oldest items beyond 1,000.
-   */
-  subscribe<T>(select: (e: ChainEvent) => readonly T[]): AsyncIterableIterator<T>;
-  /**
-   * Changes with every event: a digest of the latest message ("0" before any), the same in every process
-   * that received it, so response-cache keys built on it are shared and go stale together.
-   */
-  generation(): string;
-  /** When (performance.now() of this process) the current generation began: its event's arrival; 0 before any. */
-  generationSince(): number;
-  close(): Promise<void>;
-};
 
 /** Subscribes `subscriber` (a dedicated connection: it enters subscriber mode) to the channel of `prefix`. */
 export function createEventHub(subscriber: Redis, prefix: string, logger: Logger): EventHub {

@@ -6,8 +6,8 @@
 import { type GraphQLError, Lexer, Source, TokenKind, type ValidationRule } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import type { Plugin } from "graphql-yoga";
-import type { RequestContext } from "./context.js";
-import { apiError } from "./errors.js";
+import type { RequestContext } from "../context.js";
+import { apiError } from "../errors.js";
 import { type GuardLimits, operationCost, shapeRule } from "./guards.js";
 import type { RateLimiter } from "./rate-limit.js";
 

@@ -10,10 +10,10 @@ import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
-import { createReadPool } from "../sql/reader.js";
-import { apiError } from "./errors.js";
+import { createReadPool } from "../sql/index.js";
+import { apiError } from "../errors.js";
 import { createEventHub } from "./event-hub.js";
-import { createApiMetrics } from "./metrics.js";
+import { createApiMetrics } from "../metrics.js";
 import { tokensExceed } from "./guard-plugin.js";
 import { loadPersistedOperations, resolvePersisted } from "./persisted.js";
 import { clientIdentity, keyMatches, perMinute } from "./rate-limit.js";
@@ -53,9 +53,11 @@ export async function startApi(
   const persistedOperations =
     opts.persistedOperations ??
     (config.API_PERSISTED_OPERATIONS ? loadPersistedOperations(config.API_PERSISTED_OPERATIONS) : null);
+  const sqlMode = opts.sqlMode ?? config.API_SQL_MODE;
   const pool = createReadPool(config.DATABASE_READ_URL ?? config.DATABASE_URL, {
     max: config.DATABASE_POOL_SIZE,
     statementTimeoutMs: opts.statementTimeoutMs,
+    mode: sqlMode,
   });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
@@ -74,6 +76,7 @@ export async function startApi(
       trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,
       slowQueryConcurrency: opts.slowQueryConcurrency ?? config.API_SLOW_QUERY_CONCURRENCY,
       slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs ?? opts.statementTimeoutMs,
+      sqlMode,
       metrics: opts.metrics ?? createApiMetrics({ defaults: true }),
     },
   );
@@ -164,7 +167,7 @@ export async function startApi(
   });
   const address = server.address() as AddressInfo;
   const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
-  logger.info({ url: `${url}/graphql`, port: address.port }, "api listening");
+  logger.info({ url: `${url}/graphql`, port: address.port, sql_mode: sqlMode }, "api listening");
 
   let closed: Promise<void> | undefined;
   return {

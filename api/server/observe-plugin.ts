@@ -5,9 +5,9 @@
  */
 import { type DocumentNode, type ExecutionResult, type GraphQLError, Kind } from "graphql";
 import { type Plugin, createGraphQLError, handleStreamOrSingleExecutionResult } from "graphql-yoga";
-import type { RequestContext } from "./context.js";
-import { isExpected } from "./errors.js";
-import type { ApiMetrics } from "./metrics.js";
+import type { RequestContext } from "../context.js";
+import { isExpected } from "../errors.js";
+import type { ApiMetrics } from "../metrics.js";
 
 const MAX_OPERATION_LABELS = 200;
 

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { GraphQLError } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { apiError } from "./errors.js";
+import { apiError } from "../errors.js";
 
 /** Hash (lowercase hex SHA-256 of the document text) to document. */
 export type PersistedOperations = ReadonlyMap<string, string>;

@@ -6,9 +6,9 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Plugin } from "graphql-yoga";
-import type { ApiContext, RequestContext } from "./context.js";
-import { readStatusHash } from "../graph/indexer-status.js";
-import type { ApiMetrics } from "./metrics.js";
+import type { ApiContext, RequestContext } from "../context.js";
+import { readStatusHash } from "../graph/index.js";
+import type { ApiMetrics } from "../metrics.js";
 import { type RateLimiter, clientIdentity, keyMatches, presentedKey } from "./rate-limit.js";
 
 /** Per-request facts decided before GraphQL runs. */

@@ -5,16 +5,16 @@
 import { createYoga, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
 import { useBodyLimit } from "./body-limit-plugin.js";
 import { type ResponseCacheOptions, useCaching } from "./cache-plugin.js";
-import { type ApiContext, type RequestContext, createRequestContext } from "./context.js";
+import { type ApiContext, type RequestContext, createRequestContext } from "../context.js";
 import { useGuards } from "./guard-plugin.js";
 import { DEFAULT_LIMITS, type GuardLimits } from "./guards.js";
 import { useCompiledExecution } from "./jit-plugin.js";
-import { type ApiMetrics, createApiMetrics } from "./metrics.js";
+import { type ApiMetrics, createApiMetrics } from "../metrics.js";
 import { useObservability } from "./observe-plugin.js";
 import { type PersistedOperations, usePersistedOperations } from "./persisted.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./rate-limit.js";
 import { type RequestFacts, useRoutes } from "./routes-plugin.js";
-import { createSlowGate } from "../sql/slow-gate.js";
+import { type SqlMode, createReadPath } from "../sql/index.js";
 import { schema } from "../graph/index.js";
 
 /** Tunables of the API (defaults in DEFAULT_LIMITS and DEFAULT_RATE_LIMIT). */
@@ -39,6 +39,10 @@ export type ApiOptions = Partial<GuardLimits> & {
   slowQueryConcurrency?: number;
   /** how long a slow statement may wait for the lane (default: the read pool's statement timeout, 5 s) */
   slowQueryMaxWaitMs?: number;
+  /**
+   * how the reads reach Postgres (API_SQL_MODE; default pipelined): the mode `ctx.pool` was created for (createReadPool)
+   */
+  sqlMode?: SqlMode;
 };
 
 /** Default of API_SLOW_QUERY_CONCURRENCY. */
@@ -70,11 +74,12 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
   const requestIds = new WeakMap<Request, string>();
   const log = ctx.logger.child({ stage: "api" });
   const origins = ctx.config.API_CORS_ORIGINS ?? [];
-  const gate = createSlowGate({
-    concurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY,
-    maxWaitMs: opts.slowQueryMaxWaitMs,
+  const readPath = createReadPath(ctx.pool, {
+    mode: opts.sqlMode,
+    slowQueryConcurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY,
+    slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs,
   });
-  metrics.slowLane.stats = gate.stats;
+  metrics.slowLane.stats = readPath.slowLane;
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
     schema,
@@ -116,7 +121,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
           requestId: f?.requestId,
           client: f?.client ?? transport?.client,
         },
-        { limits, metrics, gate },
+        { limits, metrics, readPath },
       );
     },
     plugins: [

@@ -2,7 +2,7 @@
  * Opaque keyset cursors: the ordering's name and the row's sort key, base64url-encoded.
  * @dev a cursor names a position, not an offset, so it stays valid while rows are inserted before or after it.
  */
-import { apiError } from "../server/errors.js";
+import { apiError } from "../errors.js";
 
 /** The type of each sort-key column, checked when a cursor comes back. */
 export type KeyType = "int" | "text";

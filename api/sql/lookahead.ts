@@ -1,7 +1,7 @@
 /**
  * Lookahead for single-object root fields: which child fields the document selects under this field, with their
  * arguments, so a root resolver can start their reads in the same batch as its own lookup (see prefetch in
- * types/token.ts and types/pool.ts). The child resolvers still run as usual and issue the same SQL, which the
+ * graph/token.ts and graph/pool.ts). The child resolvers still run as usual and issue the same SQL, which the
  * request's reader answers from the statement it already sent.
  * @dev speculative: @skip/@include are not evaluated and a missing parent still costs the children's reads; a
  * selection the helper cannot read yields nothing rather than an error.
@@ -87,33 +87,40 @@ export function selectsPath(info: GraphQLResolveInfo, path: readonly string[]): 
   }
 }
 
+/** What a node type's fields read of its row, for the fields that read other than the property of their own name. */
+export type FieldReads = ReadonlyMap<string, readonly string[]>;
+
 /**
- * The names of the fields a connection field (a resolver's info, or a child's node with the document's fragments)
- * reads from its nodes (`edges { node { ... } }`), through aliases, fragments and inline fragments, for a page to
- * select only those columns (page.ts selectFor); null when the selection cannot be read (then it selects them all).
+ * The row properties a connection field (a resolver's info, or a child's node with the document's fragments) reads
+ * from its nodes (`edges { node { ... } }`), through aliases, fragments and inline fragments, for a page to select only
+ * those columns (page.ts selectFor): each node field reads what `reads` says, else the property of its own name. Null
+ * when the selection cannot be read (then a page selects every column).
  * @dev @skip/@include are not evaluated: a skipped field still has its columns read.
  */
-export function nodeFieldNames(field: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): Set<string> | null {
+export function nodeReads(
+  field: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">,
+  reads?: FieldReads,
+): Set<string> | null {
   const out = new Set<string>();
   try {
     for (const node of field.fieldNodes)
-      if (!visitNodeFields(node.selectionSet, 0, 0, field.fragments, out)) return null;
+      if (!visitNodeFields(node.selectionSet, 0, 0, field.fragments, reads, out)) return null;
   } catch {
     return null;
   }
   return out;
 }
 
-// A module-level function, not a closure per call: it runs for every page of every request (see page.ts on keepNames).
 /**
- * Adds to `out` the node fields under `set`; `level` 0: a connection's own fields, 1: an edge's, 2: a node's. False:
- * unreadable.
+ * Adds to `out` what the node fields under `set` read; `level` 0: a connection's own fields, 1: an edge's, 2: a
+ * node's. False: unreadable.
  */
 function visitNodeFields(
   set: SelectionSetNode | undefined,
   level: number,
   depth: number,
   fragments: GraphQLResolveInfo["fragments"] | undefined,
+  reads: FieldReads | undefined,
   out: Set<string>,
 ): boolean {
   if (!set) return true;
@@ -121,16 +128,23 @@ function visitNodeFields(
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) {
       const name = s.name.value;
-      if (level === 2) out.add(name);
-      else if (level === 0 && name === "edges" && !visitNodeFields(s.selectionSet, 1, depth + 1, fragments, out))
+      if (level === 2) {
+        const props = reads?.get(name);
+        if (props) for (const p of props) out.add(p);
+        else out.add(name);
+      } else if (
+        level === 0 &&
+        name === "edges" &&
+        !visitNodeFields(s.selectionSet, 1, depth + 1, fragments, reads, out)
+      )
         return false;
-      else if (level === 1 && name === "node" && !visitNodeFields(s.selectionSet, 2, depth + 1, fragments, out))
+      else if (level === 1 && name === "node" && !visitNodeFields(s.selectionSet, 2, depth + 1, fragments, reads, out))
         return false;
     } else if (s.kind === Kind.INLINE_FRAGMENT) {
-      if (!visitNodeFields(s.selectionSet, level, depth + 1, fragments, out)) return false;
+      if (!visitNodeFields(s.selectionSet, level, depth + 1, fragments, reads, out)) return false;
     } else {
       const f = fragments?.[s.name.value];
-      if (!f || !visitNodeFields(f.selectionSet, level, depth + 1, fragments, out)) return false;
+      if (!f || !visitNodeFields(f.selectionSet, level, depth + 1, fragments, reads, out)) return false;
     }
   }
   return true;

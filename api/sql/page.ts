@@ -6,7 +6,7 @@
  */
 import { type KeyType, decodeCursor, encodeCursor } from "./cursor.js";
 import { type Reader, VALUE_SENSITIVE } from "./reader.js";
-import { apiError } from "../server/errors.js";
+import { apiError } from "../errors.js";
 import { type Fragment, join, raw, sql, where } from "./sql.js";
 
 /**
@@ -19,32 +19,31 @@ export type OrderSpec = { name: string; cols: readonly { expr: string; type: Key
 const keyName = (c: OrderSpec["cols"][number], i: number) => c.as ?? `__k${i}`;
 
 /**
- * What a list's rows hold, by GraphQL field: `sql` maps each row property to its expression over alias `t`; a field
- * of the node type named like a property reads that property, and `fields` maps every other field to the properties
- * its resolver reads. A page selects only what its query's node fields read, and its ordering's keys: most of a page's
- * cost in the API and in Postgres is the columns it carries.
+ * The columns of a list's rows: each row property's expression over alias `t` (api/queries derives them from the
+ * drizzle tables). A page selects only the properties its query's node fields read, and its ordering's keys: most of a
+ * page's cost in the API and in Postgres is the columns it carries.
  */
-export type Columns = { sql: Readonly<Record<string, string>>; fields: Readonly<Record<string, readonly string[]>> };
+export type Columns = Readonly<Record<string, string>>;
 
-/** The select list of every property of `sql` (`t.x as "x"`, or `t.x` where the names agree). */
-export function selectAll(sql: Columns["sql"]): string {
-  return Object.keys(sql)
-    .map((p) => (sql[p] === `t.${p}` ? sql[p] : `${sql[p]} as "${p}"`))
+/** The select list of every property of `columns` (`t.x as "x"`, or `t.x` where the names agree). */
+export function selectAll(columns: Columns): string {
+  return Object.keys(columns)
+    .map((p) => (columns[p] === `t.${p}` ? columns[p] : `${columns[p]} as "${p}"`))
     .join(", ");
 }
 
 /**
- * A list: what to select from where, and its orderings. With `columns`, a page selects what its query asks for
- * (selectFor); without, or when a field is in neither `columns.sql` nor `columns.fields`, it selects `select`.
+ * A list: what to select from where, and its orderings. With `columns`, a page selects what its query reads
+ * (selectFor); without, or when its query reads a property `columns` does not hold, it selects `select`.
  */
 export type ListSpec = { from: string; select: string; orders: Record<string, OrderSpec>; columns?: Columns };
 
-/** The node fields a page's query reads (lookahead.ts nodeFieldNames); null or absent: every column. */
+/** The row properties a page's query reads of each node (lookahead.ts nodeReads); null or absent: every column. */
 export type NodeFields = ReadonlySet<string> | null | undefined;
 
 const selects = new WeakMap<ListSpec, Map<string, string>>();
 
-/** The select list of a page of `spec` in `order` whose query reads `fields` of each node. */
+/** The select list of a page of `spec` in `order` whose query reads properties `fields` of each node. */
 export function selectFor(spec: ListSpec, order: Order, fields: NodeFields): string {
   const columns = spec.columns;
   if (!columns || !fields) return spec.select;
@@ -56,15 +55,14 @@ export function selectFor(spec: ListSpec, order: Order, fields: NodeFields): str
   const props = new Set<string>();
   for (const f of fields) {
     if (f.startsWith("__")) continue; // __typename reads nothing
-    const reads = columns.fields[f] ?? (Object.hasOwn(columns.sql, f) ? [f] : undefined);
-    if (!reads) return spec.select; // a field this list does not describe: every column
-    for (const p of reads) props.add(p);
+    if (!Object.hasOwn(columns, f)) return spec.select; // a property this list does not describe: every column
+    props.add(f);
   }
   for (const c of order.spec.cols) if (c.as) props.add(c.as);
   // In declaration order, so the same fields give the same text (one prepared statement, and a prefetch matches).
-  const kept = Object.keys(columns.sql).filter((p) => props.has(p));
-  if (kept.length === 0) kept.push(Object.keys(columns.sql)[0]!);
-  select = selectAll(Object.fromEntries(kept.map((p) => [p, columns.sql[p]!])));
+  const kept = Object.keys(columns).filter((p) => props.has(p));
+  if (kept.length === 0) kept.push(Object.keys(columns)[0]!);
+  select = selectAll(Object.fromEntries(kept.map((p) => [p, columns[p]!])));
   if (byKey.size < 1_000) byKey.set(key, select);
   return select;
 }
@@ -86,9 +84,6 @@ export type Page<T> = {
 export type Order = { spec: OrderSpec; desc: boolean };
 
 type Plan = { n: number; fromEnd: boolean; conditions: Fragment[]; after: boolean; before: boolean };
-
-// Helpers on hot paths are module-level functions or methods, not named closures: tsx (esbuild keepNames) gives every
-// named closure a defineProperty("name") call each time it is created.
 
 /** A cursor's key as typed parameters: `($1::int8, $2::text)`. */
 function keyParams(key: (number | string)[], types: readonly KeyType[]): Fragment {
@@ -286,17 +281,13 @@ function build<T>(
     else byParent.set(k, [r]);
   }
   // One count statement for every parent of the batch, issued only if some totalCount is asked for.
-  const counts = {
-    all: undefined as Promise<Map<string, number>> | undefined,
-    of(k: string): Promise<number> {
-      this.all ??= reader
-        .rows<{ k: string; n: number }>(
-          sql`select p.__parent as k, (select count(*) from ${raw(spec.from)} ${where([parent(ref), ...filters])}) as n
+  let counts: Promise<Map<string, number>> | undefined;
+  const countOf = (k: string) =>
+    (counts ??= reader
+      .rows<{ k: string; n: number }>(
+        sql`select p.__parent as k, (select count(*) from ${raw(spec.from)} ${where([parent(ref), ...filters])}) as n
               from unnest(${keys}::text[]) as p(__parent)`,
-        )
-        .then((r) => new Map(r.map((x) => [x.k, x.n])));
-      return this.all.then((m) => m.get(k) ?? 0);
-    },
-  };
-  return keys.map((k) => toPage<T>(byParent.get(k) ?? [], p, order, () => counts.of(k)));
+      )
+      .then((r) => new Map(r.map((x) => [x.k, x.n])))).then((m) => m.get(k) ?? 0);
+  return keys.map((k) => toPage<T>(byParent.get(k) ?? [], p, order, () => countOf(k)));
 }

@@ -16,7 +16,7 @@
  * waits at most `maxWaitMs` (the statement timeout) and then gets QUERY_TIMEOUT, and at most `maxQueue` wait at
  * once (more are refused at once with OVERLOADED), so the queue never holds more than it can serve.
  */
-import { apiError } from "../server/errors.js";
+import { apiError } from "../errors.js";
 
 /** Options of the slow lane. */
 export type SlowGateOptions = {

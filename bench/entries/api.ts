@@ -103,7 +103,7 @@ async function serve(kind: string, url: string): Promise<void> {
   if (kind === "yoga-floor" || kind === "http-floor") {
     address = await serveFloor(kind);
   } else if (kind === "slotline" || kind === "slotline-defaults" || kind === "slotline-cached") {
-    const { startApi } = await import("../../api/server/main.js");
+    const { startApi } = await import("../../api/server/index.js");
     const { parseConfig } = await import("../../core/config.js");
     const { createLogger } = await import("../../core/logger.js");
     // trust X-Forwarded-For: the G8 entry's two clients are told apart by it (the flood sends none: one socket address)

@@ -1,10 +1,10 @@
 /** Caching: HTTP headers for finalized immutable reads; the Redis response cache and its invalidation by events. */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { type EventHub, createEventHub, eventsChannel } from "../../../api/server/event-hub.js";
-import { type Api, createApi } from "../../../api/server/yoga.js";
+import { type Api, type EventHub, createApi, createEventHub } from "../../../api/server/index.js";
+import { eventsChannel } from "../../../core/events.js";
 import { createLogger } from "../../../core/logger.js";
-import { type ApiHarness, setupApi } from "./harness.js";
+import { type ApiHarness, SQL_MODE, setupApi } from "./harness.js";
 
 describe("api caching", () => {
   let h: ApiHarness;
@@ -26,7 +26,7 @@ describe("api caching", () => {
         redis,
         events,
       },
-      { rateLimit: false, responseCache: { ttlSeconds: 30 } },
+      { rateLimit: false, responseCache: { ttlSeconds: 30 }, sqlMode: SQL_MODE },
     );
     const r = await h.sql.query(
       `select t.signature, t.slot from transactions t where exists (select 1 from swaps s where s.signature = t.signature) order by slot, tx_index limit 1`,
@@ -168,7 +168,7 @@ describe("api caching", () => {
           redis,
           events,
         },
-        { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 0 } },
+        { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 0 }, sqlMode: SQL_MODE },
       );
       expect((await get(strict, q)).body.data.token.symbol).toBe("SOL");
       await h.sql.query(`update tokens set symbol = 'wSOL' where mint = $1`, [SOL]);
@@ -187,7 +187,7 @@ describe("api caching", () => {
           redis,
           events,
         },
-        { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 100 } },
+        { rateLimit: false, responseCache: { ttlSeconds: 30, staleMs: 100 }, sqlMode: SQL_MODE },
       );
       expect((await get(brief, q)).body.data.token.symbol).toBe("wSOL");
       await h.sql.query(`update tokens set symbol = 'SOL2' where mint = $1`, [SOL]);

@@ -10,6 +10,7 @@ import { ingestEnv, query } from "../../setup/ingest-env.js";
 import { freePort } from "../../setup/private-services.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+import { SQL_MODE } from "./harness.js";
 
 const FLOOD_RPS = 50;
 const FLOOD_MS = 6_000;
@@ -50,6 +51,7 @@ describe("api flood while the indexer writes", () => {
       API_PORT: String(port),
       // every flood request names another client behind the proxy, so the per-client budget does not shed the flood
       API_TRUST_PROXY: "true",
+      API_SQL_MODE: SQL_MODE,
       LOG_LEVEL: "warn",
     });
     procs.push(spawnSlotline(["ingest"], env), spawnSlotline(["worker"], env), spawnSlotline(["api"], env));

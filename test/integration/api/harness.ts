@@ -1,20 +1,36 @@
 /**
  * API test harness: a database cloned from the migrated template and filled the way the indexer fills it
  * (the two whole mainnet blocks, decoded by the real decoder with the Jupiter IDL, written by the real store),
- * the API's read-only pool with a statement counter, and createApi over them.
+ * the API's read-only pool with a statement counter, and createApi over them, in the read path's mode SQL_MODE.
  */
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { inject } from "vitest";
-import { createReadPool } from "../../../api/sql/reader.js";
-import type { ApiContext } from "../../../api/server/context.js";
-import { type Api, type ApiOptions, createApi } from "../../../api/server/yoga.js";
+import type { ApiContext } from "../../../api/context.js";
+import { type Api, type ApiOptions, createApi } from "../../../api/server/index.js";
+import { type SqlMode, createReadPool } from "../../../api/sql/index.js";
 import { createDb, type Db } from "../../../core/db.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
 import { createLogger } from "../../../core/logger.js";
 import { createStore } from "../../../indexer/store/index.js";
 import { decodedFixtureBlocks, fixturePath } from "../../setup/fixtures.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
+
+/**
+ * The read path's mode every API of these tests runs in: TEST_API_SQL_MODE (`pipelined`, the default, or `plain`;
+ * `npm run test:api-plain`). Tests of the pipelined machinery itself (round trips, grouping, the slow lane) skip in
+ * plain mode.
+ */
+export const SQL_MODE: SqlMode = sqlModeOf(process.env.TEST_API_SQL_MODE);
+
+function sqlModeOf(v: string | undefined): SqlMode {
+  if (v === undefined || v === "" || v === "pipelined") return "pipelined";
+  if (v === "plain") return "plain";
+  throw new Error(`TEST_API_SQL_MODE must be pipelined or plain, not ${v}`);
+}
+
+/** True when the tests run the plain mode: for `test.skipIf(PLAIN)` on tests of the pipelined machinery. */
+export const PLAIN = SQL_MODE === "plain";
 
 const PROGRAMS = [
   "spl-token",
@@ -107,7 +123,11 @@ export async function setupApi(
   const writer = createDb(database.url, { max: 2 });
   const blocks = loadFixtureBlocks();
   if (opts.fill !== false) await createStore({ db: writer }).writeBlocks(blocks, { commitment: "confirmed" });
-  const pool = createReadPool(database.url, { max: 5, statementTimeoutMs: opts.statementTimeoutMs ?? 5_000 });
+  const pool = createReadPool(database.url, {
+    max: 5,
+    statementTimeoutMs: opts.statementTimeoutMs ?? 5_000,
+    mode: SQL_MODE,
+  });
   const statements = countStatements(pool);
   const logs: string[] = [];
   const logger = createLogger({ LOG_LEVEL: "info", LOG_FORMAT: "json" }, { write: (l: string) => logs.push(l) });
@@ -116,7 +136,7 @@ export async function setupApi(
   // clock statements the statement counts above would see.
   const api = createApi(
     { config: { QUEUE_PREFIX: prefix, ...opts.config }, logger, pool, ...opts.context },
-    { rateLimit: false, slowQueryConcurrency: 0, ...opts.api },
+    { rateLimit: false, slowQueryConcurrency: 0, sqlMode: SQL_MODE, ...opts.api },
   );
   return {
     url: database.url,

@@ -3,14 +3,13 @@ import { createRequire } from "node:module";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { createReadPool } from "../../../api/sql/reader.js";
-import { statusKey } from "../../../api/server/event-hub.js";
-import { startApi } from "../../../api/server/main.js";
 import { schema } from "../../../api/graph/index.js";
-import { createApi } from "../../../api/server/yoga.js";
+import { createApi, startApi } from "../../../api/server/index.js";
+import { createReadPool } from "../../../api/sql/index.js";
 import { parseConfig } from "../../../core/config.js";
+import { statusKey } from "../../../core/events.js";
 import { createLogger } from "../../../core/logger.js";
-import { type ApiHarness, setupApi } from "./harness.js";
+import { type ApiHarness, SQL_MODE, setupApi } from "./harness.js";
 
 // printSchema from the copy of graphql that Pothos built the schema with (Node loads its CommonJS build).
 const { printSchema } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
@@ -53,8 +52,8 @@ describe("api operations", () => {
   });
 
   test("/ready is 503 while the database is unreachable, and by option while the indexer lags the tip", async () => {
-    const dead = createReadPool("postgres://postgres:postgres@127.0.0.1:1/none", { max: 1 });
-    const down = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: dead });
+    const dead = createReadPool("postgres://postgres:postgres@127.0.0.1:1/none", { max: 1, mode: SQL_MODE });
+    const down = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: dead }, { sqlMode: SQL_MODE });
     const r = await down.fetch("http://test/ready");
     expect(r.status).toBe(503);
     expect(await r.json()).toMatchObject({ status: "not ready" });
@@ -62,7 +61,7 @@ describe("api operations", () => {
 
     const lagging = createApi(
       { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool, redis },
-      { readyMaxLagSlots: 10 },
+      { readyMaxLagSlots: 10, sqlMode: SQL_MODE },
     );
     const latest = Math.max(...h.blocks.map((b) => b.slot));
     await redis.hset(statusKey(h.prefix), { chainTip: String(latest + 100) });
@@ -90,10 +89,10 @@ describe("api operations", () => {
   });
 
   test("G6: with Postgres unreachable the response is 'Unexpected error.' with a request id; details only in the log", async () => {
-    const dead = createReadPool("postgres://postgres:postgres@127.0.0.1:1/none", { max: 1 });
+    const dead = createReadPool("postgres://postgres:postgres@127.0.0.1:1/none", { max: 1, mode: SQL_MODE });
     const logs: string[] = [];
     const logger = createLogger({ LOG_LEVEL: "info", LOG_FORMAT: "json" }, { write: (l: string) => logs.push(l) });
-    const down = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger, pool: dead });
+    const down = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger, pool: dead }, { sqlMode: SQL_MODE });
     const r = await down.fetch("http://test/graphql", post(`{ tokens { totalCount } }`, { "x-request-id": "req-123" }));
     const text = await r.text();
     const body = JSON.parse(text);
@@ -114,7 +113,7 @@ describe("api operations", () => {
     logger.child = ((...args: Parameters<typeof child>) => (children++, child(...args))) as typeof logger.child;
     const api = createApi(
       { config: { QUEUE_PREFIX: h.prefix }, logger, pool: h.pool },
-      { rateLimit: false, slowQueryConcurrency: 0 },
+      { rateLimit: false, slowQueryConcurrency: 0, sqlMode: SQL_MODE },
     );
     const stage = children; // createApi's own
     const r = await api.fetch("http://test/graphql", post(`{ tokens(first: 3) { edges { node { mint decimals } } } }`));
@@ -149,11 +148,10 @@ describe("api operations", () => {
   });
 
   test("G7: CORS follows the configured allowlist", async () => {
-    const api = createApi({
-      config: { QUEUE_PREFIX: h.prefix, API_CORS_ORIGINS: ["https://dash.example"] },
-      logger: silent,
-      pool: h.pool,
-    });
+    const api = createApi(
+      { config: { QUEUE_PREFIX: h.prefix, API_CORS_ORIGINS: ["https://dash.example"] }, logger: silent, pool: h.pool },
+      { sqlMode: SQL_MODE },
+    );
     const preflight = (origin: string) =>
       api.fetch("http://test/graphql", {
         method: "OPTIONS",
@@ -170,11 +168,10 @@ describe("api operations", () => {
   });
 
   test("API keys: without a valid key 401, with one 200 (x-api-key or Bearer)", async () => {
-    const api = createApi({
-      config: { QUEUE_PREFIX: h.prefix, API_KEYS: ["k-one-1234", "k-two-5678"] },
-      logger: silent,
-      pool: h.pool,
-    });
+    const api = createApi(
+      { config: { QUEUE_PREFIX: h.prefix, API_KEYS: ["k-one-1234", "k-two-5678"] }, logger: silent, pool: h.pool },
+      { sqlMode: SQL_MODE },
+    );
     const none = await api.fetch("http://test/graphql", post(`{ __typename }`));
     expect(none.status).toBe(401);
     expect(((await none.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
@@ -191,7 +188,7 @@ describe("api operations", () => {
   test("G8: a client over its cost budget gets 429 with Retry-After; another client is unaffected", async () => {
     const api = createApi(
       { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool },
-      { trustProxy: true, rateLimit: { capacity: 100, windowMs: 60_000, minCost: 10 } },
+      { trustProxy: true, rateLimit: { capacity: 100, windowMs: 60_000, minCost: 10 }, sqlMode: SQL_MODE },
     );
     const from = (ip: string, query = `{ __typename }`) =>
       api.fetch("http://test/graphql", post(query, { "x-forwarded-for": `${ip}, 10.0.0.1` }));
@@ -244,6 +241,7 @@ describe("api operations", () => {
       DATABASE_URL: h.url,
       REDIS_URL: inject("redisUrl"),
       QUEUE_PREFIX: h.prefix,
+      API_SQL_MODE: SQL_MODE,
       LOG_LEVEL: "silent",
     });
     const server = await startApi(

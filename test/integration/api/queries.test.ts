@@ -1,7 +1,7 @@
 /** Every query and filter of the schema, checked against SQL written here over the same database. */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { statusKey } from "../../../api/server/event-hub.js";
+import { statusKey } from "../../../core/events.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 const SOL = "So11111111111111111111111111111111111111112";

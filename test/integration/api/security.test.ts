@@ -8,12 +8,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { startApi } from "../../../api/server/main.js";
+import { createApi, startApi } from "../../../api/server/index.js";
 import { persistedOperations } from "../../../api/server/persisted.js";
-import { createApi } from "../../../api/server/yoga.js";
 import { parseConfig } from "../../../core/config.js";
 import { createLogger } from "../../../core/logger.js";
-import { type ApiHarness, setupApi } from "./harness.js";
+import { type ApiHarness, SQL_MODE, setupApi } from "./harness.js";
 
 const silent = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -42,7 +41,7 @@ describe("api production settings", () => {
     const api = () =>
       createApi(
         { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool },
-        { rateLimit: false, persistedOperations: store },
+        { rateLimit: false, persistedOperations: store, sqlMode: SQL_MODE },
       );
 
     test("a known hash runs the stored document and answers what the raw document answers on an open server", async () => {
@@ -102,6 +101,7 @@ describe("api production settings", () => {
         DATABASE_URL: h.url,
         REDIS_URL: inject("redisUrl"),
         QUEUE_PREFIX: h.prefix,
+        API_SQL_MODE: SQL_MODE,
         LOG_LEVEL: "silent",
         API_PERSISTED_OPERATIONS: file,
       });
@@ -125,6 +125,7 @@ describe("api production settings", () => {
       const missing = parseConfig({
         DATABASE_URL: h.url,
         QUEUE_PREFIX: h.prefix,
+        API_SQL_MODE: SQL_MODE,
         API_PERSISTED_OPERATIONS: path.join(dir, "absent.json"),
       });
       await expect(startApi({ config: missing, logger: silent }, { port: 0, host: "127.0.0.1" })).rejects.toThrow(
@@ -136,11 +137,16 @@ describe("api production settings", () => {
   test("G7: GraphiQL is served only while introspection is on", async () => {
     const page = (api: ReturnType<typeof createApi>) =>
       api.fetch("http://test/graphql", { headers: { accept: "text/html" } });
-    const on = await page(createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }));
+    const on = await page(
+      createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }, { sqlMode: SQL_MODE }),
+    );
     expect(on.headers.get("content-type")).toMatch(/text\/html/);
     expect(await on.text()).toMatch(/graphiql/i);
     const off = await page(
-      createApi({ config: { QUEUE_PREFIX: h.prefix, API_INTROSPECTION: false }, logger: silent, pool: h.pool }),
+      createApi(
+        { config: { QUEUE_PREFIX: h.prefix, API_INTROSPECTION: false }, logger: silent, pool: h.pool },
+        { sqlMode: SQL_MODE },
+      ),
     );
     expect(off.headers.get("content-type") ?? "").not.toMatch(/text\/html/);
     expect(await off.text()).not.toMatch(/graphiql/i);
@@ -161,6 +167,7 @@ describe("api production settings", () => {
         DATABASE_URL: h.url,
         REDIS_URL: inject("redisUrl"),
         QUEUE_PREFIX: h.prefix,
+        API_SQL_MODE: SQL_MODE,
         LOG_LEVEL: "silent",
         API_TRUST_PROXY: String(trusted),
       });
@@ -184,6 +191,7 @@ describe("api production settings", () => {
         DATABASE_URL: h.url,
         REDIS_URL: inject("redisUrl"),
         QUEUE_PREFIX: h.prefix,
+        API_SQL_MODE: SQL_MODE,
         LOG_LEVEL: "silent",
         API_RATE_LIMIT: limit,
       });
@@ -218,6 +226,7 @@ describe("api production settings", () => {
       DATABASE_READ_URL: readUrl.toString(),
       REDIS_URL: inject("redisUrl"),
       QUEUE_PREFIX: h.prefix,
+      API_SQL_MODE: SQL_MODE,
       LOG_LEVEL: "silent",
     });
     const server = await startApi(

@@ -6,13 +6,13 @@ import { createClient } from "graphql-ws";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import WebSocket from "ws";
-import { type ChainEvent, eventsChannel, parseChainEvent } from "../../../api/server/event-hub.js";
-import { type RunningApi, startApi } from "../../../api/server/main.js";
+import { type RunningApi, parseChainEvent, startApi } from "../../../api/server/index.js";
 import { parseConfig } from "../../../core/config.js";
+import { type ChainEvent, eventsChannel } from "../../../core/events.js";
 import type { DecodedBlock } from "../../../indexer/decode/index.js";
 import { createLogger } from "../../../core/logger.js";
 import { createStore } from "../../../indexer/store/index.js";
-import { type ApiHarness, setupApi } from "./harness.js";
+import { type ApiHarness, SQL_MODE, setupApi } from "./harness.js";
 
 /** The event the indexer publishes after storing `blocks`. */
 function eventOf(blocks: DecodedBlock[]): ChainEvent {
@@ -76,6 +76,7 @@ describe("api subscriptions", () => {
       DATABASE_URL: h.url,
       REDIS_URL: inject("redisUrl"),
       QUEUE_PREFIX: h.prefix,
+      API_SQL_MODE: SQL_MODE,
       LOG_LEVEL: "silent",
     });
     const logger = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });

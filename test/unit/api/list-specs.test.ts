@@ -1,11 +1,14 @@
 import { describe, expect, test } from "vitest";
-import type { ListSpec } from "../../../api/sql/page.js";
-import { LIQUIDITY, PROGRAM_EVENTS } from "../../../api/queries/events.js";
-import { POOLS } from "../../../api/queries/pools.js";
-import { SWAPS } from "../../../api/queries/swaps.js";
-import { TOKENS } from "../../../api/queries/tokens.js";
-import { TRANSACTIONS } from "../../../api/queries/transactions.js";
-import { TRANSFERS } from "../../../api/queries/transfers.js";
+import {
+  LIQUIDITY,
+  POOLS,
+  PROGRAM_EVENTS,
+  SWAPS,
+  TOKENS,
+  TRANSACTIONS,
+  TRANSFERS,
+} from "../../../api/queries/index.js";
+import type { ListSpec } from "../../../api/sql/index.js";
 
 const SPECS: Record<string, ListSpec> = { LIQUIDITY, PROGRAM_EVENTS, POOLS, SWAPS, TOKENS, TRANSACTIONS, TRANSFERS };
 

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { describe, expect, test } from "vitest";
-import { parseTimestamptz } from "../../../api/sql/reader.js";
+import { parseTimestamptz } from "../../../api/sql/pool.js";
 
 const slow = pg.types.getTypeParser(1184, "text") as (v: string) => Date | number;
 const value = (x: Date | number | null) => (x instanceof Date ? x.getTime() : x);

@@ -1,19 +1,35 @@
 /**
  * The API's application context (created once) and the GraphQL context (created per request, so loaders and
- * their caches never outlive a request).
+ * their caches never outlive a request). Shared by server/ (which builds them) and graph/ (whose resolvers read them).
  */
 import { randomUUID } from "node:crypto";
 import { clearAllDataLoaders } from "@pothos/plugin-dataloader";
 import type { Redis } from "ioredis";
 import type pg from "pg";
-import type { Config } from "../../core/config.js";
-import type { Logger } from "../../core/logger.js";
-import { type Reader, createReader } from "../sql/reader.js";
-import type { EventHub } from "./event-hub.js";
+import type { Config } from "../core/config.js";
+import type { ChainEvent } from "../core/events.js";
+import type { Logger } from "../core/logger.js";
 import type { ApiMetrics } from "./metrics.js";
-import type { PageLimits } from "../sql/page.js";
-import type { SlowGate } from "../sql/slow-gate.js";
-import { sql } from "../sql/sql.js";
+import { type PageLimits, type ReadPath, type Reader, sql } from "./sql/index.js";
+
+/** One process's fan-out of the indexer's events channel (server/event-hub.ts creates it). */
+export type EventHub = {
+  /** resolves once Redis confirmed the subscription */
+  ready: Promise<void>;
+  /**
+   * A stream of the items `select` picks from each event from now on; ends when the consumer returns.
+   * A slow consumer loses the oldest items beyond 1,000.
+   */
+  subscribe<T>(select: (e: ChainEvent) => readonly T[]): AsyncIterableIterator<T>;
+  /**
+   * Changes with every event: a digest of the latest message ("0" before any), the same in every process
+   * that received it, so response-cache keys built on it are shared and go stale together.
+   */
+  generation(): string;
+  /** When (performance.now() of this process) the current generation began: its event's arrival; 0 before any. */
+  generationSince(): number;
+  close(): Promise<void>;
+};
 
 /** What createApi needs: config, logger, the read-only pool, and optionally Redis (status keys, events). */
 export type ApiContext = {
@@ -50,20 +66,23 @@ export type RequestContext = {
   reset(): void;
 };
 
-/** Builds the context of one request: a reader bound to its abort signal, a request id, a child logger. */
+/**
+ * Builds the context of one request: a reader bound to its abort signal, a request id, a child logger.
+ * @dev nothing built here may outlive the request in the heap. Unpatched, Pothos keeps its per-request caches (the
+ * DataLoaders, whose batch functions hold this context) in a module-level WeakMap keyed by the context, and V8's
+ * young-generation collections keep such a WeakMap's values alive until a full collection: every request's rows were
+ * promoted to the old generation. patches/@pothos+core+4.15.1.patch (applied by patch-package on install) keeps them
+ * on the context itself; test/unit/api/context-cache.test.ts checks that the patch is applied.
+ */
 export function createRequestContext(
   ctx: ApiContext,
   req: { signal: AbortSignal; requestId?: string | null; client?: string },
-  deps: { limits: PageLimits; metrics: ApiMetrics; gate?: SlowGate },
+  deps: { limits: PageLimits; metrics: ApiMetrics; readPath: ReadPath },
 ): RequestContext {
   const requestId = req.requestId && /^[\w.-]{1,64}$/.test(req.requestId) ? req.requestId : randomUUID();
-  const reader = createReader(ctx.pool, {
+  const reader = deps.readPath.reader({
     signal: req.signal,
-    // Methods, not arrow properties: tsx (esbuild keepNames) gives each named arrow a defineProperty per request.
-    onStatement(ms) {
-      deps.metrics.sqlSeconds.observe(ms / 1000);
-    },
-    gate: deps.gate,
+    onStatement: (ms) => deps.metrics.sqlSeconds.observe(ms / 1000),
   });
   let now: Promise<Date | null> | undefined;
   let logger: Logger | undefined;

@@ -1,0 +1,52 @@
+/**
+ * The API's reads, table by table: each list's spec (what a page selects from where, in which orderings), its filters,
+ * and the batch lookups behind the loaders. Read shapes (`SwapRecord`, ...) and select lists come from the drizzle
+ * tables in schema/, so a column's name is spelled there only.
+ */
+export { type SlotRange, type TimeRange, groupBy } from "./common.js";
+export {
+  type LiquidityEventRecord,
+  type ProgramEventRecord,
+  type ProgramEventWhere,
+  LIQUIDITY,
+  PROGRAM_EVENTS,
+  programEventFilters,
+  programEventsBySignature,
+} from "./events.js";
+export {
+  type CandleRecord,
+  type PoolRecord,
+  type PoolWhere,
+  type VolumeRecord,
+  POOLS,
+  candles,
+  poolFilters,
+  poolsByAddress,
+  poolsOfRows,
+  volumes,
+} from "./pools.js";
+export {
+  type BackfillRecord,
+  type SlotRecord,
+  type StoredProgress,
+  openBackfills,
+  slotsByNumber,
+  storedProgress,
+} from "./status.js";
+export { type SwapRecord, type SwapWhere, SWAPS, swapFilters, swapsBySignature } from "./swaps.js";
+export { type TokenRecord, type TokenWhere, TOKENS, tokenFilters, tokensByMint } from "./tokens.js";
+export {
+  type TransactionRecord,
+  type TransactionWhere,
+  TRANSACTIONS,
+  transactionFilters,
+  transactionsBySignature,
+} from "./transactions.js";
+export {
+  type TransferRecord,
+  type TransferWhere,
+  TRANSFERS,
+  involves,
+  transferFilters,
+  transfersBySignature,
+} from "./transfers.js";

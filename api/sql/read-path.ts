@@ -1,0 +1,39 @@
+/** The read path: one per API, in the configured mode, making a Reader per request. */
+import type pg from "pg";
+import { createPipelinedReader } from "./pipeline.js";
+import { createPlainReader } from "./plain.js";
+import type { SqlMode } from "./pool.js";
+import type { Reader } from "./reader.js";
+import { createSlowGate } from "./slow-gate.js";
+
+/** Options of the read path. */
+export type ReadPathOptions = {
+  /** default pipelined (API_SQL_MODE) */
+  mode?: SqlMode;
+  /** slow statements running at once in the pipelined mode's slow lane; 0: no lane (API_SLOW_QUERY_CONCURRENCY) */
+  slowQueryConcurrency?: number;
+  /** how long a slow statement may wait for the lane (default 5 s) */
+  slowQueryMaxWaitMs?: number;
+};
+
+/** What a request's reader reports: its abort signal, and the time of each statement (or batch) it sent (metrics). */
+export type RequestReadOptions = { signal?: AbortSignal; onStatement?: (ms: number) => void };
+
+/** The API's read path: one per API, a Reader per request. */
+export type ReadPath = {
+  reader(opts: RequestReadOptions): Reader;
+  /** The slow lane's slots held (running or resting) and batches waiting (metrics); always zero in plain mode. */
+  slowLane(): { running: number; waiting: number };
+};
+
+const IDLE = { running: 0, waiting: 0 };
+
+/** The read path over `pool` (a createReadPool of the same mode) in the mode asked for. */
+export function createReadPath(pool: pg.Pool, opts: ReadPathOptions = {}): ReadPath {
+  if (opts.mode === "plain") return { reader: (o) => createPlainReader(pool, o), slowLane: () => IDLE };
+  const gate = createSlowGate({ concurrency: opts.slowQueryConcurrency ?? 1, maxWaitMs: opts.slowQueryMaxWaitMs });
+  return {
+    reader: (o) => createPipelinedReader(pool, { signal: o.signal, onStatement: o.onStatement, gate }),
+    slowLane: gate.stats,
+  };
+}
