@@ -14,7 +14,7 @@ import { createRuntime, type Runtime } from "./runtime.js";
  * The API (graphql, Pothos, yoga: about 0.8 s of a process start) is loaded only by the commands that serve it, so
  * `worker`, `ingest`, `migrate` and the short-lived CLI commands start that much sooner.
  */
-export const startApi = async (ctx: Context) => (await import("../api/server/main.js")).startApi(ctx);
+export const startApi = async (ctx: Context) => (await import("../api/server/index.js")).startApi(ctx);
 
 /** Resolves when the context's shutdown starts (a signal, a fatal error, a lost leader lock). */
 export function untilShutdown(ctx: Pick<Context, "shutdown">): Promise<void> {

@@ -62,6 +62,6 @@ export function programEventFilters(w: ProgramEventWhere | null | undefined): Fr
 export function programEventsBySignature(reader: Reader, signatures: readonly string[]): Promise<ProgramEventRecord[]> {
   return reader.rows<ProgramEventRecord>(
     sql`select ${raw(EVENT_SELECT)} from ${raw(PROGRAM_EVENTS.from)} where t.signature = any(${signatures}::text[])
-        order by t.signature, string_to_array(t.instruction_path, '.')::int[], t.kind, t.name, t.ordinal`,
+        order by t.signature, instruction_path_key(t.instruction_path), t.kind, t.name, t.ordinal`,
   );
 }

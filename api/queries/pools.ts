@@ -172,7 +172,7 @@ export function candles(
           where s.pool = e.pool and ((s.block_time >= ${from}::timestamptz and s.block_time < e.head_to)
                                   or (s.block_time >= e.tail_from and s.block_time < ${to}::timestamptz)) offset 0) s
         cross join lateral (
-          select string_to_array(s.instruction_path, '.')::int[] as path,
+          select instruction_path_key(s.instruction_path)::int[] as path,
             case when s.mint_in = e.mint_a then s.amount_out::numeric / nullif(s.amount_in, 0)
                  else s.amount_in::numeric / nullif(s.amount_out, 0) end as ratio,
             case when s.mint_in = e.mint_a then s.amount_in else s.amount_out end as va,

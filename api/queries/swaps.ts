@@ -54,6 +54,6 @@ export function swapFilters(w: SwapWhere | null | undefined): Fragment[] {
 /** Every swap of each transaction, in instruction order, in one statement. */
 export function swapsBySignature(reader: Reader, signatures: readonly string[]): Promise<SwapRecord[]> {
   return reader.rows<SwapRecord>(
-    sql`select ${raw(SELECT)} from ${raw(SWAPS.from)} where t.signature = any(${signatures}::text[]) order by t.signature, string_to_array(t.instruction_path, '.')::int[]`,
+    sql`select ${raw(SELECT)} from ${raw(SWAPS.from)} where t.signature = any(${signatures}::text[]) order by t.signature, instruction_path_key(t.instruction_path)`,
   );
 }

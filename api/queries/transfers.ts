@@ -54,6 +54,6 @@ export function transferFilters(w: TransferWhere | null | undefined): Fragment[]
 /** Every transfer of each transaction, in instruction order, in one statement. */
 export function transfersBySignature(reader: Reader, signatures: readonly string[]): Promise<TransferRecord[]> {
   return reader.rows<TransferRecord>(
-    sql`select ${raw(SELECT)} from ${raw(TRANSFERS.from)} where t.signature = any(${signatures}::text[]) order by t.signature, string_to_array(t.instruction_path, '.')::int[]`,
+    sql`select ${raw(SELECT)} from ${raw(TRANSFERS.from)} where t.signature = any(${signatures}::text[]) order by t.signature, instruction_path_key(t.instruction_path)`,
   );
 }

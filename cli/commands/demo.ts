@@ -137,7 +137,7 @@ export function registerDemo(program: Command): void {
         ctx.shutdown.add(() => chain.close());
         const done = runDaemon(ctx, { ingest: true, worker: true, api: true });
         const url = `http://127.0.0.1:${ctx.config.API_PORT}/graphql`;
-        const { DASHBOARD_QUERY } = await import("../../api/server/example.js");
+        const { DASHBOARD_QUERY } = await import("../../api/server/index.js");
         process.stdout.write(
           `\nslotline demo\n  local chain   ${chain.rpcUrl} (real mainnet blocks from slot 332254855, then ${opts.syntheticTps} tx/s cloned)\n` +
             `  database      ${ctx.config.DATABASE_URL.replace(/:[^:@/]*@/, ":***@")} (new for this run; Redis prefix ${own.QUEUE_PREFIX})\n` +
