@@ -811,7 +811,7 @@ const suite: BenchSuite = {
         async details() {
           return {
             query: "swaps filtered by a different unknown dex each time (no index: a full scan) with totalCount",
-            "flood requests sent (last run)": flood?.sent ?? 0,
+            "flood requests sent (final repetition)": flood?.sent ?? 0,
             "answered with data": flood?.answered ?? 0,
             "refused (coded errors)": flood?.refused ?? 0,
             codes: JSON.stringify(flood?.codes ?? {}),
@@ -852,7 +852,7 @@ const suite: BenchSuite = {
       },
       async details() {
         return {
-          "heavy client's requests (last run)": g8?.hammer?.sent ?? 0,
+          "heavy client's requests (final repetition)": g8?.hammer?.sent ?? 0,
           "its answers by code": JSON.stringify(g8?.hammer?.codes ?? {}),
           "light client's failed requests": g8?.errors ?? 0,
         };
