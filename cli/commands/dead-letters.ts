@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import { createBlockQueue } from "../../indexer/queue/index.js";
+import { createStore } from "../../indexer/store/index.js";
 import { EXIT, withContext } from "../run.js";
 import type { BlockQueue, BlockJob } from "../../indexer/queue/index.js";
 
@@ -55,9 +56,7 @@ export async function retryDeadLetters(ctx: Pick<Context, "db">, queue: BlockQue
   );
   if (r.rows.length === 0) return 0;
   await queue.enqueue(r.rows.map((d) => ({ id: `${d.job_id}-retry-${Date.now()}`, data: d.payload })));
-  await ctx.db.$client.query(`update dead_letters set retried_at = now() where id = any($1::int[])`, [
-    r.rows.map((d) => d.id),
-  ]);
+  await createStore(ctx).markDeadLettersRetried(r.rows.map((d) => d.id));
   return r.rows.length;
 }
 

@@ -84,29 +84,15 @@ export async function runBackfill(
 ): Promise<BackfillSummary> {
   const id = backfillId(plan);
   const log = ctx.logger.child({ stage: "backfill", backfill_id: id });
-  const pool = ctx.db.$client;
   const t0 = Date.now();
-  await pool.query(
-    `insert into cursors (id, kind, status, slot, position, params, total) values ($1, 'backfill', 'running', $2, $3, $4, $5)
-     on conflict (id) do update set status = case when cursors.status = 'done' then 'done' else 'running' end, updated_at = now()`,
-    [
-      id,
-      plan.kind === "slots" ? plan.fromSlot : null,
-      plan.kind === "address" ? (plan.before ?? null) : null,
-      JSON.stringify(plan),
-      plan.kind === "slots" ? plan.toSlot - plan.fromSlot + 1 : (plan.limit ?? null),
-    ],
-  );
+  const row = await deps.store.openBackfill(id, {
+    slot: plan.kind === "slots" ? plan.fromSlot : null,
+    position: plan.kind === "address" ? (plan.before ?? null) : null,
+    params: plan,
+    total: plan.kind === "slots" ? plan.toSlot - plan.fromSlot + 1 : (plan.limit ?? null),
+  });
   const stallRetries = new Map<string, number>();
   const progress: BackfillProgress = { done: 0, total: null, transactions: 0, startedAt: t0 };
-  const cur = await pool.query<{
-    slot: string | null;
-    position: string | null;
-    done: string;
-    total: string | null;
-    status: string;
-  }>(`select slot::text, position, done::text, total::text, status from cursors where id = $1`, [id]);
-  const row = cur.rows[0]!;
   progress.done = Number(row.done);
   progress.total = row.total === null ? null : Number(row.total);
   log.info(
@@ -164,11 +150,7 @@ export async function runBackfill(
         if (opts.signal.aborted) break;
         // The chunk is stored: its end is the new resume point, in one statement with the progress count.
         progress.done += to - from + 1;
-        await pool.query(`update cursors set slot = $2, done = $3, updated_at = now() where id = $1`, [
-          id,
-          to + 1,
-          progress.done,
-        ]);
+        await deps.store.backfillReachedSlot(id, to + 1, progress.done);
         opts.onProgress?.(progress);
         from = to + 1;
       }
@@ -198,11 +180,7 @@ export async function runBackfill(
         if (opts.signal.aborted) break;
         progress.done += page.length;
         if (page.length > 0) before = page[page.length - 1]!.signature;
-        await pool.query(`update cursors set position = $2, done = $3, updated_at = now() where id = $1`, [
-          id,
-          before ?? null,
-          progress.done,
-        ]);
+        await deps.store.backfillReachedPosition(id, before ?? null, progress.done);
         opts.onProgress?.(progress);
         if (page.length < remaining) break;
       }
@@ -211,10 +189,7 @@ export async function runBackfill(
     // Inline, this process is the worker: mints stored by an earlier run that was killed before their lookup are
     // looked up here (on the queue, the workers' sweep does it).
     if (deps.indexer && !opts.signal.aborted) while ((await deps.indexer.sweepTokens()) > 0);
-    await pool.query(`update cursors set status = $2, updated_at = now() where id = $1`, [
-      id,
-      status === "done" ? "done" : "paused",
-    ]);
+    await deps.store.setCursorStatus(id, status === "done" ? "done" : "paused");
   }
 
   const summary = await summarize(ctx, plan, id, signaturesThisRun);

@@ -72,19 +72,8 @@ export async function startLogsIngest(
     return todo.length;
   }
 
-  async function cursorOf(program: string): Promise<string | null> {
-    const r = await ctx.db.$client.query<{ position: string | null }>(`select position from cursors where id = $1`, [
-      `logs-${program}`,
-    ]);
-    return r.rows[0]?.position ?? null;
-  }
-  async function setCursor(program: string, position: string) {
-    await ctx.db.$client.query(
-      `insert into cursors (id, kind, status, position) values ($1, 'live', 'running', $2)
-       on conflict (id) do update set position = excluded.position, updated_at = now()`,
-      [`logs-${program}`, position],
-    );
-  }
+  const cursorOf = (program: string) => deps.store.cursorPosition(`logs-${program}`);
+  const setCursor = (program: string, position: string) => deps.store.setCursorPosition(`logs-${program}`, position);
 
   /** One program: signatures newer than its cursor; enqueue what is unstored; advance when all are stored. */
   async function sweep(program: string) {

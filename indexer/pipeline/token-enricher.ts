@@ -7,7 +7,7 @@ import type { Context } from "../../core/context.js";
 import type { DecodedBlock } from "../decode/index.js";
 import type { Logger } from "../../core/logger.js";
 import type { RpcClient } from "../source/index.js";
-import { cleanText } from "../store/index.js";
+import { cleanText, type Store } from "../store/index.js";
 
 const METAPLEX_PROGRAM = new PublicKey("metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bt518x1s");
 /** getMultipleAccounts takes at most 100 keys. */
@@ -59,7 +59,7 @@ export function parseMetadata(data: Buffer): { name: string; symbol: string; uri
  * picks up mints a crashed worker stored but never looked up, and mints whose rows a rollback deleted and
  * re-indexing stored again without supply.
  */
-export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient; logger: Logger }) {
+export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient; logger: Logger; store: Store }) {
   const known = new Set<string>();
 
   async function lookUp(mints: string[]): Promise<number> {
@@ -86,20 +86,12 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
           metaAcct && metaAcct.owner === METAPLEX_PROGRAM.toBase58()
             ? parseMetadata(Buffer.from(metaAcct.data[0], "base64"))
             : null;
-        await deps.db.$client.query(
-          `update tokens set supply = $2, decimals = coalesce(decimals, $3), mint_authority = $4, freeze_authority = $5,
-               name = coalesce($6, name), symbol = coalesce($7, symbol), uri = coalesce($8, uri) where mint = $1`,
-          [
-            mint,
-            info.supply.toString(),
-            info.decimals,
-            info.mintAuthority,
-            info.freezeAuthority,
-            meta?.name || null,
-            meta?.symbol || null,
-            meta?.uri || null,
-          ],
-        );
+        await deps.store.fillToken(mint, {
+          ...info,
+          name: meta?.name || null,
+          symbol: meta?.symbol || null,
+          uri: meta?.uri || null,
+        });
         updated++;
         known.add(mint);
       }

@@ -134,7 +134,7 @@ export type BatchIndexer = {
 export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db">, deps: WorkerDeps): BatchIndexer {
   const log = ctx.logger.child({ stage: "worker" });
   const seenWarnings = new Set<string>();
-  const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log });
+  const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log, store: deps.store });
   const publisher = deps.redis.duplicate();
   const publish = createEventPublisher(publisher, eventsChannel(ctx.config.QUEUE_PREFIX), deps.metrics);
   const processing = createLock();
@@ -318,21 +318,22 @@ export function createBlockWorker(
     );
     if (!final) return;
     deps.metrics.deadLetters.inc({ queue: BLOCK_QUEUE });
-    void ctx.db.$client
-      .query(
-        `insert into dead_letters (queue, job_id, job_name, payload, error, attempts) values ($1, $2, $3, $4, $5, $6)
-         on conflict (queue, job_id) do update set error = excluded.error, attempts = excluded.attempts, created_at = now(), retried_at = null`,
-        [BLOCK_QUEUE, job.id, job.name, JSON.stringify(job.data), String(err.message).slice(0, 2000), job.attemptsMade],
-      )
+    void deps.store
+      .recordDeadLetter({
+        queue: BLOCK_QUEUE,
+        jobId: job.id!,
+        jobName: job.name,
+        payload: job.data,
+        error: String(err.message),
+        attempts: job.attemptsMade,
+      })
       .catch((e) => log.error({ err: e }, "could not record dead letter"));
   });
   // A job dead-lettered and then done under the same id after all (retried after stalling out) leaves no
   // stale dead letter behind.
   worker.on("completed", (job) => {
     if (job.attemptsMade === 0 && job.stalledCounter === 0) return;
-    void ctx.db.$client
-      .query("delete from dead_letters where queue = $1 and job_id = $2", [BLOCK_QUEUE, job.id])
-      .catch(() => {});
+    void deps.store.clearDeadLetter(BLOCK_QUEUE, job.id!).catch(() => {});
   });
   worker.on("error", (err) => log.error({ err }, "worker error"));
   // Mints stored by a batch whose worker died before its lookup are filled in here.

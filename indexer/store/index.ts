@@ -24,11 +24,13 @@ import type { PgTable } from "drizzle-orm/pg-core";
 import { type ColumnKey, naturalKey, sqlNames } from "./columns.js";
 import { recomputeCandles } from "./candles.js";
 import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
+import { type Operations, createOperations } from "./operations.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
  * The advisory lock every store transaction that writes shared rows (tokens, pools, pool_candles) holds until commit.
  */
+export type { BackfillCursor, DeadLetterRecord, TokenLookup } from "./operations.js";
 export { SHARED_ROWS_LOCK_KEY } from "./write-sql.js";
 export { cleanText, jsonbText } from "./strings.js";
 
@@ -36,7 +38,7 @@ export { cleanText, jsonbText } from "./strings.js";
 export const LIVE_CURSOR = "live";
 
 /** The store. */
-export type Store = {
+export type Store = Operations & {
   /** Writes blocks (rows + `slots` rows as indexed) and skipped slots in one transaction. */
   writeBlocks(
     blocks: DecodedBlock[],
@@ -251,6 +253,7 @@ const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]
 export function createStore(ctx: Pick<Context, "db">): Store {
   const pool = ctx.db.$client;
   return {
+    ...createOperations(pool),
     async writeBlocks(blocks, opts) {
       const out = await inTransaction(pool, async (client) => {
         const counts = await writeRows(client, blocks);

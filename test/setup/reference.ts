@@ -32,6 +32,7 @@ export async function writeReference(
     const store = createStore({ db });
     const enricher = createTokenEnricher({
       db,
+      store,
       rpc,
       logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }),
     });

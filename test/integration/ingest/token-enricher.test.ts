@@ -39,7 +39,7 @@ describe("token enricher", () => {
     const fetched = await fetchBlocks(rpc, chain.history.slots.slice(0, 12), "confirmed");
     const blocks = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
     await createStore({ db }).writeBlocks(blocks, { commitment: "confirmed" });
-    const enricher = createTokenEnricher({ db, rpc, logger: createLogger(config) });
+    const enricher = createTokenEnricher({ db, rpc, logger: createLogger(config), store: createStore({ db }) });
     expect(await enricher.enrich(blocks)).toBeGreaterThan(0);
     const filled = await db.$client.query<{ mint: string; supply: string }>(
       "select mint, supply::text from tokens where supply is not null order by mint limit 1",
