@@ -249,12 +249,24 @@ const SLOTS_BETWEEN = `select ${sl.slot}::text as slot, ${sl.status} as status f
      where ${sl.slot} between $1 and $2 order by ${sl.slot}`;
 const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]) and ${sl.status} <> 'indexed'`;
 
+/**
+ * `blocks` with one block per slot, the last of each, in their order: a batch that carries a slot twice (delivered
+ * twice, or a broken answer) would otherwise meet the slot's marker twice in one upsert.
+ */
+function oneBlockPerSlot(blocks: DecodedBlock[]): DecodedBlock[] {
+  if (blocks.length < 2) return blocks;
+  const last = new Map<number, number>();
+  blocks.forEach((b, i) => last.set(b.slot, i));
+  return last.size === blocks.length ? blocks : blocks.filter((b, i) => last.get(b.slot) === i);
+}
+
 /** Creates the store over the context's pool. */
 export function createStore(ctx: Pick<Context, "db">): Store {
   const pool = ctx.db.$client;
   return {
     ...createOperations(pool),
-    async writeBlocks(blocks, opts) {
+    async writeBlocks(given, opts) {
+      const blocks = oneBlockPerSlot(given);
       const out = await inTransaction(pool, async (client) => {
         const counts = await writeRows(client, blocks);
         await failpoint("slot.afterRows");
