@@ -13,7 +13,7 @@ import { fetchPage, pageSubquery, sql } from "../sql/index.js";
 import { ChainOrderInput, SwapWhereInput, TransferWhereInput, resolveOrder } from "./inputs.js";
 import { Account, SwapConnection, TransferConnection } from "./refs.js";
 import { pageFields } from "./reads.js";
-import { prefetchSwapPools } from "./swap.js";
+import { prefetchSwapPools, withSwapPools } from "./swap.js";
 
 Account.implement({
   description: "Activity of one address.",
@@ -30,8 +30,13 @@ Account.implement({
       resolve: (a, args, ctx, info) => {
         const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
         const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
-        prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap"));
+        const pools = prefetchSwapPools(ctx, info, () =>
+          pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"),
+        );
+        return withSwapPools(
+          pools,
+          fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap")),
+        );
       },
     }),
     transfers: t.field({

@@ -1,7 +1,7 @@
 /** Query: single lookups (through the loaders) and the root lists (keyset-paginated connections). */
 import { builder } from "./builder.js";
 import { prefetchPool } from "./pool.js";
-import { prefetchSwapPools } from "./swap.js";
+import { prefetchSwapPools, withSwapPools } from "./swap.js";
 import { prefetchToken } from "./token.js";
 import {
   POOLS,
@@ -119,8 +119,13 @@ builder.queryType({
       resolve: (_r, args, ctx, info) => {
         const filters = swapFilters(args.where);
         const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
-        prefetchSwapPools(ctx, info, () => pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"));
-        return fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap"));
+        const pools = prefetchSwapPools(ctx, info, () =>
+          pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"),
+        );
+        return withSwapPools(
+          pools,
+          fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap")),
+        );
       },
     }),
     transfers: t.field({

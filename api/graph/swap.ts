@@ -16,21 +16,29 @@ export async function uiAmount(ctx: RequestContext, mint: string, raw: string): 
 
 const POOL_PATH = ["edges", "node", "pool"];
 
+/** A swap page answered once its pools' prefetch has primed the loader (or failed: the loader then reads them). */
+export async function withSwapPools<T>(prefetch: Promise<void>, page: Promise<T>): Promise<T> {
+  const [, result] = await Promise.all([prefetch, page]);
+  return result;
+}
+
 /**
  * When a swap list's selection reaches `edges.node.pool`, reads those pools in the same batch as the page (`page()`
  * is the page's rows as a subquery) and primes the Pool loader with them, a stored-nowhere pool as null: the pools
  * then cost no second round trip after the page.
- * @dev call it before the page's own read, so the loader is primed before the page's resolvers run.
+ * @dev call it before the page's own read, and answer the page once both have settled (`withSwapPools`): the pipelined
+ * read path answers a batch's statements together, the plain one each on its own, and in either the loader must be
+ * primed before the page's resolvers run.
  */
-export function prefetchSwapPools(ctx: RequestContext, info: GraphQLResolveInfo, page: () => Fragment): void {
-  if (!selectsPath(info, POOL_PATH)) return;
+export function prefetchSwapPools(ctx: RequestContext, info: GraphQLResolveInfo, page: () => Fragment): Promise<void> {
+  if (!selectsPath(info, POOL_PATH)) return Promise.resolve();
   let rows: Fragment;
   try {
     rows = page();
   } catch {
-    return; // bad page arguments: the page's own read reports them
+    return Promise.resolve(); // bad page arguments: the page's own read reports them
   }
-  poolsOfRows(ctx.reader, rows).then(
+  return poolsOfRows(ctx.reader, rows).then(
     (found) => {
       const loader = Pool.getDataloader(ctx);
       for (const { key, ...pool } of found) loader.prime(key, (pool.address == null ? null : pool) as PoolRecord);
