@@ -1,0 +1,60 @@
+/**
+ * Direction of every decoded swap, pinned against the chain's own accounting: the pool's vault of `mintIn` gained
+ * and its vault of `mintOut` lost, amounts are never negative and the two mints differ. The per-mint oracles sum
+ * in minus out, which a swap stored backwards (input and output exchanged, both amounts negated) also satisfies.
+ */
+import { describe, expect, test } from "vitest";
+import { createDecoder } from "../../../indexer/decode/index.js";
+import { PRESET_NAMES } from "../../../core/presets.js";
+import { tokenDeltas } from "./chain-accounting.js";
+import { allFixtureTxs } from "./fixture-txs.js";
+
+const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+
+describe("decoded swaps: direction", () => {
+  const decoded = allFixtureTxs().flatMap((f) => {
+    const d = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
+    return d && d.swaps.length ? [{ f, d }] : [];
+  });
+
+  test("amounts are never negative and a swap's two mints differ", () => {
+    const swaps = decoded.flatMap(({ d }) => d.swaps);
+    expect(swaps.length).toBeGreaterThan(200);
+    for (const s of swaps) {
+      expect(s.amountIn >= 0n && s.amountOut >= 0n, `${s.signature} ${s.instructionPath}`).toBe(true);
+      expect(s.mintIn, `${s.signature} ${s.instructionPath}`).not.toBe(s.mintOut);
+    }
+  });
+
+  test("the vault of mintIn gained and the vault of mintOut lost, where the pool swapped once in the transaction", () => {
+    let checked = 0;
+    for (const { f, d } of decoded) {
+      const deltas = tokenDeltas(f.tx);
+      const perPool = new Map<string, number>();
+      for (const s of d.swaps) perPool.set(s.pool, (perPool.get(s.pool) ?? 0) + 1);
+      const touched = new Set(d.liquidityEvents.map((l) => l.pool));
+      for (const s of d.swaps) {
+        const pool = d.pools.find((p) => p.address === s.pool);
+        // one swap and no liquidity change on the pool: its vaults' whole-transaction deltas are this swap's
+        if (!pool || perPool.get(s.pool) !== 1 || touched.has(s.pool) || f.tx.meta?.err) continue;
+        const vaultIn = s.mintIn === pool.mintA ? pool.vaultA : pool.vaultB;
+        const vaultOut = s.mintIn === pool.mintA ? pool.vaultB : pool.vaultA;
+        const din = deltas.get(vaultIn);
+        const dout = deltas.get(vaultOut);
+        // native SOL vaults (a bonding curve's lamports) carry no token balance: their side is not checked here
+        const where = `${s.signature} ${s.instructionPath} (${s.dex})`;
+        if (din && s.amountIn > 0n) {
+          expect(din.mint, where).toBe(s.mintIn);
+          expect(din.delta > 0n, `${where}: vault of mintIn moved ${din.delta}`).toBe(true);
+          checked++;
+        }
+        if (dout && s.amountOut > 0n) {
+          expect(dout.mint, where).toBe(s.mintOut);
+          expect(dout.delta < 0n, `${where}: vault of mintOut moved ${dout.delta}`).toBe(true);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(300);
+  });
+});
