@@ -81,6 +81,7 @@ export const configSchema = z.object({
   API_CORS_ORIGINS: z.preprocess(emptyAsUndefined, list.optional()),
   API_INTROSPECTION: bool(true),
   API_PERSISTED_OPERATIONS: z.preprocess(emptyAsUndefined, z.string().optional()),
+  API_MAX_BODY_BYTES: int(1_024, 100_000_000, 262_144),
   API_TRUST_PROXY: bool(false),
   API_SLOW_QUERY_CONCURRENCY: int(0, 200, 1),
   API_RATE_LIMIT: int(0, 100_000_000, 50_000),

@@ -3,12 +3,12 @@
  * then cost, page size and the client's rate budget (just before execution, when variables are known).
  * Every rejection is a coded GraphQL error produced before any resolver runs, so it costs no SQL.
  */
-import { type GraphQLError, Lexer, Source, TokenKind, type ValidationRule } from "graphql";
+import { type ExecutionResult, type GraphQLError, Lexer, Source, TokenKind, type ValidationRule } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import type { Plugin } from "graphql-yoga";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
-import { type GuardLimits, operationCost, shapeRule } from "./guards.js";
+import { type GuardLimits, inputRule, operationCost, shapeRule, variablesError } from "./guards.js";
 import type { RateLimiter } from "./rate-limit.js";
 
 /** Rejects `__schema` and `__type` (`__typename` stays allowed). */
@@ -19,17 +19,52 @@ const noIntrospection: ValidationRule = (context) => ({
   },
 });
 
-/** "Did you mean ...?" leaks field names; dropped when introspection is off. */
+const SUGGESTION = /\s*Did you mean[^?]*\?/g;
+
+/**
+ * "Did you mean ...?" leaks field, argument, type and enum value names; dropped from every error when introspection
+ * is off (validation, and variables coerced at execution).
+ */
 function withoutSuggestions(e: Error): Error {
   if (!/Did you mean/.test(e.message)) return e;
   const g = e as GraphQLError;
-  const message = e.message.replace(/\s*Did you mean[^?]*\?/g, "");
+  const message = e.message.replace(SUGGESTION, "");
   return createGraphQLError(message, {
     nodes: g.nodes,
     source: g.source,
     positions: g.positions,
     path: g.path,
     extensions: g.extensions,
+  });
+}
+
+/** A variable's value refused by coercion (graphql-js and graphql-jit word it the same way). */
+const isVariableError = (e: GraphQLError) => e.path == null && e.message.startsWith('Variable "$');
+
+/**
+ * Fixes up a single result's errors (a stream's items come from resolvers): a variable refused by coercion is the
+ * client's mistake, so it gets BAD_USER_INPUT (without a code the masking would call it an internal error); and
+ * with `scrub`, suggestions are dropped.
+ */
+function fixErrors(result: unknown, setResult: (r: ExecutionResult) => void, scrub: boolean): void {
+  const r = result as ExecutionResult;
+  if (r == null || typeof r !== "object" || !Array.isArray(r.errors) || r.errors.length === 0) return;
+  const fix = (e: GraphQLError) => scrub && /Did you mean/.test(e.message);
+  const code = (e: GraphQLError) => isVariableError(e) && e.extensions?.code == null;
+  if (!r.errors.some((e) => fix(e) || code(e))) return;
+  setResult({
+    ...r,
+    errors: r.errors.map((e) => {
+      if (!fix(e) && !code(e)) return e;
+      const message = scrub ? e.message.replace(SUGGESTION, "") : e.message;
+      return createGraphQLError(message, {
+        nodes: e.nodes,
+        source: e.source,
+        positions: e.positions,
+        path: e.path,
+        extensions: code(e) ? { ...e.extensions, code: "BAD_USER_INPUT" } : e.extensions,
+      });
+    }),
   });
 }
 
@@ -53,7 +88,7 @@ export type GuardPluginOptions = { limits: GuardLimits; introspection: boolean; 
 /** The guard plugin. */
 export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
   const { limits } = opts;
-  const rules = [shapeRule(limits), ...(opts.introspection ? [] : [noIntrospection])];
+  const rules = [shapeRule(limits), inputRule(limits), ...(opts.introspection ? [] : [noIntrospection])];
   // A dashboard repeats the same documents: lexing and costing them once each is enough. yoga's parser cache hands
   // back the same DocumentNode for the same text, so a document's cost without variables is keyed by the node.
   const tooManyTokens = new Map<string, boolean>();
@@ -71,6 +106,9 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     if (!c) byName.set(operationName ?? "", (c = operationCost(schema, document, operationName, variables, limits)));
     return c;
   };
+  const scrub = !opts.introspection;
+  const afterExecution = ({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) =>
+    fixErrors(result, setResult, scrub);
   const beforeExecution = ({
     args,
     setResultAndStopExecution,
@@ -84,9 +122,15 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     };
     setResultAndStopExecution: (r: { errors: GraphQLError[] }) => void;
   }) => {
+    // Variables are coerced inside execute and subscribe: their errors are fixed up as the result comes back.
+    const done = afterExecution;
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
+    let error: GraphQLError | null = variablesError(variables, limits);
+    if (error) {
+      setResultAndStopExecution({ errors: [error] });
+      return { onExecuteDone: done, onSubscribeResult: done };
+    }
     const { cost, largestPage } = costOf(args.schema, args.document, args.operationName, variables);
-    let error: GraphQLError | null = null;
     if (largestPage > limits.maxFirst)
       error = apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst} (asked for ${largestPage}).`);
     else if (cost > limits.maxCost)
@@ -103,6 +147,7 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
         });
     }
     if (error) setResultAndStopExecution({ errors: [error] });
+    return { onExecuteDone: done, onSubscribeResult: done };
   };
   const tokenVerdict = (query: string) => {
     let v = tooManyTokens.get(query);

@@ -19,8 +19,10 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationRule,
+  valueFromASTUntyped,
 } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
+import { apiError } from "../errors.js";
 
 /** The limits, with the defaults createApi uses. */
 export type GuardLimits = {
@@ -34,13 +36,17 @@ export type GuardLimits = {
   defaultFirst: number;
   /** depth allowed for an operation that selects only introspection fields (GraphiQL's own query is ~13 deep) */
   maxIntrospectionDepth: number;
-  /** multiplier of a plain (non-connection) list of objects */
+  /** multiplier of a plain (non-connection) list of objects that LIST_ITEMS does not price */
   listMultiplier: number;
+  /** price of one `totalCount` (a count(*) over the list's filter, per parent) */
+  countCost: number;
+  /** most items in any list input (`mints`, `addresses`, ...), literal or from variables */
+  maxListItems: number;
 };
 
 /**
  * Defaults: depth 10, 30 aliases, 50 directives, 1,000 tokens, 15,000 characters, cost 5,000, first ≤ 1,000 (50 by
- * default).
+ * default), a count 100, list inputs ≤ 100 items.
  */
 export const DEFAULT_LIMITS: GuardLimits = {
   maxDepth: 10,
@@ -53,6 +59,8 @@ export const DEFAULT_LIMITS: GuardLimits = {
   defaultFirst: 50,
   maxIntrospectionDepth: 15,
   listMultiplier: 10,
+  countCost: 100,
+  maxListItems: 100,
 };
 
 const coded = (code: string, message: string) => createGraphQLError(message, { extensions: { code } });
@@ -207,32 +215,81 @@ export function shapeRule(
 /** Cost of an operation and every page size it asks for. */
 export type CostReport = { cost: number; largestPage: number };
 
-function pageArg(field: FieldNode, name: "first" | "last", variables: Record<string, unknown>): number | null {
-  const arg = field.arguments?.find((a) => a.name.value === name);
-  if (!arg) return null;
-  const v = arg.value;
-  if (v.kind === Kind.INT) return Number(v.value);
-  if (v.kind === Kind.VARIABLE) {
-    const x = variables[v.name.value];
-    return typeof x === "number" ? x : null;
+/**
+ * The operation's variables as execution sees them: each value sent, else its definition's default. Pricing the
+ * values sent alone would let `query($n: Int = 1000)` pass as if `first` were the default page.
+ * @dev a value sent as null stays null (GraphQL does not apply the default then), as graphql-js' coercion does.
+ */
+export function withDefaults(op: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
+  let out = variables;
+  for (const d of op.variableDefinitions ?? []) {
+    const name = d.variable.name.value;
+    if (!d.defaultValue || Object.hasOwn(variables, name)) continue;
+    if (out === variables) out = { ...variables };
+    out[name] = valueFromASTUntyped(d.defaultValue);
   }
-  return null;
+  return out;
 }
+
+/** An argument's value (literal or variable, defaults applied), undefined when absent. */
+function argValue(field: FieldNode, name: string, variables: Record<string, unknown>): unknown {
+  const arg = field.arguments?.find((a) => a.name.value === name);
+  return arg ? valueFromASTUntyped(arg.value, variables) : undefined;
+}
+
+function pageArg(field: FieldNode, name: "first" | "last", variables: Record<string, unknown>): number | null {
+  const v = argValue(field, name, variables);
+  return typeof v === "number" ? v : null;
+}
+
+/** Instructions one transaction may execute, top-level and inner: the runtime's instruction trace limit. */
+const MAX_INSTRUCTIONS_PER_TRANSACTION = 64;
+/** What `Pool.candles` spans at most (api/graph/pool.ts refuses more), and its intervals in seconds. */
+const MAX_CANDLE_BUCKETS = 5_000;
+const CANDLE_SECONDS: Record<string, number> = { M1: 60, M5: 300, H1: 3_600, D1: 86_400 };
+const DAY_MS = 86_400_000;
+
+/** Buckets a candles call spans: its range over its interval, 24 hours when it gives no range. */
+function candleBuckets(interval: unknown, from: unknown, to: unknown): number {
+  const seconds = CANDLE_SECONDS[String(interval)] ?? CANDLE_SECONDS.M1!;
+  const f = typeof from === "string" ? Date.parse(from) : Number.NaN;
+  const t = typeof to === "string" ? Date.parse(to) : Number.NaN;
+  // Without `to` the window ends at the chain clock, which only SQL can tell: priced as the default day (the
+  // resolver still refuses a range past MAX_CANDLE_BUCKETS once it knows the clock).
+  const ms = Number.isFinite(t) ? (Number.isFinite(f) ? t - f : DAY_MS) : DAY_MS;
+  return Math.min(MAX_CANDLE_BUCKETS, Math.max(1, Math.ceil(ms / 1000 / seconds)));
+}
+
+/**
+ * Items of each plain (non-connection) list of objects, by `Type.field`: what one call can read, from its arguments.
+ * A list missing here is priced at listMultiplier; a unit test requires every list of the schema to be named here.
+ */
+export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => number> = {
+  "Pool.candles": (arg) => candleBuckets(arg("interval"), arg("from"), arg("to")),
+  // One row per instruction at most (a swap, a token transfer, a decoded instruction or self-CPI event).
+  "Transaction.swaps": () => MAX_INSTRUCTIONS_PER_TRANSACTION,
+  "Transaction.transfers": () => MAX_INSTRUCTIONS_PER_TRANSACTION,
+  // Instructions plus the events a program logs ("Program data:"), which the instruction limit does not bound.
+  "Transaction.events": () => 2 * MAX_INSTRUCTIONS_PER_TRANSACTION,
+  // Backfills not done yet: started by the operator, a handful at most (and indexerStatus is a root field only).
+  "IndexerStatus.backfills": () => 10,
+};
 
 const isConnection = (t: GraphQLNamedType) => t.name.endsWith("Connection");
 const isEdge = (t: GraphQLNamedType) => t.name.endsWith("Edge");
 
 /**
  * Cost: each object resolved costs 1; a connection costs 1 (its query) plus `first` (or `last`, default
- * defaultFirst) times the cost of one edge; a plain list of objects multiplies by listMultiplier; scalars are
- * free. Introspection fields are free here (bounded by depth instead).
+ * defaultFirst) times the cost of one edge, plus countCost for `totalCount`; a plain list of objects multiplies by
+ * its LIST_ITEMS (else listMultiplier); other scalars are free. Introspection fields are free here (bounded by depth
+ * instead). Arguments are read as execution reads them: variables sent, else their defaults.
  */
 export function operationCost(
   schema: GraphQLSchema,
   doc: DocumentNode,
   operationName: string | null | undefined,
   variables: Record<string, unknown>,
-  limits: Pick<GuardLimits, "defaultFirst" | "listMultiplier">,
+  limits: Pick<GuardLimits, "defaultFirst" | "listMultiplier" | "countCost">,
 ): CostReport {
   const op = doc.definitions.find(
     (d): d is OperationDefinitionNode =>
@@ -245,6 +302,7 @@ export function operationCost(
         ? schema.getMutationType()
         : schema.getQueryType();
   if (!op || !root) return { cost: 0, largestPage: 0 };
+  const vars = withDefaults(op, variables);
   const fragments = fragmentsOf(doc);
   let largestPage = 0;
   const memo = new Map<string, number>();
@@ -272,21 +330,66 @@ export function operationCost(
         if (s.name.value.startsWith("__")) continue;
         const def = fieldsOf(parent)?.[s.name.value];
         if (!def) continue;
+        if (s.name.value === "totalCount" && isConnection(parent)) {
+          total += limits.countCost;
+          continue;
+        }
         const named = namedType(def.type);
         const list = isList(def.type);
         if (isLeaf(named)) continue;
         const inner = (p: number) => (s.selectionSet ? cost(s.selectionSet, named, p) : 0);
         if (isConnection(named)) {
-          const n =
-            Math.max(pageArg(s, "first", variables) ?? 0, pageArg(s, "last", variables) ?? 0) || limits.defaultFirst;
+          const n = Math.max(pageArg(s, "first", vars) ?? 0, pageArg(s, "last", vars) ?? 0) || limits.defaultFirst;
           largestPage = Math.max(largestPage, n);
           total += 1 + inner(n);
         } else if (list && isEdge(named)) total += page * inner(0);
-        else if (list) total += limits.listMultiplier * (1 + inner(0));
-        else total += 1 + inner(0);
+        else if (list) {
+          const items = LIST_ITEMS[`${parent.name}.${s.name.value}`];
+          total += (items ? items((name) => argValue(s, name, vars)) : limits.listMultiplier) * (1 + inner(0));
+        } else total += 1 + inner(0);
       }
     }
     return total;
   };
   return { cost: cost(op.selectionSet, root, 0), largestPage };
+}
+
+/**
+ * The validation rule on literals (variable defaults included): a list longer than maxListItems (LIST_LIMIT), a
+ * string with a NUL character, which Postgres' text cannot hold (BAD_USER_INPUT).
+ */
+export function inputRule(limits: Pick<GuardLimits, "maxListItems">): ValidationRule {
+  return (context) => ({
+    ListValue(node) {
+      if (node.values.length > limits.maxListItems) context.reportError(listTooLong(node.values.length, limits));
+    },
+    StringValue(node) {
+      if (node.value.includes("\u0000")) context.reportError(nulInString());
+    },
+  });
+}
+
+const listTooLong = (n: number, limits: Pick<GuardLimits, "maxListItems">) =>
+  apiError("LIST_LIMIT", `A list input has ${n} items; the limit is ${limits.maxListItems}.`);
+const nulInString = () => apiError("BAD_USER_INPUT", "A string input contains a NUL character.");
+
+/**
+ * The same checks over the variables sent: the first list over maxListItems or string with a NUL, anywhere.
+ * @dev walked with a stack, not recursion: a body may nest arrays as deep as its size allows.
+ */
+export function variablesError(
+  variables: Record<string, unknown>,
+  limits: Pick<GuardLimits, "maxListItems">,
+): ReturnType<typeof apiError> | null {
+  const stack: unknown[] = [variables];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) return nulInString();
+    } else if (Array.isArray(v)) {
+      if (v.length > limits.maxListItems) return listTooLong(v.length, limits);
+      for (const x of v) stack.push(x);
+    } else if (v !== null && typeof v === "object") for (const x of Object.values(v)) stack.push(x);
+  }
+  return null;
 }

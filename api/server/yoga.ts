@@ -3,7 +3,7 @@
  * call `api.fetch("http://test/graphql", ...)`, and main.ts hands it to a node http server.
  */
 import { createYoga, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
-import { useBodyLimit } from "./body-limit-plugin.js";
+import { MAX_REQUEST_BODY_BYTES, useBodyLimit } from "./body-limit-plugin.js";
 import { type ResponseCacheOptions, useCaching } from "./cache-plugin.js";
 import { type ApiContext, type RequestContext, createRequestContext } from "../context.js";
 import { useGuards } from "./guard-plugin.js";
@@ -125,7 +125,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       );
     },
     plugins: [
-      useBodyLimit(),
+      useBodyLimit(ctx.config.API_MAX_BODY_BYTES ?? MAX_REQUEST_BODY_BYTES),
       useRoutes(ctx, {
         metrics,
         facts,

@@ -12,7 +12,9 @@ const DASHBOARD = `{ pools(first: 50) { edges { node { tokenA { symbol } tokenB 
 describe("api batching", () => {
   let h: ApiHarness;
   beforeAll(async () => {
-    h = await setupApi();
+    // These pages count statements per list level; a transaction's lists are priced at 64-128 rows each, which puts
+    // pages of tens of transactions over the default cost limit.
+    h = await setupApi({ api: { maxCost: 50_000 } });
   });
   afterAll(() => h.close());
 

@@ -43,4 +43,35 @@ describe("api request body limit", () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ data: { __typename: "Query" } });
   });
+
+  test("the default is 256 KB, variables included: a small document with 300 KB of variables is BODY_TOO_LARGE", async () => {
+    expect(MAX_REQUEST_BODY_BYTES).toBe(256 * 1024);
+    h.statements.reset();
+    const body = JSON.stringify({
+      query: "query($m: [String!]) { tokens(where: { mints: $m }) { totalCount } }",
+      variables: { m: ["x".repeat(300_000)] },
+    });
+    const r = await post(body);
+    expect(r.status).toBe(413);
+    expect(((await r.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+      "BODY_TOO_LARGE",
+    );
+    expect(h.statements.count).toBe(0);
+  });
+
+  test("API_MAX_BODY_BYTES sets the limit", async () => {
+    const small = await setupApi({ fill: false, config: { API_MAX_BODY_BYTES: 2_000 } });
+    try {
+      const send = (bytes: number) =>
+        small.api.fetch("http://test/graphql", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: "{ __typename }", variables: { pad: "x".repeat(bytes) } }),
+        });
+      expect((await send(1_000)).status).toBe(200);
+      expect((await send(3_000)).status).toBe(413);
+    } finally {
+      await small.close();
+    }
+  });
 });

@@ -141,4 +141,141 @@ describe("api guards", () => {
     expect((await h.gql(`{ __schema { queryType { name } } }`)).body.data.__schema.queryType.name).toBe("Query");
     expect(JSON.stringify((await h.gql(`{ tokns { totalCount } }`)).body)).toMatch(/Did you mean/);
   });
+
+  test("G3: variable defaults are priced and page-checked: `$n: Int = 1000` is not the default page", async () => {
+    await rejected(
+      {
+        query: `query($n: Int = 1000) { pools(first: $n) { edges { node { swaps(first: $n) { edges { node { trader } } } } } } }`,
+      },
+      "COST_LIMIT",
+    );
+    await rejected({ query: `query($n: Int = 5000) { tokens(first: $n) { edges { node { mint } } } }` }, "FIRST_LIMIT");
+    // the same document with a small value sent runs
+    const ok = await h.gql(
+      `query($n: Int = 1000) { pools(first: $n) { edges { node { swaps(first: $n) { edges { node { trader } } } } } } }`,
+      { n: 2 },
+    );
+    expect(ok.body.errors).toBeUndefined();
+  });
+
+  test("G3: totalCount and plain lists are priced by what they read", async () => {
+    // 50 nested counts at 100 each, and 50 pools' minute candles over a day (1,440 buckets each)
+    await rejected({ query: `{ pools { edges { node { swaps { totalCount } } } } }` }, "COST_LIMIT");
+    await rejected(
+      { query: `{ pools(first: 5) { edges { node { candles(interval: M1) { open } } } } }` },
+      "COST_LIMIT",
+    );
+    await rejected(
+      {
+        query: `{ swaps(first: 100) { edges { node { transaction { transfers { amount } events { name } } } } } }`,
+      },
+      "COST_LIMIT",
+    );
+  });
+
+  test("G5: list inputs over 100 items are refused (LIST_LIMIT), as literals or variables", async () => {
+    const mints = Array.from({ length: 101 }, (_, i) => `mint${i}`);
+    await rejected({ query: `{ tokens(where: { mints: ${JSON.stringify(mints)} }) { totalCount } }` }, "LIST_LIMIT");
+    await rejected(
+      {
+        query: `query($a: [String!]) { pools(where: { addresses: $a }) { edges { node { address } } } }`,
+        variables: { a: mints },
+      },
+      "LIST_LIMIT",
+    );
+    const ok = await h.gql(`query($m: [String!]) { tokens(where: { mints: $m }) { totalCount } }`, {
+      m: mints.slice(0, 100),
+    });
+    expect(ok.body.errors).toBeUndefined();
+  });
+
+  test.each([
+    [
+      "a NUL in a string filter (variable)",
+      `query($t: String) { swaps(where: { trader: $t }) { totalCount } }`,
+      { t: "a\u0000b" },
+    ],
+    ["a NUL in a string filter (literal)", `{ transfers(where: { mint: "a\\u0000" }) { totalCount } }`, undefined],
+    [
+      "a DateTime without an offset",
+      `query($t: DateTime) { swaps(where: { blockTime: { gte: $t } }) { totalCount } }`,
+      { t: "2025-04-09T04:54:22" },
+    ],
+    [
+      "a DateTime literal without an offset",
+      `{ swaps(where: { blockTime: { gte: "2025-04-09T04:54:22" } }) { totalCount } }`,
+      undefined,
+    ],
+    [
+      "a DateTime beyond Postgres' range",
+      `query($t: DateTime) { swaps(where: { blockTime: { lte: $t } }) { totalCount } }`,
+      { t: "+275760-09-13T00:00:00Z" },
+    ],
+    [
+      "a DateTime before Postgres' range",
+      `query($t: DateTime) { transfers(where: { blockTime: { gte: $t } }) { totalCount } }`,
+      { t: "-271821-04-20T00:00:00Z" },
+    ],
+  ])("G6: %s is BAD_USER_INPUT, not an internal error", async (_name, query, variables) => {
+    // twice: the second run is compiled by graphql-jit, whose variable coercion is its own
+    await rejected({ query, variables }, "BAD_USER_INPUT");
+    await rejected({ query, variables }, "BAD_USER_INPUT");
+  });
+
+  test("G6: a variable that coercion refuses is BAD_USER_INPUT, not a masked internal error", async () => {
+    for (let run = 0; run < 2; run++) {
+      await rejected(
+        { query: `query($n: Int) { tokens(first: $n) { totalCount } }`, variables: { n: "x" } },
+        "BAD_USER_INPUT",
+      );
+      await rejected(
+        {
+          query: `query($i: CandleInterval!) { pool(address: "x") { candles(interval: $i) { open } } }`,
+          variables: { i: "M2" },
+        },
+        "BAD_USER_INPUT",
+      );
+    }
+  });
+
+  test("G6: DateTimes with an offset still filter", async () => {
+    const r = await h.gql(`query($t: DateTime) { swaps(where: { blockTime: { gte: $t } }) { totalCount } }`, {
+      t: "2020-01-01T00:00:00+02:00",
+    });
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data.swaps.totalCount).toBeGreaterThan(0);
+  });
+
+  test.each([
+    ["an unknown field", `{ tokns { totalCount } }`, undefined],
+    [
+      "an unknown field on an abstract position (type suggestion)",
+      `{ pool(address: "x") { ... on Tokn { mint } } }`,
+      undefined,
+    ],
+    ["an unknown argument", `{ tokens(frist: 1) { totalCount } }`, undefined],
+    ["an unknown type in a variable", `query($w: TokenWher) { tokens(where: $w) { totalCount } }`, undefined],
+    ["an unknown enum value (literal)", `{ pool(address: "x") { candles(interval: M2) { open } } }`, undefined],
+    ["an unknown input field (literal)", `{ tokens(where: { mint: ["x"] }) { totalCount } }`, undefined],
+    [
+      "an unknown enum value (variable)",
+      `query($iv: CandleInterval!) { pool(address: "x") { candles(interval: $iv) { open } } }`,
+      { iv: "M2" },
+    ],
+    [
+      "an unknown input field (variable)",
+      `query($w: TokenWhere) { tokens(where: $w) { totalCount } }`,
+      { w: { mint: ["x"] } },
+    ],
+    ["an unknown directive argument", `{ tokens @skip(iff: true) { totalCount } }`, undefined],
+  ])("G7: with introspection off, %s gets no suggestion", async (_name, query, variables) => {
+    // with introspection on the same error suggests a name: the case is one that leaks
+    const on = await h.gql(query, variables);
+    expect(JSON.stringify(on.body.errors)).toMatch(/Did you mean/);
+    for (let run = 0; run < 2; run++) {
+      const off = await hNoIntrospection.gql(query, variables);
+      expect(off.body.errors?.length).toBeGreaterThan(0);
+      expect(JSON.stringify(off.body)).not.toMatch(/Did you mean/);
+    }
+  });
 });

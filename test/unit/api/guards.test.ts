@@ -3,7 +3,13 @@ import type { OperationDefinitionNode } from "graphql";
 import { describe, expect, test } from "vitest";
 import {
   DEFAULT_LIMITS,
+  LIST_ITEMS,
   aliasCount,
+  fieldsOf,
+  inputRule,
+  namedType,
+  tag,
+  variablesError,
   directiveCount,
   isIntrospectionOnly,
   operationCost,
@@ -112,10 +118,11 @@ describe("api guards: cost", () => {
       `{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol } swaps(first: 10) { edges { node { trader amountIn tokenIn { symbol } } } } } } } }`,
       1 + 50 * (3 + 1 + 10 * 2),
     ],
-    [`{ transaction(signature: "x") { swaps { pool { address } } } }`, 1 + 10 * (1 + 1)],
+    // a transaction's swaps are one per instruction at most: 64
+    [`{ transaction(signature: "x") { swaps { pool { address } } } }`, 1 + 64 * (1 + 1)],
     [
       `{ pools(first: 1000) { edges { node { swaps(first: 1000) { edges { node { transaction { swaps { signature } } } } } } } } }`,
-      1 + 1000 * (2 + 1000 * (2 + 10)),
+      1 + 1000 * (2 + 1000 * (2 + 64)),
     ],
   ])("%s costs %d", (q, expected) => {
     expect(cost(q).cost).toBe(expected);
@@ -139,5 +146,99 @@ describe("api guards: cost", () => {
         `{ a: tokens(first: 100) { ...C } b: tokens(first: 100) { ...C } } fragment C on TokenConnection { edges { node { mint } } }`,
       ).cost,
     ).toBe(2 * one);
+  });
+});
+
+describe("api guards: pricing what a query reads", () => {
+  const DEFAULTS_1000 = `query($n: Int = 1000) { pools(first: $n) { edges { node { swaps(first: $n) { edges { node { trader } } } } } } }`;
+
+  test("variable defaults are priced and page-checked as execution will coerce them", () => {
+    // nothing sent: the default 1000 applies to both lists (before, both were priced as the default page of 50)
+    expect(cost(DEFAULTS_1000)).toEqual({ cost: 1 + 1000 * (2 + 1000), largestPage: 1000 });
+    // a value sent wins over the default; an explicit null means "no first", the default page
+    expect(cost(DEFAULTS_1000, { n: 5 })).toEqual({ cost: 1 + 5 * (2 + 5), largestPage: 5 });
+    expect(cost(DEFAULTS_1000, { n: null })).toEqual({ cost: 1 + 50 * (2 + 50), largestPage: 50 });
+    expect(cost(`query($n: Int = 5000) { tokens(last: $n) { edges { node { mint } } } }`).largestPage).toBe(5000);
+  });
+
+  test("totalCount costs countCost per connection it counts, nested ones per parent", () => {
+    expect(cost(`{ tokens { totalCount } }`).cost).toBe(1 + DEFAULT_LIMITS.countCost);
+    expect(cost(`{ tokens(first: 10) { edges { node { pools { totalCount } } } } }`).cost).toBe(
+      1 + 10 * (1 + 1 + DEFAULT_LIMITS.countCost),
+    );
+  });
+
+  test.each([
+    // [candles arguments, buckets]: 24 hours when no range is given, else the range over the interval, at most 5,000
+    ["interval: M1", 1_440],
+    ["interval: H1", 24],
+    [`interval: D1, from: "2025-01-01T00:00:00Z", to: "2025-04-11T00:00:00Z"`, 100],
+    [`interval: M1, from: "2025-01-01T00:00:00Z", to: "2025-01-01T10:00:00Z"`, 600],
+    [`interval: M1, from: "2020-01-01T00:00:00Z", to: "2025-01-01T00:00:00Z"`, 5_000],
+  ])("candles(%s) costs its %d buckets", (args, buckets) => {
+    expect(cost(`{ pool(address: "p") { candles(${args}) { open } } }`).cost).toBe(1 + buckets);
+  });
+
+  test("candles read their range from variables too", () => {
+    const q = `query($from: DateTime, $to: DateTime = "2025-01-02T00:00:00Z") { pool(address: "p") { candles(interval: M5, from: $from, to: $to) { open } } }`;
+    expect(cost(q, { from: "2025-01-01T00:00:00Z" }).cost).toBe(1 + 288);
+    expect(cost(q, { from: "2024-12-31T00:00:00Z" }).cost).toBe(1 + 576);
+  });
+
+  test("every plain list of objects in the schema is priced by LIST_ITEMS, not the generic multiplier", () => {
+    const unpriced: string[] = [];
+    const names = Object.keys(LIST_ITEMS);
+    for (const t of Object.values(schema.getTypeMap())) {
+      if (t.name.startsWith("__") || t === schema.getSubscriptionType()) continue;
+      for (const [name, f] of Object.entries(fieldsOf(t) ?? {})) {
+        const inner = namedType(f.type);
+        const isList = tag(f.type) === "GraphQLList" || tag((f.type as { ofType?: unknown }).ofType) === "GraphQLList";
+        const leaf = tag(inner) === "GraphQLScalarType" || tag(inner) === "GraphQLEnumType";
+        if (isList && !leaf && !inner.name.endsWith("Edge") && !names.includes(`${t.name}.${name}`))
+          unpriced.push(`${t.name}.${name}`);
+      }
+    }
+    expect(unpriced).toEqual([]);
+    expect(names.sort()).toEqual([
+      "IndexerStatus.backfills",
+      "Pool.candles",
+      "Transaction.events",
+      "Transaction.swaps",
+      "Transaction.transfers",
+    ]);
+  });
+});
+
+describe("api guards: list inputs and strings", () => {
+  const rule = inputRule(DEFAULT_LIMITS);
+  const codes = (q: string) => validate(schema, parse(q), [rule]).map((e) => e.extensions.code);
+  const mints = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => `m${i}`));
+
+  test("a list literal over maxListItems is LIST_LIMIT, at the limit it passes", () => {
+    expect(codes(`{ tokens(where: { mints: ${mints(100)} }) { totalCount } }`)).toEqual([]);
+    expect(codes(`{ tokens(where: { mints: ${mints(101)} }) { totalCount } }`)).toEqual(["LIST_LIMIT"]);
+    // a variable's default is a literal in the document too
+    expect(codes(`query($m: [String!] = ${mints(101)}) { tokens(where: { mints: $m }) { totalCount } }`)).toEqual([
+      "LIST_LIMIT",
+    ]);
+  });
+
+  test("a string literal with a NUL character is BAD_USER_INPUT", () => {
+    expect(codes(`{ swaps(where: { trader: "a\\u0000b" }) { totalCount } }`)).toEqual(["BAD_USER_INPUT"]);
+    expect(codes(`{ swaps(where: { trader: "a\\u0001b" }) { totalCount } }`)).toEqual([]);
+  });
+
+  test("variables: lists over the limit and NUL characters are found at any depth", () => {
+    const many = Array.from({ length: 101 }, () => "m");
+    expect(variablesError({ where: { mints: many.slice(1) } }, DEFAULT_LIMITS)).toBeNull();
+    expect(variablesError({ where: { mints: many } }, DEFAULT_LIMITS)?.extensions.code).toBe("LIST_LIMIT");
+    expect(variablesError({ where: { trader: "a\u0000" } }, DEFAULT_LIMITS)?.extensions.code).toBe("BAD_USER_INPUT");
+    expect(variablesError({ a: [{ b: ["x", "\u0000"] }] }, DEFAULT_LIMITS)?.extensions.code).toBe("BAD_USER_INPUT");
+  });
+
+  test("variables nested 200,000 deep are walked without overflowing the stack", () => {
+    let deep: unknown = "\u0000";
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(variablesError({ deep }, DEFAULT_LIMITS)?.extensions.code).toBe("BAD_USER_INPUT");
   });
 });
