@@ -266,11 +266,13 @@ function candleBuckets(interval: unknown, from: unknown, to: unknown): number {
  */
 export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => number> = {
   "Pool.candles": (arg) => candleBuckets(arg("interval"), arg("from"), arg("to")),
-  // One row per instruction at most (a swap, a token transfer, a decoded instruction or self-CPI event).
-  "Transaction.swaps": () => MAX_INSTRUCTIONS_PER_TRANSACTION,
-  "Transaction.transfers": () => MAX_INSTRUCTIONS_PER_TRANSACTION,
+  // At most one row per instruction (64 top-level); priced at a quarter of that: a page's lists are one batched,
+  // indexed statement per level, and at the worst case a page of 20 transactions with its swaps, transfers and
+  // events would already pass the default cost limit, which a dashboard's transaction list must not.
+  "Transaction.swaps": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 4,
+  "Transaction.transfers": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 4,
   // Instructions plus the events a program logs ("Program data:"), which the instruction limit does not bound.
-  "Transaction.events": () => 2 * MAX_INSTRUCTIONS_PER_TRANSACTION,
+  "Transaction.events": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 2,
   // Backfills not done yet: started by the operator, a handful at most (and indexerStatus is a root field only).
   "IndexerStatus.backfills": () => 10,
 };

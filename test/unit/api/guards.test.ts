@@ -118,11 +118,11 @@ describe("api guards: cost", () => {
       `{ pools(first: 50) { edges { node { tokenA { symbol } tokenB { symbol } swaps(first: 10) { edges { node { trader amountIn tokenIn { symbol } } } } } } } }`,
       1 + 50 * (3 + 1 + 10 * 2),
     ],
-    // a transaction's swaps are one per instruction at most: 64
-    [`{ transaction(signature: "x") { swaps { pool { address } } } }`, 1 + 64 * (1 + 1)],
+    // a transaction's swaps: one per instruction at most (64), priced at 16
+    [`{ transaction(signature: "x") { swaps { pool { address } } } }`, 1 + 16 * (1 + 1)],
     [
       `{ pools(first: 1000) { edges { node { swaps(first: 1000) { edges { node { transaction { swaps { signature } } } } } } } } }`,
-      1 + 1000 * (2 + 1000 * (2 + 64)),
+      1 + 1000 * (2 + 1000 * (2 + 16)),
     ],
   ])("%s costs %d", (q, expected) => {
     expect(cost(q).cost).toBe(expected);
