@@ -201,6 +201,7 @@ function checkTokenBalances(slot: number, i: number, list: RawTokenBalance[], nK
 /** A fetched block's transaction list over the lazily parsed answer. */
 function transactionList(slot: number, items: unknown): TransactionList {
   const lazy = items instanceof LazyTransactions ? items : LazyTransactions.of(items as unknown[]);
+  const seen = new Map<string, number>();
   return {
     length: lazy.length,
     release: () => lazy.release(),
@@ -215,7 +216,14 @@ function transactionList(slot: number, items: unknown): TransactionList {
           { cause: err },
         );
       }
-      return checkTransaction(slot, i, tx);
+      const t = checkTransaction(slot, i, tx);
+      // A signature is unique on chain: one twice in a block is an answer mixed up in flight, retried as malformed
+      // (kept, the later copy would be stored under the wrong index).
+      const sig = t.transaction.signatures[0]!;
+      const at = seen.get(sig);
+      if (at === undefined) seen.set(sig, i);
+      else if (at !== i) malformed(slot, `transaction ${i} repeats the signature of transaction ${at}`);
+      return t;
     },
   };
 }
@@ -310,4 +318,42 @@ export async function fetchTransactions(
       throw new MalformedResponseError(`getTransaction ${sig}: missing slot, transaction or meta`);
     return t as RawTransaction;
   });
+}
+
+/** A block's place in the chain: what getBlock answers with transactionDetails "none". */
+export type BlockHead = { slot: number; parentSlot: number; blockhash: string; previousBlockhash: string };
+
+/**
+ * Heads of `slots` (getBlock, transactionDetails "none": a few hundred bytes each) in JSON-RPC batches, for
+ * verifying the chain. A slot the node calls skipped maps to "skipped", one not available yet to "missing".
+ */
+export async function fetchBlockHeads(
+  rpc: RpcClient,
+  slots: number[],
+  commitment: string,
+): Promise<Map<number, BlockHead | "skipped" | "missing">> {
+  const config = { transactionDetails: "none", rewards: false, maxSupportedTransactionVersion: 0, commitment };
+  const answers = await rpc.batch<unknown>(slots.map((s) => ({ method: "getBlock", params: [s, config] })));
+  const out = new Map<number, BlockHead | "skipped" | "missing">();
+  answers.forEach((a, i) => {
+    const slot = slots[i]!;
+    if (a.error) {
+      if (SKIPPED_CODES.has(a.error.code)) return void out.set(slot, "skipped");
+      if (NOT_YET_CODES.has(a.error.code)) return void out.set(slot, "missing");
+      throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+    }
+    if (a.result === null) return void out.set(slot, "missing");
+    const b = a.result as Partial<RawBlock>;
+    if (
+      typeof b?.blockhash !== "string" ||
+      !BASE58.test(b.blockhash) ||
+      typeof b.previousBlockhash !== "string" ||
+      !BASE58.test(b.previousBlockhash) ||
+      !isSafe(b.parentSlot) ||
+      (b.parentSlot >= slot && slot !== 0)
+    )
+      throw new MalformedResponseError(`getBlock ${slot}: head without a valid blockhash, previousBlockhash or parent`);
+    out.set(slot, { slot, parentSlot: b.parentSlot, blockhash: b.blockhash, previousBlockhash: b.previousBlockhash });
+  });
+  return out;
 }
