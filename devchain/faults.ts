@@ -17,12 +17,21 @@ export type FaultAction =
   | { kind: "truncate" }
   /** the answer is held back `ms` before it is sent */
   | { kind: "delay"; ms: number }
+  /** 200 announcing a Content-Length of 5 GiB (past 32 bits), a few bytes, then the connection cut */
+  | { kind: "hugeLength" }
+  /** 200 with `Content-Encoding: gzip` and a small body that inflates to `mb` MiB of zeros (default 300) */
+  | { kind: "gzipBomb"; mb?: number }
+  /** getBlocks / getBlocksWithLimit leave out the rule's `slot`; getBlock still serves it, its child names it */
+  | { kind: "omit" }
   /** call-level: a JSON-RPC error object instead of the result */
   | { kind: "error"; code: number; message?: string }
   /** call-level: a getBlock result with a protocol violation */
-  | { kind: "mutate"; what: "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings" }
+  | { kind: "mutate"; what: MutateWhat }
   /** call-level: the getBlock slot carries `txs` synthetic transactions (a huge block; set before it is served) */
   | { kind: "inflate"; txs: number };
+
+/** The protocol violations of the `mutate` action; `dupTx` repeats the block's first transaction at its end. */
+export type MutateWhat = "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings" | "dupTx";
 
 /** A scripted fault: calls of `method` (any when absent) for `slot` (first param; any when absent). */
 export type FaultRule = {
@@ -35,7 +44,14 @@ export type FaultRule = {
 };
 
 /** HTTP-level action kinds (the rest apply to one call of a batch). */
-export const HTTP_ACTIONS = new Set<FaultAction["kind"]>(["status", "html502", "truncate", "delay"]);
+export const HTTP_ACTIONS = new Set<FaultAction["kind"]>([
+  "status",
+  "html502",
+  "truncate",
+  "delay",
+  "hugeLength",
+  "gzipBomb",
+]);
 
 /**
  * One JSON-RPC call as the chain saw it: arrival and answer time (ms; 0 = not answered yet), HTTP status, JSON-RPC
@@ -175,6 +191,20 @@ export function parseFaults(spec: string | undefined): FaultSpec {
           if (v !== "abnormal" && v !== "1000" && v !== "alternate") bad.push(`${part} (abnormal|1000|alternate)`);
           else f.wsDropCode = v;
           break;
+        // Hostile answers to getBlock, each a scripted rule (see FaultAction) drawn with probability P.
+        case "hugeLength":
+        case "gzipBomb":
+          f.rules.push({ method: "getBlock", p: prob(k, v), action: { kind: k } });
+          break;
+        case "dupTx":
+          f.rules.push({ method: "getBlock", p: prob(k, v), action: { kind: "mutate", what: "dupTx" } });
+          break;
+        case "omit": {
+          const m = /^slot:(\d+)$/.exec(v);
+          if (!m) bad.push(`${part} (expected omit=slot:N)`);
+          else f.rules.push({ slot: Number(m[1]), action: { kind: "omit" } });
+          break;
+        }
         case "fork": {
           const m = /^slot:(\+?)(\d+)$/.exec(v);
           if (!m) bad.push(`${part} (expected fork=slot:N or fork=slot:+K)`);
@@ -247,7 +277,11 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
       if (spec.rules.length === 0) return undefined;
       const slot = Array.isArray(params) && typeof params[0] === "number" ? params[0] : undefined;
       for (const r of spec.rules) {
-        const at = HTTP_ACTIONS.has(r.action.kind) ? "http" : r.action.kind === "inflate" ? "inflate" : "call";
+        const at = HTTP_ACTIONS.has(r.action.kind)
+          ? "http"
+          : r.action.kind === "inflate" || r.action.kind === "omit"
+            ? r.action.kind
+            : "call";
         if (at !== level) continue;
         if (r.method !== undefined && r.method !== method) continue;
         if (r.slot !== undefined && r.slot !== slot) continue;
@@ -258,6 +292,17 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
         return r.action;
       }
       return undefined;
+    },
+    /** Whether getBlocks leaves `slot` out (an `omit` rule names it), counting the hit. */
+    omitted(slot: number): boolean {
+      for (const r of spec.rules) {
+        if (r.action.kind !== "omit" || r.slot !== slot) continue;
+        if (r.times !== undefined && (r.hits ?? 0) >= r.times) continue;
+        r.hits = (r.hits ?? 0) + 1;
+        counts.rules++;
+        return true;
+      }
+      return false;
     },
     dupLog(): boolean {
       const hit = spec.dupLogs > 0 && random() < spec.dupLogs;

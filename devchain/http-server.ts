@@ -5,7 +5,8 @@
  * nothing large is re-serialized per request.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { FaultAction, Faults } from "./faults.js";
+import zlib from "node:zlib";
+import type { FaultAction, Faults, MutateWhat } from "./faults.js";
 import type { Outcome } from "./rpc-methods.js";
 
 const MAX_BODY = 50 * 1024;
@@ -25,12 +26,10 @@ const HTML_502 =
   "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
 
 /** A getBlock result with one protocol violation (the fault suite's malformed answers). */
-function mutate(
-  result: string | Buffer[],
-  what: "metaNull" | "noBlockhash" | "noParentSlot" | "numbersAsStrings",
-): string {
+function mutate(result: string | Buffer[], what: MutateWhat): string {
   const b = JSON.parse(typeof result === "string" ? result : Buffer.concat(result).toString());
   if (b === null || typeof b !== "object") return JSON.stringify(b);
+  if (what === "dupTx" && b.transactions?.length) b.transactions.push(b.transactions[0]);
   if (what === "metaNull") for (const tx of b.transactions ?? []) tx.meta = null;
   if (what === "noBlockhash") delete b.blockhash;
   if (what === "noParentSlot") delete b.parentSlot;
@@ -44,6 +43,22 @@ function mutate(
     }
   }
   return JSON.stringify(b);
+}
+
+/** The gzip bomb's bodies by inflated size (MiB), built once. */
+const bombs = new Map<number, Buffer>();
+/**
+ * A gzip body that inflates to `mb` MiB of zeros: one member of 1 MiB (about 1 KB compressed) repeated, as gzip
+ * allows members to be concatenated, so building it never holds the inflated bytes.
+ */
+function gzipBomb(mb: number): Buffer {
+  let body = bombs.get(mb);
+  if (!body) {
+    const member = zlib.gzipSync(Buffer.alloc(1 << 20), { level: 9 });
+    body = Buffer.concat(Array.from({ length: mb }, () => member));
+    bombs.set(mb, body);
+  }
+  return body;
 }
 
 /** Builds the node:http request listener. */
@@ -170,6 +185,27 @@ export function createHttpHandler(deps: HttpDeps) {
       if (fault?.kind === "html502") {
         log(502);
         send(res, 502, [enc(HTML_502)], "text/html");
+        return;
+      }
+      if (fault?.kind === "hugeLength") {
+        // Past 4 GiB: a client that reads the length into 32 bits, or allocates it up front, breaks here.
+        log(200);
+        res.writeHead(200, {
+          "content-type": "application/json; charset=utf-8",
+          "content-length": String(5 * 2 ** 30),
+        });
+        res.write('{"jsonrpc":"2.0","result":{', () => res.destroy());
+        return;
+      }
+      if (fault?.kind === "gzipBomb") {
+        log(200);
+        const body = gzipBomb(fault.mb ?? 300);
+        res.writeHead(200, {
+          "content-type": "application/json; charset=utf-8",
+          "content-encoding": "gzip",
+          "content-length": body.length,
+        });
+        res.end(body);
         return;
       }
 

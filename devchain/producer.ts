@@ -9,18 +9,20 @@ import type { FixtureBlock } from "./fixtures.js";
 import { rewardsJson, slotHash, type BlockRecord, type Ledger } from "./ledger.js";
 import type { TxRecord } from "./tx-record.js";
 
-/** Adds the recorded blocks to an empty ledger and marks them all finalized. */
+/** Adds the recorded blocks to an empty ledger, each the child of the one before, and marks them all finalized. */
 export function buildHistory(ledger: Ledger, fixtures: FixtureBlock[]): void {
   const heights = estimateHeights(fixtures);
   let prev: BlockRecord | undefined;
   fixtures.forEach((f, i) => {
-    const parentSlot = f.parentSlot ?? prev?.slot ?? Math.max(0, f.slot - 1);
+    // Each block chains to the one served before it, as on a cluster: recorded mainnet parents name slots this
+    // chain never serves, and an indexer that verifies the chain would see a gap at every recorded block.
+    // Only the first block keeps its recorded parent (a slot below the first available block).
+    const parentSlot = prev?.slot ?? f.parentSlot ?? Math.max(0, f.slot - 1);
     const b: BlockRecord = {
       slot: f.slot,
       parentSlot,
       blockhash: f.blockhash ?? slotHash("block", f.slot),
-      previousBlockhash:
-        f.previousBlockhash ?? (prev && prev.slot === parentSlot ? prev.blockhash : slotHash("block", parentSlot)),
+      previousBlockhash: prev?.blockhash ?? f.previousBlockhash ?? slotHash("block", parentSlot),
       blockTime: f.blockTime,
       blockHeight: heights[i]!,
       rewardsJson: rewardsJson(f.rewards),

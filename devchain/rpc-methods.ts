@@ -205,7 +205,7 @@ export function createRpcMethods(ctx: RpcContext) {
       const e = Math.min(end ?? top, top);
       if (end !== undefined && end - start > MAX_RANGE) return fail(-32602, `Slot range too large; max ${MAX_RANGE}`);
       if (e < start) return ok([]);
-      return minContext(cfg, top) ?? ok(ledger.range(start, e));
+      return minContext(cfg, top) ?? ok(withoutOmitted(ledger.range(start, e)));
     },
     getBlocksWithLimit(p) {
       const start = u64(p[0], "start_slot");
@@ -215,7 +215,7 @@ export function createRpcMethods(ctx: RpcContext) {
       if (c === "processed") return fail(-32602, BELOW_CONFIRMED);
       if (limit > MAX_RANGE) return fail(-32602, `Limit too large; max ${MAX_RANGE}`);
       const top = ledger.slotAt(c);
-      return minContext(cfg, top) ?? ok(limit === 0 ? [] : ledger.range(start, top, limit));
+      return minContext(cfg, top) ?? ok(limit === 0 ? [] : withoutOmitted(ledger.range(start, top, limit)));
     },
     getTransaction(p) {
       if (typeof p[0] !== "string") return invalid("Invalid params: expected a signature string.");
@@ -379,6 +379,11 @@ export function createRpcMethods(ctx: RpcContext) {
     getFirstAvailableBlock: () => ok(st.first),
     minimumLedgerSlot: () => ok(st.first),
   };
+
+  /** The omit fault: a node that leaves a produced slot out of its block lists (getBlock still serves it). */
+  function withoutOmitted(slots: number[]): number[] {
+    return ctx.faults.spec.rules.length === 0 ? slots : slots.filter((s) => !ctx.faults.omitted(s));
+  }
 
   function mintDecimals(mint: string): number | undefined {
     const m = ctx.accounts.get(mint);

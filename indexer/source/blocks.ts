@@ -7,6 +7,8 @@ import type {
   LazyBlock,
   RawBlock,
   RawBlockTransaction,
+  RawCompiledInstruction,
+  RawTokenBalance,
   RawTransaction,
   TransactionList,
 } from "../../core/solana-types.js";
@@ -37,7 +39,21 @@ export async function producedSlots(rpc: RpcClient, from: number, to: number, co
 }
 
 const isInt = (v: unknown): boolean => typeof v === "number" && Number.isInteger(v);
-const allInts = (v: unknown): boolean => Array.isArray(v) && v.every(isInt);
+/** A slot, height, time or fee: a JS number is exact only up to 2^53, so anything past it is out of range. */
+const isSafe = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+/**
+ * Lamport balances: whole and not negative. One above 2^53 is accepted here (one account may hold more than
+ * 9M SOL) though JSON.parse rounds it; reading balances exactly is the decoder's part (as bigint).
+ */
+const allBalances = (v: unknown): boolean => Array.isArray(v) && v.every((x) => isInt(x) && x >= 0);
+/** base58 of 32 bytes (keys, hashes) is 32..44 characters; of 64 bytes (signatures) 64..88. Length only: hot path. */
+const isKey = (v: unknown): boolean => typeof v === "string" && v.length >= 32 && v.length <= 44;
+const isSignature = (v: unknown): boolean => typeof v === "string" && v.length >= 64 && v.length <= 88;
+const BASE58 = /^[1-9A-HJ-NP-Za-km-z]{32,44}$/;
+const U64_MAX = "18446744073709551615";
+/** A u64 as a decimal string (token amounts): digits only, no sign, at most 2^64 - 1. */
+const isU64String = (v: unknown): boolean =>
+  typeof v === "string" && /^(0|[1-9]\d{0,19})$/.test(v) && (v.length < U64_MAX.length || v <= U64_MAX);
 
 /**
  * Throws MalformedResponseError unless `b` has the shape decoding relies on: the block's numbers are numbers
@@ -58,11 +74,20 @@ function checkBlockHead(slot: number, b: unknown): Omit<RawBlock, "transactions"
   if (typeof b !== "object" || b === null) fail("result is not an object");
   const block = b as Partial<RawBlock>;
   if (typeof block.blockhash !== "string") fail("blockhash missing");
+  if (!BASE58.test(block.blockhash!)) fail("blockhash is not a base58 hash");
+  if (block.previousBlockhash !== undefined && !BASE58.test(String(block.previousBlockhash)))
+    fail("previousBlockhash is not a base58 hash");
   if (block.parentSlot === undefined) fail("parentSlot missing");
   if (!isInt(block.parentSlot)) fail(`parentSlot is not a number (${typeof block.parentSlot})`);
+  // A parent is below its child (genesis, slot 0, is its own parent).
+  if (!isSafe(block.parentSlot) || (block.parentSlot! >= slot && slot !== 0))
+    fail(`parentSlot out of range (${block.parentSlot})`);
   if (block.blockTime != null && !isInt(block.blockTime)) fail(`blockTime is not a number (${typeof block.blockTime})`);
+  if (block.blockTime != null && !Number.isSafeInteger(block.blockTime))
+    fail(`blockTime out of range (${block.blockTime})`);
   if (block.blockHeight != null && !isInt(block.blockHeight))
     fail(`blockHeight is not a number (${typeof block.blockHeight})`);
+  if (block.blockHeight != null && !isSafe(block.blockHeight)) fail(`blockHeight out of range (${block.blockHeight})`);
   if (!Array.isArray(block.transactions) && !((block.transactions as unknown) instanceof LazyTransactions))
     fail("transactions missing");
   return block as Omit<RawBlock, "transactions"> & { transactions: unknown };
@@ -81,14 +106,102 @@ export function checkTransaction(slot: number, i: number, tx: unknown): RawBlock
   if (!t!.meta || typeof t!.meta !== "object") malformed(slot, `transaction ${i} has no meta`);
   if (!Array.isArray(t!.meta!.preBalances) || !Array.isArray(t!.meta!.postBalances))
     malformed(slot, `transaction ${i} meta has no balances`);
-  if (!isInt(t!.meta!.fee) || !allInts(t!.meta!.preBalances) || !allInts(t!.meta!.postBalances))
+  if (!isInt(t!.meta!.fee) || !allBalances(t!.meta!.preBalances) || !allBalances(t!.meta!.postBalances))
     malformed(slot, `transaction ${i} meta has a fee or balance that is not a number`);
+  checkRanges(slot, i, t as RawBlockTransaction);
   return t as RawBlockTransaction;
+}
+
+/**
+ * The transaction's numbers and keys within their range: a field out of range is a malformed answer (retried, then
+ * dead-lettered), never read as something else (an index past the keys as a missing account, a fee past 2^53
+ * rounded, decimals past 255 wrapped by a u8 column).
+ * @dev runs on every transaction of every block: plain loops and length checks only, no regex per key.
+ */
+function checkRanges(slot: number, i: number, t: RawBlockTransaction): void {
+  const { message } = t.transaction;
+  const meta = t.meta!;
+  const sigs = t.transaction.signatures;
+  if (sigs.length === 0) rangeError(slot, i, "has no signatures");
+  for (let j = 0; j < sigs.length; j++)
+    if (!isSignature(sigs[j])) rangeError(slot, i, "has a signature that is not base58 of 64 bytes");
+  const keys = message.accountKeys;
+  for (let j = 0; j < keys.length; j++)
+    if (!isKey(keys[j])) rangeError(slot, i, "has an account key that is not base58 of 32 bytes");
+  let nKeys = keys.length;
+  const loaded = meta.loadedAddresses;
+  if (loaded) nKeys += loadedCount(slot, i, loaded.writable) + loadedCount(slot, i, loaded.readonly);
+  if (!isSafe(meta.fee)) rangeError(slot, i, `fee out of range (${meta.fee})`);
+  if (meta.preBalances.length !== nKeys || meta.postBalances.length !== nKeys)
+    rangeError(slot, i, `has ${meta.preBalances.length}/${meta.postBalances.length} balances for ${nKeys} accounts`);
+  const ixs = message.instructions;
+  if (!Array.isArray(ixs)) rangeError(slot, i, "has no instructions");
+  for (let j = 0; j < ixs.length; j++) {
+    const why = instructionProblem(ixs[j], nKeys);
+    if (why) rangeError(slot, i, `instruction ${j} ${why}`);
+  }
+  const inner = meta.innerInstructions;
+  if (inner) {
+    for (let k = 0; k < inner.length; k++) {
+      const group = inner[k]!;
+      if (!isSafe(group?.index) || group.index >= ixs.length)
+        rangeError(slot, i, "inner instructions index out of range");
+      if (!Array.isArray(group.instructions)) rangeError(slot, i, "inner instructions are not a list");
+      for (let j = 0; j < group.instructions.length; j++) {
+        const why = instructionProblem(group.instructions[j], nKeys);
+        if (why) rangeError(slot, i, `inner instruction ${group.index}.${j} ${why}`);
+      }
+    }
+  }
+  if (meta.preTokenBalances) checkTokenBalances(slot, i, meta.preTokenBalances, nKeys);
+  if (meta.postTokenBalances) checkTokenBalances(slot, i, meta.postTokenBalances, nKeys);
+}
+
+function rangeError(slot: number, i: number, what: string): never {
+  return malformed(slot, `transaction ${i} ${what}`);
+}
+
+function loadedCount(slot: number, i: number, list: unknown): number {
+  if (!Array.isArray(list)) rangeError(slot, i, "has loaded addresses that are not a list");
+  const keys = list as unknown[];
+  for (let j = 0; j < keys.length; j++)
+    if (!isKey(keys[j])) rangeError(slot, i, "has a loaded address that is not base58 of 32 bytes");
+  return keys.length;
+}
+
+/** Why a compiled instruction is out of range, or undefined (no message is built on the way: hot path). */
+function instructionProblem(ix: RawCompiledInstruction | undefined, nKeys: number): string | undefined {
+  if (!isSafe(ix?.programIdIndex) || ix.programIdIndex >= nKeys) return "program index out of range";
+  const accounts = ix.accounts;
+  if (!Array.isArray(accounts)) return "has no accounts";
+  for (let a = 0; a < accounts.length; a++) {
+    const x = accounts[a];
+    if (!isSafe(x) || x >= nKeys) return `account index out of range (${x})`;
+  }
+  return typeof ix.data === "string" ? undefined : "has no data";
+}
+
+function checkTokenBalances(slot: number, i: number, list: RawTokenBalance[], nKeys: number): void {
+  if (!Array.isArray(list)) rangeError(slot, i, "token balances are not a list");
+  for (let j = 0; j < list.length; j++) {
+    const tb = list[j]!;
+    if (!isSafe(tb?.accountIndex) || tb.accountIndex >= nKeys)
+      rangeError(slot, i, "token balance account index out of range");
+    if (!isKey(tb.mint)) rangeError(slot, i, "token balance mint is not base58 of 32 bytes");
+    if (tb.owner !== undefined && !isKey(tb.owner))
+      rangeError(slot, i, "token balance owner is not base58 of 32 bytes");
+    const ui = tb.uiTokenAmount;
+    const d = ui?.decimals;
+    if (!Number.isInteger(d) || d < 0 || d > 255) rangeError(slot, i, `token balance decimals out of range (${d})`);
+    if (!isU64String(ui.amount))
+      rangeError(slot, i, `token balance amount is not a u64 (${String(ui.amount).slice(0, 40)})`);
+  }
 }
 
 /** A fetched block's transaction list over the lazily parsed answer. */
 function transactionList(slot: number, items: unknown): TransactionList {
   const lazy = items instanceof LazyTransactions ? items : LazyTransactions.of(items as unknown[]);
+  const seen = new Map<string, number>();
   return {
     length: lazy.length,
     release: () => lazy.release(),
@@ -103,7 +216,14 @@ function transactionList(slot: number, items: unknown): TransactionList {
           { cause: err },
         );
       }
-      return checkTransaction(slot, i, tx);
+      const t = checkTransaction(slot, i, tx);
+      // A signature is unique on chain: one twice in a block is an answer mixed up in flight, retried as malformed
+      // (kept, the later copy would be stored under the wrong index).
+      const sig = t.transaction.signatures[0]!;
+      const at = seen.get(sig);
+      if (at === undefined) seen.set(sig, i);
+      else if (at !== i) malformed(slot, `transaction ${i} repeats the signature of transaction ${at}`);
+      return t;
     },
   };
 }
@@ -198,4 +318,42 @@ export async function fetchTransactions(
       throw new MalformedResponseError(`getTransaction ${sig}: missing slot, transaction or meta`);
     return t as RawTransaction;
   });
+}
+
+/** A block's place in the chain: what getBlock answers with transactionDetails "none". */
+export type BlockHead = { slot: number; parentSlot: number; blockhash: string; previousBlockhash: string };
+
+/**
+ * Heads of `slots` (getBlock, transactionDetails "none": a few hundred bytes each) in JSON-RPC batches, for
+ * verifying the chain. A slot the node calls skipped maps to "skipped", one not available yet to "missing".
+ */
+export async function fetchBlockHeads(
+  rpc: RpcClient,
+  slots: number[],
+  commitment: string,
+): Promise<Map<number, BlockHead | "skipped" | "missing">> {
+  const config = { transactionDetails: "none", rewards: false, maxSupportedTransactionVersion: 0, commitment };
+  const answers = await rpc.batch<unknown>(slots.map((s) => ({ method: "getBlock", params: [s, config] })));
+  const out = new Map<number, BlockHead | "skipped" | "missing">();
+  answers.forEach((a, i) => {
+    const slot = slots[i]!;
+    if (a.error) {
+      if (SKIPPED_CODES.has(a.error.code)) return void out.set(slot, "skipped");
+      if (NOT_YET_CODES.has(a.error.code)) return void out.set(slot, "missing");
+      throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+    }
+    if (a.result === null) return void out.set(slot, "missing");
+    const b = a.result as Partial<RawBlock>;
+    if (
+      typeof b?.blockhash !== "string" ||
+      !BASE58.test(b.blockhash) ||
+      typeof b.previousBlockhash !== "string" ||
+      !BASE58.test(b.previousBlockhash) ||
+      !isSafe(b.parentSlot) ||
+      (b.parentSlot >= slot && slot !== 0)
+    )
+      throw new MalformedResponseError(`getBlock ${slot}: head without a valid blockhash, previousBlockhash or parent`);
+    out.set(slot, { slot, parentSlot: b.parentSlot, blockhash: b.blockhash, previousBlockhash: b.previousBlockhash });
+  });
+  return out;
 }

@@ -68,6 +68,9 @@ describe("recorded history over web3.js", () => {
       const block = await conn.getBlock(rec.slot, { maxSupportedTransactionVersion: 0 });
       expect(block).not.toBeNull();
       const { transactions, ...head } = rec.result;
+      // The parent is the block served before (the chain is coherent), not the recorded mainnet parent.
+      const prevSlot = chain.history.slots[chain.history.slots.indexOf(rec.slot) - 1]!;
+      const prev = await conn.getBlock(prevSlot, { maxSupportedTransactionVersion: 0, transactionDetails: "none" });
       expect({
         blockhash: block!.blockhash,
         previousBlockhash: block!.previousBlockhash,
@@ -77,8 +80,8 @@ describe("recorded history over web3.js", () => {
         rewards: block!.rewards,
       }).toEqual({
         blockhash: head.blockhash,
-        previousBlockhash: head.previousBlockhash,
-        parentSlot: head.parentSlot,
+        previousBlockhash: prev!.blockhash,
+        parentSlot: prevSlot,
         blockTime: head.blockTime,
         blockHeight: head.blockHeight,
         rewards: head.rewards,
@@ -86,6 +89,25 @@ describe("recorded history over web3.js", () => {
       expect(block!.transactions).toHaveLength(transactions.length);
       transactions.forEach((t, i) => expectSameTx(block!.transactions[i]!, t, `slot ${rec.slot} tx ${i}`));
     }
+  });
+
+  test("every served block chains to the one served before it: parentSlot and previousBlockhash", async () => {
+    const slots = chain.history.slots;
+    expect(slots.length).toBeGreaterThan(10);
+    let prev: { slot: number; blockhash: string } | undefined;
+    for (const slot of slots) {
+      const b = await conn.getBlock(slot, { maxSupportedTransactionVersion: 0, transactionDetails: "none" });
+      if (prev)
+        expect({ slot, parent: b!.parentSlot, hash: b!.previousBlockhash }).toEqual({
+          slot,
+          parent: prev.slot,
+          hash: prev.blockhash,
+        });
+      prev = { slot, blockhash: b!.blockhash };
+    }
+    // The first block keeps its recorded parent, a slot below the first available block.
+    const first = await conn.getBlock(slots[0]!, { maxSupportedTransactionVersion: 0, transactionDetails: "none" });
+    expect(first!.parentSlot).toBeLessThan(slots[0]!);
   });
 
   test("cut-down recorded blocks serve their recorded transactions in order", async () => {
