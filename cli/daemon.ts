@@ -3,6 +3,7 @@
  * endpoint, then the parts the command asks for; resolves with the exit code when the process should stop.
  */
 import type { Context } from "../core/context.js";
+import { secretsOf } from "../core/logger.js";
 import { runMigrations } from "../core/migrate.js";
 import { ingestHealth, LEADERSHIP_LOST, startLiveIngest, startLogsIngest } from "../indexer/ingest/index.js";
 import { createBlockWorker } from "../indexer/pipeline/index.js";
@@ -34,6 +35,7 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
     port: ctx.config.METRICS_PORT,
     metrics: rt.metrics,
     logger: ctx.logger,
+    secrets: secretsOf(ctx.config),
     health: async () => ({
       ...(await daemonHealth(rt, ingest?.status())),
       ...(ingest ? ingestHealth(ingest.status()) : {}),
