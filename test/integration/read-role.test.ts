@@ -2,10 +2,13 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, inject, test } from "vitest";
+import { startApi } from "../../api/server/index.js";
+import { parseConfig } from "../../core/config.js";
+import { createLogger } from "../../core/logger.js";
 import { runMigrations } from "../../core/migrate.js";
 import { ReadRoleError } from "../../core/read-role.js";
 import { runCli } from "../setup/cli.js";
-import { createTestDatabase } from "../setup/services.js";
+import { createTestDatabase, uniquePrefix } from "../setup/services.js";
 
 const TABLE_PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"];
 
@@ -91,6 +94,39 @@ describe("the API's read-only role", () => {
       expect(await errorCode(c.query("insert into slots (slot, status) values (1, 'pending')"))).toBe("25006");
     });
   }, 120_000);
+
+  test("the API serves as the role: ready, and a query that reads tables answers", async () => {
+    const { db, role } = await setUp();
+    await runMigrations(db.url, { readRole: { name: role, password: "pw-of-the-api" } });
+    await withClient(db.url, (c) =>
+      c.query(
+        "insert into tokens (mint, program, decimals, first_seen_slot, updated_slot) values ('So11111111111111111111111111111111111111112', 'spl-token', 9, 1, 1)",
+      ),
+    );
+    const config = parseConfig({
+      DATABASE_URL: as(db.url, role, "pw-of-the-api"),
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: uniquePrefix(),
+      LOG_LEVEL: "silent",
+    });
+    const server = await startApi(
+      { config, logger: createLogger(config) },
+      { port: 0, host: "127.0.0.1", rateLimit: false, responseCache: false },
+    );
+    try {
+      expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+      const res = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ tokens(first: 3) { edges { node { mint decimals } } } }" }),
+      });
+      expect(await res.json()).toEqual({
+        data: { tokens: { edges: [{ node: { mint: "So11111111111111111111111111111111111111112", decimals: 9 } }] } },
+      });
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
 
   test("a later run takes back a privilege granted by hand, and sets a new password", async () => {
     const { db, role } = await setUp();
