@@ -3,7 +3,9 @@
  * endpoint, then the parts the command asks for; resolves with the exit code when the process should stop.
  */
 import type { Context } from "../core/context.js";
+import { secretsOf } from "../core/logger.js";
 import { runMigrations } from "../core/migrate.js";
+import { readRoleOf } from "../core/read-role.js";
 import { ingestHealth, LEADERSHIP_LOST, startLiveIngest, startLogsIngest } from "../indexer/ingest/index.js";
 import { createBlockWorker } from "../indexer/pipeline/index.js";
 import { daemonHealth, startOpsServer, stuckReason } from "./ops-server.js";
@@ -26,7 +28,7 @@ export type DaemonParts = { ingest: boolean; worker: boolean; api?: boolean; con
 
 /** Starts the parts of a daemon process; resolves when the process should exit. */
 export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<number> {
-  await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger });
+  await runMigrations(ctx.config.DATABASE_URL, { logger: ctx.logger, readRole: readRoleOf(ctx.config) });
   const rt: Runtime = await createRuntime(ctx);
   let ingest: Awaited<ReturnType<typeof startLiveIngest>> | undefined;
   let ingestRunning = false;
@@ -34,6 +36,7 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
     port: ctx.config.METRICS_PORT,
     metrics: rt.metrics,
     logger: ctx.logger,
+    secrets: secretsOf(ctx.config),
     health: async () => ({
       ...(await daemonHealth(rt, ingest?.status())),
       ...(ingest ? ingestHealth(ingest.status()) : {}),

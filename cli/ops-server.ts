@@ -1,6 +1,6 @@
 /** The operations endpoint of ingest and worker processes: /metrics (Prometheus), /health, /ready. */
 import http from "node:http";
-import type { Logger } from "../core/logger.js";
+import { type Logger, redactUrl, scrub } from "../core/logger.js";
 import type { Metrics } from "../core/metrics.js";
 import { type BlockQueue, liveJobId } from "../indexer/queue/index.js";
 import type { RpcClient } from "../indexer/source/index.js";
@@ -53,6 +53,29 @@ export function stuckReason(health: Health): string | null {
   return `resume point stuck below slot ${stuck.slot}: its job was dead-lettered (${stuck.error ?? "no error recorded"}); fix the cause, then \`slotline dead-letters retry\``;
 }
 
+/** Anything URL-shaped in a served text, up to a closing bracket or punctuation that ends a sentence. */
+const URL_IN_TEXT = /\b(?:https?|wss?|postgres(?:ql)?|rediss?):\/\/[^\s"'<>\\]*[^\s"'<>\\).,;:]/g;
+
+/** A key quoted alone is as secret as the URL part holding it: path segments and query values of 12+ characters. */
+function withParts(secrets: readonly string[]): string[] {
+  const out = new Set(secrets);
+  for (const s of secrets) for (const part of s.split(/[/?&=]/)) if (part.length >= 12) out.add(part);
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * A body for /health or /ready without secrets: every URL in it shown as redactUrl shows it, then every configured
+ * secret (secretsOf) and each key-sized part of one replaced.
+ * @dev error messages are copied from RPC answers and job failures, and an RPC provider's answer (or Node's own
+ * error) may quote the endpoint URL, or the key alone, from its path or query; the ops port has no API keys.
+ */
+export function scrubServed(body: string, secrets: readonly string[]): string {
+  return scrub(
+    body.replace(URL_IN_TEXT, (u) => redactUrl(u)),
+    withParts(secrets),
+  );
+}
+
 /** Starts the server on `port` (0 = any free port); returns its port and a close function. */
 export async function startOpsServer(opts: {
   port: number;
@@ -60,7 +83,10 @@ export async function startOpsServer(opts: {
   logger: Logger;
   ready: ReadinessCheck;
   health?: () => Health | Promise<Health>;
+  /** the configured secrets (core/logger's secretsOf), scrubbed from /health and /ready */
+  secrets?: readonly string[];
 }) {
+  const secrets = opts.secrets ?? [];
   const server = http.createServer(async (req, res) => {
     try {
       if (req.url === "/metrics") {
@@ -69,11 +95,11 @@ export async function startOpsServer(opts: {
       } else if (req.url === "/health") {
         const body = { status: "ok", ...(await opts.health?.()) };
         res.writeHead(body.status === "failed" ? 503 : 200, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
+        res.end(scrubServed(JSON.stringify(body), secrets));
       } else if (req.url === "/ready") {
         const reason = await opts.ready();
         res.writeHead(reason ? 503 : 200, { "content-type": "application/json" });
-        res.end(JSON.stringify(reason ? { status: "not ready", reason } : { status: "ready" }));
+        res.end(scrubServed(JSON.stringify(reason ? { status: "not ready", reason } : { status: "ready" }), secrets));
       } else {
         res.writeHead(404).end();
       }

@@ -48,6 +48,14 @@ export const configSchema = z.object({
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres:postgres@127.0.0.1:5432/slotline"),
   DATABASE_READ_URL: optionalUrl(["postgres:", "postgresql:"]),
   DATABASE_POOL_SIZE: int(1, 200, 10),
+  DATABASE_READ_ROLE: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a role name: lower-case letters, digits and _, at most 63")
+      .optional(),
+  ),
+  DATABASE_READ_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   QUEUE_PREFIX: z
     .string()
@@ -124,10 +132,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   // An empty string for a key with a default means "not set": treat it as a missing value, which is an error
   // only where the key is required. Keys like REDIS_URL= are reported, so a blank override is never silent.
   const result = configSchema.safeParse(env);
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => ({ key: String(i.path[0] ?? "(env)"), message: i.message }));
-    throw new ConfigError(issues);
-  }
+  const issues = result.success
+    ? []
+    : result.error.issues.map((i) => ({ key: String(i.path[0] ?? "(env)"), message: i.message }));
+  // A role `slotline migrate` would create without a password could not log in with one.
+  if (env.DATABASE_READ_ROLE && !env.DATABASE_READ_PASSWORD)
+    issues.push({ key: "DATABASE_READ_PASSWORD", message: "required when DATABASE_READ_ROLE is set" });
+  if (!result.success || issues.length) throw new ConfigError(issues);
   const c = result.data;
   return { ...c, SOLANA_WS_URL: c.SOLANA_WS_URL ?? deriveWsUrl(c.SOLANA_RPC_URL) };
 }

@@ -10,6 +10,7 @@ import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
 import type { Logger } from "./logger.js";
 import { PROJECT_ROOT } from "./paths.js";
+import { ensureReadRole, type ReadRole } from "./read-role.js";
 
 /** The repository's migrations folder. */
 export const MIGRATIONS_FOLDER = path.join(PROJECT_ROOT, "migrations");
@@ -90,10 +91,13 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   }
 }
 
-/** Applies every pending migration; holds the advisory lock on one dedicated connection throughout. */
+/**
+ * Applies every pending migration, then (with `readRole`) creates or resets the API's read-only role; holds the
+ * advisory lock on one dedicated connection throughout.
+ */
 export async function runMigrations(
   url: string,
-  opts: { logger?: Logger; migrationsFolder?: string; createDatabase?: boolean } = {},
+  opts: { logger?: Logger; migrationsFolder?: string; createDatabase?: boolean; readRole?: ReadRole | null } = {},
 ): Promise<MigrateResult> {
   const databaseCreated = opts.createDatabase === false ? false : await ensureDatabase(url);
   const client = new pg.Client({ connectionString: url, application_name: "slotline-migrate" });
@@ -120,6 +124,11 @@ export async function runMigrations(
       throw new Error(`migration failed, none applied${reason ? `: ${reason}` : ""}\n${err.message}`, { cause: err });
     });
     const total = await count();
+    // after the migrations, so the grant covers every table they created
+    if (opts.readRole) {
+      await ensureReadRole(client, opts.readRole);
+      opts.logger?.info({ role: opts.readRole.name }, "read-only role ready");
+    }
     const result = { applied: total - before, total, databaseCreated };
     opts.logger?.info({ applied: result.applied, total, database_created: databaseCreated }, "migrations done");
     return result;

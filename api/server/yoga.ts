@@ -2,7 +2,7 @@
  * createApi(ctx): the graphql-yoga instance (schema, guards, routes, observability). It never listens: tests
  * call `api.fetch("http://test/graphql", ...)`, and main.ts hands it to a node http server.
  */
-import { createYoga, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
+import { createYoga, type GraphiQLOptions, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
 import { MAX_REQUEST_BODY_BYTES, useBodyLimit } from "./body-limit-plugin.js";
 import { type ResponseCacheOptions, useCaching } from "./cache-plugin.js";
 import { type ApiContext, type RequestContext, createRequestContext } from "../context.js";
@@ -62,6 +62,27 @@ export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & 
 const defined = <T extends object>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
+const graphiqlPages = new Map<string, Promise<string>>();
+
+/**
+ * GraphiQL from the installed @graphql-yoga/render-graphiql: its scripts, styles and editor workers are inlined in
+ * the page, so it renders offline and runs no third party's code on the operator's endpoint (yoga's default page
+ * loads them from a public CDN).
+ * @dev the bundle is about 9 MB: it is imported on the first page view, never by a server that serves no GraphiQL,
+ * and each page (one per options, which are fixed per server) is rendered once.
+ */
+export function renderLocalGraphiQL(options: GraphiQLOptions = {}): Promise<string> {
+  const key = JSON.stringify(options);
+  let page = graphiqlPages.get(key);
+  if (!page) {
+    page = import("@graphql-yoga/render-graphiql").then((m) => m.renderGraphiQL(options));
+    // a failed import is tried again on the next view, not remembered
+    page.catch(() => graphiqlPages.delete(key));
+    graphiqlPages.set(key, page);
+  }
+  return page;
+}
+
 /** Builds the API over the application context; owns no connections (the caller closes pool and Redis). */
 export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
   const limits: GuardLimits = { ...DEFAULT_LIMITS };
@@ -89,6 +110,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
     maxRequestBodySize: false,
     landingPage: false,
     graphiql: opts.graphiql ?? introspection,
+    renderGraphiQL: renderLocalGraphiQL,
     maskedErrors: true,
     // An explicit policy, never yoga's implicit default: the configured origins, or "*" for a public read API.
     cors: {
