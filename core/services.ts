@@ -17,7 +17,8 @@ export type ServiceProblem = {
 };
 
 const PROBE_TIMEOUT_MS = 3_000;
-const HOW_TO_START = "start the local service, or run `docker compose up -d postgres redis`";
+const HOW_TO_START =
+  "start the local service, or run `docker compose up -d postgres redis` (it needs POSTGRES_PASSWORD, REDIS_PASSWORD and API_DB_PASSWORD set: docs/operations.md)";
 
 function reasonOf(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { errors?: Error[] };
