@@ -50,7 +50,26 @@ export function createTxRecord(raw: RawBlockTransaction, hasBigInts = false): Tx
   const isVote = msg.instructions.length === 1 && accountKeys[msg.instructions[0]!.programIdIndex] === VOTE_PROGRAM;
   const signature = raw.transaction.signatures[0];
   if (typeof signature !== "string") throw new Error("transaction has no signature");
+  const incoherent = incoherence(raw, accountKeys.length);
+  if (incoherent) throw new Error(`transaction ${signature} is not one a validator could produce: ${incoherent}`);
   return { raw, version, signature, accountKeys, isVote, hasBigInts, cache: {} };
+}
+
+/**
+ * Why a recorded transaction is internally inconsistent, or null: inner instructions of an instruction it does not
+ * have, or an index past its account keys. Such a recording (e.g. a message cut down for a reproduction, with the
+ * original's meta) is refused at load, as a validator never serves one; the indexer treats one as a malformed answer.
+ */
+function incoherence(raw: RawBlockTransaction, nKeys: number): string | null {
+  const ixs = raw.transaction.message.instructions;
+  const bad = (ix: RawCompiledInstruction) =>
+    ix.programIdIndex >= nKeys || (Array.isArray(ix.accounts) && ix.accounts.some((a) => a >= nKeys));
+  for (const [j, ix] of ixs.entries()) if (bad(ix)) return `instruction ${j} names an account past its ${nKeys} keys`;
+  for (const group of raw.meta?.innerInstructions ?? []) {
+    if (group.index >= ixs.length) return `inner instructions of instruction ${group.index}, of ${ixs.length}`;
+    if (group.instructions.some(bad)) return `an inner instruction of ${group.index} names an account past its keys`;
+  }
+  return null;
 }
 
 /** Decodes a `[base64, "base64"]` transaction (with its json meta) into the json shape. */

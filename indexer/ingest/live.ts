@@ -11,9 +11,8 @@ import type { Metrics } from "../../core/metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
 import { statusKey } from "../../core/events.js";
 import type { Store } from "../store/index.js";
-import { fetchBlockHeads, GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
+import { GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
 import type { RpcClient } from "../source/index.js";
-import { type ChainGap, createChainVerifier } from "./chain-check.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "../source/index.js";
 
@@ -43,8 +42,6 @@ export type IngestStatus = {
   updatedAt: string;
   /** set when ingest stopped for good and needs an operator (deep_reorg) */
   halted?: { error: "deep_reorg"; slots: number[]; message: string };
-  /** set while a block does not chain to the previous one: the resume point holds below `slot` */
-  gap?: ChainGap;
 };
 
 /** Finalized slots re-checked against the chain on every finality poll (the deep-reorg window). */
@@ -65,9 +62,7 @@ export class DeepReorgError extends NonRetryableError {
 
 /** The /health fields of an ingest: `status: "failed"` (HTTP 503) once it halted. */
 export function ingestHealth(status: IngestStatus): Record<string, unknown> {
-  if (status.halted) return { status: "failed", error: status.halted.error, ingest: status };
-  // A gap is said at the top level: the resume point holds until the chain verifies (operators read it first).
-  return status.gap ? { gap: status.gap, ingest: status } : { ingest: status };
+  return status.halted ? { status: "failed", error: status.halted.error, ingest: status } : { ingest: status };
 }
 
 /** The running ingest. */
@@ -120,7 +115,6 @@ export async function startLiveIngest(
   let resume = await deps.store.liveResumePoint();
   if (resume === null) resume = await deps.store.initLiveCursor((config.START_SLOT ?? tipNow) - 1);
   let scanned = resume;
-  const verifier = createChainVerifier({ rpc: deps.rpc, commitment, logger: log }, resume);
   // Slots stored at confirmed before a restart are checked too: start at the lowest one still unfinalized.
   const unfinalized = await deps.store.lowestUnfinalized();
   let finalityChecked = unfinalized === null ? resume : Math.min(resume, unfinalized - 1);
@@ -159,14 +153,6 @@ export async function startLiveIngest(
       to = found.length === 0 ? far : Math.min(far, found[0]! + maxScan - 1);
       produced = found.filter((s) => s <= to);
     }
-    // Each block must chain to the one before it; a parent getBlocks left out is indexed too. Past a block that does
-    // not chain nothing is enqueued, and the next scan asks again from the last verified block.
-    const verified = await verifier.verify(produced.filter((s) => s > verifier.anchor));
-    if (verified.recovered.length) log.warn({ slots: verified.recovered }, "indexing blocks getBlocks left out");
-    if (verified.gap) state.gap = verified.gap;
-    else if (verified.complete) delete state.gap;
-    produced = verified.slots;
-    if (!verified.complete) to = verifier.anchor;
     // Pending rows first, then jobs: the resume point cannot pass a slot whose job might be lost.
     const todo = await deps.store.notDone(produced);
     await deps.store.markPending(todo);
@@ -175,9 +161,8 @@ export async function startLiveIngest(
       { from: scanned + 1, to, produced: produced.length, enqueued: todo.length, queue_depth: depth },
       "scanned",
     );
-    scanned = Math.max(scanned, to);
-    if (!verified.complete) scanned = verifier.anchor;
-    return verified.complete && to < tip;
+    scanned = to;
+    return to < tip;
   }
 
   const stallRetries = new Map<number, number>();
@@ -215,23 +200,12 @@ export async function startLiveIngest(
     const recheckFrom = Math.max(0, finalityChecked - DEEP_REORG_WINDOW + 1);
     const finalizedChain = await producedSlots(deps.rpc, recheckFrom, Math.max(upTo, finalityChecked), "finalized");
     const onChain = new Set(finalizedChain);
-    // A slot getBlocks leaves out may still be a finalized block (its child names it): ask getBlock before calling
-    // it lost or dropped.
-    const served = async (slots: number[]): Promise<Set<number>> => {
-      if (slots.length === 0) return new Set();
-      const heads = await fetchBlockHeads(deps.rpc, slots, "finalized");
-      return new Set(slots.filter((s) => typeof heads.get(s) === "object"));
-    };
-    const unlisted = (await deps.store.finalizedBetween(recheckFrom, finalityChecked)).filter((s) => !onChain.has(s));
-    const servedLost = await served(unlisted);
-    const lost = unlisted.filter((s) => !servedLost.has(s));
+    const lost = (await deps.store.finalizedBetween(recheckFrom, finalityChecked)).filter((s) => !onChain.has(s));
     if (lost.length) throw new DeepReorgError(lost);
     if (upTo <= finalityChecked) return;
     const canonical = new Set(finalizedChain.filter((s) => s > finalityChecked));
     const stored = await deps.store.slotsBetween(finalityChecked + 1, upTo);
-    const unlistedStored = stored.filter((s) => s.status === "indexed" && !canonical.has(s.slot)).map((s) => s.slot);
-    const servedStored = await served(unlistedStored);
-    const dropped = unlistedStored.filter((s) => !servedStored.has(s));
+    const dropped = stored.filter((s) => s.status === "indexed" && !canonical.has(s.slot)).map((s) => s.slot);
     if (dropped.length) {
       const n = await deps.store.rollbackSlots(dropped);
       deps.metrics.rollbacks.inc(n);
@@ -260,8 +234,7 @@ export async function startLiveIngest(
     while (!signal.aborted) {
       try {
         const more = await scan();
-        // Never past the last verified block: a stretch after it is verified by the next block's parent.
-        resume = await deps.store.advanceLiveCursor(Math.min(scanned, verifier.anchor));
+        resume = await deps.store.advanceLiveCursor(scanned);
         state.resumeSlot = resume;
         if (resume !== null) {
           deps.metrics.resumeSlot.set(resume);
