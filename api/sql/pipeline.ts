@@ -73,8 +73,9 @@ export function createPipelinedReader(
     queue = [];
     // (a request aborted meanwhile is answered where its batch would leave: runAlone, or its group's send)
     const slow = gate !== undefined && batch.some((p) => gate.isSlow(p.text));
-    // A shape that ran slowly by the API's clock is timed on the server's (batch.ts) before the lane takes it.
-    const clock = gate !== undefined && !slow && batch.some((p) => gate.wantsClock(p.text));
+    // A shape that ran slowly by the API's clock is timed on the server's (batch.ts) before the lane takes it; one not
+    // measured yet runs in the lane and is timed there, so its first sample is Postgres' own time.
+    const clock = gate !== undefined && batch.some((p) => gate.wantsClock(p.text));
     // Only statements of shapes known to be quick join other requests' (a slow one would hold them all up).
     if (gate && !slow && !clock && batch.every((p) => gate.isQuick(p.text))) {
       groupsOf(pool).add({
