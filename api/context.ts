@@ -18,9 +18,12 @@ export type EventHub = {
   ready: Promise<void>;
   /**
    * A stream of the items `select` picks from each event from now on; ends when the consumer returns.
-   * A slow consumer loses the oldest items beyond 1,000.
+   * A slow consumer loses the oldest items beyond 1,000. Throws RATE_LIMITED when `client` (who asks, as
+   * RequestContext.client) holds as many streams as allowed, OVERLOADED when the process does.
    */
-  subscribe<T>(select: (e: ChainEvent) => readonly T[]): AsyncIterableIterator<T>;
+  subscribe<T>(select: (e: ChainEvent) => readonly T[], client?: string): AsyncIterableIterator<T>;
+  /** Streams open now, and the clients holding them. */
+  subscriptions(): { open: number; clients: number };
   /**
    * Changes with every event: a digest of the latest message ("0" before any), the same in every process
    * that received it, so response-cache keys built on it are shared and go stale together.

@@ -85,6 +85,11 @@ export const configSchema = z.object({
   API_SLOW_QUERY_CONCURRENCY: int(0, 200, 1),
   API_RATE_LIMIT: int(0, 100_000_000, 50_000),
   API_SQL_MODE: z.enum(["pipelined", "plain"], { message: "expected pipelined or plain" }).default("pipelined"),
+  API_MAX_SUBSCRIPTIONS: int(1, 1_000_000, 10_000),
+  API_SUBSCRIPTIONS_PER_CLIENT: int(1, 10_000, 20),
+  API_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000, 10),
+  API_WS_MAX_MESSAGE_BYTES: int(1_024, 16 * 1024 * 1024, 65_536),
+  API_WS_IDLE_MS: int(1_000, 3_600_000, 60_000),
   METRICS_PORT: int(0, 65535, 9464),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {

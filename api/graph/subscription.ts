@@ -31,7 +31,7 @@ function stream<T>(ctx: RequestContext, select: (e: ChainEvent) => readonly T[],
     const items = select(e);
     if (items.length) ctx.metrics.subscriptions.inc({ subscription: name }, items.length);
     return items;
-  });
+  }, ctx.client);
 }
 
 /** Each pushed item starts from nothing read: the subscription's context lives long, its data must not. */

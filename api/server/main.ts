@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { Redis } from "ioredis";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
 import { createReadPool } from "../sql/index.js";
@@ -42,6 +42,31 @@ const within = (p: Promise<unknown>, ms: number) =>
     new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
   ]);
 
+/**
+ * Closes `socket` (4408) once it has been idle `ms`: nothing received and no subscription open. A socket carrying a
+ * subscription is not idle (the server pushes to it); graphql-ws' pings end sockets whose peer is gone.
+ */
+function closeWhenIdle(socket: WebSocket, ms: number): void {
+  let last = performance.now();
+  socket.on("message", () => {
+    last = performance.now();
+  });
+  const timer = setInterval(
+    () => {
+      if (socket.readyState !== socket.OPEN) return clearInterval(timer);
+      if (performance.now() - last < ms || subscriptionsOf(socket) > 0) return;
+      clearInterval(timer);
+      socket.close(4408, "Idle");
+    },
+    Math.max(250, ms / 4),
+  ).unref();
+  socket.once("close", () => clearInterval(timer));
+}
+
+/** Each socket's graphql-ws context, whose `subscriptions` holds the operations open on it (set in onConnect). */
+const operationsOn = new WeakMap<object, { subscriptions: Record<string, unknown> }>();
+const subscriptionsOf = (socket: object) => Object.keys(operationsOn.get(socket)?.subscriptions ?? {}).length;
+
 /** Starts the API: read pool, Redis (status + events), http server and graphql-ws; `close()` undoes all of it. */
 export async function startApi(
   ctx: { config: Config; logger: Logger },
@@ -63,7 +88,10 @@ export async function startApi(
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
   const subscriber = redis.duplicate();
   subscriber.on("error", () => {});
-  const events = createEventHub(subscriber, config.QUEUE_PREFIX, logger);
+  const events = createEventHub(subscriber, config.QUEUE_PREFIX, logger, {
+    total: config.API_MAX_SUBSCRIPTIONS,
+    perClient: config.API_SUBSCRIPTIONS_PER_CLIENT,
+  });
   if (!(await within(events.ready, 5_000)))
     logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
   const api = createApi(
@@ -82,7 +110,9 @@ export async function startApi(
   );
 
   const server = http.createServer(api);
-  const wss = new WebSocketServer({ server, path: "/graphql" });
+  // ws reads messages up to 100 MiB by default: a document with its variables is far below the cap.
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: config.API_WS_MAX_MESSAGE_BYTES });
+  wss.on("connection", (socket) => closeWhenIdle(socket, config.API_WS_IDLE_MS));
   const keys = config.API_KEYS ?? [];
   const sockets = new WeakMap<object, Transport & { abort: AbortController }>();
   const ws = useServer(
@@ -107,6 +137,7 @@ export async function startApi(
         );
         const abort = new AbortController();
         c.extra.socket.once("close", () => abort.abort());
+        operationsOn.set(c.extra.socket, c);
         sockets.set(c.extra.socket, {
           abort,
           signal: abort.signal,
@@ -130,6 +161,14 @@ export async function startApi(
           ];
         if (tokensExceed(query, api.limits.maxTokens))
           return [apiError("TOKEN_LIMIT", `The document has more than ${api.limits.maxTokens} tokens.`)];
+        // graphql-ws has already entered this one in c.subscriptions.
+        if (Object.keys(c.subscriptions).length > config.API_SUBSCRIPTIONS_PER_SOCKET)
+          return [
+            apiError(
+              "RATE_LIMITED",
+              `A WebSocket may carry at most ${config.API_SUBSCRIPTIONS_PER_SOCKET} subscriptions at once.`,
+            ),
+          ];
         const transport = sockets.get(c.extra.socket);
         const { schema, execute, subscribe, contextFactory, parse, validate } = api.getEnveloped({
           ...c,
