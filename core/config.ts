@@ -90,6 +90,8 @@ export const configSchema = z.object({
   API_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000, 10),
   API_WS_MAX_MESSAGE_BYTES: int(1_024, 16 * 1024 * 1024, 65_536),
   API_WS_IDLE_MS: int(1_000, 3_600_000, 60_000),
+  API_METRICS_KEY: z.preprocess(emptyAsUndefined, z.string().min(16).optional()),
+  API_METRICS_PORT: int(0, 65535, 0),
   METRICS_PORT: int(0, 65535, 9464),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {

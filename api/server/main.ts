@@ -1,6 +1,7 @@
 /**
  * startApi: the only place the API listens. An http server for yoga (GraphQL over HTTP and SSE, GraphiQL,
- * /health, /ready, /metrics) and graphql-ws on the same port and path, over the API's own read-only pool.
+ * /health, /ready, /metrics behind a key) and graphql-ws on the same port and path, and /metrics on a port of its own
+ * when the operator asks, over the API's own read-only pool.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -106,6 +107,7 @@ export async function startApi(
       slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs ?? opts.statementTimeoutMs,
       sqlMode,
       metrics: opts.metrics ?? createApiMetrics({ defaults: true }),
+      metricsKey: opts.metricsKey ?? config.API_METRICS_KEY ?? null,
     },
   );
 
@@ -207,6 +209,27 @@ export async function startApi(
   const address = server.address() as AddressInfo;
   const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${address.port}`;
   logger.info({ url: `${url}/graphql`, port: address.port, sql_mode: sqlMode }, "api listening");
+  // The operator's other choice for metrics: a port of their own, serving /metrics and nothing else, without a key.
+  const metricsServer =
+    config.API_METRICS_PORT > 0
+      ? http.createServer((req, res) => {
+          if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
+            res.writeHead(404).end();
+            return;
+          }
+          api.metrics.registry.metrics().then(
+            (text) => res.writeHead(200, { "content-type": api.metrics.registry.contentType }).end(text),
+            () => res.writeHead(500).end(),
+          );
+        })
+      : null;
+  if (metricsServer) {
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once("error", reject);
+      metricsServer.listen(config.API_METRICS_PORT, host, () => resolve());
+    });
+    logger.info({ port: config.API_METRICS_PORT }, "api metrics listening");
+  }
 
   let closed: Promise<void> | undefined;
   return {
@@ -218,6 +241,7 @@ export async function startApi(
         // SSE streams and keep-alive sockets would hold server.close() open.
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         await api.dispose();
         await events.close();
         await redis.quit().catch(() => redis.disconnect());

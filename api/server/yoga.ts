@@ -33,6 +33,8 @@ export type ApiOptions = Partial<GuardLimits> & {
   persistedOperations?: PersistedOperations | null;
   /** a registry to add to (default: a fresh one) */
   metrics?: ApiMetrics;
+  /** GET /metrics answers requests presenting this key (API_METRICS_KEY); default: /metrics is not served */
+  metricsKey?: string | null;
   /**
    * slow statements (by their shape's recent run time) running at once; 0: no slow lane (API_SLOW_QUERY_CONCURRENCY)
    */
@@ -133,6 +135,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
         trustProxy: opts.trustProxy ?? false,
         readyMaxLagSlots: opts.readyMaxLagSlots ?? null,
         limiter,
+        metricsKey: opts.metricsKey ?? null,
       }),
       // before the guards' onParams: what they measure is the stored document
       ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),

@@ -113,8 +113,8 @@ describe("api subscription limits", () => {
       }
       expect(code(err)).toBe("OVERLOADED");
       expect(hub.subscriptions()).toEqual({ open: 3, clients: 2 });
-      await a1.return(undefined);
-      await a1.return(undefined);
+      await a1.return!(undefined);
+      await a1.return!(undefined);
       expect(hub.subscriptions()).toEqual({ open: 2, clients: 2 });
       hub.subscribe(none, "ip:c");
       expect(hub.subscriptions()).toEqual({ open: 3, clients: 3 });
