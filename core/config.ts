@@ -82,6 +82,7 @@ export const configSchema = z.object({
   API_INTROSPECTION: bool(true),
   API_PERSISTED_OPERATIONS: z.preprocess(emptyAsUndefined, z.string().optional()),
   API_TRUST_PROXY: bool(false),
+  API_TRUSTED_PROXIES: int(1, 16, 1),
   API_SLOW_QUERY_CONCURRENCY: int(0, 200, 1),
   API_RATE_LIMIT: int(0, 100_000_000, 50_000),
   API_SQL_MODE: z.enum(["pipelined", "plain"], { message: "expected pipelined or plain" }).default("pipelined"),

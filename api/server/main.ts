@@ -102,7 +102,7 @@ export async function startApi(
       rateLimit: config.API_RATE_LIMIT === 0 ? false : perMinute(config.API_RATE_LIMIT),
       ...opts,
       persistedOperations,
-      trustProxy: opts.trustProxy ?? config.API_TRUST_PROXY,
+      trustProxy: opts.trustProxy ?? (config.API_TRUST_PROXY ? config.API_TRUSTED_PROXIES : false),
       slowQueryConcurrency: opts.slowQueryConcurrency ?? config.API_SLOW_QUERY_CONCURRENCY,
       slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs ?? opts.statementTimeoutMs,
       sqlMode,

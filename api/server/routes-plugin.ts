@@ -21,7 +21,8 @@ export type RoutesOptions = {
   metrics: ApiMetrics;
   facts: WeakMap<Request, RequestFacts>;
   requestIds: WeakMap<Request, string>;
-  trustProxy: boolean;
+  /** proxies appending to X-Forwarded-For (rate-limit.ts clientIdentity) */
+  trustProxy: boolean | number;
   /** /ready also requires chainTip - latest stored slot <= this (when the indexer publishes its tip) */
   readyMaxLagSlots: number | null;
   /** the per-client budget: a client that cannot afford even the cheapest request is refused before parsing */

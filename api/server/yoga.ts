@@ -21,8 +21,11 @@ import { schema } from "../graph/index.js";
 export type ApiOptions = Partial<GuardLimits> & {
   /** per-client budget in cost units; false turns rate limiting off */
   rateLimit?: Partial<RateLimitOptions> | false;
-  /** take the client IP from X-Forwarded-For (only behind a proxy that sets it) */
-  trustProxy?: boolean;
+  /**
+   * proxies in front that each append to X-Forwarded-For (true: 1): the client IP is that many entries from the right
+   * (API_TRUST_PROXY, API_TRUSTED_PROXIES); false or 0: the socket's address
+   */
+  trustProxy?: boolean | number;
   /** GraphiQL on GET /graphql from a browser; default: on when introspection is on */
   graphiql?: boolean;
   /** /ready requires the indexer within this many slots of the tip; null/absent: only the database */
@@ -57,7 +60,7 @@ export type Transport = { client: string; signal: AbortSignal };
 export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & {
   metrics: ApiMetrics;
   limits: GuardLimits;
-  trustProxy: boolean;
+  trustProxy: boolean | number;
   persistedOperations: PersistedOperations | null;
 };
 
