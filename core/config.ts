@@ -93,6 +93,8 @@ export const configSchema = z.object({
   API_WS_IDLE_MS: int(1_000, 3_600_000, 60_000),
   API_METRICS_KEY: z.preprocess(emptyAsUndefined, z.string().min(16).optional()),
   API_METRICS_PORT: int(0, 65535, 0),
+  API_MAX_CONNECTIONS: int(1, 1_000_000, 10_000),
+  API_DB_MAX_WAITING: int(1, 100_000, 500),
   METRICS_PORT: int(0, 65535, 9464),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {

@@ -64,6 +64,30 @@ function closeWhenIdle(socket: WebSocket, ms: number): void {
   socket.once("close", () => clearInterval(timer));
 }
 
+/** How long a client may take to send its request headers (node's default is a minute, checked every 30 s). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+
+/** The answer to a connection past API_MAX_CONNECTIONS: written before its request is read, then the socket closes. */
+const OVERLOADED_RESPONSE = (() => {
+  const body = JSON.stringify({
+    errors: [{ message: "Too many connections; retry later.", extensions: { code: "OVERLOADED" } }],
+  });
+  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+})();
+
+/**
+ * Answers every connection past `max` open at once with 503 OVERLOADED and closes it, so a flood of sockets costs a
+ * write each, not a parser, a request and a context (node's own `maxConnections` drops them without a word).
+ */
+function refuseBeyond(server: http.Server, max: number): void {
+  let open = 0;
+  server.on("connection", (socket) => {
+    open++;
+    socket.once("close", () => open--);
+    if (open > max) socket.end(OVERLOADED_RESPONSE);
+  });
+}
+
 /** Each socket's graphql-ws context, whose `subscriptions` holds the operations open on it (set in onConnect). */
 const operationsOn = new WeakMap<object, { subscriptions: Record<string, unknown> }>();
 const subscriptionsOf = (socket: object) => Object.keys(operationsOn.get(socket)?.subscriptions ?? {}).length;
@@ -84,6 +108,7 @@ export async function startApi(
     max: config.DATABASE_POOL_SIZE,
     statementTimeoutMs: opts.statementTimeoutMs,
     mode: sqlMode,
+    maxWaiting: config.API_DB_MAX_WAITING,
   });
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
@@ -111,7 +136,13 @@ export async function startApi(
     },
   );
 
-  const server = http.createServer(api);
+  const server = http.createServer(
+    // A client that trickles its headers or body (slowloris) holds a socket at most this long; SSE and WebSocket
+    // streams are responses and upgrades, which these do not cut.
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 },
+    api,
+  );
+  refuseBeyond(server, config.API_MAX_CONNECTIONS);
   // ws reads messages up to 100 MiB by default: a document with its variables is far below the cap.
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: config.API_WS_MAX_MESSAGE_BYTES });
   wss.on("connection", (socket) => closeWhenIdle(socket, config.API_WS_IDLE_MS));
