@@ -10,7 +10,7 @@ import type { Config } from "../core/config.js";
 import type { ChainEvent } from "../core/events.js";
 import type { Logger } from "../core/logger.js";
 import type { ApiMetrics } from "./metrics.js";
-import { type PageLimits, type ReadPath, type Reader, sql } from "./sql/index.js";
+import { type PageLimits, type ReadPath, type Reader, type StatementMemo, sql } from "./sql/index.js";
 
 /** One process's fan-out of the indexer's events channel (server/event-hub.ts creates it). */
 export type EventHub = {
@@ -31,6 +31,8 @@ export type EventHub = {
   generation(): string;
   /** When (performance.now() of this process) the current generation began: its event's arrival; 0 before any. */
   generationSince(): number;
+  /** The statements read for the latest event, shared by every subscriber it reaches (a new memo per event). */
+  eventReads(): StatementMemo;
   close(): Promise<void>;
 };
 
@@ -64,9 +66,11 @@ export type RequestContext = {
   /**
    * Forgets everything read so far: the DataLoaders' caches, the reader's statements, the chain clock. Called before
    * each item a subscription pushes, whose context lives as long as the subscription: without it, every later item
-   * would be answered from what the first one read.
+   * would be answered from what the first one read. With `shared` (EventHub.eventReads), the reader from then on
+   * shares that memo with the event's other subscribers, and has no abort signal: one subscriber leaving must not
+   * cancel a read the others wait for (a pushed item's reads are key lookups).
    */
-  reset(): void;
+  reset(shared?: StatementMemo): void;
 };
 
 /**
@@ -83,10 +87,8 @@ export function createRequestContext(
   deps: { limits: PageLimits; metrics: ApiMetrics; readPath: ReadPath },
 ): RequestContext {
   const requestId = req.requestId && /^[\w.-]{1,64}$/.test(req.requestId) ? req.requestId : randomUUID();
-  const reader = deps.readPath.reader({
-    signal: req.signal,
-    onStatement: (ms) => deps.metrics.sqlSeconds.observe(ms / 1000),
-  });
+  const onStatement = (ms: number) => deps.metrics.sqlSeconds.observe(ms / 1000);
+  let reader = deps.readPath.reader({ signal: req.signal, onStatement });
   let now: Promise<Date | null> | undefined;
   let logger: Logger | undefined;
   return {
@@ -103,9 +105,10 @@ export function createRequestContext(
     metrics: deps.metrics,
     signal: req.signal,
     cache: { maxSlot: null, missing: false },
-    reset(this: RequestContext) {
+    reset(this: RequestContext, shared?: StatementMemo) {
       clearAllDataLoaders(this);
-      reader.forget();
+      if (shared) this.reader = reader = deps.readPath.reader({ onStatement, memo: shared });
+      else reader.forget();
       now = undefined;
     },
     chainNow() {

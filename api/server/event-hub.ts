@@ -13,6 +13,7 @@ import type { ChainEvent, ChainEventSwap, ChainEventTransaction } from "../../co
 import { eventsChannel } from "../../core/events.js";
 import type { EventHub } from "../context.js";
 import { apiError } from "../errors.js";
+import { type StatementMemo, createStatementMemo } from "../sql/index.js";
 
 export type { ChainEvent, ChainEventSwap, ChainEventTransaction, IndexerStatusHash } from "../../core/events.js";
 export { eventsChannel, statusKey } from "../../core/events.js";
@@ -96,10 +97,13 @@ export function createEventHub(
   };
   let generation = "0";
   let since = 0;
+  let reads: StatementMemo | undefined;
   subscriber.on("message", (ch: string, message: string) => {
     if (ch !== channel) return;
     generation = createHash("sha1").update(message).digest("hex").slice(0, 12);
     since = performance.now();
+    // per message, not per generation: the same event published again is read again
+    reads = undefined;
     const event = parseChainEvent(message);
     if (!event) {
       logger.warn({ channel, bytes: message.length }, "malformed event ignored");
@@ -131,6 +135,7 @@ export function createEventHub(
     },
     subscriptions: () => ({ open, clients: perClient.size }),
     generation: () => generation,
+    eventReads: () => (reads ??= createStatementMemo()),
     generationSince: () => since,
     async close() {
       listeners.clear();

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { type BatchStatement, runBatch } from "./batch.js";
 import { types } from "./pool.js";
-import { type Pending, type Reader, cancelled, mapError, memoReader } from "./reader.js";
+import { type Pending, type Reader, type StatementMemo, cancelled, mapError, memoReader } from "./reader.js";
 import type { SlowGate } from "./slow-gate.js";
 
 /** Most distinct statement texts that get a prepared-statement name (the shapes the API builds are far fewer). */
@@ -63,7 +63,7 @@ function cancel(batch: readonly Pending[]): void {
  */
 export function createPipelinedReader(
   pool: pg.Pool,
-  opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate } = {},
+  opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate; memo?: StatementMemo } = {},
 ): Reader {
   const { gate } = opts;
   const { signal } = opts;
@@ -128,9 +128,13 @@ export function createPipelinedReader(
       leave?.();
     }
   };
-  return memoReader(signal, (p) => {
-    if (queue.push(p) === 1) setImmediate(flush);
-  });
+  return memoReader(
+    signal,
+    (p) => {
+      if (queue.push(p) === 1) setImmediate(flush);
+    },
+    opts.memo,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Subscriptions against a hostile client: caps per client, per WebSocket and per process (coded errors), a cap on
- * WebSocket messages, and idle sockets closed.
+ * WebSocket messages, idle sockets closed, and one read per event however many subscribers it reaches.
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
@@ -8,6 +8,7 @@ import WebSocket from "ws";
 import { type RunningApi, createEventHub, startApi } from "../../../api/server/index.js";
 import { parseConfig } from "../../../core/config.js";
 import { createLogger } from "../../../core/logger.js";
+import { eventsChannel } from "../../../core/events.js";
 import { uniquePrefix } from "../../setup/services.js";
 import { type ApiHarness, SQL_MODE, setupApi } from "./harness.js";
 
@@ -167,5 +168,58 @@ describe("api subscription limits", () => {
     expect(busy.ws.readyState).toBe(WebSocket.OPEN);
     busy.ws.close();
     await busy.closed;
+  });
+});
+
+describe("api subscription reads", () => {
+  test("an event's items read Postgres once for all the subscribers they reach, and again for the next event", async () => {
+    const prefix = uniquePrefix();
+    const silent = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });
+    const hub = createEventHub(new Redis(inject("redisUrl")), prefix, silent);
+    await hub.ready;
+    const h = await setupApi({ fill: false, config: { QUEUE_PREFIX: prefix }, context: { events: hub } });
+    const publisher = new Redis(inject("redisUrl"));
+    const aborts: AbortController[] = [];
+    try {
+      const SUBSCRIBERS = 5;
+      const streams = await Promise.all(
+        Array.from({ length: SUBSCRIBERS }, async () => {
+          const abort = new AbortController();
+          aborts.push(abort);
+          const res = await h.api.fetch("http://test/graphql", {
+            method: "POST",
+            headers: { "content-type": "application/json", accept: "text/event-stream" },
+            body: JSON.stringify({ query: "subscription { slots { slot status txCount } }" }),
+            signal: abort.signal,
+          });
+          return res.body!.getReader();
+        }),
+      );
+      /** Reads each stream until it has carried `n` data messages in all. */
+      const texts = streams.map(() => "");
+      const received = (n: number) =>
+        Promise.all(
+          streams.map(async (r, i) => {
+            while ((texts[i]!.match(/^data: \{/gm) ?? []).length < n)
+              texts[i] += new TextDecoder().decode((await r.read()).value);
+          }),
+        );
+      await new Promise((r) => setTimeout(r, 100));
+      const slotReads = () => h.statements.texts.filter((t) => / from slots /.test(t)).length;
+      h.statements.reset();
+      const event = { type: "batch", slots: [424242], swaps: [], transactions: [] };
+      await publisher.publish(eventsChannel(prefix), JSON.stringify(event));
+      await received(1);
+      expect(slotReads()).toBe(1);
+      // the same event again is a new event: read again, once
+      await publisher.publish(eventsChannel(prefix), JSON.stringify(event));
+      await received(2);
+      expect(slotReads()).toBe(2);
+    } finally {
+      for (const a of aborts) a.abort();
+      publisher.disconnect();
+      await hub.close();
+      await h.close();
+    }
   });
 });
