@@ -95,6 +95,7 @@ export const configSchema = z.object({
   API_METRICS_PORT: int(0, 65535, 0),
   API_MAX_CONNECTIONS: int(1, 1_000_000, 10_000),
   API_DB_MAX_WAITING: int(1, 100_000, 500),
+  API_CACHE_REDIS_MAX_MB: int(0, 65_536, 64),
   METRICS_PORT: int(0, 65535, 9464),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {

@@ -123,7 +123,7 @@ export async function startApi(
   const api = createApi(
     { config, logger, pool, redis, events },
     {
-      responseCache: { ttlSeconds: 30 },
+      responseCache: { ttlSeconds: 30, redisMaxBytes: config.API_CACHE_REDIS_MAX_MB * 1024 * 1024 },
       rateLimit: config.API_RATE_LIMIT === 0 ? false : perMinute(config.API_RATE_LIMIT),
       ...opts,
       persistedOperations,
