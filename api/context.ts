@@ -10,7 +10,7 @@ import type { Config } from "../core/config.js";
 import type { ChainEvent } from "../core/events.js";
 import type { Logger } from "../core/logger.js";
 import type { ApiMetrics } from "./metrics.js";
-import { type PageLimits, type ReadPath, type Reader, sql } from "./sql/index.js";
+import { type PageLimits, type ReadPath, type Reader, type StatementMemo, sql } from "./sql/index.js";
 
 /** One process's fan-out of the indexer's events channel (server/event-hub.ts creates it). */
 export type EventHub = {
@@ -18,9 +18,12 @@ export type EventHub = {
   ready: Promise<void>;
   /**
    * A stream of the items `select` picks from each event from now on; ends when the consumer returns.
-   * A slow consumer loses the oldest items beyond 1,000.
+   * A slow consumer loses the oldest items beyond 1,000. Throws RATE_LIMITED when `client` (who asks, as
+   * RequestContext.client) holds as many streams as allowed, OVERLOADED when the process does.
    */
-  subscribe<T>(select: (e: ChainEvent) => readonly T[]): AsyncIterableIterator<T>;
+  subscribe<T>(select: (e: ChainEvent) => readonly T[], client?: string): AsyncIterableIterator<T>;
+  /** Streams open now, and the clients holding them. */
+  subscriptions(): { open: number; clients: number };
   /**
    * Changes with every event: a digest of the latest message ("0" before any), the same in every process
    * that received it, so response-cache keys built on it are shared and go stale together.
@@ -28,6 +31,8 @@ export type EventHub = {
   generation(): string;
   /** When (performance.now() of this process) the current generation began: its event's arrival; 0 before any. */
   generationSince(): number;
+  /** The statements read for the latest event, shared by every subscriber it reaches (a new memo per event). */
+  eventReads(): StatementMemo;
   close(): Promise<void>;
 };
 
@@ -62,9 +67,11 @@ export type RequestContext = {
   /**
    * Forgets everything read so far: the DataLoaders' caches, the reader's statements, the chain clock. Called before
    * each item a subscription pushes, whose context lives as long as the subscription: without it, every later item
-   * would be answered from what the first one read.
+   * would be answered from what the first one read. With `shared` (EventHub.eventReads), the reader from then on
+   * shares that memo with the event's other subscribers, and has no abort signal: one subscriber leaving must not
+   * cancel a read the others wait for (a pushed item's reads are key lookups).
    */
-  reset(): void;
+  reset(shared?: StatementMemo): void;
 };
 
 /**
@@ -81,10 +88,8 @@ export function createRequestContext(
   deps: { limits: PageLimits; metrics: ApiMetrics; readPath: ReadPath },
 ): RequestContext {
   const requestId = req.requestId && /^[\w.-]{1,64}$/.test(req.requestId) ? req.requestId : randomUUID();
-  const reader = deps.readPath.reader({
-    signal: req.signal,
-    onStatement: (ms) => deps.metrics.sqlSeconds.observe(ms / 1000),
-  });
+  const onStatement = (ms: number) => deps.metrics.sqlSeconds.observe(ms / 1000);
+  let reader = deps.readPath.reader({ signal: req.signal, onStatement });
   let now: Promise<Date | null> | undefined;
   let logger: Logger | undefined;
   return {
@@ -101,9 +106,10 @@ export function createRequestContext(
     metrics: deps.metrics,
     signal: req.signal,
     cache: { maxSlot: null, missing: false },
-    reset(this: RequestContext) {
+    reset(this: RequestContext, shared?: StatementMemo) {
       clearAllDataLoaders(this);
-      reader.forget();
+      if (shared) this.reader = reader = deps.readPath.reader({ onStatement, memo: shared });
+      else reader.forget();
       now = undefined;
     },
     chainNow() {

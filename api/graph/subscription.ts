@@ -31,12 +31,15 @@ function stream<T>(ctx: RequestContext, select: (e: ChainEvent) => readonly T[],
     const items = select(e);
     if (items.length) ctx.metrics.subscriptions.inc({ subscription: name }, items.length);
     return items;
-  });
+  }, ctx.client);
 }
 
-/** Each pushed item starts from nothing read: the subscription's context lives long, its data must not. */
+/**
+ * Each pushed item starts from nothing read: the subscription's context lives long, its data must not. What it reads
+ * is shared with the other subscribers of the same event (one read of a pool for all who are pushed its swap).
+ */
 function fresh<T>(item: T, ctx: RequestContext): T {
-  ctx.reset();
+  ctx.reset(ctx.app.events?.eventReads());
   return item;
 }
 

@@ -8,6 +8,7 @@
  * revalidate), so an event does not stall every viewer of a hot page behind one execution.
  */
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { type DocumentNode, type GraphQLSchema, Kind, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
 import type { ApiContext, RequestContext } from "../context.js";
@@ -19,7 +20,14 @@ import { sql } from "../sql/index.js";
  * previous answer may still be served while the new one is computed (default 1,000 ms; 0: never); the most answers
  * and bytes this process keeps per generation (defaults 2,000 and 64 MB).
  */
-export type ResponseCacheOptions = { ttlSeconds: number; staleMs?: number; maxEntries?: number; maxBytes?: number };
+export type ResponseCacheOptions = {
+  ttlSeconds: number;
+  staleMs?: number;
+  maxEntries?: number;
+  maxBytes?: number;
+  /** the most bytes this process writes to Redis per TTL (default DEFAULT_REDIS_MAX_BYTES); past it, memory only */
+  redisMaxBytes?: number;
+};
 
 /** How a cached query was answered: from memory, stale from memory, another request's execution, Redis, or executed. */
 export type CacheOutcome = "memory" | "stale" | "shared" | "redis" | "miss";
@@ -60,6 +68,59 @@ class Generation {
 const FOLLOWER_WAIT_MS = 5_000;
 /** Answers larger than this (as JSON) are left to Redis. */
 const MAX_ENTRY_BYTES = 256 * 1024;
+
+/**
+ * Most bytes this process writes to the shared Redis per TTL (entries live that long), by default: the queue's Redis
+ * runs `noeviction`, so a client varying its variables must not be able to fill it.
+ */
+export const DEFAULT_REDIS_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * graphql's CommonJS build, the copy Pothos built the schema with: coercion checks its types by `instanceof`, and under
+ * vitest an `import` resolves to the ESM build, whose classes are not the schema's.
+ */
+const { getOperationAST, getVariableValues } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
+
+/**
+ * A query's variables as the executor sees them: coerced against the operation's definitions, defaults applied,
+ * undeclared ones dropped. Keying on them, `$n` omitted and `$n: 5` given its default 5 are one entry, and junk
+ * variables a client adds make no new one. Null when they do not coerce (the execution reports the error).
+ */
+function coercedVariables(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  operationName: string | null | undefined,
+  raw: unknown,
+) {
+  const op = getOperationAST(doc, operationName);
+  if (!op) return null;
+  if (!op.variableDefinitions?.length) return {};
+  const r = getVariableValues(schema, op.variableDefinitions, (raw ?? {}) as Record<string, unknown>, { maxErrors: 1 });
+  return r.coerced ?? null;
+}
+
+/**
+ * Bytes written to Redis within the last `ttlMs`, counted in two tumbling windows of `ttlMs`: what is still alive
+ * there is at most the two windows' sum, which `take` keeps under `max`.
+ */
+function redisBudget(max: number, ttlMs: number) {
+  let start = performance.now();
+  let current = 0;
+  let previous = 0;
+  return {
+    take(bytes: number): boolean {
+      const now = performance.now();
+      if (now - start >= ttlMs) {
+        previous = now - start >= 2 * ttlMs ? 0 : current;
+        current = 0;
+        start = now;
+      }
+      if (previous + current + bytes > max) return false;
+      current += bytes;
+      return true;
+    },
+  };
+}
 
 /** Object types whose rows never change once their slot is finalized (others: reserves, metadata, status). */
 const IMMUTABLE_TYPES = new Set(["Transaction", "Swap", "Transfer", "ProgramEvent"]);
@@ -116,6 +177,7 @@ export function useCaching(
   const staleMs = rc?.staleMs ?? 1_000;
   const maxEntries = rc?.maxEntries ?? 2_000;
   const maxBytes = rc?.maxBytes ?? 64 * 1024 * 1024;
+  const toRedis = redisBudget(rc?.redisMaxBytes ?? DEFAULT_REDIS_MAX_BYTES, (rc?.ttlSeconds ?? 0) * 1000);
   const counted = (outcome: CacheOutcome) => opts.onCache?.(outcome);
   let current = new Generation("", 0);
   let previous: Generation | null = null;
@@ -160,7 +222,11 @@ export function useCaching(
           .catch(() => [{ ok: false }])
           .then((r) => (r[0]?.ok ? FOREVER : "no-cache"));
       };
-      if (!shared || !c.params?.query) {
+      const variables =
+        shared && c.params?.query
+          ? coercedVariables(args.schema, args.document, args.operationName, args.variableValues)
+          : null;
+      if (!shared || variables === null) {
         return {
           onExecuteDone({ result }: { result: { errors?: readonly unknown[] } | AsyncIterable<unknown> }) {
             if (Symbol.asyncIterator in result) return;
@@ -173,7 +239,7 @@ export function useCaching(
       const now = performance.now();
       const generation = generationNow();
       const doc = args.document;
-      const key = `${args.operationName ?? ""}\u0000${args.variableValues ? JSON.stringify(args.variableValues) : ""}`;
+      const key = `${args.operationName ?? ""}\u0000${JSON.stringify(variables)}`;
       const entry = generation.get(doc, key);
       if (entry?.answer && entry.expires > now) return serve(entry.answer, "memory") as never;
       if (entry?.pending) {
@@ -217,7 +283,7 @@ export function useCaching(
         } else if (generation.get(doc, key) === mine) generation.delete(doc, key);
         settle(answer);
       };
-      const rkey = redisKey(generation.id, c, args.variableValues);
+      const rkey = redisKey(generation.id, c, variables);
       function hooksFor(own: { rkey: string } | undefined) {
         return {
           onExecuteDone({ result }: { result: { errors?: readonly unknown[] } | AsyncIterable<unknown> }) {
@@ -228,7 +294,9 @@ export function useCaching(
               if (result.errors?.length) return giveUp();
               const answer = { result: result as object, header };
               const json = JSON.stringify(answer);
-              void shared!.redis.set(own.rkey, json, "EX", shared!.ttl).catch(() => {});
+              // Beyond the budget the answer stays in this process' memory only.
+              if (json.length <= MAX_ENTRY_BYTES && toRedis.take(json.length))
+                void shared!.redis.set(own.rkey, json, "EX", shared!.ttl).catch(() => {});
               keep(answer, json);
             };
             const header = decide(result);

@@ -12,6 +12,8 @@ import type { Logger } from "../../core/logger.js";
 import type { ChainEvent, ChainEventSwap, ChainEventTransaction } from "../../core/events.js";
 import { eventsChannel } from "../../core/events.js";
 import type { EventHub } from "../context.js";
+import { apiError } from "../errors.js";
+import { type StatementMemo, createStatementMemo } from "../sql/index.js";
 
 export type { ChainEvent, ChainEventSwap, ChainEventTransaction, IndexerStatusHash } from "../../core/events.js";
 export { eventsChannel, statusKey } from "../../core/events.js";
@@ -52,16 +54,56 @@ export function parseChainEvent(message: string): ChainEvent | null {
   return { type: "batch", slots: e.slots, swaps, transactions };
 }
 
-/** Subscribes `subscriber` (a dedicated connection: it enters subscriber mode) to the channel of `prefix`. */
-export function createEventHub(subscriber: Redis, prefix: string, logger: Logger): EventHub {
+/** Caps on the subscriptions one process serves (API_MAX_SUBSCRIPTIONS, API_SUBSCRIPTIONS_PER_CLIENT). */
+export type SubscriptionLimits = { total: number; perClient: number };
+
+/** Defaults of the caps: a dashboard holds a handful; a process serves thousands. */
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { total: 10_000, perClient: 20 };
+
+/**
+ * Subscribes `subscriber` (a dedicated connection: it enters subscriber mode) to the channel of `prefix`.
+ * @dev each open stream counts against its client's cap and the process' until it ends; past the client's,
+ * `subscribe` throws RATE_LIMITED, past the process', OVERLOADED, before anything is held (a stream costs a buffer of
+ * up to 1,000 items and a context).
+ */
+export function createEventHub(
+  subscriber: Redis,
+  prefix: string,
+  logger: Logger,
+  limits: SubscriptionLimits = DEFAULT_SUBSCRIPTION_LIMITS,
+): EventHub {
   const channel = eventsChannel(prefix);
   const listeners = new Set<(e: ChainEvent) => void>();
+  const perClient = new Map<string, number>();
+  let open = 0;
+  /** Counts a stream of `client`, or throws; returns its release (idempotent). */
+  const admit = (client: string): (() => void) => {
+    const mine = perClient.get(client) ?? 0;
+    if (open >= limits.total)
+      throw apiError("OVERLOADED", "This server holds as many subscriptions as it can; retry later.");
+    if (mine >= limits.perClient)
+      throw apiError("RATE_LIMITED", `A client may hold at most ${limits.perClient} subscriptions.`);
+    open++;
+    perClient.set(client, mine + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      open--;
+      const n = (perClient.get(client) ?? 1) - 1;
+      if (n > 0) perClient.set(client, n);
+      else perClient.delete(client);
+    };
+  };
   let generation = "0";
   let since = 0;
+  let reads: StatementMemo | undefined;
   subscriber.on("message", (ch: string, message: string) => {
     if (ch !== channel) return;
     generation = createHash("sha1").update(message).digest("hex").slice(0, 12);
     since = performance.now();
+    // per message, not per generation: the same event published again is read again
+    reads = undefined;
     const event = parseChainEvent(message);
     if (!event) {
       logger.warn({ channel, bytes: message.length }, "malformed event ignored");
@@ -74,17 +116,26 @@ export function createEventHub(subscriber: Redis, prefix: string, logger: Logger
   ready.catch((err) => logger.error({ err }, "event subscription failed"));
   return {
     ready,
-    subscribe<T>(select: (e: ChainEvent) => readonly T[]) {
-      return new Repeater<T>(async (push, stop) => {
+    subscribe<T>(select: (e: ChainEvent) => readonly T[], client = "unknown") {
+      const release = admit(client);
+      const stream = new Repeater<T>(async (push, stop) => {
         const l = (e: ChainEvent) => {
           for (const item of select(e)) void push(item);
         };
         listeners.add(l);
         await stop;
         listeners.delete(l);
+        release();
       }, new SlidingBuffer(1000));
+      // A stream ended before its first read never runs its executor: it is released on return or throw too.
+      const { return: end, throw: fail } = stream;
+      stream.return = (v) => (release(), end.call(stream, v));
+      stream.throw = (e) => (release(), fail.call(stream, e));
+      return stream;
     },
+    subscriptions: () => ({ open, clients: perClient.size }),
     generation: () => generation,
+    eventReads: () => (reads ??= createStatementMemo()),
     generationSince: () => since,
     async close() {
       listeners.clear();

@@ -4,6 +4,7 @@
  * @dev buckets live in this process: behind a load balancer each process enforces its own share.
  */
 import { timingSafeEqual } from "node:crypto";
+import { isIP } from "node:net";
 
 /**
  * Token-bucket settings: `capacity` cost units, refilled fully every `windowMs`; each request costs at least `minCost`
@@ -100,18 +101,40 @@ export function presentedKey(headers: Headers): string | null {
 }
 
 /**
- * Who a request is, for rate limiting: its API key when keys are on, else its IP. The first X-Forwarded-For
- * entry is used only when the operator says a proxy sets it (`trustProxy`), since clients can forge it.
+ * Who a request is, for rate limiting: its API key when keys are on, else its IP, an IPv6 client by its /64 (one
+ * host holds a whole /64: counting each address apart would give it 2^64 budgets). Behind `trustProxy` proxies
+ * (true: 1), the IP is the trustProxy-th X-Forwarded-For entry from the right, the one the outermost trusted proxy
+ * appended; entries left of it are the client's own writing, so the first entry is never trusted.
  */
 export function clientIdentity(
   headers: Headers,
   remoteAddress: string | undefined,
-  opts: { trustProxy: boolean; key: string | null },
+  opts: { trustProxy: boolean | number; key: string | null },
 ): string {
   if (opts.key) return `key:${opts.key}`;
-  if (opts.trustProxy) {
-    const fwd = headers.get("x-forwarded-for")?.split(",")[0]?.trim();
-    if (fwd) return `ip:${fwd}`;
+  const hops = opts.trustProxy === true ? 1 : opts.trustProxy === false ? 0 : opts.trustProxy;
+  if (hops > 0) {
+    const entries = headers.get("x-forwarded-for")?.split(",");
+    // Fewer entries than proxies: the leftmost was still written by one of them (a client can only add to the left).
+    const entry = entries?.[Math.max(0, entries.length - hops)]?.trim();
+    if (entry && isIP(entry)) return `ip:${addressGroup(entry)}`;
   }
-  return `ip:${remoteAddress ?? "unknown"}`;
+  return `ip:${remoteAddress ? addressGroup(remoteAddress) : "unknown"}`;
+}
+
+/** An IPv4 address as is (also when IPv4-mapped, `::ffff:a.b.c.d`); an IPv6 one as its /64 (`2001:db8:0:1::/64`). */
+export function addressGroup(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (isIP(address) !== 6) return address;
+  const [head = "", tail] = address.split("%")[0]!.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  // "::" stands for the zero groups that bring the address to 8 (a trailing dotted quad counts as two).
+  const width = right.reduce((n, g) => n + (g.includes(".") ? 2 : 1), 0);
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - width).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(":")}::/64`;
 }

@@ -1,7 +1,9 @@
 /**
  * Non-GraphQL routes and the request gate: /health (process up), /ready (503 until Postgres answers and,
- * optionally, the indexer is close enough to the tip), /metrics (Prometheus); API keys on /graphql; and each
- * request's id and client identity.
+ * optionally, the indexer is close enough to the tip; its answer is reused for READY_CACHE_MS, so /ready costs no SQL
+ * however often it is called), /metrics (Prometheus, only with `metricsKey`, presented as a bearer token or x-api-key;
+ * otherwise main.ts serves it on a port of its own or not at all); API keys on /graphql; and each request's id and
+ * client identity.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
@@ -19,12 +21,18 @@ export type RoutesOptions = {
   metrics: ApiMetrics;
   facts: WeakMap<Request, RequestFacts>;
   requestIds: WeakMap<Request, string>;
-  trustProxy: boolean;
+  /** proxies appending to X-Forwarded-For (rate-limit.ts clientIdentity) */
+  trustProxy: boolean | number;
   /** /ready also requires chainTip - latest stored slot <= this (when the indexer publishes its tip) */
   readyMaxLagSlots: number | null;
   /** the per-client budget: a client that cannot afford even the cheapest request is refused before parsing */
   limiter: RateLimiter | null;
+  /** /metrics is served on this port to requests presenting this key (API_METRICS_KEY); null: not served here */
+  metricsKey: string | null;
 };
+
+/** How long one /ready answer (and its SQL) is reused: probes every second or a flood of them cost one statement. */
+export const READY_CACHE_MS = 1_000;
 
 const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -54,6 +62,14 @@ async function readiness(ctx: ApiContext, maxLag: number | null): Promise<{ read
 /** The routes plugin. */
 export function useRoutes(ctx: ApiContext, opts: RoutesOptions): Plugin<RequestContext> {
   const keys = ctx.config.API_KEYS ?? [];
+  const metricsKeys = opts.metricsKey ? [opts.metricsKey] : null;
+  let ready: { at: number; answer: Promise<{ ready: boolean; reason?: string }> } | undefined;
+  /** The readiness answer, computed at most once per READY_CACHE_MS (concurrent calls share it). */
+  const readyNow = () => {
+    const now = performance.now();
+    if (!ready || now - ready.at >= READY_CACHE_MS) ready = { at: now, answer: readiness(ctx, opts.readyMaxLagSlots) };
+    return ready.answer;
+  };
   return {
     // Synchronous for GraphQL requests: an async hook costs every request a promise and a tick in yoga's chain.
     onRequest({ request, url, serverContext, endResponse }) {
@@ -61,12 +77,14 @@ export function useRoutes(ctx: ApiContext, opts: RoutesOptions): Plugin<RequestC
         const path = url.pathname;
         if (path === "/health") return endResponse(json({ status: "ok" }, 200));
         if (path === "/ready")
-          return readiness(ctx, opts.readyMaxLagSlots).then((r) =>
+          return readyNow().then((r) =>
             endResponse(
               json(r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason }, r.ready ? 200 : 503),
             ),
           );
-        if (path === "/metrics")
+        // Without the key the route does not exist here (404 below, like any unknown path): nothing tells a scanner
+        // that metrics are served.
+        if (path === "/metrics" && metricsKeys && keyMatches(presentedKey(request.headers), metricsKeys))
           return opts.metrics.registry
             .metrics()
             .then((text) =>

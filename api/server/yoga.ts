@@ -21,8 +21,11 @@ import { schema } from "../graph/index.js";
 export type ApiOptions = Partial<GuardLimits> & {
   /** per-client budget in cost units; false turns rate limiting off */
   rateLimit?: Partial<RateLimitOptions> | false;
-  /** take the client IP from X-Forwarded-For (only behind a proxy that sets it) */
-  trustProxy?: boolean;
+  /**
+   * proxies in front that each append to X-Forwarded-For (true: 1): the client IP is that many entries from the right
+   * (API_TRUST_PROXY, API_TRUSTED_PROXIES); false or 0: the socket's address
+   */
+  trustProxy?: boolean | number;
   /** GraphiQL on GET /graphql from a browser; default: on when introspection is on */
   graphiql?: boolean;
   /** /ready requires the indexer within this many slots of the tip; null/absent: only the database */
@@ -33,6 +36,8 @@ export type ApiOptions = Partial<GuardLimits> & {
   persistedOperations?: PersistedOperations | null;
   /** a registry to add to (default: a fresh one) */
   metrics?: ApiMetrics;
+  /** GET /metrics answers requests presenting this key (API_METRICS_KEY); default: /metrics is not served */
+  metricsKey?: string | null;
   /**
    * slow statements (by their shape's recent run time) running at once; 0: no slow lane (API_SLOW_QUERY_CONCURRENCY)
    */
@@ -55,7 +60,7 @@ export type Transport = { client: string; signal: AbortSignal };
 export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & {
   metrics: ApiMetrics;
   limits: GuardLimits;
-  trustProxy: boolean;
+  trustProxy: boolean | number;
   persistedOperations: PersistedOperations | null;
 };
 
@@ -155,6 +160,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
         trustProxy: opts.trustProxy ?? false,
         readyMaxLagSlots: opts.readyMaxLagSlots ?? null,
         limiter,
+        metricsKey: opts.metricsKey ?? null,
       }),
       // before the guards' onParams: what they measure is the stored document
       ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),

@@ -15,7 +15,8 @@
  *
  * Invariants, in both modes:
  * - Within one request the same statement (text and values) is sent once; asking again gets the same promise, until
- *   `reader.forget()` (a subscription's next item).
+ *   `reader.forget()` (a subscription's next item). Readers given one `memo` (createStatementMemo) share this: the
+ *   subscribers of one indexer event read each statement once.
  * - A request aborted before its statement leaves gets QUERY_CANCELLED; one aborted while its statement runs has the
  *   backend query cancelled (QUERY_CANCELLED; in the pipelined mode, quick statements sharing a pipeline with other
  *   requests' run to their end). A statement stopped by statement_timeout is QUERY_TIMEOUT. Any other error (a
@@ -35,7 +36,13 @@
  */
 export { type ReadPoolOptions, type SqlMode, createReadPool } from "./pool.js";
 export { type ReadPath, type ReadPathOptions, type RequestReadOptions, createReadPath } from "./read-path.js";
-export { type Reader, type RowsOptions, VALUE_SENSITIVE } from "./reader.js";
+export {
+  type Reader,
+  type RowsOptions,
+  type StatementMemo,
+  VALUE_SENSITIVE,
+  createStatementMemo,
+} from "./reader.js";
 export { type Fragment, join, raw, sql, where } from "./sql.js";
 export {
   type Columns,

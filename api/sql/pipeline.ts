@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { type BatchStatement, runBatch } from "./batch.js";
 import { types } from "./pool.js";
-import { type Pending, type Reader, cancelled, mapError, memoReader } from "./reader.js";
+import { type Pending, type Reader, type StatementMemo, cancelled, mapError, memoReader } from "./reader.js";
 import type { SlowGate } from "./slow-gate.js";
 
 /** Most distinct statement texts that get a prepared-statement name (the shapes the API builds are far fewer). */
@@ -63,7 +63,7 @@ function cancel(batch: readonly Pending[]): void {
  */
 export function createPipelinedReader(
   pool: pg.Pool,
-  opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate } = {},
+  opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate; memo?: StatementMemo } = {},
 ): Reader {
   const { gate } = opts;
   const { signal } = opts;
@@ -73,8 +73,9 @@ export function createPipelinedReader(
     queue = [];
     // (a request aborted meanwhile is answered where its batch would leave: runAlone, or its group's send)
     const slow = gate !== undefined && batch.some((p) => gate.isSlow(p.text));
-    // A shape that ran slowly by the API's clock is timed on the server's (batch.ts) before the lane takes it.
-    const clock = gate !== undefined && !slow && batch.some((p) => gate.wantsClock(p.text));
+    // A shape that ran slowly by the API's clock is timed on the server's (batch.ts) before the lane takes it; one not
+    // measured yet runs in the lane and is timed there, so its first sample is Postgres' own time.
+    const clock = gate !== undefined && batch.some((p) => gate.wantsClock(p.text));
     // Only statements of shapes known to be quick join other requests' (a slow one would hold them all up).
     if (gate && !slow && !clock && batch.every((p) => gate.isQuick(p.text))) {
       groupsOf(pool).add({
@@ -127,9 +128,13 @@ export function createPipelinedReader(
       leave?.();
     }
   };
-  return memoReader(signal, (p) => {
-    if (queue.push(p) === 1) setImmediate(flush);
-  });
+  return memoReader(
+    signal,
+    (p) => {
+      if (queue.push(p) === 1) setImmediate(flush);
+    },
+    opts.memo,
+  );
 }
 
 /**

@@ -8,15 +8,15 @@
  * request's statement on that connection.
  */
 import pg from "pg";
-import { type Pending, type Reader, cancelled, mapError, memoReader } from "./reader.js";
+import { type Pending, type Reader, type StatementMemo, cancelled, mapError, memoReader } from "./reader.js";
 
 /** A reader bound to one request: its abort signal and a per-statement hook (metrics). */
 export function createPlainReader(
   pool: pg.Pool,
-  opts: { signal?: AbortSignal; onStatement?: (ms: number) => void } = {},
+  opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; memo?: StatementMemo } = {},
 ): Reader {
   const { signal, onStatement } = opts;
-  return memoReader(signal, (p) => void run(pool, p, signal, onStatement));
+  return memoReader(signal, (p) => void run(pool, p, signal, onStatement), opts.memo);
 }
 
 async function run(

@@ -3,6 +3,7 @@
  * timestamptz as Dates (read by a parser without a regular expression).
  */
 import pg from "pg";
+import { apiError } from "../errors.js";
 
 /**
  * How the API's statements reach Postgres: `pipelined` (pipeline.ts: the statements of requests ready at once grouped
@@ -11,7 +12,17 @@ import pg from "pg";
 export type SqlMode = "pipelined" | "plain";
 
 /** Options of the read pool; `mode` must be the mode of the read path over it (createReadPath). */
-export type ReadPoolOptions = { max?: number; statementTimeoutMs?: number; applicationName?: string; mode?: SqlMode };
+export type ReadPoolOptions = {
+  max?: number;
+  statementTimeoutMs?: number;
+  applicationName?: string;
+  mode?: SqlMode;
+  /** checkouts that may wait for a connection at once; past it a checkout fails with OVERLOADED (default 500) */
+  maxWaiting?: number;
+};
+
+/** Default of ReadPoolOptions.maxWaiting (API_DB_MAX_WAITING). */
+export const DEFAULT_MAX_WAITING = 500;
 
 // int8 columns are slots, indexes and counts: all far below 2^53, so numbers. numeric (amounts) stays a
 // decimal string, which is what the BigInt scalar sends.
@@ -115,5 +126,15 @@ export function createReadPool(url: string, opts: ReadPoolOptions = {}): pg.Pool
     types,
   });
   pool.on("error", () => {});
+  // pg's wait queue has no bound: under a flood every request would wait in it (holding its memory) for a connection
+  // it gets too late. Past maxWaiting a checkout fails at once; pool.query goes through connect too.
+  const maxWaiting = opts.maxWaiting ?? DEFAULT_MAX_WAITING;
+  const connect = pool.connect.bind(pool) as (cb?: (err: Error) => void) => unknown;
+  (pool as { connect: unknown }).connect = (cb?: (err: Error) => void) => {
+    if (pool.waitingCount < maxWaiting) return connect(cb);
+    const err = apiError("OVERLOADED", "The database is busy; retry later.");
+    if (!cb) return Promise.reject(err);
+    process.nextTick(() => cb(err));
+  };
   return pool;
 }

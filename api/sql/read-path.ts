@@ -3,7 +3,7 @@ import type pg from "pg";
 import { createPipelinedReader } from "./pipeline.js";
 import { createPlainReader } from "./plain.js";
 import type { SqlMode } from "./pool.js";
-import type { Reader } from "./reader.js";
+import type { Reader, StatementMemo } from "./reader.js";
 import { createSlowGate } from "./slow-gate.js";
 
 /** Options of the read path. */
@@ -16,8 +16,12 @@ export type ReadPathOptions = {
   slowQueryMaxWaitMs?: number;
 };
 
-/** What a request's reader reports: its abort signal, and the time of each statement (or batch) it sent (metrics). */
-export type RequestReadOptions = { signal?: AbortSignal; onStatement?: (ms: number) => void };
+/**
+ * What a request's reader reports: its abort signal, and the time of each statement (or batch) it sent (metrics);
+ * `memo`: statements shared with other readers (a statement one of them sent is answered to all; give such readers no
+ * signal, or one reader's abort would cancel the others' answer).
+ */
+export type RequestReadOptions = { signal?: AbortSignal; onStatement?: (ms: number) => void; memo?: StatementMemo };
 
 /** The API's read path: one per API, a Reader per request. */
 export type ReadPath = {
@@ -33,7 +37,7 @@ export function createReadPath(pool: pg.Pool, opts: ReadPathOptions = {}): ReadP
   if (opts.mode === "plain") return { reader: (o) => createPlainReader(pool, o), slowLane: () => IDLE };
   const gate = createSlowGate({ concurrency: opts.slowQueryConcurrency ?? 1, maxWaitMs: opts.slowQueryMaxWaitMs });
   return {
-    reader: (o) => createPipelinedReader(pool, { signal: o.signal, onStatement: o.onStatement, gate }),
+    reader: (o) => createPipelinedReader(pool, { signal: o.signal, onStatement: o.onStatement, gate, memo: o.memo }),
     slowLane: gate.stats,
   };
 }

@@ -23,6 +23,15 @@ export type Reader = {
   forget(): void;
 };
 
+/**
+ * Statements sent and their answers, by text then values: a request's own, or one several readers share (the
+ * subscribers of one indexer event, so the event's reads run once for all of them).
+ */
+export type StatementMemo = Map<string, Map<string, Promise<unknown[]>>>;
+
+/** A memo several readers may share (RequestReadOptions.memo). */
+export const createStatementMemo = (): StatementMemo => new Map();
+
 /** A statement of a request waiting for its rows. */
 export type Pending = {
   text: string;
@@ -49,8 +58,12 @@ export function mapError(err: unknown, signal: AbortSignal | undefined): unknown
  * or sends it, and settles it). The same statement twice in one request (a prefetch, then the resolver it was for)
  * gets the same promise.
  */
-export function memoReader(signal: AbortSignal | undefined, send: (p: Pending) => void): Reader {
-  const sent = new Map<string, Map<string, Promise<unknown[]>>>();
+export function memoReader(
+  signal: AbortSignal | undefined,
+  send: (p: Pending) => void,
+  memo: StatementMemo = new Map(),
+): Reader {
+  let sent = memo;
   return {
     rows<T>(q: Fragment, opts?: RowsOptions): Promise<T[]> {
       if (signal?.aborted) return Promise.reject(cancelled());
@@ -69,7 +82,8 @@ export function memoReader(signal: AbortSignal | undefined, send: (p: Pending) =
       return p as Promise<T[]>;
     },
     forget() {
-      sent.clear();
+      // a new map, never clear(): the memo may be shared with other readers
+      sent = new Map();
     },
   };
 }

@@ -1,7 +1,11 @@
 /**
- * The slow lane: statements whose shape (SQL text) has recently run slowly may run only `concurrency` at a time,
- * so a flood of expensive queries (scans of an unindexed filter, big counts) queues in the API instead of taking
- * every core from the indexer's writes (reliability bar G5). Fast shapes never wait.
+ * The slow lane: statements whose shape has recently run slowly, or has not been measured yet, may run only
+ * `concurrency` at a time, so a flood of expensive queries (scans of an unindexed filter, big counts) queues in the
+ * API instead of taking every core from the indexer's writes (reliability bar G5). Shapes known to be fast never wait.
+ * @dev a shape is a statement's text with its select lists left out (shapeOf): the list, its filter set, its ordering
+ * and cursor side, never a value (values are parameters). A client that varies which fields it reads, or which
+ * filters it passes, thus meets shapes the lane has measured, or new ones that are gated and clocked on their first
+ * run; the shapes remembered are bounded (least recently run forgotten first).
  * @dev a shape's speed is the quickest of its last WINDOW samples. Run times measured in the API include the event
  * loop's delay and queueing on a busy machine: under a load of fast pages every statement "takes" 10-30 ms there,
  * though Postgres spends about 1 ms on it. So a run time under the threshold counts as a sample (an upper bound of
@@ -25,6 +29,8 @@ export type SlowGateOptions = {
   maxWaitMs?: number;
   maxQueue?: number;
   duty?: number;
+  /** shapes remembered (default MAX_SHAPES) */
+  maxShapes?: number;
 };
 
 /**
@@ -67,15 +73,47 @@ const CLOCK_EVERY = 8;
 
 type Shape = { samples: number[]; nominated: boolean; sinceClock: number };
 
-/** Most shapes remembered (the API's shapes are far fewer; past this, new shapes count as fast). */
-const MAX_SHAPES = 2_000;
+/**
+ * Most shapes remembered: the API builds a few hundred (lists x filter sets x cursor sides). Past this the least
+ * recently run is forgotten, and counts as unmeasured (slow) again.
+ */
+export const MAX_SHAPES = 2_000;
+
+/** Most statement texts whose shape is remembered (texts vary with the columns a query reads; shapes do not). */
+const MAX_TEXTS = 4_000;
+
+/** A select list: from `select` to the first `from` after it (a subquery's own list is matched on its own). */
+const SELECT_LIST = /\bselect\s[\s\S]*?\sfrom\s/g;
+
+/**
+ * The shape of a statement's text: every select list replaced by `*`. What a statement reads, the list and its
+ * conditions, stays; the columns it selects, which each query picks (page.ts selectFor), do not make a new shape.
+ * @dev deterministic for a given text, which is all the lane needs: a select list holding `from` (none does today)
+ * would only keep its tail in the shape, making more shapes, never merging two filter sets.
+ */
+export function shapeOf(text: string): string {
+  return text.replace(SELECT_LIST, "select * from ");
+}
 
 /** Creates the slow lane; `concurrency` 0 turns it off (nothing is ever slow). */
 export function createSlowGate(opts: SlowGateOptions): SlowGate {
   const slowMs = opts.slowMs ?? SLOW_STATEMENT_MS;
   const maxWaitMs = opts.maxWaitMs ?? 5_000;
   const maxQueue = opts.maxQueue ?? 200;
+  // Both maps keep insertion order: the first key is the least recently touched (shapes) or oldest (texts).
   const shapes = new Map<string, Shape>();
+  const maxShapes = opts.maxShapes ?? MAX_SHAPES;
+  const texts = new Map<string, string>();
+  /** The shape of `text`, remembered for the hot path (a map lookup, not a regex, per statement). */
+  const keyOf = (text: string): string => {
+    let key = texts.get(text);
+    if (key === undefined) {
+      key = shapeOf(text);
+      if (texts.size >= MAX_TEXTS) texts.delete(texts.keys().next().value!);
+      texts.set(text, key);
+    }
+    return key;
+  };
   const duty = opts.duty ?? SLOW_LANE_DUTY;
   const waiting: { grant(): void }[] = [];
   let running = 0;
@@ -98,27 +136,35 @@ export function createSlowGate(opts: SlowGateOptions): SlowGate {
     };
   };
   return {
+    // Unmeasured (no sample yet) is slow: a shape's first run must not pass the lane just for being new.
     isSlow: (text) => {
-      const runs = opts.concurrency > 0 ? shapes.get(text)?.samples : undefined;
-      return runs !== undefined && runs.length > 0 && Math.min(...runs) >= slowMs;
+      if (opts.concurrency <= 0) return false;
+      const runs = shapes.get(keyOf(text))?.samples;
+      return runs === undefined || runs.length === 0 || Math.min(...runs) >= slowMs;
     },
     isQuick: (text) => {
-      const runs = shapes.get(text)?.samples;
+      const runs = shapes.get(keyOf(text))?.samples;
       return runs !== undefined && runs.length > 0 && Math.min(...runs) < slowMs;
     },
     wantsClock(text) {
-      const shape = opts.concurrency > 0 ? shapes.get(text) : undefined;
-      if (!shape?.nominated) return false;
-      if (shape.samples.length > 0 && ++shape.sinceClock < CLOCK_EVERY) return false;
+      if (opts.concurrency <= 0) return false;
+      const shape = shapes.get(keyOf(text));
+      // An unmeasured shape is clocked until a run of it is: its first sample carries no event-loop delay.
+      if (!shape || shape.samples.length === 0) return true;
+      if (!shape.nominated || ++shape.sinceClock < CLOCK_EVERY) return false;
       shape.sinceClock = 0;
       return true;
     },
     observe(text, ms, clocked = false) {
-      let shape = shapes.get(text);
-      if (!shape) {
-        if (shapes.size >= MAX_SHAPES) return;
-        shapes.set(text, (shape = { samples: [], nominated: false, sinceClock: 0 }));
+      const key = keyOf(text);
+      let shape = shapes.get(key);
+      // Re-inserted at the end: the shapes that keep running are the last to be forgotten.
+      if (shape) shapes.delete(key);
+      else {
+        if (shapes.size >= maxShapes) shapes.delete(shapes.keys().next().value!);
+        shape = { samples: [], nominated: false, sinceClock: 0 };
       }
+      shapes.set(key, shape);
       if (!clocked) shape.nominated = ms >= slowMs;
       if (clocked || ms < slowMs) {
         shape.samples.push(ms);

@@ -304,7 +304,7 @@ describe("api batching", () => {
       }
     });
 
-    test("a clocked batch times each statement on Postgres' clock; the reader clocks a shape the slow lane nominated, which then enters it", async () => {
+    test("a clocked batch times each statement on Postgres' clock; the reader runs a shape not measured yet in the lane, clocked", async () => {
       const { runBatch } = await import("../../../api/sql/batch.js");
       const pg = await import("pg");
       const client = await h.pool.connect();
@@ -321,9 +321,12 @@ describe("api batching", () => {
       } finally {
         client.release();
       }
-      // Through the reader: the first run nominates the shape by the API's clock, the second is clocked and makes it
-      // slow.
+      // Through the reader: the shape's first run is unmeasured, so it runs in the lane and is clocked, which makes
+      // the shape slow; the second runs in the lane on the API's clock.
       const gate = createSlowGate({ concurrency: 1 });
+      let entered = 0;
+      const enter = gate.enter;
+      gate.enter = (signal) => (entered++, enter(signal));
       const seen: { ms: number; clocked: boolean }[] = [];
       const observe = gate.observe;
       gate.observe = (text, ms, clocked = false) => (
@@ -331,18 +334,24 @@ describe("api batching", () => {
       );
       for (let i = 0; i < 2; i++)
         await createPipelinedReader(h.pool, { gate }).rows(sql`select pg_sleep(0.03)::text as slept, ${i}::int as i`);
-      expect(seen.map((x) => x.clocked)).toEqual([false, true]);
-      expect(seen[1]!.ms).toBeGreaterThanOrEqual(29);
+      expect(seen.map((x) => x.clocked)).toEqual([true, false]);
+      expect(seen[0]!.ms).toBeGreaterThanOrEqual(29);
+      expect(entered).toBe(2);
       expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as i`)).toBe(true);
+      // A quick shape's first run is gated and clocked too; measured quick, its next run is not gated.
+      entered = 0;
+      for (let i = 0; i < 2; i++) await createPipelinedReader(h.pool, { gate }).rows(sql`select ${i}::int as quick`);
+      expect(entered).toBe(1);
+      expect(gate.isQuick("select $1::int as quick")).toBe(true);
       // A value-sensitive statement (a top-level list: the flood's shape) runs after the switch to auto plans, whose
-      // answer comes with its own: the switch's time is the statement's, so a slow one is still nominated and clocked.
+      // answer comes with its own: the switch's time is the statement's, on either clock.
       seen.length = 0;
       for (let i = 0; i < 2; i++)
         await createPipelinedReader(h.pool, { gate }).rows(
           sql`select pg_sleep(0.03)::text as slept, ${i}::int as j`,
           VALUE_SENSITIVE,
         );
-      expect(seen.map((x) => x.clocked)).toEqual([false, true]);
+      expect(seen.map((x) => x.clocked)).toEqual([true, false]);
       expect(seen.every((x) => x.ms >= 29)).toBe(true);
       expect(gate.isSlow(`select pg_sleep(0.03)::text as slept, $1::int as j`)).toBe(true);
     });

@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { schema } from "../../../api/graph/index.js";
 import { createApi, startApi } from "../../../api/server/index.js";
+import { READY_CACHE_MS } from "../../../api/server/routes-plugin.js";
 import { createReadPool } from "../../../api/sql/index.js";
 import { parseConfig } from "../../../core/config.js";
 import { statusKey } from "../../../core/events.js";
@@ -34,12 +35,18 @@ async function lockTokens(url: string): Promise<{ release(): Promise<void> }> {
   };
 }
 
+const METRICS_KEY = "metrics-key-0123456789";
+
 describe("api operations", () => {
   let h: ApiHarness;
   let redis: Redis;
   beforeAll(async () => {
     redis = new Redis(inject("redisUrl"));
-    h = await setupApi({ statementTimeoutMs: 300, context: { redis }, api: { readyMaxLagSlots: null } });
+    h = await setupApi({
+      statementTimeoutMs: 300,
+      context: { redis },
+      api: { readyMaxLagSlots: null, metricsKey: METRICS_KEY },
+    });
   });
   afterAll(async () => {
     redis.disconnect();
@@ -67,8 +74,54 @@ describe("api operations", () => {
     await redis.hset(statusKey(h.prefix), { chainTip: String(latest + 100) });
     expect((await lagging.fetch("http://test/ready")).status).toBe(503);
     await redis.hset(statusKey(h.prefix), { chainTip: String(latest + 5) });
+    // the answer is reused for READY_CACHE_MS
+    expect((await lagging.fetch("http://test/ready")).status).toBe(503);
+    await new Promise((r) => setTimeout(r, READY_CACHE_MS));
     expect((await lagging.fetch("http://test/ready")).status).toBe(200);
     await redis.del(statusKey(h.prefix));
+  });
+
+  test("/ready reuses its answer for READY_CACHE_MS: a flood of probes costs one statement", async () => {
+    const api = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }, { sqlMode: SQL_MODE });
+    h.statements.reset();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => api.fetch("http://test/ready")));
+    for (let i = 0; i < 50; i++) answers.push(await api.fetch("http://test/ready"));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+    expect(h.statements.count).toBe(1);
+    await new Promise((r) => setTimeout(r, READY_CACHE_MS));
+    expect((await api.fetch("http://test/ready")).status).toBe(200);
+    expect(h.statements.count).toBe(2);
+  });
+
+  test("/metrics is served only to a request presenting API_METRICS_KEY; without one (or with no key set) it is 404", async () => {
+    expect((await h.api.fetch("http://test/metrics")).status).toBe(404);
+    expect((await h.api.fetch("http://test/metrics", { headers: { "x-api-key": "wrong" } })).status).toBe(404);
+    const bearer = await h.api.fetch("http://test/metrics", { headers: { authorization: `Bearer ${METRICS_KEY}` } });
+    expect(bearer.status).toBe(200);
+    expect(await bearer.text()).toMatch(/slotline_api_requests_total/);
+    const open = createApi({ config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool }, { sqlMode: SQL_MODE });
+    expect((await open.fetch("http://test/metrics")).status).toBe(404);
+  });
+
+  test("API_METRICS_PORT: /metrics on a port of its own, without a key; the API port does not serve it", async () => {
+    const port = 40_000 + Math.floor(Math.random() * 20_000);
+    const config = parseConfig({
+      DATABASE_URL: h.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: h.prefix,
+      API_METRICS_PORT: String(port),
+      LOG_LEVEL: "silent",
+    });
+    const running = await startApi({ config, logger: silent }, { port: 0, host: "127.0.0.1", sqlMode: SQL_MODE });
+    try {
+      expect((await fetch(`${running.url}/metrics`)).status).toBe(404);
+      const own = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toMatch(/slotline_api_requests_total/);
+      expect((await fetch(`http://127.0.0.1:${port}/graphql`)).status).toBe(404);
+    } finally {
+      await running.close();
+    }
   });
 
   test("/metrics: requests and latency per operation, errors by code, DataLoader batch sizes, the slow lane", async () => {
@@ -77,7 +130,7 @@ describe("api operations", () => {
     await h.gql(
       `{ pools { edges { node { swaps { edges { node { pool { tokenA { pools { edges { cursor } } } } } } } } } } }`,
     );
-    const text = await (await h.api.fetch("http://test/metrics")).text();
+    const text = await (await h.api.fetch("http://test/metrics", { headers: { "x-api-key": METRICS_KEY } })).text();
     expect(text).toMatch(/slotline_api_requests_total\{operation="Dashboard",type="execute"\} 1/);
     expect(text).toMatch(/slotline_api_request_seconds_count\{operation="Dashboard"\} 1/);
     expect(text).toMatch(/slotline_api_errors_total\{code="FIRST_LIMIT"\} 1/);
@@ -190,8 +243,9 @@ describe("api operations", () => {
       { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool },
       { trustProxy: true, rateLimit: { capacity: 100, windowMs: 60_000, minCost: 10 }, sqlMode: SQL_MODE },
     );
+    // the proxy appends the address it saw; what the client wrote before it (a forged entry) is ignored
     const from = (ip: string, query = `{ __typename }`) =>
-      api.fetch("http://test/graphql", post(query, { "x-forwarded-for": `${ip}, 10.0.0.1` }));
+      api.fetch("http://test/graphql", post(query, { "x-forwarded-for": `10.9.9.${ip.length}, ${ip}` }));
     for (let i = 0; i < 10; i++) expect((await from("203.0.113.1")).status).toBe(200);
     const limited = await from("203.0.113.1");
     expect(limited.status).toBe(429);

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { tokensExceed } from "../../../api/server/guard-plugin.js";
 import {
   DEFAULT_RATE_LIMIT,
+  addressGroup,
   clientIdentity,
   createRateLimiter,
   keyMatches,
@@ -67,10 +68,39 @@ describe("api rate limit", () => {
   });
 
   test("identity: the key when keys are on, else the IP; X-Forwarded-For only behind a trusted proxy", () => {
-    const h = new Headers({ "x-forwarded-for": "203.0.113.9, 10.0.0.1" });
+    // the client sent "203.0.113.9"; our one proxy appended the address it saw, 198.51.100.7
+    const h = new Headers({ "x-forwarded-for": "203.0.113.9, 198.51.100.7" });
     expect(clientIdentity(h, "10.0.0.1", { trustProxy: false, key: null })).toBe("ip:10.0.0.1");
-    expect(clientIdentity(h, "10.0.0.1", { trustProxy: true, key: null })).toBe("ip:203.0.113.9");
+    expect(clientIdentity(h, "10.0.0.1", { trustProxy: true, key: null })).toBe("ip:198.51.100.7");
     expect(clientIdentity(h, "10.0.0.1", { trustProxy: true, key: "k1" })).toBe("key:k1");
+  });
+
+  test("X-Forwarded-For: the N-th entry from the right behind N proxies; what the client writes to the left is ignored", () => {
+    const id = (xff: string, trustProxy: number | boolean) =>
+      clientIdentity(new Headers({ "x-forwarded-for": xff }), "10.0.0.1", { trustProxy, key: null });
+    // a client varying a forged first entry stays one client
+    expect(id("1.1.1.1, 198.51.100.7", 1)).toBe("ip:198.51.100.7");
+    expect(id("2.2.2.2, 198.51.100.7", 1)).toBe("ip:198.51.100.7");
+    // two proxies: the outer one appended the client's address, the inner one the outer's
+    expect(id("1.1.1.1, 198.51.100.7, 10.0.0.2", 2)).toBe("ip:198.51.100.7");
+    expect(id("198.51.100.7", 2)).toBe("ip:198.51.100.7");
+    // not an address: the socket's
+    expect(id("1.1.1.1, nonsense", 1)).toBe("ip:10.0.0.1");
+  });
+
+  test("IPv6 clients count by their /64; IPv4 and IPv4-mapped addresses by the address", () => {
+    expect(addressGroup("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(addressGroup("2001:db8:1:2:ffff:ffff:ffff:ffff")).toBe("2001:db8:1:2::/64");
+    expect(addressGroup("2001:0db8:0000:0002::")).toBe("2001:db8:0:2::/64");
+    expect(addressGroup("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressGroup("::1")).toBe("0:0:0:0::/64");
+    expect(addressGroup("::ffff:192.0.2.1")).toBe("192.0.2.1");
+    expect(addressGroup("192.0.2.1")).toBe("192.0.2.1");
+    const id = (remote: string) => clientIdentity(new Headers(), remote, { trustProxy: false, key: null });
+    expect(id("2001:db8:1:2::5")).toBe(id("2001:db8:1:2:9:9:9:9"));
+    expect(id("2001:db8:1:2::5")).not.toBe(id("2001:db8:1:3::5"));
+    const fwd = new Headers({ "x-forwarded-for": "2001:db8:7:7::42" });
+    expect(clientIdentity(fwd, "10.0.0.1", { trustProxy: 1, key: null })).toBe("ip:2001:db8:7:7::/64");
   });
 
   test("keys: x-api-key or Bearer, compared exactly", () => {

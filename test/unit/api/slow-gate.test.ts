@@ -1,14 +1,14 @@
 import { describe, expect, test } from "vitest";
-import { SLOW_STATEMENT_MS, createSlowGate } from "../../../api/sql/slow-gate.js";
+import { SLOW_STATEMENT_MS, createSlowGate, shapeOf } from "../../../api/sql/slow-gate.js";
 
 const code = (e: unknown) => (e as { extensions?: { code?: string } }).extensions?.code;
 
 describe("api slow lane", () => {
   test("a shape is slow when even its quickest recent server-clocked run reached the threshold; one quick run makes it fast again", () => {
     const g = createSlowGate({ concurrency: 2 });
+    g.observe("select 1", 1);
     expect(g.isSlow("select 1")).toBe(false);
     expect(g.wantsClock("select 1")).toBe(false);
-    g.observe("select 1", 1);
     // A fast statement behind a busy event loop: slow by the API's clock only nominates it for a server-clocked run.
     for (let i = 0; i < 10; i++) g.observe("select 1", SLOW_STATEMENT_MS * 10);
     expect(g.isSlow("select 1")).toBe(false);
@@ -16,9 +16,10 @@ describe("api slow lane", () => {
     expect(Array.from({ length: 8 }, () => g.wantsClock("select 1")).filter(Boolean)).toHaveLength(1);
     g.observe("select 1", 1, true);
     expect(g.isSlow("select 1")).toBe(false);
-    // A new shape slow by the API's clock is clocked on its next batch; slow there, it enters the lane.
+    // A new shape slow by the API's clock stays unmeasured: in the lane, clocked on its next batch; slow there, it
+    // stays in the lane.
     g.observe("scan", SLOW_STATEMENT_MS * 4);
-    expect(g.isSlow("scan")).toBe(false);
+    expect(g.isSlow("scan")).toBe(true);
     expect(g.wantsClock("scan")).toBe(true);
     g.observe("scan", SLOW_STATEMENT_MS * 3, true);
     expect(g.isSlow("scan")).toBe(true);
@@ -35,9 +36,61 @@ describe("api slow lane", () => {
     g.observe("scan", SLOW_STATEMENT_MS * 2, true);
     expect(g.isSlow("scan")).toBe(true);
     const off = createSlowGate({ concurrency: 0 });
+    expect(off.isSlow("new")).toBe(false);
+    expect(off.wantsClock("new")).toBe(false);
     off.observe("scan", 10_000, true);
     expect(off.isSlow("scan")).toBe(false);
     expect(off.wantsClock("scan")).toBe(false);
+  });
+
+  test("a shape not measured yet is slow and clocked: a statement's first run never passes the lane for being new", () => {
+    const g = createSlowGate({ concurrency: 1 });
+    const text = "select t.slot from swaps t where t.dex = $1 order by t.slot desc limit $2";
+    expect(g.isSlow(text)).toBe(true);
+    expect(g.isQuick(text)).toBe(false);
+    // clocked on every batch until one is measured, not once in CLOCK_EVERY
+    expect(Array.from({ length: 3 }, () => g.wantsClock(text))).toEqual([true, true, true]);
+    g.observe(text, 1, true);
+    expect(g.isSlow(text)).toBe(false);
+    expect(g.isQuick(text)).toBe(true);
+    expect(g.wantsClock(text)).toBe(false);
+  });
+
+  test("shapes are keyed on list, filter set and ordering: the columns a query selects do not make a new shape", () => {
+    const page = (cols: string, filters: string) =>
+      `select ${cols}, t.tx_index as __k1 from swaps t where ${filters}\n order by t.slot desc limit $9`;
+    expect(shapeOf(page("t.signature", "t.dex = $1"))).toBe(shapeOf(page('t.slot, t.pool as "pool"', "t.dex = $1")));
+    expect(shapeOf(page("t.signature", "t.dex = $1"))).not.toBe(shapeOf(page("t.signature", "t.trader = $1")));
+    expect(shapeOf(page("t.signature", "t.dex = $1"))).not.toBe(
+      shapeOf(page("t.signature", "t.dex = $1 and t.slot >= $2::int8")),
+    );
+    // a per-parent page: the outer and the lateral select lists both go; the unnest and the filters stay
+    const lateral = (cols: string) =>
+      `select p.__parent, x.* from unnest($1::text[]) with ordinality as p(__parent, __ord) cross join lateral (select ${cols} from swaps t where t.pool = p.__parent) x order by p.__ord`;
+    expect(shapeOf(lateral("t.signature"))).toBe(shapeOf(lateral("t.amount_in, t.amount_out")));
+    expect(shapeOf(lateral("t.signature"))).toContain("unnest($1::text[])");
+    expect(shapeOf(lateral("t.signature"))).toContain("where t.pool = p.__parent");
+    // A shape measured slow through one query's columns gates another query's columns of the same list and filters.
+    const g = createSlowGate({ concurrency: 1 });
+    g.observe(page("t.signature", "t.dex = $1"), SLOW_STATEMENT_MS * 5, true);
+    expect(g.isSlow(page("t.slot, t.pool", "t.dex = $1"))).toBe(true);
+    g.observe(page("t.slot", "t.pool = $1"), 1, true);
+    expect(g.isQuick(page("t.signature, t.trader", "t.pool = $1"))).toBe(true);
+  });
+
+  test("memory is bounded: past maxShapes the least recently run shape is forgotten (unmeasured, so slow again)", () => {
+    const g = createSlowGate({ concurrency: 1, maxShapes: 3 });
+    const text = (n: number) => `select t.slot from swaps t where t.f${n} = $1`;
+    for (const n of [1, 2, 3]) g.observe(text(n), 1, true);
+    // shape 1 runs again: shape 2 is now the least recently run
+    g.observe(text(1), 1, true);
+    g.observe(text(4), 1, true);
+    expect([1, 2, 3, 4].map((n) => g.isQuick(text(n)))).toEqual([true, false, true, true]);
+    expect(g.isSlow(text(2))).toBe(true);
+    // a flood of new shapes keeps the count at the bound and leaves none of them ungated
+    for (let n = 100; n < 200; n++) g.observe(text(n), SLOW_STATEMENT_MS * 2);
+    expect([1, 3, 4, 150].map((n) => g.isSlow(text(n)))).toEqual([true, true, true, true]);
+    expect([197, 198, 199].map((n) => g.isSlow(text(n)))).toEqual([true, true, true]);
   });
 
   test("at most `concurrency` run at once; the others wait in order and enter as slots free", async () => {
