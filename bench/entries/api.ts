@@ -17,6 +17,8 @@ import { shiftBlock } from "../relabel.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Children run `node --import tsx` (not the tsx CLI, whose own child outlived a SIGKILL and kept serving). */
+/** The key the bench's API servers serve /metrics behind (API_METRICS_KEY). */
+const BENCH_METRICS_KEY = "bench-metrics-key-0123456789";
 const TSX = ["--import", "tsx"];
 /**
  * The Node flag slotline ships with (cli/bin/slotline.mjs, the Dockerfile, `npm run demo`): every server child
@@ -112,6 +114,8 @@ async function serve(kind: string, url: string): Promise<void> {
       LOG_LEVEL: "warn",
       QUEUE_PREFIX: "bench-api",
       API_TRUST_PROXY: "true",
+      // /metrics on the API port only with a key: the live entries read the cache's counters from it
+      API_METRICS_KEY: BENCH_METRICS_KEY,
     });
     // The measured path: no response cache, no rate limit (a load test is one client). "slotline-defaults" is the API
     // as `slotline api` starts it (rate limit, response cache, statement timeout: all defaults), for the G5 flood.
@@ -766,7 +770,9 @@ const suite: BenchSuite = {
           if (live) {
             // how the cached server answered, over every run so far (Prometheus text of its /metrics)
             const metrics = await (
-              await fetch((await shared!).slotlineCached.replace(/\/graphql$/, "/metrics"))
+              await fetch((await shared!).slotlineCached.replace(/\/graphql$/, "/metrics"), {
+                headers: { "x-api-key": BENCH_METRICS_KEY },
+              })
             ).text();
             figures["response cache so far"] = [
               ...metrics.matchAll(/^slotline_api_response_cache_total\{outcome="(\w+)"\} (\d+)/gm),
