@@ -43,6 +43,7 @@ export function secretsOf(config: Partial<Config>): string[] {
     }
   }
   if (config.DATABASE_READ_PASSWORD) secrets.add(config.DATABASE_READ_PASSWORD);
+  if (config.API_METRICS_KEY) secrets.add(config.API_METRICS_KEY);
   for (const key of config.API_KEYS ?? []) secrets.add(key);
   // Short fragments (e.g. a password "x") would scrub unrelated text; they are still hidden by redactUrl paths.
   return [...secrets].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);

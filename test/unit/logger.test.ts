@@ -24,6 +24,12 @@ describe("logger", () => {
     expect(out).toContain("db.internal");
   });
 
+  test("scrubs the API's metrics key too", () => {
+    const { logger, lines } = capture({ API_METRICS_KEY: "metrics-key-0123456789abcdef" });
+    logger.warn({ header: "Bearer metrics-key-0123456789abcdef" }, "metrics request");
+    expect(lines.join("")).not.toContain("metrics-key-0123456789abcdef");
+  });
+
   test("writes one JSON object per line with snake_case fields kept", () => {
     const { logger, lines } = capture({});
     logger.info({ slot: 5, duration_ms: 3 }, "stored slot");
