@@ -83,7 +83,13 @@ export function tokensExceed(query: string, max: number): boolean {
 const TOKEN_CACHE_SIZE = 500;
 
 /** Options of the guard plugin. */
-export type GuardPluginOptions = { limits: GuardLimits; introspection: boolean; limiter: RateLimiter | null };
+export type GuardPluginOptions = {
+  limits: GuardLimits;
+  introspection: boolean;
+  limiter: RateLimiter | null;
+  /** who sent a request (as the rate limiter counts clients), before its GraphQL context exists */
+  clientOf?: (request: Request | undefined) => string | undefined;
+};
 
 /** The guard plugin. */
 export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
@@ -107,6 +113,13 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     return c;
   };
   const scrub = !opts.introspection;
+  /**
+   * A refused request (too large, malformed, invalid, over a limit) costs its client the minimum request cost: it
+   * is cheap to refuse, but not free, so a client cannot send them without end at no charge to its budget.
+   */
+  const charge = (client: string | undefined) => {
+    if (opts.limiter && client) opts.limiter.take(client, 0);
+  };
   const afterExecution = ({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) =>
     fixErrors(result, setResult, scrub);
   const beforeExecution = ({
@@ -127,6 +140,7 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     const variables = (args.variableValues ?? {}) as Record<string, unknown>;
     let error: GraphQLError | null = variablesError(variables, limits);
     if (error) {
+      charge(args.contextValue.client);
       setResultAndStopExecution({ errors: [error] });
       return { onExecuteDone: done, onSubscribeResult: done };
     }
@@ -138,6 +152,7 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
         "COST_LIMIT",
         `Query cost ${Number.isFinite(cost) ? Math.ceil(cost) : "unbounded"} exceeds the limit of ${limits.maxCost}; ask for smaller pages.`,
       );
+    if (error) charge(args.contextValue.client);
     else if (opts.limiter) {
       const r = opts.limiter.take(args.contextValue.client, cost);
       if (!r.ok)
@@ -159,10 +174,12 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     return v;
   };
   return {
-    onParams({ params, setResult }) {
+    onParams({ params, setResult, request }) {
       if (typeof params.query !== "string") return;
+      const tooLong = params.query.length > limits.maxDocumentChars;
+      if (tooLong || tokenVerdict(params.query)) charge(opts.clientOf?.(request));
       // setResult rather than throw, so the result still passes through onExecutionResult (metrics).
-      if (params.query.length > limits.maxDocumentChars)
+      if (tooLong)
         setResult({
           errors: [
             apiError(
@@ -177,11 +194,18 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
           errors: [apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 })],
         });
     },
-    onValidate({ addValidationRule }) {
+    // A syntax error never reaches validation (yoga's parser cache rethrows a known one before any onParse hook):
+    // it is charged where its answer is sent.
+    onResultProcess({ request, result }) {
+      const errors = (result as { errors?: readonly { extensions?: { code?: unknown } }[] } | null)?.errors;
+      if (errors?.some((e) => e.extensions?.code === "GRAPHQL_PARSE_FAILED")) charge(opts.clientOf?.(request));
+    },
+    onValidate({ addValidationRule, context }) {
       for (const r of rules) addValidationRule(r);
-      if (opts.introspection) return;
       return ({ valid, result, setResult }) => {
-        if (!valid) setResult(result.map(withoutSuggestions));
+        if (valid) return;
+        charge(opts.clientOf?.((context as { request?: Request }).request));
+        if (scrub) setResult(result.map(withoutSuggestions));
       };
     },
     onExecute: beforeExecution as never,

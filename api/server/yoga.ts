@@ -165,7 +165,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       // before the guards' onParams: what they measure is the stored document
       ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),
       useExecutionCancellation(),
-      useGuards({ limits, introspection, limiter }),
+      useGuards({ limits, introspection, limiter, clientOf: (r) => (r ? facts.get(r)?.client : undefined) }),
       useObservability(metrics, requestIds),
       // after the guards: a cached answer still spends the client's budget
       useCaching(ctx, {

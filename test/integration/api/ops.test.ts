@@ -266,6 +266,26 @@ describe("api operations", () => {
     expect(((await again.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
   });
 
+  test("G8: refused requests (unparsable, invalid, over a limit) are charged against the client's budget", async () => {
+    const api = createApi(
+      { config: { QUEUE_PREFIX: h.prefix }, logger: silent, pool: h.pool },
+      { trustProxy: true, rateLimit: { capacity: 100, windowMs: 60_000, minCost: 10 }, sqlMode: SQL_MODE },
+    );
+    const from = (ip: string, query: string) =>
+      api.fetch("http://test/graphql", post(query, { "x-forwarded-for": ip }));
+    const refused = [`{ not graphql (`, `{ noSuchField }`, `{ pools(first: 5000) { edges { node { address } } } }`];
+    // ten refusals of each kind, from three clients: each spends its whole budget (10 units a refusal)
+    for (const [i, q] of refused.entries()) {
+      const ip = `203.0.113.${20 + i}`;
+      for (let n = 0; n < 10; n++) expect((await from(ip, q)).status).not.toBe(429);
+      const next = await from(ip, `{ __typename }`);
+      expect(next.status, q).toBe(429);
+      expect(((await next.json()) as any).errors[0].extensions.code).toBe("RATE_LIMITED");
+    }
+    // a client that sent nothing refused is unaffected
+    expect((await from("203.0.113.99", `{ __typename }`)).status).toBe(200);
+  });
+
   test("G8: a one-off document runs on the standard executor; a repeated one is compiled on its second run, with the same answer", async () => {
     const compiled = async () => (await h.api.metrics.compiled.get()).values[0]?.value ?? 0;
     const counts = new Map<string, number>();
