@@ -17,11 +17,9 @@ export {
 } from "./rpc.js";
 export {
   blockFromResult,
-  type BlockHead,
   checkBlock,
   checkTransaction,
   type FetchedBlocks,
-  fetchBlockHeads,
   fetchBlocks,
   fetchTransactions,
   GET_BLOCKS_MAX_RANGE,
