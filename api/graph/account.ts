@@ -1,19 +1,11 @@
 /** Account: a wallet's swaps (as trader) and transfers (as token account or owner, either side). */
 import { builder } from "./builder.js";
-import {
-  SWAPS,
-  type SwapRecord,
-  TRANSFERS,
-  type TransferRecord,
-  involves,
-  swapFilters,
-  transferFilters,
-} from "../queries/index.js";
-import { fetchPage, pageSubquery, sql } from "../sql/index.js";
+import { SWAPS, TRANSFERS, type TransferRecord, involves, swapFilters, transferFilters } from "../queries/index.js";
+import { fetchPage, sql } from "../sql/index.js";
 import { ChainOrderInput, SwapWhereInput, TransferWhereInput, resolveOrder } from "./inputs.js";
 import { Account, SwapConnection, TransferConnection } from "./refs.js";
 import { pageFields } from "./reads.js";
-import { prefetchSwapPools, withSwapPools } from "./swap.js";
+import { fetchSwapPage } from "./swap.js";
 
 Account.implement({
   description: "Activity of one address.",
@@ -30,13 +22,7 @@ Account.implement({
       resolve: (a, args, ctx, info) => {
         const filters = [sql`t.trader = ${a.address}`, ...swapFilters(args.where)];
         const order = resolveOrder(SWAPS, args.orderBy, { field: "SLOT", desc: true });
-        const pools = prefetchSwapPools(ctx, info, () =>
-          pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"),
-        );
-        return withSwapPools(
-          pools,
-          fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap")),
-        );
+        return fetchSwapPage(ctx, info, filters, order, args);
       },
     }),
     transfers: t.field({

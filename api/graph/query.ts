@@ -1,7 +1,7 @@
 /** Query: single lookups (through the loaders) and the root lists (keyset-paginated connections). */
 import { builder } from "./builder.js";
 import { prefetchPool } from "./pool.js";
-import { prefetchSwapPools, withSwapPools } from "./swap.js";
+import { fetchSwapPage } from "./swap.js";
 import { prefetchToken } from "./token.js";
 import {
   POOLS,
@@ -9,7 +9,6 @@ import {
   type PoolRecord,
   type ProgramEventRecord,
   SWAPS,
-  type SwapRecord,
   TOKENS,
   TRANSACTIONS,
   TRANSFERS,
@@ -23,7 +22,7 @@ import {
   transactionFilters,
   transferFilters,
 } from "../queries/index.js";
-import { fetchPage, pageSubquery } from "../sql/index.js";
+import { fetchPage } from "../sql/index.js";
 import { pageFields } from "./reads.js";
 import {
   ChainOrderInput,
@@ -119,13 +118,7 @@ builder.queryType({
       resolve: (_r, args, ctx, info) => {
         const filters = swapFilters(args.where);
         const order = resolveOrder(SWAPS, args.orderBy, NEWEST_FIRST);
-        const pools = prefetchSwapPools(ctx, info, () =>
-          pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool"),
-        );
-        return withSwapPools(
-          pools,
-          fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap")),
-        );
+        return fetchSwapPage(ctx, info, filters, order, args);
       },
     }),
     transfers: t.field({

@@ -3,9 +3,17 @@ import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "./builder.js";
 import type { RequestContext } from "../context.js";
 import { formatUnits } from "./format.js";
-import { type PoolRecord, type SwapRecord, poolsOfRows } from "../queries/index.js";
-import { type Fragment, selectsPath } from "../sql/index.js";
-import { reads } from "./reads.js";
+import { type PoolRecord, SWAPS, type SwapRecord, poolsOfRows } from "../queries/index.js";
+import {
+  type Fragment,
+  type Order,
+  type Page,
+  type PageArgs,
+  fetchPage,
+  pageSubquery,
+  selectsPath,
+} from "../sql/index.js";
+import { pageFields, reads } from "./reads.js";
 import { Pool, Swap, Token, Transaction } from "./refs.js";
 
 /** `raw` with the decimals of `mint` applied, through the token loader (null when unknown). */
@@ -16,25 +24,39 @@ export async function uiAmount(ctx: RequestContext, mint: string, raw: string): 
 
 const POOL_PATH = ["edges", "node", "pool"];
 
-/** A swap page answered once its pools' prefetch has primed the loader (or failed: the loader then reads them). */
-export async function withSwapPools<T>(prefetch: Promise<void>, page: Promise<T>): Promise<T> {
-  const [, result] = await Promise.all([prefetch, page]);
-  return result;
+/**
+ * A page of swaps filtered by `filters`. When the selection reaches `edges.node.pool`, those pools are read in the
+ * same batch as the page (over the page's rows as a subquery) and primed into the Pool loader, a stored-nowhere pool
+ * as null, so they cost no second round trip.
+ * @dev the page is answered once the prefetch has settled: the pipelined read path answers a batch's statements
+ * together, the plain one each on its own, and in either the loader must be primed before the page's resolvers run.
+ */
+export async function fetchSwapPage(
+  ctx: RequestContext,
+  info: GraphQLResolveInfo,
+  filters: Fragment[],
+  order: Order,
+  args: PageArgs,
+): Promise<Page<SwapRecord>> {
+  const [, page] = await Promise.all([
+    prefetchPools(ctx, info, filters, order, args),
+    fetchPage<SwapRecord>(ctx.reader, SWAPS, filters, order, args, ctx.limits, pageFields(info, "Swap")),
+  ]);
+  return page;
 }
 
-/**
- * When a swap list's selection reaches `edges.node.pool`, reads those pools in the same batch as the page (`page()`
- * is the page's rows as a subquery) and primes the Pool loader with them, a stored-nowhere pool as null: the pools
- * then cost no second round trip after the page.
- * @dev call it before the page's own read, and answer the page once both have settled (`withSwapPools`): the pipelined
- * read path answers a batch's statements together, the plain one each on its own, and in either the loader must be
- * primed before the page's resolvers run.
- */
-export function prefetchSwapPools(ctx: RequestContext, info: GraphQLResolveInfo, page: () => Fragment): Promise<void> {
+/** Primes the Pool loader with the pools of the page's rows, when the selection reads them; never rejects. */
+function prefetchPools(
+  ctx: RequestContext,
+  info: GraphQLResolveInfo,
+  filters: Fragment[],
+  order: Order,
+  args: PageArgs,
+): Promise<void> {
   if (!selectsPath(info, POOL_PATH)) return Promise.resolve();
   let rows: Fragment;
   try {
-    rows = page();
+    rows = pageSubquery(SWAPS, filters, order, args, ctx.limits, "t.pool");
   } catch {
     return Promise.resolve(); // bad page arguments: the page's own read reports them
   }
