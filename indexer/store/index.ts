@@ -23,7 +23,7 @@ import {
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type ColumnKey, naturalKey, sqlNames } from "./columns.js";
 import { recomputeCandles } from "./candles.js";
-import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
+import { keepLast, SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
 import { type Operations, createOperations } from "./operations.js";
 
 export type { WriteCounts } from "./write-sql.js";
@@ -253,12 +253,7 @@ const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]
  * `blocks` with one block per slot, the last of each, in their order: a batch that carries a slot twice (delivered
  * twice, or a broken answer) would otherwise meet the slot's marker twice in one upsert.
  */
-function oneBlockPerSlot(blocks: DecodedBlock[]): DecodedBlock[] {
-  if (blocks.length < 2) return blocks;
-  const last = new Map<number, number>();
-  blocks.forEach((b, i) => last.set(b.slot, i));
-  return last.size === blocks.length ? blocks : blocks.filter((b, i) => last.get(b.slot) === i);
-}
+const oneBlockPerSlot = (blocks: DecodedBlock[]): DecodedBlock[] => keepLast(blocks, (b) => b.slot);
 
 /** Creates the store over the context's pool. */
 export function createStore(ctx: Pick<Context, "db">): Store {

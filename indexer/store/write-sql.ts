@@ -86,23 +86,31 @@ function columnParams<T>(cols: Col<T>[], rows: T[]): string[] {
  * slot's row wins, as it does across batches.
  */
 export function uniqueRows<T>(u: Upsert<T>, rows: T[]): T[] {
-  if (rows.length < 2) return rows;
-  const last = new Map<string, number>();
   const [k0, ...rest] = u.keyCols;
-  rows.forEach((r, i) => {
+  return keepLast(rows, (r) => {
     let key = String(k0!.get(r));
     for (const c of rest) key += `\u0000${String(c.get(r))}`;
-    last.set(key, i);
+    return key;
   });
+}
+
+/** `rows` with the last row of each `key`, in their order; `rows` itself when no key repeats. */
+export function keepLast<T>(rows: T[], key: (row: T) => string | number): T[] {
+  if (rows.length < 2) return rows;
+  const last = new Map<string | number, number>();
+  rows.forEach((r, i) => last.set(key(r), i));
   if (last.size === rows.length) return rows;
   const keep = new Set(last.values());
   return rows.filter((_, i) => keep.has(i));
 }
 
-/** Runs `u` over `rows` (nothing when there are none); returns the number of rows inserted or updated. */
+/**
+ * Runs `u` over `rows`, one per natural key (uniqueRows or a merge), nothing when there are none; returns the number
+ * of rows inserted or updated.
+ */
 async function run<T>(client: pg.PoolClient, u: Upsert<T>, rows: T[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const r = await client.query(u.sql, columnParams(u.cols, uniqueRows(u, rows)));
+  const r = await client.query(u.sql, columnParams(u.cols, rows));
   return r.rowCount ?? 0;
 }
 
@@ -425,21 +433,31 @@ export type WriteCounts = {
 /** Writes every row of `blocks` with one upsert per table; the caller owns the transaction. */
 export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): Promise<WriteCounts> {
   const txs = blocks.flatMap((b) => b.transactions);
-  const transfers = txs.flatMap((t) => t.transfers);
-  // deduplicated here too: the candle merge below must not count a swap twice
-  const swapRows = uniqueRows(
-    SWAPS,
-    txs.flatMap((t) => t.swaps),
-  );
-  const liquidity = txs.flatMap((t) => t.liquidityEvents);
-  const events = txs.flatMap((t) => t.programEvents);
-  const tokenRows = mergeTokens(blocks);
-  const poolRows = mergePools(blocks);
-
+  // One row per natural key for every upsert (the candle merge below also counts each swap once); tokens and pools
+  // are merged per key already.
   const txRows = uniqueRows(
     TRANSACTIONS,
     txs.map((t) => t.transaction),
   );
+  const transfers = uniqueRows(
+    TRANSFERS,
+    txs.flatMap((t) => t.transfers),
+  );
+  const swapRows = uniqueRows(
+    SWAPS,
+    txs.flatMap((t) => t.swaps),
+  );
+  const liquidity = uniqueRows(
+    LIQUIDITY,
+    txs.flatMap((t) => t.liquidityEvents),
+  );
+  const events = uniqueRows(
+    EVENTS,
+    txs.flatMap((t) => t.programEvents),
+  );
+  const tokenRows = mergeTokens(blocks);
+  const poolRows = mergePools(blocks);
+
   await run(client, TRANSACTIONS, txRows);
   await run(client, TRANSFERS, transfers);
   const { movedFrom, updated } = await upsertSwaps(client, swapRows);
@@ -486,7 +504,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
     timed.filter((r) => !touched.has(minute(r.pool, r.blockTime!))),
   );
 
-  await run(client, CHANGES, slotChangeRows(blocks));
+  await run(client, CHANGES, uniqueRows(CHANGES, slotChangeRows(blocks)));
 
   return {
     transactions: txRows.length,
