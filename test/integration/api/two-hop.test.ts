@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
 import { PRESET_NAMES } from "../../../core/presets.js";
 import { createStore } from "../../../indexer/store/index.js";
-import { allFixtureTxs } from "../../unit/decode/fixture-txs.js";
+import { twoHopBlocks } from "../../unit/decode/fixture-txs.js";
 import { type ApiHarness, setupApi } from "./harness.js";
 
 describe("api: two-hop swaps", () => {
@@ -17,25 +17,7 @@ describe("api: two-hop swaps", () => {
   beforeAll(async () => {
     h = await setupApi({ fill: false });
     const decoder = createDecoder({ programs: PRESET_NAMES });
-    const bySlot = new Map<number, DecodedBlock>();
-    const seen = new Set<string>();
-    for (const f of allFixtureTxs()) {
-      const d = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime ?? 0, txIndex: f.txIndex });
-      if (!d?.swaps.some((s) => s.instructionPath.includes("#")) || seen.has(d.transaction.signature)) continue;
-      seen.add(d.transaction.signature);
-      const block = bySlot.get(f.slot) ?? {
-        slot: f.slot,
-        parentSlot: f.slot - 1,
-        blockhash: `b${f.slot}`,
-        blockTime: f.blockTime,
-        txCount: 0,
-        transactions: [],
-      };
-      block.transactions.push(d);
-      block.txCount++;
-      bySlot.set(f.slot, block);
-    }
-    blocks = [...bySlot.values()];
+    blocks = twoHopBlocks(decoder);
     await createStore({ db: h.writer }).writeBlocks(blocks, { commitment: "confirmed" });
   });
   afterAll(() => h.close());

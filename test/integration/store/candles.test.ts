@@ -14,7 +14,7 @@ import { SHARED_ROWS_LOCK_KEY, createStore, type Store } from "../../../indexer/
 import { decodedFixtureBlocks } from "../../setup/fixtures.js";
 import { FROM_SCRATCH } from "../../setup/candles-oracle.js";
 import { createTestDatabase } from "../../setup/services.js";
-import { allFixtureTxs } from "../../unit/decode/fixture-txs.js";
+import { twoHopBlocks } from "../../unit/decode/fixture-txs.js";
 
 const SLOT_KEYS = new Set(["slot", "parentSlot", "firstSeenSlot", "lastSwapSlot", "reservesSlot", "createdSlot"]);
 /** Copies of the two mainnet blocks, 9 s apart: ~7 copies share a minute, so batches keep touching the same candles. */
@@ -95,31 +95,8 @@ describe("store: pool_candles", () => {
 
   test("two-hop swaps (second leg N#1) from every recorded transaction that has one: stored, with their candles", async () => {
     const decoder = createDecoder({ programs: PRESET_NAMES });
-    const decoded = allFixtureTxs()
-      .map((f) => decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime ?? 0, txIndex: f.txIndex }))
-      .filter((d) => d?.swaps.some((s) => s.instructionPath.includes("#")));
-    expect(decoded.length).toBeGreaterThan(0);
-    // one block per recorded slot, each transaction once (a transaction may be recorded in several folders)
-    const bySlot = new Map<number, DecodedBlock>();
-    const seen = new Set<string>();
-    for (const d of decoded) {
-      const { slot, signature, blockTime } = d!.transaction;
-      if (seen.has(signature)) continue;
-      seen.add(signature);
-      const time = blockTime ? Math.floor(blockTime.getTime() / 1000) : null;
-      const block = bySlot.get(slot) ?? {
-        slot,
-        parentSlot: slot - 1,
-        blockhash: `b${slot}`,
-        blockTime: time,
-        txCount: 0,
-        transactions: [],
-      };
-      block.transactions.push(d!);
-      block.txCount++;
-      bySlot.set(slot, block);
-    }
-    const twoHop = [...bySlot.values()];
+    const twoHop = twoHopBlocks(decoder);
+    expect(twoHop.length).toBeGreaterThan(0);
     const { store, sql } = await fresh(1);
     // in two batches, the second one first: candles merge across batches through the path key too
     await store.writeBlocks(twoHop.slice(Math.ceil(twoHop.length / 2)), { commitment: "confirmed" });

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { RawBlock, RawBlockTransaction } from "../../../core/solana-types.js";
+import type { DecodedBlock, Decoder } from "../../../indexer/decode/index.js";
 import { FIXTURES_DIR, fixturePath } from "../../setup/fixtures.js";
 
 /** One fixture transaction with where it came from. */
@@ -106,4 +107,30 @@ export function allFixtureTxs(): FixtureTx[] {
 /** The few fixture transactions in `jsonParsed` encoding, which the decoder must pass over without throwing. */
 export function jsonParsedFixtureTxs(): FixtureTx[] {
   return programFixtureTxs().filter((f) => !isJsonEncoding(f));
+}
+
+/**
+ * Every recorded transaction with a two-hop swap (a second leg at path N#1), decoded by `decoder`, as one block per
+ * recorded slot, each transaction once (a transaction may be recorded in several folders).
+ */
+export function twoHopBlocks(decoder: Pick<Decoder, "decodeTransaction">): DecodedBlock[] {
+  const bySlot = new Map<number, DecodedBlock>();
+  const seen = new Set<string>();
+  for (const f of allFixtureTxs()) {
+    const d = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime ?? 0, txIndex: f.txIndex });
+    if (!d?.swaps.some((s) => s.instructionPath.includes("#")) || seen.has(d.transaction.signature)) continue;
+    seen.add(d.transaction.signature);
+    const block = bySlot.get(f.slot) ?? {
+      slot: f.slot,
+      parentSlot: f.slot - 1,
+      blockhash: `b${f.slot}`,
+      blockTime: f.blockTime,
+      txCount: 0,
+      transactions: [],
+    };
+    block.transactions.push(d);
+    block.txCount++;
+    bySlot.set(f.slot, block);
+  }
+  return [...bySlot.values()];
 }
