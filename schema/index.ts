@@ -5,6 +5,7 @@
  */
 export * from "./chain.js";
 export * from "./tokens.js";
+export * from "./balances.js";
 export * from "./dex.js";
 export * from "./events.js";
 export * from "./ops.js";

@@ -7,14 +7,21 @@ export const TOKEN_PROGRAMS = ["spl-token", "token-2022"] as const;
 /** Kinds of token movement recorded in `token_transfers`. */
 export const TRANSFER_KINDS = ["transfer", "mint", "burn"] as const;
 
-/** Every mint seen, with what its account says (decimals, supply, authorities) and Metaplex metadata. */
+/**
+ * Every mint seen, with what its account says (decimals, supply, authorities), its Metaplex or Token-2022 metadata
+ * and its holder count.
+ */
 export const tokens = pgTable(
   "tokens",
   {
     mint: text("mint").primaryKey(),
     program: text("program", { enum: TOKEN_PROGRAMS }).notNull(),
     decimals: integer("decimals"),
+    /** @dev exact: the supply read at `supply_slot` plus the mints less the burns stored after that slot */
     supply: amount("supply"),
+    supplySlot: bigint("supply_slot", { mode: "number" }),
+    /** owners whose token accounts of this mint hold more than 0 together (token_holders rows with amount > 0) */
+    holderCount: integer("holder_count").notNull().default(0),
     mintAuthority: text("mint_authority"),
     freezeAuthority: text("freeze_authority"),
     name: text("name"),

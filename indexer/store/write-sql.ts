@@ -204,6 +204,9 @@ const TOKENS = upsert<TokenUpsert, typeof tokens>(
     decimals: (r) => r.decimals,
     // the token enricher fills these from the mint account and its metadata
     supply: null,
+    supplySlot: null,
+    // kept by the balances writer from token_holders
+    holderCount: null,
     name: null,
     symbol: null,
     uri: null,

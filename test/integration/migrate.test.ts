@@ -20,9 +20,14 @@ const TABLES = [
   "slot_changes",
   "slots",
   "swaps",
+  "token_account_changes",
+  "token_accounts",
+  "token_holders",
   "token_transfers",
   "tokens",
   "transactions",
+  "wallet_changes",
+  "wallets",
 ];
 const MIGRATION_COUNT = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).length;
 
