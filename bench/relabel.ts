@@ -26,7 +26,14 @@ export function shiftBlock(
   b.transactions.forEach((t, k) => {
     const old = t.transaction.signature;
     const sig = signature(k, old);
-    for (const r of [t.transaction, ...t.transfers, ...t.swaps, ...t.liquidityEvents, ...t.programEvents]) {
+    for (const r of [
+      t.transaction,
+      ...t.transfers,
+      ...t.swaps,
+      ...t.liquidityEvents,
+      ...t.programEvents,
+      ...t.trades,
+    ]) {
       if (!first(r)) continue;
       r.slot += slots;
       if (r.blockTime) r.blockTime = new Date(r.blockTime.getTime() + ms);

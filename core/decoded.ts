@@ -9,6 +9,7 @@ import type {
   NewProgramEvent,
   NewSwap,
   NewTransaction,
+  NewTrade,
   NewTransfer,
   TOKEN_PROGRAMS,
 } from "../schema/index.js";
@@ -52,6 +53,8 @@ export type DecodedTransaction = {
   pools: NewPool[];
   liquidityEvents: NewLiquidityEvent[];
   programEvents: NewProgramEvent[];
+  /** what each signer sold and bought, from its own balance changes (see indexer/decode/trades.ts) */
+  trades: NewTrade[];
   tokens: TokenSeen[];
   warnings: DecodeWarning[];
 };

@@ -4,7 +4,12 @@
  */
 
 /** One preset: a name users write in `PROGRAMS`, the program id(s) it tracks, and what it records. */
-export type ProgramPreset = { name: string; programIds: string[]; kind: "token" | "dex"; description: string };
+export type ProgramPreset = {
+  name: string;
+  programIds: string[];
+  kind: "token" | "dex" | "aggregator";
+  description: string;
+};
 
 export const TOKEN_PROGRAM_ID = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
 export const TOKEN_2022_PROGRAM_ID = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb";
@@ -73,6 +78,12 @@ export const PRESETS: readonly ProgramPreset[] = [
     programIds: ["pAMMBay6oceH9fJKBRHGP5D4bD4sWpmSwMn52FMfXEA"],
     kind: "dex",
     description: "Pump AMM (PumpSwap)",
+  },
+  {
+    name: "jupiter-v6",
+    programIds: ["JUP6LkbZbjS1jKKwapdHNy74zcZ3tLUZoi5QNyVTaV4"],
+    kind: "aggregator",
+    description: "Jupiter v6 routes, as trades",
   },
 ];
 

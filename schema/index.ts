@@ -7,5 +7,6 @@ export * from "./chain.js";
 export * from "./tokens.js";
 export * from "./balances.js";
 export * from "./dex.js";
+export * from "./trades.js";
 export * from "./events.js";
 export * from "./ops.js";

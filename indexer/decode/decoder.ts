@@ -18,12 +18,14 @@ import {
 } from "./programs/token-program/index.js";
 import { type LamportMove, SYSTEM_PROGRAM_ID, decodeSystemLamports } from "./programs/system-program/index.js";
 import { tokenRows } from "./token-rows.js";
+import { tradeRows } from "./trades.js";
 import { type TxView, createTxView, hexPrefix, ixBytes } from "./tx-view.js";
 import type { TxPosition } from "./types.js";
 import {
   ASSOCIATED_TOKEN_PROGRAM_ID,
   TOKEN_2022_PROGRAM_ID,
   TOKEN_PROGRAM_ID,
+  PRESETS,
   VOTE_PROGRAM_ID,
   resolvePrograms,
 } from "../../core/presets.js";
@@ -61,6 +63,12 @@ export function createDecoder(opts: DecoderOptions): Decoder {
   }
   // token instructions are always read when a DEX is tracked (they carry the amounts); rows only when tracked
   const readTokens = dex.size > 0 || tracked.has(TOKEN_PROGRAM_ID) || tracked.has(TOKEN_2022_PROGRAM_ID);
+  // aggregators have no pool of their own: a transaction through one gives trades, not swaps
+  const aggregators = new Set(
+    PRESETS.filter((p) => p.kind === "aggregator")
+      .flatMap((p) => p.programIds)
+      .filter((id) => tracked.has(id)),
+  );
   const idlHasEvents = [...idlPrograms.values()].some((p) => p.eventNames.length > 0);
 
   function touchesTracked(tx: RawBlockTransaction): boolean {
@@ -114,6 +122,7 @@ export function createDecoder(opts: DecoderOptions): Decoder {
       pools: [],
       liquidityEvents: [],
       programEvents: [],
+      trades: [],
       tokens: [],
       warnings: [],
     };
@@ -131,6 +140,12 @@ export function createDecoder(opts: DecoderOptions): Decoder {
         instructionPath: "",
         message: (err as Error).message,
       });
+    }
+    if (out.swaps.length > 0 || programIds.some((id) => aggregators.has(id))) {
+      const pools = [...new Set(out.swaps.map((sw) => sw.pool))];
+      const signers = tx.transaction.message.header?.numRequiredSignatures ?? 1;
+      const where = { signature: view.signature, slot: at.slot, txIndex: at.txIndex, blockTime };
+      out.trades = tradeRows(view, signers, transaction.fee, pools, where);
     }
     return out;
   }

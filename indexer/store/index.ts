@@ -18,6 +18,7 @@ import {
   swaps,
   tokenTransfers,
   tokens,
+  trades,
   transactions,
 } from "../../schema/index.js";
 import type { PgTable } from "drizzle-orm/pg-core";
@@ -100,7 +101,7 @@ const plRow = sqlNames(pools, "p");
 const sw = sqlNames(swaps);
 
 /** Deletes the rows of the data tables whose rows belong to a slot (rolled back with it); swaps go separately. */
-const DELETE_SLOT_ROWS = [transactions, tokenTransfers, liquidityEvents, programEvents].map((table) => {
+const DELETE_SLOT_ROWS = [transactions, tokenTransfers, liquidityEvents, programEvents, trades].map((table) => {
   const n = sqlNames(table);
   return `delete from ${n.$table} where ${n.slot} = any($1::int8[])`;
 });

@@ -19,6 +19,7 @@ import {
   type NewSlotChange,
   type NewSwap,
   type NewTransaction,
+  type NewTrade,
   type NewTransfer,
   liquidityEvents,
   poolCandles,
@@ -28,6 +29,7 @@ import {
   swaps,
   tokenTransfers,
   tokens,
+  trades,
   transactions,
 } from "../../schema/index.js";
 
@@ -181,6 +183,19 @@ const EVENTS = upsert<NewProgramEvent, typeof programEvents>(programEvents, {
   ordinal: (r) => r.ordinal ?? 0,
   programId: (r) => r.programId,
   data: (r) => jsonbText(r.data),
+  slot: (r) => r.slot,
+  txIndex: (r) => r.txIndex,
+  blockTime: (r) => time(r.blockTime),
+});
+
+const TRADES = upsert<NewTrade, typeof trades>(trades, {
+  signature: (r) => r.signature,
+  trader: (r) => r.trader,
+  soldMint: (r) => r.soldMint,
+  soldAmount: (r) => str(r.soldAmount),
+  boughtMint: (r) => r.boughtMint,
+  boughtAmount: (r) => str(r.boughtAmount),
+  pools: (r) => textArray(r.pools),
   slot: (r) => r.slot,
   txIndex: (r) => r.txIndex,
   blockTime: (r) => time(r.blockTime),
@@ -430,6 +445,7 @@ export type WriteCounts = {
   pools: number;
   liquidityEvents: number;
   programEvents: number;
+  trades: number;
   tokens: number;
 };
 
@@ -458,6 +474,10 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
     EVENTS,
     txs.flatMap((t) => t.programEvents),
   );
+  const tradeRows = uniqueRows(
+    TRADES,
+    txs.flatMap((t) => t.trades),
+  );
   const tokenRows = mergeTokens(blocks);
   const poolRows = mergePools(blocks);
 
@@ -466,6 +486,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   const { movedFrom, updated } = await upsertSwaps(client, swapRows);
   await run(client, LIQUIDITY, liquidity);
   await run(client, EVENTS, events);
+  await run(client, TRADES, tradeRows);
   // Authority changes (initializeMint, setAuthority) on stored mints apply unless the row already reflects a
   // later slot; this runs before the upsert below moves updated_slot. New mints get them from the insert.
   const changes = tokenRows.filter((t) => t.authoritySlot != null);
@@ -516,6 +537,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
     pools: poolRows.length,
     liquidityEvents: liquidity.length,
     programEvents: events.length,
+    trades: tradeRows.length,
     tokens: tokenRows.length,
   };
 }
@@ -530,6 +552,7 @@ export const UPSERT_STATEMENTS: Readonly<Record<string, string>> = {
   swaps: UPSERT_SWAPS,
   liquidity_events: LIQUIDITY.sql,
   program_events: EVENTS.sql,
+  trades: TRADES.sql,
   tokens: TOKENS.sql,
   pools: POOLS.sql,
   slot_changes: CHANGES.sql,

@@ -25,6 +25,7 @@ const TABLES = [
   "token_holders",
   "token_transfers",
   "tokens",
+  "trades",
   "transactions",
   "wallet_changes",
   "wallets",

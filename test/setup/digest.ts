@@ -13,6 +13,7 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
   swaps: { order: "signature, instruction_path" },
   liquidity_events: { order: "signature, instruction_path" },
   program_events: { order: "signature, instruction_path, kind, name, ordinal" },
+  trades: { order: "signature, trader" },
   slots: {
     order: "slot",
     cols: "slot, status, block_time, parent_slot, blockhash, tx_count",
