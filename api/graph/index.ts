@@ -7,6 +7,7 @@ import "./token.js";
 import "./pool.js";
 import "./swap.js";
 import "./transfer.js";
+import "./trade.js";
 import "./transaction.js";
 import "./program-event.js";
 import "./account.js";

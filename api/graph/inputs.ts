@@ -124,3 +124,13 @@ export const ProgramEventWhereInput = builder.inputType("ProgramEventWhere", {
     slot: t.field({ type: SlotRangeInput }),
   }),
 });
+
+export const TradeWhereInput = builder.inputType("TradeWhere", {
+  fields: (t) => ({
+    trader: t.string(),
+    mint: t.string({ description: "token sold or bought" }),
+    signature: t.string(),
+    slot: t.field({ type: SlotRangeInput }),
+    blockTime: t.field({ type: TimeRangeInput }),
+  }),
+});

@@ -14,6 +14,7 @@ import {
   type SlotRecord,
   type SwapRecord,
   type TokenRecord,
+  type TradeRecord,
   type TransactionRecord,
   type TransferRecord,
   poolsByAddress,
@@ -58,6 +59,7 @@ export const Slot = builder.loadableObjectRef("Slot", {
 
 export const Swap = builder.objectRef<SwapRecord>("Swap");
 export const Transfer = builder.objectRef<TransferRecord>("Transfer");
+export const Trade = builder.objectRef<TradeRecord>("Trade");
 export const LiquidityEvent = builder.objectRef<LiquidityEventRecord>("LiquidityEvent");
 export const ProgramEvent = builder.objectRef<ProgramEventRecord>("ProgramEvent");
 export const Candle = builder.objectRef<CandleRecord>("Candle");
@@ -77,6 +79,7 @@ export const TokenConnection = builder.connectionObject({ type: Token, name: "To
 export const PoolConnection = builder.connectionObject({ type: Pool, name: "PoolConnection" });
 export const SwapConnection = builder.connectionObject({ type: Swap, name: "SwapConnection" });
 export const TransferConnection = builder.connectionObject({ type: Transfer, name: "TransferConnection" });
+export const TradeConnection = builder.connectionObject({ type: Trade, name: "TradeConnection" });
 export const TransactionConnection = builder.connectionObject({ type: Transaction, name: "TransactionConnection" });
 export const LiquidityEventConnection = builder.connectionObject({
   type: LiquidityEvent,

@@ -1,5 +1,5 @@
 /**
- * Transaction, with its swaps, transfers and program events (one statement per list level).
+ * Transaction, with its swaps, transfers, trades and program events (one statement per list level).
  * @dev subscription payloads carry only signature, slot, programIds and success: the other fields load the
  * stored row through the transaction loader when they are asked for.
  */
@@ -10,9 +10,10 @@ import {
   groupBy,
   programEventsBySignature,
   swapsBySignature,
+  tradesBySignature,
   transfersBySignature,
 } from "../queries/index.js";
-import { ProgramEvent, Swap, Transaction, Transfer } from "./refs.js";
+import { ProgramEvent, Swap, Trade, Transaction, Transfer } from "./refs.js";
 
 async function full(ctx: RequestContext, tx: TransactionRecord): Promise<TransactionRecord> {
   if (tx.fee !== undefined) return tx;
@@ -64,6 +65,15 @@ Transaction.implement({
       load: async (signatures: string[], ctx) => {
         ctx.metrics.batchSize.observe({ loader: "transaction.transfers" }, signatures.length);
         return groupBy(signatures, await transfersBySignature(ctx.reader, signatures), (r) => r.signature);
+      },
+      resolve: (tx) => tx.signature,
+    }),
+    trades: t.loadableList({
+      type: Trade,
+      description: "what each signer sold and bought, from its own balance changes",
+      load: async (signatures: string[], ctx) => {
+        ctx.metrics.batchSize.observe({ loader: "transaction.trades" }, signatures.length);
+        return groupBy(signatures, await tradesBySignature(ctx.reader, signatures), (r) => r.signature);
       },
       resolve: (tx) => tx.signature,
     }),

@@ -50,3 +50,4 @@ export {
   transferFilters,
   transfersBySignature,
 } from "./transfers.js";
+export { type TradeRecord, type TradeWhere, TRADES, tradeFilters, tradesBySignature } from "./trades.js";

@@ -244,6 +244,8 @@ function pageArg(field: FieldNode, name: "first" | "last", variables: Record<str
 
 /** Instructions one transaction may execute, top-level and inner: the runtime's instruction trace limit. */
 const MAX_INSTRUCTIONS_PER_TRANSACTION = 64;
+/** Signers one transaction may have: 64-byte signatures and 32-byte keys within a 1,232-byte packet. */
+const MAX_SIGNERS_PER_TRANSACTION = 12;
 /** What `Pool.candles` spans at most (api/graph/pool.ts refuses more), and its intervals in seconds. */
 const MAX_CANDLE_BUCKETS = 5_000;
 const CANDLE_SECONDS: Record<string, number> = { M1: 60, M5: 300, H1: 3_600, D1: 86_400 };
@@ -271,6 +273,8 @@ export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => numb
   // events would already pass the default cost limit, which a dashboard's transaction list must not.
   "Transaction.swaps": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 4,
   "Transaction.transfers": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 4,
+  // One per signer: a transaction of at most 1,232 bytes carries at most 12 signatures with their keys.
+  "Transaction.trades": () => MAX_SIGNERS_PER_TRANSACTION,
   // Instructions plus the events a program logs ("Program data:"), which the instruction limit does not bound.
   "Transaction.events": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 2,
   // Backfills not done yet: started by the operator, a handful at most (and indexerStatus is a root field only).

@@ -43,6 +43,7 @@ const PROGRAMS = [
   "meteora-damm-v2",
   "pumpfun",
   "pump-amm",
+  "jupiter-v6",
 ];
 
 /** The two whole mainnet blocks, decoded as the worker decodes them (plus Jupiter's IDL for program events). */

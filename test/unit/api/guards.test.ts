@@ -204,6 +204,7 @@ describe("api guards: pricing what a query reads", () => {
       "Pool.candles",
       "Transaction.events",
       "Transaction.swaps",
+      "Transaction.trades",
       "Transaction.transfers",
     ]);
   });
