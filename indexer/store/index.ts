@@ -23,7 +23,8 @@ import {
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type ColumnKey, naturalKey, sqlNames } from "./columns.js";
 import { recomputeCandles } from "./candles.js";
-import { keepLast, SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
+import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
+import { keepLast } from "./upsert.js";
 import { type Operations, createOperations } from "./operations.js";
 
 export type { WriteCounts } from "./write-sql.js";
