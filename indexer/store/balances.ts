@@ -294,14 +294,15 @@ export const FORGET_FORKED_SUPPLY = `update ${tk.$table} set ${tk.supply} = null
   where ${tk.supplySlot} >= $1::int8 - 1`;
 
 /**
- * Mints initialised in the batch ($1, at slot $2) whose supply is not known yet: 0 before that slot, plus every mint
- * and burn stored from it on (the batch's included).
+ * Mints initialised in the batch ($1, at slot $2): 0 before that slot, plus every mint and burn stored from it on
+ * (the batch's included). It replaces a supply known from a later slot, so the earliest initialisation stored wins
+ * whatever order batches arrive in (a real mint is initialised once; cloned test traffic repeats it).
  */
 export const INITIAL_SUPPLY = `update ${tk.$table} t set ${tk.supplySlot} = u.slot - 1,
     ${tk.supply} = coalesce((select sum(${SIGNED}) from ${tt.$table} x
       where x.${tt.mint} = u.mint and x.${tt.kind} <> 'transfer' and x.${tt.slot} >= u.slot), 0)
   from unnest($1::text[], $2::int8[]) as u(mint, slot)
-  where t.${tk.mint} = u.mint and t.${tk.supplySlot} is null`;
+  where t.${tk.mint} = u.mint and (t.${tk.supplySlot} is null or t.${tk.supplySlot} > u.slot - 1)`;
 
 /** The supply of mint `u.mint` read at slot `u.slot` (`u.supply`), plus the mints and burns stored after that slot. */
 export const READ_SUPPLY = `coalesce((select sum(${SIGNED}) from ${tt.$table} x

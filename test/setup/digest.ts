@@ -7,7 +7,11 @@ import pg from "pg";
  */
 const TABLES: Record<string, { order: string; cols?: string; where?: string }> = {
   transactions: { order: "signature" },
-  tokens: { order: "mint" },
+  // supply_slot is the slot a supply was read at (timing); the supply itself is exact whenever it was read
+  tokens: {
+    order: "mint",
+    cols: "mint, program, decimals, supply, holder_count, mint_authority, freeze_authority, name, symbol, uri, first_seen_slot, updated_slot",
+  },
   token_transfers: { order: "signature, instruction_path" },
   pools: { order: "address" },
   swaps: { order: "signature, instruction_path" },
