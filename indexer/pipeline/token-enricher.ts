@@ -18,7 +18,7 @@ const KNOWN_CAP = 200_000;
  * (0 before the slot it was initialised in, so its supply_slot is below its first seen slot), without a lookup of
  * its metadata.
  */
-const NOT_LOOKED_UP = "(supply_slot is null or supply_slot < first_seen_slot)";
+const NOT_LOOKED_UP = "(supply is null or supply_slot is null or supply_slot < first_seen_slot)";
 
 type AccountInfo = { data: [string, string]; owner: string } | null;
 

@@ -441,7 +441,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
 
   // After the pools upsert: a candle reads its pool's mint_a, and every swap's pool row comes in the same batch.
   // New swaps are merged into their minutes; a minute with a swap stored before (delivered again, or moved) or
-  // without a known position (logs mode) is recomputed from the table.
+  // without a known position is recomputed from the table.
   const minute = (pool: string, t: Date | string) => `${cleanText(pool)} ${Math.floor(new Date(t).getTime() / 60_000)}`;
   const touched = new Map<string, [pool: string, t: string]>();
   const timed = swapRows.filter((r) => r.blockTime != null);
