@@ -25,7 +25,8 @@ export function supportedProgramsTable(): string {
       else if (id === ASSOCIATED_TOKEN_PROGRAM_ID)
         decoded = `token account owners and mints: ${code(["create", "createIdempotent"])}`;
       else if (preset.kind === "aggregator")
-        decoded = "trades: each signer's sold and bought token, from its own balance changes, whatever venues the route used";
+        decoded =
+          "trades: each signer's sold and bought token, from its own balance changes, whatever venues the route used";
       else {
         const d = dex.get(id);
         if (!d) throw new Error(`preset ${preset.name}: no decoder for ${id}`);

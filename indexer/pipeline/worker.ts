@@ -15,7 +15,7 @@ import {
 import { failpoint } from "../../core/failpoints.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../../core/errors.js";
 import type { Metrics } from "../../core/metrics.js";
-import { fetchBlocks, fetchTransactions, releaseBlocks } from "../source/index.js";
+import { fetchBlocks, fetchTransactions, fetchTxPositions, releaseBlocks } from "../source/index.js";
 import type { RpcClient } from "../source/index.js";
 import type { Store, WriteCounts } from "../store/index.js";
 import { type ChainEvent, eventsChannel } from "../../core/events.js";
@@ -184,13 +184,19 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
     decoder: Decoder,
   ) {
     const txs = await fetchTransactions(deps.rpc, signatures, commitment, { beforeParse: turn.take });
+    // getTransaction does not tell a transaction's position in its block, and balances follow chain order: each
+    // slot's block signatures give it (one cheap getBlock per slot), so every row carries its real tx_index.
+    const positions = await fetchTxPositions(
+      deps.rpc,
+      txs.map((tx) => ({ signature: tx.transaction.signatures[0]!, slot: tx.slot })),
+      commitment,
+    );
     await turn.take();
-    // getTransaction does not tell a transaction's position in its block: tx_index -1 means "not known";
-    // a block-mode pass over the same slot later fills in the real position.
     const decoded: DecodedTransaction[] = [];
     const passed: { signature: string; slot: number }[] = [];
     for (const tx of txs) {
-      const d = decoder.decodeTransaction(tx, { slot: tx.slot, blockTime: tx.blockTime ?? null, txIndex: -1 });
+      const txIndex = positions.get(tx.transaction.signatures[0]!)!;
+      const d = decoder.decodeTransaction(tx, { slot: tx.slot, blockTime: tx.blockTime ?? null, txIndex });
       if (d) decoded.push(d);
       // Mentioned a tracked program without invoking one: remembered, so it is not fetched again.
       else passed.push({ signature: tx.transaction.signatures[0]!, slot: tx.slot });

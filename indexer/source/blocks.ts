@@ -319,3 +319,46 @@ export async function fetchTransactions(
     return t as RawTransaction;
   });
 }
+
+/**
+ * The position of each of `signatures` in its slot's block (logs mode: getTransaction does not tell it), from one
+ * getBlock per distinct slot with `transactionDetails: "signatures"` (each transaction's first signature, in block
+ * order), batched. A slot whose block is not available yet, or whose block does not hold the signature (it landed
+ * on another fork than the one served), throws RetryableError: a position is never guessed.
+ */
+export async function fetchTxPositions(
+  rpc: RpcClient,
+  txs: { signature: string; slot: number }[],
+  commitment: string,
+): Promise<Map<string, number>> {
+  const slots = [...new Set(txs.map((t) => t.slot))].sort((a, b) => a - b);
+  const config = {
+    encoding: "json",
+    maxSupportedTransactionVersion: 0,
+    transactionDetails: "signatures",
+    rewards: false,
+    commitment,
+  };
+  const answers = await rpc.batch<{ signatures?: unknown }>(
+    slots.map((s) => ({ method: "getBlock", params: [s, config] })),
+  );
+  const bySlot = new Map<number, Map<string, number>>();
+  answers.forEach((a, i) => {
+    const slot = slots[i]!;
+    if (a.error) {
+      if (FATAL_CODES.has(a.error.code))
+        throw new RpcFatalError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+      throw new RetryableError(`getBlock ${slot} (signatures): ${a.error.code} ${a.error.message}`);
+    }
+    const sigs = a.result?.signatures;
+    if (!Array.isArray(sigs)) throw new MalformedResponseError(`getBlock ${slot} (signatures): no signatures array`);
+    bySlot.set(slot, new Map(sigs.map((s, j) => [String(s), j])));
+  });
+  const out = new Map<string, number>();
+  for (const t of txs) {
+    const at = bySlot.get(t.slot)?.get(t.signature);
+    if (at === undefined) throw new RetryableError(`getBlock ${t.slot} does not hold transaction ${t.signature}`);
+    out.set(t.signature, at);
+  }
+  return out;
+}

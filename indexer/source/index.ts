@@ -22,6 +22,7 @@ export {
   type FetchedBlocks,
   fetchBlocks,
   fetchTransactions,
+  fetchTxPositions,
   GET_BLOCKS_MAX_RANGE,
   NOT_YET_CODES,
   producedSlots,

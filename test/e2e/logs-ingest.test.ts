@@ -5,6 +5,7 @@ import { fetchBlocks } from "../../indexer/source/blocks.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { type Chain, createChain } from "../../devchain/index.js";
 import { ingestEnv, query } from "../setup/ingest-env.js";
+import { expectedBalances, holderMismatches, storedBalances } from "../setup/balances-oracle.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";
 
@@ -68,9 +69,10 @@ describe("logs mode (INGEST_MODE=logs)", () => {
     });
     const slots = await rpc.call<number[]>("getBlocks", [first, last, { commitment: "confirmed" }]);
     const decoder = createDecoder({ programs: PRESET_NAMES });
-    const decoded = (await fetchBlocks(rpc, slots, "confirmed")).blocks.flatMap(
-      ({ slot, block }) => decoder.decodeBlock(block, slot).transactions,
+    const blocks = (await fetchBlocks(rpc, slots, "confirmed")).blocks.map(({ slot, block }) =>
+      decoder.decodeBlock(block, slot),
     );
+    const decoded = blocks.flatMap((b) => b.transactions);
     const expected = new Set(decoded.map((t) => t.transaction.signature));
     expect(expected.size).toBeGreaterThan(50);
 
@@ -102,6 +104,19 @@ describe("logs mode (INGEST_MODE=logs)", () => {
     );
     expect(counts!.transfers).toBe(decoded.flatMap((t) => t.transfers).length);
     expect(counts!.swaps).toBe(decoded.flatMap((t) => t.swaps).length);
+    // Every transaction at its position in its block, and the same balances as block mode over the same history
+    // (every signature arrives alone, out of order and twice: balances follow chain order, not arrival order).
+    const positions = await query<{ signature: string; tx_index: number }>(
+      db.url,
+      "select signature, tx_index from transactions where slot between $1 and $2",
+      [first, last],
+    );
+    const want = new Map(decoded.map((t) => [t.transaction.signature, t.transaction.txIndex]));
+    expect(positions.filter((p) => want.get(p.signature) !== p.tx_index)).toEqual([]);
+    const balances = expectedBalances(blocks);
+    expect(balances.accounts.length).toBeGreaterThan(50);
+    expect(await storedBalances(db.url)).toEqual(balances);
+    expect(await holderMismatches(db.url)).toEqual({ holders: [], counts: [] });
     // The faults really happened: notifications were duplicated and sockets closed with 1000.
     expect(chain.stats().dupLogs).toBeGreaterThan(0);
     expect(chain.stats().drops).toBeGreaterThan(0);

@@ -7,13 +7,20 @@ import pg from "pg";
  */
 const TABLES: Record<string, { order: string; cols?: string; where?: string }> = {
   transactions: { order: "signature" },
-  tokens: { order: "mint" },
+  // supply_slot is the slot a supply was read at (timing); the supply itself is exact whenever it was read
+  tokens: {
+    order: "mint",
+    cols: "mint, program, decimals, supply, holder_count, mint_authority, freeze_authority, name, symbol, uri, first_seen_slot, updated_slot",
+  },
   token_transfers: { order: "signature, instruction_path" },
   pools: { order: "address" },
   swaps: { order: "signature, instruction_path" },
   liquidity_events: { order: "signature, instruction_path" },
   program_events: { order: "signature, instruction_path, kind, name, ordinal" },
   trades: { order: "signature, trader" },
+  token_accounts: { order: "address" },
+  token_holders: { order: "mint, owner" },
+  wallets: { order: "address" },
   slots: {
     order: "slot",
     cols: "slot, status, block_time, parent_slot, blockhash, tx_count",

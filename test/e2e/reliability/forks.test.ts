@@ -6,7 +6,8 @@ import { writeReference } from "../../setup/reference.js";
 import { freePort } from "../../setup/private-services.js";
 import { createTestDatabase } from "../../setup/services.js";
 import { inject } from "vitest";
-import { produce, type Run, setUpRun } from "./converge.js";
+import { expectConverged, produce, type Run, setUpRun } from "./converge.js";
+import { holderMismatches } from "../../setup/balances-oracle.js";
 
 // Finality (C2) and forks below it (C3), against a real `slotline start` on the local chain.
 /** A port the OS says is free (a random one in 20,000-40,000 can collide with an ephemeral port). */
@@ -127,6 +128,39 @@ describe("finality and forks", () => {
     expect(most!.n).toBeLessThanOrEqual(4);
     expect(await r.procs[0]!.kill("SIGTERM")).toBe(0);
   }, 120_000);
+
+  test("C1: a confirmed slot dropped by a fork is rolled back: balances, holders and supply equal a run that never saw it", async () => {
+    run = await setUpRun({
+      faults: "fork=slot:+5",
+      extra: { FINALITY_INTERVAL_MS: String(FINALITY_MS), API_PORT: await port() },
+    });
+    const r = run;
+    const [fork] = r.chain.forkSlots as [number];
+    r.procs.push(spawnSlotline(["start"], r.env));
+    await waitFor(
+      "ingest to start",
+      async () => (await query(r.db.url, "select 1 from cursors where id = 'live'")).length === 1,
+      30_000,
+    );
+    while (r.chain.slot("confirmed") < fork) await produce(r.chain, 1, 150);
+    await waitFor(
+      "the fork slot to be stored with its balances",
+      async () =>
+        (await query(r.db.url, "select 1 from token_account_changes where slot = $1 limit 1", [fork])).length === 1,
+      30_000,
+    );
+    await produce(r.chain, 16, 150);
+    await waitFor(
+      "the fork slot to be rolled back",
+      async () =>
+        (await query(r.db.url, "select 1 from slots where slot = $1 and status = 'rolled_back'", [fork])).length === 1,
+      30_000,
+    );
+    // the digests compared include token_accounts, token_holders, wallets and tokens (supply, holder_count)
+    await expectConverged(r);
+    expect(await query(r.db.url, "select 1 from token_account_changes where slot = $1", [fork])).toEqual([]);
+    expect(await holderMismatches(r.db.url)).toEqual({ holders: [], counts: [] });
+  }, 180_000);
 
   test("C3: a fork below the finalized watermark halts ingest with deep_reorg, /health 503, finalized rows unchanged", async () => {
     const { r, metricsPort } = await start();
