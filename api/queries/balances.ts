@@ -11,8 +11,9 @@ const HOLDING_COLUMNS = columnsOf(tokenHolders);
 /**
  * Holdings: a mint's holders (`Token.holders`) and an owner's balances (`Account.balances`), always read under one
  * parent, so each ordering's last column is unique within the list: the owner under a mint, the mint under an owner.
- * @dev BALANCE is amount descending then owner ascending, the order of token_holders_top_idx (partial: amount > 0,
- * which holdingsOfMint states as a literal so a generic plan still matches the index).
+ * @dev BALANCE is amount descending (nulls last, though there are none) then owner ascending: the order of
+ * token_holders_top_idx, which is partial (amount > 0, stated as a literal by holdingsOfMint so that a generic plan
+ * still matches it).
  */
 export const HOLDINGS: ListSpec = {
   from: fromOf(tokenHolders),
@@ -22,7 +23,7 @@ export const HOLDINGS: ListSpec = {
     BALANCE: {
       name: "balance",
       cols: [
-        { expr: HOLDING_COLUMNS.amount, type: "numeric", as: "amount" },
+        { expr: HOLDING_COLUMNS.amount, type: "numeric", as: "amount", descNullsLast: true },
         { expr: HOLDING_COLUMNS.owner, type: "text", as: "owner", flip: true },
       ],
     },

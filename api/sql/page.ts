@@ -17,8 +17,13 @@ import { type Fragment, join, raw, sql, where } from "./sql.js";
  */
 export type OrderSpec = {
   name: string;
-  /** `flip`: the column sorts against the ordering's direction (ascending in a descending list, and back). */
-  cols: readonly { expr: string; type: KeyType; as?: string; flip?: boolean }[];
+  /**
+   * `flip`: the column sorts against the ordering's direction (ascending in a descending list, and back).
+   * `descNullsLast`: its index sorts it DESC NULLS LAST (drizzle-kit's `.desc()`), which Postgres' default DESC (NULLS
+   * FIRST) does not match even on a NOT NULL column: the page says so, descending, and NULLS FIRST ascending (the
+   * index read backward), so the index gives the order instead of a sort of every row.
+   */
+  cols: readonly { expr: string; type: KeyType; as?: string; flip?: boolean; descNullsLast?: boolean }[];
 };
 
 /** The result column holding key column `i` of an ordering. */
@@ -146,7 +151,10 @@ function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
 }
 
 function orderBy(order: Order, reverse: boolean, prefix = ""): Fragment {
-  const dir = (c: OrderSpec["cols"][number]) => ((order.desc !== reverse) !== !!c.flip ? "desc" : "asc");
+  const dir = (c: OrderSpec["cols"][number]) => {
+    const desc = (order.desc !== reverse) !== !!c.flip;
+    return c.descNullsLast ? (desc ? "desc nulls last" : "asc nulls first") : desc ? "desc" : "asc";
+  };
   return raw(order.spec.cols.map((c, i) => `${prefix ? `${prefix}"${keyName(c, i)}"` : c.expr} ${dir(c)}`).join(", "));
 }
 
