@@ -8,8 +8,10 @@ import type {
   NewPool,
   NewProgramEvent,
   NewSwap,
+  NewTokenAccount,
   NewTransaction,
   NewTransfer,
+  NewWallet,
   TOKEN_PROGRAMS,
 } from "../schema/index.js";
 
@@ -21,8 +23,16 @@ export type TokenSeen = {
   /** set only when the transaction initialises the mint or changes its authority */
   mintAuthority?: string | null;
   freezeAuthority?: string | null;
+  /** the transaction initialises the mint (initializeMint*): its supply was 0 before it */
+  initialized?: boolean;
   slot: number;
 };
+
+/** A token account as a transaction left it (its postTokenBalances entry; closed: in pre, absent from post). */
+export type TokenAccountState = Required<NewTokenAccount>;
+
+/** A signer's lamports after a transaction (its postBalances entry). */
+export type WalletState = Required<NewWallet>;
 
 /** Something the decoder passed over; the caller counts it in a metric and logs it once per kind. */
 export type DecodeWarning =
@@ -53,6 +63,10 @@ export type DecodedTransaction = {
   liquidityEvents: NewLiquidityEvent[];
   programEvents: NewProgramEvent[];
   tokens: TokenSeen[];
+  /** every token account in the transaction's token balances, as the transaction left it (failed ones too) */
+  tokenAccounts: TokenAccountState[];
+  /** the lamports of the transaction's signers after it (failed ones too: the fee is charged) */
+  wallets: WalletState[];
   warnings: DecodeWarning[];
 };
 

@@ -18,6 +18,7 @@ import {
 } from "./programs/token-program/index.js";
 import { type LamportMove, SYSTEM_PROGRAM_ID, decodeSystemLamports } from "./programs/system-program/index.js";
 import { tokenRows } from "./token-rows.js";
+import { markInitialized, signerLamports, tokenAccountStates } from "./balances.js";
 import { type TxView, createTxView, hexPrefix, ixBytes } from "./tx-view.js";
 import type { TxPosition } from "./types.js";
 import {
@@ -115,6 +116,8 @@ export function createDecoder(opts: DecoderOptions): Decoder {
       liquidityEvents: [],
       programEvents: [],
       tokens: [],
+      tokenAccounts: tokenAccountStates(view, at),
+      wallets: signerLamports(tx, view, at),
       warnings: [],
     };
     if (logTruncated) out.warnings.push({ kind: "log_truncated", signature: view.signature });
@@ -277,6 +280,7 @@ export function createDecoder(opts: DecoderOptions): Decoder {
     }
 
     tokenRows(view, at, blockTime, effects, out, (pid) => tracked.has(pid));
+    markInitialized(out.tokens, view, effects);
     if (hits.length > 0) {
       const m = measureHits(view, hits, moves, lamports, created, {
         signature: view.signature,

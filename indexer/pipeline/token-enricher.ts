@@ -13,6 +13,12 @@ const METAPLEX_PROGRAM = new PublicKey("metaqbxxUerdq28cj1RbAWkYQm3ybzjb6a8bt518
 /** getMultipleAccounts takes at most 100 keys. */
 const MAX_KEYS = 100;
 const KNOWN_CAP = 200_000;
+/**
+ * A stored mint never read by the enricher: no supply, or only the one its initialisation in stored history gave it
+ * (0 before the slot it was initialised in, so its supply_slot is below its first seen slot), without a lookup of
+ * its metadata.
+ */
+const NOT_LOOKED_UP = "(supply_slot is null or supply_slot < first_seen_slot)";
 
 type AccountInfo = { data: [string, string]; owner: string } | null;
 
@@ -72,11 +78,15 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
           METAPLEX_PROGRAM,
         )[0].toBase58(),
       );
-      const res = await deps.rpc.call<{ value: AccountInfo[] }>("getMultipleAccounts", [
+      const res = await deps.rpc.call<{ context?: { slot?: number }; value: AccountInfo[] }>("getMultipleAccounts", [
         [...chunk, ...metaKeys],
         { encoding: "base64", commitment: "confirmed" },
       ]);
       const values = res?.value ?? [];
+      // the slot the accounts were read at: the supply is exact from there on (mints and burns stored after it)
+      const slot = res?.context?.slot;
+      if (typeof slot !== "number") throw new Error("getMultipleAccounts: the answer has no context slot");
+      const filled: Parameters<Store["fillTokens"]>[0] = [];
       for (const [k, mint] of chunk.entries()) {
         const acct = values[k];
         const info = acct ? parseMint(Buffer.from(acct.data[0], "base64")) : null;
@@ -86,15 +96,14 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
           metaAcct && metaAcct.owner === METAPLEX_PROGRAM.toBase58()
             ? parseMetadata(Buffer.from(metaAcct.data[0], "base64"))
             : null;
-        await deps.store.fillToken(mint, {
-          ...info,
-          name: meta?.name || null,
-          symbol: meta?.symbol || null,
-          uri: meta?.uri || null,
+        filled.push({
+          mint,
+          lookup: { ...info, slot, name: meta?.name || null, symbol: meta?.symbol || null, uri: meta?.uri || null },
         });
-        updated++;
-        known.add(mint);
       }
+      await deps.store.fillTokens(filled);
+      for (const f of filled) known.add(f.mint);
+      updated += filled.length;
     }
     if (known.size > KNOWN_CAP) known.clear();
     return updated;
@@ -108,7 +117,7 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
         for (const t of b.transactions) for (const tk of t.tokens) if (!known.has(tk.mint)) seen.add(tk.mint);
       if (seen.size === 0) return 0;
       const r = await deps.db.$client.query<{ mint: string }>(
-        `select mint from tokens where mint = any($1::text[]) and supply is null`,
+        `select mint from tokens where mint = any($1::text[]) and ${NOT_LOOKED_UP}`,
         [[...seen]],
       );
       return lookUp(r.rows.map((x) => x.mint));
@@ -116,7 +125,7 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
     /** Looks up up to `limit` stored mints that still have no supply. */
     async sweep(limit = 100): Promise<number> {
       const r = await deps.db.$client.query<{ mint: string }>(
-        `select mint from tokens where supply is null order by first_seen_slot desc limit $1`,
+        `select mint from tokens where ${NOT_LOOKED_UP} order by first_seen_slot desc limit $1`,
         [limit],
       );
       // A mint filled in before and unfilled now had its row deleted and stored again (a fork's rollback): the

@@ -23,7 +23,9 @@ import {
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type ColumnKey, naturalKey, sqlNames } from "./columns.js";
 import { recomputeCandles } from "./candles.js";
-import { keepLast, SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
+import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
+import { keepLast } from "./upsert.js";
+import { FORGET_FORKED_SUPPLY, ROLLBACK_SUPPLY, pruneBalanceChanges, rollbackBalances } from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
 
 export type { WriteCounts } from "./write-sql.js";
@@ -53,11 +55,14 @@ export type Store = Operations & {
   unstoredSignatures(signatures: string[]): Promise<string[]>;
   /** Records slots that produced no block (getBlocks left them out, or -32007/-32009). */
   markSkipped(slots: number[], commitment: "confirmed" | "finalized"): Promise<void>;
-  /** Deletes every row of these slots and marks them rolled_back, in one transaction. */
+  /**
+   * Deletes every row of these slots and marks them rolled_back, in one transaction; balances, holders and supply go
+   * back to what the remaining slots left.
+   */
   rollbackSlots(slots: number[]): Promise<number>;
   /**
-   * Marks stored confirmed slots at or below `slot` as finalized and prunes the change log of what they touched
-   * (see pruneChanges); returns the number of change-log rows pruned.
+   * Marks stored confirmed slots at or below `slot` as finalized and prunes the change logs of what they touched
+   * (see pruneChanges, pruneBalanceChanges); returns the number of slot_changes rows pruned.
    */
   markFinalized(upToSlot: number): Promise<number>;
   /** Indexed slots in [from, to] stored as finalized (the deep-reorg check compares them with the chain). */
@@ -315,6 +320,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return inTransaction(pool, async (client) => {
         // tokens, pools and pool_candles are recomputed below: the same lock as a store transaction's (see writeRows)
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
+        // the dropped mints and burns leave the supply before their rows go with the rest
+        await client.query(ROLLBACK_SUPPLY, [slots]);
         for (const sql of DELETE_SLOT_ROWS) await client.query(sql, [slots]);
         const minutes = await client.query<{ pool: string; t: string }>(DELETE_SWAPS, [slots]);
         await failpoint("rollback.afterDeletes");
@@ -322,6 +329,9 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         const gone = await client.query<{ kind: string; key: string }>(DELETE_CHANGES, [slots]);
         const keys = (kind: string) => [...new Set(gone.rows.filter((g) => g.kind === kind).map((g) => g.key))];
         await recomputeAfterRollback(client, slots, keys("token"), keys("pool"));
+        // balances, holders and holder counts: back to the change logs of the slots that remain
+        await rollbackBalances(client, slots);
+        await client.query(FORGET_FORKED_SUPPLY, [Math.min(...slots)]);
         // Each of those minutes is rewritten from the swaps that remain (and pools, for mint_a), or deleted when none
         // remain.
         await recomputeCandles(
@@ -337,13 +347,10 @@ export function createStore(ctx: Pick<Context, "db">): Store {
     async markFinalized(upToSlot) {
       return inTransaction(pool, async (client) => {
         const fin = await client.query<{ slot: string }>(MARK_FINALIZED, [upToSlot]);
-        return fin.rowCount
-          ? pruneChanges(
-              client,
-              upToSlot,
-              fin.rows.map((r) => Number(r.slot)),
-            )
-          : 0;
+        if (!fin.rowCount) return 0;
+        const newly = fin.rows.map((r) => Number(r.slot));
+        await pruneBalanceChanges(client, upToSlot, newly);
+        return pruneChanges(client, upToSlot, newly);
       });
     },
     async finalizedBetween(from, to) {

@@ -5,6 +5,8 @@
 import type pg from "pg";
 import { cursors, deadLetters, tokens } from "../../schema/index.js";
 import { sqlNames } from "./columns.js";
+import { READ_SUPPLY } from "./balances.js";
+import { SHARED_ROWS_LOCK_KEY } from "./write-sql.js";
 
 const dl = sqlNames(deadLetters);
 const cu = sqlNames(cursors);
@@ -29,10 +31,17 @@ const READ_POSITION = `select ${cu.position} as position from ${cu.$table} where
 const SET_POSITION = `insert into ${cu.$table} (${cu.id}, ${cu.kind}, ${cu.status}, ${cu.position}) values ($1, 'live', 'running', $2)
   on conflict (${cu.id}) do update set ${cu.position} = excluded.${cu.position}, ${cu.updatedAt} = now()`;
 
-const FILL_TOKEN = `update ${tk.$table} set ${tk.supply} = $2, ${tk.decimals} = coalesce(${tk.decimals}, $3),
-    ${tk.mintAuthority} = $4, ${tk.freezeAuthority} = $5, ${tk.name} = coalesce($6, ${tk.name}),
-    ${tk.symbol} = coalesce($7, ${tk.symbol}), ${tk.uri} = coalesce($8, ${tk.uri})
-  where ${tk.mint} = $1`;
+/** A read at least as recent as the stored one ($3 per mint) replaces the supply. */
+const newerRead = `(t.${tk.supplySlot} is null or t.${tk.supplySlot} <= u.slot)`;
+const FILL_TOKENS = `update ${tk.$table} t set
+    ${tk.supply} = case when ${newerRead} then ${READ_SUPPLY} else t.${tk.supply} end,
+    ${tk.supplySlot} = case when ${newerRead} then u.slot else t.${tk.supplySlot} end,
+    ${tk.decimals} = coalesce(t.${tk.decimals}, u.decimals),
+    ${tk.mintAuthority} = u.mint_authority, ${tk.freezeAuthority} = u.freeze_authority,
+    ${tk.name} = coalesce(u.name, t.${tk.name}), ${tk.symbol} = coalesce(u.symbol, t.${tk.symbol}), ${tk.uri} = coalesce(u.uri, t.${tk.uri})
+  from unnest($1::text[], $2::numeric[], $3::int8[], $4::int4[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+    as u(mint, supply, slot, decimals, mint_authority, freeze_authority, name, symbol, uri)
+  where t.${tk.mint} = u.mint`;
 
 /** A job that failed for good, as the worker records it. */
 export type DeadLetterRecord = {
@@ -56,6 +65,8 @@ export type BackfillCursor = {
 /** What the enricher read of a mint and its metadata account. */
 export type TokenLookup = {
   supply: bigint;
+  /** the slot the supply was read at (the answer's context slot) */
+  slot: number;
   decimals: number;
   mintAuthority: string | null;
   freezeAuthority: string | null;
@@ -121,18 +132,38 @@ export function createOperations(pool: pg.Pool) {
     async setCursorPosition(id: string, position: string): Promise<void> {
       await pool.query(SET_POSITION, [id, position]);
     },
-    /** Fills in a stored mint from its account and metadata; decimals, name, symbol and uri are kept if known. */
-    async fillToken(mint: string, t: TokenLookup): Promise<void> {
-      await pool.query(FILL_TOKEN, [
-        mint,
-        t.supply.toString(),
-        t.decimals,
-        t.mintAuthority,
-        t.freezeAuthority,
-        t.name,
-        t.symbol,
-        t.uri,
-      ]);
+    /**
+     * Fills in stored mints from their accounts and metadata, in one statement; decimals, name, symbol and uri are
+     * kept if known. A supply is the one read at its `slot` plus the mints and burns stored after that slot; a read
+     * older than the stored one leaves the supply as it is.
+     * @dev under the store's shared-rows lock: a batch storing mints and burns of these mints either committed
+     * before (its rows are summed here) or moves the supply set here after it (store/balances.ts).
+     */
+    async fillTokens(rows: { mint: string; lookup: TokenLookup }[]): Promise<void> {
+      if (rows.length === 0) return;
+      const col = <T>(f: (t: TokenLookup) => T) => rows.map((r) => f(r.lookup));
+      const client = await pool.connect();
+      try {
+        await client.query("begin");
+        await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
+        await client.query(FILL_TOKENS, [
+          rows.map((r) => r.mint),
+          col((t) => t.supply.toString()),
+          col((t) => t.slot),
+          col((t) => t.decimals),
+          col((t) => t.mintAuthority),
+          col((t) => t.freezeAuthority),
+          col((t) => t.name),
+          col((t) => t.symbol),
+          col((t) => t.uri),
+        ]);
+        await client.query("commit");
+      } catch (err) {
+        await client.query("rollback").catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
     },
   };
 }

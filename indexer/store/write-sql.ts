@@ -6,12 +6,13 @@
  * built once, when the module loads.
  */
 import type pg from "pg";
-import type { PgTable } from "drizzle-orm/pg-core";
 import { cleanText, jsonbText } from "./strings.js";
-import { type ColumnKey, columnEntries, naturalKey, overwrite, sqlNames, wireType } from "./columns.js";
-import { arrayLiteral, str, textArray, time } from "./values.js";
+import { type ColumnKey, sqlNames } from "./columns.js";
+import { str, textArray, time } from "./values.js";
+import { type Upsert, columnParams, keepLast, run, uniqueRows, upsert } from "./upsert.js";
 import { MERGE_CANDLES, RECOMPUTE_CANDLES, mergeCandles, recomputeCandles } from "./candles.js";
 import type { DecodedBlock, TokenSeen } from "../../core/decoded.js";
+import { BALANCE_STATEMENTS, INITIAL_SUPPLY, hasBalances, supplyWriteSql, writeBalances } from "./balances.js";
 import {
   type NewLiquidityEvent,
   type NewPool,
@@ -26,93 +27,11 @@ import {
   programEvents,
   slotChanges,
   swaps,
+  tokenHolders,
   tokenTransfers,
   tokens,
   transactions,
 } from "../../schema/index.js";
-
-/** One column: its SQL name, its array type on the wire, how to read it from a row, and its select expression. */
-type Col<T> = { name: string; type: string; get: (row: T) => unknown; select: string };
-
-/**
- * How a writer reads each column of `T`'s table from its rows of type `R`; `null` leaves the column out of the
- * insert (to its default, or to another writer). Every column must be listed, so a column added to a table does not
- * compile until its writers say what they do with it.
- */
-type Getters<R, T extends PgTable> = { readonly [K in ColumnKey<T>]-?: ((row: R) => unknown) | null };
-
-/** One bulk upsert: the columns it writes, in the table's order, its statement, and the columns of its natural key. */
-type Upsert<R> = { cols: Col<R>[]; sql: string; keyCols: Col<R>[] };
-
-/**
- * Builds `insert ... select ... from unnest(...) on conflict (<natural key>) do update set ...` for `table`, with
- * `$n` parameters in column order. `set` is the update list; by default every written column outside the key is
- * overwritten.
- */
-function upsert<R, T extends PgTable>(table: T, getters: Getters<R, T>, set?: string): Upsert<R> {
-  const n = sqlNames(table);
-  const cols: Col<R>[] = [];
-  for (const [key, column] of columnEntries(table)) {
-    const get = (getters as Record<string, ((row: R) => unknown) | null>)[key];
-    if (get === null) continue;
-    if (get === undefined) throw new Error(`${n.$table}: no getter for column ${column.name}`);
-    const name = n[key as ColumnKey<T>];
-    const wire = wireType(column);
-    cols.push({ name, type: wire.type, get, select: wire.cast ? `${name}::${wire.cast}` : name });
-  }
-  const key = naturalKey(table);
-  const names = cols.map((c) => c.name).join(", ");
-  const params = cols.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ");
-  const select = cols.map((c) => c.select).join(", ");
-  const update = set ?? overwrite(cols.map((c) => c.name).filter((c) => !key.includes(c)));
-  const keyCols = cols.filter((c) => key.includes(c.name));
-  if (keyCols.length !== key.length) throw new Error(`${n.$table}: the upsert does not write its whole natural key`);
-  return {
-    cols,
-    keyCols,
-    sql: `insert into ${n.$table} (${names}) select ${select} from unnest(${params}) as u(${names}) on conflict (${key.join(", ")}) do update set ${update}`,
-  };
-}
-
-/** The array parameters of `rows`, in column order, as array literals. */
-function columnParams<T>(cols: Col<T>[], rows: T[]): string[] {
-  return cols.map((c) => arrayLiteral(rows, c.get, c.type === "text"));
-}
-
-/**
- * `rows` with one row per natural key, the last of each: a multi-row upsert that meets one key twice fails ("ON
- * CONFLICT DO UPDATE command cannot affect row a second time"), and a block that lists a transaction twice (a broken
- * or hostile RPC answer) would dead-letter its batch and hold the resume point. Rows come in slot order, so the later
- * slot's row wins, as it does across batches.
- */
-export function uniqueRows<T>(u: Upsert<T>, rows: T[]): T[] {
-  const [k0, ...rest] = u.keyCols;
-  return keepLast(rows, (r) => {
-    let key = String(k0!.get(r));
-    for (const c of rest) key += `\u0000${String(c.get(r))}`;
-    return key;
-  });
-}
-
-/** `rows` with the last row of each `key`, in their order; `rows` itself when no key repeats. */
-export function keepLast<T>(rows: T[], key: (row: T) => string | number): T[] {
-  if (rows.length < 2) return rows;
-  const last = new Map<string | number, number>();
-  rows.forEach((r, i) => last.set(key(r), i));
-  if (last.size === rows.length) return rows;
-  const keep = new Set(last.values());
-  return rows.filter((_, i) => keep.has(i));
-}
-
-/**
- * Runs `u` over `rows`, one per natural key (uniqueRows or a merge), nothing when there are none; returns the number
- * of rows inserted or updated.
- */
-async function run<T>(client: pg.PoolClient, u: Upsert<T>, rows: T[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  const r = await client.query(u.sql, columnParams(u.cols, rows));
-  return r.rowCount ?? 0;
-}
 
 const TRANSACTIONS = upsert<NewTransaction, typeof transactions>(transactions, {
   signature: (r) => r.signature,
@@ -144,6 +63,9 @@ const TRANSFERS = upsert<NewTransfer, typeof tokenTransfers>(tokenTransfers, {
   txIndex: (r) => r.txIndex,
   blockTime: (r) => time(r.blockTime),
 });
+
+/** Mint and burn rows, moving the supply of their mints (see balances.ts). */
+const SUPPLY_TRANSFERS = supplyWriteSql(TRANSFERS.sql, TRANSFERS.cols);
 
 const SWAPS = upsert<NewSwap, typeof swaps>(swaps, {
   signature: (r) => r.signature,
@@ -190,7 +112,7 @@ const EVENTS = upsert<NewProgramEvent, typeof programEvents>(programEvents, {
  * A token as the batch saw it, merged across the batch's transactions: first and last slot seen, latest
  * authority change. @dev min/max make the stored values independent of how slots were grouped into batches.
  */
-type TokenUpsert = TokenSeen & { authoritySlot: number | null; lastSlot: number };
+type TokenUpsert = TokenSeen & { authoritySlot: number | null; lastSlot: number; initSlot: number | null };
 
 const tk = sqlNames(tokens);
 const tkOld = sqlNames(tokens, tk.$table);
@@ -220,6 +142,13 @@ const TOKENS = upsert<TokenUpsert, typeof tokens>(
       ${tk.firstSeenSlot} = least(${tkOld.firstSeenSlot}, ${tkNew.firstSeenSlot}),
       ${tk.updatedSlot} = greatest(${tkOld.updatedSlot}, ${tkNew.updatedSlot})`,
 );
+
+/** The tokens upsert, naming the mints it inserted (they start from the holders already stored). */
+const UPSERT_TOKENS = `${TOKENS.sql} returning ${tk.mint} as mint, xmax = 0 as inserted`;
+const th = sqlNames(tokenHolders);
+/** A new tokens row counts the holders stored before it (accounts of a mint seen first in a failed transaction). */
+const NEW_HOLDER_COUNTS = `update ${tk.$table} t set ${tk.holderCount} = (select count(*) from ${th.$table} h
+    where h.${th.mint} = t.${tk.mint} and h.${th.amount} > 0) where t.${tk.mint} = any($1::text[])`;
 
 /**
  * Authority changes (initializeMint, setAuthority) of stored mints, from the batch's merged tokens: each applies
@@ -281,9 +210,15 @@ export function mergeTokens(blocks: DecodedBlock[]): TokenUpsert[] {
         const setsAuthority = t.mintAuthority !== undefined || t.freezeAuthority !== undefined;
         const prev = byMint.get(t.mint);
         if (!prev) {
-          byMint.set(t.mint, { ...t, authoritySlot: setsAuthority ? t.slot : null, lastSlot: t.slot });
+          byMint.set(t.mint, {
+            ...t,
+            authoritySlot: setsAuthority ? t.slot : null,
+            lastSlot: t.slot,
+            initSlot: t.initialized ? t.slot : null,
+          });
           continue;
         }
+        if (t.initialized) prev.initSlot = Math.min(prev.initSlot ?? t.slot, t.slot);
         prev.slot = Math.min(prev.slot, t.slot);
         prev.lastSlot = Math.max(prev.lastSlot, t.slot);
         prev.decimals ??= t.decimals;
@@ -431,6 +366,8 @@ export type WriteCounts = {
   liquidityEvents: number;
   programEvents: number;
   tokens: number;
+  /** token accounts written (one per account of the batch) */
+  tokenAccounts: number;
 };
 
 /** Writes every row of `blocks` with one upsert per table; the caller owns the transaction. */
@@ -446,6 +383,9 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
     TRANSFERS,
     txs.flatMap((t) => t.transfers),
   );
+  // Mints and burns move supply: written under the lock below, so each knows the row it replaces.
+  const moves = transfers.filter((t) => t.kind === "transfer");
+  const supplyRows = moves.length === transfers.length ? [] : transfers.filter((t) => t.kind !== "transfer");
   const swapRows = uniqueRows(
     SWAPS,
     txs.flatMap((t) => t.swaps),
@@ -462,7 +402,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   const poolRows = mergePools(blocks);
 
   await run(client, TRANSACTIONS, txRows);
-  await run(client, TRANSFERS, transfers);
+  await run(client, TRANSFERS, moves);
   const { movedFrom, updated } = await upsertSwaps(client, swapRows);
   await run(client, LIQUIDITY, liquidity);
   await run(client, EVENTS, events);
@@ -473,7 +413,8 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   // order, from here to commit (an advisory lock), or two workers touching the same mints in two statements
   // deadlock. Transactions, transfers, swaps and events above carry their own keys and stay parallel. pool_candles
   // is recomputed from swaps under the same lock (see recomputeCandles), so a batch with swaps always takes it.
-  if (tokenRows.length || poolRows.length || swapRows.length)
+  // Balances (token_accounts, token_holders, wallets) and supply read the rows they replace: under the same lock.
+  if (tokenRows.length || poolRows.length || swapRows.length || supplyRows.length || hasBalances(blocks))
     await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
   if (changes.length)
     await client.query(TOKEN_AUTHORITIES, [
@@ -484,8 +425,19 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
       changes.map((t) => t.freezeAuthority !== undefined),
       changes.map((t) => t.authoritySlot),
     ]);
-  await run(client, TOKENS, tokenRows);
+  if (tokenRows.length) {
+    const up = await client.query<{ mint: string; inserted: boolean }>(
+      UPSERT_TOKENS,
+      columnParams(TOKENS.cols, tokenRows),
+    );
+    const inserted = up.rows.filter((r) => r.inserted).map((r) => r.mint);
+    if (inserted.length) await client.query(NEW_HOLDER_COUNTS, [inserted]);
+  }
   await run(client, POOLS, poolRows);
+  if (supplyRows.length) await client.query(SUPPLY_TRANSFERS, columnParams(TRANSFERS.cols, supplyRows));
+  const inits = tokenRows.filter((t) => t.initSlot !== null);
+  if (inits.length) await client.query(INITIAL_SUPPLY, [inits.map((t) => t.mint), inits.map((t) => t.initSlot)]);
+  const accounts = await writeBalances(client, blocks);
 
   // After the pools upsert: a candle reads its pool's mint_a, and every swap's pool row comes in the same batch.
   // New swaps are merged into their minutes; a minute with a swap stored before (delivered again, or moved) or
@@ -517,6 +469,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
     liquidityEvents: liquidity.length,
     programEvents: events.length,
     tokens: tokenRows.length,
+    tokenAccounts: accounts,
   };
 }
 
@@ -535,4 +488,5 @@ export const UPSERT_STATEMENTS: Readonly<Record<string, string>> = {
   slot_changes: CHANGES.sql,
   pool_candles_merge: MERGE_CANDLES,
   pool_candles_recompute: RECOMPUTE_CANDLES,
+  ...BALANCE_STATEMENTS,
 };

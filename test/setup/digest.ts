@@ -13,6 +13,9 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
   swaps: { order: "signature, instruction_path" },
   liquidity_events: { order: "signature, instruction_path" },
   program_events: { order: "signature, instruction_path, kind, name, ordinal" },
+  token_accounts: { order: "address" },
+  token_holders: { order: "mint, owner" },
+  wallets: { order: "address" },
   slots: {
     order: "slot",
     cols: "slot, status, block_time, parent_slot, blockhash, tx_count",

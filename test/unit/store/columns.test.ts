@@ -17,8 +17,13 @@ import { naturalKey as storeKey, sqlNames } from "../../../indexer/store/columns
 const tables = new Map<string, PgTable>();
 for (const x of Object.values(schema)) if (is(x, PgTable)) tables.set(getTableName(x), x);
 
-/** Columns a writer leaves out on purpose: the token enricher fills these from the mint account and metadata. */
-const LEFT_TO_OTHERS: Record<string, string[]> = { tokens: ["supply", "name", "symbol", "uri"] };
+/**
+ * Columns a writer leaves out on purpose: the token enricher fills these from the mint account and metadata, and the
+ * balances writer keeps supply_slot and holder_count.
+ */
+const LEFT_TO_OTHERS: Record<string, string[]> = {
+  tokens: ["supply", "supply_slot", "holder_count", "name", "symbol", "uri"],
+};
 /** Upserts whose update list merges (keeps the earliest, the widest, the sum) instead of overwriting. */
 const MERGING = new Set(["tokens", "pools", "pool_candles_merge"]);
 /** The element type each column SQL type travels as in an unnest parameter. */
@@ -93,6 +98,10 @@ describe("store upserts against schema/", () => {
       "pools",
       "slot_changes",
       "pool_candles",
+      "token_accounts",
+      "token_account_changes",
+      "wallets",
+      "wallet_changes",
     ])
       expect(written).toContain(t);
   });
