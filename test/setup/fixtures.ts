@@ -18,19 +18,14 @@ export function fixturePath(...parts: string[]): string {
   return path.join(FIXTURES_DIR, ...parts);
 }
 
-/** The two whole mainnet blocks (getBlock, json encoding) as recorded, with their slots, in slot order. */
-export function rawFixtureBlocks(): { slot: number; block: RawBlock }[] {
+/** The two whole mainnet blocks (getBlock, json encoding), decoded by `decoder`, in slot order. */
+export function decodedFixtureBlocks(decoder: Pick<Decoder, "decodeBlock">): DecodedBlock[] {
   const dir = fixturePath("blocks/getBlock-json-mainnet-converted");
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .map((f) => {
       const raw = JSON.parse(readFileSync(path.join(dir, f), "utf8"));
-      return { slot: Number(/(\d{6,})/.exec(f)![1]), block: (raw.result ?? raw) as RawBlock };
+      return decoder.decodeBlock((raw.result ?? raw) as RawBlock, Number(/(\d{6,})/.exec(f)![1]));
     })
     .sort((a, b) => a.slot - b.slot);
-}
-
-/** The two whole mainnet blocks (getBlock, json encoding), decoded by `decoder`, in slot order. */
-export function decodedFixtureBlocks(decoder: Pick<Decoder, "decodeBlock">): DecodedBlock[] {
-  return rawFixtureBlocks().map(({ slot, block }) => decoder.decodeBlock(block, slot));
 }

@@ -1,11 +1,12 @@
 /**
  * Balances through the API: Token.holders and holderCount, Account.solBalance, balances and tokenAccounts,
- * tokenAccount(address), over rows derived from the two mainnet blocks' own token balances (balance-rows.ts): exact
- * values, keyset pages both ways, the guards' refusals and prices, and one statement per list level.
+ * tokenAccount(address), over the two mainnet blocks as the store wrote them (their transactions' own token balances),
+ * checked against the tables read back: exact values, keyset pages both ways, the guards' refusals and prices, and
+ * one statement per list level.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { formatUnits } from "../../../api/graph/format.js";
-import { type BalanceRows, fixtureBalanceRows, writeBalanceRows } from "./balance-rows.js";
+import { type BalanceRows, storedBalanceRows } from "./balance-rows.js";
 import { type ApiHarness, PLAIN, setupApi } from "./harness.js";
 
 const WSOL = "So11111111111111111111111111111111111111112";
@@ -24,13 +25,22 @@ describe("api balances", () => {
   let h: ApiHarness;
   let rows: BalanceRows;
   let decimals: Map<string, number | null>;
+  /** the owner holding the most mints, and the owner of the most open token accounts */
+  let OWNER: string;
+  let ACCOUNTS_OWNER: string;
 
-  const holdersOf = (mint: string) => [...rows.holders.values()].filter((x) => x.mint === mint && x.amount > 0n);
+  const holdersOf = (mint: string) => rows.holders.filter((x) => x.mint === mint && x.amount > 0n);
 
   beforeAll(async () => {
     h = await setupApi();
-    rows = fixtureBalanceRows();
-    await writeBalanceRows(h.sql, rows);
+    rows = await storedBalanceRows(h.sql);
+    const most = (keys: string[]) => {
+      const n = new Map<string, number>();
+      for (const k of keys) n.set(k, (n.get(k) ?? 0) + 1);
+      return [...n.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+    };
+    OWNER = most(rows.holders.filter((x) => x.amount > 0n).map((x) => x.owner));
+    ACCOUNTS_OWNER = most([...rows.accounts.values()].filter((a) => !a.closed && a.owner).map((a) => a.owner!));
     const { rows: toks } = await h.sql.query<{ mint: string; decimals: number | null }>(
       `select mint, decimals from tokens`,
     );
@@ -40,19 +50,26 @@ describe("api balances", () => {
 
   test("a mint's holders: every positive holder once, largest first, with exact amounts, amountUi and accounts", async () => {
     const expected = holdersOf(WSOL).sort(byBalance);
-    expect(expected.length).toBe(260);
+    expect(expected.length).toBeGreaterThan(100);
     expect(decimals.get(WSOL)).toBe(9);
     const r = await h.gql(HOLDERS, { mint: WSOL, first: 1000 });
     expect(r.body.errors).toBeUndefined();
-    expect(r.body.data.token.holderCount).toBe(260);
+    // holderCount is the owners whose open wSOL accounts hold more than 0 together
+    const sums = new Map<string, bigint>();
+    for (const a of rows.accounts.values())
+      if (a.mint === WSOL && !a.closed && a.owner) sums.set(a.owner, (sums.get(a.owner) ?? 0n) + a.amount);
+    const positive = [...sums.values()].filter((v) => v > 0n).length;
+    expect(r.body.data.token.holderCount).toBe(positive);
+    expect(expected.length).toBe(positive);
     const got = r.body.data.token.holders.edges.map((e: any) => e.node);
     expect(got.map((n: any) => [n.owner, n.amount, n.accounts])).toEqual(
       expected.map((x) => [x.owner, x.amount.toString(), x.accounts]),
     );
     expect(got.map((n: any) => n.amountUi)).toEqual(expected.map((x) => formatUnits(x.amount, 9)));
-    // an owner with 31 wSOL accounts holds their sum
-    const multi = got.find((n: any) => n.owner === "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1");
-    expect(multi).toMatchObject({ amount: "183446631890826", amountUi: "183446.631890826", accounts: 31 });
+    // an owner of several wSOL accounts holds their sum
+    const multi = got.filter((n: any) => n.accounts > 1);
+    expect(multi.length).toBeGreaterThan(0);
+    for (const n of multi) expect(n.amount).toBe(sums.get(n.owner)!.toString());
     expect(r.body.data.token.holders.pageInfo.hasNextPage).toBe(false);
   });
 
@@ -172,13 +189,11 @@ describe("api balances", () => {
     expect(f.body.errors?.[0]?.extensions?.code).toBe("BAD_CURSOR");
   });
 
-  const OWNER = "5Q544fKrFoe6tsEbD7S8EmxGTJYAKtTVhAW5Q5pge4j1";
-
   test("an owner's balances: one per mint, by mint, positive only, with its tokens, in pages", async () => {
-    const expected = [...rows.holders.values()]
+    const expected = rows.holders
       .filter((x) => x.owner === OWNER && x.amount > 0n)
       .sort((a, b) => (a.mint < b.mint ? -1 : 1));
-    expect(expected.length).toBe(34);
+    expect(expected.length).toBeGreaterThan(10);
     const seen: any[] = [];
     let after: string | null = null;
     for (;;) {
@@ -219,16 +234,16 @@ describe("api balances", () => {
 
   test("an owner's token accounts: open ones by mint then address, in pages; closed ones on request", async () => {
     const expected = [...rows.accounts.values()]
-      .filter((a) => a.owner === OWNER && !a.closed)
+      .filter((a) => a.owner === ACCOUNTS_OWNER && !a.closed)
       .sort((a, b) => (a.mint === b.mint ? (a.address < b.address ? -1 : 1) : a.mint < b.mint ? -1 : 1));
-    expect(expected.length).toBeGreaterThan(60);
+    expect(expected.length).toBeGreaterThan(14);
     const seen: any[] = [];
     let after: string | null = null;
     for (;;) {
       const r: any = await h.gql(
         `query($o: String!, $after: String) { account(address: $o) { tokenAccounts(first: 7, after: $after) {
           edges { node { address mint owner program amount closed slot txIndex } } pageInfo { hasNextPage endCursor } } } }`,
-        { o: OWNER, after },
+        { o: ACCOUNTS_OWNER, after },
       );
       expect(r.body.errors).toBeUndefined();
       const c = r.body.data.account.tokenAccounts;
@@ -261,7 +276,7 @@ describe("api balances", () => {
   });
 
   test("tokenAccount(address): the account's latest state, exact; null for an address never seen", async () => {
-    const open = [...rows.accounts.values()].find((a) => a.owner === OWNER && a.mint === WSOL && a.amount > 0n)!;
+    const open = [...rows.accounts.values()].find((a) => a.mint === WSOL && a.amount > 0n && a.owner)!;
     const closed = [...rows.accounts.values()].find((a) => a.closed)!;
     const q = `query($a: String!) { tokenAccount(address: $a) { address mint token { mint } owner program amount amountUi closed slot txIndex } }`;
     const r = await h.gql(q, { a: open.address });
@@ -270,7 +285,7 @@ describe("api balances", () => {
       address: open.address,
       mint: WSOL,
       token: { mint: WSOL },
-      owner: OWNER,
+      owner: open.owner,
       program: "SPL_TOKEN",
       amount: open.amount.toString(),
       amountUi: formatUnits(open.amount, 9),
@@ -280,7 +295,7 @@ describe("api balances", () => {
     });
     const c = await h.gql(q, { a: closed.address });
     expect(c.body.data.tokenAccount).toMatchObject({ address: closed.address, amount: "0", closed: true });
-    expect((await h.gql(q, { a: OWNER })).body.data.tokenAccount).toBeNull();
+    expect((await h.gql(q, { a: open.owner })).body.data.tokenAccount).toBeNull();
   });
 
   test("first over 1,000 on any new list is refused before SQL (FIRST_LIMIT)", async () => {
@@ -324,11 +339,11 @@ describe("api balances", () => {
   });
 
   test("a holders page is one statement beside the token's, in one round trip, whatever its size", async () => {
-    for (const first of [5, 50, 260]) {
+    for (const first of [5, 50, 1000]) {
       h.statements.reset();
       const r = await h.gql(HOLDERS, { mint: WSOL, first });
       expect(r.body.errors).toBeUndefined();
-      expect(r.body.data.token.holders.edges).toHaveLength(first);
+      expect(r.body.data.token.holders.edges).toHaveLength(Math.min(first, holdersOf(WSOL).length));
       // the token (whose decimals and supply every node's amountUi and share reuse) and the page
       expect(h.statements.count).toBe(2);
       expect(h.statements.texts.filter((t) => /from token_holders t/.test(t))).toHaveLength(1);
