@@ -72,6 +72,11 @@ export type RequestContext = {
    * cancel a read the others wait for (a pushed item's reads are key lookups).
    */
   reset(shared?: StatementMemo): void;
+  /**
+   * A reader of its own, without the request's abort signal: for a read several subscribers wait on (one per event for
+   * all of them), which one subscriber leaving must not cancel.
+   */
+  sharedReader(): Reader;
 };
 
 /**
@@ -112,6 +117,7 @@ export function createRequestContext(
       else reader.forget();
       now = undefined;
     },
+    sharedReader: () => deps.readPath.reader({ onStatement }),
     chainNow() {
       return (now ??= reader
         .rows<{ t: Date | null }>(

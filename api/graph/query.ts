@@ -47,6 +47,7 @@ import {
   ProgramEventConnection,
   SwapConnection,
   Token,
+  TokenAccount,
   TokenConnection,
   TradeConnection,
   Transaction,
@@ -202,6 +203,13 @@ builder.queryType({
           args,
           ctx.limits,
         ),
+    }),
+    tokenAccount: t.field({
+      type: TokenAccount,
+      nullable: true,
+      description: "A token account's latest state (null: no stored transaction or snapshot touched it).",
+      args: { address: t.arg.string({ required: true }) },
+      resolve: (_r, a) => a.address,
     }),
     account: t.field({
       type: Account,

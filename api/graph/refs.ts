@@ -7,6 +7,9 @@ import { builder } from "./builder.js";
 import type { RequestContext } from "../context.js";
 import {
   type BackfillRecord,
+  type BalanceChangeRecord,
+  type HoldingRecord,
+  type TokenAccountRecord,
   type CandleRecord,
   type LiquidityEventRecord,
   type PoolRecord,
@@ -19,6 +22,7 @@ import {
   type TransferRecord,
   poolsByAddress,
   slotsByNumber,
+  tokenAccountsByAddress,
   tokensByMint,
   transactionsBySignature,
 } from "../queries/index.js";
@@ -57,6 +61,11 @@ export const Slot = builder.loadableObjectRef("Slot", {
   sort: (s: SlotRecord) => s.slot,
 });
 
+export const TokenAccount = builder.loadableObjectRef("TokenAccount", {
+  load: counted("tokenAccount", (addresses: string[], ctx) => tokenAccountsByAddress(ctx.reader, addresses)),
+  sort: (a: TokenAccountRecord) => a.address,
+});
+
 export const Swap = builder.objectRef<SwapRecord>("Swap");
 export const Transfer = builder.objectRef<TransferRecord>("Transfer");
 export const Trade = builder.objectRef<TradeRecord>("Trade");
@@ -74,6 +83,8 @@ export const PoolVolume = builder.objectRef<{
 }>("PoolVolume");
 export const Account = builder.objectRef<{ address: string }>("Account");
 export const Backfill = builder.objectRef<BackfillRecord>("Backfill");
+export const Holding = builder.objectRef<HoldingRecord>("Holding");
+export const BalanceChange = builder.objectRef<BalanceChangeRecord>("BalanceChange");
 
 export const TokenConnection = builder.connectionObject({ type: Token, name: "TokenConnection" });
 export const PoolConnection = builder.connectionObject({ type: Pool, name: "PoolConnection" });
@@ -85,4 +96,6 @@ export const LiquidityEventConnection = builder.connectionObject({
   type: LiquidityEvent,
   name: "LiquidityEventConnection",
 });
+export const HoldingConnection = builder.connectionObject({ type: Holding, name: "HoldingConnection" });
+export const TokenAccountConnection = builder.connectionObject({ type: TokenAccount, name: "TokenAccountConnection" });
 export const ProgramEventConnection = builder.connectionObject({ type: ProgramEvent, name: "ProgramEventConnection" });

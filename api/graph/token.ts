@@ -21,8 +21,9 @@ import {
   TransferWhereInput,
   resolveOrder,
 } from "./inputs.js";
+import { HolderOrderEnum, holdersOf } from "./holding.js";
 import { pageFields, reads } from "./reads.js";
-import { PoolConnection, Token, TransferConnection } from "./refs.js";
+import { HoldingConnection, PoolConnection, Token, TransferConnection } from "./refs.js";
 
 type PoolsArgs = PageArgs & { where?: Parameters<typeof poolFilters>[0]; orderBy?: Parameters<typeof resolveOrder>[1] };
 type TransfersArgs = PageArgs & {
@@ -62,9 +63,9 @@ function transfersOf(ctx: RequestContext, mints: readonly string[], args: Transf
   );
 }
 
-const PREFETCHED = new Set(["pools", "transfers"]);
+const PREFETCHED = new Set(["pools", "transfers", "holders"]);
 
-/** Starts the reads of `token(mint)`'s selected pools and transfers, to go out with the token lookup itself. */
+/** Starts the reads of `token(mint)`'s selected pools, transfers and holders, to go out with the token lookup itself. */
 export function prefetchToken(ctx: RequestContext, info: GraphQLResolveInfo, mint: string): void {
   for (const c of selectedChildren(info, PREFETCHED)) {
     // A rejection here is the child field's own error, reported when it runs.
@@ -72,7 +73,9 @@ export function prefetchToken(ctx: RequestContext, info: GraphQLResolveInfo, min
     const p =
       c.name === "pools"
         ? poolsOf(ctx, [mint], c.args as PoolsArgs, pageFields(child, "Pool"))
-        : transfersOf(ctx, [mint], c.args as TransfersArgs, pageFields(child, "Transfer"));
+        : c.name === "transfers"
+          ? transfersOf(ctx, [mint], c.args as TransfersArgs, pageFields(child, "Transfer"))
+          : holdersOf(ctx, [mint], c.args as PageArgs, pageFields(child, "Holding"));
     p.catch(() => {});
   }
 }
@@ -83,7 +86,12 @@ Token.implement({
     mint: t.exposeString("mint"),
     program: t.expose("program", { type: TokenProgramEnum }),
     decimals: t.exposeInt("decimals", { nullable: true }),
-    supply: t.expose("supply", { type: "BigInt", nullable: true }),
+    supply: t.expose("supply", {
+      type: "BigInt",
+      nullable: true,
+      description: "the supply read at supplySlot plus the mints less the burns stored after it",
+    }),
+    supplySlot: t.exposeInt("supplySlot", { nullable: true, description: "the slot the supply was read at" }),
     supplyUi: t.string({
       nullable: true,
       description: "supply with decimals applied",
@@ -95,6 +103,9 @@ Token.implement({
     uri: t.exposeString("uri", { nullable: true }),
     mintAuthority: t.exposeString("mintAuthority", { nullable: true }),
     freezeAuthority: t.exposeString("freezeAuthority", { nullable: true }),
+    holderCount: t.exposeInt("holderCount", {
+      description: "owners holding more than 0 (all their token accounts of this mint together)",
+    }),
     firstSeenSlot: t.exposeInt("firstSeenSlot"),
     updatedSlot: t.exposeInt("updatedSlot"),
     pools: t.loadable({
@@ -110,6 +121,21 @@ Token.implement({
       load: (mints: string[], ctx, args, info) => {
         ctx.metrics.batchSize.observe({ loader: "token.pools" }, mints.length);
         return poolsOf(ctx, mints, args, pageFields(info, "Pool"));
+      },
+      resolve: (tok) => tok.mint,
+    }),
+    holders: t.loadable({
+      type: HoldingConnection,
+      description: "Owners holding this token, largest balance first (equal balances by owner).",
+      byPath: true,
+      extensions: reads<TokenRecord>("mint"),
+      args: {
+        ...t.arg.connectionArgs(),
+        orderBy: t.arg({ type: HolderOrderEnum, defaultValue: "BALANCE_DESC" }),
+      },
+      load: (mints: string[], ctx, args, info) => {
+        ctx.metrics.batchSize.observe({ loader: "token.holders" }, mints.length);
+        return holdersOf(ctx, mints, args, pageFields(info, "Holding"));
       },
       resolve: (tok) => tok.mint,
     }),

@@ -3,6 +3,21 @@
  * and the batch lookups behind the loaders. Read shapes (`SwapRecord`, ...) and select lists come from the drizzle
  * tables in schema/, so a column's name is spelled there only.
  */
+export {
+  type BalanceChangeRecord,
+  type HoldingRecord,
+  type TokenAccountRecord,
+  type TokenAccountWhere,
+  type WalletRecord,
+  HOLDINGS,
+  TOKEN_ACCOUNTS,
+  balanceChangesOf,
+  holdingsOfMint,
+  holdingsOfOwner,
+  tokenAccountFilters,
+  tokenAccountsByAddress,
+  walletsByAddress,
+} from "./balances.js";
 export { type SlotRange, type TimeRange, groupBy } from "./common.js";
 export {
   type LiquidityEventRecord,

@@ -4,8 +4,8 @@
  */
 import { apiError } from "../errors.js";
 
-/** The type of each sort-key column, checked when a cursor comes back. */
-export type KeyType = "int" | "text";
+/** The type of each sort-key column, checked when a cursor comes back; `numeric` is an integer amount as a string. */
+export type KeyType = "int" | "text" | "numeric";
 
 /** A decoded cursor: which ordering it belongs to and the row's key values. */
 export type Cursor = { order: string; key: (number | string)[] };
@@ -32,7 +32,12 @@ export function decodeCursor(cursor: string, order: string, types: readonly KeyT
   const key = parsed.slice(2) as unknown[];
   if (key.length !== types.length) throw bad("wrong key length");
   key.forEach((v, i) => {
-    const ok = types[i] === "int" ? Number.isSafeInteger(v) : typeof v === "string" && v.length <= 256;
+    const ok =
+      types[i] === "int"
+        ? Number.isSafeInteger(v)
+        : types[i] === "numeric"
+          ? typeof v === "string" && /^-?\d{1,40}$/.test(v)
+          : typeof v === "string" && v.length <= 256;
     if (!ok) throw bad("wrong key type");
   });
   return { order, key: key as (number | string)[] };

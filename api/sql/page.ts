@@ -1,8 +1,10 @@
 /**
  * Keyset pagination (never OFFSET): one page of a list, or the first page of a list under each of many parents
  * in one statement (a LATERAL join over the parents' keys).
- * @dev the last column of every ordering is unique, so positions are total and cursors stay stable while rows
- * are inserted; all columns of an ordering share one direction so a row comparison can use the index.
+ * @dev the last column of every ordering is unique (within the list's parent, for a list only read under one), so
+ * positions are total and cursors stay stable while rows are inserted. Columns of an ordering share one direction, so
+ * a row comparison can use the index, unless one is `flip`ped to match an index of mixed directions (holders: amount
+ * desc, owner asc); then the cursor's condition bounds the first column, which the index uses, and compares the rest.
  */
 import { type KeyType, decodeCursor, encodeCursor } from "./cursor.js";
 import { type Reader, VALUE_SENSITIVE } from "./reader.js";
@@ -13,7 +15,16 @@ import { type Fragment, join, raw, sql, where } from "./sql.js";
  * One ordering of a list: its key columns (SQL expressions over alias `t`), the last one unique. `as` names the
  * column of the list's select that already holds the same value, which is then not selected a second time.
  */
-export type OrderSpec = { name: string; cols: readonly { expr: string; type: KeyType; as?: string }[] };
+export type OrderSpec = {
+  name: string;
+  /**
+   * `flip`: the column sorts against the ordering's direction (ascending in a descending list, and back).
+   * `descNullsLast`: its index sorts it DESC NULLS LAST (drizzle-kit's `.desc()`), which Postgres' default DESC (NULLS
+   * FIRST) does not match even on a NOT NULL column: the page says so, descending, and NULLS FIRST ascending (the
+   * index read backward), so the index gives the order instead of a sort of every row.
+   */
+  cols: readonly { expr: string; type: KeyType; as?: string; flip?: boolean; descNullsLast?: boolean }[];
+};
 
 /** The result column holding key column `i` of an ordering. */
 const keyName = (c: OrderSpec["cols"][number], i: number) => c.as ?? `__k${i}`;
@@ -85,12 +96,39 @@ export type Order = { spec: OrderSpec; desc: boolean };
 
 type Plan = { n: number; fromEnd: boolean; conditions: Fragment[]; after: boolean; before: boolean };
 
+const CASTS: Record<KeyType, string> = { int: "int8", text: "text", numeric: "numeric" };
+
+/** A cursor's key value as a typed parameter: `$1::int8`. */
+const keyParam = (v: number | string, type: KeyType) => sql`${v}::${raw(CASTS[type])}`;
+
 /** A cursor's key as typed parameters: `($1::int8, $2::text)`. */
 function keyParams(key: (number | string)[], types: readonly KeyType[]): Fragment {
   return sql`(${join(
-    key.map((v, i) => sql`${v}::${raw(types[i] === "int" ? "int8" : "text")}`),
+    key.map((v, i) => keyParam(v, types[i]!)),
     ", ",
   )})`;
+}
+
+/**
+ * Rows past `key` in the ordering, read in direction `desc` (the list's, or its reverse for `before`). With every
+ * column in one direction, one row comparison; with a flipped column, the first column's bound (which an index on the
+ * columns' own directions starts its scan at) and the comparison spelled out column by column.
+ */
+function beyond(spec: OrderSpec, key: (number | string)[], desc: boolean): Fragment {
+  const cols = spec.cols;
+  const types = cols.map((c) => c.type);
+  if (!cols.some((c) => c.flip)) {
+    const tuple = raw(`(${cols.map((c) => c.expr).join(", ")})`);
+    return sql`${tuple} ${raw(desc ? "<" : ">")} ${keyParams(key, types)}`;
+  }
+  const op = (i: number) => (desc !== !!cols[i]!.flip ? "<" : ">");
+  const col = (i: number) => raw(cols[i]!.expr);
+  const from = (i: number): Fragment => {
+    const past = sql`${col(i)} ${raw(op(i))} ${keyParam(key[i]!, types[i]!)}`;
+    if (i === cols.length - 1) return past;
+    return sql`(${past} or (${col(i)} = ${keyParam(key[i]!, types[i]!)} and ${from(i + 1)}))`;
+  };
+  return sql`${col(0)} ${raw(op(0))}= ${keyParam(key[0]!, types[0]!)} and ${from(0)}`;
 }
 
 function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
@@ -99,16 +137,10 @@ function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
   if (n < 0) throw apiError("BAD_USER_INPUT", "first and last must not be negative.");
   if (n > limits.maxFirst) throw apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst}.`);
   const types = order.spec.cols.map((c) => c.type);
-  const tuple = raw(`(${order.spec.cols.map((c) => c.expr).join(", ")})`);
   const conditions: Fragment[] = [];
-  if (args.after) {
-    const c = decodeCursor(args.after, order.spec.name, types);
-    conditions.push(sql`${tuple} ${raw(order.desc ? "<" : ">")} ${keyParams(c.key, types)}`);
-  }
-  if (args.before) {
-    const c = decodeCursor(args.before, order.spec.name, types);
-    conditions.push(sql`${tuple} ${raw(order.desc ? ">" : "<")} ${keyParams(c.key, types)}`);
-  }
+  if (args.after) conditions.push(beyond(order.spec, decodeCursor(args.after, order.spec.name, types).key, order.desc));
+  if (args.before)
+    conditions.push(beyond(order.spec, decodeCursor(args.before, order.spec.name, types).key, !order.desc));
   return {
     n,
     fromEnd: args.first == null && args.last != null,
@@ -119,8 +151,11 @@ function plan(args: PageArgs, order: Order, limits: PageLimits): Plan {
 }
 
 function orderBy(order: Order, reverse: boolean, prefix = ""): Fragment {
-  const dir = order.desc !== reverse ? "desc" : "asc";
-  return raw(order.spec.cols.map((c, i) => `${prefix ? `${prefix}"${keyName(c, i)}"` : c.expr} ${dir}`).join(", "));
+  const dir = (c: OrderSpec["cols"][number]) => {
+    const desc = (order.desc !== reverse) !== !!c.flip;
+    return c.descNullsLast ? (desc ? "desc nulls last" : "asc nulls first") : desc ? "desc" : "asc";
+  };
+  return raw(order.spec.cols.map((c, i) => `${prefix ? `${prefix}"${keyName(c, i)}"` : c.expr} ${dir(c)}`).join(", "));
 }
 
 /** `, expr as __k0, ...` for the key columns the select does not already hold (possibly nothing). */

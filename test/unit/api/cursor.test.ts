@@ -23,6 +23,27 @@ describe("api cursors", () => {
     );
   });
 
+  test("a numeric key (a balance) round-trips as its exact decimal string, u128 included", () => {
+    const max = "340282366920938463463374607431768211455";
+    expect(decodeCursor(encodeCursor("balance", [max, "owner"]), "balance", ["numeric", "text"]).key).toEqual([
+      max,
+      "owner",
+    ]);
+  });
+
+  test.each([
+    ["a fraction", "1.5"],
+    ["an exponent", "1e3"],
+    ["a JSON number", 5],
+    ["SQL", "1)) or true--"],
+    ["41 digits", "1".repeat(41)],
+  ])("a numeric key that is %s is rejected with BAD_CURSOR", (_name, v) => {
+    const c = Buffer.from(JSON.stringify([1, "balance", v, "owner"])).toString("base64url");
+    expect(() => decodeCursor(c, "balance", ["numeric", "text"])).toThrow(
+      expect.objectContaining({ extensions: { code: "BAD_CURSOR" } }),
+    );
+  });
+
   test("a cursor of another ordering is rejected", () => {
     expect(() => decodeCursor(encodeCursor("mint", ["x"]), "first_seen", ["int", "text"])).toThrow(/another ordering/);
   });

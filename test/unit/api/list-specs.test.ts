@@ -1,16 +1,28 @@
 import { describe, expect, test } from "vitest";
 import {
+  HOLDINGS,
   LIQUIDITY,
   POOLS,
   PROGRAM_EVENTS,
   SWAPS,
+  TOKEN_ACCOUNTS,
   TOKENS,
   TRANSACTIONS,
   TRANSFERS,
 } from "../../../api/queries/index.js";
 import type { ListSpec } from "../../../api/sql/index.js";
 
-const SPECS: Record<string, ListSpec> = { LIQUIDITY, PROGRAM_EVENTS, POOLS, SWAPS, TOKENS, TRANSACTIONS, TRANSFERS };
+const SPECS: Record<string, ListSpec> = {
+  HOLDINGS,
+  LIQUIDITY,
+  PROGRAM_EVENTS,
+  POOLS,
+  SWAPS,
+  TOKEN_ACCOUNTS,
+  TOKENS,
+  TRANSACTIONS,
+  TRANSFERS,
+};
 
 describe("list specs", () => {
   test("a key column read from the select (`as`) is that same expression in the select", () => {
