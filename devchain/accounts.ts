@@ -2,7 +2,9 @@
  * Account state served by getAccountInfo / getMultipleAccounts: mints derived from recorded token
  * balances (decimals, owner program, supply as the sum of the last seen balances) and the live
  * accounts of LiteSVM activity.
- * @dev Derived mints carry no authorities; their supply is a lower bound computed from the data.
+ * @dev Derived mints carry no authorities. Their supply moves with the mints and burns of the blocks produced
+ * (mint-supply.ts), and accounts LiteSVM sets keep their state per slot, so a read at a commitment sees the state
+ * as of that commitment's slot.
  */
 import bs58 from "bs58";
 import type { TxRecord } from "./tx-record.js";
@@ -15,12 +17,23 @@ export type StoredAccount = { lamports: number; owner: string; data: Buffer; exe
 
 /** Mutable account store keyed by base58 pubkey. */
 export type AccountStore = {
-  get(pubkey: string): StoredAccount | undefined;
-  set(pubkey: string, account: StoredAccount | null): void;
-  /** Records the mints seen in recorded token balances. */
-  addMintsFrom(txs: Iterable<TxRecord>): void;
+  /** The account as of `slot` (its newest state without one). */
+  get(pubkey: string, slot?: number): StoredAccount | undefined;
+  /** Sets the account's state from `slot` on (for good without one). */
+  set(pubkey: string, account: StoredAccount | null, slot?: number): void;
+  /**
+   * Records the mints seen in recorded token balances. A mint that `initialized` names was created in the recorded
+   * history: its supply starts at 0 there and is the sum of its mints and burns; any other starts at the sum of its
+   * last seen balances (a lower bound, its history before the recordings being unknown).
+   */
+  addMintsFrom(txs: Iterable<TxRecord>, initialized?: ReadonlySet<string>): void;
+  /** How a derived mint's supply moved up to a slot (mints less burns in the blocks produced so far). */
+  trackSupply(changeUpTo: (mint: string, slot: number) => bigint): void;
   size(): number;
 };
+
+/** States kept per account: enough for any read at a commitment slot (finality lags by 32 slots). */
+const VERSIONS_KEPT = 256;
 
 const U64_MAX = 18446744073709551615n;
 const MINT_RENT = 1461600;
@@ -28,14 +41,49 @@ const MINT_RENT = 1461600;
 /** Creates an empty store. */
 export function createAccountStore(): AccountStore {
   const map = new Map<string, StoredAccount>();
+  // States set at a slot (LiteSVM activity), oldest first: a read at a commitment below the newest slot sees the
+  // account as of that slot, as a node's bank at that commitment would.
+  const versions = new Map<string, { slot: number; account: StoredAccount | null }[]>();
+  const derived = new Set<string>();
+  let supplyChange: ((mint: string, slot: number) => bigint) | undefined;
   return {
-    get: (k) => map.get(k),
-    set(k, a) {
-      if (a === null || a.lamports === 0) map.delete(k);
+    get(k, slot) {
+      const vs = versions.get(k);
+      let a: StoredAccount | undefined;
+      if (vs && slot !== undefined) {
+        let i = vs.length - 1;
+        while (i >= 0 && vs[i]!.slot > slot) i--;
+        a = i >= 0 ? (vs[i]!.account ?? undefined) : undefined;
+      } else a = map.get(k);
+      if (!a || slot === undefined || !supplyChange || !derived.has(k)) return a;
+      const change = supplyChange(k, slot);
+      if (change === 0n) return a;
+      let supply = a.data.readBigUInt64LE(36) + change;
+      if (supply < 0n) supply = 0n;
+      const data = Buffer.from(a.data);
+      data.writeBigUInt64LE(supply & U64_MAX, 36);
+      return { ...a, data };
+    },
+    set(k, a, slot) {
+      const gone = a === null || a.lamports === 0;
+      if (gone) map.delete(k);
       else map.set(k, a);
+      derived.delete(k);
+      if (slot === undefined) {
+        versions.delete(k);
+        return;
+      }
+      let vs = versions.get(k);
+      if (!vs) versions.set(k, (vs = []));
+      if (vs.length > 0 && vs[vs.length - 1]!.slot === slot) vs.pop();
+      vs.push({ slot, account: gone ? null : a });
+      if (vs.length > VERSIONS_KEPT) vs.splice(0, vs.length - VERSIONS_KEPT);
+    },
+    trackSupply(fn) {
+      supplyChange = fn;
     },
     size: () => map.size,
-    addMintsFrom(txs) {
+    addMintsFrom(txs, initialized) {
       const mints = new Map<string, { decimals: number; program: string; balances: Map<number | string, bigint> }>();
       for (const t of txs) {
         const meta = t.raw.meta;
@@ -59,7 +107,8 @@ export function createAccountStore(): AccountStore {
       for (const [mint, m] of mints) {
         if (map.has(mint)) continue;
         let supply = 0n;
-        for (const v of m.balances.values()) supply += v;
+        if (!initialized?.has(mint)) for (const v of m.balances.values()) supply += v;
+        derived.add(mint);
         map.set(mint, {
           lamports: MINT_RENT,
           owner: m.program,

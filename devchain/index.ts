@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { PROJECT_ROOT } from "../core/paths.js";
 import { createAccountStore } from "./accounts.js";
+import { createSupplyHistory, initializedMints } from "./mint-supply.js";
 import { createBlockCache } from "./encode.js";
 import { createFaults, parseFaults, type FaultSpec } from "./faults.js";
 import { loadFixtures, type FixtureProblem } from "./fixtures.js";
@@ -139,10 +140,13 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   const loaded = loadFixtures(opts.fixtures ?? defaultFixturePaths());
   for (const p of loaded.problems) log(`fixture skipped: ${p.file}: ${p.reason}`);
   const templates: TxRecord[] = loaded.blocks.flatMap((b) => b.txs);
+  // A mint is initialised once: a replayed initialisation is a transaction no validator would execute.
+  const initialized = new Set(templates.flatMap(initializedMints));
+  const replayable = templates.filter((t) => initializedMints(t).length === 0);
   const synthetic = createSyntheticSource(
     opts.syntheticPrograms?.length
-      ? templates.filter((t) => invokesAny(t, new Set(opts.syntheticPrograms)))
-      : templates,
+      ? replayable.filter((t) => invokesAny(t, new Set(opts.syntheticPrograms)))
+      : replayable,
   );
   // Synthetic load clones recorded transactions: with none to clone its blocks would be silently empty.
   if ((opts.syntheticTps ?? 0) > 0 && synthetic.templates.length === 0) {
@@ -156,7 +160,8 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   const ledger = createLedger(synthetic);
   buildHistory(ledger, loaded.blocks);
   const accounts = createAccountStore();
-  accounts.addMintsFrom(templates);
+  accounts.addMintsFrom(templates, initialized);
+  accounts.trackSupply(createSupplyHistory(ledger, synthetic, templates).changeUpTo);
   const history = {
     slots: [...ledger.slots],
     signatures: templates.map((t) => t.signature),

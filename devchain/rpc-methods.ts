@@ -289,7 +289,7 @@ export function createRpcMethods(ctx: RpcContext) {
       const slot = ledger.slotAt(commitmentOf(cfg));
       const mc = minContext(cfg, slot);
       if (mc) return mc;
-      const a = ctx.accounts.get(key);
+      const a = ctx.accounts.get(key, slot);
       if (!a) return withContext(slot, "null");
       const enc = encodeAccount(a, String(cfg.encoding ?? "binary"), cfg.dataSlice as never, mintDecimals);
       return typeof enc === "string" ? withContext(slot, enc) : { error: enc };
@@ -304,7 +304,7 @@ export function createRpcMethods(ctx: RpcContext) {
       if (mc) return mc;
       const out: string[] = [];
       for (const k of keys) {
-        const a = ctx.accounts.get(pubkey(k));
+        const a = ctx.accounts.get(pubkey(k), slot);
         if (!a) {
           out.push("null");
           continue;
@@ -318,12 +318,12 @@ export function createRpcMethods(ctx: RpcContext) {
     getBalance(p) {
       const key = pubkey(p[0]);
       const slot = ledger.slotAt(commitmentOf(cfgAt(p, 1)));
-      return withContext(slot, String(ctx.accounts.get(key)?.lamports ?? 0));
+      return withContext(slot, String(ctx.accounts.get(key, slot)?.lamports ?? 0));
     },
     getTokenSupply(p) {
       const key = pubkey(p[0]);
       const slot = ledger.slotAt(commitmentOf(cfgAt(p, 1)));
-      const a = ctx.accounts.get(key);
+      const a = ctx.accounts.get(key, slot);
       if (!a) return fail(-32602, "Invalid param: could not find account");
       if (a.data.length < 82 || (a.data.length > 82 && a.data[165] !== 1))
         return fail(-32602, "Invalid param: not a Token mint");

@@ -163,7 +163,7 @@ export async function createSvmActivity(deps: {
   });
 
   return {
-    next(_slot) {
+    next(slot) {
       const taken = buffer.splice(0, deps.txPerSlot);
       for (const { accounts } of taken) {
         for (const a of accounts) {
@@ -178,6 +178,7 @@ export async function createSvmActivity(deps: {
                   executable: a.executable,
                   rentEpoch: U64_MAX,
                 },
+            slot,
           );
         }
       }

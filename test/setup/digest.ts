@@ -47,7 +47,7 @@ export async function digestTables(url: string): Promise<Record<string, { rows: 
   }
 }
 
-/** Up to `limit` rows of `table` that are in one database and not the other (for failure messages). */
+/** Up to `limit` rows of `table` (the digest's columns) that are in one database and not the other (for failure messages). */
 export async function diffTable(
   urlA: string,
   urlB: string,
@@ -59,7 +59,10 @@ export async function diffTable(
     c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
     await c.connect();
     try {
-      const r = await c.query<{ t: string }>(`select t::text as t from ${table} t`);
+      const { cols, where } = TABLES[table] ?? {};
+      const r = await c.query<{ t: string }>(
+        `select ${cols ? `row(${cols})::text` : "t::text"} as t from ${table} t where ${where ?? "true"}`,
+      );
       return new Set(r.rows.map((x) => x.t));
     } finally {
       await c.end();
