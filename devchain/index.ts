@@ -51,6 +51,8 @@ export type ChainOptions = {
   faults?: string | FaultSpec;
   /** serve the recorded history only, all finalized, no new slots */
   once?: boolean;
+  /** methods answered -32601 (an archive such as Old Faithful serves no getBlocks / getBlocksWithLimit) */
+  withoutMethods?: string[];
   /** produce slots on the timer (default true); false = only by chain.tick() */
   autoProduce?: boolean;
   /** byte budget of the encoded-block cache (default 512 MiB) */
@@ -180,6 +182,7 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
     cache,
     accounts,
     faults,
+    without: new Set(opts.withoutMethods ?? []),
     genesisHash: GENESIS_MAINNET,
     identity: slotHash("identity", 0),
     version: { "solana-core": "2.2.14", "feature-set": 3294202862 },

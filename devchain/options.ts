@@ -20,6 +20,8 @@ export const USAGE = `usage: npm run chain -- [options]
   --finality-lag N    finalized lags the newest slot by N slots (default 32)
   --faults SPEC       e.g. rate429=0.05,notAvailable=0.05,wsDropEvery=30s,wsStall=10s,fork=slot:+20,dupLogs=0.02
   --once              serve the recorded history only, every slot finalized, no new slots
+  --without-methods M answer -32601 for these comma-separated methods (an archive such as Old Faithful serves
+                      no getBlocks,getBlocksWithLimit)
   --help`;
 
 /** Parses argv (without node and script) into chain options; throws with a message on bad input. */
@@ -39,6 +41,7 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
       "finality-lag": { type: "string" },
       faults: { type: "string" },
       once: { type: "boolean" },
+      "without-methods": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -69,6 +72,11 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
   if (lag !== undefined) opts.finalityLag = lag;
   if (values["svm-activity"]) opts.svmActivity = true;
   if (values.once) opts.once = true;
+  if (values["without-methods"])
+    opts.withoutMethods = values["without-methods"]
+      .split(",")
+      .map((m) => m.trim())
+      .filter(Boolean);
   if (values.help) opts.help = true;
   if (values.faults) {
     try {

@@ -29,6 +29,8 @@ export type RpcContext = {
   cache: ReturnType<typeof createBlockCache>;
   accounts: AccountStore;
   faults: Faults;
+  /** methods this node does not serve */
+  without?: ReadonlySet<string>;
   genesisHash: string;
   /** the node's identity pubkey (getIdentity) */
   identity: string;
@@ -393,7 +395,7 @@ export function createRpcMethods(ctx: RpcContext) {
   return {
     /** Runs one method; unknown methods give -32601, bad params -32602. */
     call(method: string, params: unknown): Outcome {
-      const fn = Object.hasOwn(methods, method) ? methods[method] : undefined;
+      const fn = Object.hasOwn(methods, method) && !ctx.without?.has(method) ? methods[method] : undefined;
       if (!fn) return fail(-32601, "Method not found");
       if (params !== undefined && params !== null && !Array.isArray(params))
         return fail(-32602, "Invalid params: expected an array.");

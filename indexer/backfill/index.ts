@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import type { Context } from "../../core/context.js";
 import type { BlockJob, BlockQueue } from "../queue/index.js";
 import type { BatchIndexer } from "../pipeline/index.js";
-import type { RpcClient } from "../source/index.js";
+import { RpcFatalError, type RpcClient } from "../source/index.js";
 import type { Store } from "../store/index.js";
 
 import { runLanes } from "./lanes.js";
@@ -35,6 +35,8 @@ export type BackfillSummary = {
 
 /** Produced blocks per chunk (one getBlocksWithLimit call): dense mainnet ranges and sparse ones alike. */
 const CHUNK_BLOCKS = 500;
+/** Slots per chunk when the endpoint lists no blocks (each slot asked with getBlock; skipped ones are recorded). */
+const CHUNK_SLOTS = 500;
 const PAGE = 1_000;
 
 /** Stable id of a plan: running the same command again resumes it. */
@@ -122,21 +124,47 @@ export async function runBackfill(
     }
   }
 
+  /**
+   * The next CHUNK_BLOCKS produced slots from `from` (a short answer means the range is exhausted), or null when the
+   * endpoint does not serve the method at all (-32601).
+   */
+  async function producedFrom(from: number): Promise<number[] | null> {
+    try {
+      const next = await deps.rpc.call<number[]>("getBlocksWithLimit", [
+        from,
+        CHUNK_BLOCKS,
+        { commitment: "finalized" },
+      ]);
+      if (!Array.isArray(next)) throw new Error("getBlocksWithLimit: expected an array of slots");
+      return next;
+    } catch (err) {
+      if (err instanceof RpcFatalError && err.code === -32601) return null;
+      throw err;
+    }
+  }
+
   let status: BackfillSummary["status"] = "done";
   const signaturesThisRun: string[] = [];
   if (row.status !== "done") {
     if (plan.kind === "slots") {
       let from = Number(row.slot ?? plan.fromSlot);
+      let listsBlocks = true;
       while (from <= plan.toSlot && !opts.signal.aborted) {
-        // The next CHUNK_BLOCKS produced slots from `from`; a short answer means the range is exhausted.
-        const next = await deps.rpc.call<number[]>("getBlocksWithLimit", [
-          from,
-          CHUNK_BLOCKS,
-          { commitment: "finalized" },
-        ]);
-        if (!Array.isArray(next)) throw new Error("getBlocksWithLimit: expected an array of slots");
-        const produced = next.filter((s) => s >= from && s <= plan.toSlot);
-        const to = next.length < CHUNK_BLOCKS || produced.length < next.length ? plan.toSlot : produced.at(-1)!;
+        let produced: number[];
+        let to: number;
+        const next = listsBlocks ? await producedFrom(from) : null;
+        if (next) {
+          produced = next.filter((s) => s >= from && s <= plan.toSlot);
+          to = next.length < CHUNK_BLOCKS || produced.length < next.length ? plan.toSlot : produced.at(-1)!;
+        } else {
+          // An archive that lists no blocks (Old Faithful): every slot of the chunk is asked for with getBlock; the
+          // worker records -32007 / -32009 as skipped and retries -32004, so the rows are those of a listed range.
+          if (listsBlocks)
+            log.warn({ from }, "the endpoint does not serve getBlocksWithLimit: asking getBlock for every slot");
+          listsBlocks = false;
+          to = Math.min(plan.toSlot, from + CHUNK_SLOTS - 1);
+          produced = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+        }
         const todo = await deps.store.notDone(produced);
         const jobs: { id: string; data: BlockJob }[] = [];
         for (let i = 0; i < todo.length; i += plan.batchSize) {

@@ -267,4 +267,52 @@ describe("backfill killed with SIGKILL at random moments, 5 times, then resumed"
       await ref.drop();
     }
   }, 240_000);
+  test("an archive without getBlocks (Old Faithful): every slot asked with getBlock, the same rows, skipped slots recorded", async () => {
+    const chain = await createChain({
+      port: 0,
+      autoProduce: false,
+      syntheticTps: 400,
+      slotMs: 400,
+      finalityLag: 2,
+      withoutMethods: ["getBlocks", "getBlocksWithLimit"],
+    });
+    const last = chain.history.slots.at(-1)!;
+    const start = chain.slot("processed") + 1;
+    for (let i = 0; i < 12; i++) chain.tick();
+    const end = chain.slot("finalized");
+    // Nine skipped slots (-32007) before the last recorded block, then every produced slot.
+    const from = last - 9;
+    const produced = [last, ...Array.from({ length: end - start + 1 }, (_, i) => start + i)];
+    const db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    const ref = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    try {
+      const env = ingestEnv(chain, db.url, inject("redisUrl"), uniquePrefix());
+      const r = await runCli(
+        ["backfill", "--from-slot", String(from), "--to-slot", String(end), "--inline"],
+        env,
+        120_000,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`done: ${produced.length} slots, 9 skipped slots`);
+      const slots = await query<{ slot: string; status: string }>(
+        db.url,
+        "select slot::text, status from slots order by slot",
+      );
+      expect(slots.filter((x) => x.status === "skipped").map((x) => Number(x.slot))).toEqual(
+        Array.from({ length: 9 }, (_, i) => from + i),
+      );
+      expect(slots.filter((x) => x.status === "indexed").map((x) => Number(x.slot))).toEqual(produced);
+      await writeReference(chain.rpcUrl, ref.url, produced, "finalized");
+      const [a, b] = [await digestTables(db.url), await digestTables(ref.url)];
+      for (const t of Object.keys(b))
+        if (a[t]?.md5 !== b[t]?.md5)
+          expect.soft({ t, ...(await diffTable(db.url, ref.url, t)) }).toEqual({ t, onlyA: [], onlyB: [] });
+      expect(a).toEqual(b);
+      expect(a.transactions!.rows).toBeGreaterThan(100);
+    } finally {
+      await chain.close();
+      await db.drop();
+      await ref.drop();
+    }
+  }, 180_000);
 });
