@@ -19,6 +19,8 @@ export type AccountStore = {
   set(pubkey: string, account: StoredAccount | null): void;
   /** Records the mints seen in recorded token balances. */
   addMintsFrom(txs: Iterable<TxRecord>): void;
+  /** Every account, as [pubkey, account]. */
+  entries(): IterableIterator<[string, StoredAccount]>;
   size(): number;
 };
 
@@ -35,6 +37,7 @@ export function createAccountStore(): AccountStore {
       else map.set(k, a);
     },
     size: () => map.size,
+    entries: () => map.entries(),
     addMintsFrom(txs) {
       const mints = new Map<string, { decimals: number; program: string; balances: Map<number | string, bigint> }>();
       for (const t of txs) {
