@@ -159,3 +159,78 @@ describe("getTokenAccountsByOwner", () => {
     ).rejects.toThrow(/unrecognized Token program id/);
   });
 });
+
+describe("getProgramAccounts over LiteSVM activity, as of the slot of each commitment", () => {
+  test("finalized and confirmed answer as of their own slots; Token-2022 accounts keep their extensions", async () => {
+    const live = await createChain({
+      port: 0,
+      fixtures: [],
+      autoProduce: false,
+      finalityLag: 3,
+      svmActivity: true,
+    });
+    try {
+      const c = new Connection(live.rpcUrl, { commitment: "confirmed" });
+      const deadline = Date.now() + 90_000;
+      // the mints, their accounts and most of a round, so the commitments' slots differ in balances
+      while (live.stats().svm_executed! - live.stats().svm_buffered! < 3 + 16) {
+        if (Date.now() > deadline) throw new Error("LiteSVM activity did not arrive within 90 s");
+        if (live.stats().svm_buffered! < 4) await new Promise((r) => setTimeout(r, 20));
+        else live.tick();
+      }
+      // three more slots, each carrying LiteSVM transactions: the confirmed slot is above the finalized one by some
+      for (let i = 0; i < 3; i++) {
+        while (live.stats().svm_buffered! < 4) {
+          if (Date.now() > deadline) throw new Error("LiteSVM activity did not arrive within 90 s");
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        live.tick();
+      }
+      const byProgram = async (commitment: "finalized" | "confirmed") => {
+        const out = new Map<string, { amount: bigint; length: number }>();
+        let slot = 0;
+        for (const program of [TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID]) {
+          const r = await c.getProgramAccounts(program, { commitment, withContext: true });
+          slot = r.context.slot;
+          for (const { pubkey, account } of r.value) {
+            if (account.data.length === 82 || account.data[165] === 1) continue; // mints
+            out.set(pubkey.toBase58(), {
+              amount: unpackAccount(pubkey, account, program).amount,
+              length: account.data.length,
+            });
+          }
+        }
+        return { slot, accounts: out };
+      };
+      /** The open token accounts after every block up to `slot`, from getBlock. */
+      const replay = async (slot: number) => {
+        const out = new Map<string, bigint>();
+        for (const s of await c.getBlocks(live.history.slots[0] ?? 0, slot)) {
+          const b = await c.getBlock(s, { maxSupportedTransactionVersion: 0, rewards: false });
+          for (const t of b?.transactions ?? []) {
+            const keys = t.transaction.message.staticAccountKeys.map((k) => k.toBase58());
+            const post = new Set<number>();
+            for (const tb of t.meta?.postTokenBalances ?? []) {
+              post.add(tb.accountIndex);
+              out.set(keys[tb.accountIndex]!, BigInt(tb.uiTokenAmount.amount));
+            }
+            for (const tb of t.meta?.preTokenBalances ?? [])
+              if (!post.has(tb.accountIndex)) out.delete(keys[tb.accountIndex]!);
+          }
+        }
+        return out;
+      };
+      const fin = await byProgram("finalized");
+      const conf = await byProgram("confirmed");
+      expect(conf.slot).toBeGreaterThan(fin.slot);
+      const amounts = (m: Map<string, { amount: bigint }>) => new Map([...m].map(([k, v]) => [k, v.amount]));
+      expect(amounts(fin.accounts)).toEqual(await replay(fin.slot));
+      expect(amounts(conf.accounts)).toEqual(await replay(conf.slot));
+      expect(amounts(conf.accounts)).not.toEqual(amounts(fin.accounts));
+      // the transfer-fee mint's accounts carry TransferFeeAmount: LiteSVM's bytes, longer than the SPL layout
+      expect([...conf.accounts.values()].some((a) => a.length > 165)).toBe(true);
+    } finally {
+      await live.close();
+    }
+  }, 180_000);
+});
