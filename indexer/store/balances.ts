@@ -351,10 +351,11 @@ const SEED_ACCOUNTS = `with k as (select unnest($1::text[]) as ${ta.address}),
 /**
  * The mint's ($1) stored open accounts set before the snapshot's slot ($2) that the snapshot does not hold ($3): they
  * were closed by then, so they close at the snapshot's position ($4 = SNAPSHOT_TX_INDEX).
+ * @dev an anti-join (a hash of the snapshot's addresses), not `<> all(...)`, which is linear per row.
  */
 const SEED_CLOSE_ABSENT = `with k as (
-    select ${ta.address} from ${ta.$table} where ${ta.mint} = $1 and ${ta.slot} < $2 and not ${ta.closed}
-      and ${ta.address} <> all($3::text[])),
+    select a.${ta.address} from ${ta.$table} a where a.${ta.mint} = $1 and a.${ta.slot} < $2 and not a.${ta.closed}
+      and not exists (select 1 from unnest($3::text[]) as s(address) where s.address = a.${ta.address})),
   old as (${GONE_OF("k")}),
   up as (
     update ${ta.$table} a set ${ta.amount} = 0, ${ta.closed} = true, ${ta.slot} = $2, ${ta.txIndex} = $4
