@@ -10,6 +10,7 @@ import { registerDeadLetters } from "./commands/dead-letters.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerDaemons } from "./commands/start.js";
+import { registerSnapshot } from "./commands/snapshot.js";
 import { registerStatus } from "./commands/status.js";
 import { EXIT, fail } from "./run.js";
 
@@ -27,6 +28,7 @@ registerStatus(program);
 registerDaemons(program);
 registerApi(program);
 registerBackfill(program);
+registerSnapshot(program);
 registerDeadLetters(program);
 registerDemo(program);
 

@@ -6,6 +6,8 @@
  * (mint-supply.ts), and accounts LiteSVM sets keep their state per slot, so a read at a commitment sees the state
  * as of that commitment's slot.
  */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import bs58 from "bs58";
 import type { TxRecord } from "./tx-record.js";
 
@@ -29,6 +31,8 @@ export type AccountStore = {
   addMintsFrom(txs: Iterable<TxRecord>, initialized?: ReadonlySet<string>): void;
   /** How a derived mint's supply moved up to a slot (mints less burns in the blocks produced so far). */
   trackSupply(changeUpTo: (mint: string, slot: number) => bigint): void;
+  /** Every account in its newest state, as [pubkey, account]. */
+  entries(): IterableIterator<[string, StoredAccount]>;
   size(): number;
 };
 
@@ -83,6 +87,7 @@ export function createAccountStore(): AccountStore {
       supplyChange = fn;
     },
     size: () => map.size,
+    entries: () => map.entries(),
     addMintsFrom(txs, initialized) {
       const mints = new Map<string, { decimals: number; program: string; balances: Map<number | string, bigint> }>();
       for (const t of txs) {
@@ -212,4 +217,38 @@ export function uiAmount(
   const frac = s.slice(s.length - decimals).replace(/0+$/, "");
   const uiAmountString = frac ? `${whole}.${frac}` : whole;
   return { amount: amount.toString(), decimals, uiAmount: Number(uiAmountString), uiAmountString };
+}
+
+/**
+ * Recorded mint accounts (their real bytes: authorities, supply, Token-2022 extensions such as TokenMetadata) from
+ * recorded getMultipleAccounts answers: each folder holds the request (`get_multiple_accounts_req.json`) and its
+ * answer (`accounts.getMultipleAccounts.json`). Only mints of the token programs are taken: token accounts are
+ * served as of a slot from the history, and the chain runs no other program's state. Returns the mints loaded.
+ */
+export function loadRecordedMints(store: AccountStore, folders: string[]): string[] {
+  const loaded: string[] = [];
+  for (const dir of folders) {
+    const req = JSON.parse(readFileSync(path.join(dir, "get_multiple_accounts_req.json"), "utf8"));
+    const res = JSON.parse(readFileSync(path.join(dir, "accounts.getMultipleAccounts.json"), "utf8"));
+    const keys: unknown = req?.params?.[0];
+    const values: unknown = (res?.result ?? res)?.value;
+    if (!Array.isArray(keys) || !Array.isArray(values) || keys.length !== values.length)
+      throw new Error(`${dir}: the recorded request and answer do not pair up`);
+    keys.forEach((key, i) => {
+      const v = values[i] as { lamports: number; owner: string; data: [string, string]; executable: boolean } | null;
+      if (!v || (v.owner !== TOKEN_PROGRAM && v.owner !== TOKEN_2022_PROGRAM)) return;
+      const data = Buffer.from(v.data[0], "base64");
+      const isMint = data.length === 82 || (data.length > 165 && data[165] === 1);
+      if (!isMint) return;
+      store.set(String(key), {
+        lamports: v.lamports,
+        owner: v.owner,
+        data,
+        executable: v.executable,
+        rentEpoch: U64_MAX,
+      });
+      loaded.push(String(key));
+    });
+  }
+  return loaded;
 }

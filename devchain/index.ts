@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { PROJECT_ROOT } from "../core/paths.js";
-import { createAccountStore } from "./accounts.js";
+import { createAccountStore, loadRecordedMints } from "./accounts.js";
 import { createSupplyHistory, initializedMints } from "./mint-supply.js";
 import { createBlockCache } from "./encode.js";
 import { createFaults, parseFaults, type FaultSpec } from "./faults.js";
@@ -49,6 +49,11 @@ export type ChainOptions = {
   finalityLag?: number;
   /** fault spec string (see faults.ts) or parsed spec */
   faults?: string | FaultSpec;
+  /**
+   * folders of recorded getMultipleAccounts answers (request and answer, as in ../shared/fixtures'
+   * litesvm-replay-snapshot folders) whose token mints are served with their recorded bytes (default none)
+   */
+  recordedAccounts?: string[];
   /** serve the recorded history only, all finalized, no new slots */
   once?: boolean;
   /** methods answered -32601 (an archive such as Old Faithful serves no getBlocks / getBlocksWithLimit) */
@@ -164,6 +169,9 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   const accounts = createAccountStore();
   accounts.addMintsFrom(templates, initialized);
   accounts.trackSupply(createSupplyHistory(ledger, synthetic, templates).changeUpTo);
+  // recorded mint accounts replace the ones derived from balances: they are the real bytes
+  const recordedMints = loadRecordedMints(accounts, opts.recordedAccounts ?? []);
+  if (recordedMints.length) log(`serving ${recordedMints.length} recorded mint accounts`);
   const history = {
     slots: [...ledger.slots],
     signatures: templates.map((t) => t.signature),

@@ -12,6 +12,8 @@ export const USAGE = `usage: npm run chain -- [options]
   --host H            bind address (default 127.0.0.1)
   --fixtures PATH     recorded getBlock/getTransaction JSON, file or folder (recursive); repeatable
                       (default: the mainnet blocks and transactions under ../shared/fixtures)
+  --recorded-accounts PATH  a folder of a recorded getMultipleAccounts request and answer whose token mints are
+                      served with their real bytes (e.g. ../shared/fixtures/pump-amm/litesvm-replay-snapshot-k13)
   --slot-ms N         produce a new slot every N ms after the recorded history (default 400)
   --synthetic-tps N   new slots carry about N tx/s cloned from the recorded ones (default 0)
   --synthetic-programs IDS  clone only recorded transactions invoking one of these comma-separated program ids
@@ -33,6 +35,7 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
       port: { type: "string" },
       host: { type: "string" },
       fixtures: { type: "string", multiple: true },
+      "recorded-accounts": { type: "string", multiple: true },
       "slot-ms": { type: "string" },
       "synthetic-tps": { type: "string" },
       "synthetic-programs": { type: "string" },
@@ -57,6 +60,7 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
   if (port !== undefined) opts.port = port;
   if (values.host) opts.host = values.host;
   if (values.fixtures) opts.fixtures = values.fixtures.map((f) => path.resolve(cwd, f));
+  if (values["recorded-accounts"]) opts.recordedAccounts = values["recorded-accounts"].map((f) => path.resolve(cwd, f));
   const slotMs = int("slot-ms", values["slot-ms"], 1);
   if (slotMs !== undefined) opts.slotMs = slotMs;
   const tps = int("synthetic-tps", values["synthetic-tps"], 0);

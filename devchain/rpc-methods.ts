@@ -4,7 +4,7 @@
  * ../shared/reference/solana-rpc.md §3 and §5.
  */
 import bs58 from "bs58";
-import { encodeAccount, type AccountStore } from "./accounts.js";
+import { encodeAccount, TOKEN_2022_PROGRAM, TOKEN_PROGRAM, type AccountStore, type StoredAccount } from "./accounts.js";
 import {
   blockHasV0,
   txResult,
@@ -16,6 +16,7 @@ import {
 import type { Faults } from "./faults.js";
 import type { Commitment, Ledger } from "./ledger.js";
 import type { SyntheticSource } from "./synthetic.js";
+import { createTokenIndex, parseFilters, passes, TOKEN_ACCOUNT_SIZE } from "./token-index.js";
 
 /** A JSON-RPC error object. */
 export type RpcError = { code: number; message: string; data?: unknown };
@@ -97,10 +98,51 @@ function pubkey(v: unknown): string {
 
 const BELOW_CONFIRMED = "Method does not support commitment below `confirmed`";
 
+/** Whether token program account data is a token account (not a mint): 165 bytes, or longer with AccountType 2. */
+const isTokenAccount = (d: Buffer): boolean =>
+  d.length === TOKEN_ACCOUNT_SIZE || (d.length > TOKEN_ACCOUNT_SIZE && d[TOKEN_ACCOUNT_SIZE] === 2);
+
 /** Creates the method table over a chain context. */
 export function createRpcMethods(ctx: RpcContext) {
   const { ledger } = ctx;
   const st = ledger.state;
+  const tokenIndex = createTokenIndex(ledger, ctx.accounts);
+
+  /** The accounts `program` owns as of `slot`: token accounts from the index, any other account from the store. */
+  const programAccounts = (program: string, slot: number): { pubkey: string; account: StoredAccount }[] => {
+    const isToken = program === TOKEN_PROGRAM || program === TOKEN_2022_PROGRAM;
+    const out = isToken ? tokenIndex.accountsOf(program, slot) : [];
+    for (const [pubkey, newest] of ctx.accounts.entries()) {
+      if (newest.owner !== program) continue;
+      // as of the slot asked (a derived mint's supply, a LiteSVM account's state)
+      const account = ctx.accounts.get(pubkey, slot);
+      if (!account || account.owner !== program) continue;
+      // token accounts come from the index, as of the slot asked; the store holds mints and everything else
+      if (isToken && isTokenAccount(account.data)) continue;
+      out.push({ pubkey, account });
+    }
+    return out;
+  };
+
+  /** `[{pubkey, account}]` of the accounts that pass the filters, encoded, or an error. */
+  const keyedAccounts = (
+    list: { pubkey: string; account: StoredAccount }[],
+    cfg: Cfg,
+    defaultEncoding: string,
+  ): string | { code: number; message: string } => {
+    const filters = parseFilters(cfg.filters);
+    if (typeof filters === "string") return { code: -32602, message: filters };
+    const slice = sliceOf(cfg.dataSlice);
+    if (typeof slice === "string") return { code: -32602, message: slice };
+    const out: string[] = [];
+    for (const { pubkey, account } of list) {
+      if (!passes(account.data, filters)) continue;
+      const enc = encodeAccount(account, String(cfg.encoding ?? defaultEncoding), slice, mintDecimals);
+      if (typeof enc !== "string") return enc;
+      out.push(`{"account":${enc},"pubkey":"${pubkey}"}`);
+    }
+    return `[${out.join(",")}]`;
+  };
   const context = (slot: number): string => `{"slot":${slot},"apiVersion":"${API_VERSION}"}`;
   const withContext = (slot: number, valueJson: string): Outcome => ({
     result: `{"context":${context(slot)},"value":${valueJson}}`,
@@ -317,6 +359,49 @@ export function createRpcMethods(ctx: RpcContext) {
       }
       return withContext(slot, `[${out.join(",")}]`);
     },
+    getProgramAccounts(p) {
+      const program = pubkey(p[0]);
+      const cfg = cfgAt(p, 1);
+      const slot = ledger.slotAt(commitmentOf(cfg));
+      const mc = minContext(cfg, slot);
+      if (mc) return mc;
+      // Agave's default encoding is the legacy `binary` (a bare base58 string); web3.js always asks for base64
+      const list = keyedAccounts(programAccounts(program, slot), cfg, "binary");
+      if (typeof list !== "string") return { error: list };
+      return cfg.withContext === true ? withContext(slot, list) : { result: list };
+    },
+    getTokenAccountsByOwner(p) {
+      const owner = pubkey(p[0]);
+      const by = cfgAt(p, 1);
+      const cfg = cfgAt(p, 2);
+      const slot = ledger.slotAt(commitmentOf(cfg));
+      const mc = minContext(cfg, slot);
+      if (mc) return mc;
+      let programs: string[];
+      let mint: string | undefined;
+      if (typeof by.mint === "string") {
+        mint = pubkey(by.mint);
+        const m = ctx.accounts.get(mint);
+        if (!m || (m.owner !== TOKEN_PROGRAM && m.owner !== TOKEN_2022_PROGRAM))
+          return fail(-32602, "Invalid param: could not find mint");
+        programs = [m.owner];
+      } else if (typeof by.programId === "string") {
+        const id = pubkey(by.programId);
+        if (id !== TOKEN_PROGRAM && id !== TOKEN_2022_PROGRAM)
+          return fail(-32602, "Invalid param: unrecognized Token program id");
+        programs = [id];
+      } else return invalid("Invalid params: expected a mint or a programId filter.");
+      const ownerBytes = Buffer.from(bs58.decode(owner));
+      const list = programs
+        .flatMap((pr) => tokenIndex.accountsOf(pr, slot))
+        .filter(
+          ({ account: a }) =>
+            a.data.subarray(32, 64).equals(ownerBytes) &&
+            (mint === undefined || bs58.encode(a.data.subarray(0, 32)) === mint),
+        );
+      const out = keyedAccounts(list, cfg, "binary");
+      return typeof out === "string" ? withContext(slot, out) : { error: out };
+    },
     getBalance(p) {
       const key = pubkey(p[0]);
       const slot = ledger.slotAt(commitmentOf(cfgAt(p, 1)));
@@ -385,6 +470,21 @@ export function createRpcMethods(ctx: RpcContext) {
   /** The omit fault: a node that leaves a produced slot out of its block lists (getBlock still serves it). */
   function withoutOmitted(slots: number[]): number[] {
     return ctx.faults.spec.rules.length === 0 ? slots : slots.filter((s) => !ctx.faults.omitted(s));
+  }
+
+  function sliceOf(v: unknown): { offset: number; length: number } | undefined | string {
+    if (v === undefined || v === null) return undefined;
+    const o = v as Record<string, unknown>;
+    if (
+      typeof o.offset !== "number" ||
+      typeof o.length !== "number" ||
+      !Number.isInteger(o.offset) ||
+      !Number.isInteger(o.length) ||
+      o.offset < 0 ||
+      o.length < 0
+    )
+      return "Invalid params: dataSlice expects {offset: usize, length: usize}";
+    return { offset: o.offset, length: o.length };
   }
 
   function mintDecimals(mint: string): number | undefined {

@@ -11,4 +11,11 @@ export {
   toEvent,
   type WorkerDeps,
 } from "./worker.js";
-export { createTokenEnricher, type MintInfo, parseMetadata, parseMint } from "./token-enricher.js";
+export {
+  createTokenEnricher,
+  mintExtensions,
+  type MintInfo,
+  parseMetadata,
+  parseMint,
+  parseTokenMetadataExtension,
+} from "./token-enricher.js";

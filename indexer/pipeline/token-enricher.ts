@@ -1,6 +1,7 @@
 /**
  * Token lookups: a mint seen for the first time is read with getMultipleAccounts (batched) for decimals,
- * supply and authorities, and its Metaplex metadata account for name, symbol and uri.
+ * supply and authorities, and its Metaplex metadata account for name, symbol and uri; a Token-2022 mint that keeps
+ * them in its own TokenMetadata extension (Pump.fun's createV2 does) gets them from there.
  */
 import { PublicKey } from "@solana/web3.js";
 import type { Context } from "../../core/context.js";
@@ -43,13 +44,61 @@ export function parseMint(data: Buffer): MintInfo | null {
   };
 }
 
+/** Name, symbol and uri of a token. */
+export type TokenMetadataFields = { name: string; symbol: string; uri: string };
+
 /** Parses name, symbol and uri from a Metaplex metadata account (borsh strings, NUL-padded). */
-export function parseMetadata(data: Buffer): { name: string; symbol: string; uri: string } | null {
+export function parseMetadata(data: Buffer): TokenMetadataFields | null {
+  // key (1), update authority (32), mint (32), then the strings
+  return borshStrings(data, 1 + 32 + 32);
+}
+
+/** The base size of an SPL account: Token-2022 pads a mint with extensions to it, then writes its AccountType. */
+const ACCOUNT_BASE = 165;
+/** Token-2022's AccountType of a mint. */
+const ACCOUNT_TYPE_MINT = 1;
+/** spl-token-2022 ExtensionType values read here. */
+export const EXTENSION = { metadataPointer: 18, tokenMetadata: 19 } as const;
+
+/**
+ * The TLV extensions of a Token-2022 mint account, by ExtensionType: after the 165-byte base and the AccountType
+ * byte, entries of type (u16 LE), length (u16 LE) and value, up to the first Uninitialized (0) entry.
+ */
+export function mintExtensions(data: Buffer): Map<number, Buffer> {
+  const out = new Map<number, Buffer>();
+  if (data.length <= ACCOUNT_BASE || data[ACCOUNT_BASE] !== ACCOUNT_TYPE_MINT) return out;
+  for (let o = ACCOUNT_BASE + 1; o + 4 <= data.length; ) {
+    const type = data.readUInt16LE(o);
+    const len = data.readUInt16LE(o + 2);
+    if (type === 0 || o + 4 + len > data.length) break;
+    out.set(type, data.subarray(o + 4, o + 4 + len));
+    o += 4 + len;
+  }
+  return out;
+}
+
+/**
+ * Name, symbol and uri from a Token-2022 mint's TokenMetadata extension (spl-token-metadata-interface's
+ * TokenMetadata: update authority (32), mint (32), then name, symbol and uri as borsh strings), or null.
+ */
+export function parseTokenMetadataExtension(mintData: Buffer): TokenMetadataFields | null {
+  const v = mintExtensions(mintData).get(EXTENSION.tokenMetadata);
+  return v ? borshStrings(v, 32 + 32) : null;
+}
+
+/** Whether a Token-2022 mint's MetadataPointer names the mint itself (its own TokenMetadata is the canonical one). */
+function pointsToItself(mintData: Buffer, mint: string): boolean {
+  const v = mintExtensions(mintData).get(EXTENSION.metadataPointer);
+  return v !== undefined && v.length >= 64 && new PublicKey(v.subarray(32, 64)).toBase58() === mint;
+}
+
+/** Three borsh strings (u32 LE length, UTF-8) from `start`, cleaned of NUL padding; null when malformed. */
+function borshStrings(data: Buffer, start: number): TokenMetadataFields | null {
   try {
-    let o = 1 + 32 + 32;
+    let o = start;
     const str = () => {
       const len = data.readUInt32LE(o);
-      if (len > 1000) throw new Error("bad length");
+      if (len > 1000 || o + 4 + len > data.length) throw new Error("bad length");
       const s = cleanText(data.subarray(o + 4, o + 4 + len).toString("utf8")).trim();
       o += 4 + len;
       return s;
@@ -92,10 +141,14 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
         const info = acct ? parseMint(Buffer.from(acct.data[0], "base64")) : null;
         if (!info) continue;
         const metaAcct = values[chunk.length + k];
-        const meta =
+        const metaplex =
           metaAcct && metaAcct.owner === METAPLEX_PROGRAM.toBase58()
             ? parseMetadata(Buffer.from(metaAcct.data[0], "base64"))
             : null;
+        // A Token-2022 mint may keep its metadata in itself; when its pointer says so, that copy is the canonical one
+        const data = Buffer.from(acct!.data[0], "base64");
+        const own = parseTokenMetadataExtension(data);
+        const meta = own && (pointsToItself(data, mint) || !metaplex) ? own : metaplex;
         filled.push({
           mint,
           lookup: { ...info, slot, name: meta?.name || null, symbol: meta?.symbol || null, uri: meta?.uri || null },
@@ -109,6 +162,15 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
     return updated;
   }
 
+  /** Of `mints`, those stored and never looked up. */
+  async function notLookedUp(mints: string[]): Promise<string[]> {
+    const r = await deps.db.$client.query<{ mint: string }>(
+      `select mint from tokens where mint = any($1::text[]) and ${NOT_LOOKED_UP}`,
+      [mints],
+    );
+    return r.rows.map((x) => x.mint);
+  }
+
   return {
     /** Looks up the batch's mints that have no supply yet. */
     async enrich(blocks: DecodedBlock[]): Promise<number> {
@@ -116,11 +178,11 @@ export function createTokenEnricher(deps: Pick<Context, "db"> & { rpc: RpcClient
       for (const b of blocks)
         for (const t of b.transactions) for (const tk of t.tokens) if (!known.has(tk.mint)) seen.add(tk.mint);
       if (seen.size === 0) return 0;
-      const r = await deps.db.$client.query<{ mint: string }>(
-        `select mint from tokens where mint = any($1::text[]) and ${NOT_LOOKED_UP}`,
-        [[...seen]],
-      );
-      return lookUp(r.rows.map((x) => x.mint));
+      return lookUp(await notLookedUp([...seen]));
+    },
+    /** Looks up those of `mints` that are stored and have no supply yet (a snapshot's mint). */
+    async enrichMints(mints: string[]): Promise<number> {
+      return lookUp(await notLookedUp(mints));
     },
     /** Looks up up to `limit` stored mints that still have no supply. */
     async sweep(limit = 100): Promise<number> {

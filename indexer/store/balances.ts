@@ -315,3 +315,93 @@ export const BALANCE_STATEMENTS: Readonly<Record<string, string>> = {
   wallets: WALLETS.sql,
   wallet_changes: WALLET_CHANGES.sql,
 };
+
+/** A mint's token accounts as a snapshot read them at one slot (getProgramAccounts with its context slot). */
+export type TokenSnapshot = {
+  mint: string;
+  program: TokenAccountState["program"];
+  /** the mint's decimals, when known (a tokens row the snapshot creates gets them) */
+  decimals: number | null;
+  /** the context slot of the read: the accounts' state after every transaction of that slot */
+  slot: number;
+  /** every open account of the mint at `slot` */
+  accounts: { address: string; owner: string; amount: bigint }[];
+};
+
+/** The tokens row of a snapshot's mint, when none exists. */
+const SEED_TOKEN = `insert into ${tk.$table} (${tk.mint}, ${tk.program}, ${tk.decimals}, ${tk.firstSeenSlot}, ${tk.updatedSlot})
+  values ($1, $2, $3, $4, $4) on conflict (${tk.mint}) do nothing`;
+/** A new tokens row counts the holders already stored, as the store's own new rows do (a separate statement: a CTE's
+ * inserted row is not visible to its statement). */
+const COUNT_HOLDERS = `update ${tk.$table} t set ${tk.holderCount} = (select count(*) from ${th.$table} h
+    where h.${th.mint} = t.${tk.mint} and h.${th.amount} > 0) where t.${tk.mint} = $1`;
+
+/**
+ * A snapshot's accounts, each written where the stored row was set before the snapshot's slot (a transaction at or
+ * after it already holds the same state or a later one), with holders moved by the difference.
+ */
+const SEED_ACCOUNTS = `with k as (select unnest($1::text[]) as ${ta.address}),
+  old as (${GONE_OF("k")}),
+  up as (
+    ${ACCOUNTS.sql}
+    where ${ta.$table}.${ta.slot} < excluded.${ta.slot}
+    returning ${accountCols}),
+  gone as (select o.* from old o join up on up.${ta.address} = o.${ta.address})${HOLDERS_TAIL}`;
+
+/**
+ * The mint's ($1) stored open accounts set before the snapshot's slot ($2) that the snapshot does not hold ($3): they
+ * were closed by then, so they close at the snapshot's position ($4 = SNAPSHOT_TX_INDEX).
+ * @dev an anti-join (a hash of the snapshot's addresses), not `<> all(...)`, which is linear per row.
+ */
+const SEED_CLOSE_ABSENT = `with k as (
+    select a.${ta.address} from ${ta.$table} a where a.${ta.mint} = $1 and a.${ta.slot} < $2 and not a.${ta.closed}
+      and not exists (select 1 from unnest($3::text[]) as s(address) where s.address = a.${ta.address})),
+  old as (${GONE_OF("k")}),
+  up as (
+    update ${ta.$table} a set ${ta.amount} = 0, ${ta.closed} = true, ${ta.slot} = $2, ${ta.txIndex} = $4
+    from k where a.${ta.address} = k.${ta.address}
+    returning ${ACCOUNT_COLS.map((c) => `a.${c}`).join(", ")}),
+  gone as (select o.* from old o join up on up.${ta.address} = o.${ta.address})${HOLDERS_TAIL}`;
+
+/** The change log rows of the accounts the snapshot set (those now at its position), as a slot's last state. */
+const SEED_CHANGES = `insert into ${tac.$table} (${accountCols})
+  select ${accountCols} from ${ta.$table} where ${ta.mint} = $1 and ${ta.slot} = $2 and ${ta.txIndex} = $3
+  on conflict (${tac.address}, ${tac.slot}) do update set
+    ${[tac.txIndex, tac.mint, tac.owner, tac.program, tac.amount, tac.closed].map((c) => `${c} = excluded.${c}`).join(", ")}
+    where excluded.${tac.txIndex} > ${tac.$table}.${tac.txIndex}`;
+
+/** Accounts per seed statement (a progress step). */
+export const SEED_CHUNK = 5_000;
+
+/**
+ * Seeds a mint's token accounts from a snapshot; the caller holds SHARED_ROWS_LOCK_KEY in the transaction.
+ * @dev transactions after the snapshot's slot override the seed (their position is later); a row set by a transaction
+ * at or after that slot is never overwritten, so the seed is idempotent and safe beside live ingest. Returns the
+ * mint's accounts that hold the snapshot's state (open and closed) afterwards.
+ */
+export async function seedBalances(
+  client: pg.PoolClient,
+  s: TokenSnapshot,
+  txIndex: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<{ seeded: number; closed: number }> {
+  const inserted = await client.query(SEED_TOKEN, [s.mint, s.program, s.decimals, s.slot]);
+  if (inserted.rowCount) await client.query(COUNT_HOLDERS, [s.mint]);
+  const rows: TokenAccountState[] = [...s.accounts]
+    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0))
+    .map((a) => ({ ...a, mint: s.mint, program: s.program, slot: s.slot, txIndex, closed: false }));
+  for (let i = 0; i < rows.length; i += SEED_CHUNK) {
+    const chunk = rows.slice(i, i + SEED_CHUNK);
+    await dropEmptyHolders(client, await client.query(SEED_ACCOUNTS, columnParams(ACCOUNTS.cols, chunk)));
+    onProgress?.(Math.min(i + SEED_CHUNK, rows.length), rows.length);
+  }
+  const closed = await client.query(SEED_CLOSE_ABSENT, [s.mint, s.slot, rows.map((r) => r.address), txIndex]);
+  await dropEmptyHolders(client, closed);
+  await client.query(SEED_CHANGES, [s.mint, s.slot, txIndex]);
+  const n = await client.query<{ w: string; c: string }>(
+    `select count(*) filter (where not ${ta.closed})::text as w, count(*) filter (where ${ta.closed})::text as c
+     from ${ta.$table} where ${ta.mint} = $1 and ${ta.slot} = $2 and ${ta.txIndex} = $3`,
+    [s.mint, s.slot, txIndex],
+  );
+  return { seeded: Number(n.rows[0]?.w ?? 0), closed: Number(n.rows[0]?.c ?? 0) };
+}

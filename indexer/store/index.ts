@@ -12,6 +12,7 @@ import {
   liquidityEvents,
   passedSignatures,
   pools,
+  SNAPSHOT_TX_INDEX,
   programEvents,
   slotChanges,
   slots,
@@ -26,7 +27,14 @@ import { type ColumnKey, naturalKey, sqlNames } from "./columns.js";
 import { recomputeCandles } from "./candles.js";
 import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.js";
 import { keepLast } from "./upsert.js";
-import { FORGET_FORKED_SUPPLY, ROLLBACK_SUPPLY, pruneBalanceChanges, rollbackBalances } from "./balances.js";
+import {
+  FORGET_FORKED_SUPPLY,
+  ROLLBACK_SUPPLY,
+  pruneBalanceChanges,
+  rollbackBalances,
+  seedBalances,
+  type TokenSnapshot,
+} from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
 
 export type { WriteCounts } from "./write-sql.js";
@@ -36,6 +44,7 @@ export type { WriteCounts } from "./write-sql.js";
 export type { BackfillCursor, DeadLetterRecord, TokenLookup } from "./operations.js";
 export { SHARED_ROWS_LOCK_KEY } from "./write-sql.js";
 export { cleanText, jsonbText } from "./strings.js";
+export type { TokenSnapshot } from "./balances.js";
 
 /** The live ingest cursor's id in `cursors`. */
 export const LIVE_CURSOR = "live";
@@ -89,6 +98,15 @@ export type Store = Operations & {
   slotsBetween(from: number, to: number): Promise<{ slot: number; status: string }[]>;
   /** Deletes `slots` rows that are not indexed, so those slots count as missing and are indexed again. */
   forgetSlots(slots: number[]): Promise<void>;
+  /**
+   * Seeds a mint's token accounts, their change log, holders and holder count from a snapshot at its slot, in one
+   * transaction under the shared rows' lock: transactions after that slot override the seed, and a row set by a
+   * transaction at or after it is kept. Idempotent. Returns the mint's accounts holding the snapshot's state.
+   */
+  seedTokenAccounts(
+    snapshot: TokenSnapshot,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ seeded: number; closed: number }>;
 };
 
 /** Slot states the resume point may pass: the slot's fate on the chain is known and stored. */
@@ -393,6 +411,13 @@ export function createStore(ctx: Pick<Context, "db">): Store {
     },
     async forgetSlots(slots) {
       if (slots.length) await pool.query(FORGET_SLOTS, [slots]);
+    },
+    async seedTokenAccounts(snapshot, onProgress) {
+      return inTransaction(pool, async (client) => {
+        // token_accounts, token_holders and tokens: the lock every balance write holds (see writeRows)
+        await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
+        return seedBalances(client, snapshot, SNAPSHOT_TX_INDEX, onProgress);
+      });
     },
   };
 }
