@@ -64,6 +64,23 @@ function closeWhenIdle(socket: WebSocket, ms: number): void {
   socket.once("close", () => clearInterval(timer));
 }
 
+/**
+ * A client's protocol violation (a message over the cap, a bad frame) is counted in the log at debug, and not emitted
+ * further: graphql-ws answers any socket error with a stack trace on stderr, which would let a client write to the
+ * server's stderr at will. ws has already closed the socket with the violation's code (1009, 1002) when it emits.
+ */
+function quietProtocolErrors(socket: WebSocket, logger: Logger): void {
+  const emit = socket.emit.bind(socket);
+  socket.emit = ((event: string, ...args: unknown[]) => {
+    const err = args[0] as { code?: unknown } | undefined;
+    if (event === "error" && typeof err?.code === "string" && err.code.startsWith("WS_ERR_")) {
+      logger.debug({ code: err.code }, "websocket protocol error");
+      return true;
+    }
+    return emit(event, ...args);
+  }) as WebSocket["emit"];
+}
+
 /** How long a client may take to send its request headers (node's default is a minute, checked every 30 s). */
 export const HEADERS_TIMEOUT_MS = 10_000;
 
@@ -145,7 +162,10 @@ export async function startApi(
   refuseBeyond(server, config.API_MAX_CONNECTIONS);
   // ws reads messages up to 100 MiB by default: a document with its variables is far below the cap.
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: config.API_WS_MAX_MESSAGE_BYTES });
-  wss.on("connection", (socket) => closeWhenIdle(socket, config.API_WS_IDLE_MS));
+  wss.on("connection", (socket) => {
+    quietProtocolErrors(socket, logger);
+    closeWhenIdle(socket, config.API_WS_IDLE_MS);
+  });
   const keys = config.API_KEYS ?? [];
   const sockets = new WeakMap<object, Transport & { abort: AbortController }>();
   const ws = useServer(

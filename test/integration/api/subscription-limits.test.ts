@@ -3,7 +3,7 @@
  * WebSocket messages, idle sockets closed, and one read per event however many subscribers it reaches.
  */
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, test, vi } from "vitest";
 import WebSocket from "ws";
 import { type RunningApi, createEventHub, startApi } from "../../../api/server/index.js";
 import { parseConfig } from "../../../core/config.js";
@@ -153,6 +153,24 @@ describe("api subscription limits", () => {
       JSON.stringify({ id: "big", type: "subscribe", payload: { query: `{ __typename }${" ".repeat(8_000)}` } }),
     );
     expect((await s.closed).code).toBe(1009);
+  });
+
+  test("a client's oversized messages write nothing to the server's stderr", async () => {
+    // graphql-ws reports any socket error with console.error and a stack: a client must not be able to trigger it
+    const errors = vi.spyOn(console, "error");
+    try {
+      for (let i = 0; i < 3; i++) {
+        const s = await openSocket(api.url);
+        s.ws.send(
+          JSON.stringify({ id: "big", type: "subscribe", payload: { query: `{ __typename }${" ".repeat(8_000)}` } }),
+        );
+        expect((await s.closed).code).toBe(1009);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+      expect(errors).not.toHaveBeenCalled();
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   test("a socket without subscriptions that sends nothing for API_WS_IDLE_MS is closed; one with a subscription stays", async () => {
