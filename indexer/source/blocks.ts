@@ -42,10 +42,12 @@ const isInt = (v: unknown): boolean => typeof v === "number" && Number.isInteger
 /** A slot, height, time or fee: a JS number is exact only up to 2^53, so anything past it is out of range. */
 const isSafe = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 /**
- * Lamport balances: whole and not negative. One above 2^53 is accepted here (one account may hold more than
- * 9M SOL) though JSON.parse rounds it; reading balances exactly is the decoder's part (as bigint).
+ * Lamport balances: whole and not negative, a u64. One above 2^53 (an account may hold more than 9M SOL) is parsed
+ * as its decimal text (parseExact), never rounded; decoders read each balance as bigint.
  */
-const allBalances = (v: unknown): boolean => Array.isArray(v) && v.every((x) => isInt(x) && x >= 0);
+const allBalances = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.every((x) => (isInt(x) && x >= 0) || (typeof x === "string" && x.length > 15 && isU64String(x)));
 /** base58 of 32 bytes (keys, hashes) is 32..44 characters; of 64 bytes (signatures) 64..88. Length only: hot path. */
 const isKey = (v: unknown): boolean => typeof v === "string" && v.length >= 32 && v.length <= 44;
 const isSignature = (v: unknown): boolean => typeof v === "string" && v.length >= 64 && v.length <= 88;

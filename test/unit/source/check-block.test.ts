@@ -115,6 +115,16 @@ describe("checkBlock and checkTransaction", () => {
     ["a negative balance", (b, i) => (b.transactions[i]!.meta!.postBalances[0] = -1), /balance that is not a number/],
     ["a balance missing", (b, i) => b.transactions[i]!.meta!.preBalances.pop(), /balances for \d+ accounts/],
     [
+      "a balance past u64 (as exact decimal text)",
+      (b, i) => (b.transactions[i]!.meta!.postBalances[0] = "18446744073709551616"),
+      /balance that is not a number/,
+    ],
+    [
+      "a small balance as text",
+      (b, i) => (b.transactions[i]!.meta!.preBalances[0] = "5000"),
+      /balance that is not a number/,
+    ],
+    [
       "an account key too short",
       (b, i) => (b.transactions[i]!.transaction.message.accountKeys[1] = "abc"),
       /account key that is not base58/,
