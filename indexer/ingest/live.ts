@@ -10,8 +10,8 @@ import { NonRetryableError } from "../../core/errors.js";
 import type { Metrics } from "../../core/metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
 import { statusKey } from "../../core/events.js";
-import type { Store } from "../store/index.js";
-import { GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
+import type { ChainRow, Store } from "../store/index.js";
+import { fetchBlockHeads, GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
 import type { RpcClient } from "../source/index.js";
 import { type ChainGap, checkLinks, onFinalizedChain } from "./chain-check.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
@@ -269,6 +269,9 @@ export async function startLiveIngest(
     }
   }
 
+  /** Stored blocks (slot:blockhash) getBlocks leaves out that the node still serves at finalized. */
+  const servedFinal = new Set<string>();
+
   /** Rolls back stored confirmed slots that the finalized chain does not contain; re-indexes what it does. */
   async function trackFinality() {
     if (commitment === "finalized") return;
@@ -286,14 +289,39 @@ export async function startLiveIngest(
     const listed = await producedSlots(deps.rpc, recheckFrom, listedTo, "finalized");
     const finalizedChain = listed.filter((s) => s <= top);
     const onChain = new Set(finalizedChain);
-    let links: Map<number, import("../store/index.js").ChainRow> | undefined;
-    /** Unlisted stored slots judged by the stored links from the listed blocks above them. */
+    let links: Map<number, ChainRow> | undefined;
+    /**
+     * Stored slots getBlocks leaves out, judged: dropped when the listed chain above passes over them (stored links),
+     * else kept only when the node still serves the block with the stored hash; undecided while it says not yet.
+     */
     const judge = async (unlisted: number[]) => {
       if (unlisted.length === 0) return new Map<number, ReturnType<typeof onFinalizedChain>>();
       links ??= new Map(
         (await deps.store.chainRows(Math.min(...unlisted), listedTo, 50_000)).map((r) => [r.slot, r] as const),
       );
-      return new Map(unlisted.map((s) => [s, onFinalizedChain(s, links!, listed)] as const));
+      const verdicts = new Map(unlisted.map((s) => [s, onFinalizedChain(s, links!, listed)] as const));
+      // Passed over by the listed chain: dropped, no question asked (a fork that did not last). Otherwise the node is
+      // asked whether the block is still one, with the hash stored (only for blocks getBlocks leaves out: rare).
+      const ask = unlisted.filter(
+        (s) => verdicts.get(s) !== "dropped" && !servedFinal.has(`${s}:${links!.get(s)?.blockhash}`),
+      );
+      const heads = ask.length ? await fetchBlockHeads(deps.rpc, ask, "finalized") : new Map();
+      for (const s of unlisted) {
+        if (verdicts.get(s) === "dropped") continue;
+        const hash = links!.get(s)?.blockhash;
+        if (servedFinal.has(`${s}:${hash}`)) {
+          verdicts.set(s, "kept");
+          continue;
+        }
+        const h = heads.get(s);
+        if (h === "missing") verdicts.set(s, "undecided");
+        else if (typeof h === "object" && h.blockhash === hash) {
+          verdicts.set(s, "kept");
+          servedFinal.add(`${s}:${hash}`);
+          if (servedFinal.size > 1_024) servedFinal.delete(servedFinal.values().next().value!);
+        } else verdicts.set(s, "dropped");
+      }
+      return verdicts;
     };
     const unlistedFinal = (await deps.store.finalizedBetween(recheckFrom, finalityChecked)).filter(
       (s) => !onChain.has(s),
