@@ -1,8 +1,8 @@
 /**
  * The hostile-RPC run: the local chain answers getBlock with a 5 GiB Content-Length, a gzip bomb and a block holding
  * the same transaction twice, and leaves a produced block out of getBlocks (getBlock serves it, its child names it as
- * parent). The `slotline start` process stays up, indexes the left-out block, and every table equals the fault-free
- * reference.
+ * parent), and once calls a produced block skipped. The `slotline start` process stays up, indexes the left-out block
+ * and the one once called skipped (their children name them), and every table equals the fault-free reference.
  */
 import { afterEach, describe, expect, test } from "vitest";
 import type { FaultRule } from "../../../devchain/faults.js";
@@ -25,17 +25,19 @@ afterEach(async () => {
 });
 
 describe("hostile RPC", () => {
-  test("giant Content-Length, gzip bomb, duplicated signature, a block left out of getBlocks: the worker stays up, the left-out block is indexed, digests equal the reference", async () => {
+  test("giant Content-Length, gzip bomb, duplicated signature, a block left out of getBlocks, one once answered skipped: the worker stays up, both blocks are indexed, digests equal the reference", async () => {
     // A 64 MB answer cap, so the bomb (100 MiB inflated) is past it without inflating 256 MB in a test.
     run = await setUpRpcRun({ extra: { RPC_MAX_ANSWER_MB: "64" } });
     const base = run.chain.slot("processed");
-    const [huge, bomb, dup, left] = [base + 2, base + 3, base + 5, base + 7];
+    const [huge, bomb, dup, left, flaky] = [base + 2, base + 3, base + 5, base + 7, base + 10];
     const rules: FaultRule[] = [
       { method: "getBlock", slot: huge, times: 2, action: { kind: "hugeLength" } },
       { method: "getBlock", slot: bomb, times: 2, action: { kind: "gzipBomb", mb: 100 } },
       { method: "getBlock", slot: dup, times: 2, action: { kind: "mutate", what: "dupTx" } },
       // For good (no `times`): every getBlocks, at every commitment, leaves it out until the reference is written.
       { slot: left, action: { kind: "omit" } },
+      // Once: the node calls a produced block skipped, then serves it; its child names it all along.
+      { method: "getBlock", slot: flaky, times: 1, action: { kind: "error", code: -32007 } },
     ];
     run.spec.rules.push(...rules);
     const proc = startSlotline(run);
@@ -79,13 +81,23 @@ describe("hostile RPC", () => {
       60_000,
     );
     expect(rules[3]!.hits).toBeGreaterThan(0);
-    const h = await health(run);
-    expect(h.status).toBe(200);
-    expect(h.body.gap).toBeUndefined();
+    // The block once answered skipped is fetched again because its child names it, and indexed.
+    await waitFor(
+      "the block once called skipped to be indexed",
+      async () =>
+        (await query<{ status: string }>(run!.db.url, "select status from slots where slot = $1", [flaky]))[0]
+          ?.status === "indexed",
+      30_000,
+    );
+    expect(rules[4]!.hits).toBe(1);
+    expect(getBlockCalls(run.log, flaky).length).toBeGreaterThanOrEqual(2);
+    // Both settled: /health reports no gap once the resume point has passed them (the next loop turn).
+    await waitFor("/health to report no gap", async () => (await health(run!)).body.gap === undefined, 15_000);
+    expect((await health(run)).status).toBe(200);
     // Still up once the faults have fired (the oracle then stops it with SIGTERM and expects exit code 0).
     expect(exited).toBeUndefined();
     const { indexed } = await expectConverged(run, 90_000);
-    expect(indexed).toEqual(expect.arrayContaining([huge, bomb, dup, left]));
+    expect(indexed).toEqual(expect.arrayContaining([huge, bomb, dup, left, flaky]));
     // Each fault fired: two hostile answers each for the giant length and the bomb, then a good one.
     expect(rules.slice(0, 3).map((r) => r.hits ?? 0)).toEqual([2, 2, 2]);
     expect(getBlockCalls(run.log, huge).length).toBeGreaterThanOrEqual(3);
