@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { checkLinks, onFinalizedChain } from "../../../indexer/ingest/chain-check.js";
+import { CHAIN_FETCHES, gapReason, type IngestStatus, ingestHealth } from "../../../indexer/ingest/live.js";
 import type { ChainRow } from "../../../indexer/store/index.js";
 import { fixturePath } from "../../setup/fixtures.js";
 
@@ -113,5 +114,37 @@ describe("onFinalizedChain", () => {
     expect(onFinalizedChain(parent.slot, rows(parent, child), [])).toBe("undecided");
     // `other` names 332254907, which is not stored: the descent from it to the parent is unknown yet.
     expect(onFinalizedChain(parent.slot, rows(parent, other), [other.slot])).toBe("undecided");
+  });
+});
+
+describe("/health and /ready while a block does not chain", () => {
+  const status = (fetches: number): IngestStatus => ({
+    tip: child.slot + 5,
+    finalized: null,
+    resumeSlot: parent.slot,
+    queueDepth: 0,
+    updatedAt: "2025-04-09T04:54:22.000Z",
+    gap: {
+      slot: child.slot,
+      parent: parent.slot,
+      expected: null,
+      reason: `parent ${parent.slot} was left out of getBlocks; fetching it`,
+      fetching: parent.slot,
+      fetches,
+    },
+  });
+  test("while it is being fetched: reported at the top level, still healthy and ready", () => {
+    const h = ingestHealth(status(1));
+    expect(h.gap).toMatchObject({ slot: child.slot, fetching: parent.slot, fetches: 1 });
+    expect(h.status).toBeUndefined();
+    expect(gapReason(status(CHAIN_FETCHES - 1))).toBeNull();
+  });
+  test("after the fetches ran out: an alarm, with the reason on /ready", () => {
+    expect(ingestHealth(status(CHAIN_FETCHES)).status).toBe("failed");
+    expect(gapReason(status(CHAIN_FETCHES))).toBe(
+      `resume point held below slot ${child.slot}: parent ${parent.slot} was left out of getBlocks; fetching it (fetched ${CHAIN_FETCHES} times)`,
+    );
+    const { gap: _, ...healthy } = status(0);
+    expect(ingestHealth(healthy)).toEqual({ ingest: healthy });
   });
 });
