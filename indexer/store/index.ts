@@ -91,8 +91,6 @@ export type Store = Operations & {
   forgetSlots(slots: number[]): Promise<void>;
   /** `slots` rows in [from, to] with their chain links (parent slot, blockhash, the parent's blockhash), by slot. */
   chainRows(from: number, to: number, limit?: number): Promise<ChainRow[]>;
-  /** The highest indexed slot at or below `slot`, or null. */
-  lastIndexedAtOrBelow(slot: number): Promise<number | null>;
 };
 
 /** A `slots` row with its place in the chain (null links: a row written without a block, or before links were kept). */
@@ -270,8 +268,6 @@ const SLOTS_BETWEEN = `select ${sl.slot}::text as slot, ${sl.status} as status f
 const CHAIN_ROWS = `select ${sl.slot}::text as slot, ${sl.status} as status, ${sl.parentSlot}::text as parent,
        ${sl.blockhash} as hash, ${sl.previousBlockhash} as prev from ${sl.$table}
      where ${sl.slot} between $1 and $2 order by ${sl.slot} limit $3`;
-const LAST_INDEXED = `select ${sl.slot}::text as slot from ${sl.$table} where ${sl.slot} <= $1 and ${sl.status} = 'indexed'
-     order by ${sl.slot} desc limit 1`;
 const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]) and ${sl.status} <> 'indexed'`;
 
 /**
@@ -429,10 +425,6 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         blockhash: x.hash,
         previousBlockhash: x.prev,
       }));
-    },
-    async lastIndexedAtOrBelow(slot) {
-      const r = await pool.query<{ slot: string }>(LAST_INDEXED, [slot]);
-      return r.rows[0] ? Number(r.rows[0].slot) : null;
     },
   };
 }
