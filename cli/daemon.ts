@@ -6,7 +6,7 @@ import type { Context } from "../core/context.js";
 import { secretsOf } from "../core/logger.js";
 import { runMigrations } from "../core/migrate.js";
 import { readRoleOf } from "../core/read-role.js";
-import { ingestHealth, LEADERSHIP_LOST, startLiveIngest, startLogsIngest } from "../indexer/ingest/index.js";
+import { gapReason, ingestHealth, LEADERSHIP_LOST, startLiveIngest, startLogsIngest } from "../indexer/ingest/index.js";
 import { createBlockWorker } from "../indexer/pipeline/index.js";
 import { daemonHealth, startOpsServer, stuckReason } from "./ops-server.js";
 import { EXIT } from "./run.js";
@@ -52,7 +52,7 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
         return "redis does not answer";
       if (parts.ingest && !ingestRunning) return "waiting for ingest leadership";
       // A dead letter holding the resume point is an alarm on both endpoints, not only a log line.
-      if (ingest) return stuckReason(await daemonHealth(rt, ingest.status()));
+      if (ingest) return stuckReason(await daemonHealth(rt, ingest.status())) ?? gapReason(ingest.status());
       return null;
     },
   }).catch((err) => {

@@ -78,6 +78,8 @@ export type DecodedBlock = {
   slot: number;
   parentSlot: number;
   blockhash: string;
+  /** the parent's blockhash as the block names it (live ingest checks the chain with it) */
+  previousBlockhash?: string;
   blockTime: number | null;
   txCount: number;
   transactions: DecodedTransaction[];

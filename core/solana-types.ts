@@ -6,6 +6,9 @@
  */
 
 /** One compiled instruction: indexes into the transaction's full account key list. */
+/** A lamport balance as an answer carries it: a JSON number when safe, its decimal text past 2^53. */
+export type Lamports = number | string;
+
 export type RawCompiledInstruction = {
   programIdIndex: number;
   accounts: number[];
@@ -40,8 +43,9 @@ export type RawMeta = {
   err: unknown;
   status?: unknown;
   fee: number;
-  preBalances: number[];
-  postBalances: number[];
+  /** lamports: a number up to 2^53, the exact decimal text past it (read as bigint) */
+  preBalances: Lamports[];
+  postBalances: Lamports[];
   innerInstructions?: { index: number; instructions: RawCompiledInstruction[] }[] | null;
   logMessages?: string[] | null;
   preTokenBalances?: RawTokenBalance[] | null;

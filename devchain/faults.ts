@@ -304,6 +304,22 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
       }
       return false;
     },
+    /**
+     * Whether a scripted rule answers getBlock for `slot` with "skipped" (-32007, -32009) for good (no `times`, no
+     * `p`): on a cluster such a slot has no block, so the block after it names the slot before it as its parent.
+     * Rules with `times` are transient (the node has the block a moment later): its child names it as usual.
+     */
+    skippedByRule(slot: number): boolean {
+      return spec.rules.some(
+        (r) =>
+          r.slot === slot &&
+          (r.method === undefined || r.method === "getBlock") &&
+          r.action.kind === "error" &&
+          (r.action.code === -32007 || r.action.code === -32009) &&
+          r.times === undefined &&
+          r.p === undefined,
+      );
+    },
     dupLog(): boolean {
       const hit = spec.dupLogs > 0 && random() < spec.dupLogs;
       if (hit) counts.dupLogs++;

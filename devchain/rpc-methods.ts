@@ -7,6 +7,7 @@ import bs58 from "bs58";
 import { encodeAccount, TOKEN_2022_PROGRAM, TOKEN_PROGRAM, type AccountStore, type StoredAccount } from "./accounts.js";
 import {
   blockHasV0,
+  encodeBlock,
   txResult,
   UNSUPPORTED_VERSION,
   type createBlockCache,
@@ -228,7 +229,21 @@ export function createRpcMethods(ctx: RpcContext) {
       if (!withVersion && (details === "full" || details === "accounts") && blockHasV0(block, ctx.synthetic.hasV0)) {
         return { error: UNSUPPORTED_VERSION };
       }
-      return { result: ctx.cache.get(ledger, block, { encoding, details, rewards, withVersion }) };
+      const opts = { encoding, details, rewards, withVersion };
+      // A parent a scripted fault calls skipped for good is no block: the child names the block before it instead.
+      if (ctx.faults.spec.rules.length > 0 && ctx.faults.skippedByRule(block.parentSlot)) {
+        let parent = ledger.blocks.get(block.parentSlot);
+        while (parent && ctx.faults.skippedByRule(parent.parentSlot)) parent = ledger.blocks.get(parent.parentSlot);
+        if (parent)
+          return {
+            result: encodeBlock(
+              ledger,
+              { ...block, parentSlot: parent.parentSlot, previousBlockhash: parent.previousBlockhash },
+              opts,
+            ),
+          };
+      }
+      return { result: ctx.cache.get(ledger, block, opts) };
     },
     getBlockTime(p) {
       const slot = u64(p[0], "slot");

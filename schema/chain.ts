@@ -48,6 +48,8 @@ export const slots = pgTable(
     blockTime: blockTime(),
     parentSlot: bigint("parent_slot", { mode: "number" }),
     blockhash: text("blockhash"),
+    /** the parent's blockhash as the block names it: live ingest checks each block chains to the one before */
+    previousBlockhash: text("previous_blockhash"),
     txCount: integer("tx_count").notNull().default(0),
     indexedAt: timestamp("indexed_at", { withTimezone: true }).notNull().default(sql`now()`),
   },

@@ -3,7 +3,12 @@
  * instructions flattened in execution order with their paths, and the token balances by account.
  * @dev built once per transaction; every field is computed from the raw RPC shape only.
  */
-import type { RawBlockTransaction, RawCompiledInstruction, RawTokenBalance } from "../../core/solana-types.js";
+import type {
+  Lamports,
+  RawBlockTransaction,
+  RawCompiledInstruction,
+  RawTokenBalance,
+} from "../../core/solana-types.js";
 
 /** One instruction (top level or inner), in execution order. */
 export type FlatIx = {
@@ -48,8 +53,8 @@ export type TxView = {
   tokenAccounts: Map<number, TokenAccount>;
   /** account index by address (first occurrence) */
   indexOf: Map<string, number>;
-  preLamports: number[];
-  postLamports: number[];
+  preLamports: Lamports[];
+  postLamports: Lamports[];
   logs: string[];
 };
 

@@ -10,14 +10,24 @@ import { NonRetryableError } from "../../core/errors.js";
 import type { Metrics } from "../../core/metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
 import { statusKey } from "../../core/events.js";
-import type { Store } from "../store/index.js";
-import { GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
+import type { ChainRow, Store } from "../store/index.js";
+import { fetchBlockHeads, GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
 import type { RpcClient } from "../source/index.js";
+import { type ChainGap, checkLinks, onFinalizedChain } from "./chain-check.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "../source/index.js";
 
 /** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
 const MAX_EMPTY_LOOKAHEAD = 100;
+
+/** Fetches of one block (or left-out parent) to settle a link before the gap is an alarm. */
+export const CHAIN_FETCHES = 3;
+/** After the fetches ran out, one more every this many ms (a node that fixed itself lets ingest go on). */
+const CHAIN_REFETCH_MS = 30_000;
+/** Stored slots read per link check. */
+const CHAIN_ROWS = 10_000;
+/** Finalized slots listed past the finality mark, to find the child of a block getBlocks left out. */
+const FINALITY_LOOKAHEAD = 1_000;
 
 /** Tunables; defaults suit mainnet. */
 export type LiveIngestOptions = {
@@ -42,6 +52,11 @@ export type IngestStatus = {
   updatedAt: string;
   /** set when ingest stopped for good and needs an operator (deep_reorg) */
   halted?: { error: "deep_reorg"; slots: number[]; message: string };
+  /**
+   * set while a stored block does not chain to the one before it: the resume point holds below `slot` until the
+   * block (or the parent getBlocks left out) is fetched and links; `fetches` so far, an alarm past CHAIN_FETCHES
+   */
+  gap?: Omit<ChainGap, "fetch"> & { fetching: number; fetches: number };
 };
 
 /** Finalized slots re-checked against the chain on every finality poll (the deep-reorg window). */
@@ -62,7 +77,20 @@ export class DeepReorgError extends NonRetryableError {
 
 /** The /health fields of an ingest: `status: "failed"` (HTTP 503) once it halted. */
 export function ingestHealth(status: IngestStatus): Record<string, unknown> {
-  return status.halted ? { status: "failed", error: status.halted.error, ingest: status } : { ingest: status };
+  if (status.halted) return { status: "failed", error: status.halted.error, ingest: status };
+  const gap = status.gap;
+  if (!gap) return { ingest: status };
+  // Said at the top level, as a dead letter holding the resume point is: the resume point holds until it links.
+  const out: Record<string, unknown> = { gap, ingest: status };
+  if (gap.fetches >= CHAIN_FETCHES) out.status = "failed";
+  return out;
+}
+
+/** The reason a daemon is not ready because a block does not chain (fetched again to no avail), or null. */
+export function gapReason(status: IngestStatus): string | null {
+  const gap = status.gap;
+  if (!gap || gap.fetches < CHAIN_FETCHES) return null;
+  return `resume point held below slot ${gap.slot}: ${gap.reason} (fetched ${gap.fetches} times)`;
 }
 
 /** The running ingest. */
@@ -165,6 +193,59 @@ export async function startLiveIngest(
     return to < tip;
   }
 
+  /** Fetches made to settle a link, by slot: the job in flight and when the last one was enqueued. */
+  const fetches = new Map<number, { n: number; jobId: string; at: number }>();
+
+  /** Enqueues `slot` again (a block that did not link, or a parent left out) unless its last fetch is in flight. */
+  async function fetchForLink(gap: ChainGap): Promise<number> {
+    const slot = gap.fetch;
+    const f = fetches.get(slot);
+    if (f) {
+      const job = await deps.queue.queue.getJob(f.jobId);
+      const st = job ? await job.getState() : "completed";
+      if (st !== "completed" && st !== "failed") return f.n;
+      if (f.n >= CHAIN_FETCHES && Date.now() - f.at < CHAIN_REFETCH_MS) return f.n;
+    }
+    const n = (f?.n ?? 0) + 1;
+    if (slot !== gap.slot) {
+      // A parent: whatever the node said before (skipped), it is fetched as a slot to index, and pending until then.
+      await deps.store.forgetSlots([slot]);
+      await deps.store.markPending([slot]);
+    }
+    const jobId = `chain-${slot}-${Date.now()}`;
+    fetches.set(slot, { n, jobId, at: Date.now() });
+    await deps.queue.enqueue([{ id: jobId, data: { slots: [slot], commitment, origin: "live" } }]);
+    (n >= CHAIN_FETCHES ? log.error : log.warn).call(
+      log,
+      { slot: gap.slot, parent: gap.parent, expected: gap.expected, fetching: slot, fetch: n },
+      `block does not chain to the previous block: ${gap.reason}`,
+    );
+    return n;
+  }
+
+  /**
+   * How far the resume point may move: up to `scanned` or the lowest pending slot, and no further than the stored
+   * blocks chain (checkLinks). A gap holds it below the block that does not link, until a fetch settles it.
+   */
+  async function verifiedUpTo(upTo: number): Promise<number> {
+    const from = resume ?? scanned;
+    const [pending] = await deps.store.pendingSlots(from, 1);
+    let to = pending === undefined ? upTo : Math.min(upTo, pending - 1);
+    if (to <= from) return upTo;
+    const rows = await deps.store.chainRows(from + 1, to, CHAIN_ROWS);
+    if (rows.length === CHAIN_ROWS) to = rows[rows.length - 1]!.slot;
+    const check = await checkLinks(from, to, rows, async (s) => (await deps.store.chainRows(s, s, 1))[0]);
+    for (const s of fetches.keys()) if (s <= check.verifiedTo) fetches.delete(s);
+    if (!check.gap) {
+      delete state.gap;
+      return check.verifiedTo;
+    }
+    const { fetch, ...gap } = check.gap;
+    const n = await fetchForLink(check.gap);
+    state.gap = { ...gap, fetching: fetch, fetches: n };
+    return check.verifiedTo;
+  }
+
   const stallRetries = new Map<number, number>();
   /** Re-enqueues pending slots (e.g. Redis was flushed or restarted empty and lost their jobs). */
   async function reconcile() {
@@ -188,23 +269,81 @@ export async function startLiveIngest(
     }
   }
 
+  /** Stored blocks (slot:blockhash) getBlocks leaves out that the node still serves at finalized. */
+  const servedFinal = new Set<string>();
+
   /** Rolls back stored confirmed slots that the finalized chain does not contain; re-indexes what it does. */
   async function trackFinality() {
     if (commitment === "finalized") return;
     const fin = await deps.rpc.call<number>("getSlot", [{ commitment: "finalized" }]);
     state.finalized = fin;
     // Only slots below the resume point are all stored: a pending slot stored later must still be checked.
-    const upTo = Math.min(fin, resume ?? scanned);
+    let upTo = Math.min(fin, resume ?? scanned);
     // The last DEEP_REORG_WINDOW slots already checked are read again with the new ones (one getBlocks call):
     // a slot stored as finalized that the finalized chain no longer has is a fork below finality.
     const recheckFrom = Math.max(0, finalityChecked - DEEP_REORG_WINDOW + 1);
-    const finalizedChain = await producedSlots(deps.rpc, recheckFrom, Math.max(upTo, finalityChecked), "finalized");
+    // Listed a little past the mark too: a block getBlocks left out is on the chain when a listed block descends
+    // from it (onFinalizedChain), and its child may be above the mark.
+    const top = Math.max(upTo, finalityChecked);
+    const listedTo = Math.min(Math.max(fin, top), top + FINALITY_LOOKAHEAD);
+    const listed = await producedSlots(deps.rpc, recheckFrom, listedTo, "finalized");
+    const finalizedChain = listed.filter((s) => s <= top);
     const onChain = new Set(finalizedChain);
-    const lost = (await deps.store.finalizedBetween(recheckFrom, finalityChecked)).filter((s) => !onChain.has(s));
+    let links: Map<number, ChainRow> | undefined;
+    /**
+     * Stored slots getBlocks leaves out, judged: dropped when the listed chain above passes over them (stored links),
+     * else kept only when the node still serves the block with the stored hash; undecided while it says not yet.
+     */
+    const judge = async (unlisted: number[]) => {
+      if (unlisted.length === 0) return new Map<number, ReturnType<typeof onFinalizedChain>>();
+      links ??= new Map(
+        (await deps.store.chainRows(Math.min(...unlisted), listedTo, 50_000)).map((r) => [r.slot, r] as const),
+      );
+      const verdicts = new Map(unlisted.map((s) => [s, onFinalizedChain(s, links!, listed)] as const));
+      // Passed over by the listed chain: dropped, no question asked (a fork that did not last). Otherwise the node is
+      // asked whether the block is still one, with the hash stored (only for blocks getBlocks leaves out: rare).
+      const ask = unlisted.filter(
+        (s) => verdicts.get(s) !== "dropped" && !servedFinal.has(`${s}:${links!.get(s)?.blockhash}`),
+      );
+      const heads = ask.length ? await fetchBlockHeads(deps.rpc, ask, "finalized") : new Map();
+      for (const s of unlisted) {
+        if (verdicts.get(s) === "dropped") continue;
+        const hash = links!.get(s)?.blockhash;
+        if (servedFinal.has(`${s}:${hash}`)) {
+          verdicts.set(s, "kept");
+          continue;
+        }
+        const h = heads.get(s);
+        if (h === "missing") verdicts.set(s, "undecided");
+        else if (typeof h === "object" && h.blockhash === hash) {
+          verdicts.set(s, "kept");
+          servedFinal.add(`${s}:${hash}`);
+          if (servedFinal.size > 1_024) servedFinal.delete(servedFinal.values().next().value!);
+        } else verdicts.set(s, "dropped");
+      }
+      return verdicts;
+    };
+    const unlistedFinal = (await deps.store.finalizedBetween(recheckFrom, finalityChecked)).filter(
+      (s) => !onChain.has(s),
+    );
+    const judgedFinal = await judge(unlistedFinal);
+    const lost = unlistedFinal.filter((s) => judgedFinal.get(s) === "dropped");
     if (lost.length) throw new DeepReorgError(lost);
     if (upTo <= finalityChecked) return;
-    const canonical = new Set(finalizedChain.filter((s) => s > finalityChecked));
-    const stored = await deps.store.slotsBetween(finalityChecked + 1, upTo);
+    let stored = await deps.store.slotsBetween(finalityChecked + 1, upTo);
+    const judged = await judge(stored.filter((s) => s.status === "indexed" && !onChain.has(s.slot)).map((s) => s.slot));
+    // A left-out block whose child is not stored yet: the finality mark waits below it.
+    const undecided = [...judged].filter(([, v]) => v === "undecided").map(([s]) => s);
+    if (undecided.length) {
+      upTo = Math.min(...undecided) - 1;
+      if (upTo <= finalityChecked) return;
+      stored = stored.filter((s) => s.slot <= upTo);
+    }
+    const canonical = new Set(
+      [...finalizedChain, ...[...judged].filter(([, v]) => v === "kept").map(([s]) => s)].filter(
+        (s) => s > finalityChecked && s <= upTo,
+      ),
+    );
     const dropped = stored.filter((s) => s.status === "indexed" && !canonical.has(s.slot)).map((s) => s.slot);
     if (dropped.length) {
       const n = await deps.store.rollbackSlots(dropped);
@@ -234,7 +373,8 @@ export async function startLiveIngest(
     while (!signal.aborted) {
       try {
         const more = await scan();
-        resume = await deps.store.advanceLiveCursor(scanned);
+        // Never past a block that does not chain to the one before it (checked from the stored links).
+        resume = await deps.store.advanceLiveCursor(await verifiedUpTo(scanned));
         state.resumeSlot = resume;
         if (resume !== null) {
           deps.metrics.resumeSlot.set(resume);

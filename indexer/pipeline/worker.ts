@@ -236,7 +236,11 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
         fetched = await fetchBlocks(deps.rpc, slots, commitment, { beforeParse: turn.take });
         await turn.take();
         try {
-          decoded = fetched.blocks.map(({ slot, block }) => decoder.decodeBlock(block, slot));
+          // Each block keeps its parent's hash as it names it: live ingest checks the chain from the slots table.
+          decoded = fetched.blocks.map(({ slot, block }) => ({
+            ...decoder.decodeBlock(block, slot),
+            previousBlockhash: block.previousBlockhash,
+          }));
         } finally {
           // Decoded rows hold no reference to the answer's bytes: its buffer serves the next fetch while this writes.
           releaseBlocks(fetched);

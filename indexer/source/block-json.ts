@@ -13,6 +13,7 @@
  * whole body, so the result is always what JSON.parse would give, with the arrays wrapped.
  */
 import { shareRelease } from "./body-pool.js";
+import { parseExact } from "./exact-json.js";
 import { jsonText } from "./rpc.js";
 
 /** Thrown by LazyTransactions.get after release(): a reader that outlived its bytes (a bug, never bad input). */
@@ -64,7 +65,7 @@ export class LazyTransactions {
   get(i: number): unknown {
     if (this.parsed) return this.parsed[i];
     if (!this.body) throw new ReleasedBodyError(`transaction ${i} read after its answer was released`);
-    return JSON.parse(jsonText(this.body.subarray(this.spans[2 * i]!, this.spans[2 * i + 1]!)));
+    return parseExact(jsonText(this.body.subarray(this.spans[2 * i]!, this.spans[2 * i + 1]!)));
   }
 }
 
@@ -207,7 +208,7 @@ function resultLists(value: unknown): { result: { transactions: unknown } }[] {
 export function parseBlockAnswers(body: Buffer, release: () => void = () => {}): unknown {
   const cut = scan(body);
   if (cut) {
-    const value: unknown = JSON.parse(jsonText(cut.skeleton));
+    const value: unknown = parseExact(jsonText(cut.skeleton));
     const holders = resultLists(value);
     // The cut arrays were emptied: each must meet exactly one empty array where JSON.parse put it.
     if (
@@ -220,7 +221,7 @@ export function parseBlockAnswers(body: Buffer, release: () => void = () => {}):
       return value;
     }
   }
-  const value: unknown = JSON.parse(jsonText(body));
+  const value: unknown = parseExact(jsonText(body));
   release();
   for (const h of resultLists(value)) h.result.transactions = LazyTransactions.of(h.result.transactions as unknown[]);
   return value;

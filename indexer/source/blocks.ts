@@ -42,10 +42,12 @@ const isInt = (v: unknown): boolean => typeof v === "number" && Number.isInteger
 /** A slot, height, time or fee: a JS number is exact only up to 2^53, so anything past it is out of range. */
 const isSafe = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 /**
- * Lamport balances: whole and not negative. One above 2^53 is accepted here (one account may hold more than
- * 9M SOL) though JSON.parse rounds it; reading balances exactly is the decoder's part (as bigint).
+ * Lamport balances: whole and not negative, a u64. One above 2^53 (an account may hold more than 9M SOL) is parsed
+ * as its decimal text (parseExact), never rounded; decoders read each balance as bigint.
  */
-const allBalances = (v: unknown): boolean => Array.isArray(v) && v.every((x) => isInt(x) && x >= 0);
+const allBalances = (v: unknown): boolean =>
+  Array.isArray(v) &&
+  v.every((x) => (isInt(x) && x >= 0) || (typeof x === "string" && x.length > 15 && isU64String(x)));
 /** base58 of 32 bytes (keys, hashes) is 32..44 characters; of 64 bytes (signatures) 64..88. Length only: hot path. */
 const isKey = (v: unknown): boolean => typeof v === "string" && v.length >= 32 && v.length <= 44;
 const isSignature = (v: unknown): boolean => typeof v === "string" && v.length >= 64 && v.length <= 88;
@@ -75,8 +77,9 @@ function checkBlockHead(slot: number, b: unknown): Omit<RawBlock, "transactions"
   const block = b as Partial<RawBlock>;
   if (typeof block.blockhash !== "string") fail("blockhash missing");
   if (!BASE58.test(block.blockhash!)) fail("blockhash is not a base58 hash");
-  if (block.previousBlockhash !== undefined && !BASE58.test(String(block.previousBlockhash)))
-    fail("previousBlockhash is not a base58 hash");
+  // Live ingest checks each block names its parent's hash: a block without one cannot be placed in the chain.
+  if (typeof block.previousBlockhash !== "string") fail("previousBlockhash missing");
+  if (!BASE58.test(block.previousBlockhash!)) fail("previousBlockhash is not a base58 hash");
   if (block.parentSlot === undefined) fail("parentSlot missing");
   if (!isInt(block.parentSlot)) fail(`parentSlot is not a number (${typeof block.parentSlot})`);
   // A parent is below its child (genesis, slot 0, is its own parent).
@@ -132,6 +135,8 @@ function checkRanges(slot: number, i: number, t: RawBlockTransaction): void {
   const loaded = meta.loadedAddresses;
   if (loaded) nKeys += loadedCount(slot, i, loaded.writable) + loadedCount(slot, i, loaded.readonly);
   if (!isSafe(meta.fee)) rangeError(slot, i, `fee out of range (${meta.fee})`);
+  if (meta.computeUnitsConsumed != null && !isSafe(meta.computeUnitsConsumed))
+    rangeError(slot, i, `computeUnitsConsumed out of range (${String(meta.computeUnitsConsumed).slice(0, 40)})`);
   if (meta.preBalances.length !== nKeys || meta.postBalances.length !== nKeys)
     rangeError(slot, i, `has ${meta.preBalances.length}/${meta.postBalances.length} balances for ${nKeys} accounts`);
   const ixs = message.instructions;
@@ -360,5 +365,45 @@ export async function fetchTxPositions(
     if (at === undefined) throw new RetryableError(`getBlock ${t.slot} does not hold transaction ${t.signature}`);
     out.set(t.signature, at);
   }
+  return out;
+}
+
+/** A block's place in the chain: what getBlock answers with transactionDetails "none". */
+export type BlockHead = { slot: number; parentSlot: number; blockhash: string; previousBlockhash: string };
+
+/**
+ * Heads of `slots` (getBlock, transactionDetails "none": a few hundred bytes each) in JSON-RPC batches. A slot the
+ * node calls skipped maps to "skipped", one not available yet to "missing".
+ * @dev for the finality tracker's rare question "is this stored block, which getBlocks leaves out, still a block?":
+ * never asked per scan.
+ */
+export async function fetchBlockHeads(
+  rpc: RpcClient,
+  slots: number[],
+  commitment: string,
+): Promise<Map<number, BlockHead | "skipped" | "missing">> {
+  const config = { transactionDetails: "none", rewards: false, maxSupportedTransactionVersion: 0, commitment };
+  const answers = await rpc.batch<unknown>(slots.map((s) => ({ method: "getBlock", params: [s, config] })));
+  const out = new Map<number, BlockHead | "skipped" | "missing">();
+  answers.forEach((a, i) => {
+    const slot = slots[i]!;
+    if (a.error) {
+      if (SKIPPED_CODES.has(a.error.code)) return void out.set(slot, "skipped");
+      if (NOT_YET_CODES.has(a.error.code)) return void out.set(slot, "missing");
+      throw new RpcResponseError("getBlock", a.error.code, `slot ${slot}: ${a.error.message}`);
+    }
+    if (a.result === null) return void out.set(slot, "missing");
+    const b = a.result as Partial<RawBlock>;
+    if (
+      typeof b?.blockhash !== "string" ||
+      !BASE58.test(b.blockhash) ||
+      typeof b.previousBlockhash !== "string" ||
+      !BASE58.test(b.previousBlockhash) ||
+      !isSafe(b.parentSlot) ||
+      (b.parentSlot >= slot && slot !== 0)
+    )
+      throw new MalformedResponseError(`getBlock ${slot}: head without a valid blockhash, previousBlockhash or parent`);
+    out.set(slot, { slot, parentSlot: b.parentSlot, blockhash: b.blockhash, previousBlockhash: b.previousBlockhash });
+  });
   return out;
 }

@@ -17,9 +17,11 @@ export {
 } from "./rpc.js";
 export {
   blockFromResult,
+  type BlockHead,
   checkBlock,
   checkTransaction,
   type FetchedBlocks,
+  fetchBlockHeads,
   fetchBlocks,
   fetchTransactions,
   fetchTxPositions,

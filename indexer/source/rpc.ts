@@ -12,6 +12,7 @@ import { isAscii } from "node:buffer";
 import { MalformedResponseError, NonRetryableError, RetryableError, RpcResponseError } from "../../core/errors.js";
 import type { Logger } from "../../core/logger.js";
 import type { Metrics } from "../../core/metrics.js";
+import { parseExact } from "./exact-json.js";
 import { createHttpPost } from "./http-post.js";
 
 /** One call of a batch. */
@@ -324,9 +325,9 @@ export function jsonText(buf: Buffer): string {
   return Buffer.concat(parts).toString("latin1");
 }
 
-/** The default parse: the whole body with JSON.parse, whose value holds no reference to it. */
+/** The default parse: the whole body with JSON.parse (integers past 2^53 as decimal text), holding no reference to it. */
 function parseWhole(body: Buffer, release: () => void): unknown {
-  const value: unknown = JSON.parse(jsonText(body));
+  const value: unknown = parseExact(jsonText(body));
   release();
   return value;
 }

@@ -107,6 +107,17 @@ export type Store = Operations & {
     snapshot: TokenSnapshot,
     onProgress?: (done: number, total: number) => void,
   ): Promise<{ seeded: number; closed: number }>;
+  /** `slots` rows in [from, to] with their chain links (parent slot, blockhash, the parent's blockhash), by slot. */
+  chainRows(from: number, to: number, limit?: number): Promise<ChainRow[]>;
+};
+
+/** A `slots` row with its place in the chain (null links: a row written without a block, or before links were kept). */
+export type ChainRow = {
+  slot: number;
+  status: string;
+  parentSlot: number | null;
+  blockhash: string | null;
+  previousBlockhash: string | null;
 };
 
 /** Slot states the resume point may pass: the slot's fate on the chain is known and stored. */
@@ -231,11 +242,12 @@ async function upsertSkipped(client: pg.PoolClient | pg.Pool, slots: number[], c
 }
 
 /** A finalized slot stored again (a retried job) stays finalized. */
-const INSERT_INDEXED = `insert into ${sl.$table} (${[sl.slot, sl.status, sl.commitment, sl.blockTime, sl.parentSlot, sl.blockhash, sl.txCount].join(", ")})
-     select s, 'indexed', $2, bt, p, h, n from unnest($1::int8[], $3::timestamptz[], $4::int8[], $5::text[], $6::int4[]) as u(s, bt, p, h, n)
+const INSERT_INDEXED = `insert into ${sl.$table} (${[sl.slot, sl.status, sl.commitment, sl.blockTime, sl.parentSlot, sl.blockhash, sl.previousBlockhash, sl.txCount].join(", ")})
+     select s, 'indexed', $2, bt, p, h, ph, n from unnest($1::int8[], $3::timestamptz[], $4::int8[], $5::text[], $7::text[], $6::int4[]) as u(s, bt, p, h, ph, n)
      on conflict (${slKey}) do update set ${sl.status} = 'indexed', ${sl.blockTime} = excluded.${sl.blockTime},
        ${sl.commitment} = case when ${sl.$table}.${sl.status} = 'indexed' and ${sl.$table}.${sl.commitment} = 'finalized' then 'finalized' else excluded.${sl.commitment} end,
-       ${sl.parentSlot} = excluded.${sl.parentSlot}, ${sl.blockhash} = excluded.${sl.blockhash}, ${sl.txCount} = excluded.${sl.txCount}, ${sl.indexedAt} = now()`;
+       ${sl.parentSlot} = excluded.${sl.parentSlot}, ${sl.blockhash} = excluded.${sl.blockhash},
+       ${sl.previousBlockhash} = excluded.${sl.previousBlockhash}, ${sl.txCount} = excluded.${sl.txCount}, ${sl.indexedAt} = now()`;
 const ps = sqlNames(passedSignatures);
 const INSERT_PASSED = `insert into ${ps.$table} (${ps.signature}, ${ps.slot}) select * from unnest($1::text[], $2::int8[])
      on conflict (${naturalKey(passedSignatures).join(", ")}) do nothing`;
@@ -271,6 +283,9 @@ const NOT_DONE = `select s::text from unnest($1::int8[]) s
 const LOWEST_UNFINALIZED = `select min(${sl.slot})::text as s from ${sl.$table} where ${sl.status} = 'indexed' and ${sl.commitment} = 'confirmed'`;
 const SLOTS_BETWEEN = `select ${sl.slot}::text as slot, ${sl.status} as status from ${sl.$table}
      where ${sl.slot} between $1 and $2 order by ${sl.slot}`;
+const CHAIN_ROWS = `select ${sl.slot}::text as slot, ${sl.status} as status, ${sl.parentSlot}::text as parent,
+       ${sl.blockhash} as hash, ${sl.previousBlockhash} as prev from ${sl.$table}
+     where ${sl.slot} between $1 and $2 order by ${sl.slot} limit $3`;
 const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]) and ${sl.status} <> 'indexed'`;
 
 /**
@@ -297,6 +312,7 @@ export function createStore(ctx: Pick<Context, "db">): Store {
             blocks.map((b) => b.parentSlot),
             blocks.map((b) => b.blockhash),
             blocks.map((b) => b.txCount),
+            blocks.map((b) => b.previousBlockhash ?? null),
           ]);
         await upsertSkipped(client, opts.skipped ?? [], opts.commitment);
         await failpoint("slot.afterCheckpointBeforeCommit");
@@ -418,6 +434,22 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
         return seedBalances(client, snapshot, SNAPSHOT_TX_INDEX, onProgress);
       });
+    },
+    async chainRows(from, to, limit = 10_000) {
+      const r = await pool.query<{
+        slot: string;
+        status: string;
+        parent: string | null;
+        hash: string | null;
+        prev: string | null;
+      }>(CHAIN_ROWS, [from, to, limit]);
+      return r.rows.map((x) => ({
+        slot: Number(x.slot),
+        status: x.status,
+        parentSlot: x.parent === null ? null : Number(x.parent),
+        blockhash: x.hash,
+        previousBlockhash: x.prev,
+      }));
     },
   };
 }

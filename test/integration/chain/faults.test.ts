@@ -4,7 +4,7 @@
 import path from "node:path";
 import { PublicKey, SolanaJSONRPCError } from "@solana/web3.js";
 import { afterEach, describe, expect, test } from "vitest";
-import { createChain, sharedFixturesDir, type Chain, type ChainOptions } from "../../../devchain/index.js";
+import { createChain, parseFaults, sharedFixturesDir, type Chain, type ChainOptions } from "../../../devchain/index.js";
 import { closeConnections, connect } from "./connections.js";
 
 const RAYDIUM = path.join(sharedFixturesDir(), "raydium-amm-v4/transactions-from-mainnet-blocks");
@@ -135,6 +135,34 @@ describe("fault injection", () => {
     expect(roots).toContain(fork - 1);
     expect(roots).toContain(fork + 1);
     expect(roots).not.toContain(fork);
+  });
+
+  test("a scripted -32007 for good is a skipped slot: its child names the block before it; one with times is transient", async () => {
+    const spec = parseFaults("");
+    const c = await start({ faults: spec, autoProduce: false });
+    const conn = connect(c.rpcUrl, "confirmed");
+    const base = c.slot("processed");
+    const [skipped, transient] = [base + 2, base + 5];
+    spec.rules.push(
+      { method: "getBlock", slot: skipped, action: { kind: "error", code: -32007 } },
+      { method: "getBlock", slot: transient, times: 1, action: { kind: "error", code: -32007 } },
+    );
+    while (c.slot("confirmed") < base + 7) c.tick();
+    const cfg = { maxSupportedTransactionVersion: 0 };
+    expect((await rpcError(conn.getBlock(skipped, cfg))).code).toBe(-32007);
+    const child = await conn.getBlock(skipped + 1, cfg);
+    const before = await conn.getBlock(skipped - 1, cfg);
+    expect(child!.parentSlot).toBe(skipped - 1);
+    expect(child!.previousBlockhash).toBe(before!.blockhash);
+    // Transient: answered skipped once, then served; its child names it all along.
+    expect((await conn.getBlock(transient + 1, cfg))!.parentSlot).toBe(transient);
+    expect((await rpcError(conn.getBlock(transient, cfg))).code).toBe(-32007);
+    const served = await conn.getBlock(transient, cfg);
+    expect((await conn.getBlock(transient + 1, cfg))!.previousBlockhash).toBe(served!.blockhash);
+    // Without the rule, the block is served and its child names it again.
+    spec.rules.length = 0;
+    const back = await conn.getBlock(skipped, cfg);
+    expect((await conn.getBlock(skipped + 1, cfg))!.previousBlockhash).toBe(back!.blockhash);
   });
 
   test("dupLogs: logs notifications arrive twice", async () => {

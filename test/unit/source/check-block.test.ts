@@ -45,7 +45,7 @@ describe("checkBlock and checkTransaction", () => {
     expect(checkBlock(SLOT, block()).transactions.length).toBeGreaterThan(1_000);
   });
 
-  test("block fields: parentSlot past 2^53 or not below the slot, blockHeight past 2^53, hashes not base58", () => {
+  test("block fields: parentSlot past 2^53 or not below the slot, blockHeight past 2^53, hashes not base58 or missing", () => {
     rejects({ ...block(), parentSlot: 2 ** 53 + 2 }, /parentSlot out of range/);
     rejects({ ...block(), parentSlot: SLOT }, /parentSlot out of range/);
     rejects({ ...block(), parentSlot: -1 }, /parentSlot out of range/);
@@ -53,6 +53,7 @@ describe("checkBlock and checkTransaction", () => {
     rejects({ ...block(), blockTime: 1e300 }, /blockTime out of range/);
     rejects({ ...block(), blockhash: "0OIl" }, /blockhash is not a base58 hash/);
     rejects({ ...block(), previousBlockhash: "x".repeat(60) }, /previousBlockhash is not a base58 hash/);
+    rejects({ ...block(), previousBlockhash: undefined }, /previousBlockhash missing/);
   });
 
   test.each<[string, (b: RawBlock, i: number) => void, RegExp]>([
@@ -112,8 +113,24 @@ describe("checkBlock and checkTransaction", () => {
       /inner instruction .* program index out of range/,
     ],
     ["fee past 2^53", (b, i) => (b.transactions[i]!.meta!.fee = 2 ** 53 + 2), /fee out of range/],
+    [
+      "computeUnitsConsumed past 2^53 (as exact decimal text)",
+      (b, i) =>
+        ((b.transactions[i]!.meta as { computeUnitsConsumed?: unknown }).computeUnitsConsumed = "9007199254740993"),
+      /computeUnitsConsumed out of range/,
+    ],
     ["a negative balance", (b, i) => (b.transactions[i]!.meta!.postBalances[0] = -1), /balance that is not a number/],
     ["a balance missing", (b, i) => b.transactions[i]!.meta!.preBalances.pop(), /balances for \d+ accounts/],
+    [
+      "a balance past u64 (as exact decimal text)",
+      (b, i) => (b.transactions[i]!.meta!.postBalances[0] = "18446744073709551616"),
+      /balance that is not a number/,
+    ],
+    [
+      "a small balance as text",
+      (b, i) => (b.transactions[i]!.meta!.preBalances[0] = "5000"),
+      /balance that is not a number/,
+    ],
     [
       "an account key too short",
       (b, i) => (b.transactions[i]!.transaction.message.accountKeys[1] = "abc"),
