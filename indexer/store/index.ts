@@ -28,6 +28,7 @@ import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.j
 import { keepLast } from "./upsert.js";
 import { FORGET_FORKED_SUPPLY, ROLLBACK_SUPPLY, pruneBalanceChanges, rollbackBalances } from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
+import { PRICING_LOCK_KEY, pruneLimit, rewindForNewSlots, rewindPricing } from "./pricing.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
@@ -36,6 +37,8 @@ export type { WriteCounts } from "./write-sql.js";
 export type { BackfillCursor, DeadLetterRecord, TokenLookup } from "./operations.js";
 export { SHARED_ROWS_LOCK_KEY } from "./write-sql.js";
 export { cleanText, jsonbText } from "./strings.js";
+export { PRICING_CURSOR, PRICING_LOCK_KEY, pricingCursor } from "./pricing.js";
+export { naturalKey, sqlNames } from "./columns.js";
 
 /** The live ingest cursor's id in `cursors`. */
 export const LIVE_CURSOR = "live";
@@ -271,6 +274,11 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       const out = await inTransaction(pool, async (client) => {
         const counts = await writeRows(client, blocks);
         await failpoint("slot.afterRows");
+        // a slot stored for the first time below the pricing cursor (a backfill) is priced again, with what follows
+        await rewindForNewSlots(
+          client,
+          blocks.map((b) => b.slot),
+        );
         if (blocks.length)
           await client.query(INSERT_INDEXED, [
             blocks.map((b) => b.slot),
@@ -321,6 +329,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       return inTransaction(pool, async (client) => {
         // tokens, pools and pool_candles are recomputed below: the same lock as a store transaction's (see writeRows)
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
+        // and the pricing stage's, before any row lock: a pricing run writes value_usd on the rows deleted below
+        await client.query("select pg_advisory_xact_lock($1)", [PRICING_LOCK_KEY]);
         // the dropped mints and burns leave the supply before their rows go with the rest
         await client.query(ROLLBACK_SUPPLY, [slots]);
         for (const sql of DELETE_SLOT_ROWS) await client.query(sql, [slots]);
@@ -342,6 +352,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         );
         const r = await client.query(MARK_ROLLED_BACK, [slots]);
         await client.query(LOWER_LIVE_CURSOR, [Math.min(...slots), LIVE_CURSOR]);
+        // prices at and above the fork were measured with the dropped slots: the pricing stage measures them again
+        await rewindPricing(client, Math.min(...slots));
         return r.rowCount ?? 0;
       });
     },
@@ -351,7 +363,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         if (!fin.rowCount) return 0;
         const newly = fin.rows.map((r) => Number(r.slot));
         await pruneBalanceChanges(client, upToSlot, newly);
-        return pruneChanges(client, upToSlot, newly);
+        // the pool reserves the pricing stage has not read yet stay in the change log
+        return pruneChanges(client, await pruneLimit(client, upToSlot), newly);
       });
     },
     async finalizedBetween(from, to) {
