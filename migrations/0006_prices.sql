@@ -1,8 +1,10 @@
 CREATE TABLE "pool_tvl" (
 	"pool" text NOT NULL,
 	"slot" bigint NOT NULL,
-	"reserve_a" numeric(39, 0) NOT NULL,
-	"reserve_b" numeric(39, 0) NOT NULL,
+	"reserve_a" numeric(39, 0),
+	"reserve_b" numeric(39, 0),
+	"volume_a" numeric(39, 0),
+	"volume_b" numeric(39, 0),
 	"tvl_usd" numeric,
 	"block_time" timestamp with time zone,
 	CONSTRAINT "pool_tvl_pk" PRIMARY KEY("pool","slot")

@@ -46,16 +46,19 @@ export const usdValue = (amount: bigint, price: bigint): bigint => divRound(amou
 /** A whole number of USD at USD_SCALE. */
 export const wholeUsd = (usd: number): bigint => BigInt(usd) * 10n ** BigInt(USD_SCALE);
 
-/** A pool's reserves, oriented: `base` is the side being priced, `quote` the side whose price is known. */
-export type Sides = { base: bigint; quote: bigint; quotePrice: bigint };
+/**
+ * A pool, oriented: `base` and `quote` are what its swaps moved of the mint being priced and of the quote mint (whose
+ * unit price is `quotePrice`) in one slot, `quoteReserve` its quote side's reserve.
+ */
+export type Sides = { base: bigint; quote: bigint; quoteReserve: bigint; quotePrice: bigint };
 
 /**
- * The base side's unit price and the pool's liquidity (twice its quote side in USD), or null when the base reserve
- * is empty.
+ * The base mint's unit price (the slot's volume-weighted swap price) and the pool's liquidity (twice its quote
+ * reserve in USD), or null when the swaps moved nothing on a side.
  */
-export function priceFromReserves(s: Sides): { price: bigint; liquidity: bigint } | null {
+export function priceFromSwaps(s: Sides): { price: bigint; liquidity: bigint } | null {
   if (s.base <= 0n || s.quote <= 0n) return null;
-  return { price: divRound(s.quote * s.quotePrice, s.base), liquidity: 2n * usdValue(s.quote, s.quotePrice) };
+  return { price: divRound(s.quote * s.quotePrice, s.base), liquidity: 2n * usdValue(s.quoteReserve, s.quotePrice) };
 }
 
 /** A pool's TVL: both sides at their prices, twice the one priced side, or null when neither is priced. */

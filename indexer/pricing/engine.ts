@@ -1,12 +1,24 @@
 /**
- * Prices a run of slots in chain order, pure: pool reserves after each slot, the price each moved pool sets, the
- * pools' TVL and every swap's and trade's USD value. The state it starts from is what the stage read back from its
+ * Prices a run of slots in chain order, pure: pool reserves and swap volumes after each slot, the price each moved
+ * pool sets, the pools' TVL and every swap's and trade's USD value. A pool's price is the ratio of what its swaps moved
+ * of each mint in the last slot it swapped in (a concentrated-liquidity pool's vault ratio says nothing of its
+ * price); its depth is its quote side's reserve. The state it starts from is what the stage read back from its
  * own tables at its cursor, so one run over [a, c] equals runs over [a, b] then (b, c].
  */
-import { type PriceBook, poolTvl, priceFromReserves, priceOf, quotes, valueOf } from "./compute.js";
+import { type PriceBook, poolTvl, priceFromSwaps, priceOf, quotes, valueOf } from "./compute.js";
 
-/** A pool as the engine tracks it: its mints and its reserves as of the slot being priced (null before any). */
-export type PoolState = { mintA: string; mintB: string; reserveA: bigint | null; reserveB: bigint | null };
+/**
+ * A pool as the engine tracks it, as of the slot being priced: its mints, its reserves, and what its swaps moved of
+ * each mint in the last slot it swapped in (null before any).
+ */
+export type PoolState = {
+  mintA: string;
+  mintB: string;
+  reserveA: bigint | null;
+  reserveB: bigint | null;
+  volumeA: bigint | null;
+  volumeB: bigint | null;
+};
 
 /** One slot's input: the reserves of the pools it moved, its swaps and its trades. */
 export type SlotInput = {
@@ -16,6 +28,7 @@ export type SlotInput = {
   swaps: {
     signature: string;
     instructionPath: string;
+    pool: string;
     mintIn: string;
     amountIn: bigint;
     mintOut: string;
@@ -34,14 +47,10 @@ export type SlotInput = {
 /** What a run writes. */
 export type PricingOutput = {
   tokenPrices: { mint: string; slot: number; price: bigint; pool: string; liquidity: bigint; blockTime: Date | null }[];
-  poolTvl: {
-    pool: string;
-    slot: number;
-    reserveA: bigint;
-    reserveB: bigint;
-    tvl: bigint | null;
-    blockTime: Date | null;
-  }[];
+  poolTvl: ({ pool: string; slot: number; tvl: bigint | null; blockTime: Date | null } & Omit<
+    PoolState,
+    "mintA" | "mintB"
+  >)[];
   swapValues: { signature: string; instructionPath: string; value: bigint | null }[];
   tradeValues: { signature: string; trader: string; value: bigint | null }[];
 };
@@ -69,14 +78,14 @@ function bestPrice(st: EngineState, mint: string): { price: bigint; pool: string
   let best: { price: bigint; pool: string; liquidity: bigint } | null = null;
   for (const address of st.candidates.get(mint) ?? []) {
     const p = st.pools.get(address);
-    if (!p || p.reserveA == null || p.reserveB == null) continue;
+    if (!p || p.reserveA == null || p.reserveB == null || p.volumeA == null || p.volumeB == null) continue;
     const baseIsA = p.mintA === mint;
-    const quoteMint = baseIsA ? p.mintB : p.mintA;
-    const quotePrice = priceOf(st.book, quoteMint);
+    const quotePrice = priceOf(st.book, baseIsA ? p.mintB : p.mintA);
     if (quotePrice == null) continue;
-    const r = priceFromReserves({
-      base: baseIsA ? p.reserveA : p.reserveB,
-      quote: baseIsA ? p.reserveB : p.reserveA,
+    const r = priceFromSwaps({
+      base: baseIsA ? p.volumeA : p.volumeB,
+      quote: baseIsA ? p.volumeB : p.volumeA,
+      quoteReserve: baseIsA ? p.reserveB : p.reserveA,
       quotePrice,
     });
     if (!r || r.liquidity < st.floor) continue;
@@ -91,15 +100,33 @@ export function priceSlots(st: EngineState, slots: SlotInput[]): PricingOutput {
   const out: PricingOutput = { tokenPrices: [], poolTvl: [], swapValues: [], tradeValues: [] };
   const { book } = st;
   for (const s of slots) {
-    const moved: string[] = [];
+    const moved = new Set<string>();
     for (const c of s.changes) {
       const p = st.pools.get(c.pool);
       if (!p) continue;
       p.reserveA = c.reserveA;
       p.reserveB = c.reserveB;
-      moved.push(c.pool);
+      moved.add(c.pool);
     }
-    const mints = new Set(moved.flatMap((a) => repricedBy(book, st.pools.get(a)!)));
+    const volumes = new Map<string, { a: bigint; b: bigint }>();
+    for (const w of s.swaps) {
+      const p = st.pools.get(w.pool);
+      if (!p) continue;
+      const v = volumes.get(w.pool) ?? { a: 0n, b: 0n };
+      const inIsA = w.mintIn === p.mintA;
+      v.a += inIsA ? w.amountIn : w.amountOut;
+      v.b += inIsA ? w.amountOut : w.amountIn;
+      volumes.set(w.pool, v);
+      moved.add(w.pool);
+    }
+    for (const [address, v] of volumes) {
+      // a slot whose swaps moved nothing on one side sets no ratio: the last one stands
+      if (v.a <= 0n || v.b <= 0n) continue;
+      const p = st.pools.get(address)!;
+      p.volumeA = v.a;
+      p.volumeB = v.b;
+    }
+    const mints = new Set([...moved].flatMap((a) => repricedBy(book, st.pools.get(a)!)));
     // SOL first: the other mints' SOL pools are measured at its new price.
     const order = [...mints].sort((x, y) => Number(y === book.sol) - Number(x === book.sol) || (x < y ? -1 : 1));
     for (const mint of order) {
@@ -108,16 +135,13 @@ export function priceSlots(st: EngineState, slots: SlotInput[]): PricingOutput {
       book.prices.set(mint, best.price);
       out.tokenPrices.push({ mint, slot: s.slot, blockTime: s.blockTime, ...best });
     }
-    for (const address of moved) {
-      const p = st.pools.get(address)!;
-      out.poolTvl.push({
-        pool: address,
-        slot: s.slot,
-        reserveA: p.reserveA!,
-        reserveB: p.reserveB!,
-        tvl: poolTvl(p.reserveA!, priceOf(book, p.mintA), p.reserveB!, priceOf(book, p.mintB)),
-        blockTime: s.blockTime,
-      });
+    for (const address of [...moved].sort()) {
+      const { mintA, mintB, ...state } = st.pools.get(address)!;
+      const tvl =
+        state.reserveA == null || state.reserveB == null
+          ? null
+          : poolTvl(state.reserveA, priceOf(book, mintA), state.reserveB, priceOf(book, mintB));
+      out.poolTvl.push({ pool: address, slot: s.slot, ...state, tvl, blockTime: s.blockTime });
     }
     for (const w of s.swaps)
       out.swapValues.push({

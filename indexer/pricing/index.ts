@@ -42,12 +42,13 @@ const NEXT_SLOTS = `select s::text as slot from (
        union select ${sw.slot} from ${sw.$table} where ${inRange(sw.slot)}
        union select ${tr.slot} from ${tr.$table} where ${inRange(tr.slot)}) x
      order by s limit $3`;
-const CHANGES = `select ${sc.slot}::text as slot, ${sc.key} as pool, ${sc.reserveA}::text as ra, ${sc.reserveB}::text as rb,
-       ${plRow.mintA} as mint_a, ${plRow.mintB} as mint_b
-     from ${sqlNames(slotChanges).$table} c join ${pl.$table} p on ${plRow.address} = ${sc.key}
+const CHANGES = `select ${sc.slot}::text as slot, ${sc.key} as pool, ${sc.reserveA}::text as ra, ${sc.reserveB}::text as rb
+     from ${sqlNames(slotChanges).$table} c
      where ${sc.kind} = 'pool' and ${sc.reserveA} is not null and ${sc.reserveB} is not null and ${inRange(sc.slot)}
      order by ${sc.slot}, ${sc.key}`;
-const SWAPS = `select ${swRow.slot}::text as slot, ${swRow.signature} as sig, ${swRow.instructionPath} as path,
+const POOL_META = `select ${pl.address} as address, ${pl.mintA} as mint_a, ${pl.mintB} as mint_b from ${pl.$table}
+     where ${pl.address} = any($1::text[])`;
+const SWAPS = `select ${swRow.slot}::text as slot, ${swRow.signature} as sig, ${swRow.instructionPath} as path, ${swRow.pool} as pool,
        ${swRow.mintIn} as mint_in, ${swRow.amountIn}::text as amount_in, ${swRow.mintOut} as mint_out, ${swRow.amountOut}::text as amount_out
      from ${sw.$table} s where ${inRange(swRow.slot)}`;
 const TRADES = `select ${trRow.slot}::text as slot, ${trRow.signature} as sig, ${trRow.trader} as trader,
@@ -61,7 +62,8 @@ const CANDIDATES = `select ${pl.address} as address, ${pl.mintA} as mint_a, ${pl
      where (${pl.mintA} = any($1::text[]) and ${pl.mintB} = any($2::text[]))
         or (${pl.mintB} = any($1::text[]) and ${pl.mintA} = any($2::text[]))
      order by ${pl.address}`;
-const POOL_STATES = `select distinct on (${pt.pool}) ${pt.pool} as pool, ${pt.reserveA}::text as ra, ${pt.reserveB}::text as rb
+const POOL_STATES = `select distinct on (${pt.pool}) ${pt.pool} as pool, ${pt.reserveA}::text as ra, ${pt.reserveB}::text as rb,
+       ${pt.volumeA}::text as va, ${pt.volumeB}::text as vb
      from ${pt.$table} where ${pt.pool} = any($1::text[]) and ${pt.slot} <= $2 order by ${pt.pool}, ${pt.slot} desc`;
 const PRICES = `select distinct on (${tp.mint}) ${tp.mint} as mint, ${tp.unitPriceUsd}::text as price
      from ${tp.$table} where ${tp.mint} = any($1::text[]) and ${tp.slot} <= $2 order by ${tp.mint}, ${tp.slot} desc`;
@@ -70,10 +72,10 @@ const INSERT_PRICES = `insert into ${tp.$table} (${[tp.mint, tp.slot, tp.unitPri
      select * from unnest($1::text[], $2::int8[], $3::numeric[], $4::text[], $5::numeric[], $6::timestamptz[])
      on conflict (${tp.mint}, ${tp.slot}) do update set ${tp.unitPriceUsd} = excluded.${tp.unitPriceUsd},
        ${tp.pool} = excluded.${tp.pool}, ${tp.liquidityUsd} = excluded.${tp.liquidityUsd}, ${tp.blockTime} = excluded.${tp.blockTime}`;
-const INSERT_TVL = `insert into ${pt.$table} (${[pt.pool, pt.slot, pt.reserveA, pt.reserveB, pt.tvlUsd, pt.blockTime].join(", ")})
-     select * from unnest($1::text[], $2::int8[], $3::numeric[], $4::numeric[], $5::numeric[], $6::timestamptz[])
+const INSERT_TVL = `insert into ${pt.$table} (${[pt.pool, pt.slot, pt.reserveA, pt.reserveB, pt.volumeA, pt.volumeB, pt.tvlUsd, pt.blockTime].join(", ")})
+     select * from unnest($1::text[], $2::int8[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::timestamptz[])
      on conflict (${pt.pool}, ${pt.slot}) do update set ${pt.reserveA} = excluded.${pt.reserveA},
-       ${pt.reserveB} = excluded.${pt.reserveB}, ${pt.tvlUsd} = excluded.${pt.tvlUsd}, ${pt.blockTime} = excluded.${pt.blockTime}`;
+       ${pt.reserveB} = excluded.${pt.reserveB}, ${pt.volumeA} = excluded.${pt.volumeA}, ${pt.volumeB} = excluded.${pt.volumeB}, ${pt.tvlUsd} = excluded.${pt.tvlUsd}, ${pt.blockTime} = excluded.${pt.blockTime}`;
 // `is distinct from`: a slot priced again with the same values rewrites no row
 const UPDATE_SWAPS = `update ${sw.$table} s set ${sw.valueUsd} = u.v
      from unnest($1::text[], $2::text[], $3::numeric[]) as u(sig, path, v)
@@ -81,6 +83,9 @@ const UPDATE_SWAPS = `update ${sw.$table} s set ${sw.valueUsd} = u.v
 const UPDATE_TRADES = `update ${tr.$table} t set ${tr.valueUsd} = u.v
      from unnest($1::text[], $2::text[], $3::numeric[]) as u(sig, trader, v)
      where ${trRow.signature} = u.sig and ${trRow.trader} = u.trader and ${trRow.valueUsd} is distinct from u.v`;
+/** The cursor before any run: nothing priced, and the change log kept from here on (see the store's pruneLimit). */
+const OPEN_CURSOR = `insert into ${cu.$table} (${cu.id}, ${cu.kind}, ${cu.status}, ${cu.slot}) values ('${PRICING_CURSOR}', 'pricing', 'running', -1)
+     on conflict (${cu.id}) do nothing`;
 const SET_CURSOR = `insert into ${cu.$table} (${cu.id}, ${cu.kind}, ${cu.status}, ${cu.slot}) values ('${PRICING_CURSOR}', 'pricing', 'running', $1)
      on conflict (${cu.id}) do update set ${cu.slot} = excluded.${cu.slot}, ${cu.updatedAt} = now()`;
 
@@ -123,8 +128,17 @@ async function priceRange(
   const book: PriceBook = { stables, sol: WSOL_MINT, prices: new Map() };
 
   const poolState = new Map<string, PoolState>();
-  for (const c of changes.rows)
-    poolState.set(c.pool, { mintA: c.mint_a, mintB: c.mint_b, reserveA: null, reserveB: null });
+  const blank = (mintA: string, mintB: string): PoolState => ({
+    mintA,
+    mintB,
+    reserveA: null,
+    reserveB: null,
+    volumeA: null,
+    volumeB: null,
+  });
+  const moved = [...new Set([...changes.rows.map((c) => c.pool), ...swapRows.rows.map((s) => s.pool!)])];
+  const meta = await client.query<{ address: string; mint_a: string; mint_b: string }>(POOL_META, [moved]);
+  for (const p of meta.rows) poolState.set(p.address, blank(p.mint_a, p.mint_b));
   const repriced = [...new Set([...poolState.values()].flatMap((p) => repricedBy(book, p)))].sort();
   const candidates = new Map<string, string[]>();
   if (repriced.length) {
@@ -133,8 +147,7 @@ async function priceRange(
       [WSOL_MINT, ...cfg.stables],
     ]);
     for (const p of r.rows) {
-      if (!poolState.has(p.address))
-        poolState.set(p.address, { mintA: p.mint_a, mintB: p.mint_b, reserveA: null, reserveB: null });
+      if (!poolState.has(p.address)) poolState.set(p.address, blank(p.mint_a, p.mint_b));
       for (const m of repricedBy(book, { mintA: p.mint_a, mintB: p.mint_b }))
         if (repriced.includes(m)) candidates.set(m, [...(candidates.get(m) ?? []), p.address]);
     }
@@ -145,13 +158,19 @@ async function priceRange(
   for (const s of swapRows.rows) mints.add(s.mint_in!).add(s.mint_out!);
   for (const t of tradeRows.rows) mints.add(t.sold_mint!).add(t.bought_mint!);
   const [states, prices] = await Promise.all([
-    client.query<{ pool: string; ra: string; rb: string }>(POOL_STATES, [[...poolState.keys()], cursor]),
+    client.query<{ pool: string; ra: string | null; rb: string | null; va: string | null; vb: string | null }>(
+      POOL_STATES,
+      [[...poolState.keys()], cursor],
+    ),
     client.query<{ mint: string; price: string }>(PRICES, [[...mints], cursor]),
   ]);
   for (const s of states.rows) {
     const p = poolState.get(s.pool)!;
-    p.reserveA = BigInt(s.ra);
-    p.reserveB = BigInt(s.rb);
+    const big = (x: string | null) => (x == null ? null : BigInt(x));
+    p.reserveA = big(s.ra);
+    p.reserveB = big(s.rb);
+    p.volumeA = big(s.va);
+    p.volumeB = big(s.vb);
   }
   for (const p of prices.rows) book.prices.set(p.mint, fromDecimal(p.price, UNIT_SCALE));
 
@@ -168,6 +187,7 @@ async function priceRange(
     at(s.slot!).swaps.push({
       signature: s.sig!,
       instructionPath: s.path!,
+      pool: s.pool!,
       mintIn: s.mint_in!,
       amountIn: BigInt(s.amount_in!),
       mintOut: s.mint_out!,
@@ -204,8 +224,10 @@ async function priceRange(
     await client.query(INSERT_TVL, [
       v.map((x) => x.pool),
       v.map((x) => x.slot),
-      v.map((x) => x.reserveA.toString()),
-      v.map((x) => x.reserveB.toString()),
+      v.map((x) => x.reserveA?.toString() ?? null),
+      v.map((x) => x.reserveB?.toString() ?? null),
+      v.map((x) => x.volumeA?.toString() ?? null),
+      v.map((x) => x.volumeB?.toString() ?? null),
       v.map((x) => usd(x.tvl)),
       v.map((x) => time(x.blockTime)),
     ]);
@@ -226,8 +248,13 @@ async function priceRange(
 export function createPricer(ctx: Pick<Context, "db" | "config">): Pricer {
   const pool = ctx.db.$client;
   const cfg = { stables: [...ctx.config.USD_STABLES], floor: wholeUsd(ctx.config.PRICE_MIN_LIQUIDITY_USD) };
+  let opened = false;
   const pricer: Pricer = {
     async advance(opts = {}) {
+      if (!opened) {
+        await pool.query(OPEN_CURSOR);
+        opened = true;
+      }
       const client = await pool.connect();
       try {
         await client.query("begin");

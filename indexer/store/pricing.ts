@@ -27,7 +27,7 @@ const DELETE_FROM = [tokenPrices, poolTvl].map((t) => {
 /** The lowest of these slots not stored yet, when the pricing cursor is at or above it. */
 const FIRST_NEW_BELOW = `select min(s)::text as s from unnest($1::int8[]) s
      where not exists (select 1 from ${sl.$table} where ${sl.slot} = s and ${sl.status} = 'indexed')
-     having min(s) <= (${READ_CURSOR})`;
+     having min(s) <= (select ${cu.slot} from ${cu.$table} where ${cu.id} = '${PRICING_CURSOR}')`;
 
 /** The pricing cursor, or null before the stage's first run. */
 export async function pricingCursor(client: pg.PoolClient | pg.Pool): Promise<number | null> {
