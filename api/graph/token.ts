@@ -3,12 +3,14 @@ import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "./builder.js";
 import type { RequestContext } from "../context.js";
 import { formatUnits } from "./format.js";
+import { USDC_MINT, USDT_MINT } from "../../core/presets.js";
 import {
   POOLS,
   type PoolRecord,
   TRANSFERS,
   type TokenRecord,
   type TransferRecord,
+  latestTokenPrices,
   poolFilters,
   transferFilters,
 } from "../queries/index.js";
@@ -105,6 +107,24 @@ Token.implement({
     freezeAuthority: t.exposeString("freezeAuthority", { nullable: true }),
     holderCount: t.exposeInt("holderCount", {
       description: "owners holding more than 0 (all their token accounts of this mint together)",
+    }),
+    priceUsd: t.loadable({
+      type: "String",
+      nullable: true,
+      description:
+        "USD per whole token as a decimal string: 1 for a configured stablecoin (USD_STABLES), else the price its " +
+        "deepest pool against SOL or a stablecoin above PRICE_MIN_LIQUIDITY_USD set, as of the last slot the pricing " +
+        "stage saw one of its pools move; null without such a pool or while its decimals are unknown",
+      extensions: reads<TokenRecord>("mint"),
+      load: async (mints: string[], ctx) => {
+        ctx.metrics.batchSize.observe({ loader: "token.priceUsd" }, mints.length);
+        const stables = new Set(ctx.app.config.USD_STABLES ?? [USDC_MINT, USDT_MINT]);
+        const rest = mints.filter((m) => !stables.has(m));
+        const rows = rest.length ? await latestTokenPrices(ctx.reader, rest) : [];
+        const by = new Map(rows.map((r) => [r.mint, r.priceUsd]));
+        return mints.map((m) => (stables.has(m) ? "1" : (by.get(m) ?? null)));
+      },
+      resolve: (tok) => tok.mint,
     }),
     firstSeenSlot: t.exposeInt("firstSeenSlot"),
     updatedSlot: t.exposeInt("updatedSlot"),
