@@ -28,7 +28,7 @@ import { SHARED_ROWS_LOCK_KEY, type WriteCounts, writeRows } from "./write-sql.j
 import { keepLast } from "./upsert.js";
 import { FORGET_FORKED_SUPPLY, ROLLBACK_SUPPLY, pruneBalanceChanges, rollbackBalances } from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
-import { PRICING_LOCK_KEY, pruneLimit, rewindForNewSlots, rewindPricing } from "./pricing.js";
+import { guardPricing, lockPricing, pruneLimit, rewindForNewSlots, rewindPricing } from "./pricing.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
@@ -272,6 +272,10 @@ export function createStore(ctx: Pick<Context, "db">): Store {
     async writeBlocks(given, opts) {
       const blocks = oneBlockPerSlot(given);
       const out = await inTransaction(pool, async (client) => {
+        await guardPricing(
+          client,
+          blocks.map((b) => b.slot),
+        );
         const counts = await writeRows(client, blocks);
         await failpoint("slot.afterRows");
         // a slot stored for the first time below the pricing cursor (a backfill) is priced again, with what follows
@@ -328,9 +332,10 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       if (slots.length === 0) return 0;
       return inTransaction(pool, async (client) => {
         // tokens, pools and pool_candles are recomputed below: the same lock as a store transaction's (see writeRows)
+        // the pricing stage's lock first (the order every transaction taking both follows): a pricing run writes
+        // value_usd on the rows deleted below, and its rows at and above the fork are dropped
+        await lockPricing(client, "exclusive");
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
-        // and the pricing stage's, before any row lock: a pricing run writes value_usd on the rows deleted below
-        await client.query("select pg_advisory_xact_lock($1)", [PRICING_LOCK_KEY]);
         // the dropped mints and burns leave the supply before their rows go with the rest
         await client.query(ROLLBACK_SUPPLY, [slots]);
         for (const sql of DELETE_SLOT_ROWS) await client.query(sql, [slots]);

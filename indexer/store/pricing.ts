@@ -36,18 +36,39 @@ export async function pricingCursor(client: pg.PoolClient | pg.Pool): Promise<nu
 }
 
 /**
- * Takes the pricing lock, then drops what the stage wrote at or above `slot` and moves its cursor below it, so the
- * stage prices those slots again from the data as it now is.
+ * Drops what the pricing stage wrote at or above `slot` and moves its cursor below it, so the stage prices those
+ * slots again from the data as it now is. The caller holds the pricing lock (exclusive, or shared by writers).
  */
 export async function rewindPricing(client: pg.PoolClient, slot: number): Promise<void> {
-  await client.query("select pg_advisory_xact_lock($1)", [PRICING_LOCK_KEY]);
   for (const sql of DELETE_FROM) await client.query(sql, [slot]);
   await client.query(REWIND_CURSOR, [slot]);
 }
 
+/** Takes the pricing lock until commit: exclusive (a pricing run, a rollback) or shared (writers below the cursor). */
+export async function lockPricing(client: pg.PoolClient, mode: "exclusive" | "shared"): Promise<void> {
+  const fn = mode === "shared" ? "pg_advisory_xact_lock_shared" : "pg_advisory_xact_lock";
+  await client.query(`select ${fn}($1)`, [PRICING_LOCK_KEY]);
+}
+
+const LIVE_AT_OR_ABOVE = `select exists (select 1 from ${cu.$table} where ${cu.id} = 'live' and ${cu.slot} >= $1) as below`;
+
+/**
+ * Before a batch writes any row: when its lowest slot is at or below the live resume point (a backfill, or a slot
+ * delivered again), the pricing stage may already have passed it, so the batch takes the pricing lock (shared: such
+ * batches do not wait for each other) and a pricing run cannot read the range while the batch is uncommitted. Live
+ * slots above the resume point need no lock: no pricing run reaches them before they are stored.
+ * @dev the pricing lock is always taken before the shared-rows lock, by every transaction that takes both.
+ */
+export async function guardPricing(client: pg.PoolClient, slotNumbers: number[]): Promise<void> {
+  if (slotNumbers.length === 0) return;
+  const r = await client.query<{ below: boolean }>(LIVE_AT_OR_ABOVE, [Math.min(...slotNumbers)]);
+  if (r.rows[0]?.below) await lockPricing(client, "shared");
+}
+
 /**
  * Rewinds the pricing stage below the first of `slotNumbers` that is stored for the first time at or below its
- * cursor (a backfill below it); nothing when there is none (the usual case: live slots are above it).
+ * cursor (a backfill below it); nothing when there is none (the usual case: live slots are above it). Runs after
+ * guardPricing in the same transaction.
  */
 export async function rewindForNewSlots(client: pg.PoolClient, slotNumbers: number[]): Promise<void> {
   if (slotNumbers.length === 0) return;

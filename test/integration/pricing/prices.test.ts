@@ -235,7 +235,7 @@ describe("pricing stage", () => {
       await ahead.pricer.catchUp({ upTo, maxSlots: 3 });
     }
     expect(await digestTables(ahead.url, { pricing: true })).toEqual(expected);
-  });
+  }, 60_000);
 
   test("finality pruning keeps the reserves the stage has not read; a rollback is priced again from the rest", async () => {
     const upTo = copies.at(-1)!.slot;
@@ -260,5 +260,5 @@ describe("pricing stage", () => {
     expect(Number(after.slot)).toBe(dropped[0]! - 1);
     await forked.pricer.catchUp({ upTo });
     expect(await digestTables(forked.url, { pricing: true })).toEqual(expected);
-  });
+  }, 60_000);
 });
