@@ -65,6 +65,14 @@ function transfersOf(ctx: RequestContext, mints: readonly string[], args: Transf
   );
 }
 
+/** Each mint's price or market cap, in one statement per list (a stablecoin from USD_STABLES is worth 1). */
+async function pricesOf(ctx: RequestContext, mints: string[], field: "priceUsd" | "marketCapUsd") {
+  ctx.metrics.batchSize.observe({ loader: `token.${field}` }, mints.length);
+  const rows = await latestTokenPrices(ctx.reader, mints, ctx.app.config.USD_STABLES ?? [USDC_MINT, USDT_MINT]);
+  const by = new Map(rows.map((r) => [r.mint, r[field]]));
+  return mints.map((m) => by.get(m) ?? null);
+}
+
 const PREFETCHED = new Set(["pools", "transfers", "holders"]);
 
 /** Starts the reads of `token(mint)`'s selected pools, transfers and holders, to go out with the token lookup itself. */
@@ -116,14 +124,16 @@ Token.implement({
         "deepest pool against SOL or a stablecoin above PRICE_MIN_LIQUIDITY_USD set, as of the last slot the pricing " +
         "stage saw one of its pools move; null without such a pool or while its decimals are unknown",
       extensions: reads<TokenRecord>("mint"),
-      load: async (mints: string[], ctx) => {
-        ctx.metrics.batchSize.observe({ loader: "token.priceUsd" }, mints.length);
-        const stables = new Set(ctx.app.config.USD_STABLES ?? [USDC_MINT, USDT_MINT]);
-        const rest = mints.filter((m) => !stables.has(m));
-        const rows = rest.length ? await latestTokenPrices(ctx.reader, rest) : [];
-        const by = new Map(rows.map((r) => [r.mint, r.priceUsd]));
-        return mints.map((m) => (stables.has(m) ? "1" : (by.get(m) ?? null)));
-      },
+      load: (mints: string[], ctx) => pricesOf(ctx, mints, "priceUsd"),
+      resolve: (tok) => tok.mint,
+    }),
+    marketCapUsd: t.loadable({
+      type: "String",
+      nullable: true,
+      description:
+        "the exact supply times priceUsd, as a decimal string; null while either is unknown (see supply, priceUsd)",
+      extensions: reads<TokenRecord>("mint"),
+      load: (mints: string[], ctx) => pricesOf(ctx, mints, "marketCapUsd"),
       resolve: (tok) => tok.mint,
     }),
     firstSeenSlot: t.exposeInt("firstSeenSlot"),

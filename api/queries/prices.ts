@@ -11,19 +11,34 @@ const TP = getTableName(tokenPrices);
 const PT = getTableName(poolTvl);
 const TK = getTableName(tokens);
 
-/** A mint's latest USD price per whole token (null while its decimals are unknown), with the slot that set it. */
-export type TokenPriceRecord = { mint: string; priceUsd: string | null; slot: number };
+/**
+ * A mint's latest USD price per whole token and its market cap (exact supply times that price), as decimal strings:
+ * null while its price, decimals or supply are unknown; a stablecoin is 1.
+ */
+export type TokenPriceRecord = { mint: string; priceUsd: string | null; marketCapUsd: string | null };
 
-/** Each mint's latest price, in one statement (a mint without one has no row). */
-export function latestTokenPrices(reader: Reader, mints: readonly string[]): Promise<TokenPriceRecord[]> {
+/** Each mint's latest price and market cap, in one statement; `stables` are worth 1 USD per whole token. */
+export function latestTokenPrices(
+  reader: Reader,
+  mints: readonly string[],
+  stables: readonly string[],
+): Promise<TokenPriceRecord[]> {
   const [mint, slot, unit] = [col(tokenPrices, "mint"), col(tokenPrices, "slot"), col(tokenPrices, "unitPriceUsd")];
-  const [tMint, decimals] = [col(tokens, "mint"), col(tokens, "decimals")];
+  const [tMint, decimals, supply] = [col(tokens, "mint"), col(tokens, "decimals"), col(tokens, "supply")];
+  const dec = raw(`k.${decimals}`);
+  const sup = raw(`k.${supply}`);
   return reader.rows<TokenPriceRecord>(sql`
-    select m as mint, p.slot::int8 as slot,
-      case when k.${raw(decimals)} is null then null else trim_scale(p.unit * 10::numeric ^ k.${raw(decimals)})::text end as "priceUsd"
+    select m as mint,
+      case when m = any(${stables}::text[]) then '1'
+           when ${dec} is null or p.unit is null then null
+           else trim_scale(p.unit * 10::numeric ^ ${dec})::text end as "priceUsd",
+      case when ${sup} is null or ${dec} is null then null
+           when m = any(${stables}::text[]) then trim_scale(round(${sup} / 10::numeric ^ ${dec}, 12))::text
+           when p.unit is null then null
+           else trim_scale(round(p.unit * ${sup}, 12))::text end as "marketCapUsd"
     from unnest(${mints}::text[]) m
-    cross join lateral (select ${raw(slot)} as slot, ${raw(unit)} as unit from ${raw(TP)}
-      where ${raw(mint)} = m order by ${raw(slot)} desc limit 1) p
+    left join lateral (select ${raw(unit)} as unit from ${raw(TP)}
+      where ${raw(mint)} = m order by ${raw(slot)} desc limit 1) p on true
     left join ${raw(TK)} k on k.${raw(tMint)} = m`);
 }
 

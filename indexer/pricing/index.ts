@@ -114,15 +114,11 @@ async function priceRange(
   upper: number,
 ): Promise<number> {
   const range = [cursor, upper];
-  const [changes, swapRows, tradeRows, stableRows] = await Promise.all([
-    client.query<{ slot: string; pool: string; ra: string; rb: string; mint_a: string; mint_b: string }>(
-      CHANGES,
-      range,
-    ),
-    client.query<Record<string, string>>(SWAPS, range),
-    client.query<Record<string, string>>(TRADES, range),
-    client.query<{ mint: string; decimals: number | null }>(STABLE_DECIMALS_SQL, [cfg.stables]),
-  ]);
+  // one client: its statements go one after another
+  const changes = await client.query<{ slot: string; pool: string; ra: string; rb: string }>(CHANGES, range);
+  const swapRows = await client.query<Record<string, string>>(SWAPS, range);
+  const tradeRows = await client.query<Record<string, string>>(TRADES, range);
+  const stableRows = await client.query<{ mint: string; decimals: number | null }>(STABLE_DECIMALS_SQL, [cfg.stables]);
   const decimals = new Map(stableRows.rows.map((r) => [r.mint, r.decimals]));
   const stables = new Map(cfg.stables.map((m) => [m, stableUnitPrice(decimals.get(m) ?? STABLE_DECIMALS)]));
   const book: PriceBook = { stables, sol: WSOL_MINT, prices: new Map() };
@@ -157,13 +153,14 @@ async function priceRange(
   for (const p of poolState.values()) mints.add(p.mintA).add(p.mintB);
   for (const s of swapRows.rows) mints.add(s.mint_in!).add(s.mint_out!);
   for (const t of tradeRows.rows) mints.add(t.sold_mint!).add(t.bought_mint!);
-  const [states, prices] = await Promise.all([
-    client.query<{ pool: string; ra: string | null; rb: string | null; va: string | null; vb: string | null }>(
-      POOL_STATES,
-      [[...poolState.keys()], cursor],
-    ),
-    client.query<{ mint: string; price: string }>(PRICES, [[...mints], cursor]),
-  ]);
+  const states = await client.query<{
+    pool: string;
+    ra: string | null;
+    rb: string | null;
+    va: string | null;
+    vb: string | null;
+  }>(POOL_STATES, [[...poolState.keys()], cursor]);
+  const prices = await client.query<{ mint: string; price: string }>(PRICES, [[...mints], cursor]);
   for (const s of states.rows) {
     const p = poolState.get(s.pool)!;
     const big = (x: string | null) => (x == null ? null : BigInt(x));
