@@ -39,7 +39,7 @@ export type EventHub = {
 /** What createApi needs: config, logger, the read-only pool, and optionally Redis (status keys, events). */
 export type ApiContext = {
   config: Pick<Config, "QUEUE_PREFIX"> &
-    Partial<Pick<Config, "API_KEYS" | "API_CORS_ORIGINS" | "API_INTROSPECTION" | "API_MAX_BODY_BYTES">>;
+    Partial<Pick<Config, "API_KEYS" | "API_CORS_ORIGINS" | "API_INTROSPECTION" | "API_MAX_BODY_BYTES" | "USD_STABLES">>;
   logger: Logger;
   pool: pg.Pool;
   /** a normal client: reads `${QUEUE_PREFIX}:status` */

@@ -8,6 +8,7 @@ import { runMigrations } from "../core/migrate.js";
 import { readRoleOf } from "../core/read-role.js";
 import { gapReason, ingestHealth, LEADERSHIP_LOST, startLiveIngest, startLogsIngest } from "../indexer/ingest/index.js";
 import { createBlockWorker } from "../indexer/pipeline/index.js";
+import { startPricing } from "../indexer/pricing/index.js";
 import { daemonHealth, startOpsServer, stuckReason } from "./ops-server.js";
 import { EXIT } from "./run.js";
 import { createRuntime, type Runtime } from "./runtime.js";
@@ -88,6 +89,9 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
     });
     ctx.shutdown.add(() => ingest?.stop());
     ingestRunning = true;
+    // Behind the resume point the leader keeps: prices follow the slots in chain order (logs mode has no such point).
+    const pricing = startPricing(ctx, { everyMs: c.INGEST_POLL_MS });
+    ctx.shutdown.add(() => pricing.stop());
   }
   await untilShutdown(ctx);
   // A lost leader lock exits non-zero, so a supervisor restarts the process (it then waits as a follower).

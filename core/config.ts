@@ -3,7 +3,7 @@
  * @dev every key here is documented in .env.example and in docs/configuration.md (a test checks both).
  */
 import { z } from "zod";
-import { PRESET_NAMES, isAddress } from "./presets.js";
+import { PRESET_NAMES, USDC_MINT, USDT_MINT, isAddress } from "./presets.js";
 
 const MAINNET_RPC = "https://api.mainnet-beta.solana.com";
 
@@ -84,6 +84,11 @@ export const configSchema = z.object({
   WS_STALL_MS: int(500, 600_000, 10_000),
   FINALITY_INTERVAL_MS: int(100, 600_000, 5_000),
   LOGS_SWEEP_MS: int(100, 600_000, 5_000),
+  USD_STABLES: list.default([USDC_MINT, USDT_MINT]).superRefine((entries, ctx) => {
+    const bad = entries.filter((e) => !isAddress(e));
+    if (bad.length > 0) ctx.addIssue({ code: "custom", message: `not a mint address: ${bad.join(", ")}` });
+  }),
+  PRICE_MIN_LIQUIDITY_USD: int(0, 1_000_000_000_000, 10_000),
   API_PORT: int(1, 65535, 4000),
   API_KEYS: z.preprocess(emptyAsUndefined, list.optional()),
   API_CORS_ORIGINS: z.preprocess(emptyAsUndefined, list.optional()),

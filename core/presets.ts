@@ -16,6 +16,10 @@ export const TOKEN_2022_PROGRAM_ID = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuE
 export const ASSOCIATED_TOKEN_PROGRAM_ID = "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL";
 export const VOTE_PROGRAM_ID = "Vote111111111111111111111111111111111111111";
 export const WSOL_MINT = "So11111111111111111111111111111111111111112";
+/** USD Coin (Circle) on Solana mainnet. */
+export const USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
+/** Tether USD on Solana mainnet. */
+export const USDT_MINT = "Es9vMFrzaCERmJfrF4H2FYD4KCoNkY11McCe8BenwNYB";
 
 /** Every built-in preset, in the order the README lists them. */
 export const PRESETS: readonly ProgramPreset[] = [

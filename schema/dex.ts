@@ -51,6 +51,8 @@ export const swaps = pgTable(
     slot: bigint("slot", { mode: "number" }).notNull(),
     txIndex: integer("tx_index").notNull(),
     blockTime: blockTime(),
+    /** @dev set by the pricing stage (indexer/pricing), never by the store: null until the slot is priced */
+    valueUsd: numeric("value_usd"),
   },
   (t) => [
     unique("swaps_natural_key").on(t.signature, t.instructionPath),

@@ -8,5 +8,6 @@ export * from "./tokens.js";
 export * from "./balances.js";
 export * from "./dex.js";
 export * from "./trades.js";
+export * from "./prices.js";
 export * from "./events.js";
 export * from "./ops.js";

@@ -2,12 +2,15 @@ import { sql } from "drizzle-orm";
 import { enumCheck } from "./columns.js";
 import { bigint, index, integer, jsonb, pgTable, serial, text, timestamp, unique } from "drizzle-orm/pg-core";
 
-/** Cursor kinds: the live ingest resume point, or one backfill's progress. */
-export const CURSOR_KINDS = ["live", "backfill"] as const;
+/** Cursor kinds: the live ingest resume point, one backfill's progress, or the pricing stage's. */
+export const CURSOR_KINDS = ["live", "backfill", "pricing"] as const;
 /** Cursor states. */
 export const CURSOR_STATUSES = ["running", "paused", "done", "failed"] as const;
 
-/** Resumable progress of live ingest (`id = 'live'`) and of each backfill (`id = 'backfill-<hash>'`). */
+/**
+ * Resumable progress of live ingest (`id = 'live'`), of each backfill (`id = 'backfill-<hash>'`) and of the pricing
+ * stage (`id = 'pricing'`: every slot at or below it is priced).
+ */
 export const cursors = pgTable(
   "cursors",
   {

@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { bigint, index, integer, numeric, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { amount, blockTime } from "./columns.js";
 
 /**
@@ -20,6 +20,8 @@ export const trades = pgTable(
     slot: bigint("slot", { mode: "number" }).notNull(),
     txIndex: integer("tx_index").notNull(),
     blockTime: blockTime(),
+    /** @dev set by the pricing stage (indexer/pricing), never by the store: null until the slot is priced */
+    valueUsd: numeric("value_usd"),
   },
   (t) => [
     unique("trades_natural_key").on(t.signature, t.trader),

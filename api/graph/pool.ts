@@ -12,6 +12,7 @@ import {
   type SwapRecord,
   candles,
   groupBy,
+  latestPoolTvl,
   swapFilters,
   volumes,
 } from "../queries/index.js";
@@ -105,6 +106,21 @@ Pool.implement({
     createdSlot: t.exposeInt("createdSlot", { nullable: true }),
     firstSeenSlot: t.exposeInt("firstSeenSlot"),
     lastSwapSlot: t.exposeInt("lastSwapSlot", { nullable: true }),
+    tvlUsd: t.loadable({
+      type: "String",
+      nullable: true,
+      description:
+        "USD value of the reserves as a decimal string, as of the last slot the pricing stage saw the pool move: both " +
+        "sides at their prices, twice the one priced side, null when neither side has a price",
+      extensions: reads<PoolRecord>("address"),
+      load: async (addresses: string[], ctx) => {
+        ctx.metrics.batchSize.observe({ loader: "pool.tvlUsd" }, addresses.length);
+        const rows = await latestPoolTvl(ctx.reader, addresses);
+        const by = new Map(rows.map((r) => [r.pool, r.tvlUsd]));
+        return addresses.map((a) => by.get(a) ?? null);
+      },
+      resolve: (p) => p.address,
+    }),
     volume: t.loadable({
       type: PoolVolume,
       description: "Swap volume over the window ending at `until` (default: the newest indexed block time).",

@@ -21,7 +21,8 @@ const TransactionSubscriptionWhere = builder.inputType("TransactionSubscriptionW
 export function swapFromEvent(s: ChainEventSwap): SwapRecord {
   const bt =
     s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
-  return { ...s, blockTime: bt && !Number.isNaN(bt.getTime()) ? bt : null };
+  // a swap just stored is not priced yet: the pricing stage follows the resume point
+  return { ...s, blockTime: bt && !Number.isNaN(bt.getTime()) ? bt : null, valueUsd: null };
 }
 
 function stream<T>(ctx: RequestContext, select: (e: ChainEvent) => readonly T[], name: string): AsyncIterable<T> {

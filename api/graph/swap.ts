@@ -111,6 +111,13 @@ Swap.implement({
       extensions: reads<SwapRecord>("mintOut", "amountOut"),
       resolve: (s, _a, ctx) => uiAmount(ctx, s.mintOut, s.amountOut),
     }),
+    valueUsd: t.exposeString("valueUsd", {
+      nullable: true,
+      description:
+        "USD value as a decimal string: the stablecoin side at 1 USD, else the SOL side, else a priced side, at " +
+        "prices as of the swap's slot; null until the pricing stage (behind the resume point) reaches the slot, or " +
+        "when neither side has a price",
+    }),
     transaction: t.field({
       type: Transaction,
       nullable: true,

@@ -3,12 +3,14 @@ import type { GraphQLResolveInfo } from "graphql";
 import { builder } from "./builder.js";
 import type { RequestContext } from "../context.js";
 import { formatUnits } from "./format.js";
+import { USDC_MINT, USDT_MINT } from "../../core/presets.js";
 import {
   POOLS,
   type PoolRecord,
   TRANSFERS,
   type TokenRecord,
   type TransferRecord,
+  latestTokenPrices,
   poolFilters,
   transferFilters,
 } from "../queries/index.js";
@@ -63,6 +65,14 @@ function transfersOf(ctx: RequestContext, mints: readonly string[], args: Transf
   );
 }
 
+/** Each mint's price or market cap, in one statement per list (a stablecoin from USD_STABLES is worth 1). */
+async function pricesOf(ctx: RequestContext, mints: string[], field: "priceUsd" | "marketCapUsd") {
+  ctx.metrics.batchSize.observe({ loader: `token.${field}` }, mints.length);
+  const rows = await latestTokenPrices(ctx.reader, mints, ctx.app.config.USD_STABLES ?? [USDC_MINT, USDT_MINT]);
+  const by = new Map(rows.map((r) => [r.mint, r[field]]));
+  return mints.map((m) => by.get(m) ?? null);
+}
+
 const PREFETCHED = new Set(["pools", "transfers", "holders"]);
 
 /** Starts the reads of `token(mint)`'s selected pools, transfers and holders, to go out with the token lookup itself. */
@@ -105,6 +115,26 @@ Token.implement({
     freezeAuthority: t.exposeString("freezeAuthority", { nullable: true }),
     holderCount: t.exposeInt("holderCount", {
       description: "owners holding more than 0 (all their token accounts of this mint together)",
+    }),
+    priceUsd: t.loadable({
+      type: "String",
+      nullable: true,
+      description:
+        "USD per whole token as a decimal string: 1 for a configured stablecoin (USD_STABLES), else the price its " +
+        "deepest pool against SOL or a stablecoin above PRICE_MIN_LIQUIDITY_USD set, as of the last slot the pricing " +
+        "stage saw one of its pools move; null without such a pool or while its decimals are unknown",
+      extensions: reads<TokenRecord>("mint"),
+      load: (mints: string[], ctx) => pricesOf(ctx, mints, "priceUsd"),
+      resolve: (tok) => tok.mint,
+    }),
+    marketCapUsd: t.loadable({
+      type: "String",
+      nullable: true,
+      description:
+        "the exact supply times priceUsd, as a decimal string; null while either is unknown (see supply, priceUsd)",
+      extensions: reads<TokenRecord>("mint"),
+      load: (mints: string[], ctx) => pricesOf(ctx, mints, "marketCapUsd"),
+      resolve: (tok) => tok.mint,
     }),
     firstSeenSlot: t.exposeInt("firstSeenSlot"),
     updatedSlot: t.exposeInt("updatedSlot"),

@@ -41,6 +41,12 @@ Trade.implement({
       extensions: reads<TradeRecord>("boughtMint"),
       resolve: (x) => x.boughtMint,
     }),
+    valueUsd: t.exposeString("valueUsd", {
+      nullable: true,
+      description:
+        "USD value as a decimal string (a stablecoin side at 1 USD, else the SOL side, else a priced side, at prices " +
+        "as of the slot); null until the pricing stage reaches the slot, or when neither side has a price",
+    }),
     pools: t.exposeStringList("pools", {
       description: "the pools slotline decodes that the trade went through, in execution order (not other venues)",
     }),

@@ -36,6 +36,7 @@ import {
   type TokenSnapshot,
 } from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
+import { guardPricing, lockPricing, pruneLimit, rewindForNewSlots, rewindPricing } from "./pricing.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
@@ -45,6 +46,8 @@ export type { BackfillCursor, DeadLetterRecord, TokenLookup } from "./operations
 export { SHARED_ROWS_LOCK_KEY } from "./write-sql.js";
 export { cleanText, jsonbText } from "./strings.js";
 export type { TokenSnapshot } from "./balances.js";
+export { PRICING_CURSOR, PRICING_LOCK_KEY, pricingCursor } from "./pricing.js";
+export { naturalKey, sqlNames } from "./columns.js";
 
 /** The live ingest cursor's id in `cursors`. */
 export const LIVE_CURSOR = "live";
@@ -302,8 +305,17 @@ export function createStore(ctx: Pick<Context, "db">): Store {
     async writeBlocks(given, opts) {
       const blocks = oneBlockPerSlot(given);
       const out = await inTransaction(pool, async (client) => {
+        await guardPricing(
+          client,
+          blocks.map((b) => b.slot),
+        );
         const counts = await writeRows(client, blocks);
         await failpoint("slot.afterRows");
+        // a slot stored for the first time below the pricing cursor (a backfill) is priced again, with what follows
+        await rewindForNewSlots(
+          client,
+          blocks.map((b) => b.slot),
+        );
         if (blocks.length)
           await client.query(INSERT_INDEXED, [
             blocks.map((b) => b.slot),
@@ -354,6 +366,9 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       if (slots.length === 0) return 0;
       return inTransaction(pool, async (client) => {
         // tokens, pools and pool_candles are recomputed below: the same lock as a store transaction's (see writeRows)
+        // the pricing stage's lock first (the order every transaction taking both follows): a pricing run writes
+        // value_usd on the rows deleted below, and its rows at and above the fork are dropped
+        await lockPricing(client, "exclusive");
         await client.query("select pg_advisory_xact_lock($1)", [SHARED_ROWS_LOCK_KEY]);
         // the dropped mints and burns leave the supply before their rows go with the rest
         await client.query(ROLLBACK_SUPPLY, [slots]);
@@ -376,6 +391,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         );
         const r = await client.query(MARK_ROLLED_BACK, [slots]);
         await client.query(LOWER_LIVE_CURSOR, [Math.min(...slots), LIVE_CURSOR]);
+        // prices at and above the fork were measured with the dropped slots: the pricing stage measures them again
+        await rewindPricing(client, Math.min(...slots));
         return r.rowCount ?? 0;
       });
     },
@@ -385,7 +402,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
         if (!fin.rowCount) return 0;
         const newly = fin.rows.map((r) => Number(r.slot));
         await pruneBalanceChanges(client, upToSlot, newly);
-        return pruneChanges(client, upToSlot, newly);
+        // the pool reserves the pricing stage has not read yet stay in the change log
+        return pruneChanges(client, await pruneLimit(client, upToSlot), newly);
       });
     },
     async finalizedBetween(from, to) {

@@ -82,6 +82,8 @@ const SWAPS = upsert<NewSwap, typeof swaps>(swaps, {
   slot: (r) => r.slot,
   txIndex: (r) => r.txIndex,
   blockTime: (r) => time(r.blockTime),
+  // the pricing stage's: a slot stored again keeps its value
+  valueUsd: null,
 });
 
 const LIQUIDITY = upsert<NewLiquidityEvent, typeof liquidityEvents>(liquidityEvents, {
@@ -121,6 +123,8 @@ const TRADES = upsert<NewTrade, typeof trades>(trades, {
   slot: (r) => r.slot,
   txIndex: (r) => r.txIndex,
   blockTime: (r) => time(r.blockTime),
+  // the pricing stage's: a slot stored again keeps its value
+  valueUsd: null,
 });
 
 /**

@@ -9,7 +9,7 @@ import { type Chain, createChain } from "../../devchain/index.js";
 import { diffTable, digestTables } from "../setup/digest.js";
 import { ingestEnv, query } from "../setup/ingest-env.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";
-import { writeReference } from "../setup/reference.js";
+import { priceReference, writeReference } from "../setup/reference.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";
 
 /** What to run. */
@@ -249,12 +249,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       all.filter((s) => s > fin),
       "confirmed",
     );
-    const reference = await digestTables(ref.url);
-    // Token lookups may trail the last batch a little: give the workers a moment to converge.
+    // The pricing stage (in the ingest process, behind the resume point) is compared too: the reference is priced
+    // over the same slots, and its rows are keyed `pricing.<table>` beside the others.
+    if (all.length) await priceReference(ref.url, Math.max(...all));
+    const reference = await digestAll(ref.url);
+    // Token lookups may trail the last batch a little, and the pricing stage the resume point: give them a moment.
     await waitFor(
       "the database to equal the reference",
-      async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(reference),
-      20_000,
+      async () => JSON.stringify(await digestAll(db.url)) === JSON.stringify(reference),
+      30_000,
     ).catch(() => {});
     for (const [role, p] of procs) {
       const code = await p.kill("SIGTERM");
@@ -262,11 +265,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         throw new Error(`${role} did not stop cleanly on SIGTERM (exit ${code}): ${p.output().slice(-2000)}`);
     }
     procs.clear();
-    const digest = await digestTables(db.url);
+    const digest = await digestAll(db.url);
     const diffs: ChaosResult["diffs"] = [];
     for (const table of Object.keys(reference))
       if (digest[table]?.md5 !== reference[table]?.md5) {
-        const d = table === "slots" ? await diffSlots(db.url, ref.url) : await diffTable(db.url, ref.url, table);
+        const name = table.replace(/^pricing\./, "");
+        const d = table === "slots" ? await diffSlots(db.url, ref.url) : await diffTable(db.url, ref.url, name);
         diffs.push({ table, onlyRun: d.onlyA, onlyReference: d.onlyB });
       }
     return {
@@ -283,4 +287,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   } finally {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   }
+}
+
+/** The data tables' digests and the pricing stage's (keyed `pricing.<table>`), in one record. */
+async function digestAll(url: string): Promise<Awaited<ReturnType<typeof digestTables>>> {
+  const pricing = await digestTables(url, { pricing: true });
+  return {
+    ...(await digestTables(url)),
+    ...Object.fromEntries(Object.entries(pricing).map(([table, d]) => [`pricing.${table}`, d])),
+  };
 }

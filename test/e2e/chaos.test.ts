@@ -24,4 +24,6 @@ test("chaos (short): 200-slot backfill and live ingest, 3 random SIGKILLs, conve
   // Both parts really ran: the backfill range and some live slots are stored.
   expect(r.digest.slots!.rows).toBeGreaterThan(200);
   expect(r.liveRange[1]).toBeGreaterThan(r.liveRange[0]);
+  // The pricing stage's rows are in the comparison, and it priced something.
+  expect(r.digest["pricing.token_prices"]!.rows).toBeGreaterThan(0);
 }, 240_000);

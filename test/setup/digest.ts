@@ -14,10 +14,17 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
   },
   token_transfers: { order: "signature, instruction_path" },
   pools: { order: "address" },
-  swaps: { order: "signature, instruction_path" },
+  // value_usd is the pricing stage's: digestPricing covers it once that stage has caught up
+  swaps: {
+    order: "signature, instruction_path",
+    cols: "signature, instruction_path, pool, dex, trader, mint_in, mint_out, amount_in, amount_out, slot, tx_index, block_time",
+  },
   liquidity_events: { order: "signature, instruction_path" },
   program_events: { order: "signature, instruction_path, kind, name, ordinal" },
-  trades: { order: "signature, trader" },
+  trades: {
+    order: "signature, trader",
+    cols: "signature, trader, sold_mint, sold_amount, bought_mint, bought_amount, pools, slot, tx_index, block_time",
+  },
   token_accounts: { order: "address" },
   token_holders: { order: "mint, owner" },
   wallets: { order: "address" },
@@ -28,14 +35,28 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
   },
 };
 
-/** md5 of each table's rows in key order, plus row counts. */
-export async function digestTables(url: string): Promise<Record<string, { rows: number; md5: string | null }>> {
+/**
+ * What the pricing stage writes: prices, pool TVL, and the USD values of swaps and trades. Compared only once the
+ * stage has caught up with the resume point in both databases (it runs behind it), so a slow stage is not a mismatch.
+ */
+const PRICING_TABLES: typeof TABLES = {
+  token_prices: { order: "mint, slot" },
+  pool_tvl: { order: "pool, slot" },
+  swaps: { order: "signature, instruction_path", cols: "signature, instruction_path, value_usd" },
+  trades: { order: "signature, trader", cols: "signature, trader, value_usd" },
+};
+
+/** md5 of each table's rows in key order, plus row counts; `pricing`: the pricing stage's rows instead. */
+export async function digestTables(
+  url: string,
+  opts: { pricing?: boolean } = {},
+): Promise<Record<string, { rows: number; md5: string | null }>> {
   const c = new pg.Client({ connectionString: url });
   c.on("error", () => {}); // ended by the server between queries (a restart): the next query fails instead
   await c.connect();
   try {
     const out: Record<string, { rows: number; md5: string | null }> = {};
-    for (const [table, { order, cols, where }] of Object.entries(TABLES)) {
+    for (const [table, { order, cols, where }] of Object.entries(opts.pricing ? PRICING_TABLES : TABLES)) {
       const r = await c.query<{ n: number; md5: string | null }>(
         `select count(*)::int as n, md5(string_agg(${cols ? `row(${cols})::text` : "t::text"}, '|' order by ${order})) as md5 from ${table} t where ${where ?? "true"}`,
       );

@@ -10,6 +10,18 @@ import { createTokenEnricher } from "../../indexer/pipeline/token-enricher.js";
 import { fetchBlocks } from "../../indexer/source/blocks.js";
 import { createRpcClient } from "../../indexer/source/rpc.js";
 import { createStore } from "../../indexer/store/index.js";
+import { parseConfig } from "../../core/config.js";
+import { createPricer } from "../../indexer/pricing/index.js";
+
+/** Runs the pricing stage of `dbUrl` up to `upTo` (default configuration), as the ingest process would. */
+export async function priceReference(dbUrl: string, upTo: number): Promise<void> {
+  const db = createDb(dbUrl, { max: 1 });
+  try {
+    await createPricer({ db, config: parseConfig({}) }).catchUp({ upTo });
+  } finally {
+    await db.$client.end();
+  }
+}
 
 /** Writes the blocks of `slots` (fetched at `commitment`) into `dbUrl` exactly as a fault-free worker would. */
 export async function writeReference(

@@ -9,7 +9,7 @@ import { type Chain, createChain } from "../../../devchain/index.js";
 import { diffTable, digestTables } from "../../setup/digest.js";
 import { caughtUp, ingestEnv, query } from "../../setup/ingest-env.js";
 import { type SlotlineProcess, waitFor } from "../../setup/processes.js";
-import { writeReference } from "../../setup/reference.js";
+import { priceReference, writeReference } from "../../setup/reference.js";
 import { createTestDatabase, uniquePrefix } from "../../setup/services.js";
 
 /** One run: chain, database, processes and their environment; `cleanup()` kills and drops everything. */
@@ -168,6 +168,28 @@ async function compareWithReference(run: ConvergingRun, refUrl: string, fin: num
     async () => JSON.stringify(await digestTables(db.url)) === JSON.stringify(expected),
     20_000,
   ).catch(() => {});
+  // The pricing stage runs in the ingest process behind the resume point (block mode): once it has caught up with it,
+  // its rows equal the reference's priced over the same slots.
+  const pricing = run.env.INGEST_MODE !== "logs" && indexedNow.length > 0;
+  let expectedPricing: Awaited<ReturnType<typeof digestTables>> = {};
+  if (pricing) {
+    await priceReference(refUrl, Math.max(...indexedNow));
+    expectedPricing = await digestTables(refUrl, { pricing: true });
+    await waitFor(
+      "the pricing stage to catch up with the resume point and equal the reference",
+      async () => {
+        const [r] = await query<{ caught: boolean | null }>(
+          db.url,
+          "select (select slot from cursors where id = 'pricing') >= (select slot from cursors where id = 'live') as caught",
+        );
+        return (
+          r?.caught === true &&
+          JSON.stringify(await digestTables(db.url, { pricing: true })) === JSON.stringify(expectedPricing)
+        );
+      },
+      20_000,
+    ).catch(() => {});
+  }
   for (const p of run.procs) expect(await p.kill("SIGTERM"), p.output().slice(-2000)).toBe(0);
 
   const [{ cursor }] = (await query<{ cursor: string }>(
@@ -198,6 +220,13 @@ async function compareWithReference(run: ConvergingRun, refUrl: string, fin: num
     if (actual[table]?.md5 !== expected[table]?.md5)
       expect.soft({ table, ...(await diffTable(db.url, refUrl, table)) }).toEqual({ table, onlyA: [], onlyB: [] });
   expect(actual).toEqual(expected);
+  if (pricing) {
+    const priced = await digestTables(db.url, { pricing: true });
+    for (const table of ["token_prices", "pool_tvl"])
+      if (priced[table]?.md5 !== expectedPricing[table]?.md5)
+        expect.soft({ table, ...(await diffTable(db.url, refUrl, table)) }).toEqual({ table, onlyA: [], onlyB: [] });
+    expect(priced).toEqual(expectedPricing);
+  }
   // The E2 invariant: no rows of a slot without its `slots` row (no partial slot).
   const orphans = await query<{ n: number }>(
     db.url,

@@ -23,6 +23,9 @@ for (const x of Object.values(schema)) if (is(x, PgTable)) tables.set(getTableNa
  */
 const LEFT_TO_OTHERS: Record<string, string[]> = {
   tokens: ["supply", "supply_slot", "holder_count", "name", "symbol", "uri"],
+  // the pricing stage's (indexer/pricing): a slot stored again keeps its USD values
+  swaps: ["value_usd"],
+  trades: ["value_usd"],
 };
 /** Upserts whose update list merges (keeps the earliest, the widest, the sum) instead of overwriting. */
 const MERGING = new Set(["tokens", "pools", "pool_candles_merge"]);
