@@ -8,17 +8,20 @@ import { createDecoder } from "../../../indexer/decode/index.js";
 import { PRESET_NAMES } from "../../../core/presets.js";
 import { tokenDeltas } from "./chain-accounting.js";
 import { allFixtureTxs } from "./fixture-txs.js";
+import { shared } from "./shared.js";
 
-const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
 
 describe("decoded swaps: direction", () => {
-  const decoded = allFixtureTxs().flatMap((f) => {
-    const d = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
-    return d && d.swaps.length ? [{ f, d }] : [];
-  });
+  const decoded = shared(() =>
+    allFixtureTxs().flatMap((f) => {
+      const d = decoder().decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
+      return d && d.swaps.length ? [{ f, d }] : [];
+    }),
+  );
 
   test("amounts are never negative and a swap's two mints differ", () => {
-    const swaps = decoded.flatMap(({ d }) => d.swaps);
+    const swaps = decoded().flatMap(({ d }) => d.swaps);
     expect(swaps.length).toBeGreaterThan(200);
     for (const s of swaps) {
       expect(s.amountIn >= 0n && s.amountOut >= 0n, `${s.signature} ${s.instructionPath}`).toBe(true);
@@ -28,7 +31,7 @@ describe("decoded swaps: direction", () => {
 
   test("the vault of mintIn gained and the vault of mintOut lost, where the pool swapped once in the transaction", () => {
     let checked = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       const deltas = tokenDeltas(f.tx);
       const perPool = new Map<string, number>();
       for (const s of d.swaps) perPool.set(s.pool, (perPool.get(s.pool) ?? 0) + 1);
