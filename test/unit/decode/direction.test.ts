@@ -61,3 +61,44 @@ describe("decoded swaps: direction", () => {
     expect(checked).toBeGreaterThan(300);
   });
 });
+
+describe("decoded liquidity events: kind and sign", () => {
+  const decoded = shared(() =>
+    allFixtureTxs().flatMap((f) => {
+      if (f.tx.meta?.err) return [];
+      const d = decoder().decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
+      return d && d.liquidityEvents.length ? [{ f, d }] : [];
+    }),
+  );
+
+  test("an add is what the pool's vaults gained and a remove what they paid, both as non-negative amounts", () => {
+    const kinds = new Set<string>();
+    let checked = 0;
+    for (const { f, d } of decoded()) {
+      const deltas = tokenDeltas(f.tx);
+      for (const l of d.liquidityEvents) {
+        const where = `${l.signature} ${l.instructionPath} ${l.kind}`;
+        const pool = d.pools.find((p) => p.address === l.pool)!;
+        // the pool moved once in the transaction: its vaults' whole-transaction deltas are this event's
+        const once =
+          d.liquidityEvents.filter((x) => x.pool === l.pool).length === 1 && !d.swaps.some((s) => s.pool === l.pool);
+        const a = deltas.get(pool.vaultA)?.delta;
+        const b = deltas.get(pool.vaultB)?.delta;
+        if (!once || a === undefined || b === undefined) continue;
+        // one-sided or both sides the same way: the kind follows the vaults
+        if (a >= 0n && b >= 0n && a + b > 0n) expect(l.kind, where).toBe("add");
+        if (a <= 0n && b <= 0n && a + b < 0n) expect(l.kind, where).toBe("remove");
+        const sign = l.kind === "add" ? 1n : -1n;
+        expect(l.amountA, where).toBe(sign * a);
+        expect(l.amountB, where).toBe(sign * b);
+        if ((a >= 0n && b >= 0n) || (a <= 0n && b <= 0n)) {
+          expect(l.amountA! >= 0n && l.amountB! >= 0n, where).toBe(true);
+        }
+        kinds.add(l.kind);
+        checked++;
+      }
+    }
+    expect([...kinds].sort()).toEqual(["add", "remove"]);
+    expect(checked).toBeGreaterThan(10);
+  });
+});
