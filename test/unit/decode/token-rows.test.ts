@@ -103,7 +103,12 @@ describe("token rows: mints and owners", () => {
           // no mint in the instruction (a plain transfer) and neither account initialised here
           expect(mintOf.has(o.source ?? "") || mintOf.has(o.destination ?? ""), where).toBe(false);
           expect(s.warnings, where).toContainEqual(
-            expect.objectContaining({ kind: "decode_error", instructionPath: o.instructionPath }),
+            expect.objectContaining({
+              kind: "decode_error",
+              instructionPath: o.instructionPath,
+              discriminator: "",
+              signature: d.transaction.signature,
+            }),
           );
           dropped++;
           continue;
@@ -156,7 +161,60 @@ describe("token rows: mints and owners", () => {
   });
 });
 
+describe("token rows: balances without owners or programs (as old ledger data gives them)", () => {
+  test("owners come from the instructions as without balances; mints stay the balances'; tokens are SPL Token", () => {
+    let checked = 0;
+    for (const f of allFixtureTxs()) {
+      if (f.tx.meta?.err || !(f.tx.meta?.postTokenBalances ?? []).length) continue;
+      const old = structuredClone(f.tx);
+      for (const b of [...(old.meta!.preTokenBalances ?? []), ...(old.meta!.postTokenBalances ?? [])]) {
+        delete (b as { owner?: string }).owner;
+        delete (b as { programId?: string }).programId;
+      }
+      const o = decoder().decodeTransaction(old, f);
+      if (!o || o.transfers.length === 0) continue;
+      const d = decoder().decodeTransaction(f.tx, f)!;
+      const s = decoder().decodeTransaction(stripped(f.tx), f)!;
+      for (const t of o.transfers) {
+        const where = `${f.file} ${t.instructionPath}`;
+        const full = d.transfers.find((x) => x.instructionPath === t.instructionPath)!;
+        const bare = s.transfers.find((x) => x.instructionPath === t.instructionPath);
+        expect(t.mint, where).toBe(full.mint);
+        if (bare) {
+          expect(t.sourceOwner, where).toBe(bare.sourceOwner);
+          expect(t.destinationOwner, where).toBe(bare.destinationOwner);
+        }
+      }
+      for (const tk of o.tokens) expect(tk.program, f.file).toBe("spl-token");
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
+
 describe("token rows: tokens seen", () => {
+  test("every token seen is a mint: of a balance, a movement, an initializeMint* or a mint's setAuthority", () => {
+    let authorities = 0;
+    for (const f of allFixtureTxs()) {
+      const d = decoder().decodeTransaction(f.tx, f);
+      if (!d?.transaction.success) continue;
+      const keys = accountKeys(f.tx);
+      const mints = new Set([
+        ...[...(f.tx.meta?.preTokenBalances ?? []), ...(f.tx.meta?.postTokenBalances ?? [])].map((b) => b.mint),
+        ...d.transfers.map((t) => t.mint),
+      ]);
+      for (const ix of createTxView(f.tx).ixs) {
+        if (ix.programId !== TOKEN_PROGRAM_ID && ix.programId !== TOKEN_2022_PROGRAM_ID) continue;
+        const b = bs58.decode(ix.data);
+        // initializeMint/2 name the mint first; setAuthority 0 (MintTokens) and 1 (FreezeAccount) are a mint's
+        if (b[0] === 0 || b[0] === 20 || (b[0] === 6 && (b[1] === 0 || b[1] === 1))) mints.add(keys[ix.accounts[0]!]!);
+        if (b[0] === 6) authorities++;
+      }
+      for (const t of d.tokens) expect(mints, `${f.file} ${t.mint}`).toContain(t.mint);
+    }
+    expect(authorities).toBeGreaterThan(0);
+  });
+
   test("every mint the balances name is seen once, with its decimals and its token program", () => {
     let checked = 0;
     for (const f of allFixtureTxs()) {
