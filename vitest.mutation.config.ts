@@ -7,6 +7,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/unit/decode/**/*.test.ts", "test/unit/store/**/*.test.ts"],
-    testTimeout: 60_000,
+    // instrumented code runs several times slower: the fixture-wide tests need more than the usual 15 s
+    testTimeout: 300_000,
   },
 });
