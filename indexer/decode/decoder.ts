@@ -130,6 +130,15 @@ export function createDecoder(opts: DecoderOptions): Decoder {
       warnings: [],
     };
     if (logTruncated) out.warnings.push({ kind: "log_truncated", signature: view.signature });
+    for (const index of view.malformedBalances)
+      out.warnings.push({
+        kind: "decode_error",
+        programId: "",
+        discriminator: "",
+        signature: view.signature,
+        instructionPath: "",
+        message: `token balance of account ${index} has an amount that is not an integer; the account is left out`,
+      });
     if (!transaction.success) return out;
     try {
       decodeInstructions(view, at, blockTime, out);
@@ -282,15 +291,22 @@ export function createDecoder(opts: DecoderOptions): Decoder {
       for (const d of programDataByInstruction(view.logs, view.ixs, (id) => idlPrograms.has(id))) {
         const p = idlPrograms.get(d.programId)!;
         if (p.eventNames.length === 0) continue;
-        const ev = p.decodeEvent(Buffer.from(d.data, "base64"));
-        if (ev)
-          pushEvent({
-            instructionPath: view.ixs[d.ix]!.path,
-            kind: "event",
-            name: ev.name,
-            programId: d.programId,
-            data: ev.data,
-          });
+        // an event that does not decode is skipped with a warning; the transaction's other rows stand
+        const bytes = Buffer.from(d.data, "base64");
+        try {
+          const ev = p.decodeEvent(bytes);
+          if (ev)
+            pushEvent({
+              instructionPath: view.ixs[d.ix]!.path,
+              kind: "event",
+              name: ev.name,
+              programId: d.programId,
+              data: ev.data,
+            });
+          else warn(d.programId, d.ix, hexPrefix(bytes, 8), "logged event does not decode with the IDL");
+        } catch (err) {
+          warn(d.programId, d.ix, hexPrefix(bytes, 8), (err as Error).message);
+        }
       }
     }
 

@@ -31,7 +31,14 @@ function seeToken(
 
 /** The key at index `i` of the transaction's account list (undefined for no index). */
 function keyAt(keys: string[], i: number | undefined): string | undefined {
+  // Stryker disable next-line ConditionalExpression: equivalent, keys[undefined] is undefined as well (the test is for the type checker)
   return i === undefined ? undefined : keys[i];
+}
+
+/** The entry of account `i` in `map` (undefined for no index). */
+function entryOf(map: Map<number, string>, i: number | undefined): string | undefined {
+  // Stryker disable next-line ConditionalExpression: equivalent, no entry has the key undefined (the test is for the type checker)
+  return i === undefined ? undefined : map.get(i);
 }
 
 /** Builds transfer rows and the tokens seen from the token effects, resolving mints and owners. */
@@ -87,10 +94,7 @@ export function tokenRows(
   for (const { ix, programId, effect } of effects) {
     if (effect.type !== "move" || !isTracked(programId)) continue;
     const m = effect.move;
-    const mint =
-      (m.mint !== undefined ? view.keys[m.mint] : undefined) ??
-      (m.source !== undefined ? mintOf.get(m.source) : undefined) ??
-      (m.destination !== undefined ? mintOf.get(m.destination) : undefined);
+    const mint = keyAt(view.keys, m.mint) ?? entryOf(mintOf, m.source) ?? entryOf(mintOf, m.destination);
     const path = view.ixs[ix]!.path;
     if (!mint) {
       const w: DecodeWarning = {
@@ -104,8 +108,8 @@ export function tokenRows(
       out.warnings.push(w);
       continue;
     }
-    const src = m.source !== undefined ? view.keys[m.source] : undefined;
-    const dst = m.destination !== undefined ? view.keys[m.destination] : undefined;
+    const src = keyAt(view.keys, m.source);
+    const dst = keyAt(view.keys, m.destination);
     const row: NewTransfer = {
       signature: view.signature,
       instructionPath: path,
@@ -116,11 +120,9 @@ export function tokenRows(
       // a transfer signed by a delegate names the delegate; token balances (first) name the real owner
       sourceOwner:
         m.source !== undefined
-          ? (ownerOf.get(m.source) ??
-            (m.kind === "transfer" && m.authority !== undefined ? view.keys[m.authority] : undefined) ??
-            null)
+          ? (entryOf(ownerOf, m.source) ?? (m.kind === "transfer" ? keyAt(view.keys, m.authority) : undefined) ?? null)
           : null,
-      destinationOwner: m.destination !== undefined ? (ownerOf.get(m.destination) ?? null) : null,
+      destinationOwner: entryOf(ownerOf, m.destination) ?? null,
       amount: m.amount,
       fee: m.fee,
       slot: at.slot,

@@ -51,6 +51,8 @@ export type TxView = {
   keys: string[];
   ixs: FlatIx[];
   tokenAccounts: Map<number, TokenAccount>;
+  /** accounts whose token balance has an amount that is not an integer, left out of `tokenAccounts` */
+  malformedBalances: number[];
   /** account index by address (first occurrence) */
   indexOf: Map<string, number>;
   preLamports: Lamports[];
@@ -149,25 +151,42 @@ function tokenAccountOf(map: Map<number, TokenAccount>, b: RawTokenBalance): Tok
   return acc;
 }
 
-function tokenAccounts(pre: RawTokenBalance[], post: RawTokenBalance[]): Map<number, TokenAccount> {
+/**
+ * The token accounts of the balances, and the indexes of those left out because an amount is not an integer: a
+ * balance read as 0 would be stored as the account's state and move its holders, so such an account is not known
+ * from the balances at all (its transfers still come from the instructions).
+ */
+function tokenAccounts(
+  pre: RawTokenBalance[],
+  post: RawTokenBalance[],
+): { map: Map<number, TokenAccount>; malformed: number[] } {
   const map = new Map<number, TokenAccount>();
-  for (const b of pre) tokenAccountOf(map, b).pre = parseAmount(b.uiTokenAmount.amount);
+  const malformed = new Set<number>();
+  for (const b of pre) {
+    const amount = parseAmount(b.uiTokenAmount?.amount);
+    if (amount === undefined) malformed.add(b.accountIndex);
+    else tokenAccountOf(map, b).pre = amount;
+  }
   for (const b of post) {
+    const amount = parseAmount(b.uiTokenAmount?.amount);
+    if (amount === undefined) {
+      malformed.add(b.accountIndex);
+      continue;
+    }
     const acc = tokenAccountOf(map, b);
-    acc.post = parseAmount(b.uiTokenAmount.amount);
+    acc.post = amount;
     acc.hasPost = true;
     if (b.owner) acc.owner = b.owner;
     acc.mint = b.mint;
   }
-  return map;
+  for (const i of malformed) map.delete(i);
+  return { map, malformed: [...malformed] };
 }
 
-function parseAmount(s: string): bigint {
-  try {
-    return BigInt(s);
-  } catch {
-    return 0n;
-  }
+/** A token amount as the RPC writes it (a u64 or u128 in decimal), or undefined for anything else. */
+const AMOUNT = /^\d{1,39}$/;
+function parseAmount(s: unknown): bigint | undefined {
+  return typeof s === "string" && AMOUNT.test(s) ? BigInt(s) : undefined;
 }
 
 /** Builds the view of one transaction. */
@@ -176,11 +195,13 @@ export function createTxView(tx: RawBlockTransaction): TxView {
   const meta = tx.meta;
   const indexOf = new Map<string, number>();
   for (let i = keys.length - 1; i >= 0; i--) indexOf.set(keys[i]!, i);
+  const balances = tokenAccounts(meta?.preTokenBalances ?? [], meta?.postTokenBalances ?? []);
   return {
     signature: tx.transaction.signatures[0] ?? "",
     keys,
     ixs: flatten(tx, keys),
-    tokenAccounts: tokenAccounts(meta?.preTokenBalances ?? [], meta?.postTokenBalances ?? []),
+    tokenAccounts: balances.map,
+    malformedBalances: balances.malformed,
     indexOf,
     preLamports: meta?.preBalances ?? [],
     postLamports: meta?.postBalances ?? [],

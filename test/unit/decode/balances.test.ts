@@ -5,12 +5,15 @@ import { PRESET_NAMES, TOKEN_2022_PROGRAM_ID } from "../../../core/presets.js";
 import type { DecodedTransaction } from "../../../core/decoded.js";
 import { tokenDeltas } from "./chain-accounting.js";
 import { allFixtureTxs, type FixtureTx } from "./fixture-txs.js";
+import { shared } from "./shared.js";
 
-const decoder = createDecoder({ programs: [...PRESET_NAMES] });
-const decoded: { f: FixtureTx; d: DecodedTransaction }[] = allFixtureTxs().flatMap((f) => {
-  const d = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
-  return d ? [{ f, d }] : [];
-});
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
+const decoded = shared((): { f: FixtureTx; d: DecodedTransaction }[] =>
+  allFixtureTxs().flatMap((f) => {
+    const d = decoder().decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
+    return d ? [{ f, d }] : [];
+  }),
+);
 
 /** The token balances' pre amount of each account, by address. */
 function preAmounts(f: FixtureTx): Map<string, bigint> {
@@ -23,7 +26,7 @@ function preAmounts(f: FixtureTx): Map<string, bigint> {
 describe("balances: token accounts and signers as each transaction left them", () => {
   test("every postTokenBalances entry is one token account state: address by index over the full key list", () => {
     let checked = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       const keys = accountKeys(f.tx);
       const post = f.tx.meta?.postTokenBalances ?? [];
       const open = d.tokenAccounts.filter((a) => !a.closed);
@@ -47,7 +50,7 @@ describe("balances: token accounts and signers as each transaction left them", (
 
   test("an account in preTokenBalances and absent from postTokenBalances is closed, with amount 0", () => {
     let closed = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       const keys = accountKeys(f.tx);
       const postKeys = new Set((f.tx.meta?.postTokenBalances ?? []).map((b) => keys[b.accountIndex]));
       const gone = (f.tx.meta?.preTokenBalances ?? []).filter((b) => !postKeys.has(keys[b.accountIndex]));
@@ -66,7 +69,7 @@ describe("balances: token accounts and signers as each transaction left them", (
 
   test("a transfer's amount is the chain's delta of its destination account (less its fee)", () => {
     let checked = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       const deltas = tokenDeltas(f.tx);
       const pre = preAmounts(f);
       for (const t of d.transfers) {
@@ -87,7 +90,7 @@ describe("balances: token accounts and signers as each transaction left them", (
 
   test("every signer's lamports are its postBalances entry, as bigint; non-signers are not wallets", () => {
     let checked = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       const n = f.tx.transaction.message.header.numRequiredSignatures;
       const keys = accountKeys(f.tx);
       const signers = [...new Set(keys.slice(0, n))];
@@ -104,7 +107,7 @@ describe("balances: token accounts and signers as each transaction left them", (
   });
 
   test("a failed transaction still reports balances: its token accounts unchanged, its fee payer charged", () => {
-    const failed = decoded.filter(({ d }) => !d.transaction.success);
+    const failed = decoded().filter(({ d }) => !d.transaction.success);
     expect(failed.length).toBeGreaterThan(0);
     for (const { f, d } of failed) {
       const pre = preAmounts(f);
@@ -115,7 +118,7 @@ describe("balances: token accounts and signers as each transaction left them", (
   });
 
   test("a mint initialised in the transaction is marked initialized; a mint only moved is not", () => {
-    const inits = decoded.filter(({ d }) => d.tokens.some((t) => t.initialized));
+    const inits = decoded().filter(({ d }) => d.tokens.some((t) => t.initialized));
     expect(inits.length).toBeGreaterThan(0);
     for (const { f, d } of inits)
       for (const t of d.tokens.filter((x) => x.initialized)) {
@@ -129,7 +132,7 @@ describe("balances: token accounts and signers as each transaction left them", (
           f.file,
         ).toEqual([]);
       }
-    const moved = decoded.filter(({ d }) => d.transfers.length > 0 && !d.tokens.some((t) => t.initialized));
+    const moved = decoded().filter(({ d }) => d.transfers.length > 0 && !d.tokens.some((t) => t.initialized));
     expect(moved.length).toBeGreaterThan(100);
   });
 });

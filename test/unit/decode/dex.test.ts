@@ -7,8 +7,9 @@ import { fixturePath } from "../../setup/fixtures.js";
 import { allInstructions, lamportDelta, tokenDeltas } from "./chain-accounting.js";
 import { type FixtureTx, allFixtureTxs } from "./fixture-txs.js";
 import { poolMismatches } from "./oracles.js";
+import { shared } from "./shared.js";
 
-const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
 const txs = allFixtureTxs();
 const DEX_PRESETS = PRESETS.filter((p) => p.kind === "dex");
 const programOf = new Map(DEX_PRESETS.map((p) => [p.programIds[0]!, p.name]));
@@ -63,14 +64,14 @@ function movedVaults(f: FixtureTx): { preset: string; vault: string }[] {
 }
 
 describe("DEX decoders against the chain's accounting", () => {
-  const decoded = txs.map((f) => ({ f, d: decoder.decodeTransaction(f.tx, f) }));
+  const decoded = shared(() => txs.map((f) => ({ f, d: decoder().decodeTransaction(f.tx, f) })));
 
   test.each(DEX_PRESETS.map((p) => p.name))(
     "%s: per pool, swaps and liquidity add up to the vault deltas",
     (preset) => {
       let pools = 0;
       const bad: string[] = [];
-      for (const { f, d } of decoded) {
+      for (const { f, d } of decoded()) {
         if (!d) continue;
         const mine = d.pools.filter((p) => p.dex === preset);
         if (mine.length === 0) continue;
@@ -87,7 +88,7 @@ describe("DEX decoders against the chain's accounting", () => {
     (preset) => {
       let moved = 0;
       const missing: string[] = [];
-      for (const { f, d } of decoded) {
+      for (const { f, d } of decoded()) {
         for (const m of movedVaults(f)) {
           if (m.preset !== preset) continue;
           moved++;
@@ -106,7 +107,7 @@ describe("DEX decoders against the chain's accounting", () => {
 
   test("a swap routed through Jupiter is recorded once, on the pool it hit, at the DEX instruction's path", () => {
     let routed = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       if (!d || !d.transaction.programIds.includes("JUP6LkbZbjS1jKKwapdHNy74zcZ3tLUZoi5QNyVTaV4")) continue;
       const paths = d.swaps.map((s) => s.instructionPath);
       expect(new Set(paths).size, f.file).toBe(paths.length);
@@ -117,7 +118,7 @@ describe("DEX decoders against the chain's accounting", () => {
 
   test("a pool first seen in a swap is recorded from the swap's accounts, with reserves after the transaction", () => {
     let seen = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       if (!d) continue;
       const deltas = tokenDeltas(f.tx);
       for (const p of d.pools) {
@@ -141,7 +142,7 @@ describe("DEX decoders against the chain's accounting", () => {
   });
 
   test("pool creations record mints and vaults (created_slot and created_signature set)", () => {
-    const created = decoded.flatMap(({ d }) => d?.pools.filter((p) => p.createdSlot !== null) ?? []);
+    const created = decoded().flatMap(({ d }) => d?.pools.filter((p) => p.createdSlot !== null) ?? []);
     // the fixtures hold creations for these two (Whirlpool initialize_pool_v2, pump.fun create)
     expect(new Set(created.map((p) => p.dex))).toEqual(new Set(["orca-whirlpool", "pumpfun"]));
     for (const p of created) {
@@ -152,7 +153,7 @@ describe("DEX decoders against the chain's accounting", () => {
 
   test("pump.fun create: the curve's minted supply is the opening liquidity, its SOL side the curve account", () => {
     const f = txs.find((t) => t.file.endsWith("pumpfun_create_0.json"))!;
-    const d = decoder.decodeTransaction(f.tx, f)!;
+    const d = decoder().decodeTransaction(f.tx, f)!;
     const pool = d.pools.find((p) => p.createdSlot !== null)!;
     expect(pool.vaultB).toBe(pool.address);
     expect(pool.mintB).toBe("So11111111111111111111111111111111111111112");

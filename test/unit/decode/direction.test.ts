@@ -8,17 +8,20 @@ import { createDecoder } from "../../../indexer/decode/index.js";
 import { PRESET_NAMES } from "../../../core/presets.js";
 import { tokenDeltas } from "./chain-accounting.js";
 import { allFixtureTxs } from "./fixture-txs.js";
+import { shared } from "./shared.js";
 
-const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
 
 describe("decoded swaps: direction", () => {
-  const decoded = allFixtureTxs().flatMap((f) => {
-    const d = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
-    return d && d.swaps.length ? [{ f, d }] : [];
-  });
+  const decoded = shared(() =>
+    allFixtureTxs().flatMap((f) => {
+      const d = decoder().decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
+      return d && d.swaps.length ? [{ f, d }] : [];
+    }),
+  );
 
   test("amounts are never negative and a swap's two mints differ", () => {
-    const swaps = decoded.flatMap(({ d }) => d.swaps);
+    const swaps = decoded().flatMap(({ d }) => d.swaps);
     expect(swaps.length).toBeGreaterThan(200);
     for (const s of swaps) {
       expect(s.amountIn >= 0n && s.amountOut >= 0n, `${s.signature} ${s.instructionPath}`).toBe(true);
@@ -28,7 +31,7 @@ describe("decoded swaps: direction", () => {
 
   test("the vault of mintIn gained and the vault of mintOut lost, where the pool swapped once in the transaction", () => {
     let checked = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       const deltas = tokenDeltas(f.tx);
       const perPool = new Map<string, number>();
       for (const s of d.swaps) perPool.set(s.pool, (perPool.get(s.pool) ?? 0) + 1);
@@ -56,5 +59,46 @@ describe("decoded swaps: direction", () => {
       }
     }
     expect(checked).toBeGreaterThan(300);
+  });
+});
+
+describe("decoded liquidity events: kind and sign", () => {
+  const decoded = shared(() =>
+    allFixtureTxs().flatMap((f) => {
+      if (f.tx.meta?.err) return [];
+      const d = decoder().decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
+      return d && d.liquidityEvents.length ? [{ f, d }] : [];
+    }),
+  );
+
+  test("an add is what the pool's vaults gained and a remove what they paid, both as non-negative amounts", () => {
+    const kinds = new Set<string>();
+    let checked = 0;
+    for (const { f, d } of decoded()) {
+      const deltas = tokenDeltas(f.tx);
+      for (const l of d.liquidityEvents) {
+        const where = `${l.signature} ${l.instructionPath} ${l.kind}`;
+        const pool = d.pools.find((p) => p.address === l.pool)!;
+        // the pool moved once in the transaction: its vaults' whole-transaction deltas are this event's
+        const once =
+          d.liquidityEvents.filter((x) => x.pool === l.pool).length === 1 && !d.swaps.some((s) => s.pool === l.pool);
+        const a = deltas.get(pool.vaultA)?.delta;
+        const b = deltas.get(pool.vaultB)?.delta;
+        if (!once || a === undefined || b === undefined) continue;
+        // one-sided or both sides the same way: the kind follows the vaults
+        if (a >= 0n && b >= 0n && a + b > 0n) expect(l.kind, where).toBe("add");
+        if (a <= 0n && b <= 0n && a + b < 0n) expect(l.kind, where).toBe("remove");
+        const sign = l.kind === "add" ? 1n : -1n;
+        expect(l.amountA, where).toBe(sign * a);
+        expect(l.amountB, where).toBe(sign * b);
+        if ((a >= 0n && b >= 0n) || (a <= 0n && b <= 0n)) {
+          expect(l.amountA! >= 0n && l.amountB! >= 0n, where).toBe(true);
+        }
+        kinds.add(l.kind);
+        checked++;
+      }
+    }
+    expect([...kinds].sort()).toEqual(["add", "remove"]);
+    expect(checked).toBeGreaterThan(10);
   });
 });

@@ -5,6 +5,7 @@ import { PRESET_NAMES } from "../../../core/presets.js";
 import { fixturePath } from "../../setup/fixtures.js";
 import { tokenDeltas } from "./chain-accounting.js";
 import { allFixtureTxs } from "./fixture-txs.js";
+import { shared } from "./shared.js";
 
 const idl = (p: string) => JSON.parse(readFileSync(fixturePath(p), "utf8")) as AnyIdl;
 const IDLS = [
@@ -14,17 +15,19 @@ const IDLS = [
   // a legacy-format IDL: converted, then decoded by the same coders
   idl("orca-whirlpool/idl/whirlpool_idl_yugure_legacy_0.5.0.json"),
 ];
-const decoder = createDecoder({ programs: [...PRESET_NAMES], idls: IDLS });
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES], idls: IDLS }));
 // the same transaction can sit in a whole block and in a per-program folder: keep one copy
 const unique = [...new Map(allFixtureTxs().map((f) => [f.tx.transaction.signatures[0], f])).values()];
-const decoded = unique
-  .map((f) => ({ f, d: decoder.decodeTransaction(f.tx, f) }))
-  .filter((x): x is { f: (typeof x)["f"]; d: DecodedTransaction } => x.d !== undefined);
-const events = decoded.flatMap(({ d }) => d.programEvents);
+const decoded = shared(() =>
+  unique
+    .map((f) => ({ f, d: decoder().decodeTransaction(f.tx, f) }))
+    .filter((x): x is { f: (typeof x)["f"]; d: DecodedTransaction } => x.d !== undefined),
+);
+const events = shared(() => decoded().flatMap(({ d }) => d.programEvents));
 
 describe("program_events from IDLs", () => {
   test("instructions of IDL programs decode with named accounts and JSON-safe args", () => {
-    const ixs = events.filter((e) => e.kind === "instruction");
+    const ixs = events().filter((e) => e.kind === "instruction");
     expect(new Set(ixs.map((e) => e.programId)).size).toBe(4);
     for (const e of ixs) {
       const data = e.data as { accounts: Record<string, string>; args: Record<string, unknown> };
@@ -35,7 +38,7 @@ describe("program_events from IDLs", () => {
 
   test("emit_cpi! events (Pump AMM BuyEvent/SellEvent) sit on the swap's instruction and agree with the vault deltas", () => {
     let checked = 0;
-    for (const { f, d } of decoded) {
+    for (const { f, d } of decoded()) {
       for (const s of d.swaps.filter((x) => x.dex === "pump-amm")) {
         const ev = d.programEvents.find(
           (e) => e.kind === "cpi_event" && e.instructionPath === s.instructionPath && /^(Buy|Sell)Event$/.test(e.name),
@@ -58,7 +61,7 @@ describe("program_events from IDLs", () => {
 
   test("'Program data:' events are attributed to the instruction that logged them (Raydium CLMM SwapEvent)", () => {
     let checked = 0;
-    for (const { d } of decoded) {
+    for (const { d } of decoded()) {
       for (const s of d.swaps.filter((x) => x.dex === "raydium-clmm")) {
         const ev = d.programEvents.find(
           (e) => e.kind === "event" && e.name === "SwapEvent" && e.instructionPath === s.instructionPath,
@@ -73,22 +76,22 @@ describe("program_events from IDLs", () => {
   });
 
   test("repeated events under one instruction get distinct ordinals", () => {
-    const keys = events.map((e) => `${e.signature}|${e.instructionPath}|${e.kind}|${e.name}|${e.ordinal}`);
+    const keys = events().map((e) => `${e.signature}|${e.instructionPath}|${e.kind}|${e.name}|${e.ordinal}`);
     expect(new Set(keys).size).toBe(keys.length);
   });
 
   test("an IDL alone adds program_events, never swaps: DEX rows need the preset", () => {
     const idlOnly = createDecoder({ programs: ["spl-token"], idls: IDLS });
-    let events = 0;
-    for (const { f } of decoded.slice(0, 400)) {
+    let count = 0;
+    for (const { f } of decoded().slice(0, 400)) {
       const d = idlOnly.decodeTransaction(f.tx, f);
       expect(d?.swaps ?? []).toEqual([]);
-      events += d?.programEvents.length ?? 0;
+      count += d?.programEvents.length ?? 0;
     }
-    expect(events).toBeGreaterThan(0);
+    expect(count).toBeGreaterThan(0);
   });
 
   test("failed transactions produce no program events", () => {
-    for (const { d } of decoded) if (!d.transaction.success) expect(d.programEvents).toEqual([]);
+    for (const { d } of decoded()) if (!d.transaction.success) expect(d.programEvents).toEqual([]);
   });
 });

@@ -4,8 +4,9 @@ import { createDecoder } from "../../../indexer/decode/index.js";
 import { PRESET_NAMES } from "../../../core/presets.js";
 import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { allFixtureTxs, jsonParsedFixtureTxs } from "./fixture-txs.js";
+import { shared } from "./shared.js";
 
-const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
 const txs = allFixtureTxs().filter(
   (f) => !f.tx.transaction.message.accountKeys.includes("Vote111111111111111111111111111111111111111"),
 );
@@ -87,7 +88,7 @@ describe("robustness", () => {
       mutate(tx, r);
       let d;
       try {
-        d = decoder.decodeTransaction(tx, f);
+        d = decoder().decodeTransaction(tx, f);
       } catch (err) {
         throw new Error(`${name} seed ${seed} on ${f.file}: ${(err as Error).stack}`);
       }
@@ -98,12 +99,12 @@ describe("robustness", () => {
   test("transactions in jsonParsed encoding are passed over without throwing", () => {
     const parsed = jsonParsedFixtureTxs();
     expect(parsed.length).toBeGreaterThan(0);
-    for (const f of parsed) expect(() => decoder.decodeTransaction(f.tx, f)).not.toThrow();
+    for (const f of parsed) expect(() => decoder().decodeTransaction(f.tx, f)).not.toThrow();
   });
 
   test("a transaction without meta is not decoded", () => {
     const tx = structuredClone(txs[0]!.tx);
     tx.meta = null;
-    expect(decoder.decodeTransaction(tx, { slot: 1, blockTime: null, txIndex: 0 })).toBeUndefined();
+    expect(decoder().decodeTransaction(tx, { slot: 1, blockTime: null, txIndex: 0 })).toBeUndefined();
   });
 });

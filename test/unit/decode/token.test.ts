@@ -8,10 +8,11 @@ import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { allInstructions, tokenDeltas } from "./chain-accounting.js";
 import { allFixtureTxs } from "./fixture-txs.js";
 import { tokenAccountMismatches } from "./oracles.js";
+import { shared } from "./shared.js";
 
 const txs = allFixtureTxs();
-const all = createDecoder({ programs: [...PRESET_NAMES] });
-const tokenOnly = createDecoder({ programs: ["spl-token", "token-2022"] });
+const all = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
+const tokenOnly = shared(() => createDecoder({ programs: ["spl-token", "token-2022"] }));
 const groups = [...new Set(txs.map((f) => `${f.program}/${f.folder}`))].sort();
 
 describe("token transfers against the token balance deltas", () => {
@@ -20,7 +21,7 @@ describe("token transfers against the token balance deltas", () => {
     const bad: string[] = [];
     for (const f of txs) {
       if (`${f.program}/${f.folder}` !== group) continue;
-      const d = all.decodeTransaction(f.tx, f);
+      const d = all().decodeTransaction(f.tx, f);
       if (!d?.transaction.success) continue;
       checked++;
       bad.push(...tokenAccountMismatches(f.tx, d).map((m) => `${f.file} ${d.transaction.signature}: ${m}`));
@@ -32,8 +33,8 @@ describe("token transfers against the token balance deltas", () => {
 
   test("the token presets alone give the same transfers as all presets", () => {
     for (const f of txs.slice(0, 800)) {
-      const a = all.decodeTransaction(f.tx, f);
-      const b = tokenOnly.decodeTransaction(f.tx, f);
+      const a = all().decodeTransaction(f.tx, f);
+      const b = tokenOnly().decodeTransaction(f.tx, f);
       expect(b?.transfers ?? [], f.file).toEqual(a?.transfers ?? []);
     }
   });
@@ -41,7 +42,7 @@ describe("token transfers against the token balance deltas", () => {
   test("owners come from the token balances, mints from the instruction or the balances", () => {
     let n = 0;
     for (const f of txs) {
-      const d = all.decodeTransaction(f.tx, f);
+      const d = all().decodeTransaction(f.tx, f);
       if (!d) continue;
       const deltas = tokenDeltas(f.tx);
       for (const t of d.transfers) {
@@ -58,7 +59,7 @@ describe("token transfers against the token balance deltas", () => {
 
   test("tokens seen carry the program and decimals the balances report", () => {
     for (const f of txs.slice(0, 1500)) {
-      const d = all.decodeTransaction(f.tx, f);
+      const d = all().decodeTransaction(f.tx, f);
       if (!d?.transaction.success) continue;
       for (const b of f.tx.meta?.postTokenBalances ?? []) {
         const t = d.tokens.find((x) => x.mint === b.mint)!;
@@ -96,7 +97,7 @@ describe("token instruction layouts", () => {
     const top = tx.transaction.message.instructions.findIndex((i) => i.data === bs58.encode(data));
     const copy = structuredClone(tx);
     copy.transaction.message.instructions[top]!.data = bs58.encode(mutated);
-    const d = all.decodeTransaction(copy, { slot: 1, blockTime: null, txIndex: 0 })!;
+    const d = all().decodeTransaction(copy, { slot: 1, blockTime: null, txIndex: 0 })!;
     expect(d.transfers.find((t) => t.instructionPath === String(top))!.amount).toBe(2n ** 64n - 1n);
   });
 
@@ -144,7 +145,7 @@ describe("token instruction layouts", () => {
 
   test("a Token-2022 fee the instruction does not carry is taken from the destination's delta", () => {
     const f = txs.find((t) => t.file.endsWith("tokenExtensions__swapV2+TransferFee.json"))!;
-    const d = all.decodeTransaction(f.tx, f)!;
+    const d = all().decodeTransaction(f.tx, f)!;
     const withFee = d.transfers.filter((t) => t.fee! > 0n);
     expect(withFee.length).toBeGreaterThan(0);
     for (const t of withFee) expect(t.amount - t.fee!).toBe(tokenDeltas(f.tx).get(t.destination!)!.delta);

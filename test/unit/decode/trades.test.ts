@@ -12,10 +12,13 @@ import { PRESET_NAMES, WSOL_MINT } from "../../../core/presets.js";
 import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { fixturePath } from "../../setup/fixtures.js";
 import { allFixtureTxs } from "./fixture-txs.js";
+import { shared } from "./shared.js";
 
-const decoder = createDecoder({ programs: [...PRESET_NAMES] });
-const jupiter = createAnchorProgram(
-  JSON.parse(readFileSync(fixturePath("jupiter", "idl", "jupiter_agg_v6_idl_new_format.json"), "utf8")),
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
+const jupiter = shared(() =>
+  createAnchorProgram(
+    JSON.parse(readFileSync(fixturePath("jupiter", "idl", "jupiter_agg_v6_idl_new_format.json"), "utf8")),
+  ),
 );
 
 /** The net change of `owner`'s token accounts per mint, straight from pre/postTokenBalances. */
@@ -45,8 +48,8 @@ type Route = {
 function routeOf(tx: RawBlockTransaction): Route | undefined {
   const view = createTxView(tx);
   for (const ix of view.ixs) {
-    if (ix.programId !== jupiter.programId || ix.depth !== 1) continue;
-    const m = jupiter.decodeInstruction(
+    if (ix.programId !== jupiter().programId || ix.depth !== 1) continue;
+    const m = jupiter().decodeInstruction(
       ixBytes(ix)!,
       ix.accounts.map((k) => view.keys[k]!),
     );
@@ -83,18 +86,20 @@ function expectSold(mint: string, sold: bigint, inAmount: bigint, msg?: string) 
 
 describe("trades", () => {
   // geyser-converted transactions lost their lookup-table entries upstream: their routes' accounts are unknown
-  const routes = allFixtureTxs().flatMap((f) => {
-    if (f.tx.meta?.err || f.folder === "transactions-converted-from-geyser") return [];
-    const route = routeOf(f.tx);
-    if (!route) return [];
-    const d = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex })!;
-    return [{ f, route, d }];
-  });
+  const routes = shared(() =>
+    allFixtureTxs().flatMap((f) => {
+      if (f.tx.meta?.err || f.folder === "transactions-converted-from-geyser") return [];
+      const route = routeOf(f.tx);
+      if (!route) return [];
+      const d = decoder().decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex })!;
+      return [{ f, route, d }];
+    }),
+  );
 
   test("every recorded Jupiter route is one trade: the in amount sold, the quote bought within slippage", () => {
     let trades = 0;
     let circular = 0;
-    for (const { f, route, d } of routes) {
+    for (const { f, route, d } of routes()) {
       const sig = f.tx.transaction.signatures[0];
       const t = d.trades.filter((x) => x.trader === route.trader);
       const deltas = ownerTokenDeltas(f.tx, route.trader);
@@ -123,7 +128,7 @@ describe("trades", () => {
   });
 
   test("a route through venues no decoder reads is still a whole trade", () => {
-    const partial = routes.filter(
+    const partial = routes().filter(
       ({ route, d }) => !route.circular && d.trades.length === 1 && d.trades[0]!.pools.length < route.legs,
     );
     // Meteora DAMM v1, Obric, Phoenix, SolFi, Invariant: legs with no swap row, the trade complete all the same
@@ -134,20 +139,20 @@ describe("trades", () => {
 
   test("SOL moved beside a token-for-token trade is not part of it; rent paid and refunded is not either", () => {
     // USDC -> ORE through four legs: the signer also paid fees and rent in SOL
-    const usdcOre = routes.find(({ f }) => f.file.includes("sharedAccountsRoute_1"))!;
+    const usdcOre = routes().find(({ f }) => f.file.includes("sharedAccountsRoute_1"))!;
     expect(usdcOre.d.trades).toHaveLength(1);
     expect(usdcOre.d.trades[0]!.soldMint).not.toBe(WSOL_MINT);
     expect(usdcOre.d.trades[0]!.boughtMint).not.toBe(WSOL_MINT);
     // SOL sold through a temporary wrapped-SOL account created and closed in the transaction: the route's in amount,
     // its rent (2,039,280 lamports) and the fee left out
-    const solIn = routes.filter(({ route, d }) => !route.circular && d.trades[0]?.soldMint === WSOL_MINT);
+    const solIn = routes().filter(({ route, d }) => !route.circular && d.trades[0]?.soldMint === WSOL_MINT);
     expect(solIn.length).toBeGreaterThanOrEqual(2);
     for (const { route, d } of solIn) expectSold(WSOL_MINT, d.trades[0]!.soldAmount, route.inAmount);
   });
 
   test("each signer of a bundle trades on its own; failed and DEX-less transactions trade nothing", () => {
     const bundle = allFixtureTxs().find((f) => f.file.endsWith("pumpfun_buy_bundle.json"))!;
-    const d = decoder.decodeTransaction(bundle.tx, { slot: 1, blockTime: null, txIndex: 0 })!;
+    const d = decoder().decodeTransaction(bundle.tx, { slot: 1, blockTime: null, txIndex: 0 })!;
     const signers = bundle.tx.transaction.message.header.numRequiredSignatures;
     expect(d.trades.map((t) => t.trader).sort()).toEqual(
       bundle.tx.transaction.message.accountKeys.slice(0, signers).sort(),
@@ -159,12 +164,12 @@ describe("trades", () => {
     let failed = 0;
     let plain = 0;
     for (const f of allFixtureTxs()) {
-      const x = decoder.decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
+      const x = decoder().decodeTransaction(f.tx, { slot: f.slot, blockTime: f.blockTime, txIndex: f.txIndex });
       if (!x) continue;
       if (f.tx.meta?.err) {
         failed++;
         expect(x.trades).toEqual([]);
-      } else if (x.swaps.length === 0 && !x.transaction.programIds.includes(jupiter.programId)) {
+      } else if (x.swaps.length === 0 && !x.transaction.programIds.includes(jupiter().programId)) {
         plain++;
         expect(x.trades, x.transaction.signature).toEqual([]);
       }

@@ -3,6 +3,7 @@ import { createDecoder } from "../../../indexer/decode/index.js";
 import { accountKeys, createTxView } from "../../../indexer/decode/tx-view.js";
 import { PRESET_NAMES, TOKEN_PROGRAM_ID } from "../../../core/presets.js";
 import { allFixtureTxs, readWholeBlock, wholeBlockFiles } from "./fixture-txs.js";
+import { shared } from "./shared.js";
 
 const txs = allFixtureTxs();
 const PRECOMPILES = new Set([
@@ -10,7 +11,7 @@ const PRECOMPILES = new Set([
   "Ed25519SigVerify111111111111111111111111111",
   "Secp256r1SigVerify1111111111111111111111111",
 ]);
-const decoder = createDecoder({ programs: [...PRESET_NAMES] });
+const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
 
 describe("transaction skeleton", () => {
   test("v0 account keys are static keys, then loadedAddresses.writable, then loadedAddresses.readonly", () => {
@@ -72,7 +73,7 @@ describe("transaction skeleton", () => {
         !t.tx.meta?.err &&
         (t.tx.meta?.innerInstructions?.length ?? 0) > 0,
     )!;
-    const d = decoder.decodeTransaction(f.tx, { ...f, txIndex: 42 })!;
+    const d = decoder().decodeTransaction(f.tx, { ...f, txIndex: 42 })!;
     const t = d.transaction;
     expect(t.signature).toBe(f.tx.transaction.signatures[0]);
     expect(t.feePayer).toBe(f.tx.transaction.message.accountKeys[0]);
@@ -90,7 +91,7 @@ describe("transaction skeleton", () => {
     const failed = txs.filter((t) => t.tx.meta?.err && t.file.includes("FAILED"));
     expect(failed.length).toBeGreaterThan(3);
     for (const f of failed) {
-      const d = decoder.decodeTransaction(f.tx, f);
+      const d = decoder().decodeTransaction(f.tx, f);
       if (!d) continue;
       expect(d.transaction.success).toBe(false);
       expect(d.transaction.err).toEqual(f.tx.meta!.err);
@@ -109,7 +110,7 @@ describe("transaction skeleton", () => {
     const truncated = txs.filter((t) => t.tx.meta?.logMessages?.includes("Log truncated"));
     expect(truncated.length).toBeGreaterThan(0);
     for (const f of truncated) {
-      const d = decoder.decodeTransaction(f.tx, f)!;
+      const d = decoder().decodeTransaction(f.tx, f)!;
       expect(d.transaction.logTruncated).toBe(true);
       expect(d.warnings).toContainEqual({ kind: "log_truncated", signature: d.transaction.signature });
     }
@@ -133,7 +134,7 @@ describe("transaction skeleton", () => {
     let total = 0;
     for (const file of wholeBlockFiles()) {
       const { block, slot } = readWholeBlock(file);
-      const d = decoder.decodeBlock(block, slot);
+      const d = decoder().decodeBlock(block, slot);
       total += d.txCount;
       expect(d).toMatchObject({
         slot,
