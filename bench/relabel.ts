@@ -48,5 +48,41 @@ export function shiftBlock(
       if (p.createdSignature === old) p.createdSignature = sig;
     }
     for (const x of t.tokens) if (first(x)) x.slot += slots;
+    for (const x of [...t.tokenAccounts, ...t.wallets]) if (first(x)) x.slot += slots;
   });
+}
+
+/**
+ * Gives, in place, every account decoded block `b` names as a wallet or token account the address `rename(old)`:
+ * signers and fee payers, traders, liquidity owners, transfers' token accounts and their owners, and the balances'
+ * token accounts, owners and wallets. Mints, pools (and their vaults) and programs keep theirs. Row objects shared
+ * between transactions are renamed once.
+ */
+export function relabelAccounts(b: DecodedBlock, rename: (address: string) => string): void {
+  const seen = new Set<object>();
+  const first = (o: object) => {
+    if (seen.has(o)) return false;
+    seen.add(o);
+    return true;
+  };
+  const opt = (a: string | null | undefined) => (a == null ? a : rename(a));
+  for (const t of b.transactions) {
+    if (first(t.transaction)) t.transaction.feePayer = rename(t.transaction.feePayer);
+    for (const r of t.transfers) {
+      if (!first(r)) continue;
+      r.source = opt(r.source);
+      r.destination = opt(r.destination);
+      r.sourceOwner = opt(r.sourceOwner);
+      r.destinationOwner = opt(r.destinationOwner);
+    }
+    for (const r of t.swaps) if (first(r)) r.trader = rename(r.trader);
+    for (const r of t.trades) if (first(r)) r.trader = rename(r.trader);
+    for (const r of t.liquidityEvents) if (first(r)) r.owner = rename(r.owner);
+    for (const r of t.tokenAccounts) {
+      if (!first(r)) continue;
+      r.address = rename(r.address);
+      r.owner = opt(r.owner) ?? null;
+    }
+    for (const r of t.wallets) if (first(r)) r.address = rename(r.address);
+  }
 }
