@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { runMigrations } from "../core/migrate.js";
 import type { DecodedBlock } from "../indexer/decode/index.js";
-import { relabelAccounts, shiftBlock } from "./relabel.js";
+import { accountFields, relabelAccounts, shiftBlock } from "./relabel.js";
 import { BENCH_PG_ADMIN_URL } from "./services.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,7 +30,7 @@ export const BASE_COPIES = 150;
  */
 export const SCALE_COPIES = 8_200;
 /** Copies stored per store call (one database transaction), as the API bench has always filled its database. */
-const COPIES_PER_WRITE = 10;
+const COPIES_PER_WRITE = 40;
 /**
  * The mint whose holders grow with every copy: USDC, held with a positive balance after the two blocks by 62 owners that are
  * relabelled (wrapped SOL has more, but nearly every owner in the blocks holds it). Its token accounts, their owners
@@ -82,9 +82,13 @@ function top(counts: Map<string, number>, rank = 0): string {
 
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
+/** How the copies name an account: as the blocks do, anew in every copy, or anew in every copy modulo CYCLE. */
+type AccountKind = "kept" | "fresh" | "cyclic";
+
 /** The subjects, and how copy j renames each account (kept, new in every copy, or repeating every CYCLE copies). */
 export function planOf(blocks: DecodedBlock[]): {
   subjects: DatasetSubjects;
+  kindOf: (address: string) => AccountKind;
   rename: (j: number) => (address: string) => string;
 } {
   const txs = blocks.flatMap((b) => b.transactions);
@@ -126,11 +130,13 @@ export function planOf(blocks: DecodedBlock[]): {
       if (a.owner && !kept.has(a.owner)) fresh.add(a.owner);
     }
   for (const [address, a] of last) if (a.owner && fresh.has(a.owner) && !kept.has(address)) fresh.add(address);
-  return {
-    subjects,
-    rename: (j) => (address) =>
-      kept.has(address) ? address : fresh.has(address) ? `${address}.${j}` : `${address}:${j % CYCLE}`,
+  const kindOf = (address: string): AccountKind =>
+    kept.has(address) ? "kept" : fresh.has(address) ? "fresh" : "cyclic";
+  const label = (address: string, j: number) => {
+    const k = kindOf(address);
+    return k === "kept" ? address : k === "fresh" ? `${address}.${j}` : `${address}:${j % CYCLE}`;
   };
+  return { subjects, kindOf, rename: (j) => (address) => label(address, j) };
 }
 
 /**
@@ -148,6 +154,43 @@ export function copyOf(
     if (rename) relabelAccounts(c, rename(j));
     return c;
   });
+}
+
+/**
+ * Copies of the blocks made by moving reused ones: `copy(j, w)` turns working copy `w` (of `working`) into copy j,
+ * equal to `copyOf(blocks, j, rename)`: shifted from the copy it held, each account field set to its original
+ * address's label in copy j.
+ * @dev a structured clone of the two blocks, and renaming field by field, cost more than the store's own work for
+ * them; the build makes each of its working copies, and the list of their account fields, once. A copy handed to the
+ * store must not be moved again before the store is done with it.
+ */
+export function copier(
+  blocks: DecodedBlock[],
+  kindOf: (address: string) => AccountKind,
+  working: number,
+): (j: number, w: number) => DecodedBlock[] {
+  const signatures = blocks.map((b) => b.transactions.map((t) => t.transaction.signature));
+  const work = Array.from({ length: working }, () => {
+    const copy = structuredClone(blocks);
+    const fields = copy.flatMap((b) =>
+      accountFields(b).flatMap(([row, key]) => {
+        const a = row[key];
+        return typeof a === "string" ? [{ row, key, address: a, kind: kindOf(a) }] : [];
+      }),
+    );
+    return { j: 0, blocks: copy, fields };
+  });
+  return (j, w) => {
+    const c = work[w]!;
+    const d = j - c.j;
+    c.blocks.forEach((b, i) => shiftBlock(b, 100 * d, 40_000 * d, (k) => `${signatures[i]![k]}${j}`));
+    const cycle = `:${j % CYCLE}`;
+    const fresh = `.${j}`;
+    for (const f of c.fields)
+      f.row[f.key] = f.kind === "kept" ? f.address : f.address + (f.kind === "fresh" ? fresh : cycle);
+    c.j = j;
+    return c.blocks;
+  };
 }
 
 /** A cached dataset: its database, what it holds and how long it took to build. */
@@ -255,7 +298,7 @@ export async function dataset(
       // a session lock on the dataset's own database: a second builder waits, then finds it built
       await lock.query("select pg_advisory_lock($1)", [DATASET_LOCK_KEY]);
       marker = (await admin((c) => readMarker(c, name)))!;
-      if (!marker.complete) marker = await build(name, url, copies, blocks, plan.rename, marker, log);
+      if (!marker.complete) marker = await build(name, url, copies, blocks, plan.kindOf, marker, log);
     } finally {
       await lock.end();
     }
@@ -283,7 +326,7 @@ async function build(
   url: string,
   copies: number,
   blocks: DecodedBlock[],
-  rename: (j: number) => (address: string) => string,
+  kindOf: (address: string) => AccountKind,
   from: Marker,
   log: (line: string) => void,
 ): Promise<Marker> {
@@ -296,9 +339,11 @@ async function build(
   const perCopy = blocks.reduce((a, b) => a + b.transactions.length, 0);
   log(`dataset ${name}: ${copies} copies of ${perCopy} transactions, from copy ${from.next}`);
   const sitting = performance.now();
+  // two batches' working copies: one batch is made while the store writes the other
+  const copy = copier(blocks, kindOf, 2 * COPIES_PER_WRITE);
   const batchOf = (k: number) => {
     const batch: DecodedBlock[] = [];
-    for (let j = k; j < Math.min(copies, k + COPIES_PER_WRITE); j++) batch.push(...copyOf(blocks, j, rename));
+    for (let j = k; j < Math.min(copies, k + COPIES_PER_WRITE); j++) batch.push(...copy(j, j % (2 * COPIES_PER_WRITE)));
     return batch;
   };
   try {

@@ -53,36 +53,35 @@ export function shiftBlock(
 }
 
 /**
- * Gives, in place, every account decoded block `b` names as a wallet or token account the address `rename(old)`:
- * signers and fee payers, traders, liquidity owners, transfers' token accounts and their owners, and the balances'
- * token accounts, owners and wallets. Mints, pools (and their vaults) and programs keep theirs. Row objects shared
- * between transactions are renamed once.
+ * Every field of decoded block `b` that names an account as a wallet or token account, as [row, key] pairs, each
+ * once: signers and fee payers, traders, liquidity owners, transfers' token accounts and their owners, and the
+ * balances' token accounts, owners and wallets. Mints, pools (and their vaults) and programs are not among them.
+ * Row objects shared between transactions are listed once.
  */
-export function relabelAccounts(b: DecodedBlock, rename: (address: string) => string): void {
+export function accountFields(b: DecodedBlock): [Record<string, unknown>, string][] {
+  const out: [Record<string, unknown>, string][] = [];
   const seen = new Set<object>();
-  const first = (o: object) => {
-    if (seen.has(o)) return false;
-    seen.add(o);
-    return true;
+  const add = (row: object, ...keys: string[]) => {
+    if (seen.has(row)) return;
+    seen.add(row);
+    for (const k of keys) out.push([row as Record<string, unknown>, k]);
   };
-  const opt = (a: string | null | undefined) => (a == null ? a : rename(a));
   for (const t of b.transactions) {
-    if (first(t.transaction)) t.transaction.feePayer = rename(t.transaction.feePayer);
-    for (const r of t.transfers) {
-      if (!first(r)) continue;
-      r.source = opt(r.source);
-      r.destination = opt(r.destination);
-      r.sourceOwner = opt(r.sourceOwner);
-      r.destinationOwner = opt(r.destinationOwner);
-    }
-    for (const r of t.swaps) if (first(r)) r.trader = rename(r.trader);
-    for (const r of t.trades) if (first(r)) r.trader = rename(r.trader);
-    for (const r of t.liquidityEvents) if (first(r)) r.owner = rename(r.owner);
-    for (const r of t.tokenAccounts) {
-      if (!first(r)) continue;
-      r.address = rename(r.address);
-      r.owner = opt(r.owner) ?? null;
-    }
-    for (const r of t.wallets) if (first(r)) r.address = rename(r.address);
+    add(t.transaction, "feePayer");
+    for (const r of t.transfers) add(r, "source", "destination", "sourceOwner", "destinationOwner");
+    for (const r of t.swaps) add(r, "trader");
+    for (const r of t.trades) add(r, "trader");
+    for (const r of t.liquidityEvents) add(r, "owner");
+    for (const r of t.tokenAccounts) add(r, "address", "owner");
+    for (const r of t.wallets) add(r, "address");
+  }
+  return out;
+}
+
+/** Gives, in place, every account decoded block `b` names (see accountFields) the address `rename(old)`. */
+export function relabelAccounts(b: DecodedBlock, rename: (address: string) => string): void {
+  for (const [row, key] of accountFields(b)) {
+    const a = row[key];
+    if (typeof a === "string") row[key] = rename(a);
   }
 }
