@@ -7,13 +7,12 @@
  * `api-yoga-floor` measures, under the same load, graphql-yoga alone and node:http alone: what this machine allows at all.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
 import { Agent, createServer, request } from "node:http";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { type BenchEntry, type BenchSuite, quantile } from "../harness.js";
-import { shiftBlock } from "../relabel.js";
+import { copyOf, decodedBlocks } from "../dataset.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Children run `node --import tsx` (not the tsx CLI, whose own child outlived a SIGKILL and kept serving). */
@@ -25,10 +24,9 @@ const TSX = ["--import", "tsx"];
  * runs with it, PostGraphile's and the floors' too, so that all of them run on the same Node settings.
  */
 const SERVER_NODE_ARGS = ["--max-semi-space-size=64"];
-const BLOCKS = path.resolve(ROOT, "../shared/fixtures/blocks/getBlock-json-mainnet-converted");
 const COPIES = 150;
-const CLIENTS = 64;
-const MEASURE_MS = 3_000;
+export const CLIENTS = 64;
+export const MEASURE_MS = 3_000;
 /** The live pages' writer stores one block this often (mainnet's slot time). */
 const BLOCK_MS = 400;
 /** The slow-query flood of the reliability bar's G5: requests per second, and how long each write sample runs. */
@@ -49,7 +47,7 @@ const NEIGHBOUR_EPISODES = 3;
  * PostGraphile reads relations from foreign keys; the schema has none (the indexer writes out of order), so smart tags
  * name them.
  */
-const POSTGRAPHILE_SQL = `
+export const POSTGRAPHILE_SQL = `
   comment on table pools is E'@foreignKey (mint_a) references tokens (mint)\\n@foreignKey (mint_b) references tokens (mint)';
   comment on table swaps is E'@foreignKey (pool) references pools (address)';
   comment on table token_transfers is E'@foreignKey (mint) references tokens (mint)';
@@ -65,10 +63,10 @@ const POSTGRAPHILE_SQL = `
     select b, (array_agg(price order by slot, tx_index, instruction_path))[1], max(price), min(price),
       (array_agg(price order by slot desc, tx_index desc, instruction_path desc))[1], sum(va), count(*) from s group by b order by b $$;`;
 
-type Question = { name: string; description: string; slotline: string; postgraphile: string };
+export type Question = { name: string; description: string; slotline: string; postgraphile: string };
 
 /** The three questions, for both servers. `$mint`, `$pool`, `$wallet` and `$since` are filled from the data. */
-function questions(v: { mint: string; pool: string; wallet: string; since: string }): Question[] {
+export function questions(v: { mint: string; pool: string; wallet: string; since: string }): Question[] {
   return [
     {
       name: "api-token-page",
@@ -184,7 +182,7 @@ async function serveFloor(kind: string): Promise<string> {
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
+export async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
   // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (they exit on SIGTERM, writing it)
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const child = spawn(
@@ -358,31 +356,6 @@ async function writer(url: string, prefix: string, first: number): Promise<void>
   process.stdout.write(`${JSON.stringify({ copies })}\n`);
 }
 
-/** The two whole mainnet blocks, decoded as the worker decodes them. */
-async function decodedBlocks() {
-  const { createDecoder } = await import("../../indexer/decode/index.js");
-  const { PRESET_NAMES } = await import("../../core/presets.js");
-  const decoder = createDecoder({ programs: [...PRESET_NAMES] });
-  return readdirSync(BLOCKS)
-    .filter((f) => f.endsWith(".json"))
-    .map((f) => {
-      const raw = JSON.parse(readFileSync(path.join(BLOCKS, f), "utf8"));
-      return decoder.decodeBlock(raw.result ?? raw, Number(/(\d{6,})/.exec(f)![1]));
-    });
-}
-
-/**
- * Copy j of the blocks: 100*j slots and 40*j seconds later, with distinct signatures (one pool accumulates j x its
- * swaps).
- */
-function copyOf<T extends object>(blocks: T[], j: number): T[] {
-  return blocks.map((b) => {
-    const c = structuredClone(b);
-    shiftBlock(c as never, 100 * j, 40_000 * j, (_k, old) => `${old}${j}`);
-    return c;
-  });
-}
-
 /** In a load child: says "ready", then waits for the parent's "go", so that two children start together. */
 async function awaitGo(): Promise<void> {
   process.stdout.write("ready\n");
@@ -393,7 +366,7 @@ async function awaitGo(): Promise<void> {
 
 // --- load ----------------------------------------------------------------------------------------------------
 
-type Load = { rps: number; p50: number; p99: number; errors: number };
+export type Load = { rps: number; p50: number; p99: number; errors: number };
 
 function post(
   agent: Agent,
@@ -430,7 +403,7 @@ function post(
 }
 
 /** CLIENTS loops, each one request at a time, for MEASURE_MS. */
-async function load(url: string, query: string): Promise<Load> {
+export async function load(url: string, query: string): Promise<Load> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const body = JSON.stringify({ query });
   const latencies: number[] = [];

@@ -397,7 +397,7 @@ const RAW_SLOT_STRIDE = 16;
  * @dev not the 12 blocks written once into empty tables: that takes 3-4 s with no checkpoint (21,000-23,000 tx/s on a
  * fast machine), a burst that no sustained writer reaches. The burst is still measured, and reported in details.
  */
-function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
+export function rawLimitReference(bursts: number[]): BenchEntry["reference"] {
   let blocks: DecodedBlock[] | undefined;
   const { signature } = createSyntheticSource([]);
   return {
