@@ -92,6 +92,8 @@ type Ep = {
   dead: boolean;
   deadMethods: Set<string>;
   restUntil: number;
+  /** rested since its last success: the first request after its rest goes to it */
+  probe: boolean;
   failures: number;
   latencyEwma: number;
   errorEwma: number;
@@ -150,8 +152,9 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
       dead: false,
       deadMethods: new Set(),
       restUntil: 0,
+      probe: false,
       failures: 0,
-      latencyEwma: 100,
+      latencyEwma: 0,
       errorEwma: 0,
       samples: [],
       blockSamples: [],
@@ -172,7 +175,8 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
     ep.requests += calls;
     ep.failures = 0;
     ep.restUntil = 0;
-    ep.latencyEwma = ep.latencyEwma * 0.8 + ms * 0.2;
+    ep.probe = false;
+    ep.latencyEwma = ep.samples.length === 0 ? ms : ep.latencyEwma * 0.8 + ms * 0.2;
     ep.errorEwma *= 0.8;
     const push = (a: number[]) => {
       a.push(ms);
@@ -203,6 +207,7 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
     ep.failures++;
     const rest = Math.min(REST_MAX_MS, REST_BASE_MS * 2 ** (ep.failures - 1)) * (limited ? 2 : 1);
     ep.restUntil = Date.now() + rest;
+    ep.probe = true;
     setState(ep);
     opts.logger?.warn({ endpoint: ep.name, kind, rest_ms: rest, failures: ep.failures }, "rpc endpoint resting");
   }
@@ -217,6 +222,8 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
     return usable.sort(
       (a, b) =>
         Number(rested(a)) - Number(rested(b)) ||
+        // An endpoint whose rest is over is tried again at once (a probe), whatever its score.
+        Number(b.probe) - Number(a.probe) ||
         (archiveFirst ? Number(b.archive) - Number(a.archive) : Number(a.archive) - Number(b.archive)) ||
         score(a) - score(b),
     );
@@ -304,7 +311,6 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
       } catch {
         continue;
       }
-      const nextSkipped: number[] = [];
       const nextMissing: number[] = [];
       idx.forEach((i, k) => {
         const a = answers[k]!;
@@ -320,15 +326,14 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
             out[i] = { error: { code: -32004, message: `${a.error.message} (another endpoint says skipped)` } };
           }
         } else if (SKIPPED_CODES.has(a.error.code)) {
-          // Missing here, skipped there: one more endpoint (if any) has a say, else the skipped word stands.
-          out[i] = a;
-          nextSkipped.push(i);
+          // Not available on one endpoint, skipped on another: not concluded; the first answer (-32004) stands.
+          m?.rpcSecondOpinions.inc({ outcome: "disagreed" });
         } else nextMissing.push(i);
       });
-      skipped = nextSkipped;
+      skipped = [];
       missing = nextMissing;
     }
-    if (skipped.length + missing.length > 0) m?.rpcSecondOpinions.inc({ outcome: "unavailable" }, skipped.length);
+    if (skipped.length > 0) m?.rpcSecondOpinions.inc({ outcome: "unavailable" }, skipped.length);
   }
 
   /** One batch on one endpoint, hedged on a second one when it is slower than the first one's p95. */
