@@ -16,7 +16,8 @@
  *   endpoint's list is not taken as skipped.
  * - Hedge: a getBlock batch still unanswered after the endpoint's p95 getBlock time (once it has 20 samples) is
  *   sent to the next endpoint too; the first body to arrive is parsed, the other is released unread.
- * - One endpoint and no archive: the client is that endpoint's createRpcClient with its own retries, as before.
+ * - One endpoint and no archive: that endpoint's createRpcClient with its own retries, as before; the pool only
+ *   counts its requests, errors and latency (never rests it: there is nowhere else to go).
  */
 import { RpcResponseError } from "../../core/errors.js";
 import type { RpcEndpoint } from "../../core/config.js";
@@ -203,6 +204,8 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
     }
     const limited = ep.client.stats().rateLimited > limitedBefore || kind === "http_429";
     if (limited) ep.rateLimited++;
+    // A single endpoint is never rested: there is nowhere else to go, and its client retried already.
+    if (single) return;
     ep.errorEwma = ep.errorEwma * 0.8 + 0.2;
     ep.failures++;
     const rest = Math.min(REST_MAX_MS, REST_BASE_MS * 2 ** (ep.failures - 1)) * (limited ? 2 : 1);
@@ -407,8 +410,31 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
     }
   }
 
+  /** The single endpoint's client as it is, its requests, errors and latency counted. */
+  function counted(ep: Ep): RpcClient {
+    const timed = async <T>(method: string, calls: number, fn: () => Promise<T>): Promise<T> => {
+      const before = ep.client.stats().rateLimited;
+      const t0 = performance.now();
+      try {
+        const value = await fn();
+        succeeded(ep, performance.now() - t0, calls, method === "getBlock");
+        return value;
+      } catch (err) {
+        if (err instanceof RpcResponseError) succeeded(ep, performance.now() - t0, calls, false);
+        else failed(ep, err, method, calls, before);
+        throw err;
+      }
+    };
+    return {
+      call: <T>(method: string, params: unknown[] = []) => timed(method, 1, () => ep.client.call<T>(method, params)),
+      batch: <T>(calls: RpcCall[], how?: BatchOptions) =>
+        timed(calls[0]?.method ?? "batch", calls.length, () => ep.client.batch<T>(calls, how)),
+      stats: () => ep.client.stats(),
+      failure: () => ep.client.failure(),
+    };
+  }
+
   function client(archiveFirst: boolean): RpcClient {
-    if (single) return live[0]!.client;
     return {
       async call<T>(method: string, params: unknown[] = []) {
         if (method === "getBlocks" || method === "getBlocksWithLimit")
@@ -477,8 +503,8 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
     return Number.isFinite(limit) ? union.slice(0, limit) : union;
   }
 
-  const main = client(false);
-  const hist = client(true);
+  const main = single ? counted(live[0]!) : client(false);
+  const hist = single ? main : client(true);
   return {
     ...main,
     history: () => hist,
@@ -487,7 +513,7 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
       const now = Date.now();
       return all.map((ep) => {
         const s = single ? ep.client.stats() : undefined;
-        const requests = s ? s.calls : ep.requests;
+        const requests = ep.requests;
         return {
           endpoint: ep.name,
           archive: ep.archive,
