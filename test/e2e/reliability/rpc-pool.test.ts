@@ -17,7 +17,7 @@ import { freePort } from "./rpc-harness.js";
 
 type Mode = "killed" | "stalled" | "429" | "missing";
 /** Seconds within which the ingest must reach the tip, and the healthy endpoint must serve a getBlock. */
-const CATCH_UP_S = 45;
+const CATCH_UP_S = 90;
 const MOVE_S = 5;
 
 /** Per-endpoint values of one metric from a /metrics text: endpoint label -> sum. */
@@ -51,7 +51,7 @@ describe("RPC endpoint pool: one endpoint killed, stalled, rate-limited or missi
     await ref?.drop();
   });
 
-  /** Starts the faulty chain with the mode's faults (all but `killed`, which closes it after its first request). */
+  /** Starts the faulty chain with the mode's faults (all but `killed`, which closes it at its first getBlock). */
   async function faultyChain(mode: Mode): Promise<{ chain: Chain; spec: FaultSpec; log: RequestLogEntry[] }> {
     const spec = parseFaults("");
     spec.log = { entries: [] };
@@ -64,7 +64,12 @@ describe("RPC endpoint pool: one endpoint killed, stalled, rate-limited or missi
     }
     const chain = await createChain({ port: 0, once: true, faults: spec });
     if (mode === "killed")
-      void waitFor("a first request on the endpoint to kill", async () => spec.log!.entries.length > 0, 30_000, 10)
+      void waitFor(
+        "a first getBlock on the endpoint to kill",
+        async () => spec.log!.entries.some((e) => e.method === "getBlock"),
+        60_000,
+        10,
+      )
         .then(() => chain.close())
         .catch(() => {});
     return { chain, spec, log: spec.log.entries };
@@ -91,9 +96,11 @@ describe("RPC endpoint pool: one endpoint killed, stalled, rate-limited or missi
   /** The healthy chain's first getBlock at or after the faulty chain's first failed (or unanswered) request. */
   function moveDelayMs(faultyLog: RequestLogEntry[], healthyFrom: number, mode: Mode): number {
     const firstFault =
-      mode === "killed" || mode === "stalled"
-        ? (faultyLog[0]?.t ?? 0)
-        : (faultyLog.find((e) => e.status === 429 || e.code === -32004)?.t ?? 0);
+      mode === "killed"
+        ? (faultyLog.find((e) => e.method === "getBlock")?.t ?? 0)
+        : mode === "stalled"
+          ? (faultyLog[0]?.t ?? 0)
+          : (faultyLog.find((e) => e.status === 429 || e.code === -32004)?.t ?? 0);
     const served = healthyLog().find((e) => e.t >= Math.max(firstFault, healthyFrom) && e.method === "getBlock");
     return (served?.t ?? Infinity) - firstFault;
   }
