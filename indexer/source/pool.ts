@@ -241,6 +241,7 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
     exclude?: Set<Ep>,
     /** a hedge's race already lost: the failure it ends with is not the endpoint's */
     lost?: () => boolean,
+    attempts = maxAttempts,
   ): Promise<{ value: T; ep: Ep }> {
     let last: unknown;
     for (let attempt = 1; ; attempt++) {
@@ -270,7 +271,7 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
         failed(ep, err, method, calls, limitedBefore);
         last = err;
         if (err instanceof RpcFatalError && !(err.code === -32601 || DEAD_STATUS.test(String(err.code)))) throw err;
-        if (attempt >= maxAttempts) throw err;
+        if (attempt >= attempts) throw err;
       } finally {
         ep.inFlight--;
       }
@@ -309,6 +310,8 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
             false,
             (ep) => ep.client.batch<T>(idx.map((i) => calls[i]!)),
             new Set(all.filter((ep) => ep !== next)),
+            undefined,
+            1,
           )
         ).value;
       } catch {
@@ -384,6 +387,7 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
         (e) => e.client.batch<T>(calls, wrapped),
         only ? new Set(all.filter((x) => x !== only)) : undefined,
         () => winner !== null && winner !== id,
+        only ? 1 : maxAttempts,
       );
     };
     const primary = racer("primary");
@@ -491,6 +495,8 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
           true,
           (e) => e.client.call<number[]>(method, params),
           new Set(all.filter((e) => e !== other)),
+          undefined,
+          1,
         )
       ).value;
     } catch {
