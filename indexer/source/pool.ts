@@ -5,7 +5,8 @@
  * - Choice: the eligible endpoint with the lowest score, latency EWMA x (1 + 4 x error EWMA) x (1 + in flight /
  *   concurrency); errors count timeouts, 429s, network and HTTP failures and malformed answers.
  * - Rest: a failed request rests its endpoint 500 ms doubling to 30 s (at least a 429's Retry-After); a rested
- *   endpoint is tried again once its rest is over, and one success makes it healthy. An endpoint refused for good
+ *   endpoint is tried again once its rest is over by one request (a probe; others keep away until it ends), and
+ *   one success makes it healthy. An endpoint refused for good
  *   (HTTP 401/403/404/405/501/505) is dead; a method it answers -32601 goes to the others.
  * - A block one endpoint lacks (getBlock -32004, -32014, -32001, -32011) is asked of every other endpoint, the
  *   archive last, before the answer stands. A skipped slot (-32007 / -32009) is asked of one more endpoint (the
@@ -254,6 +255,11 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
       const wait = ep.restUntil - Date.now();
       // Every endpoint is resting: wait for the first to be tried again (bounded by the backoff of this attempt).
       if (wait > 0) await sleep(Math.min(wait, Math.max(50, backoffMs(attempt, 250, 2_000))));
+      if (ep.probe && ep.restUntil <= Date.now()) {
+        // One probe at a time: the endpoint stays resting for others until this request succeeds or times out.
+        ep.probe = false;
+        ep.restUntil = Date.now() + opts.timeoutMs;
+      }
       const limitedBefore = ep.client.stats().rateLimited;
       const t0 = performance.now();
       ep.inFlight++;
