@@ -456,7 +456,9 @@ export function createRpcPool(opts: PoolOptions): RpcPool {
           e.client.call<T>(method, params).then(
             (result): RpcAnswer<T> => ({ result }),
             (err: unknown): RpcAnswer<T> => {
-              if (err instanceof RpcResponseError) return { error: { code: err.code, message: err.message } };
+              // The message without the "getBlock: CODE " prefix RpcResponseError puts before it.
+              if (err instanceof RpcResponseError)
+                return { error: { code: err.code, message: err.message.replace(`${method}: ${err.code} `, "") } };
               throw err;
             },
           ),
