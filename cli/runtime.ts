@@ -10,13 +10,13 @@ import { loadIdlDir } from "../indexer/decode/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics, type Metrics } from "../core/metrics.js";
 import { createBlockQueue, type BlockQueue } from "../indexer/queue/index.js";
-import { createRpcClient, type RpcClient } from "../indexer/source/index.js";
+import { createRpcPool, type RpcPool } from "../indexer/source/index.js";
 import { createStore, type Store } from "../indexer/store/index.js";
 
 /** Shared daemon components; `failure()` is set when the process must exit non-zero (a Redis that evicts keys). */
 export type Runtime = {
   redis: Redis;
-  rpc: RpcClient;
+  rpc: RpcPool;
   metrics: Metrics;
   decoder: Decoder;
   store: Store;
@@ -101,8 +101,10 @@ export async function createRuntime(ctx: Context): Promise<Runtime> {
   // Checked again on every (re)connect: the server may have been replaced by a differently configured one.
   producer.on("ready", () => void checkPolicy());
 
-  const rpc = createRpcClient({
-    url: config.SOLANA_RPC_URL,
+  // One endpoint: its client as before; several (or an archive): the pool (indexer/source/pool.ts).
+  const rpc = createRpcPool({
+    endpoints: config.SOLANA_RPC_ENDPOINTS,
+    archive: config.SOLANA_ARCHIVE_RPC,
     maxRps: config.RPC_MAX_RPS,
     concurrency: config.RPC_CONCURRENCY,
     batchSize: config.RPC_BATCH_SIZE,

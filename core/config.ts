@@ -43,6 +43,63 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 );
 
+/** One RPC endpoint of the pool: its URL as sent (without the pool's own parameters) and its own budget. */
+export type RpcEndpoint = { url: string; maxRps?: number; concurrency?: number };
+
+/** The query parameters an endpoint entry may carry for the pool (removed before the URL is used). */
+const ENDPOINT_PARAMS = { rps: [1, 100_000], concurrency: [1, 1_000] } as const;
+
+/**
+ * Parses a comma list of RPC endpoints, each `http(s)://host/path?rps=N&concurrency=M` (both optional; the
+ * RPC_MAX_RPS / RPC_CONCURRENCY defaults apply). Returns the endpoints and one problem per bad entry.
+ */
+export function parseEndpoints(raw: string): { endpoints: RpcEndpoint[]; problems: string[] } {
+  const endpoints: RpcEndpoint[] = [];
+  const problems: string[] = [];
+  const entries = raw
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (entries.length === 0) problems.push("expected at least one http(s) URL");
+  entries.forEach((entry, i) => {
+    let u: URL;
+    try {
+      u = new URL(entry);
+    } catch {
+      return void problems.push(`entry ${i + 1} is not a URL (expected http or https)`);
+    }
+    if (u.protocol !== "http:" && u.protocol !== "https:")
+      return void problems.push(`entry ${i + 1} (${u.host}): expected a URL (http: or https:)`);
+    const ep: RpcEndpoint = { url: "" };
+    for (const [key, [min, max]] of Object.entries(ENDPOINT_PARAMS)) {
+      const v = u.searchParams.get(key);
+      if (v === null) continue;
+      u.searchParams.delete(key);
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n < min || n > max) {
+        problems.push(`entry ${i + 1} (${u.host}): ${key}=${v}: expected a whole number from ${min} to ${max}`);
+        continue;
+      }
+      if (key === "rps") ep.maxRps = n;
+      else ep.concurrency = n;
+    }
+    ep.url = u.search === "" ? entry.replace(/\?.*$/, "") : u.toString();
+    endpoints.push(ep);
+  });
+  return { endpoints, problems };
+}
+
+/** An endpoint list key: every entry checked, the first entry's URL (pool parameters removed) as the value. */
+const endpointList = (def: string, single = false) =>
+  z
+    .string()
+    .default(def)
+    .superRefine((s, ctx) => {
+      const { endpoints, problems } = parseEndpoints(s);
+      if (single && endpoints.length > 1) problems.push("expected one URL (a comma list was given)");
+      for (const message of problems) ctx.addIssue({ code: "custom", message });
+    });
+
 /** The schema: key -> validator, in the order .env.example lists them. */
 export const configSchema = z.object({
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres:postgres@127.0.0.1:5432/slotline"),
@@ -61,7 +118,9 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, _ or -")
     .default("slotline"),
-  SOLANA_RPC_URL: url(["http:", "https:"]).default(MAINNET_RPC),
+  // The RPC endpoint pool (docs/operations.md): a comma list, each entry with its own ?rps= and ?concurrency=.
+  SOLANA_RPC_URL: endpointList(MAINNET_RPC),
+  SOLANA_ARCHIVE_RPC_URL: z.preprocess(emptyAsUndefined, endpointList("", true).optional()),
   SOLANA_WS_URL: optionalUrl(["ws:", "wss:"]),
   COMMITMENT: z.enum(["confirmed", "finalized"], { message: "expected confirmed or finalized" }).default("confirmed"),
   INGEST_MODE: z.enum(["block", "logs"], { message: "expected block or logs" }).default("block"),
@@ -125,7 +184,13 @@ export const configSchema = z.object({
 });
 
 /** The parsed, typed configuration. */
-export type Config = z.output<typeof configSchema> & { SOLANA_WS_URL: string };
+export type Config = z.output<typeof configSchema> & {
+  SOLANA_WS_URL: string;
+  /** SOLANA_RPC_URL's entries; SOLANA_RPC_URL itself is the first entry's URL */
+  SOLANA_RPC_ENDPOINTS: RpcEndpoint[];
+  /** SOLANA_ARCHIVE_RPC_URL's entry, when set */
+  SOLANA_ARCHIVE_RPC: RpcEndpoint | undefined;
+};
 
 /** A config error: `issues` names every bad key with what it expected. */
 export class ConfigError extends Error {
@@ -156,7 +221,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     issues.push({ key: "DATABASE_READ_PASSWORD", message: "required when DATABASE_READ_ROLE is set" });
   if (!result.success || issues.length) throw new ConfigError(issues);
   const c = result.data;
-  return { ...c, SOLANA_WS_URL: c.SOLANA_WS_URL ?? deriveWsUrl(c.SOLANA_RPC_URL) };
+  const endpoints = parseEndpoints(c.SOLANA_RPC_URL).endpoints;
+  const archive = c.SOLANA_ARCHIVE_RPC_URL ? parseEndpoints(c.SOLANA_ARCHIVE_RPC_URL).endpoints : [];
+  const first = endpoints[0]!.url;
+  return {
+    ...c,
+    SOLANA_RPC_URL: first,
+    SOLANA_ARCHIVE_RPC_URL: archive[0]?.url,
+    SOLANA_RPC_ENDPOINTS: endpoints,
+    SOLANA_ARCHIVE_RPC: archive[0],
+    SOLANA_WS_URL: c.SOLANA_WS_URL ?? deriveWsUrl(first),
+  };
 }
 
 /** Key names, in schema order: what .env.example and the table in docs/configuration.md must list (a test checks). */

@@ -30,6 +30,8 @@ export function secretsOf(config: Partial<Config>): string[] {
     config.REDIS_URL,
     config.SOLANA_RPC_URL,
     config.SOLANA_WS_URL,
+    config.SOLANA_ARCHIVE_RPC_URL,
+    ...(config.SOLANA_RPC_ENDPOINTS ?? []).map((e) => e.url),
   ];
   for (const raw of urls) {
     if (!raw) continue;

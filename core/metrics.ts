@@ -34,6 +34,44 @@ export function createMetrics() {
       labelNames: ["method"],
       registers: r,
     }),
+    // The RPC endpoint pool (indexer/source/pool.ts): `endpoint` is the entry's number and host, never its URL.
+    rpcEndpointState: new Gauge({
+      name: "slotline_rpc_endpoint_state",
+      help: "RPC endpoint state: 0 healthy, 1 resting after failures or 429s, 2 dead (refused for good)",
+      labelNames: ["endpoint"],
+      registers: r,
+    }),
+    rpcEndpointRequests: new Counter({
+      name: "slotline_rpc_endpoint_requests_total",
+      help: "JSON-RPC calls the pool sent to each endpoint (a batch counts each call)",
+      labelNames: ["endpoint"],
+      registers: r,
+    }),
+    rpcEndpointErrors: new Counter({
+      name: "slotline_rpc_endpoint_errors_total",
+      help: "requests of the pool that failed on an endpoint, by kind (http_429, timeout, network, fatal, ...)",
+      labelNames: ["endpoint", "kind"],
+      registers: r,
+    }),
+    rpcEndpointLatency: new Histogram({
+      name: "slotline_rpc_endpoint_seconds",
+      help: "time of one successful request (a call or a batch) on each endpoint",
+      labelNames: ["endpoint"],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: r,
+    }),
+    rpcHedges: new Counter({
+      name: "slotline_rpc_hedges_total",
+      help: "slow getBlock batches sent again to a second endpoint, by which answer was used",
+      labelNames: ["outcome"],
+      registers: r,
+    }),
+    rpcSecondOpinions: new Counter({
+      name: "slotline_rpc_second_opinions_total",
+      help: "missing or skipped blocks asked of another endpoint, by outcome (found, agreed, disagreed, unavailable)",
+      labelNames: ["outcome"],
+      registers: r,
+    }),
     slotsStored: new Counter({
       name: "slotline_slots_stored_total",
       help: "slots written (indexed or skipped)",

@@ -19,7 +19,7 @@ import { runMigrations } from "../../core/migrate.js";
 import { configOrExit, EXIT, withContext } from "../run.js";
 import { createRuntime, type Runtime } from "../runtime.js";
 import { producedSlots } from "../../indexer/source/index.js";
-import { createRpcClient } from "../../indexer/source/index.js";
+import { createRpcPool } from "../../indexer/source/index.js";
 
 /** Options beyond the plan. */
 export type BackfillCliOptions = BackfillArgs & {
@@ -64,10 +64,13 @@ export function checkBackfillArgs(
 export async function backfillCommand(ctx: Context, rt: Runtime, o: BackfillCliOptions): Promise<BackfillOutcome> {
   const { plan, programs, problems } = checkBackfillArgs(o, ctx);
   if (!plan) return { code: 2, message: problems.join("\n") };
-  const rpc =
+  // History goes to the archive endpoint first when one is configured (SOLANA_ARCHIVE_RPC_URL).
+  const rpc = (
     o.rps || o.concurrency
-      ? createRpcClient({
-          url: ctx.config.SOLANA_RPC_URL,
+      ? createRpcPool({
+          // --rps / --concurrency replace every endpoint's own budget for this command.
+          endpoints: ctx.config.SOLANA_RPC_ENDPOINTS.map((e) => ({ url: e.url })),
+          archive: ctx.config.SOLANA_ARCHIVE_RPC ? { url: ctx.config.SOLANA_ARCHIVE_RPC.url } : undefined,
           maxRps: Number(o.rps ?? ctx.config.RPC_MAX_RPS),
           concurrency: Number(o.concurrency ?? ctx.config.RPC_CONCURRENCY),
           batchSize: ctx.config.RPC_BATCH_SIZE,
@@ -76,7 +79,8 @@ export async function backfillCommand(ctx: Context, rt: Runtime, o: BackfillCliO
           logger: ctx.logger,
           metrics: rt.metrics,
         })
-      : rt.rpc;
+      : rt.rpc
+  ).history();
 
   // Preflight: history the RPC cannot serve, and an `until` it does not know (which would make
   // getSignaturesForAddress return the newest page as if it were the end).

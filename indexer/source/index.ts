@@ -31,4 +31,5 @@ export {
   releaseBlocks,
   SKIPPED_CODES,
 } from "./blocks.js";
+export { createRpcPool, endpointName, type EndpointStatus, type PoolOptions, type RpcPool } from "./pool.js";
 export { createSlotFeed, type SlotFeed } from "./slot-feed.js";

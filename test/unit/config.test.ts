@@ -79,3 +79,45 @@ describe("deriveWsUrl", () => {
     expect(deriveWsUrl("https://rpc.example.com/abc?api-key=k")).toBe("wss://rpc.example.com/abc?api-key=k");
   });
 });
+
+describe("SOLANA_RPC_URL endpoint pool", () => {
+  test("one URL stays exactly as given, with no budget of its own", () => {
+    const c = parseConfig({ SOLANA_RPC_URL: "https://rpc.example/?api-key=abc123" });
+    expect(c.SOLANA_RPC_URL).toBe("https://rpc.example/?api-key=abc123");
+    expect(c.SOLANA_RPC_ENDPOINTS).toEqual([{ url: "https://rpc.example/?api-key=abc123" }]);
+    expect(c.SOLANA_ARCHIVE_RPC).toBeUndefined();
+  });
+
+  test("a comma list with per-endpoint rps and concurrency, removed from the URL sent", () => {
+    const c = parseConfig({
+      SOLANA_RPC_URL: "http://127.0.0.1:8899?rps=50&concurrency=8, https://b.example/key?api-key=x&rps=7",
+      SOLANA_ARCHIVE_RPC_URL: "https://archive.example?concurrency=2",
+    });
+    expect(c.SOLANA_RPC_ENDPOINTS).toEqual([
+      { url: "http://127.0.0.1:8899", maxRps: 50, concurrency: 8 },
+      { url: "https://b.example/key?api-key=x", maxRps: 7 },
+    ]);
+    expect(c.SOLANA_RPC_URL).toBe("http://127.0.0.1:8899");
+    expect(c.SOLANA_WS_URL).toBe("ws://127.0.0.1:8900");
+    expect(c.SOLANA_ARCHIVE_RPC).toEqual({ url: "https://archive.example", concurrency: 2 });
+    expect(c.SOLANA_ARCHIVE_RPC_URL).toBe("https://archive.example");
+  });
+
+  test("every bad entry is named, with the other bad keys", () => {
+    const issues = issuesOf({
+      SOLANA_RPC_URL: "http://a.example?rps=0,ftp://b.example,not a url,http://c.example?concurrency=x",
+      SOLANA_ARCHIVE_RPC_URL: "http://d.example,http://e.example",
+      API_PORT: "0",
+    });
+    expect(Object.keys(issues).sort()).toEqual(["API_PORT", "SOLANA_ARCHIVE_RPC_URL", "SOLANA_RPC_URL"]);
+    expect(issues.SOLANA_ARCHIVE_RPC_URL).toMatch(/one URL/);
+    expect(() =>
+      parseConfig({
+        SOLANA_RPC_URL: "http://a.example?rps=0,ftp://b.example,not a url,http://c.example?concurrency=x",
+      }),
+    ).toThrow(
+      /entry 1 \(a\.example\): rps=0[\s\S]*entry 2 \(b\.example\)[\s\S]*entry 3 is not a URL[\s\S]*entry 4 \(c\.example\): concurrency=x/,
+    );
+    expect(issuesOf({ SOLANA_RPC_URL: "" }).SOLANA_RPC_URL).toMatch(/at least one/);
+  });
+});
