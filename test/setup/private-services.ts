@@ -14,15 +14,20 @@ import pg from "pg";
 const run = promisify(execFile);
 
 /** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
+export async function freePort(): Promise<number> {
+  // Below Linux's ephemeral range (32768-60999): a port the kernel hands out for port 0 is also what it gives the
+  // next outgoing connection, so between this check and the listen a Postgres or Redis client of a concurrent test
+  // could take it (EADDRINUSE). Ports here are only taken by whoever asks for them.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once("error", () => resolve(false));
+      s.listen(port, "0.0.0.0", () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error("no free port between 20000 and 32000");
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
