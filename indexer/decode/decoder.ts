@@ -130,28 +130,24 @@ export function createDecoder(opts: DecoderOptions): Decoder {
       warnings: [],
     };
     if (logTruncated) out.warnings.push({ kind: "log_truncated", signature: view.signature });
-    for (const index of view.malformedBalances)
+    // a problem of the transaction as a whole, not of one instruction
+    const txError = (message: string) =>
       out.warnings.push({
         kind: "decode_error",
         programId: "",
         discriminator: "",
         signature: view.signature,
         instructionPath: "",
-        message: `token balance of account ${index} has an amount that is not an integer; the account is left out`,
+        message,
       });
+    for (const index of view.malformedBalances)
+      txError(`token balance of account ${index} has an amount that is not an integer; the account is left out`);
     if (!transaction.success) return out;
     try {
       decodeInstructions(view, at, blockTime, out);
     } catch (err) {
       // never a throw: a transaction the decoder cannot read keeps its row and says why
-      out.warnings.push({
-        kind: "decode_error",
-        programId: "",
-        discriminator: "",
-        signature: view.signature,
-        instructionPath: "",
-        message: (err as Error).message,
-      });
+      txError((err as Error).message);
     }
     if (out.swaps.length > 0 || programIds.some((id) => aggregators.has(id))) {
       const pools = [...new Set(out.swaps.map((sw) => sw.pool))];

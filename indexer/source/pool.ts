@@ -33,6 +33,7 @@ import {
   type RpcAnswer,
   type RpcCall,
   type RpcClient,
+  type RpcOptions,
   RpcFatalError,
   type RpcFailure,
 } from "./rpc.js";
@@ -61,15 +62,12 @@ export type EndpointStatus = {
 };
 
 /** Options of the pool. */
-export type PoolOptions = {
+export type PoolOptions = Pick<RpcOptions, "batchSize" | "timeoutMs" | "maxAnswerBytes"> & {
   endpoints: RpcEndpoint[];
   archive?: RpcEndpoint | undefined;
   /** defaults of an endpoint without its own rps / concurrency */
   maxRps: number;
   concurrency: number;
-  batchSize: number;
-  timeoutMs: number;
-  maxAnswerBytes?: number;
   /** attempts of one request over the whole pool (default 8) */
   maxAttempts?: number;
   /** hedge slow getBlock batches (default true) */
