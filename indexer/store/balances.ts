@@ -37,19 +37,27 @@ function latestBy<T extends { slot: number; txIndex: number }>(rows: Iterable<T>
   return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((e) => e[1]);
 }
 
+/**
+ * True when every state of the batch is of one slot (a worker stores one block per transaction): the latest per
+ * account is then also the latest per account and slot, and the change log's rows are the same rows.
+ */
+const oneSlot = (blocks: DecodedBlock[]) => blocks.length === 1 || blocks.every((b) => b.slot === blocks[0]!.slot);
+
 /** The batch's token account states: the latest per account, and the latest per account and slot (change log). */
 export function mergeAccountStates(blocks: DecodedBlock[]): {
   rows: TokenAccountState[];
   changes: TokenAccountState[];
 } {
   const all = blocks.flatMap((b) => b.transactions.flatMap((t) => t.tokenAccounts));
-  return { rows: latestBy(all, (r) => r.address), changes: latestBy(all, (r) => `${r.address} ${r.slot}`) };
+  const rows = latestBy(all, (r) => r.address);
+  return { rows, changes: oneSlot(blocks) ? rows : latestBy(all, (r) => `${r.address} ${r.slot}`) };
 }
 
 /** The batch's signer lamports: the latest per wallet, and the latest per wallet and slot (change log). */
 export function mergeWalletStates(blocks: DecodedBlock[]): { rows: WalletState[]; changes: WalletState[] } {
   const all = blocks.flatMap((b) => b.transactions.flatMap((t) => t.wallets));
-  return { rows: latestBy(all, (r) => r.address), changes: latestBy(all, (r) => `${r.address} ${r.slot}`) };
+  const rows = latestBy(all, (r) => r.address);
+  return { rows, changes: oneSlot(blocks) ? rows : latestBy(all, (r) => `${r.address} ${r.slot}`) };
 }
 
 const ta = sqlNames(tokenAccounts);

@@ -28,6 +28,22 @@ describe("parseExact", () => {
     });
   });
 
+  test("a big literal is found past quoted digit runs, and digits in a log line stay text", () => {
+    // the quoted run alone could be read by JSON.parse; the literal after it could not
+    expect(parseExact('{"amount":"18446744073709551615","lamports":18446744073709551615}')).toEqual({
+      amount: "18446744073709551615",
+      lamports: "18446744073709551615",
+    });
+    // a run after a colon and a space inside a string looks like a literal until the string is scanned
+    expect(parseExact('{"logs":["Program log: amount_in: 18446744073709551615"],"fee":5000}')).toEqual({
+      logs: ["Program log: amount_in: 18446744073709551615"],
+      fee: 5000,
+    });
+    expect(parseExact('{"ui":0.12345678901234567891,"f":12345678901234567890e2}')).toEqual(
+      JSON.parse('{"ui":0.12345678901234567891,"f":12345678901234567890e2}'),
+    );
+  });
+
   test("malformed JSON still throws", () => {
     expect(() => parseExact("[12345678901234567890,")).toThrow(SyntaxError);
   });
