@@ -1,11 +1,11 @@
 /**
  * JSON parse/stringify that keeps integers above 2^53 exact (u64 lamports, rentEpoch u64::MAX).
  * @dev Such integers are replaced before JSON.parse by a sentinel string and put back, verbatim,
- * by `fixBigInts` after JSON.stringify. Only texts that contain a 16+ digit number pay for the scan.
+ * by `fixBigInts` after JSON.stringify. Only texts whose plain parse holds an integer past 2^53 pay for the scan.
  */
+import { holdsUnsafeInteger, quoteUnsafeIntegers } from "../core/exact-json.js";
 
 const SENTINEL = "\u0000u64:";
-const MAYBE_BIG = /\d{16,}/;
 const SERIALIZED_SENTINEL = /"\\u0000u64:(-?\d+)"/g;
 
 /** Result of a lossless parse: the value and whether any big integer was kept as a sentinel. */
@@ -13,46 +13,10 @@ export type LosslessParse = { value: unknown; hasBigInts: boolean };
 
 /** Parses JSON; integer literals outside the safe range become sentinel strings. */
 export function parseLossless(text: string): LosslessParse {
-  if (!MAYBE_BIG.test(text)) return { value: JSON.parse(text), hasBigInts: false };
-  let out = "";
-  let last = 0;
-  let hasBigInts = false;
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c === 34 /* " */) {
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 92 /* \ */) i += 2;
-        else if (d === 34) break;
-        else i++;
-      }
-      i++;
-      continue;
-    }
-    if ((c >= 48 && c <= 57) || c === 45 /* - */) {
-      const start = i;
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if ((d >= 48 && d <= 57) || d === 46 || d === 101 || d === 69 || d === 43 || d === 45) i++;
-        else break;
-      }
-      const lit = text.slice(start, i);
-      if (/^-?\d{16,}$/.test(lit) && !Number.isSafeInteger(Number(lit))) {
-        out += text.slice(last, start) + JSON.stringify(SENTINEL + lit);
-        last = i;
-        hasBigInts = true;
-      }
-      continue;
-    }
-    i++;
-  }
-  if (!hasBigInts) return { value: JSON.parse(text), hasBigInts: false };
-  out += text.slice(last);
-  return { value: JSON.parse(out), hasBigInts: true };
+  const value: unknown = JSON.parse(text);
+  if (!holdsUnsafeInteger(value)) return { value, hasBigInts: false };
+  const quoted = quoteUnsafeIntegers(text, (lit) => JSON.stringify(SENTINEL + lit));
+  return quoted === null ? { value, hasBigInts: false } : { value: JSON.parse(quoted), hasBigInts: true };
 }
 
 /** Puts sentinel-kept big integers back as bare JSON numbers in serialized text. */
