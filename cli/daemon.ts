@@ -79,6 +79,9 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
     );
     ctx.shutdown.add(() => logsIngest.stop());
     ingestRunning = true;
+    // Behind the point up to which the sweeps found every tracked transaction stored (the live cursor in logs mode).
+    const pricing = startPricing(ctx, { everyMs: ctx.config.INGEST_POLL_MS });
+    ctx.shutdown.add(() => pricing.stop());
   } else if (parts.ingest) {
     const c = ctx.config;
     ingest = await startLiveIngest(ctx, rt, {
@@ -89,7 +92,7 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
     });
     ctx.shutdown.add(() => ingest?.stop());
     ingestRunning = true;
-    // Behind the resume point the leader keeps: prices follow the slots in chain order (logs mode has no such point).
+    // Behind the resume point the leader keeps: prices follow the slots in chain order.
     const pricing = startPricing(ctx, { everyMs: c.INGEST_POLL_MS });
     ctx.shutdown.add(() => pricing.stop());
   }

@@ -75,8 +75,18 @@ export async function startLogsIngest(
   const cursorOf = (program: string) => deps.store.cursorPosition(`logs-${program}`);
   const setCursor = (program: string, position: string) => deps.store.setCursorPosition(`logs-${program}`, position);
 
-  /** One program: signatures newer than its cursor; enqueue what is unstored; advance when all are stored. */
-  async function sweep(program: string) {
+  /**
+   * A sweep cut short by MAX_SWEEP_PAGES: the newest signature it listed and the oldest, so the next sweep goes on
+   * below the oldest down to the cursor before the cursor moves (moving it to the newest at once would leave the
+   * signatures between the last page and the cursor unswept for good).
+   */
+  const partial = new Map<string, { newest: string; before: string }>();
+
+  /**
+   * One program: signatures newer than its cursor; enqueue what is unstored; advance when all are stored. True when
+   * every signature of the program up to the listing is stored (its cursor is at the newest).
+   */
+  async function sweep(program: string): Promise<boolean> {
     const cursor = await cursorOf(program);
     if (cursor === null) {
       // First run: follow from now (history is the backfill command's job). A program with no signature yet
@@ -86,11 +96,13 @@ export async function startLogsIngest(
         { limit: 1, commitment: "confirmed" },
       ]);
       await setCursor(program, newest[0]?.signature ?? "");
-      return;
+      return true;
     }
     const until = cursor === "" ? undefined : cursor;
     const found: SignatureInfo[] = [];
-    let before: string | undefined;
+    const resume = partial.get(program);
+    let before: string | undefined = resume?.before;
+    let complete = false;
     for (let page = 0; page < MAX_SWEEP_PAGES; page++) {
       const res = await deps.rpc.call<SignatureInfo[]>("getSignaturesForAddress", [
         program,
@@ -98,20 +110,44 @@ export async function startLogsIngest(
       ]);
       if (!Array.isArray(res)) throw new Error("getSignaturesForAddress: expected an array");
       found.push(...res);
-      if (res.length < 1000) break;
+      if (res.length < 1000) {
+        complete = true;
+        break;
+      }
       before = res[res.length - 1]!.signature;
     }
-    if (found.length === 0) return;
-    const missing = await enqueue(found.map((f) => f.signature));
+    const newest = resume?.newest ?? found[0]?.signature;
+    const missing = found.length ? await enqueue(found.map((f) => f.signature)) : 0;
     if (missing > 0) {
       log.info(
         { program_id: program, missing },
         "sweep found signatures the subscription missed or that are not stored yet",
       );
-      return;
+      return false;
     }
+    if (!complete) {
+      // Stored down to `before`: the next sweep lists what lies below it.
+      partial.set(program, { newest: newest!, before: before! });
+      return false;
+    }
+    partial.delete(program);
     // Everything newer than the cursor is stored: the newest becomes the cursor.
-    await setCursor(program, found[0]!.signature);
+    if (newest !== undefined) await setCursor(program, newest);
+    return true;
+  }
+
+  /**
+   * One sweep of every program. When all are complete, every tracked transaction at or below the confirmed slot read
+   * before the sweep is stored: the live cursor moves there, and the pricing stage follows it as it follows block
+   * mode's resume point (a transaction stored later below the pricing cursor rewinds it: store/pricing.ts).
+   */
+  async function sweepAll() {
+    const tip = await deps.rpc.call<number>("getSlot", [{ commitment: "confirmed" }]);
+    let complete = true;
+    for (const p of deps.programs) if (!(await sweep(p))) complete = false;
+    if (!complete || !Number.isSafeInteger(tip)) return;
+    await deps.store.initLiveCursor(tip);
+    await deps.store.advanceLiveCursor(tip);
   }
 
   async function loop() {
@@ -125,7 +161,7 @@ export async function startLogsIngest(
         }
         if (Date.now() - lastSweep >= (opts.sweepMs ?? 5_000)) {
           lastSweep = Date.now();
-          for (const p of deps.programs) await sweep(p);
+          await sweepAll();
           const depth = await deps.queue.depth();
           deps.metrics.queueDepth.set(depth);
           const key = statusKey(config.QUEUE_PREFIX);

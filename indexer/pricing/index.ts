@@ -9,7 +9,18 @@
 import type pg from "pg";
 import type { Context } from "../../core/context.js";
 import { WSOL_MINT } from "../../core/presets.js";
-import { cursors, poolTvl, pools, slotChanges, slots, swaps, tokenPrices, tokens, trades } from "../../schema/index.js";
+import {
+  cursors,
+  poolTvl,
+  pools,
+  slotChanges,
+  slots,
+  swaps,
+  tokenPrices,
+  tokens,
+  trades,
+  transactions,
+} from "../../schema/index.js";
 import { LIVE_CURSOR, PRICING_CURSOR, PRICING_LOCK_KEY, pricingCursor, sqlNames } from "../store/index.js";
 import { type PriceBook, UNIT_SCALE, USD_SCALE, fromDecimal, stableUnitPrice, toDecimal, wholeUsd } from "./compute.js";
 import { type PoolState, type SlotInput, priceSlots, repricedBy } from "./engine.js";
@@ -30,6 +41,8 @@ const swRow = sqlNames(swaps, "s");
 const tr = sqlNames(trades);
 const trRow = sqlNames(trades, "t");
 const sl = sqlNames(slots);
+const tx = sqlNames(transactions);
+const txRow = sqlNames(transactions, "t");
 const tk = sqlNames(tokens);
 const tp = sqlNames(tokenPrices);
 const pt = sqlNames(poolTvl);
@@ -55,7 +68,11 @@ const TRADES = `select ${trRow.slot}::text as slot, ${trRow.signature} as sig, $
        ${trRow.soldMint} as sold_mint, ${trRow.soldAmount}::text as sold_amount, ${trRow.boughtMint} as bought_mint,
        ${trRow.boughtAmount}::text as bought_amount
      from ${tr.$table} t where ${inRange(trRow.slot)}`;
-const BLOCK_TIMES = `select ${sl.slot}::text as slot, ${sl.blockTime} as t from ${sl.$table} where ${sl.slot} = any($1::int8[])`;
+/** A slot's block time from its `slots` row, or (logs mode stores no such row) from one of its transactions. */
+const BLOCK_TIMES = `select s::text as slot, coalesce(
+       (select ${sl.blockTime} from ${sl.$table} where ${sl.slot} = s),
+       (select ${txRow.blockTime} from ${tx.$table} t where ${txRow.slot} = s limit 1)) as t
+     from unnest($1::int8[]) s`;
 const STABLE_DECIMALS_SQL = `select ${tk.mint} as mint, ${tk.decimals} as decimals from ${tk.$table} where ${tk.mint} = any($1::text[])`;
 /** Pools that may price one of $1: the other side one of the quotes $2 (SOL and the stablecoins). */
 const CANDIDATES = `select ${pl.address} as address, ${pl.mintA} as mint_a, ${pl.mintB} as mint_b from ${pl.$table}

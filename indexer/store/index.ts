@@ -36,7 +36,14 @@ import {
   type TokenSnapshot,
 } from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
-import { guardPricing, lockPricing, pruneLimit, rewindForNewSlots, rewindPricing } from "./pricing.js";
+import {
+  guardPricing,
+  lockPricing,
+  pruneLimit,
+  rewindBelowCursor,
+  rewindForNewSlots,
+  rewindPricing,
+} from "./pricing.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
@@ -297,6 +304,9 @@ const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]
  */
 const oneBlockPerSlot = (blocks: DecodedBlock[]): DecodedBlock[] => keepLast(blocks, (b) => b.slot);
 
+const txn = sqlNames(transactions);
+const STORED_SIGNATURES = `select ${txn.signature} as s from ${txn.$table} where ${txn.signature} = any($1::text[])`;
+
 /** Creates the store over the context's pool. */
 export function createStore(ctx: Pick<Context, "db">): Store {
   const pool = ctx.db.$client;
@@ -348,7 +358,19 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           transactions: list,
         }));
       return inTransaction(pool, async (client) => {
+        // below the pricing cursor as block mode's writes are (writeBlocks): the lock, then a rewind for the
+        // transactions stored for the first time (a notification delivered twice stores its transaction again)
+        await guardPricing(
+          client,
+          blocks.map((b) => b.slot),
+        );
+        const seen = await client.query<{ s: string }>(STORED_SIGNATURES, [txs.map((t) => t.transaction.signature)]);
+        const stored = new Set(seen.rows.map((r) => r.s));
         const counts = await writeRows(client, blocks);
+        await rewindBelowCursor(
+          client,
+          txs.filter((t) => !stored.has(t.transaction.signature)).map((t) => t.transaction.slot),
+        );
         if (passed.length)
           await client.query(INSERT_PASSED, [passed.map((p) => p.signature), passed.map((p) => p.slot)]);
         return counts;

@@ -77,6 +77,20 @@ export async function rewindForNewSlots(client: pg.PoolClient, slotNumbers: numb
   if (first != null) await rewindPricing(client, Number(first));
 }
 
+const FIRST_BELOW = `select min(s)::text as s from unnest($1::int8[]) s
+     having min(s) <= (select ${cu.slot} from ${cu.$table} where ${cu.id} = '${PRICING_CURSOR}')`;
+
+/**
+ * Logs mode's rewindForNewSlots: its slots have no `slots` row to tell a first store from a repeat, so any batch at
+ * or below the pricing cursor rewinds it (a repeat is rare there: the ingest enqueues only unstored signatures).
+ */
+export async function rewindBelowCursor(client: pg.PoolClient, slotNumbers: number[]): Promise<void> {
+  if (slotNumbers.length === 0) return;
+  const r = await client.query<{ s: string | null }>(FIRST_BELOW, [slotNumbers]);
+  const first = r.rows[0]?.s;
+  if (first != null) await rewindPricing(client, Number(first));
+}
+
 /** The slot up to which finalized change-log rows may be pruned: the pricing stage still reads those above it. */
 export async function pruneLimit(client: pg.PoolClient, upToSlot: number): Promise<number> {
   const priced = await pricingCursor(client);

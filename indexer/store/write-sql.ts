@@ -319,15 +319,34 @@ export function slotChangeRows(blocks: DecodedBlock[]): SlotChange[] {
   return out;
 }
 
-const CHANGES = upsert<SlotChange, typeof slotChanges>(slotChanges, {
-  slot: (r) => r.slot,
-  kind: (r) => r.kind,
-  key: (r) => r.key,
-  txIndex: (r) => r.txIndex,
-  reserveA: (r) => str(r.reserveA),
-  reserveB: (r) => str(r.reserveB),
-  swapped: (r) => r.swapped,
-});
+const scn = sqlNames(slotChanges);
+/** The incoming row carries reserves that are later in its slot than the stored row's (or the stored has none). */
+const laterChangeReserves = `(excluded.${scn.reserveA} is not null or excluded.${scn.reserveB} is not null)
+  and ((${scn.$table}.${scn.reserveA} is null and ${scn.$table}.${scn.reserveB} is null) or excluded.${scn.txIndex} >= ${scn.$table}.${scn.txIndex})`;
+
+/**
+ * A slot's change row, merged with the one stored: a pool's reserves are those of the slot's latest transaction in
+ * block order that set them, a token's position its first, and `swapped` whether any of them swapped. Logs mode
+ * stores a slot's transactions one by one in any order; block mode's row of a whole block is merged in the same
+ * way, and a block delivered again changes nothing.
+ */
+const CHANGES = upsert<SlotChange, typeof slotChanges>(
+  slotChanges,
+  {
+    slot: (r) => r.slot,
+    kind: (r) => r.kind,
+    key: (r) => r.key,
+    txIndex: (r) => r.txIndex,
+    reserveA: (r) => str(r.reserveA),
+    reserveB: (r) => str(r.reserveB),
+    swapped: (r) => r.swapped,
+  },
+  `${scn.txIndex} = case when ${scn.$table}.${scn.kind} = 'token' then least(${scn.$table}.${scn.txIndex}, excluded.${scn.txIndex})
+       when ${laterChangeReserves} then excluded.${scn.txIndex} else ${scn.$table}.${scn.txIndex} end,
+     ${scn.reserveA} = case when ${laterChangeReserves} then excluded.${scn.reserveA} else ${scn.$table}.${scn.reserveA} end,
+     ${scn.reserveB} = case when ${laterChangeReserves} then excluded.${scn.reserveB} else ${scn.$table}.${scn.reserveB} end,
+     ${scn.swapped} = ${scn.$table}.${scn.swapped} or excluded.${scn.swapped}`,
+);
 
 /** Advisory lock key that serializes writes to `tokens`, `pools` and `pool_candles` (see writeRows and rollbacks). */
 export const SHARED_ROWS_LOCK_KEY = 0x736c6f74;

@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
+import { parseConfig } from "../../core/config.js";
+import { createDb } from "../../core/db.js";
+import { createPricer } from "../../indexer/pricing/index.js";
+import { createStore } from "../../indexer/store/index.js";
+import { digestTables } from "../setup/digest.js";
 import { createDecoder } from "../../indexer/decode/index.js";
 import { PRESET_NAMES, resolvePrograms } from "../../core/presets.js";
 import { fetchBlocks } from "../../indexer/source/blocks.js";
@@ -120,6 +125,34 @@ describe("logs mode (INGEST_MODE=logs)", () => {
     // The faults really happened: notifications were duplicated and sockets closed with 1000.
     expect(chain.stats().dupLogs).toBeGreaterThan(0);
     expect(chain.stats().drops).toBeGreaterThan(0);
+
+    // Prices and USD values: the pricing stage follows the point up to which the sweeps found every transaction
+    // stored, and ends where block mode's does over the same transactions.
+    const pricedTo = async () =>
+      Number(
+        (await query<{ slot: string | null }>(db.url, "select slot::text as slot from cursors where id = 'pricing'"))[0]
+          ?.slot ?? -1,
+      );
+    await waitFor("the pricing stage to pass the last slot", async () => (await pricedTo()) >= last, 60_000);
+    const upTo = await pricedTo();
+    const [valued] = await query<{ n: number }>(
+      db.url,
+      "select count(*)::int as n from swaps where value_usd is not null and slot between $1 and $2",
+      [first, last],
+    );
+    expect(valued!.n).toBeGreaterThan(0);
+    const blockMode = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    const handle = createDb(blockMode.url, { max: 2 });
+    try {
+      await createStore({ db: handle }).writeBlocks(blocks, { commitment: "confirmed" });
+      await createPricer({ db: handle, config: parseConfig({}) }).catchUp({ upTo });
+      expect(await digestTables(db.url, { pricing: true })).toEqual(
+        await digestTables(blockMode.url, { pricing: true }),
+      );
+    } finally {
+      await handle.$client.end();
+      await blockMode.drop();
+    }
     expect(await proc.kill("SIGTERM")).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });
