@@ -104,6 +104,20 @@ const endpointList = (def: string, single = false) =>
 export const configSchema = z.object({
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres:postgres@127.0.0.1:5432/slotline"),
   DATABASE_READ_URL: optionalUrl(["postgres:", "postgresql:"]),
+  // Streaming replicas the API spreads its reads over, each served only once it has replayed what an answer needs.
+  DATABASE_READ_URLS: z.preprocess(
+    emptyAsUndefined,
+    list.optional().superRefine((entries, ctx) => {
+      for (const [i, e] of (entries ?? []).entries()) {
+        let ok = false;
+        try {
+          ok = ["postgres:", "postgresql:"].includes(new URL(e).protocol);
+        } catch {}
+        if (!ok) ctx.addIssue({ code: "custom", message: `entry ${i + 1}: expected a URL (postgres: or postgresql:)` });
+      }
+    }),
+  ),
+  DATABASE_READ_MAX_LAG_MS: int(100, 3_600_000, 30_000),
   DATABASE_POOL_SIZE: int(1, 200, 10),
   DATABASE_READ_ROLE: z.preprocess(
     emptyAsUndefined,

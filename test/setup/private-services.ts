@@ -136,6 +136,8 @@ function pgBin(): string {
 
 /** A private Postgres cluster (initdb in a temp dir, run as the `postgres` OS user when tests run as root). */
 export type PrivatePostgres = {
+  /** `start` again after `stop` (same port and data) */
+  start(): Promise<void>;
   /** admin URL (database postgres, trust auth) */
   adminUrl: string;
   port: number;
@@ -152,14 +154,24 @@ async function asPostgres(bin: string, args: string[]): Promise<void> {
   else await run(file, args, { timeout: 60_000 });
 }
 
-/** initdb + pg_ctl start on a free port; fsync off (a test cluster), small shared buffers. */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/**
+ * initdb + pg_ctl start on a free port; fsync off (a test cluster), small shared buffers. initdb's own pg_hba admits
+ * replication connections from 127.0.0.1 (trust) and wal_level is replica: `startStreamingReplica` can copy it.
+ * `replicaOf`: a streaming replica of that cluster instead, made by pg_basebackup (hot standby, its own port).
+ */
+export async function startPrivatePostgres(opts: { replicaOf?: PrivatePostgres } = {}): Promise<PrivatePostgres> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "slotline-pg-"));
   chmodSync(dir, 0o777);
   const data = path.join(dir, "data");
   if (process.getuid?.() === 0) await run("chown", ["postgres", dir]);
-  await asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+  if (opts.replicaOf)
+    // -R writes standby.signal and primary_conninfo; -X stream copies the WAL made during the copy too
+    await asPostgres("pg_basebackup", [
+      ...["-h", "127.0.0.1", "-p", String(opts.replicaOf.port), "-U", "postgres"],
+      ...["-D", data, "-R", "-X", "stream", "-c", "fast", "--no-sync"],
+    ]);
+  else await asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=100`;
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const ready = () =>
@@ -178,6 +190,12 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const self: PrivatePostgres = {
     adminUrl,
     port,
+    async start() {
+      if (!stopped) return;
+      stopped = false;
+      await ctl("start");
+      await ready();
+    },
     async restart() {
       await ctl("restart", ["-m", "fast"]);
       await ready();
