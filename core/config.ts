@@ -128,6 +128,18 @@ export const configSchema = z.object({
   ),
   DATABASE_READ_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  // Sentinel (docs/scaling.md): the master named REDIS_SENTINEL_NAME, found through these; REDIS_URL's host is unused.
+  REDIS_SENTINELS: z.preprocess(
+    emptyAsUndefined,
+    list.optional().superRefine((entries, ctx) => {
+      const bad = (entries ?? []).filter((e) => !/^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(e));
+      if (bad.length) ctx.addIssue({ code: "custom", message: `expected host:port entries, got ${bad.join(", ")}` });
+    }),
+  ),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, "expected letters, digits, ., _ or -")
+    .default("mymaster"),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, _ or -")

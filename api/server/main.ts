@@ -7,10 +7,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { Redis } from "ioredis";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
+import { createRedis } from "../../core/redis.js";
 import { createReadPool, createReadPools } from "../sql/index.js";
 import { apiError } from "../errors.js";
 import { createEventHub } from "./event-hub.js";
@@ -151,7 +151,7 @@ export async function startApi(
         },
       )
     : undefined;
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
+  const redis = createRedis(config, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
   const subscriber = redis.duplicate();
   subscriber.on("error", () => {});

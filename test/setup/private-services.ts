@@ -3,7 +3,7 @@
  * free port in a temporary directory, so the machine's shared 5432 / 6379 are never touched.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -211,4 +211,103 @@ export async function startPrivatePostgres(opts: { replicaOf?: PrivatePostgres }
     },
   };
   return self;
+}
+
+/** A private Redis master, one replica of it and three sentinels watching it (`name`), each on a free port. */
+export type PrivateSentinelRedis = {
+  /** REDIS_SENTINELS for them: `127.0.0.1:port,...` */
+  sentinels: string;
+  name: string;
+  /** the port of the master the sentinels name now */
+  masterPort(): Promise<number>;
+  /** SIGKILLs the current master's process (no save, no goodbye): the sentinels must fail over */
+  killMaster(): Promise<number>;
+  destroy(): Promise<void>;
+};
+
+/**
+ * Starts redis-server twice (master, replica) and redis-server --sentinel three times (quorum 2, the master called
+ * down after 1 s of silence), in a temporary directory.
+ */
+export async function startSentinelRedis(name = "slotline"): Promise<PrivateSentinelRedis> {
+  const dir = mkdtempSync(path.join(tmpdir(), "slotline-sentinel-"));
+  const children = new Map<number, ChildProcess>();
+  const ping = async (port: number, ...args: string[]) => {
+    const c = new Redis({
+      port,
+      host: "127.0.0.1",
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    c.on("error", () => {});
+    try {
+      await c.connect();
+      return await c.call(args[0] ?? "PING", ...args.slice(1));
+    } finally {
+      c.disconnect();
+    }
+  };
+  const server = async (port: number, extra: string[]) => {
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"];
+    args.push("--dbfilename", `dump-${port}.rdb`, "--logfile", path.join(dir, `redis-${port}.log`), ...extra);
+    children.set(port, spawn("redis-server", args, { stdio: "ignore" }));
+    await until(`redis-server on ${port}`, async () => (await ping(port)) === "PONG");
+  };
+  const master = await freePort();
+  const replica = await freePort();
+  await server(master, ["--maxmemory-policy", "noeviction"]);
+  await server(replica, ["--maxmemory-policy", "noeviction", "--replicaof", "127.0.0.1", String(master)]);
+  await until("the replica to sync", async () =>
+    /master_link_status:up/.test(String(await ping(replica, "INFO", "replication"))),
+  );
+  const sentinelPorts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    const conf = path.join(dir, `sentinel-${port}.conf`);
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        "bind 127.0.0.1",
+        `dir ${dir}`,
+        `logfile ${path.join(dir, `sentinel-${port}.log`)}`,
+        `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 5000`,
+        `sentinel parallel-syncs ${name} 1`,
+      ].join("\n"),
+    );
+    children.set(port, spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" }));
+    await until(`sentinel on ${port}`, async () => (await ping(port)) === "PONG");
+    sentinelPorts.push(port);
+  }
+  const masterPort = async () => {
+    for (const p of sentinelPorts) {
+      const r = (await ping(p, "SENTINEL", "get-master-addr-by-name", name).catch(() => null)) as string[] | null;
+      if (r) return Number(r[1]);
+    }
+    throw new Error("no sentinel answers");
+  };
+  await until("the sentinels to see the replica", async () => {
+    const r = (await ping(sentinelPorts[0]!, "SENTINEL", "replicas", name)) as unknown[];
+    return r.length === 1;
+  });
+  return {
+    sentinels: sentinelPorts.map((p) => `127.0.0.1:${p}`).join(","),
+    name,
+    masterPort,
+    async killMaster() {
+      const port = await masterPort();
+      const c = children.get(port)!;
+      const exited = new Promise((r) => c.once("exit", r));
+      c.kill("SIGKILL");
+      await exited;
+      return port;
+    },
+    async destroy() {
+      for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
