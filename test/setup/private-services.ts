@@ -3,7 +3,7 @@
  * free port in a temporary directory, so the machine's shared 5432 / 6379 are never touched.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -58,12 +58,13 @@ export type PrivateRedis = {
  * noeviction.
  */
 export async function startPrivateRedis(
-  opts: { appendonly?: boolean; maxmemoryPolicy?: string } = {},
+  opts: { appendonly?: boolean; maxmemoryPolicy?: string; netns?: string; host?: string } = {},
 ): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "slotline-redis-"));
   let child: ChildProcess | undefined;
-  const url = `redis://127.0.0.1:${port}`;
+  const host = opts.host ?? "127.0.0.1";
+  const url = `redis://${host}:${port}`;
   const command = async (...args: (string | number)[]) => {
     const c = new Redis(url, {
       lazyConnect: true,
@@ -88,7 +89,9 @@ export async function startPrivateRedis(
         "--port",
         String(port),
         "--bind",
-        "127.0.0.1",
+        host,
+        "--protected-mode",
+        "no",
         "--dir",
         dir,
         "--save",
@@ -100,7 +103,9 @@ export async function startPrivateRedis(
       ];
       args.push("--appendonly", opts.appendonly ? "yes" : "no", "--appendfsync", "always");
       args.push("--maxmemory-policy", opts.maxmemoryPolicy ?? "noeviction");
-      child = spawn("redis-server", args, { stdio: "ignore" });
+      child = opts.netns
+        ? spawn("ip", ["netns", "exec", opts.netns, "redis-server", ...args], { stdio: "ignore" })
+        : spawn("redis-server", args, { stdio: "ignore" });
       await until(`redis-server on ${port}`, async () => (await command("PING")) === "PONG");
     },
     async stop() {
@@ -147,11 +152,13 @@ export type PrivatePostgres = {
   destroy(): Promise<void>;
 };
 
-/** Runs a binary from the Postgres 15 install as the postgres OS user when we are root. */
-async function asPostgres(bin: string, args: string[]): Promise<void> {
+/** Runs a binary from the Postgres 15 install as the postgres OS user when we are root (in `netns` when given). */
+async function asPostgres(bin: string, args: string[], netns?: string): Promise<void> {
   const file = path.join(pgBin(), bin);
-  if (process.getuid?.() === 0) await run("runuser", ["-u", "postgres", "--", file, ...args], { timeout: 60_000 });
-  else await run(file, args, { timeout: 60_000 });
+  const inNs = netns ? ["ip", "netns", "exec", netns] : [];
+  const cmd =
+    process.getuid?.() === 0 ? [...inNs, "runuser", "-u", "postgres", "--", file, ...args] : [...inNs, file, ...args];
+  await run(cmd[0]!, cmd.slice(1), { timeout: 60_000 });
 }
 
 /**
@@ -159,7 +166,17 @@ async function asPostgres(bin: string, args: string[]): Promise<void> {
  * replication connections from 127.0.0.1 (trust) and wal_level is replica: `startStreamingReplica` can copy it.
  * `replicaOf`: a streaming replica of that cluster instead, made by pg_basebackup (hot standby, its own port).
  */
-export async function startPrivatePostgres(opts: { replicaOf?: PrivatePostgres } = {}): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(
+  opts: {
+    replicaOf?: PrivatePostgres;
+    /** a network namespace to run in, listening on `host` (then admitted from its /24 too) */
+    netns?: string;
+    host?: string;
+    /** more `-c name=value` settings */
+    settings?: Record<string, string>;
+  } = {},
+): Promise<PrivatePostgres> {
+  const host = opts.host ?? "127.0.0.1";
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "slotline-pg-"));
   chmodSync(dir, 0o777);
@@ -172,8 +189,16 @@ export async function startPrivatePostgres(opts: { replicaOf?: PrivatePostgres }
       ...["-D", data, "-R", "-X", "stream", "-c", "fast", "--no-sync"],
     ]);
   else await asPostgres("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=100`;
-  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  if (host !== "127.0.0.1")
+    appendFileSync(
+      path.join(data, "pg_hba.conf"),
+      `host all all ${host.replace(/\.\d+$/, ".0")}/24 trust\nhost replication all ${host.replace(/\.\d+$/, ".0")}/24 trust\n`,
+    );
+  const extra = Object.entries(opts.settings ?? {})
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join("");
+  const options = `-p ${port} -k ${dir} -c listen_addresses=${host} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB -c max_connections=100${extra}`;
+  const adminUrl = `postgres://postgres@${host}:${port}/postgres`;
   const ready = () =>
     until(`postgres on ${port}`, async () => {
       const c = new pg.Client({ connectionString: adminUrl });
@@ -182,8 +207,8 @@ export async function startPrivatePostgres(opts: { replicaOf?: PrivatePostgres }
       await c.end();
       return true;
     });
-  const ctl = (cmd: string, extra: string[] = []) =>
-    asPostgres("pg_ctl", [cmd, "-D", data, "-l", path.join(dir, "log"), "-o", options, "-w", ...extra]);
+  const ctl = (cmd: string, more: string[] = []) =>
+    asPostgres("pg_ctl", [cmd, "-D", data, "-l", path.join(dir, "log"), "-o", options, "-w", ...more], opts.netns);
   await ctl("start");
   await ready();
   let stopped = false;
