@@ -109,16 +109,15 @@ describe.skipIf(unavailable !== null)("hosts on network namespaces", () => {
     const a1 = on("a1", "api");
     const a2 = on("a2", "api");
 
+    // At most about 45 slots in all: past them the recorded history burns a mint whose supply the local chain
+    // derives as 0 and serves clamped at 0 (devchain/accounts.ts), so a read before that burn and the reference's
+    // read after it disagree by the burn whatever slotline does (seen with no host cut at all).
     await produce(chain, 15, 300);
     await waitFor(
       "both worker hosts to store slots",
-      async () => {
-        await produce(chain, 1, 0);
-        return (
-          (await opsMetric("w1", "slotline_slots_stored_total")) >= 3 &&
-          (await opsMetric("w2", "slotline_slots_stored_total")) >= 3
-        );
-      },
+      async () =>
+        (await opsMetric("w1", "slotline_slots_stored_total")) > 0 &&
+        (await opsMetric("w2", "slotline_slots_stored_total")) > 0,
       60_000,
       300,
     );
@@ -126,7 +125,7 @@ describe.skipIf(unavailable !== null)("hosts on network namespaces", () => {
     const w2Before = await opsMetric("w2", "slotline_slots_stored_total");
 
     await net.cut("w1");
-    await produce(chain, 25, 300);
+    await produce(chain, 20, 300);
     // w1 is unreachable; w2 goes on with its own and w1's jobs.
     await expect(opsMetric("w1", "slotline_slots_stored_total")).rejects.toThrow();
     await waitFor(

@@ -18,7 +18,7 @@ import { createEventPublisher, toEvent, walLsnReader } from "../../../indexer/pi
 import { createStore } from "../../../indexer/store/index.js";
 import { type PrivatePostgres, startPrivatePostgres } from "../../setup/private-services.js";
 import { withDatabase, uniquePrefix } from "../../setup/services.js";
-import { loadFixtureBlocks } from "./harness.js";
+import { SQL_MODE, loadFixtureBlocks } from "./harness.js";
 
 const METRICS_KEY = "replica-test-metrics-key";
 
@@ -115,6 +115,7 @@ beforeAll(async () => {
     QUEUE_PREFIX: prefix,
     API_METRICS_KEY: METRICS_KEY,
     API_RATE_LIMIT: "0",
+    API_SQL_MODE: SQL_MODE,
     LOG_LEVEL: "silent",
   });
   api = await startApi({ config, logger: createLogger(config) }, { port: 0, host: "127.0.0.1" });
