@@ -1,9 +1,11 @@
 /**
  * Every Redis connection slotline opens (queues, workers, events, the response cache) is made here: to REDIS_URL, or,
  * with REDIS_SENTINELS, to the master Sentinel names for REDIS_SENTINEL_NAME, found again after a failover.
- * @dev ioredis asks the sentinels for the master on every (re)connect and checks the server's role, and with
- * `failoverDetector` it drops its connections as soon as a sentinel announces +switch-master, so a promoted replica
- * is used within the reconnect delay. REDIS_URL still gives the password, user and database number of the data nodes.
+ * @dev ioredis asks the sentinels for the master on every (re)connect and checks the server's role; a connection
+ * still on a demoted master is told READONLY on its next write and reconnects. ioredis' `failoverDetector` is not
+ * used: its disconnect on +switch-master, arriving while a reconnect is resolving the master, ends the client for
+ * good (status "end", no retry), which the Sentinel test saw in two runs of three. REDIS_URL still gives the
+ * password, user and database number of the data nodes.
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { Config } from "./config.js";
@@ -31,7 +33,7 @@ export function createRedis(config: RedisConfig, opts: RedisOptions = {}): Redis
     password: u.password ? decodeURIComponent(u.password) : undefined,
     db: Number.isInteger(db) ? db : 0,
     ...(u.protocol === "rediss:" ? { tls: {} } : {}),
-    failoverDetector: true,
+    reconnectOnError: (err) => (err.message.startsWith("READONLY") ? 2 : false),
     // while no sentinel answers (all restarting): keep asking, as a plain connection keeps reconnecting
     sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
     ...opts,

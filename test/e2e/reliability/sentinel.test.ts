@@ -46,7 +46,14 @@ describe("Redis Sentinel", () => {
     promoted ||= Date.now() - killedAt;
     const before = await stored(run.db.url);
     await produce(run.chain, 6, 300);
-    await waitFor("slots stored through the new master", async () => (await stored(run.db.url)) > before, 30_000, 200);
+    await waitFor(
+      "slots stored through the new master",
+      async () => (await stored(run.db.url)) > before,
+      30_000,
+      200,
+    ).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${p.output().slice(-6000)}`);
+    });
     expect(p.child.exitCode, p.output().slice(-3000)).toBe(null);
 
     // The API's Redis (status hash, events, cache) follows the failover too.
