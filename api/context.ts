@@ -10,7 +10,7 @@ import type { Config } from "../core/config.js";
 import type { ChainEvent } from "../core/events.js";
 import type { Logger } from "../core/logger.js";
 import type { ApiMetrics } from "./metrics.js";
-import { type PageLimits, type ReadPath, type Reader, type StatementMemo, sql } from "./sql/index.js";
+import { type PageLimits, type ReadPath, type ReadPools, type Reader, type StatementMemo, sql } from "./sql/index.js";
 
 /** One process's fan-out of the indexer's events channel (server/event-hub.ts creates it). */
 export type EventHub = {
@@ -42,6 +42,8 @@ export type ApiContext = {
     Partial<Pick<Config, "API_KEYS" | "API_CORS_ORIGINS" | "API_INTROSPECTION" | "API_MAX_BODY_BYTES" | "USD_STABLES">>;
   logger: Logger;
   pool: pg.Pool;
+  /** streaming replicas over `pool` (DATABASE_READ_URLS): the reads' connections come from here when set */
+  reads?: ReadPools;
   /** a normal client: reads `${QUEUE_PREFIX}:status` */
   redis?: Redis;
   /** subscription events (created by createApi from `redis` when not given) */

@@ -1,5 +1,6 @@
 /** Prometheus metrics of the API: one registry per createApi, served on /metrics. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ReadPools, ReplicaState } from "./sql/index.js";
 
 /** The API's metrics. */
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
@@ -11,9 +12,45 @@ export function createApiMetrics(opts: { defaults?: boolean } = {}) {
   const r = [registry];
   /** What the slow-lane gauge reads at scrape time; createApi points it at its lane. */
   const slowLane = { stats: () => ({ running: 0, waiting: 0 }) };
+  /** The read pools the replica series read at scrape time; createApi sets it when the API has replicas. */
+  const reads: { source: Pick<ReadPools, "replicas" | "primaryReads"> | null } = { source: null };
+  const states: ReplicaState[] = ["up", "down", "behind"];
   return {
     registry,
     slowLane,
+    reads,
+    replicaState: new Gauge({
+      name: "slotline_api_replica_state",
+      help: "each read replica's state: 1 for the state it is in (up: serving; down: unreachable; behind: lagging more than DATABASE_READ_MAX_LAG_MS)",
+      labelNames: ["replica", "state"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const x of reads.source?.replicas() ?? [])
+          for (const s of states) this.set({ replica: x.name, state: s }, x.state === s ? 1 : 0);
+      },
+    }),
+    replicaLag: new Gauge({
+      name: "slotline_api_replica_lag_seconds",
+      help: "how long each read replica has been behind the newest batch the API knows of (0: caught up or down)",
+      labelNames: ["replica"],
+      registers: r,
+      collect() {
+        this.reset();
+        for (const x of reads.source?.replicas() ?? []) this.set({ replica: x.name }, x.lagMs / 1000);
+      },
+    }),
+    readCheckouts: new Gauge({
+      name: "slotline_api_read_checkouts",
+      help: "connections the reads took from each target since start (a counter): primary, or a replica's name",
+      labelNames: ["target"],
+      registers: r,
+      collect() {
+        if (!reads.source) return;
+        this.set({ target: "primary" }, reads.source.primaryReads());
+        for (const x of reads.source.replicas()) this.set({ target: x.name }, x.reads);
+      },
+    }),
     slowLaneGauge: new Gauge({
       name: "slotline_api_slow_lane",
       help: "slow-lane slots held (running or resting) and requests waiting for one",

@@ -41,7 +41,7 @@ export type ServiceNeeds = { postgres?: "required" | "existing-database"; redis?
 export async function checkServices(config: Config, needs: ServiceNeeds): Promise<void> {
   const [pgProblem, redisProblem] = await Promise.all([
     needs.postgres ? probePostgres(config.DATABASE_URL) : null,
-    needs.redis ? probeRedis(config.REDIS_URL) : null,
+    needs.redis ? probeRedis(config) : null,
   ]);
   const fatal: ServiceProblem[] = [];
   // A missing database is fine where migrations run first (they create it); `status` needs it to exist.

@@ -2,10 +2,11 @@
  * The pieces a daemon process shares: Redis, the RPC client, metrics, the decoder, the store and the queue.
  * Each registers its own cleanup with the context's shutdown.
  */
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Context } from "../core/context.js";
 import { createDecoder, type Decoder } from "../indexer/decode/index.js";
 import { RedisConfigError } from "../core/errors.js";
+import { type RedisConfig, createRedis } from "../core/redis.js";
 import { loadIdlDir } from "../indexer/decode/index.js";
 import type { Logger } from "../core/logger.js";
 import { createMetrics, type Metrics } from "../core/metrics.js";
@@ -39,8 +40,8 @@ export async function checkEvictionPolicy(redis: Redis): Promise<RedisConfigErro
 }
 
 /** A connection that logs "unavailable" once per outage and "back" when it returns. */
-function connect(url: string, logger: Logger, name: string, opts: { failFast: boolean }): Redis {
-  const redis = new Redis(url, {
+function connect(config: RedisConfig, logger: Logger, name: string, opts: { failFast: boolean }): Redis {
+  const redis = createRedis(config, {
     // Workers and subscribers wait through an outage; the producer fails fast so nothing piles up in memory.
     maxRetriesPerRequest: opts.failFast ? 1 : null,
     enableOfflineQueue: !opts.failFast,
@@ -75,9 +76,9 @@ function readyWithin(redis: Redis, ms: number): Promise<boolean> {
 export async function createRuntime(ctx: Context): Promise<Runtime> {
   const { config, logger, shutdown } = ctx;
   const metrics = createMetrics();
-  const redis = connect(config.REDIS_URL, logger, "main", { failFast: false });
+  const redis = connect(config, logger, "main", { failFast: false });
   shutdown.add(() => redis.quit().catch(() => redis.disconnect()));
-  const producer = connect(config.REDIS_URL, logger, "producer", { failFast: true });
+  const producer = connect(config, logger, "producer", { failFast: true });
   shutdown.add(() => producer.quit().catch(() => producer.disconnect()));
 
   let failure: Error | null = null;

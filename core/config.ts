@@ -104,6 +104,20 @@ const endpointList = (def: string, single = false) =>
 export const configSchema = z.object({
   DATABASE_URL: url(["postgres:", "postgresql:"]).default("postgres://postgres:postgres@127.0.0.1:5432/slotline"),
   DATABASE_READ_URL: optionalUrl(["postgres:", "postgresql:"]),
+  // Streaming replicas the API spreads its reads over, each served only once it has replayed what an answer needs.
+  DATABASE_READ_URLS: z.preprocess(
+    emptyAsUndefined,
+    list.optional().superRefine((entries, ctx) => {
+      for (const [i, e] of (entries ?? []).entries()) {
+        let ok = false;
+        try {
+          ok = ["postgres:", "postgresql:"].includes(new URL(e).protocol);
+        } catch {}
+        if (!ok) ctx.addIssue({ code: "custom", message: `entry ${i + 1}: expected a URL (postgres: or postgresql:)` });
+      }
+    }),
+  ),
+  DATABASE_READ_MAX_LAG_MS: int(100, 3_600_000, 30_000),
   DATABASE_POOL_SIZE: int(1, 200, 10),
   DATABASE_READ_ROLE: z.preprocess(
     emptyAsUndefined,
@@ -114,6 +128,18 @@ export const configSchema = z.object({
   ),
   DATABASE_READ_PASSWORD: z.preprocess(emptyAsUndefined, z.string().optional()),
   REDIS_URL: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  // Sentinel (docs/scaling.md): the master named REDIS_SENTINEL_NAME, found through these; REDIS_URL's host is unused.
+  REDIS_SENTINELS: z.preprocess(
+    emptyAsUndefined,
+    list.optional().superRefine((entries, ctx) => {
+      const bad = (entries ?? []).filter((e) => !/^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(e));
+      if (bad.length) ctx.addIssue({ code: "custom", message: `expected host:port entries, got ${bad.join(", ")}` });
+    }),
+  ),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, "expected letters, digits, ., _ or -")
+    .default("mymaster"),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "expected letters, digits, _ or -")

@@ -21,13 +21,24 @@ export type ChainEventSwap = {
 /** A transaction in an event. */
 export type ChainEventTransaction = { signature: string; slot: number; programIds: string[]; success: boolean };
 
-/** What the indexer publishes after each stored batch. */
+/**
+ * What the indexer publishes after each stored batch. `lsn`: the primary's WAL position (`pg_current_wal_lsn()`,
+ * `X/Y` hex) read after the batch committed; a replica that has replayed it holds the batch (absent from an indexer
+ * that did not read it).
+ */
 export type ChainEvent = {
   type: "batch";
   slots: number[];
   swaps: ChainEventSwap[];
   transactions: ChainEventTransaction[];
+  lsn?: string;
 };
+
+/** An LSN as Postgres prints it (`16/B374D848`) as a number that orders them; null for anything else. */
+export function parseLsn(lsn: string): bigint | null {
+  const m = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn);
+  return m ? (BigInt(`0x${m[1]}`) << 32n) + BigInt(`0x${m[2]}`) : null;
+}
 
 /**
  * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, all decimal strings); any may be missing.

@@ -2,9 +2,9 @@
  * Start-up probes of the two services slotline needs, so a missing one is reported as one line naming the URL tried
  * and how to start it, instead of a driver's stack or a "Failed query" dump. Used by the CLI and the test setup.
  */
-import { Redis } from "ioredis";
 import pg from "pg";
 import { redactUrl } from "./logger.js";
+import { type RedisConfig, createRedis, describeRedis } from "./redis.js";
 
 /** A service that did not answer (or, for Postgres, answered without the configured database). */
 export type ServiceProblem = {
@@ -41,14 +41,23 @@ export async function probePostgres(url: string, timeoutMs = PROBE_TIMEOUT_MS): 
   }
 }
 
-/** Pings `url` once, without retrying; null when Redis answers. */
-export async function probeRedis(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ServiceProblem | null> {
-  const redis = new Redis(url, {
+/** Pings Redis (`url`, or the sentinels' master) once, without retrying; null when it answers. */
+export async function probeRedis(
+  target: string | RedisConfig,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<ServiceProblem | null> {
+  const config: RedisConfig =
+    typeof target === "string"
+      ? { REDIS_URL: target, REDIS_SENTINELS: undefined, REDIS_SENTINEL_NAME: "mymaster" }
+      : target;
+  const url = describeRedis(config);
+  const redis = createRedis(config, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
+    sentinelRetryStrategy: () => null,
   });
   // connect() rejects with "Connection is closed."; the socket's own error says why (ECONNREFUSED, ENOTFOUND, ...)
   let socketError: unknown;
@@ -58,7 +67,12 @@ export async function probeRedis(url: string, timeoutMs = PROBE_TIMEOUT_MS): Pro
     await redis.ping();
     return null;
   } catch (err) {
-    return { service: "Redis", url: redactUrl(url), kind: "unreachable", reason: reasonOf(socketError ?? err) };
+    return {
+      service: "Redis",
+      url: config.REDIS_SENTINELS?.length ? url : redactUrl(url),
+      kind: "unreachable",
+      reason: reasonOf(socketError ?? err),
+    };
   } finally {
     redis.disconnect();
   }

@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import { Repeater, SlidingBuffer } from "graphql-yoga";
 import type { Logger } from "../../core/logger.js";
 import type { ChainEvent, ChainEventSwap, ChainEventTransaction } from "../../core/events.js";
-import { eventsChannel } from "../../core/events.js";
+import { eventsChannel, parseLsn } from "../../core/events.js";
 import type { EventHub } from "../context.js";
 import { apiError } from "../errors.js";
 import { type StatementMemo, createStatementMemo } from "../sql/index.js";
@@ -51,7 +51,8 @@ export function parseChainEvent(message: string): ChainEvent | null {
     t.programIds.every(isStr) &&
     typeof t.success === "boolean";
   if (!swaps.every(swapOk) || !transactions.every(txOk)) return null;
-  return { type: "batch", slots: e.slots, swaps, transactions };
+  if (e.lsn !== undefined && (!isStr(e.lsn) || parseLsn(e.lsn) === null)) return null;
+  return { type: "batch", slots: e.slots, swaps, transactions, ...(e.lsn ? { lsn: e.lsn } : {}) };
 }
 
 /** Caps on the subscriptions one process serves (API_MAX_SUBSCRIPTIONS, API_SUBSCRIPTIONS_PER_CLIENT). */
@@ -61,7 +62,8 @@ export type SubscriptionLimits = { total: number; perClient: number };
 export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { total: 10_000, perClient: 20 };
 
 /**
- * Subscribes `subscriber` (a dedicated connection: it enters subscriber mode) to the channel of `prefix`.
+ * Subscribes `subscriber` (a dedicated connection: it enters subscriber mode) to the channel of `prefix`; `onEvent`
+ * sees each well-formed event first, in the turn its generation begins.
  * @dev each open stream counts against its client's cap and the process' until it ends; past the client's,
  * `subscribe` throws RATE_LIMITED, past the process', OVERLOADED, before anything is held (a stream costs a buffer of
  * up to 1,000 items and a context).
@@ -71,6 +73,7 @@ export function createEventHub(
   prefix: string,
   logger: Logger,
   limits: SubscriptionLimits = DEFAULT_SUBSCRIPTION_LIMITS,
+  onEvent?: (e: ChainEvent) => void,
 ): EventHub {
   const channel = eventsChannel(prefix);
   const listeners = new Set<(e: ChainEvent) => void>();
@@ -109,6 +112,8 @@ export function createEventHub(
       logger.warn({ channel, bytes: message.length }, "malformed event ignored");
       return;
     }
+    // before any listener reads for it, and in the same turn as the generation changed (read replicas' floor)
+    onEvent?.(event);
     for (const l of listeners) l(event);
   });
   // ioredis re-subscribes by itself after a reconnect.

@@ -7,11 +7,11 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
-import { Redis } from "ioredis";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Config } from "../../core/config.js";
 import type { Logger } from "../../core/logger.js";
-import { createReadPool } from "../sql/index.js";
+import { createRedis } from "../../core/redis.js";
+import { createReadPool, createReadPools } from "../sql/index.js";
 import { apiError } from "../errors.js";
 import { createEventHub } from "./event-hub.js";
 import { createApiMetrics } from "../metrics.js";
@@ -127,18 +127,46 @@ export async function startApi(
     mode: sqlMode,
     maxWaiting: config.API_DB_MAX_WAITING,
   });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
+  const replicaUrls = config.DATABASE_READ_URLS ?? [];
+  const reads = replicaUrls.length
+    ? createReadPools(
+        pool,
+        replicaUrls.map((url) => ({
+          url,
+          pool: createReadPool(url, {
+            max: config.DATABASE_POOL_SIZE,
+            statementTimeoutMs: opts.statementTimeoutMs,
+            mode: sqlMode,
+            maxWaiting: config.API_DB_MAX_WAITING,
+            connectTimeoutMs: 2_000,
+          }),
+        })),
+        {
+          maxLagMs: config.DATABASE_READ_MAX_LAG_MS,
+          onState: (replica, state, previous) =>
+            (state === "up" ? logger.info.bind(logger) : logger.warn.bind(logger))(
+              { replica, state, previous },
+              state === "up" ? "read replica put back" : "read replica taken out",
+            ),
+        },
+      )
+    : undefined;
+  const redis = createRedis(config, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on("error", (err) => logger.warn({ err: { message: err.message } }, "redis error"));
   const subscriber = redis.duplicate();
   subscriber.on("error", () => {});
-  const events = createEventHub(subscriber, config.QUEUE_PREFIX, logger, {
-    total: config.API_MAX_SUBSCRIPTIONS,
-    perClient: config.API_SUBSCRIPTIONS_PER_CLIENT,
-  });
+  const events = createEventHub(
+    subscriber,
+    config.QUEUE_PREFIX,
+    logger,
+    { total: config.API_MAX_SUBSCRIPTIONS, perClient: config.API_SUBSCRIPTIONS_PER_CLIENT },
+    (e) => e.lsn && reads?.require(e.lsn),
+  );
+  if (reads) await within(reads.ready, 5_000);
   if (!(await within(events.ready, 5_000)))
     logger.warn({}, "event subscription not confirmed yet; subscriptions start when Redis answers");
   const api = createApi(
-    { config, logger, pool, redis, events },
+    { config, logger, pool, reads, redis, events },
     {
       responseCache: { ttlSeconds: 30, redisMaxBytes: config.API_CACHE_REDIS_MAX_MB * 1024 * 1024 },
       rateLimit: config.API_RATE_LIMIT === 0 ? false : perMinute(config.API_RATE_LIMIT),
@@ -296,6 +324,7 @@ export async function startApi(
         await api.dispose();
         await events.close();
         await redis.quit().catch(() => redis.disconnect());
+        await reads?.close();
         await pool.end();
       })()),
   };

@@ -100,12 +100,13 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
   const requestIds = new WeakMap<Request, string>();
   const log = ctx.logger.child({ stage: "api" });
   const origins = ctx.config.API_CORS_ORIGINS ?? [];
-  const readPath = createReadPath(ctx.pool, {
+  const readPath = createReadPath(ctx.reads ?? ctx.pool, {
     mode: opts.sqlMode,
     slowQueryConcurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY,
     slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs,
   });
   metrics.slowLane.stats = readPath.slowLane;
+  if (ctx.reads) metrics.reads.source = ctx.reads;
 
   const yoga = createYoga<Record<string, unknown>, RequestContext>({
     schema,

@@ -4,7 +4,9 @@
  *
  * What a caller gets:
  * - `createReadPool(url, { mode })`: the API's own pool, read-only sessions with a statement timeout.
- * - `createReadPath(pool, { mode, slowQueryConcurrency })`: one per API; `readPath.reader({ signal, onStatement })`
+ * - `createReadPools(primary, replicas, opts)` (replicas.ts): reads spread over streaming replicas, each chosen only
+ *   once it has replayed the newest batch the API was told of (`require(event.lsn)`); the primary otherwise.
+ * - `createReadPath(pool or readPools, { mode, slowQueryConcurrency })`: one per API; `readPath.reader({ signal, onStatement })`
  *   makes the Reader of one request. `reader.rows(sql\`...\`)` resolves with the statement's rows: int8 as numbers,
  *   numeric (amounts) as decimal strings, timestamptz as Dates.
  * - `sql`, `raw`, `join`, `where`: the SQL builder (a value interpolated into `sql` is always a parameter).
@@ -35,6 +37,14 @@
  *   codes, at the cost of a round trip per statement; the fallback when the pipelined path is suspected.
  */
 export { type ReadPoolOptions, type SqlMode, createReadPool } from "./pool.js";
+export {
+  type ReadPools,
+  type ReadPoolsOptions,
+  type ReplicaState,
+  type ReplicaStatus,
+  createReadPools,
+  replicaName,
+} from "./replicas.js";
 export { type ReadPath, type ReadPathOptions, type RequestReadOptions, createReadPath } from "./read-path.js";
 export {
   type Reader,

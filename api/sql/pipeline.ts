@@ -9,6 +9,7 @@ import pg from "pg";
 import { type BatchStatement, runBatch } from "./batch.js";
 import { types } from "./pool.js";
 import { type Pending, type Reader, type StatementMemo, cancelled, mapError, memoReader } from "./reader.js";
+import { type ReadSource, sourceOf } from "./replicas.js";
 import type { SlowGate } from "./slow-gate.js";
 
 /** Most distinct statement texts that get a prepared-statement name (the shapes the API builds are far fewer). */
@@ -62,11 +63,12 @@ function cancel(batch: readonly Pending[]): void {
  * (process.nextTick), so a page's independent reads share one checkout and one write instead of one each.
  */
 export function createPipelinedReader(
-  pool: pg.Pool,
+  from: pg.Pool | ReadSource,
   opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; gate?: SlowGate; memo?: StatementMemo } = {},
 ): Reader {
   const { gate } = opts;
   const { signal } = opts;
+  const source = sourceOf(from);
   let queue: Pending[] = [];
   const flush = () => {
     const batch = queue;
@@ -78,7 +80,7 @@ export function createPipelinedReader(
     const clock = gate !== undefined && batch.some((p) => gate.wantsClock(p.text));
     // Only statements of shapes known to be quick join other requests' (a slow one would hold them all up).
     if (gate && !slow && !clock && batch.every((p) => gate.isQuick(p.text))) {
-      groupsOf(pool).add({
+      groupsOf(source).add({
         batch,
         signal,
         gate,
@@ -93,9 +95,10 @@ export function createPipelinedReader(
     // A batch with a statement of a slow shape waits for a slot in the slow lane before it takes a connection.
     let leave: (() => void) | undefined;
     let client: pg.PoolClient;
+    let pool: pg.Pool;
     try {
       if (gate && slow) leave = await gate.enter(signal);
-      client = await pool.connect();
+      ({ client, pool } = await source.connect());
     } catch (err) {
       leave?.();
       for (const p of batch) p.reject(err);
@@ -197,8 +200,8 @@ const MAX_GROUP = 8;
  * waits behind a slow one; a request aborted while its group runs is not cancelled on the server (its statements
  * are quick), its answer is dropped.
  */
-function groupsOf(pool: pg.Pool): { add(g: GroupedBatch): void } {
-  let groups = groupers.get(pool);
+function groupsOf(source: ReadSource): { add(g: GroupedBatch): void } {
+  let groups = groupers.get(source);
   if (groups) return groups;
   let waiting: GroupedBatch[] = [];
   const send = () => {
@@ -207,24 +210,24 @@ function groupsOf(pool: pg.Pool): { add(g: GroupedBatch): void } {
       return !g.signal?.aborted;
     });
     waiting = [];
-    for (let i = 0; i < ready.length; i += MAX_GROUP) void runGroup(pool, ready.slice(i, i + MAX_GROUP));
+    for (let i = 0; i < ready.length; i += MAX_GROUP) void runGroup(source, ready.slice(i, i + MAX_GROUP));
   };
   groups = {
     add(g) {
       if (waiting.push(g) === 1) setImmediate(send);
     },
   };
-  groupers.set(pool, groups);
+  groupers.set(source, groups);
   return groups;
 }
 
-const groupers = new WeakMap<pg.Pool, { add(g: GroupedBatch): void }>();
+const groupers = new WeakMap<ReadSource, { add(g: GroupedBatch): void }>();
 
-async function runGroup(pool: pg.Pool, group: GroupedBatch[]): Promise<void> {
+async function runGroup(source: ReadSource, group: GroupedBatch[]): Promise<void> {
   if (group.length === 1) return group[0]!.alone();
   let client: pg.PoolClient;
   try {
-    client = await pool.connect();
+    ({ client } = await source.connect());
   } catch {
     for (const g of group) g.alone();
     return;

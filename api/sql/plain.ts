@@ -8,26 +8,29 @@
  * request's statement on that connection.
  */
 import pg from "pg";
+import { type ReadSource, sourceOf } from "./replicas.js";
 import { type Pending, type Reader, type StatementMemo, cancelled, mapError, memoReader } from "./reader.js";
 
 /** A reader bound to one request: its abort signal and a per-statement hook (metrics). */
 export function createPlainReader(
-  pool: pg.Pool,
+  from: pg.Pool | ReadSource,
   opts: { signal?: AbortSignal; onStatement?: (ms: number) => void; memo?: StatementMemo } = {},
 ): Reader {
   const { signal, onStatement } = opts;
-  return memoReader(signal, (p) => void run(pool, p, signal, onStatement), opts.memo);
+  const source = sourceOf(from);
+  return memoReader(signal, (p) => void run(source, p, signal, onStatement), opts.memo);
 }
 
 async function run(
-  pool: pg.Pool,
+  source: ReadSource,
   p: Pending,
   signal: AbortSignal | undefined,
   onStatement: ((ms: number) => void) | undefined,
 ): Promise<void> {
   let client: pg.PoolClient;
+  let pool: pg.Pool;
   try {
-    client = await pool.connect();
+    ({ client, pool } = await source.connect());
   } catch (err) {
     p.reject(err);
     return;

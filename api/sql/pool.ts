@@ -19,6 +19,8 @@ export type ReadPoolOptions = {
   mode?: SqlMode;
   /** checkouts that may wait for a connection at once; past it a checkout fails with OVERLOADED (default 500) */
   maxWaiting?: number;
+  /** how long a new connection may take (default: no limit); a replica's is bounded, so a lost host fails fast */
+  connectTimeoutMs?: number;
 };
 
 /** Default of ReadPoolOptions.maxWaiting (API_DB_MAX_WAITING). */
@@ -123,6 +125,7 @@ export function createReadPool(url: string, opts: ReadPoolOptions = {}): pg.Pool
     statement_timeout: opts.statementTimeoutMs ?? 5_000,
     options: `-c default_transaction_read_only=on${generic}`,
     idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
     types,
   });
   pool.on("error", () => {});

@@ -3,6 +3,7 @@ import type pg from "pg";
 import { createPipelinedReader } from "./pipeline.js";
 import { createPlainReader } from "./plain.js";
 import type { SqlMode } from "./pool.js";
+import { type ReadPools, sourceOf } from "./replicas.js";
 import type { Reader, StatementMemo } from "./reader.js";
 import { createSlowGate } from "./slow-gate.js";
 
@@ -32,12 +33,16 @@ export type ReadPath = {
 
 const IDLE = { running: 0, waiting: 0 };
 
-/** The read path over `pool` (a createReadPool of the same mode) in the mode asked for. */
-export function createReadPath(pool: pg.Pool, opts: ReadPathOptions = {}): ReadPath {
-  if (opts.mode === "plain") return { reader: (o) => createPlainReader(pool, o), slowLane: () => IDLE };
+/**
+ * The read path over `pool` (a createReadPool of the same mode), or over read pools that pick primary or replica per
+ * checkout (createReadPools), in the mode asked for.
+ */
+export function createReadPath(pool: pg.Pool | ReadPools, opts: ReadPathOptions = {}): ReadPath {
+  const source = "primary" in pool ? pool : sourceOf(pool);
+  if (opts.mode === "plain") return { reader: (o) => createPlainReader(source, o), slowLane: () => IDLE };
   const gate = createSlowGate({ concurrency: opts.slowQueryConcurrency ?? 1, maxWaitMs: opts.slowQueryMaxWaitMs });
   return {
-    reader: (o) => createPipelinedReader(pool, { signal: o.signal, onStatement: o.onStatement, gate, memo: o.memo }),
+    reader: (o) => createPipelinedReader(source, { signal: o.signal, onStatement: o.onStatement, gate, memo: o.memo }),
     slowLane: gate.stats,
   };
 }

@@ -1,6 +1,6 @@
 /** `slotline dead-letters list|retry`: inspect work that failed deterministically, and replay it. */
 import type { Command } from "commander";
-import { Redis } from "ioredis";
+import { createRedis } from "../../core/redis.js";
 import type { Context } from "../../core/context.js";
 import { createBlockQueue } from "../../indexer/queue/index.js";
 import { createStore } from "../../indexer/store/index.js";
@@ -87,7 +87,7 @@ export function registerDeadLetters(program: Command): void {
     .description("re-enqueue dead letters (all, or the given ids) for the workers")
     .action((ids: string[]) =>
       withContext("slotline-dead-letters", async (ctx) => {
-        const redis = new Redis(ctx.config.REDIS_URL, { maxRetriesPerRequest: null });
+        const redis = createRedis(ctx.config, { maxRetriesPerRequest: null });
         const queue = createBlockQueue(redis, ctx.config.QUEUE_PREFIX);
         try {
           const bad = ids.filter((i) => !/^\d+$/.test(i));

@@ -9,6 +9,7 @@ export {
   createEventPublisher,
   createLock,
   toEvent,
+  walLsnReader,
   type WorkerDeps,
 } from "./worker.js";
 export {

@@ -66,12 +66,15 @@ export function toEvent(blocks: DecodedBlock[], skipped: number[]): ChainEvent {
  * of its batch (megabytes of JSON for a batch of full blocks, about 3% of a busy worker's CPU to build and send), so
  * it is not built while no process listens: PUBLISH answers how many received the last one, and after an answer of
  * none, each batch asks PUBSUB NUMSUB first (one round trip) and builds its event only if someone subscribed since.
- * Best effort, as pub/sub is: a Redis error loses that event, never the batch.
+ * Best effort, as pub/sub is: a Redis error loses that event, never the batch. `walLsn` reads the primary's WAL
+ * position once the batch has committed: the event carries it, so an API reading from replicas serves the event's
+ * rows only from one that has replayed that far.
  */
 export function createEventPublisher(
   redis: Redis,
   channel: string,
   metrics: Pick<Metrics, "batchEvents">,
+  walLsn?: () => Promise<string | null>,
 ): (build: () => ChainEvent) => Promise<void> {
   let listened = true;
   return async (build) => {
@@ -80,11 +83,25 @@ export function createEventPublisher(
         const [, subscribers] = (await redis.pubsub("NUMSUB", channel)) as [string, number];
         if (Number(subscribers) === 0) return void metrics.batchEvents.inc({ outcome: "no_listener" });
       }
-      listened = (await redis.publish(channel, JSON.stringify(build()))) > 0;
+      const lsn = walLsn ? await walLsn().catch(() => null) : null;
+      const event = build();
+      if (lsn) event.lsn = lsn;
+      listened = (await redis.publish(channel, JSON.stringify(event))) > 0;
       metrics.batchEvents.inc({ outcome: "published" });
     } catch {
       // the batch is stored; a subscriber misses this one event
     }
+  };
+}
+
+/**
+ * Reads the primary's WAL position (pg_current_wal_lsn) on `db`: asked after a batch committed, it is at or past the
+ * batch's commit record.
+ */
+export function walLsnReader(db: Pick<Context["db"], "$client">): () => Promise<string | null> {
+  return async () => {
+    const r = await db.$client.query<{ lsn: string }>("select pg_current_wal_lsn()::text as lsn");
+    return r.rows[0]?.lsn ?? null;
   };
 }
 
@@ -136,7 +153,12 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
   const seenWarnings = new Set<string>();
   const enricher = createTokenEnricher({ db: ctx.db, rpc: deps.rpc, logger: log, store: deps.store });
   const publisher = deps.redis.duplicate();
-  const publish = createEventPublisher(publisher, eventsChannel(ctx.config.QUEUE_PREFIX), deps.metrics);
+  const publish = createEventPublisher(
+    publisher,
+    eventsChannel(ctx.config.QUEUE_PREFIX),
+    deps.metrics,
+    walLsnReader(ctx.db),
+  );
   const processing = createLock();
   // A job may narrow the programs (backfill --programs): one decoder per distinct set, kept for the process.
   const decoders = new Map<string, Decoder>();

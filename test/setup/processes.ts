@@ -11,9 +11,18 @@ export type SlotlineProcess = {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** Starts `slotline <command>` with `env` (plus PATH/HOME); output is kept for failure messages. */
-export function spawnSlotline(command: string[], env: Record<string, string>): SlotlineProcess {
-  const child = spawn(process.execPath, [...CLI, ...command], {
+/**
+ * Starts `slotline <command>` with `env` (plus PATH/HOME); output is kept for failure messages. `netns`: on that
+ * network namespace's host (`ip netns exec` replaces itself with node, so the child is the slotline process).
+ */
+export function spawnSlotline(
+  command: string[],
+  env: Record<string, string>,
+  opts: { netns?: string } = {},
+): SlotlineProcess {
+  const argv = [process.execPath, ...CLI, ...command];
+  if (opts.netns) argv.unshift("ip", "netns", "exec", opts.netns);
+  const child = spawn(argv[0]!, argv.slice(1), {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
