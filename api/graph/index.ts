@@ -15,6 +15,7 @@ import "./account.js";
 import "./balance-change.js";
 import "./slot.js";
 import "./indexer-status.js";
+import "./dead-letter.js";
 import "./query.js";
 import "./subscription.js";
 
