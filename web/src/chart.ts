@@ -65,7 +65,9 @@ export function candleChart(el: HTMLElement, candles: Candle[]): IChartApi {
   });
   chart.priceScale("swaps").applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   bars.setData(candles.map((c) => ({ time: seconds(c.start), value: c.swaps })));
-  chart.timeScale().fitContent();
+  // a few candles drawn at a readable width at the right edge; many fitted to the box
+  if (candles.length > 60) chart.timeScale().fitContent();
+  else chart.timeScale().applyOptions({ barSpacing: 14, rightOffset: 4 });
   return chart;
 }
 

@@ -94,6 +94,9 @@ export const CONSOLE = `query Console {
   deadLetters { id queue jobId jobName error attempts createdAt }
 }`;
 
+/** How often the console sends CONSOLE (its cost a minute is checked against the default rate limit). */
+export const CONSOLE_POLL_MS = 2_000;
+
 /** Stored slots as they come (the console's stored transactions a second). */
 export const CONSOLE_SLOTS = `subscription ConsoleSlots { slots { slot txCount blockTime } }`;
 

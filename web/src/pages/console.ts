@@ -6,11 +6,9 @@
 import { gql, subscribe } from "../api.js";
 import { liveLine } from "../chart.js";
 import { h, stat, table } from "../dom.js";
-import { CONSOLE, CONSOLE_SLOTS } from "../queries.js";
+import { CONSOLE, CONSOLE_POLL_MS as POLL_MS, CONSOLE_SLOTS } from "../queries.js";
 import { type PageContext, section, when } from "./common.js";
 
-/** How often the console asks where the indexer stands (one ~30-unit request: far below any rate limit). */
-export const POLL_MS = 2_000;
 /** The window stored transactions a second are averaged over. */
 const RATE_WINDOW_MS = 10_000;
 
@@ -31,7 +29,8 @@ function duration(seconds: number): string {
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
-  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
 }
 
 export async function consolePage(ctx: PageContext): Promise<Node> {
@@ -69,7 +68,7 @@ export async function consolePage(ctx: PageContext): Promise<Node> {
       stat("Resume point", s.resumeSlot ?? "–"),
       stat("Finalized", s.finalizedSlot ?? "–"),
       stat("Lag (slots)", s.lagSlots ?? "–"),
-      stat("Lag (s)", s.lagSeconds == null ? "–" : s.lagSeconds.toFixed(1)),
+      stat("Lag (time)", s.lagSeconds == null ? "–" : duration(s.lagSeconds), s.latestBlockTime ?? undefined),
       stat("Queue depth", s.queueDepth ?? "–"),
       stat("Status updated", when(s.statusUpdatedAt)),
     );
