@@ -137,6 +137,9 @@ describe("dashboard", () => {
     );
     await page.waitForTimeout(2_100); // the new row's highlight fades
     await shot(page, "pool");
+    // the README's picture: the first screen of the page
+    await page.setViewportSize({ width: 1100, height: 760 });
+    await page.screenshot({ path: new URL("pool-readme.png", ARTIFACTS).pathname });
     expect(errors).toEqual([]);
     expect(refused).toEqual([]);
   });

@@ -2,7 +2,10 @@
 import { h, link } from "../dom.js";
 import { decimal, short, symbolOf, time } from "../format.js";
 
-/** What a page gets: the route's argument and a signal that aborts when the viewer leaves the page. */
+/**
+ * What a page gets: the route's argument and a signal that aborts when the viewer leaves the page. A page returns its
+ * node before it is attached: charts are drawn in the next frame (requestAnimationFrame), once their box has a size.
+ */
 export type PageContext = { arg: string; signal: AbortSignal; query: URLSearchParams };
 
 /** An amount with decimals applied, the raw integer on hover; the raw value when decimals are unknown. */

@@ -79,7 +79,7 @@ export async function poolPage(ctx: PageContext): Promise<Node> {
       ),
     ),
   );
-  if (p.candles.length) queueMicrotask(() => candleChart(chartBox, p.candles));
+  if (p.candles.length) requestAnimationFrame(() => candleChart(chartBox, p.candles));
   liveState.textContent = "live";
   void subscribe<{ swaps: any }>(
     POOL_SWAPS,

@@ -69,7 +69,7 @@ export async function tokenPage(ctx: PageContext): Promise<Node> {
   );
   if (deepest) {
     const { pool } = await gql<{ pool: any }>(CANDLES, { address: deepest.address, interval: "M5" }, ctx.signal);
-    if (pool?.candles.length) queueMicrotask(() => candleChart(chartBox, pool.candles));
+    if (pool?.candles.length) requestAnimationFrame(() => candleChart(chartBox, pool.candles));
     else chartBox.replaceWith(h("p", { class: "empty" }, "No swap in the last 24 hours of the chain."));
   }
   return page;
