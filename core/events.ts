@@ -30,11 +30,32 @@ export type ChainEvent = {
 };
 
 /**
- * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, all decimal strings); any may be missing.
+ * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, decimal strings but `endpoints`); any may be missing.
  * chainTip: newest slot seen from the chain; finalizedSlot: newest finalized slot seen; queueDepth: jobs
- * waiting; updatedAt: unix milliseconds of the last update.
+ * waiting; updatedAt: unix milliseconds of the last update; endpoints: the ingest's RPC endpoints as JSON
+ * (StatusEndpoint[]).
  */
-export type IndexerStatusHash = { chainTip?: string; finalizedSlot?: string; queueDepth?: string; updatedAt?: string };
+export type IndexerStatusHash = {
+  chainTip?: string;
+  finalizedSlot?: string;
+  queueDepth?: string;
+  updatedAt?: string;
+  endpoints?: string;
+};
+
+/**
+ * One RPC endpoint of the ingest, as the status hash carries it: named by position and host (never its path or
+ * query, where API keys live), its state and counters since the process started.
+ */
+export type StatusEndpoint = {
+  endpoint: string;
+  archive: boolean;
+  state: string;
+  requests: number;
+  errors: number;
+  latencyMs: number | null;
+  p95Ms: number | null;
+};
 
 /** The pub/sub channel of a deployment. */
 export const eventsChannel = (prefix: string) => `${prefix}:events`;

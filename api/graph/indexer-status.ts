@@ -4,6 +4,7 @@ import type { RequestContext } from "../context.js";
 import { type IndexerStatusHash, statusKey } from "../../core/events.js";
 import { type StoredProgress, openBackfills, storedProgress } from "../queries/index.js";
 import { Backfill } from "./refs.js";
+import { RpcEndpoint, parseEndpoints } from "./rpc-endpoint.js";
 
 /** How long to wait for Redis before answering without it. */
 const REDIS_TIMEOUT_MS = 250;
@@ -72,6 +73,11 @@ const IndexerStatus = builder.objectRef<Status>("IndexerStatus").implement({
       nullable: true,
       description: "when the indexer last updated chainTip/queueDepth",
       resolve: (s) => (num(s.hash?.updatedAt) == null ? null : new Date(num(s.hash?.updatedAt)!)),
+    }),
+    rpcEndpoints: t.field({
+      type: [RpcEndpoint],
+      description: "the ingest's RPC endpoints and their health, as it last reported them ([] before it has)",
+      resolve: (s) => parseEndpoints(s.hash?.endpoints),
     }),
     backfills: t.field({
       type: [Backfill],

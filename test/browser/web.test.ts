@@ -11,7 +11,9 @@ import { schema } from "../../api/graph/index.js";
 import { DEFAULT_LIMITS, operationCost } from "../../api/server/guards.js";
 import { DEFAULT_RATE_LIMIT } from "../../api/server/rate-limit.js";
 import { eventsChannel, statusKey } from "../../core/events.js";
+import { endpointsOf } from "../../indexer/ingest/index.js";
 import { toEvent } from "../../indexer/pipeline/index.js";
+import { createRpcPool } from "../../indexer/source/index.js";
 import { usd } from "../../web/src/format.js";
 import { CONSOLE_POLL_MS as POLL_MS } from "../../web/src/queries.js";
 import { ARTIFACTS, KEY, type WebHarness, setupWeb } from "./web-setup.js";
@@ -233,6 +235,15 @@ describe("console", () => {
       error: "DecodeError: account index 9 out of range",
       attempts: 3,
     });
+    // the ingest reports its pool's endpoints in the status hash (a fresh pool: both healthy, nothing asked yet)
+    const rpc = createRpcPool({
+      endpoints: [{ url: "http://127.0.0.1:9/rpc?api-key=secret" }, { url: "http://localhost:9/" }],
+      maxRps: 10,
+      concurrency: 1,
+      batchSize: 1,
+      timeoutMs: 1_000,
+    });
+    await w.redis.hset(status, { endpoints: endpointsOf(rpc)! });
     const { page, errors, refused } = await open(`${w.api.url}/console`);
     await page.locator('[data-page="console"]').waitFor();
     await expect(statValue(page, "Chain tip").textContent()).resolves.toBe(String(tip));
@@ -240,6 +251,11 @@ describe("console", () => {
     expect(await page.locator('section[data-section="Dead letters (newest)"]').textContent()).toContain(
       "DecodeError: account index 9 out of range",
     );
+    const endpoints = rowsOf(page, "RPC endpoints");
+    expect(await endpoints.count()).toBe(2);
+    expect(await endpoints.first().textContent()).toMatch(/^1:127\.0\.0\.1.*healthy/);
+    // the endpoint's path and query (where API keys live) never reach the page
+    expect(await page.content()).not.toContain("secret");
     const progress = page.locator("[data-progress]").first();
     const lagValue = statValue(page, "Lag (slots)");
     const seen = { progress: [] as number[], lag: [] as number[] };

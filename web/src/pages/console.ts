@@ -1,7 +1,7 @@
 /**
  * The operator console: where the indexer stands (chain tip, resume point, finalized slot, lag, live), how fast it
- * stores (transactions a second, from the slots subscription), queue depth, backfills with progress and ETA, and the
- * newest dead letters. Read-only, like the API.
+ * stores (transactions a second, from the slots subscription), queue depth, the ingest's RPC endpoints, backfills with
+ * progress and ETA, and the newest dead letters. Read-only, like the API.
  */
 import { gql, subscribe } from "../api.js";
 import { liveLine } from "../chart.js";
@@ -38,6 +38,7 @@ export async function consolePage(ctx: PageContext): Promise<Node> {
   const lagBox = h("div", { class: "chart small" });
   const backfillBox = h("div", {});
   const deadBox = h("div", {});
+  const rpcBox = h("div", {});
   const txRate = h("span", { class: "value" }, "–");
   const page = h(
     "div",
@@ -50,6 +51,7 @@ export async function consolePage(ctx: PageContext): Promise<Node> {
       h("div", { class: "stat", "data-stat": "Stored tx/s" }, h("span", { class: "label" }, "Stored tx/s"), txRate),
     ),
     section("Lag behind the chain tip (slots)", lagBox),
+    section("RPC endpoints", rpcBox),
     section("Backfills", backfillBox),
     section("Dead letters (newest)", deadBox),
   );
@@ -107,6 +109,20 @@ export async function consolePage(ctx: PageContext): Promise<Node> {
           ];
         }),
         "No backfill running.",
+      ),
+    );
+    rpcBox.replaceChildren(
+      table(
+        ["Endpoint", "State", "Requests", "Errors", "Latency (mean)", "Latency (p95)"],
+        (s.rpcEndpoints as any[]).map((e) => [
+          `${e.endpoint}${e.archive ? " (archive)" : ""}`,
+          h("span", { class: `state-${e.state}` }, e.state),
+          e.requests,
+          e.errors,
+          e.latencyMs == null ? "–" : `${e.latencyMs} ms`,
+          e.p95Ms == null ? "–" : `${e.p95Ms} ms`,
+        ]),
+        "The ingest has not reported its endpoints (not running, or an older version).",
       ),
     );
     deadBox.replaceChildren(
