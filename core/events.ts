@@ -59,5 +59,25 @@ export type StatusEndpoint = {
 
 /** The pub/sub channel of a deployment. */
 export const eventsChannel = (prefix: string) => `${prefix}:events`;
+/** The hash where each worker reports itself (field: the worker's id, value: a WorkerHeartbeat as JSON). */
+export const workersKey = (prefix: string) => `${prefix}:workers`;
+
+/** What a worker reports every WORKER_HEARTBEAT_MS; a worker that stopped reporting is gone. */
+export type WorkerHeartbeat = {
+  id: string;
+  state: "idle" | "busy" | "paused";
+  /** jobs running now, completed and failed since the worker started */
+  active: number;
+  completed: number;
+  failed: number;
+  concurrency: number;
+  /** unix milliseconds */
+  startedAt: number;
+  updatedAt: number;
+};
+
+/** How often a worker reports itself. */
+export const WORKER_HEARTBEAT_MS = 5_000;
+
 /** The status hash of a deployment. */
 export const statusKey = (prefix: string) => `${prefix}:status`;

@@ -12,7 +12,7 @@ import { inject } from "vitest";
 import { type RunningApi, startApi } from "../../api/server/index.js";
 import { findWebRoot } from "../../api/server/web-plugin.js";
 import { parseConfig } from "../../core/config.js";
-import { eventsChannel, statusKey } from "../../core/events.js";
+import { eventsChannel, statusKey, workersKey } from "../../core/events.js";
 import { createDb, type Db } from "../../core/db.js";
 import { createLogger } from "../../core/logger.js";
 import type { DecodedBlock } from "../../indexer/decode/index.js";
@@ -31,6 +31,9 @@ export type HeldSwap = { pool: string; signature: string; block: DecodedBlock };
 
 export type WebHarness = {
   sql: pg.Pool;
+  writer: Db;
+  /** a connection for BullMQ workers (which need maxRetriesPerRequest: null) */
+  workerRedis: Redis;
   store: Store;
   redis: Redis;
   prefix: string;
@@ -99,6 +102,7 @@ export async function setupWeb(): Promise<WebHarness> {
   await createPricer({ db: writer, config: parseConfig({}) }).catchUp({ upTo: rest.at(-1)!.slot });
   const prefix = uniquePrefix();
   const redis = new Redis(inject("redisUrl"));
+  const workerRedis = new Redis(inject("redisUrl"), { maxRetriesPerRequest: null });
   const logger = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });
   const base = { DATABASE_URL: database.url, REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: prefix };
   const api = await startApi(
@@ -114,6 +118,8 @@ export async function setupWeb(): Promise<WebHarness> {
   const contexts: BrowserContext[] = [];
   return {
     sql: writer.$client,
+    writer,
+    workerRedis,
     store,
     redis,
     prefix,
@@ -142,8 +148,9 @@ export async function setupWeb(): Promise<WebHarness> {
       proxy.server.close();
       await api.close();
       await keyed.close();
-      await redis.del(statusKey(prefix));
+      await redis.del(statusKey(prefix), workersKey(prefix));
       redis.disconnect();
+      workerRedis.disconnect();
       await writer.$client.end();
       await database.drop();
     },

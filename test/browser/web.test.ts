@@ -6,13 +6,17 @@
  */
 import { parse } from "graphql";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, onTestFinished, test } from "vitest";
 import { schema } from "../../api/graph/index.js";
 import { DEFAULT_LIMITS, operationCost } from "../../api/server/guards.js";
 import { DEFAULT_RATE_LIMIT } from "../../api/server/rate-limit.js";
 import { eventsChannel, statusKey } from "../../core/events.js";
 import { endpointsOf } from "../../indexer/ingest/index.js";
-import { toEvent } from "../../indexer/pipeline/index.js";
+import { createBlockWorker, toEvent } from "../../indexer/pipeline/index.js";
+import { createDecoder } from "../../indexer/decode/index.js";
+import { parseConfig } from "../../core/config.js";
+import { createLogger } from "../../core/logger.js";
+import { createMetrics } from "../../core/metrics.js";
 import { createRpcPool } from "../../indexer/source/index.js";
 import { usd } from "../../web/src/format.js";
 import { CONSOLE_POLL_MS as POLL_MS } from "../../web/src/queries.js";
@@ -244,6 +248,23 @@ describe("console", () => {
       timeoutMs: 1_000,
     });
     await w.redis.hset(status, { endpoints: endpointsOf(rpc)! });
+    // a real block worker, idle on the deployment's queue, reports itself
+    const worker = createBlockWorker(
+      {
+        config: parseConfig({ REDIS_URL: inject("redisUrl"), QUEUE_PREFIX: w.prefix }),
+        logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }),
+        db: w.writer,
+      },
+      {
+        rpc,
+        decoder: createDecoder({ programs: ["spl-token"] }),
+        store: w.store,
+        metrics: createMetrics(),
+        redis: w.workerRedis,
+        concurrency: 3,
+      },
+    );
+    onTestFinished(() => worker.close());
     const { page, errors, refused } = await open(`${w.api.url}/console`);
     await page.locator('[data-page="console"]').waitFor();
     await expect(statValue(page, "Chain tip").textContent()).resolves.toBe(String(tip));
@@ -251,6 +272,7 @@ describe("console", () => {
     expect(await page.locator('section[data-section="Dead letters (newest)"]').textContent()).toContain(
       "DecodeError: account index 9 out of range",
     );
+    await expect(rowsOf(page, "Workers").first().textContent()).resolves.toMatch(/:\d+:[0-9a-f]{4}idle0 \/ 3/);
     const endpoints = rowsOf(page, "RPC endpoints");
     expect(await endpoints.count()).toBe(2);
     expect(await endpoints.first().textContent()).toMatch(/^1:127\.0\.0\.1.*healthy/);

@@ -85,12 +85,13 @@ export const SEARCH_ADDRESS = `query SearchAddress($q: String!) {
   tokenAccount(address: $q) { address owner }
 }`;
 
-/** The console's poll: where the indexer stands, its RPC endpoints, backfills and the newest dead letters. */
+/** The console's poll: where the indexer stands, its workers and RPC endpoints, backfills and the newest dead letters. */
 export const CONSOLE = `query Console {
   indexerStatus {
     latestSlot latestBlockTime resumeSlot finalizedSlot chainTip lagSlots lagSeconds queueDepth statusUpdatedAt
     backfills { id status slot position done total error createdAt updatedAt }
     rpcEndpoints { endpoint archive state requests errors latencyMs p95Ms }
+    workers { id state active concurrency completed failed updatedAt }
   }
   deadLetters { id queue jobId jobName error attempts createdAt }
 }`;

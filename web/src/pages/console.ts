@@ -1,6 +1,6 @@
 /**
  * The operator console: where the indexer stands (chain tip, resume point, finalized slot, lag, live), how fast it
- * stores (transactions a second, from the slots subscription), queue depth, the ingest's RPC endpoints, backfills with
+ * stores (transactions a second, from the slots subscription), queue depth, each worker's state, the ingest's RPC endpoints, backfills with
  * progress and ETA, and the newest dead letters. Read-only, like the API.
  */
 import { gql, subscribe } from "../api.js";
@@ -39,6 +39,7 @@ export async function consolePage(ctx: PageContext): Promise<Node> {
   const backfillBox = h("div", {});
   const deadBox = h("div", {});
   const rpcBox = h("div", {});
+  const workerBox = h("div", {});
   const txRate = h("span", { class: "value" }, "–");
   const page = h(
     "div",
@@ -51,6 +52,7 @@ export async function consolePage(ctx: PageContext): Promise<Node> {
       h("div", { class: "stat", "data-stat": "Stored tx/s" }, h("span", { class: "label" }, "Stored tx/s"), txRate),
     ),
     section("Lag behind the chain tip (slots)", lagBox),
+    section("Workers", workerBox),
     section("RPC endpoints", rpcBox),
     section("Backfills", backfillBox),
     section("Dead letters (newest)", deadBox),
@@ -109,6 +111,20 @@ export async function consolePage(ctx: PageContext): Promise<Node> {
           ];
         }),
         "No backfill running.",
+      ),
+    );
+    workerBox.replaceChildren(
+      table(
+        ["Worker", "State", "Running", "Completed", "Failed", "Last report"],
+        (s.workers as any[]).map((x) => [
+          x.id,
+          h("span", { class: `state-${x.state}` }, x.state),
+          `${x.active} / ${x.concurrency}`,
+          x.completed,
+          x.failed,
+          when(x.updatedAt),
+        ]),
+        "No worker has reported in the last 10 minutes.",
       ),
     );
     rpcBox.replaceChildren(
