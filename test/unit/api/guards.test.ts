@@ -201,7 +201,10 @@ describe("api guards: pricing what a query reads", () => {
     expect(unpriced).toEqual([]);
     expect(names.sort()).toEqual([
       "IndexerStatus.backfills",
+      "IndexerStatus.rpcEndpoints",
+      "IndexerStatus.workers",
       "Pool.candles",
+      "Query.deadLetters",
       "Transaction.events",
       "Transaction.swaps",
       "Transaction.trades",

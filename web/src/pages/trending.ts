@@ -30,12 +30,21 @@ function byDecimalDesc<T>(get: (x: T) => string | null): (a: T, b: T) => number 
 export async function trendingPage(ctx: PageContext): Promise<Node> {
   const data = await gql<Data>(TRENDING, {}, ctx.signal);
   const pools = data.pools.edges.map((e) => e.node).sort(byDecimalDesc((p: any) => p.tvlUsd));
-  const tokens = data.tokens.edges.map((e) => e.node).sort(byDecimalDesc((t: any) => t.marketCapUsd));
+  const byCap = byDecimalDesc((t: any) => t.marketCapUsd);
+  const byPrice = byDecimalDesc((t: any) => (t.priceUsd == null ? null : "1"));
+  // by market cap, then those with a price, then by holders
+  const tokens = data.tokens.edges
+    .map((e) => e.node)
+    .sort((a, b) => byCap(a, b) || byPrice(a, b) || b.holderCount - a.holderCount);
   return h(
     "div",
     { class: "page", "data-page": "trending" },
     h("h1", {}, "Trending"),
-    h("p", { class: "hint" }, "Pools that swapped last, by TVL; the newest tokens, by market cap."),
+    h(
+      "p",
+      { class: "hint" },
+      "The 50 pools that swapped last, by TVL; the 50 newest tokens, by market cap, then holders.",
+    ),
     section(
       "Pools",
       table(
