@@ -284,6 +284,8 @@ export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => numb
   "Query.deadLetters": () => 10,
   "IndexerStatus.workers": () => 10,
   "IndexerStatus.rpcEndpoints": () => 10,
+  // A day of buckets, like candles without a range.
+  "Token.priceCandles": (arg) => candleBuckets(arg("interval"), undefined, undefined),
 };
 
 const isConnection = (t: GraphQLNamedType) => t.name.endsWith("Connection");

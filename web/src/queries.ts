@@ -21,9 +21,10 @@ export const TRENDING = `query Trending {
   }
 }`;
 
-/** A token page: figures, holders, pools and the latest transfers. */
+/** A token page: figures, USD price candles, holders, pools and the latest transfers. */
 export const TOKEN = `query Token($mint: String!) {
   token(mint: $mint) {
+    priceCandles(interval: M5) { start open high low close points }
     mint symbol name decimals program supply supplyUi holderCount priceUsd marketCapUsd mintAuthority freezeAuthority
     firstSeenSlot updatedSlot
     holders(first: 20) { edges { node { owner amount amountUi share accounts } } }
@@ -32,11 +33,6 @@ export const TOKEN = `query Token($mint: String!) {
       edges { node { signature instructionPath slot blockTime kind source destination sourceOwner destinationOwner amount amountUi } }
     }
   }
-}`;
-
-/** Candles of a pool (the token page charts its deepest pool with them too). */
-export const CANDLES = `query Candles($address: String!, $interval: CandleInterval!) {
-  pool(address: $address) { candles(interval: $interval) { start open high low close swaps volumeA volumeB } }
 }`;
 
 /** A pool page: reserves, TVL, 24 h volume, candles and its newest swaps. */
@@ -106,7 +102,6 @@ export const CONSOLE_SLOTS = `subscription ConsoleSlots { slots { slot txCount b
 export const ALL = {
   TRENDING,
   TOKEN,
-  CANDLES,
   POOL,
   POOL_SWAPS,
   WALLET,

@@ -205,6 +205,7 @@ describe("api guards: pricing what a query reads", () => {
       "IndexerStatus.workers",
       "Pool.candles",
       "Query.deadLetters",
+      "Token.priceCandles",
       "Transaction.events",
       "Transaction.swaps",
       "Transaction.trades",

@@ -1,18 +1,17 @@
-/** A token: figures, the price chart of its deepest pool, holders, pools and the latest transfers. */
+/** A token: figures, its USD price chart, holders, pools and the latest transfers. */
 import { gql } from "../api.js";
 import { candleChart } from "../chart.js";
 import { h, stat, table } from "../dom.js";
 import { decimal, short, usd } from "../format.js";
-import { CANDLES, TOKEN } from "../queries.js";
+import { TOKEN } from "../queries.js";
 import { type PageContext, amount, pairName, poolLink, section, txLink, walletLink, when } from "./common.js";
 
 export async function tokenPage(ctx: PageContext): Promise<Node> {
   const { token: t } = await gql<{ token: any }>(TOKEN, { mint: ctx.arg }, ctx.signal);
   if (!t) return h("div", { class: "page" }, h("h1", {}, "Token not found"), h("p", {}, ctx.arg));
   const pools: any[] = t.pools.edges.map((e: any) => e.node);
-  // the deepest pool by TVL (exact string comparison of the integer part is enough to pick one)
-  const deepest = [...pools].sort((a, b) => Number(b.tvlUsd ?? -1) - Number(a.tvlUsd ?? -1))[0];
   const chartBox = h("div", { class: "chart" });
+  const candles = t.priceCandles.map((c: any) => ({ ...c, swaps: c.points }));
   const page = h(
     "div",
     { class: "page", "data-page": "token" },
@@ -30,9 +29,10 @@ export async function tokenPage(ctx: PageContext): Promise<Node> {
       stat("Mint authority", walletLink(t.mintAuthority)),
       stat("First seen slot", t.firstSeenSlot),
     ),
-    deepest
-      ? section(`Price (${pairName(deepest)}, 5 min)`, chartBox)
-      : section("Price", h("p", { class: "empty" }, "No pool of this token is stored.")),
+    section(
+      "Price (USD, 5 min)",
+      candles.length ? chartBox : h("p", { class: "empty" }, "No USD price in the day before its newest one."),
+    ),
     section(
       "Holders",
       table(
@@ -67,11 +67,7 @@ export async function tokenPage(ctx: PageContext): Promise<Node> {
       ),
     ),
   );
-  if (deepest) {
-    const { pool } = await gql<{ pool: any }>(CANDLES, { address: deepest.address, interval: "M5" }, ctx.signal);
-    if (pool?.candles.length) requestAnimationFrame(() => candleChart(chartBox, pool.candles));
-    else chartBox.replaceWith(h("p", { class: "empty" }, "No swap in the last 24 hours of the chain."));
-  }
+  if (candles.length) requestAnimationFrame(() => candleChart(chartBox, candles));
   return page;
 }
 
