@@ -13,6 +13,8 @@ COPY indexer ./indexer
 COPY api ./api
 COPY schema ./schema
 COPY devchain ./devchain
+# the dashboard: built by vite into dist/web beside the compiled server
+COPY web ./web
 RUN npm run build
 
 FROM node:20-bookworm-slim

@@ -41,13 +41,54 @@ export function parseLsn(lsn: string): bigint | null {
 }
 
 /**
- * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, all decimal strings); any may be missing.
+ * Fields of the `${QUEUE_PREFIX}:status` hash (HSET, decimal strings but `endpoints`); any may be missing.
  * chainTip: newest slot seen from the chain; finalizedSlot: newest finalized slot seen; queueDepth: jobs
- * waiting; updatedAt: unix milliseconds of the last update.
+ * waiting; updatedAt: unix milliseconds of the last update; endpoints: the ingest's RPC endpoints as JSON
+ * (StatusEndpoint[]).
  */
-export type IndexerStatusHash = { chainTip?: string; finalizedSlot?: string; queueDepth?: string; updatedAt?: string };
+export type IndexerStatusHash = {
+  chainTip?: string;
+  finalizedSlot?: string;
+  queueDepth?: string;
+  updatedAt?: string;
+  endpoints?: string;
+};
+
+/**
+ * One RPC endpoint of the ingest, as the status hash carries it: named by position and host (never its path or
+ * query, where API keys live), its state and counters since the process started.
+ */
+export type StatusEndpoint = {
+  endpoint: string;
+  archive: boolean;
+  state: string;
+  requests: number;
+  errors: number;
+  latencyMs: number | null;
+  p95Ms: number | null;
+};
 
 /** The pub/sub channel of a deployment. */
 export const eventsChannel = (prefix: string) => `${prefix}:events`;
+/** The hash where each worker reports itself (field: the worker's id, value: a WorkerHeartbeat as JSON). */
+export const workersKey = (prefix: string) => `${prefix}:workers`;
+
+/** What a worker reports every WORKER_HEARTBEAT_MS; a worker that stopped reporting is gone. */
+export type WorkerHeartbeat = {
+  id: string;
+  state: "idle" | "busy" | "paused";
+  /** jobs running now, completed and failed since the worker started */
+  active: number;
+  completed: number;
+  failed: number;
+  concurrency: number;
+  /** unix milliseconds */
+  startedAt: number;
+  updatedAt: number;
+};
+
+/** How often a worker reports itself. */
+export const WORKER_HEARTBEAT_MS = 5_000;
+
 /** The status hash of a deployment. */
 export const statusKey = (prefix: string) => `${prefix}:status`;

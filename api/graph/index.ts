@@ -15,6 +15,8 @@ import "./account.js";
 import "./balance-change.js";
 import "./slot.js";
 import "./indexer-status.js";
+import "./dead-letter.js";
+import "./token-price.js";
 import "./query.js";
 import "./subscription.js";
 

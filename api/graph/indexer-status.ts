@@ -4,6 +4,8 @@ import type { RequestContext } from "../context.js";
 import { type IndexerStatusHash, statusKey } from "../../core/events.js";
 import { type StoredProgress, openBackfills, storedProgress } from "../queries/index.js";
 import { Backfill } from "./refs.js";
+import { RpcEndpoint, parseEndpoints } from "./rpc-endpoint.js";
+import { WORKERS_SHOWN, WorkerState, readWorkers } from "./worker-state.js";
 
 /** How long to wait for Redis before answering without it. */
 const REDIS_TIMEOUT_MS = 250;
@@ -72,6 +74,16 @@ const IndexerStatus = builder.objectRef<Status>("IndexerStatus").implement({
       nullable: true,
       description: "when the indexer last updated chainTip/queueDepth",
       resolve: (s) => (num(s.hash?.updatedAt) == null ? null : new Date(num(s.hash?.updatedAt)!)),
+    }),
+    workers: t.field({
+      type: [WorkerState],
+      description: `block workers that reported in the last 10 minutes, busiest first (at most ${WORKERS_SHOWN})`,
+      resolve: (_s, _a, ctx) => readWorkers(ctx),
+    }),
+    rpcEndpoints: t.field({
+      type: [RpcEndpoint],
+      description: "the ingest's RPC endpoints and their health, as it last reported them ([] before it has)",
+      resolve: (s) => parseEndpoints(s.hash?.endpoints),
     }),
     backfills: t.field({
       type: [Backfill],

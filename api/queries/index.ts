@@ -40,6 +40,8 @@ export {
   poolsOfRows,
   volumes,
 } from "./pools.js";
+export { type DeadLetterRecord, newestDeadLetters } from "./dead-letters.js";
+export { type PriceCandleRecord, priceCandles } from "./price-candles.js";
 export { type PoolTvlRecord, type TokenPriceRecord, latestPoolTvl, latestTokenPrices } from "./prices.js";
 export {
   type BackfillRecord,

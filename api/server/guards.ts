@@ -279,6 +279,13 @@ export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => numb
   "Transaction.events": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 2,
   // Backfills not done yet: started by the operator, a handful at most (and indexerStatus is a root field only).
   "IndexerStatus.backfills": () => 10,
+  // Fixed lengths of the console's lists (DEAD_LETTERS_SHOWN, WORKERS_SHOWN in api/graph); endpoints: the configured
+  // RPC URLs, a handful.
+  "Query.deadLetters": () => 10,
+  "IndexerStatus.workers": () => 10,
+  "IndexerStatus.rpcEndpoints": () => 10,
+  // A day of buckets, like candles without a range.
+  "Token.priceCandles": (arg) => candleBuckets(arg("interval"), undefined, undefined),
 };
 
 const isConnection = (t: GraphQLNamedType) => t.name.endsWith("Connection");

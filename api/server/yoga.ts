@@ -16,6 +16,7 @@ import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./
 import { type RequestFacts, useRoutes } from "./routes-plugin.js";
 import { type SqlMode, createReadPath } from "../sql/index.js";
 import { schema } from "../graph/index.js";
+import { useWebApp } from "./web-plugin.js";
 
 /** Tunables of the API (defaults in DEFAULT_LIMITS and DEFAULT_RATE_LIMIT). */
 export type ApiOptions = Partial<GuardLimits> & {
@@ -154,6 +155,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
     },
     plugins: [
       useBodyLimit(ctx.config.API_MAX_BODY_BYTES ?? MAX_REQUEST_BODY_BYTES),
+      useWebApp(),
       useRoutes(ctx, {
         metrics,
         facts,

@@ -141,6 +141,7 @@ export function registerDemo(program: Command): void {
         process.stdout.write(
           `\nslotline demo\n  local chain   ${chain.rpcUrl} (real mainnet blocks from slot 332254855, then ${opts.syntheticTps} tx/s cloned)\n` +
             `  database      ${ctx.config.DATABASE_URL.replace(/:[^:@/]*@/, ":***@")} (new for this run; Redis prefix ${own.QUEUE_PREFIX})\n` +
+            `  Dashboard     http://127.0.0.1:${ctx.config.API_PORT}/ (console: /console)\n` +
             `  GraphQL       ${url} (GraphiQL in the browser)\n\n` +
             `Try this dashboard query (GraphiQL, or curl below):\n\n${DASHBOARD_QUERY}\n\n` +
             `curl -s ${url} -H 'content-type: application/json' -d '${JSON.stringify({ query: DASHBOARD_QUERY.replace(/\s+/g, " ") })}'\n\n` +

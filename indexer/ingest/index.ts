@@ -9,6 +9,7 @@ export {
   CHAIN_FETCHES,
   DeepReorgError,
   type IngestStatus,
+  endpointsOf,
   gapReason,
   ingestHealth,
   type LiveIngest,

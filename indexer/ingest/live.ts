@@ -9,10 +9,10 @@ import type { Context } from "../../core/context.js";
 import { NonRetryableError } from "../../core/errors.js";
 import type { Metrics } from "../../core/metrics.js";
 import { type BlockQueue, liveJobId } from "../queue/index.js";
-import { statusKey } from "../../core/events.js";
+import { type StatusEndpoint, statusKey } from "../../core/events.js";
 import type { ChainRow, Store } from "../store/index.js";
 import { fetchBlockHeads, GET_BLOCKS_MAX_RANGE, producedSlots } from "../source/index.js";
-import type { RpcClient } from "../source/index.js";
+import type { RpcClient, RpcPool } from "../source/index.js";
 import { type ChainGap, checkLinks, onFinalizedChain } from "./chain-check.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "../source/index.js";
@@ -108,6 +108,22 @@ function sleep(ms: number, signal?: AbortSignal, onWake?: (wake: () => void) => 
     signal?.addEventListener("abort", done, { once: true });
     onWake?.(done);
   });
+}
+
+/** The pool's endpoints as the status hash carries them (JSON), or undefined for a client that is no pool. */
+export function endpointsOf(rpc: RpcClient): string | undefined {
+  const pool = rpc as Partial<Pick<RpcPool, "endpoints">>;
+  if (typeof pool.endpoints !== "function") return undefined;
+  const list: StatusEndpoint[] = pool.endpoints().map((e) => ({
+    endpoint: e.endpoint,
+    archive: e.archive,
+    state: e.state,
+    requests: e.requests,
+    errors: e.errors,
+    latencyMs: e.latencyMs,
+    p95Ms: e.p95Ms,
+  }));
+  return JSON.stringify(list);
 }
 
 /** Waits for leadership, then runs until `signal` aborts; resolves `done` after a clean stop. */
@@ -397,6 +413,8 @@ export async function startLiveIngest(
           updatedAt: String(Date.now()),
         };
         if (state.finalized !== null) fields.finalizedSlot = String(state.finalized);
+        const endpoints = endpointsOf(deps.rpc);
+        if (endpoints) fields.endpoints = endpoints;
         await deps.redis
           .multi()
           .hset(key, fields)

@@ -14,6 +14,7 @@ import { type BlockQueue, MAX_SIGNATURES_PER_JOB } from "../queue/index.js";
 import { statusKey } from "../../core/events.js";
 import type { Store } from "../store/index.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
+import { endpointsOf } from "./live.js";
 import type { RpcClient } from "../source/index.js";
 import { createSlotFeed } from "../source/index.js";
 
@@ -165,9 +166,14 @@ export async function startLogsIngest(
           const depth = await deps.queue.depth();
           deps.metrics.queueDepth.set(depth);
           const key = statusKey(config.QUEUE_PREFIX);
+          const endpoints = endpointsOf(deps.rpc);
           await deps.redis
             .multi()
-            .hset(key, { queueDepth: String(depth), updatedAt: String(Date.now()) })
+            .hset(key, {
+              queueDepth: String(depth),
+              updatedAt: String(Date.now()),
+              ...(endpoints ? { endpoints } : {}),
+            })
             .expire(key, 120)
             .exec()
             .catch(() => {});

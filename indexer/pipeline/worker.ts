@@ -20,6 +20,7 @@ import type { RpcClient } from "../source/index.js";
 import type { Store, WriteCounts } from "../store/index.js";
 import { type ChainEvent, eventsChannel } from "../../core/events.js";
 import { BLOCK_QUEUE, type BlockJob, blockBackoff } from "../queue/index.js";
+import { startHeartbeat } from "./heartbeat.js";
 import { createTokenEnricher } from "./token-enricher.js";
 
 /** What the worker needs besides the context. */
@@ -368,6 +369,7 @@ export function createBlockWorker(
     void deps.store.clearDeadLetter(BLOCK_QUEUE, job.id!).catch(() => {});
   });
   worker.on("error", (err) => log.error({ err }, "worker error"));
+  startHeartbeat(worker, deps.redis, ctx.config.QUEUE_PREFIX, deps.concurrency ?? 4);
   // Mints stored by a batch whose worker died before its lookup are filled in here.
   const sweeper = setInterval(() => void indexer.sweepTokens().catch(() => {}), 5_000);
   sweeper.unref();

@@ -201,7 +201,11 @@ describe("api guards: pricing what a query reads", () => {
     expect(unpriced).toEqual([]);
     expect(names.sort()).toEqual([
       "IndexerStatus.backfills",
+      "IndexerStatus.rpcEndpoints",
+      "IndexerStatus.workers",
       "Pool.candles",
+      "Query.deadLetters",
+      "Token.priceCandles",
       "Transaction.events",
       "Transaction.swaps",
       "Transaction.trades",
