@@ -194,7 +194,7 @@ export function createGeyserServer(deps: {
     for (const sub of subs)
       if (sub.started && !sub.ended && !faults.grpcStalled() && sub.queue.length === 0)
         sub.call.write({ filters: [], update_oneof: "ping", ping: {} });
-  }, deps.pingMs ?? 1_000);
+  }, deps.pingMs ?? 500);
   pinger.unref();
   // A stall ends at a time, not at an event: look again.
   const repump = setInterval(() => {

@@ -12,7 +12,7 @@ import type { Redis } from "ioredis";
 import type { Context } from "../../core/context.js";
 import type { Metrics } from "../../core/metrics.js";
 import { type BlockQueue, liveJobId, STREAMED_BLOCK_TTL_S, streamedBlockKey } from "../queue/index.js";
-import { createGeyserFeed, type GeyserFeed } from "../source/index.js";
+import { createGeyserFeed, type FeedBlock, type GeyserFeed } from "../source/index.js";
 import type { Store } from "../store/index.js";
 
 /** What the intake counts: blocks taken from the stream, of them held for their job, and replay refusals. */
@@ -23,13 +23,15 @@ export function createStreamIntake(
   ctx: Pick<Context, "config" | "logger" | "shutdown">,
   deps: { store: Store; queue: BlockQueue; redis: Redis; metrics: Metrics },
   opts: { maxQueued: number; stallMs: number; resume(): number | null; wake(): void },
-): GeyserFeed & { stats(): StreamIntakeStats } {
+): GeyserFeed & { stats(): StreamIntakeStats; reach(): number | undefined } {
   const { config } = ctx;
   const log = ctx.logger.child({ stage: "ingest", source: "grpc" });
   const signal = ctx.shutdown.signal;
   const commitment = config.COMMITMENT;
   const stats: StreamIntakeStats = { blocks: 0, held: 0, refused: 0, waitedMs: 0 };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** the highest slot whose block the stream handed over, and when */
+  let reach: { slot: number; at: number } | undefined;
 
   const feed = createGeyserFeed({
     url: config.SOLANA_GRPC_URL!,
@@ -48,6 +50,17 @@ export function createStreamIntake(
       opts.wake();
     },
     async onBlock(b) {
+      try {
+        await take(b);
+      } finally {
+        if (b.slot > (reach?.slot ?? -1)) reach = { slot: b.slot, at: Date.now() };
+        else if (reach) reach.at = Date.now();
+      }
+    },
+  });
+
+  async function take(b: FeedBlock): Promise<void> {
+    {
       const resume = opts.resume();
       if (resume !== null && b.slot <= resume) return;
       // Read no further while the queue is full: the call stays paused, the server is held back.
@@ -66,7 +79,17 @@ export function createStreamIntake(
       await deps.store.markPending(todo);
       await deps.queue.enqueue([{ id: liveJobId(b.slot), data: { slots: [b.slot], commitment, origin: "live" } }]);
       opts.wake();
-    },
-  });
-  return { ...feed, stats: () => ({ ...stats }) };
+    }
+  }
+
+  return {
+    ...feed,
+    stats: () => ({ ...stats }),
+    /**
+     * How far the scan may enqueue: up to the stream's last block while the stream is live (its blocks go to their
+     * jobs without a getBlock; the slots the scan finds below it are the ones the stream missed), anywhere while it
+     * has handed nothing over for `stallMs` (down, or the chain is quiet). Undefined = no limit.
+     */
+    reach: () => (reach && Date.now() - reach.at < opts.stallMs ? reach.slot : undefined),
+  };
 }

@@ -187,13 +187,15 @@ export async function startLiveIngest(
     const depth = await deps.queue.depth();
     state.queueDepth = depth;
     deps.metrics.queueDepth.set(depth);
-    if (depth >= maxQueued || tip <= scanned) return false;
-    let to = Math.min(tip, scanned + maxScan);
+    // gRPC mode: no further than the stream has delivered while it is live (see StreamIntake.reach).
+    const limit = Math.min(tip, stream?.reach() ?? tip);
+    if (depth >= maxQueued || limit <= scanned) return false;
+    let to = Math.min(limit, scanned + maxScan);
     let produced = await producedSlots(deps.rpc, scanned + 1, to, commitment);
     // A stretch without blocks (a START_SLOT far behind on a sparse cluster, or recorded history with gaps of
     // millions of slots): look ahead in the widest ranges getBlocks allows, in this scan, up to the next block.
-    for (let n = 0; produced.length === 0 && to < tip && n < MAX_EMPTY_LOOKAHEAD; n++) {
-      const far = Math.min(tip, to + GET_BLOCKS_MAX_RANGE);
+    for (let n = 0; produced.length === 0 && to < limit && n < MAX_EMPTY_LOOKAHEAD; n++) {
+      const far = Math.min(limit, to + GET_BLOCKS_MAX_RANGE);
       const found = await producedSlots(deps.rpc, to + 1, far, commitment);
       // Then as usual: at most maxScan slots from the first block found.
       to = found.length === 0 ? far : Math.min(far, found[0]! + maxScan - 1);
@@ -208,7 +210,7 @@ export async function startLiveIngest(
       "scanned",
     );
     scanned = to;
-    return to < tip;
+    return to < limit;
   }
 
   /** Fetches made to settle a link, by slot: the job in flight and when the last one was enqueued. */
