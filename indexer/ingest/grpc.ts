@@ -29,7 +29,16 @@ export function createStreamIntake(
   const signal = ctx.shutdown.signal;
   const commitment = config.COMMITMENT;
   const stats: StreamIntakeStats = { blocks: 0, held: 0, refused: 0, waitedMs: 0 };
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        r();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
   /** the highest slot whose block the stream handed over, and when */
   let reach: { slot: number; at: number } | undefined;
 

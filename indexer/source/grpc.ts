@@ -171,7 +171,9 @@ export function createGeyserFeed(opts: {
       c?.removeAllListeners();
       c?.on("error", () => {});
       c?.cancel();
-      await handling.catch(() => {});
+      // An update still being handled ends with the shutdown's signal; a handler stuck on a closed connection does
+      // not hold the process.
+      await Promise.race([handling.catch(() => {}), new Promise((r) => setTimeout(r, 2_000).unref())]);
       client.close();
     },
     reconnects: () => reconnects,

@@ -154,10 +154,14 @@ describe("gRPC backpressure", () => {
       // The rest waited on the server side, or in flow-control windows: the call was not read.
       expect(serverHeld).toBeGreaterThan(0);
       expect(written).toBeLessThan(produced.length);
-      // A worker drains the queue: the stream resumes and every slot is stored.
-      await ingest.kill("SIGTERM");
-      startSlotline(run);
-      await expectConverged(run, 120_000);
+      // A worker drains the queue: the stream is read again and every slot is stored.
+      const worker = spawnSlotline(["worker"], { ...run.env, METRICS_PORT: "0" });
+      try {
+        await expectConverged(run, 120_000);
+        expect(await worker.kill("SIGTERM"), worker.output().slice(-2000)).toBe(0);
+      } finally {
+        await worker.kill("SIGKILL");
+      }
     } finally {
       await redis.quit();
     }
