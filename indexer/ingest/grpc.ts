@@ -68,27 +68,26 @@ export function createStreamIntake(
     },
   });
 
+  /** Takes one streamed block: holds its answer for its job and enqueues the job, once the queue has room. */
   async function take(b: FeedBlock): Promise<void> {
-    {
-      const resume = opts.resume();
-      if (resume !== null && b.slot <= resume) return;
-      // Read no further while the queue is full: the call stays paused, the server is held back.
-      const t0 = Date.now();
-      while (!signal.aborted && (await deps.queue.depth()) >= opts.maxQueued) await sleep(50);
-      stats.waitedMs += Date.now() - t0;
-      if (signal.aborted) return;
-      stats.blocks++;
-      const todo = await deps.store.notDone([b.slot]);
-      if (todo.length === 0) return;
-      if (b.answer) {
-        await deps.redis.set(streamedBlockKey(config.QUEUE_PREFIX, b.slot), b.answer, "EX", STREAMED_BLOCK_TTL_S);
-        stats.held++;
-      }
-      // Pending row first, then the job (as the scan does); a duplicate update finds the same job id: a no-op.
-      await deps.store.markPending(todo);
-      await deps.queue.enqueue([{ id: liveJobId(b.slot), data: { slots: [b.slot], commitment, origin: "live" } }]);
-      opts.wake();
+    const resume = opts.resume();
+    if (resume !== null && b.slot <= resume) return;
+    // Read no further while the queue is full: the call stays paused, the server is held back.
+    const t0 = Date.now();
+    while (!signal.aborted && (await deps.queue.depth()) >= opts.maxQueued) await sleep(50);
+    stats.waitedMs += Date.now() - t0;
+    if (signal.aborted) return;
+    stats.blocks++;
+    const todo = await deps.store.notDone([b.slot]);
+    if (todo.length === 0) return;
+    if (b.answer) {
+      await deps.redis.set(streamedBlockKey(config.QUEUE_PREFIX, b.slot), b.answer, "EX", STREAMED_BLOCK_TTL_S);
+      stats.held++;
     }
+    // Pending row first, then the job (as the scan does); a duplicate update finds the same job id: a no-op.
+    await deps.store.markPending(todo);
+    await deps.queue.enqueue([{ id: liveJobId(b.slot), data: { slots: [b.slot], commitment, origin: "live" } }]);
+    opts.wake();
   }
 
   return {

@@ -84,7 +84,7 @@ describe("gRPC stream faults", () => {
     expect(silences).toBeGreaterThan(0);
   }, 150_000);
 
-  test("server restart: blocks produced while it is down are replayed from from_slot", async () => {
+  test("server restart (3 s down): the stream reconnects and resumes, the slots of the outage come over RPC, nothing lost", async () => {
     run = await setUpGrpcRun({ extra: grpcEnv() });
     await startAndSubscribe(run);
     const before = await produce(run.chain, 10, 150);
