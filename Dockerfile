@@ -25,6 +25,8 @@ COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npx --no-install patch-package --patch-dir patches --error-on-fail
 COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
+# the Yellowstone protos gRPC mode loads at run time (core/geyser.ts finds them from the project root)
+COPY core/proto ./core/proto
 USER node
 # the young-generation size slotline ships with (cli/bin/slotline.mjs says why); `demo` reads its recorded blocks
 # from a mounted folder: docker run -v /path/to/fixtures:/fixtures slotline demo --fixtures /fixtures

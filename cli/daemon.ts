@@ -88,6 +88,7 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
       maxQueued: c.MAX_QUEUED_JOBS,
       pollMs: c.INGEST_POLL_MS,
       stallMs: c.WS_STALL_MS,
+      grpcStallMs: c.GRPC_STALL_MS,
       finalityEveryMs: c.FINALITY_INTERVAL_MS,
     });
     ctx.shutdown.add(() => ingest?.stop());

@@ -149,7 +149,10 @@ export const configSchema = z.object({
   SOLANA_ARCHIVE_RPC_URL: z.preprocess(emptyAsUndefined, endpointList("", true).optional()),
   SOLANA_WS_URL: optionalUrl(["ws:", "wss:"]),
   COMMITMENT: z.enum(["confirmed", "finalized"], { message: "expected confirmed or finalized" }).default("confirmed"),
-  INGEST_MODE: z.enum(["block", "logs"], { message: "expected block or logs" }).default("block"),
+  INGEST_MODE: z.enum(["block", "logs", "grpc"], { message: "expected block, logs or grpc" }).default("block"),
+  // Yellowstone (Geyser) gRPC, INGEST_MODE=grpc: http(s) endpoint (https = TLS) and its x-token.
+  SOLANA_GRPC_URL: optionalUrl(["http:", "https:"]),
+  SOLANA_GRPC_TOKEN: z.preprocess(emptyAsUndefined, z.string().optional()),
   START_SLOT: optionalInt(0, Number.MAX_SAFE_INTEGER),
   PROGRAMS: list.default([...PRESET_NAMES]).superRefine((entries, ctx) => {
     const bad = entries.filter((e) => !PRESET_NAMES.includes(e) && !isAddress(e));
@@ -167,6 +170,7 @@ export const configSchema = z.object({
   MAX_QUEUED_JOBS: int(10, 1_000_000, 2_000),
   INGEST_POLL_MS: int(50, 60_000, 1_000),
   WS_STALL_MS: int(500, 600_000, 10_000),
+  GRPC_STALL_MS: int(500, 600_000, 15_000),
   FINALITY_INTERVAL_MS: int(100, 600_000, 5_000),
   LOGS_SWEEP_MS: int(100, 600_000, 5_000),
   USD_STABLES: list.default([USDC_MINT, USDT_MINT]).superRefine((entries, ctx) => {
@@ -245,6 +249,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   // A role `slotline migrate` would create without a password could not log in with one.
   if (env.DATABASE_READ_ROLE && !env.DATABASE_READ_PASSWORD)
     issues.push({ key: "DATABASE_READ_PASSWORD", message: "required when DATABASE_READ_ROLE is set" });
+  if (env.INGEST_MODE === "grpc" && !env.SOLANA_GRPC_URL)
+    issues.push({ key: "SOLANA_GRPC_URL", message: "required when INGEST_MODE is grpc" });
   if (!result.success || issues.length) throw new ConfigError(issues);
   const c = result.data;
   const endpoints = parseEndpoints(c.SOLANA_RPC_URL).endpoints;

@@ -31,6 +31,7 @@ export function secretsOf(config: Partial<Config>): string[] {
     config.SOLANA_RPC_URL,
     config.SOLANA_WS_URL,
     config.SOLANA_ARCHIVE_RPC_URL,
+    config.SOLANA_GRPC_URL,
     ...(config.SOLANA_RPC_ENDPOINTS ?? []).map((e) => e.url),
   ];
   for (const raw of urls) {
@@ -45,6 +46,7 @@ export function secretsOf(config: Partial<Config>): string[] {
     }
   }
   if (config.DATABASE_READ_PASSWORD) secrets.add(config.DATABASE_READ_PASSWORD);
+  if (config.SOLANA_GRPC_TOKEN) secrets.add(config.SOLANA_GRPC_TOKEN);
   if (config.API_METRICS_KEY) secrets.add(config.API_METRICS_KEY);
   for (const key of config.API_KEYS ?? []) secrets.add(key);
   // Short fragments (e.g. a password "x") would scrub unrelated text; they are still hidden by redactUrl paths.

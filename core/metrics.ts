@@ -123,7 +123,7 @@ export function createMetrics() {
     }),
     wsReconnects: new Counter({
       name: "slotline_ws_reconnects_total",
-      help: "WebSocket reconnections by the watchdog (close or stall)",
+      help: "WebSocket and gRPC stream reconnections (close, error or stall; gRPC reasons start with grpc_)",
       labelNames: ["reason"],
       registers: r,
     }),

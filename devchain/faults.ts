@@ -101,6 +101,14 @@ export type FaultSpec = {
   retryAfter: number;
   /** fraction of slot notifications sent twice */
   dupSlots: number;
+  /** end every gRPC Subscribe call this often (ms), with status UNAVAILABLE (a stream reset) */
+  grpcDropEvery: number;
+  /** gRPC stall length (ms): no update at all (pings included) while the call stays open */
+  grpcStall: number;
+  /** period (ms) of gRPC stalls; a stall fills the end of each period */
+  grpcStallEvery: number;
+  /** fraction of gRPC block updates sent twice */
+  dupBlocks: number;
   /** slot and logs notifications are sent in a shuffled order within windows of this many slots (0/1 = in order) */
   reorderSlots: number;
   seed: number;
@@ -133,6 +141,10 @@ export function parseFaults(spec: string | undefined): FaultSpec {
     freshMs: 3_000,
     retryAfter: 1,
     dupSlots: 0,
+    grpcDropEvery: 0,
+    grpcStall: 0,
+    grpcStallEvery: 0,
+    dupBlocks: 0,
     reorderSlots: 0,
     seed: 1,
     rules: [],
@@ -162,6 +174,18 @@ export function parseFaults(spec: string | undefined): FaultSpec {
           break;
         case "dupSlots":
           f.dupSlots = prob(k, v);
+          break;
+        case "dupBlocks":
+          f.dupBlocks = prob(k, v);
+          break;
+        case "grpcDropEvery":
+          f.grpcDropEvery = parseDuration(v);
+          break;
+        case "grpcStall":
+          f.grpcStall = parseDuration(v);
+          break;
+        case "grpcStallEvery":
+          f.grpcStallEvery = parseDuration(v);
           break;
         case "reorderSlots":
           f.reorderSlots = Number(v);
@@ -222,6 +246,9 @@ export function parseFaults(spec: string | undefined): FaultSpec {
     bad.push(`reorderSlots=${f.reorderSlots} (expected a whole number)`);
   if (f.wsStall > 0 && f.wsStallEvery === 0) f.wsStallEvery = f.wsStall * 3;
   if (f.wsStallEvery > 0 && f.wsStall >= f.wsStallEvery) bad.push("wsStall must be shorter than wsStallEvery");
+  if (f.grpcStall > 0 && f.grpcStallEvery === 0) f.grpcStallEvery = f.grpcStall * 3;
+  if (f.grpcStallEvery > 0 && f.grpcStall >= f.grpcStallEvery)
+    bad.push("grpcStall must be shorter than grpcStallEvery");
   if (bad.length) throw new Error(`invalid --faults: ${bad.join("; ")}`);
   return f;
 }
@@ -237,7 +264,7 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  const counts = { http429: 0, notAvailable: 0, dupLogs: 0, dupSlots: 0, rules: 0 };
+  const counts = { http429: 0, notAvailable: 0, dupLogs: 0, dupSlots: 0, dupBlocks: 0, rules: 0 };
   /** When each fresh slot was first asked for (notAvailable ends freshMs later). */
   const firstAsked = new Map<number, number>();
   return {
@@ -324,6 +351,17 @@ export function createFaults(spec: FaultSpec, startedAt = Date.now()) {
       const hit = spec.dupLogs > 0 && random() < spec.dupLogs;
       if (hit) counts.dupLogs++;
       return hit;
+    },
+    dupBlock(): boolean {
+      const hit = spec.dupBlocks > 0 && random() < spec.dupBlocks;
+      if (hit) counts.dupBlocks++;
+      return hit;
+    },
+    /** Whether gRPC updates are stalled at time `now`. */
+    grpcStalled(now = Date.now()): boolean {
+      if (spec.grpcStall <= 0) return false;
+      const phase = (now - startedAt) % spec.grpcStallEvery;
+      return phase >= spec.grpcStallEvery - spec.grpcStall;
     },
     /** Whether WebSocket notifications are stalled at time `now`. */
     stalled(now = Date.now()): boolean {

@@ -1,6 +1,6 @@
 /**
- * The local Solana chain: JSON-RPC over HTTP and PubSub over WebSocket (HTTP port + 1) serving
- * recorded mainnet data, synthetic load cloned from it, and LiteSVM-executed token activity.
+ * The local Solana chain: JSON-RPC over HTTP, PubSub over WebSocket (HTTP port + 1) and Geyser over gRPC (HTTP
+ * port + 2) serving recorded mainnet data, synthetic load cloned from it, and LiteSVM-executed token activity.
  * An unmodified @solana/web3.js v1 Connection cannot tell it from a validator.
  */
 import { existsSync, readdirSync } from "node:fs";
@@ -12,6 +12,9 @@ import { createAccountStore, loadRecordedMints } from "./accounts.js";
 import { createSupplyHistory, initializedMints } from "./mint-supply.js";
 import { createBlockCache } from "./encode.js";
 import { createFaults, parseFaults, type FaultSpec } from "./faults.js";
+import { createGeyserServer } from "./geyser-server.js";
+import { parseLossless } from "./lossless-json.js";
+import type { RawBlock } from "../core/solana-types.js";
 import { loadFixtures, type FixtureProblem } from "./fixtures.js";
 import { createHttpHandler } from "./http-server.js";
 import { createLedger, slotHash, type BlockRecord, type Commitment } from "./ledger.js";
@@ -60,6 +63,10 @@ export type ChainOptions = {
   withoutMethods?: string[];
   /** produce slots on the timer (default true); false = only by chain.tick() */
   autoProduce?: boolean;
+  /** gRPC (Geyser) port (default HTTP port + 2; a free one when port is 0) */
+  grpcPort?: number;
+  /** blocks a gRPC `from_slot` may go back (Yellowstone's replay_stored_slots; default 150; 0 refuses from_slot) */
+  grpcReplaySlots?: number;
   /** byte budget of the encoded-block cache (default 512 MiB) */
   cacheBytes?: number;
   /** receives startup and fixture messages; default silent */
@@ -72,6 +79,9 @@ export type Chain = {
   wsUrl: string;
   port: number;
   wsPort: number;
+  /** the Geyser gRPC endpoint (SOLANA_GRPC_URL) */
+  grpcUrl: string;
+  grpcPort: number;
   /** fixture files that could not be used, with the reason */
   problems: FixtureProblem[];
   /** recorded history: slots with a block, and every recorded signature in chain order */
@@ -92,6 +102,12 @@ export type Chain = {
   subscriptions(kind?: "slot" | "root" | "logs" | "signature"): number;
   /** closes every WebSocket connection: abnormally (client sees 1006) or with code 1000 */
   dropWebSockets(mode: "abnormal" | "1000"): void;
+  /** ends every gRPC Subscribe call with UNAVAILABLE (a stream reset) */
+  dropGrpc(): void;
+  /** restarts the gRPC server: every connection cut, nothing listening for `downMs`, then the same port again */
+  restartGrpc(downMs: number): Promise<void>;
+  /** open gRPC Subscribe calls */
+  grpcSubscribers(): number;
   close(): Promise<void>;
 };
 
@@ -197,6 +213,19 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   });
   const httpStats = { requests: 0, calls: 0 };
   const pubsub = createPubSub({ ledger, faults });
+  const blockJson = { encoding: "json", details: "full", rewards: false, withVersion: true } as const;
+  const geyser = createGeyserServer({
+    ledger,
+    faults,
+    block: (slot) => {
+      const b = ledger.blocks.get(slot);
+      return b
+        ? (parseLossless(Buffer.concat(cache.get(ledger, b, blockJson)).toString()).value as RawBlock)
+        : undefined;
+    },
+    replaySlots: opts.grpcReplaySlots ?? 150,
+    dropEvery: faultSpec.grpcDropEvery,
+  });
 
   const waiters: { slot: number; c: Commitment; resolve: () => void }[] = [];
   const wake = (): void => {
@@ -232,7 +261,10 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
     ...(activity ? { activity } : {}),
     events: {
       slotCreated: (b: BlockRecord) => pubsub.slotCreated(b),
-      confirmed: (bs: BlockRecord[]) => pubsub.confirmed(bs),
+      confirmed: (bs: BlockRecord[]) => {
+        pubsub.confirmed(bs);
+        geyser.confirmed(bs);
+      },
       rooted: (bs: BlockRecord[]) => {
         pubsub.rooted(bs);
         wake();
@@ -244,16 +276,19 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   const host = opts.host ?? "127.0.0.1";
   const { http, ws, port, wsPort } = await listenPair(host, opts.port ?? 8899, handler);
   for (const s of [http, ws]) s.on("upgrade", (req, socket, head) => pubsub.handleUpgrade(req, socket, head));
+  const grpcPort = await geyser.listen(host, opts.grpcPort ?? (port === 0 || opts.port === 0 ? 0 : port + 2));
 
   if (!opts.once && opts.autoProduce !== false) producer.start();
   const urlHost = host.includes(":") ? `[${host}]` : host;
-  log(`chain listening: http://${urlHost}:${port} ws://${urlHost}:${wsPort}`);
+  log(`chain listening: http://${urlHost}:${port} ws://${urlHost}:${wsPort} grpc://${urlHost}:${grpcPort}`);
 
   return {
     rpcUrl: `http://${urlHost}:${port}`,
     wsUrl: `ws://${urlHost}:${wsPort}`,
+    grpcUrl: `http://${urlHost}:${grpcPort}`,
     port,
     wsPort,
+    grpcPort,
     problems: loaded.problems,
     history,
     forkSlots: producer.forkSlots,
@@ -282,13 +317,24 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
         t.unref?.();
       });
     },
-    stats: () => ({ ...httpStats, ...pubsub.stats, ...faults.counts, produced: producer.produced, ...svmStats(svm) }),
+    stats: () => ({
+      ...httpStats,
+      ...pubsub.stats,
+      ...faults.counts,
+      produced: producer.produced,
+      ...svmStats(svm),
+      ...Object.fromEntries(Object.entries(geyser.stats).map(([k, v]) => [`grpc_${k}`, v])),
+    }),
     subscriptions: (kind) => pubsub.subscriptionCount(kind),
     dropWebSockets: (mode) => pubsub.dropAll(mode),
+    dropGrpc: () => geyser.drop(),
+    restartGrpc: (downMs) => geyser.restart(downMs),
+    grpcSubscribers: () => geyser.subscribers(),
     async close() {
       producer.stop();
       await svm?.close();
       await pubsub.close();
+      await geyser.close();
       for (const s of [http, ws]) {
         s.closeAllConnections();
         await new Promise<void>((r) => s.close(() => r()));

@@ -1,6 +1,6 @@
 /**
  * `npm run chain -- [options]`: runs the local chain until SIGINT/SIGTERM.
- * Prints one JSON line `{"event":"listening","rpcUrl":...,"wsUrl":...}` on stdout once ready.
+ * Prints one JSON line `{"event":"listening","rpcUrl":...,"wsUrl":...,"grpcUrl":...}` on stdout once ready.
  */
 import { createChain } from "./index.js";
 import { parseChainArgs, USAGE } from "./options.js";
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       event: "listening",
       rpcUrl: chain.rpcUrl,
       wsUrl: chain.wsUrl,
+      grpcUrl: chain.grpcUrl,
       firstSlot: chain.history.slots[0] ?? null,
       lastRecordedSlot: chain.history.slots.at(-1) ?? null,
     }),

@@ -10,6 +10,8 @@ import type { ChainOptions } from "./index.js";
 export const USAGE = `usage: npm run chain -- [options]
   --port N            HTTP JSON-RPC port (default 8899); PubSub WebSocket on N + 1; 0 = any free pair
   --host H            bind address (default 127.0.0.1)
+  --grpc-port N       Geyser gRPC (Yellowstone Subscribe) port (default: HTTP port + 2)
+  --grpc-replay-slots N  blocks a gRPC from_slot may go back (default 150; 0 refuses from_slot)
   --fixtures PATH     recorded getBlock/getTransaction JSON, file or folder (recursive); repeatable
                       (default: the mainnet blocks and transactions under ../shared/fixtures)
   --recorded-accounts PATH  a folder of a recorded getMultipleAccounts request and answer whose token mints are
@@ -20,7 +22,8 @@ export const USAGE = `usage: npm run chain -- [options]
   --svm-activity      new slots also carry SPL Token / Token-2022 transactions executed in LiteSVM
   --svm-tx-per-slot N LiteSVM transactions per slot (default 4)
   --finality-lag N    finalized lags the newest slot by N slots (default 32)
-  --faults SPEC       e.g. rate429=0.05,notAvailable=0.05,wsDropEvery=30s,wsStall=10s,fork=slot:+20,dupLogs=0.02
+  --faults SPEC       e.g. rate429=0.05,notAvailable=0.05,wsDropEvery=30s,wsStall=10s,fork=slot:+20,dupLogs=0.02,
+                      grpcDropEvery=30s,grpcStall=5s,dupBlocks=0.1
   --once              serve the recorded history only, every slot finalized, no new slots
   --without-methods M answer -32601 for these comma-separated methods (an archive such as Old Faithful serves
                       no getBlocks,getBlocksWithLimit)
@@ -34,6 +37,8 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
     options: {
       port: { type: "string" },
       host: { type: "string" },
+      "grpc-port": { type: "string" },
+      "grpc-replay-slots": { type: "string" },
       fixtures: { type: "string", multiple: true },
       "recorded-accounts": { type: "string", multiple: true },
       "slot-ms": { type: "string" },
@@ -59,6 +64,10 @@ export function parseChainArgs(argv: string[], cwd = process.cwd()): ChainOption
   const port = int("port", values.port, 0);
   if (port !== undefined) opts.port = port;
   if (values.host) opts.host = values.host;
+  const grpcPort = int("grpc-port", values["grpc-port"], 0);
+  if (grpcPort !== undefined) opts.grpcPort = grpcPort;
+  const replay = int("grpc-replay-slots", values["grpc-replay-slots"], 0);
+  if (replay !== undefined) opts.grpcReplaySlots = replay;
   if (values.fixtures) opts.fixtures = values.fixtures.map((f) => path.resolve(cwd, f));
   if (values["recorded-accounts"]) opts.recordedAccounts = values["recorded-accounts"].map((f) => path.resolve(cwd, f));
   const slotMs = int("slot-ms", values["slot-ms"], 1);

@@ -108,6 +108,7 @@ type ChainOpts = { syntheticTps: number; trackedOnly: boolean };
 type ChainProcess = {
   rpcUrl: string;
   wsUrl: string;
+  grpcUrl: string;
   pid: number;
   processed: number;
   confirmed(): number;
@@ -132,31 +133,37 @@ async function startChain(opts: ChainOpts): Promise<ChainProcess> {
   const confirmedAt = new Map<number, number>();
   let confirmed = 0;
   const lines = createInterface({ input: child.stdout! });
-  const ready = await new Promise<{ rpcUrl: string; wsUrl: string; processed: number; confirmed: number }>(
-    (resolve, reject) => {
-      child.once("exit", (code) => reject(new Error(`chain exited with ${code}`)));
-      lines.on("line", (line) => {
-        const m = JSON.parse(line) as {
-          event: string;
-          rpcUrl: string;
-          wsUrl: string;
-          processed: number;
-          confirmed: number;
-          slot: number;
-          at: number;
-        };
-        if (m.event === "listening") resolve(m);
-        else if (m.event === "confirmed") {
-          confirmedAt.set(m.slot, m.at);
-          confirmed = Math.max(confirmed, m.slot);
-        }
-      });
-    },
-  );
+  const ready = await new Promise<{
+    rpcUrl: string;
+    wsUrl: string;
+    grpcUrl: string;
+    processed: number;
+    confirmed: number;
+  }>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`chain exited with ${code}`)));
+    lines.on("line", (line) => {
+      const m = JSON.parse(line) as {
+        event: string;
+        rpcUrl: string;
+        wsUrl: string;
+        grpcUrl: string;
+        processed: number;
+        confirmed: number;
+        slot: number;
+        at: number;
+      };
+      if (m.event === "listening") resolve(m);
+      else if (m.event === "confirmed") {
+        confirmedAt.set(m.slot, m.at);
+        confirmed = Math.max(confirmed, m.slot);
+      }
+    });
+  });
   confirmed = ready.confirmed;
   return {
     rpcUrl: ready.rpcUrl,
     wsUrl: ready.wsUrl,
+    grpcUrl: ready.grpcUrl,
     pid: child.pid!,
     processed: ready.processed,
     confirmed: () => confirmed,
@@ -177,7 +184,7 @@ async function serveChain(opts: ChainOpts): Promise<void> {
   process.once("SIGTERM", () => void chain.close().then(() => process.exit(0)));
   let last = chain.slot("confirmed");
   process.stdout.write(
-    `${JSON.stringify({ event: "listening", rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, processed: chain.slot("processed"), confirmed: last })}\n`,
+    `${JSON.stringify({ event: "listening", rpcUrl: chain.rpcUrl, wsUrl: chain.wsUrl, grpcUrl: chain.grpcUrl, processed: chain.slot("processed"), confirmed: last })}\n`,
   );
   setInterval(() => {
     const s = chain.slot("confirmed");
@@ -195,7 +202,7 @@ async function serveChain(opts: ChainOpts): Promise<void> {
 export async function runIngest(
   tps: number,
   workers: number,
-  opts: { trackedOnly?: boolean } = {},
+  opts: { trackedOnly?: boolean; grpc?: boolean } = {},
 ): Promise<{ txPerSec: number; processedPerSec: number; offeredPerSec: number; cpu: CpuSplit; latencies: number[] }> {
   const db = await freshDatabase("slotline_bench_ingest");
   const chain = await startChain({ syntheticTps: tps, trackedOnly: opts.trackedOnly ?? false });
@@ -210,6 +217,8 @@ export async function runIngest(
     RPC_MAX_RPS: "100000",
     RPC_CONCURRENCY: "16",
     INGEST_POLL_MS: "100",
+    // gRPC mode: blocks streamed from the chain's Geyser server (ingest and workers both in the mode)
+    ...(opts.grpc ? { INGEST_MODE: "grpc", SOLANA_GRPC_URL: chain.grpcUrl } : {}),
     // The shipped default unless BENCH_WORKER_CONCURRENCY says otherwise.
     ...(process.env.BENCH_WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: process.env.BENCH_WORKER_CONCURRENCY } : {}),
   };
@@ -473,6 +482,8 @@ const suite: BenchSuite = {
     const splits: CpuSplit[] = [];
     const bursts: number[] = [];
     let storedAtMainnet = 0;
+    /** block mode's stored tx/s, for the gRPC entry's ratio (both entries in one run) */
+    const blockRates: number[] = [];
     const throughput: BenchEntry = {
       name: "ingest-e2e-throughput",
       description: `local chain at ${OVERLOAD_TPS} tx/s (cloned mainnet transactions that invoke a tracked program: every one is stored) -> ingest + 2 workers -> Postgres; transactions stored per second`,
@@ -480,6 +491,7 @@ const suite: BenchSuite = {
       higherIsBetter: true,
       async measure() {
         const r = await runIngest(OVERLOAD_TPS, 2, { trackedOnly: true });
+        blockRates.push(r.txPerSec);
         processedRates.push(r.processedPerSec);
         offeredRates.push(r.offeredPerSec);
         splits.push(r.cpu);
@@ -536,7 +548,46 @@ const suite: BenchSuite = {
       },
       details: async () => stages,
     };
-    return [throughput, latencyP99, cpu];
+    // gRPC mode beside block mode, in the same run: the same chain load, blocks streamed instead of fetched.
+    const grpcLatencies: number[] = [];
+    const grpcLatencyP99: BenchEntry = {
+      name: "ingest-latency-p99-mainnet-rate-grpc",
+      description: `as ingest-latency-p99-mainnet-rate, in gRPC mode (INGEST_MODE=grpc: blocks streamed over Yellowstone gRPC)`,
+      unit: "ms",
+      higherIsBetter: false,
+      async measure() {
+        const r = await runIngest(MAINNET_TPS, 1, { grpc: true });
+        grpcLatencies.push(...r.latencies);
+        return pct(r.latencies, 99);
+      },
+      details: async () => ({
+        p50_ms: Math.round(pct(grpcLatencies, 50)),
+        p99_ms: Math.round(pct(grpcLatencies, 99)),
+        slots_measured: grpcLatencies.length,
+        block_mode_p50_ms: Math.round(pct(latencies, 50) || 0),
+        block_mode_p99_ms: Math.round(pct(latencies, 99) || 0),
+      }),
+    };
+    const grpcRates: number[] = [];
+    const grpcThroughput: BenchEntry = {
+      name: "ingest-e2e-throughput-grpc",
+      description: `as ingest-e2e-throughput, in gRPC mode; details: its ratio to block mode's figure of the same run`,
+      unit: "tx/s",
+      higherIsBetter: true,
+      async measure() {
+        const r = await runIngest(OVERLOAD_TPS, 2, { trackedOnly: true, grpc: true });
+        grpcRates.push(r.txPerSec);
+        return r.txPerSec;
+      },
+      details: async (): Promise<Record<string, number>> =>
+        blockRates.length === 0
+          ? {}
+          : {
+              block_mode_tx_per_s_median: Math.round(pct(blockRates, 50)),
+              grpc_to_block_ratio: Number((pct(grpcRates, 50) / pct(blockRates, 50)).toFixed(2)),
+            },
+    };
+    return [throughput, latencyP99, cpu, grpcLatencyP99, grpcThroughput];
   },
 };
 

@@ -1,6 +1,7 @@
 /**
- * Live ingest (block mode): slot notifications wake a loop that asks getBlocks for the produced slots above
- * the last scanned one, records them as pending and enqueues one job per produced block.
+ * Live ingest (block and gRPC mode): slot notifications (or, in gRPC mode, the streamed blocks, see grpc.ts) wake a
+ * loop that asks getBlocks for the produced slots above the last scanned one, records them as pending and enqueues
+ * one job per produced block.
  * A single leader (advisory lock on a dedicated connection) runs it; a finality tracker rolls back
  * confirmed slots that did not finalize.
  */
@@ -16,6 +17,7 @@ import type { RpcClient, RpcPool } from "../source/index.js";
 import { type ChainGap, checkLinks, onFinalizedChain } from "./chain-check.js";
 import { INGEST_LEADER_KEY, acquireLeadership } from "./leader.js";
 import { createSlotFeed, type SlotFeed } from "../source/index.js";
+import { createStreamIntake, type StreamIntakeStats } from "./grpc.js";
 
 /** Widest-range getBlocks calls one scan makes past slots without blocks before it yields (up to 50M slots). */
 const MAX_EMPTY_LOOKAHEAD = 100;
@@ -39,6 +41,8 @@ export type LiveIngestOptions = {
   pollMs?: number;
   /** WebSocket silence that triggers a reconnect */
   stallMs?: number;
+  /** gRPC mode: stream silence that triggers a reconnect */
+  grpcStallMs?: number;
   finalityEveryMs?: number;
   reconcileEveryMs?: number;
 };
@@ -57,6 +61,8 @@ export type IngestStatus = {
    * block (or the parent getBlocks left out) is fetched and links; `fetches` so far, an alarm past CHAIN_FETCHES
    */
   gap?: Omit<ChainGap, "fetch"> & { fetching: number; fetches: number };
+  /** gRPC mode: the stream's reconnects, updates held unhandled (now, most ever) and what the intake took */
+  stream?: StreamIntakeStats & { reconnects: number; buffered: number; maxBuffered: number };
 };
 
 /** Finalized slots re-checked against the chain on every finality poll (the deep-reorg window). */
@@ -168,14 +174,26 @@ export async function startLiveIngest(
 
   let wake: (() => void) | undefined;
   const poke = () => wake?.();
-  const feed: SlotFeed = createSlotFeed({
-    rpcUrl: config.SOLANA_RPC_URL,
-    wsUrl: config.SOLANA_WS_URL,
-    stallMs: opts.stallMs ?? 10_000,
-    logger: log,
-    metrics: deps.metrics,
-    onSlot: poke,
-  });
+  // gRPC mode: the stream wakes the loop and enqueues each streamed block at once; the scan below stays the authority.
+  const stream =
+    config.INGEST_MODE === "grpc"
+      ? createStreamIntake(ctx, deps, {
+          maxQueued,
+          stallMs: opts.grpcStallMs ?? 15_000,
+          resume: () => resume,
+          wake: poke,
+        })
+      : undefined;
+  const feed: Pick<SlotFeed, "close"> =
+    stream ??
+    createSlotFeed({
+      rpcUrl: config.SOLANA_RPC_URL,
+      wsUrl: config.SOLANA_WS_URL,
+      stallMs: opts.stallMs ?? 10_000,
+      logger: log,
+      metrics: deps.metrics,
+      onSlot: poke,
+    });
 
   /** One scan: produced slots above `scanned` up to the tip (bounded), enqueued; the rest recorded skipped. */
   async function scan(): Promise<boolean> {
@@ -185,13 +203,15 @@ export async function startLiveIngest(
     const depth = await deps.queue.depth();
     state.queueDepth = depth;
     deps.metrics.queueDepth.set(depth);
-    if (depth >= maxQueued || tip <= scanned) return false;
-    let to = Math.min(tip, scanned + maxScan);
+    // gRPC mode: no further than the stream has delivered while it is live (see StreamIntake.reach).
+    const limit = Math.min(tip, stream?.reach() ?? tip);
+    if (depth >= maxQueued || limit <= scanned) return false;
+    let to = Math.min(limit, scanned + maxScan);
     let produced = await producedSlots(deps.rpc, scanned + 1, to, commitment);
     // A stretch without blocks (a START_SLOT far behind on a sparse cluster, or recorded history with gaps of
     // millions of slots): look ahead in the widest ranges getBlocks allows, in this scan, up to the next block.
-    for (let n = 0; produced.length === 0 && to < tip && n < MAX_EMPTY_LOOKAHEAD; n++) {
-      const far = Math.min(tip, to + GET_BLOCKS_MAX_RANGE);
+    for (let n = 0; produced.length === 0 && to < limit && n < MAX_EMPTY_LOOKAHEAD; n++) {
+      const far = Math.min(limit, to + GET_BLOCKS_MAX_RANGE);
       const found = await producedSlots(deps.rpc, to + 1, far, commitment);
       // Then as usual: at most maxScan slots from the first block found.
       to = found.length === 0 ? far : Math.min(far, found[0]! + maxScan - 1);
@@ -206,7 +226,7 @@ export async function startLiveIngest(
       "scanned",
     );
     scanned = to;
-    return to < tip;
+    return to < limit;
   }
 
   /** Fetches made to settle a link, by slot: the job in flight and when the last one was enqueued. */
@@ -405,6 +425,10 @@ export async function startLiveIngest(
           await reconcile();
         }
         state.updatedAt = new Date().toISOString();
+        if (stream) {
+          const b = stream.buffered();
+          state.stream = { ...stream.stats(), reconnects: stream.reconnects(), buffered: b.now, maxBuffered: b.max };
+        }
         // The API's indexerStatus reads this hash (contract in api/server/event-hub.ts): decimal strings.
         const key = statusKey(config.QUEUE_PREFIX);
         const fields: Record<string, string> = {

@@ -15,11 +15,11 @@ import {
 import { failpoint } from "../../core/failpoints.js";
 import { isRetryable, MalformedResponseError, RpcResponseError } from "../../core/errors.js";
 import type { Metrics } from "../../core/metrics.js";
-import { fetchBlocks, fetchTransactions, fetchTxPositions, releaseBlocks } from "../source/index.js";
+import { blocksWithAnswers, fetchBlocks, fetchTransactions, fetchTxPositions, releaseBlocks } from "../source/index.js";
 import type { RpcClient } from "../source/index.js";
 import type { Store, WriteCounts } from "../store/index.js";
 import { type ChainEvent, eventsChannel } from "../../core/events.js";
-import { BLOCK_QUEUE, type BlockJob, blockBackoff } from "../queue/index.js";
+import { BLOCK_QUEUE, type BlockJob, blockBackoff, streamedBlockKey } from "../queue/index.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { createTokenEnricher } from "./token-enricher.js";
 
@@ -255,8 +255,17 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
       let fetched: Awaited<ReturnType<typeof fetchBlocks>>;
       let decoded: DecodedBlock[];
       let counts: WriteCounts;
+      // gRPC mode: a live job's block may have been streamed (held in Redis by ingest); the rest come over RPC.
+      const streamed =
+        ctx.config.INGEST_MODE === "grpc" && job.origin === "live"
+          ? slots.map((s) => streamedBlockKey(ctx.config.QUEUE_PREFIX, s))
+          : [];
       try {
-        fetched = await fetchBlocks(deps.rpc, slots, commitment, { beforeParse: turn.take });
+        fetched = streamed.length
+          ? await blocksWithAnswers(deps.rpc, slots, await deps.redis.mgetBuffer(...streamed), commitment, {
+              beforeParse: turn.take,
+            })
+          : await fetchBlocks(deps.rpc, slots, commitment, { beforeParse: turn.take });
         await turn.take();
         try {
           // Each block keeps its parent's hash as it names it: live ingest checks the chain from the slots table.
@@ -275,6 +284,7 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
       } finally {
         await turn.release();
       }
+      if (streamed.length) await deps.redis.del(...streamed).catch(() => {});
       deps.metrics.slotsStored.inc({ status: "indexed" }, decoded.length);
       deps.metrics.slotsStored.inc({ status: "skipped" }, fetched.skipped.length);
       deps.metrics.transactionsStored.inc(counts.transactions);

@@ -72,6 +72,14 @@ export const BLOCK_JOB_OPTIONS: JobsOptions = {
  */
 export const liveJobId = (slot: number) => `slot-${slot}`;
 
+/**
+ * gRPC mode: the Redis key of a streamed block's getBlock answer, held for the slot's job (the job payload stays
+ * small) and deleted once stored. Bounded by the queue: ingest stops reading the stream while MAX_QUEUED_JOBS wait.
+ */
+export const streamedBlockKey = (prefix: string, slot: number) => `${prefix}:streamed:${slot}`;
+/** How long a streamed block waits for its job (s): past it the job fetches the block over RPC. */
+export const STREAMED_BLOCK_TTL_S = 600;
+
 /** Throws unless `id` is a job id BullMQ keeps as given: no ':' (key separator), not digits only (its own ids). */
 export function checkJobId(id: string): string {
   if (id.length === 0 || id.includes(":") || /^\d+$/.test(id))

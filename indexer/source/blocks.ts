@@ -288,6 +288,41 @@ export async function fetchBlocks(
   return out;
 }
 
+/**
+ * Blocks whose getBlock answers are already at hand (gRPC mode: streamed, see source/geyser-block.ts), parsed and
+ * checked as fetched ones are; the slots without an answer are fetched over RPC. Blocks come back in slot order.
+ */
+export async function blocksWithAnswers(
+  rpc: RpcClient,
+  slots: number[],
+  answers: (Buffer | null)[],
+  commitment: string,
+  opts: { beforeParse?: () => Promise<void> } = {},
+): Promise<FetchedBlocks> {
+  const missing = slots.filter((_, i) => !answers[i]);
+  const fetched = missing.length ? await fetchBlocks(rpc, missing, commitment, opts) : { blocks: [], skipped: [] };
+  if (missing.length < slots.length) await opts.beforeParse?.();
+  const held: FetchedBlocks["blocks"] = [];
+  const unreadable: number[] = [];
+  slots.forEach((slot, i) => {
+    const body = answers[i];
+    if (!body) return;
+    try {
+      held.push({ slot, block: blockFromResult(slot, (parseBlockAnswers(body) as { result?: unknown }).result) });
+    } catch {
+      // not the shape a block answer has: the endpoint's own answer decides
+      unreadable.push(slot);
+    }
+  });
+  if (unreadable.length) {
+    const again = await fetchBlocks(rpc, unreadable, commitment);
+    held.push(...again.blocks);
+    fetched.skipped.push(...again.skipped);
+  }
+  const blocks = [...fetched.blocks, ...held].sort((a, b) => a.slot - b.slot);
+  return { blocks, skipped: fetched.skipped };
+}
+
 /** Says the fetched blocks' transactions will not be read again (after decoding): see TransactionList.release. */
 export function releaseBlocks(fetched: FetchedBlocks): void {
   for (const { block } of fetched.blocks) block.transactions.release();

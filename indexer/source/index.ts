@@ -1,5 +1,5 @@
 /**
- * Stage 1, the source: JSON-RPC and WebSocket I/O and nothing else. It fetches blocks and transactions in the raw RPC
+ * Stage 1, the source: JSON-RPC, WebSocket and Geyser gRPC I/O and nothing else. It fetches blocks and transactions in the raw RPC
  * shape (core/solana-types), retries with backoff, respects the request budget, and tells produced slots from
  * skipped ones. It decodes nothing.
  */
@@ -17,6 +17,7 @@ export {
 } from "./rpc.js";
 export {
   blockFromResult,
+  blocksWithAnswers,
   type BlockHead,
   checkBlock,
   checkTransaction,
@@ -33,3 +34,5 @@ export {
 } from "./blocks.js";
 export { createRpcPool, endpointName, type EndpointStatus, type PoolOptions, type RpcPool } from "./pool.js";
 export { createSlotFeed, type SlotFeed } from "./slot-feed.js";
+export { createGeyserFeed, type FeedBlock, type GeyserFeed } from "./grpc.js";
+export { blockAnswerText } from "./geyser-block.js";

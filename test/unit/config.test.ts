@@ -49,6 +49,21 @@ describe("parseConfig", () => {
     expect(issues.PROGRAMS).toMatch(/not-a-dex/);
   });
 
+  test("gRPC mode: the stream's URL is required, checked with the other keys; the token is optional", () => {
+    const issues = issuesOf({ INGEST_MODE: "grpc", GRPC_STALL_MS: "10", SOLANA_GRPC_TOKEN: "secret" });
+    expect(Object.keys(issues).sort()).toEqual(["GRPC_STALL_MS", "SOLANA_GRPC_URL"]);
+    expect(issues.SOLANA_GRPC_URL).toMatch(/required when INGEST_MODE is grpc/);
+    expect(issuesOf({ INGEST_MODE: "grpc", SOLANA_GRPC_URL: "ws://x:1" }).SOLANA_GRPC_URL).toMatch(/http: or https:/);
+    const c = parseConfig({ INGEST_MODE: "grpc", SOLANA_GRPC_URL: "https://grpc.example:443" });
+    expect([c.INGEST_MODE, c.SOLANA_GRPC_URL, c.SOLANA_GRPC_TOKEN, c.GRPC_STALL_MS]).toEqual([
+      "grpc",
+      "https://grpc.example:443",
+      undefined,
+      15_000,
+    ]);
+    expect(issuesOf({ INGEST_MODE: "stream" }).INGEST_MODE).toMatch(/block, logs or grpc/);
+  });
+
   test("the error message lists each key on its own line", () => {
     expect(() => parseConfig({ DATABASE_URL: "x", REDIS_URL: "" })).toThrow(/DATABASE_URL: .*\n\s+REDIS_URL: /);
   });

@@ -30,6 +30,16 @@ describe("logger", () => {
     expect(lines.join("")).not.toContain("metrics-key-0123456789abcdef");
   });
 
+  test("scrubs the gRPC x-token", () => {
+    const { logger, lines } = capture({
+      INGEST_MODE: "grpc",
+      SOLANA_GRPC_URL: "https://grpc.example:443",
+      SOLANA_GRPC_TOKEN: "grpc-token-0123456789",
+    });
+    logger.warn({ metadata: { "x-token": "grpc-token-0123456789" } }, "grpc stream ended");
+    expect(lines.join("")).not.toContain("grpc-token-0123456789");
+  });
+
   test("writes one JSON object per line with snake_case fields kept", () => {
     const { logger, lines } = capture({});
     logger.info({ slot: 5, duration_ms: 3 }, "stored slot");

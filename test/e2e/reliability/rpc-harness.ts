@@ -40,7 +40,7 @@ export async function freePort(): Promise<number> {
  * Chain (slots only on `tick()`), database and env; `faults` is a spec string, rules are pushed on `run.spec.rules`.
  */
 export async function setUpRpcRun(
-  opts: { faults?: string; extra?: Record<string, string>; syntheticTps?: number } = {},
+  opts: { faults?: string; extra?: Record<string, string>; syntheticTps?: number; grpcReplaySlots?: number } = {},
 ): Promise<RpcRun> {
   const spec = parseFaults(opts.faults ?? "");
   spec.log = { entries: [] };
@@ -51,6 +51,7 @@ export async function setUpRpcRun(
     slotMs: 400,
     finalityLag: 4,
     faults: spec,
+    ...(opts.grpcReplaySlots === undefined ? {} : { grpcReplaySlots: opts.grpcReplaySlots }),
   });
   const db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
   const opsPort = await freePort();

@@ -1,0 +1,112 @@
+/**
+ * A getBlock `json` result (as the chain serves it) in Geyser's protobuf shape: the SubscribeUpdateBlock a
+ * Yellowstone server sends for the same block. Keys, hashes and signatures are bytes, instruction data raw bytes,
+ * a transaction error its bincode bytes (core/transaction-error).
+ */
+import bs58 from "bs58";
+import type { GeyserBlock, GeyserInstruction, GeyserTokenBalance, GeyserTransactionInfo } from "../core/geyser.js";
+import type { RawBlock, RawBlockTransaction, RawTokenBalance } from "../core/solana-types.js";
+import { encodeTransactionError } from "../core/transaction-error.js";
+
+const VOTE_PROGRAM_ID = "Vote111111111111111111111111111111111111111";
+/** parseLossless keeps a u64 past 2^53 as this prefix and its digits. */
+const SENTINEL = "\u0000u64:";
+
+const u64 = (v: unknown): string => {
+  const s = String(v);
+  return s.startsWith(SENTINEL) ? s.slice(SENTINEL.length) : s;
+};
+const key = (s: string): Buffer => Buffer.from(bs58.decode(s));
+
+const instruction = (ix: {
+  programIdIndex: number;
+  accounts: number[];
+  data: string;
+  stackHeight?: number | null;
+}): GeyserInstruction => ({
+  program_id_index: ix.programIdIndex,
+  accounts: Buffer.from(ix.accounts),
+  data: Buffer.from(bs58.decode(ix.data)),
+  ...(typeof ix.stackHeight === "number" ? { stack_height: ix.stackHeight } : {}),
+});
+
+const tokenBalance = (b: RawTokenBalance): GeyserTokenBalance => ({
+  account_index: b.accountIndex,
+  mint: b.mint,
+  owner: b.owner ?? "",
+  program_id: b.programId ?? "",
+  ui_token_amount: {
+    ui_amount: b.uiTokenAmount.uiAmount ?? 0,
+    decimals: b.uiTokenAmount.decimals,
+    amount: b.uiTokenAmount.amount,
+    ui_amount_string: b.uiTokenAmount.uiAmountString ?? "",
+  },
+});
+
+/** One transaction of a block as SubscribeUpdateTransactionInfo. */
+function transactionInfo(t: RawBlockTransaction, index: number): GeyserTransactionInfo {
+  const m = t.transaction.message;
+  const meta = t.meta!;
+  const err = meta.err == null ? null : { err: encodeTransactionError(meta.err) ?? Buffer.alloc(0) };
+  return {
+    signature: key(t.transaction.signatures[0]!),
+    is_vote: m.instructions.length === 1 && m.accountKeys[m.instructions[0]!.programIdIndex] === VOTE_PROGRAM_ID,
+    index,
+    transaction: {
+      signatures: t.transaction.signatures.map(key),
+      message: {
+        header: {
+          num_required_signatures: m.header.numRequiredSignatures,
+          num_readonly_signed_accounts: m.header.numReadonlySignedAccounts,
+          num_readonly_unsigned_accounts: m.header.numReadonlyUnsignedAccounts,
+        },
+        account_keys: m.accountKeys.map(key),
+        recent_blockhash: key(m.recentBlockhash),
+        instructions: m.instructions.map(instruction),
+        versioned: t.version === 0,
+        address_table_lookups: (m.addressTableLookups ?? []).map((l) => ({
+          account_key: key(l.accountKey),
+          writable_indexes: Buffer.from(l.writableIndexes),
+          readonly_indexes: Buffer.from(l.readonlyIndexes),
+        })),
+      },
+    },
+    meta: {
+      err,
+      fee: u64(meta.fee),
+      pre_balances: meta.preBalances.map(u64),
+      post_balances: meta.postBalances.map(u64),
+      inner_instructions: (meta.innerInstructions ?? []).map((g) => ({
+        index: g.index,
+        instructions: g.instructions.map(instruction),
+      })),
+      inner_instructions_none: meta.innerInstructions == null,
+      log_messages: meta.logMessages ?? [],
+      log_messages_none: meta.logMessages == null,
+      pre_token_balances: (meta.preTokenBalances ?? []).map(tokenBalance),
+      post_token_balances: (meta.postTokenBalances ?? []).map(tokenBalance),
+      rewards: [],
+      loaded_writable_addresses: (meta.loadedAddresses?.writable ?? []).map(key),
+      loaded_readonly_addresses: (meta.loadedAddresses?.readonly ?? []).map(key),
+      return_data: meta.returnData
+        ? { program_id: key(meta.returnData.programId), data: Buffer.from(meta.returnData.data[0], "base64") }
+        : null,
+      return_data_none: !meta.returnData,
+      ...(meta.computeUnitsConsumed == null ? {} : { compute_units_consumed: u64(meta.computeUnitsConsumed) }),
+    },
+  };
+}
+
+/** A block's SubscribeUpdateBlock (transactions included, no accounts or entries). */
+export function geyserBlock(slot: number, b: RawBlock): GeyserBlock {
+  return {
+    slot,
+    blockhash: b.blockhash,
+    block_time: b.blockTime == null ? null : { timestamp: b.blockTime },
+    block_height: b.blockHeight == null ? null : { block_height: b.blockHeight },
+    parent_slot: b.parentSlot,
+    parent_blockhash: b.previousBlockhash,
+    executed_transaction_count: b.transactions.length,
+    transactions: b.transactions.flatMap((t, i) => (t.meta ? [transactionInfo(t, i)] : [])),
+  };
+}
