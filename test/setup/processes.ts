@@ -11,11 +11,24 @@ export type SlotlineProcess = {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
-/** Starts `slotline <command>` with `env` (plus PATH/HOME); output is kept for failure messages. */
-export function spawnSlotline(command: string[], env: Record<string, string>): SlotlineProcess {
-  const child = spawn(process.execPath, [...CLI, ...command], {
+/**
+ * Starts `slotline <command>` with `env` (plus PATH/HOME); output is kept for failure messages. `nodeArgs` go to node
+ * before the program (`--cpu-prof`, which NODE_OPTIONS does not take).
+ */
+export function spawnSlotline(
+  command: string[],
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): SlotlineProcess {
+  const child = spawn(process.execPath, [...nodeArgs, ...CLI, ...command], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", METRICS_PORT: "0", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      LOG_LEVEL: "warn",
+      METRICS_PORT: "0",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -33,7 +46,8 @@ export function spawnSlotline(command: string[], env: Record<string, string>): S
     output: () => out,
     exited,
     async kill(signal: NodeJS.Signals = "SIGKILL") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null)
+        child.kill(signal);
       return exited;
     },
   };
