@@ -6,30 +6,16 @@ import { builder } from "./builder.js";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
 import type { ChainEvent, ChainEventSwap } from "../../core/events.js";
-import type {
-  SlotRecord,
-  SwapRecord,
-  TransactionRecord,
-} from "../queries/index.js";
+import type { SlotRecord, SwapRecord, TransactionRecord } from "../queries/index.js";
 import { Slot, Swap, Transaction } from "./refs.js";
 
 const SwapSubscriptionWhere = builder.inputType("SwapSubscriptionWhere", {
-  fields: (t) => ({
-    pool: t.string(),
-    trader: t.string(),
-    mint: t.string({ description: "token in or out" }),
-  }),
+  fields: (t) => ({ pool: t.string(), trader: t.string(), mint: t.string({ description: "token in or out" }) }),
 });
 
-const TransactionSubscriptionWhere = builder.inputType(
-  "TransactionSubscriptionWhere",
-  {
-    fields: (t) => ({
-      program: t.string({ description: "a program the transaction invokes" }),
-      success: t.boolean(),
-    }),
-  },
-);
+const TransactionSubscriptionWhere = builder.inputType("TransactionSubscriptionWhere", {
+  fields: (t) => ({ program: t.string({ description: "a program the transaction invokes" }), success: t.boolean() }),
+});
 
 /**
  * Rows already made from an event's swaps: every subscriber of the event is pushed the same row, so that the
@@ -46,34 +32,17 @@ export function swapFromEvent(s: ChainEventSwap): SwapRecord {
 
 function toSwapRecord(s: ChainEventSwap): SwapRecord {
   const bt =
-    s.blockTime == null
-      ? null
-      : typeof s.blockTime === "number"
-        ? new Date(s.blockTime * 1000)
-        : new Date(s.blockTime);
+    s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
   // a swap just stored is not priced yet: the pricing stage follows the resume point
-  return {
-    ...s,
-    blockTime: bt && !Number.isNaN(bt.getTime()) ? bt : null,
-    valueUsd: null,
-  };
+  return { ...s, blockTime: bt && !Number.isNaN(bt.getTime()) ? bt : null, valueUsd: null };
 }
 
-function stream<T>(
-  ctx: RequestContext,
-  select: (e: ChainEvent) => readonly T[],
-  name: string,
-): AsyncIterable<T> {
+function stream<T>(ctx: RequestContext, select: (e: ChainEvent) => readonly T[], name: string): AsyncIterable<T> {
   const hub = ctx.app.events;
-  if (!hub)
-    throw apiError(
-      "NOT_READY",
-      "Subscriptions are not available on this server (no Redis events).",
-    );
+  if (!hub) throw apiError("NOT_READY", "Subscriptions are not available on this server (no Redis events).");
   return hub.subscribe((e) => {
     const items = select(e);
-    if (items.length)
-      ctx.metrics.subscriptions.inc({ subscription: name }, items.length);
+    if (items.length) ctx.metrics.subscriptions.inc({ subscription: name }, items.length);
     return items;
   }, ctx.client);
 }
@@ -102,9 +71,7 @@ builder.subscriptionType({
                 (s) =>
                   (w?.pool == null || s.pool === w.pool) &&
                   (w?.trader == null || s.trader === w.trader) &&
-                  (w?.mint == null ||
-                    s.mintIn === w.mint ||
-                    s.mintOut === w.mint),
+                  (w?.mint == null || s.mintIn === w.mint || s.mintOut === w.mint),
               )
               .map(swapFromEvent),
           "swaps",

@@ -16,25 +16,14 @@ import { createGraphQLError } from "graphql-yoga";
 import type { Plugin } from "graphql-yoga";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
-import {
-  type GuardLimits,
-  inputRule,
-  operationCost,
-  shapeRule,
-  variablesError,
-} from "./guards.js";
+import { type GuardLimits, inputRule, operationCost, shapeRule, variablesError } from "./guards.js";
 import type { RateLimiter } from "./rate-limit.js";
 
 /** Rejects `__schema` and `__type` (`__typename` stays allowed). */
 const noIntrospection: ValidationRule = (context) => ({
   Field(node) {
     if (node.name.value === "__schema" || node.name.value === "__type")
-      context.reportError(
-        apiError(
-          "INTROSPECTION_DISABLED",
-          "Introspection is disabled on this server.",
-        ),
-      );
+      context.reportError(apiError("INTROSPECTION_DISABLED", "Introspection is disabled on this server."));
   },
 });
 
@@ -58,30 +47,18 @@ function withoutSuggestions(e: Error): Error {
 }
 
 /** A variable's value refused by coercion (graphql-js and graphql-jit word it the same way). */
-const isVariableError = (e: GraphQLError) =>
-  e.path == null && e.message.startsWith('Variable "$');
+const isVariableError = (e: GraphQLError) => e.path == null && e.message.startsWith('Variable "$');
 
 /**
  * Fixes up a single result's errors (a stream's items come from resolvers): a variable refused by coercion is the
  * client's mistake, so it gets BAD_USER_INPUT (without a code the masking would call it an internal error); and
  * with `scrub`, suggestions are dropped.
  */
-function fixErrors(
-  result: unknown,
-  setResult: (r: ExecutionResult) => void,
-  scrub: boolean,
-): void {
+function fixErrors(result: unknown, setResult: (r: ExecutionResult) => void, scrub: boolean): void {
   const r = result as ExecutionResult;
-  if (
-    r == null ||
-    typeof r !== "object" ||
-    !Array.isArray(r.errors) ||
-    r.errors.length === 0
-  )
-    return;
+  if (r == null || typeof r !== "object" || !Array.isArray(r.errors) || r.errors.length === 0) return;
   const fix = (e: GraphQLError) => scrub && /Did you mean/.test(e.message);
-  const code = (e: GraphQLError) =>
-    isVariableError(e) && e.extensions?.code == null;
+  const code = (e: GraphQLError) => isVariableError(e) && e.extensions?.code == null;
   if (!r.errors.some((e) => fix(e) || code(e))) return;
   setResult({
     ...r,
@@ -93,9 +70,7 @@ function fixErrors(
         source: e.source,
         positions: e.positions,
         path: e.path,
-        extensions: code(e)
-          ? { ...e.extensions, code: "BAD_USER_INPUT" }
-          : e.extensions,
+        extensions: code(e) ? { ...e.extensions, code: "BAD_USER_INPUT" } : e.extensions,
       });
     }),
   });
@@ -122,18 +97,13 @@ export function withoutStacks<T>(f: () => T): T {
  * @dev picked by name from the rules validation is given, not imported: those belong to the schema's copy of graphql
  * (an imported rule could come from another build, whose type checks refuse the schema's types).
  */
-const FIRST_RULES = new Set([
-  "FieldsOnCorrectTypeRule",
-  "KnownArgumentNamesRule",
-  "KnownTypeNamesRule",
-]);
+const FIRST_RULES = new Set(["FieldsOnCorrectTypeRule", "KnownArgumentNamesRule", "KnownTypeNamesRule"]);
 
 /** True when the document has more than `max` tokens (comments excluded); stops reading at max + 1. */
 export function tokensExceed(query: string, max: number): boolean {
   const lexer = new Lexer(new Source(query));
   try {
-    for (let n = 0; n <= max; n++)
-      if (lexer.advance().kind === TokenKind.EOF) return false;
+    for (let n = 0; n <= max; n++) if (lexer.advance().kind === TokenKind.EOF) return false;
   } catch {
     return false; // a syntax error: the parser reports it
   }
@@ -155,34 +125,22 @@ export type GuardPluginOptions = {
 /** The guard plugin. */
 export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
   const { limits } = opts;
-  const rules = [
-    shapeRule(limits),
-    inputRule(limits),
-    ...(opts.introspection ? [] : [noIntrospection]),
-  ];
+  const rules = [shapeRule(limits), inputRule(limits), ...(opts.introspection ? [] : [noIntrospection])];
   // A dashboard repeats the same documents: lexing and costing them once each is enough. yoga's parser cache hands
   // back the same DocumentNode for the same text, so a document's cost without variables is keyed by the node.
   const tooManyTokens = new Map<string, boolean>();
-  const costs = new WeakMap<
-    object,
-    Map<string, ReturnType<typeof operationCost>>
-  >();
+  const costs = new WeakMap<object, Map<string, ReturnType<typeof operationCost>>>();
   const costOf = (
     schema: import("graphql").GraphQLSchema,
     document: import("graphql").DocumentNode,
     operationName: string | null | undefined,
     variables: Record<string, unknown>,
   ) => {
-    if (Object.keys(variables).length)
-      return operationCost(schema, document, operationName, variables, limits);
+    if (Object.keys(variables).length) return operationCost(schema, document, operationName, variables, limits);
     let byName = costs.get(document);
     if (!byName) costs.set(document, (byName = new Map()));
     let c = byName.get(operationName ?? "");
-    if (!c)
-      byName.set(
-        operationName ?? "",
-        (c = operationCost(schema, document, operationName, variables, limits)),
-      );
+    if (!c) byName.set(operationName ?? "", (c = operationCost(schema, document, operationName, variables, limits)));
     return c;
   };
   const scrub = !opts.introspection;
@@ -193,13 +151,8 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
   const charge = (client: string | undefined) => {
     if (opts.limiter && client) opts.limiter.take(client, 0);
   };
-  const afterExecution = ({
-    result,
-    setResult,
-  }: {
-    result: unknown;
-    setResult: (r: ExecutionResult) => void;
-  }) => fixErrors(result, setResult, scrub);
+  const afterExecution = ({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) =>
+    fixErrors(result, setResult, scrub);
   const beforeExecution = ({
     args,
     setResultAndStopExecution,
@@ -222,17 +175,9 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
       setResultAndStopExecution({ errors: [error] });
       return { onExecuteDone: done, onSubscribeResult: done };
     }
-    const { cost, largestPage } = costOf(
-      args.schema,
-      args.document,
-      args.operationName,
-      variables,
-    );
+    const { cost, largestPage } = costOf(args.schema, args.document, args.operationName, variables);
     if (largestPage > limits.maxFirst)
-      error = apiError(
-        "FIRST_LIMIT",
-        `first and last are limited to ${limits.maxFirst} (asked for ${largestPage}).`,
-      );
+      error = apiError("FIRST_LIMIT", `first and last are limited to ${limits.maxFirst} (asked for ${largestPage}).`);
     else if (cost > limits.maxCost)
       error = apiError(
         "COST_LIMIT",
@@ -242,14 +187,10 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     else if (opts.limiter) {
       const r = opts.limiter.take(args.contextValue.client, cost);
       if (!r.ok)
-        error = apiError(
-          "RATE_LIMITED",
-          `Rate limit reached; retry in ${r.retryAfterSeconds} s.`,
-          {
-            status: 429,
-            headers: { "Retry-After": String(r.retryAfterSeconds) },
-          },
-        );
+        error = apiError("RATE_LIMITED", `Rate limit reached; retry in ${r.retryAfterSeconds} s.`, {
+          status: 429,
+          headers: { "Retry-After": String(r.retryAfterSeconds) },
+        });
     }
     if (error) setResultAndStopExecution({ errors: [error] });
     return { onExecuteDone: done, onSubscribeResult: done };
@@ -267,8 +208,7 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     onParams({ params, setResult, request }) {
       if (typeof params.query !== "string") return;
       const tooLong = params.query.length > limits.maxDocumentChars;
-      if (tooLong || tokenVerdict(params.query))
-        charge(opts.clientOf?.(request));
+      if (tooLong || tokenVerdict(params.query)) charge(opts.clientOf?.(request));
       // setResult rather than throw, so the result still passes through onExecutionResult (metrics).
       if (tooLong)
         setResult({
@@ -282,53 +222,36 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
         });
       else if (tokenVerdict(params.query))
         setResult({
-          errors: [
-            apiError(
-              "TOKEN_LIMIT",
-              `The document has more than ${limits.maxTokens} tokens.`,
-              { status: 400 },
-            ),
-          ],
+          errors: [apiError("TOKEN_LIMIT", `The document has more than ${limits.maxTokens} tokens.`, { status: 400 })],
         });
     },
     // A syntax error never reaches validation (yoga's parser cache rethrows a known one before any onParse hook):
     // it is charged where its answer is sent.
     onResultProcess({ request, result }) {
-      const errors = (
-        result as {
-          errors?: readonly { extensions?: { code?: unknown } }[];
-        } | null
-      )?.errors;
-      if (errors?.some((e) => e.extensions?.code === "GRAPHQL_PARSE_FAILED"))
-        charge(opts.clientOf?.(request));
+      const errors = (result as { errors?: readonly { extensions?: { code?: unknown } }[] } | null)?.errors;
+      if (errors?.some((e) => e.extensions?.code === "GRAPHQL_PARSE_FAILED")) charge(opts.clientOf?.(request));
     },
     onParse({ parseFn, setParseFn }) {
-      setParseFn((source, options) =>
-        withoutStacks(() => parseFn(source, options)),
-      );
+      setParseFn((source, options) => withoutStacks(() => parseFn(source, options)));
     },
     onValidate({ addValidationRule, validateFn, setValidationFn, context }) {
       for (const r of rules) addValidationRule(r);
       // Runs only on a document yoga's validation cache has not seen (a hit skips the validation function).
-      setValidationFn(((schema, document, all, options, typeInfo) =>
+      setValidationFn(((schema, document, all, ...rest) =>
         withoutStacks(() => {
-          if (!all) return validateFn(schema, document, all, options, typeInfo);
+          if (!all) return validateFn(schema, document, all, ...rest);
           const first = validateFn(
             schema,
             document,
             all.filter((r) => FIRST_RULES.has(r.name) || rules.includes(r)),
-            options,
-            typeInfo,
+            ...rest,
           );
-          return first.length
-            ? first
-            : validateFn(schema, document, all, options, typeInfo);
+          return first.length ? first : validateFn(schema, document, all, ...rest);
         })) as typeof validate);
       return ({ valid, result, setResult }) => {
         if (valid) return;
         charge(opts.clientOf?.((context as { request?: Request }).request));
-        if (scrub)
-          setResult(withoutStacks(() => result.map(withoutSuggestions)));
+        if (scrub) setResult(withoutStacks(() => result.map(withoutSuggestions)));
       };
     },
     onExecute: beforeExecution as never,

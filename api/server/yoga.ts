@@ -2,33 +2,17 @@
  * createApi(ctx): the graphql-yoga instance (schema, guards, routes, observability). It never listens: tests
  * call `api.fetch("http://test/graphql", ...)`, and main.ts hands it to a node http server.
  */
-import {
-  createYoga,
-  type GraphiQLOptions,
-  useExecutionCancellation,
-  type YogaServerInstance,
-} from "graphql-yoga";
+import { createYoga, type GraphiQLOptions, useExecutionCancellation, type YogaServerInstance } from "graphql-yoga";
 import { MAX_REQUEST_BODY_BYTES, useBodyLimit } from "./body-limit-plugin.js";
 import { type ResponseCacheOptions, useCaching } from "./cache-plugin.js";
-import {
-  type ApiContext,
-  type RequestContext,
-  createRequestContext,
-} from "../context.js";
+import { type ApiContext, type RequestContext, createRequestContext } from "../context.js";
 import { useGuards } from "./guard-plugin.js";
 import { DEFAULT_LIMITS, type GuardLimits } from "./guards.js";
 import { useCompiledExecution } from "./jit-plugin.js";
 import { type ApiMetrics, createApiMetrics } from "../metrics.js";
 import { useObservability } from "./observe-plugin.js";
-import {
-  type PersistedOperations,
-  usePersistedOperations,
-} from "./persisted.js";
-import {
-  DEFAULT_RATE_LIMIT,
-  type RateLimitOptions,
-  createRateLimiter,
-} from "./rate-limit.js";
+import { type PersistedOperations, usePersistedOperations } from "./persisted.js";
+import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./rate-limit.js";
 import { type RequestFacts, useRoutes } from "./routes-plugin.js";
 import { useSharedSubscriptions } from "./shared-subscriptions.js";
 import { type SqlMode, createReadPath } from "../sql/index.js";
@@ -74,10 +58,7 @@ export const DEFAULT_SLOW_QUERY_CONCURRENCY = 1;
 export type Transport = { client: string; signal: AbortSignal };
 
 /** The API: a yoga instance (fetch-compatible request handler) plus its metrics. */
-export type Api = YogaServerInstance<
-  Record<string, unknown>,
-  RequestContext
-> & {
+export type Api = YogaServerInstance<Record<string, unknown>, RequestContext> & {
   metrics: ApiMetrics;
   limits: GuardLimits;
   trustProxy: boolean | number;
@@ -85,9 +66,7 @@ export type Api = YogaServerInstance<
 };
 
 const defined = <T extends object>(o: T) =>
-  Object.fromEntries(
-    Object.entries(o).filter(([, v]) => v !== undefined),
-  ) as Partial<T>;
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 const graphiqlPages = new Map<string, Promise<string>>();
 
@@ -98,15 +77,11 @@ const graphiqlPages = new Map<string, Promise<string>>();
  * @dev the bundle is about 9 MB: it is imported on the first page view, never by a server that serves no GraphiQL,
  * and each page (one per options, which are fixed per server) is rendered once.
  */
-export function renderLocalGraphiQL(
-  options: GraphiQLOptions = {},
-): Promise<string> {
+export function renderLocalGraphiQL(options: GraphiQLOptions = {}): Promise<string> {
   const key = JSON.stringify(options);
   let page = graphiqlPages.get(key);
   if (!page) {
-    page = import("@graphql-yoga/render-graphiql").then((m) =>
-      m.renderGraphiQL(options),
-    );
+    page = import("@graphql-yoga/render-graphiql").then((m) => m.renderGraphiQL(options));
     // a failed import is tried again on the next view, not remembered
     page.catch(() => graphiqlPages.delete(key));
     graphiqlPages.set(key, page);
@@ -117,25 +92,18 @@ export function renderLocalGraphiQL(
 /** Builds the API over the application context; owns no connections (the caller closes pool and Redis). */
 export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
   const limits: GuardLimits = { ...DEFAULT_LIMITS };
-  for (const k of Object.keys(DEFAULT_LIMITS) as (keyof GuardLimits)[])
-    limits[k] = opts[k] ?? DEFAULT_LIMITS[k];
+  for (const k of Object.keys(DEFAULT_LIMITS) as (keyof GuardLimits)[]) limits[k] = opts[k] ?? DEFAULT_LIMITS[k];
   const metrics = opts.metrics ?? createApiMetrics();
   const introspection = ctx.config.API_INTROSPECTION ?? true;
   const limiter =
-    opts.rateLimit === false
-      ? null
-      : createRateLimiter({
-          ...DEFAULT_RATE_LIMIT,
-          ...defined(opts.rateLimit ?? {}),
-        });
+    opts.rateLimit === false ? null : createRateLimiter({ ...DEFAULT_RATE_LIMIT, ...defined(opts.rateLimit ?? {}) });
   const facts = new WeakMap<Request, RequestFacts>();
   const requestIds = new WeakMap<Request, string>();
   const log = ctx.logger.child({ stage: "api" });
   const origins = ctx.config.API_CORS_ORIGINS ?? [];
   const readPath = createReadPath(ctx.pool, {
     mode: opts.sqlMode,
-    slowQueryConcurrency:
-      opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY,
+    slowQueryConcurrency: opts.slowQueryConcurrency ?? DEFAULT_SLOW_QUERY_CONCURRENCY,
     slowQueryMaxWaitMs: opts.slowQueryMaxWaitMs,
   });
   metrics.slowLane.stats = readPath.slowLane;
@@ -154,12 +122,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
     cors: {
       origin: origins.length ? origins : "*",
       methods: ["GET", "POST", "OPTIONS"],
-      allowedHeaders: [
-        "content-type",
-        "x-api-key",
-        "authorization",
-        "x-request-id",
-      ],
+      allowedHeaders: ["content-type", "x-api-key", "authorization", "x-request-id"],
       exposedHeaders: ["x-request-id", "retry-after"],
       credentials: false,
       maxAge: 600,
@@ -170,10 +133,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       warn: (...args) => log.warn({ detail: args.map(String) }, "yoga"),
       error: (...args) =>
         log.error(
-          {
-            err: args.find((a) => a instanceof Error),
-            detail: args.filter((a) => !(a instanceof Error)).map(String),
-          },
+          { err: args.find((a) => a instanceof Error), detail: args.filter((a) => !(a instanceof Error)).map(String) },
           "yoga",
         ),
     },
@@ -185,10 +145,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
       return createRequestContext(
         ctx,
         {
-          signal:
-            request?.signal ??
-            transport?.signal ??
-            new AbortController().signal,
+          signal: request?.signal ?? transport?.signal ?? new AbortController().signal,
           requestId: f?.requestId,
           client: f?.client ?? transport?.client,
         },
@@ -207,16 +164,9 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
         metricsKey: opts.metricsKey ?? null,
       }),
       // before the guards' onParams: what they measure is the stored document
-      ...(opts.persistedOperations
-        ? [usePersistedOperations(opts.persistedOperations)]
-        : []),
+      ...(opts.persistedOperations ? [usePersistedOperations(opts.persistedOperations)] : []),
       useExecutionCancellation(),
-      useGuards({
-        limits,
-        introspection,
-        limiter,
-        clientOf: (r) => (r ? facts.get(r)?.client : undefined),
-      }),
+      useGuards({ limits, introspection, limiter, clientOf: (r) => (r ? facts.get(r)?.client : undefined) }),
       useObservability(metrics, requestIds),
       // after the guards: a cached answer still spends the client's budget
       useCaching(ctx, {
@@ -224,7 +174,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
         onCache: (outcome) => metrics.responseCache.inc({ outcome }),
       }),
       useCompiledExecution({ onCompile: () => metrics.compiled.inc() }),
-      useSharedSubscriptions(),
+      useSharedSubscriptions({ onExecute: () => metrics.subscriptionExecutions.inc() }),
     ],
   });
   return Object.assign(yoga, {

@@ -12,14 +12,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
-import {
-  afterAll,
-  beforeAll,
-  expect,
-  inject,
-  onTestFinished,
-  test,
-} from "vitest";
+import { afterAll, beforeAll, expect, inject, onTestFinished, test } from "vitest";
 import { shiftBlock } from "../../bench/relabel.js";
 import { createDb } from "../../core/db.js";
 import { eventsChannel } from "../../core/events.js";
@@ -27,11 +20,7 @@ import { createStore } from "../../indexer/store/index.js";
 import { loadFixtureBlocks } from "../integration/api/harness.js";
 import { REPO_ROOT } from "../setup/fixtures.js";
 import { freePort } from "../setup/private-services.js";
-import {
-  type SlotlineProcess,
-  spawnSlotline,
-  waitFor,
-} from "../setup/processes.js";
+import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";
 
 /** Copies of the two mainnet blocks stored (each later in slots and time, with its own signatures). */
@@ -63,43 +52,20 @@ const CLIENTS = path.join(REPO_ROOT, "test/abuse/clients.ts");
 /** ABUSE_CPU_PROF=<dir>: the API runs with `--cpu-prof` into that folder (stopped by SIGTERM, so it writes it). */
 const CPU_PROF = process.env.ABUSE_CPU_PROF;
 /** Progress on stderr, so a slow or stuck run shows where it is. */
-const log = (what: string) =>
-  process.stderr.write(`${new Date().toISOString()} abuse: ${what}\n`);
+const log = (what: string) => process.stderr.write(`${new Date().toISOString()} abuse: ${what}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const range = (n: number, f: (i: number) => string) =>
-  Array.from({ length: n }, (_, i) => f(i));
+const range = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
 
 /** A client child process: waits for its "ready", then `send` writes a line, `result` is its last JSON line. */
-type Client = {
-  send(line: string): void;
-  ready: Promise<void>;
-  result: Promise<any>;
-  child: ChildProcess;
-};
+type Client = { send(line: string): void; ready: Promise<void>; result: Promise<any>; child: ChildProcess };
 
 function startClient(kind: string, options: unknown, niced: boolean): Client {
-  const node = [
-    process.execPath,
-    "--import",
-    "tsx",
-    CLIENTS,
-    kind,
-    JSON.stringify(options),
-  ];
+  const node = [process.execPath, "--import", "tsx", CLIENTS, kind, JSON.stringify(options)];
   const child = niced
-    ? spawn("nice", ["-n", "19", ...node], {
-        cwd: REPO_ROOT,
-        stdio: ["pipe", "pipe", "pipe"],
-      })
-    : spawn(node[0]!, node.slice(1), {
-        cwd: REPO_ROOT,
-        stdio: ["pipe", "pipe", "pipe"],
-      });
+    ? spawn("nice", ["-n", "19", ...node], { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] })
+    : spawn(node[0]!, node.slice(1), { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
-  child.stderr!.on(
-    "data",
-    (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)),
-  );
+  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   let last = "";
   let onReady: () => void;
   const ready = new Promise<void>((r) => (onReady = r));
@@ -109,24 +75,17 @@ function startClient(kind: string, options: unknown, niced: boolean): Client {
   });
   const result = new Promise((resolve, reject) =>
     child.once("exit", (code) =>
-      code === 0 && last
-        ? resolve(JSON.parse(last))
-        : reject(new Error(`${kind} exited ${code}: ${stderr}`)),
+      code === 0 && last ? resolve(JSON.parse(last)) : reject(new Error(`${kind} exited ${code}: ${stderr}`)),
     ),
   );
   const late = new Promise<never>((_, reject) => {
-    const t = setTimeout(
-      () => reject(new Error(`${kind} not ready within 120 s: ${stderr}`)),
-      120_000,
-    );
+    const t = setTimeout(() => reject(new Error(`${kind} not ready within 120 s: ${stderr}`)), 120_000);
     void ready.then(() => clearTimeout(t));
   });
   late.catch(() => {});
   return {
     child,
-    ready: Promise.race([ready, result.then(() => {}), late]).then(
-      () => void log(`${kind} ready`),
-    ),
+    ready: Promise.race([ready, result.then(() => {}), late]).then(() => void log(`${kind} ready`)),
     result,
     send: (line) => void child.stdin!.write(`${line}\n`),
   };
@@ -136,27 +95,16 @@ const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 };
-const rssMb = (pid: number) =>
-  Number(
-    /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1],
-  ) / 1024;
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
 /** utime + stime of `pid` in clock ticks (100 a second): a difference over 5 s is 5x the CPU percentage. */
 const cpuTicks = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8")
-    .split(") ")[1]!
-    .split(" ");
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return Math.round((Number(f[11]) + Number(f[12])) / 5);
 };
-const redisMb = async (redis: Redis) =>
-  Number(/used_memory:(\d+)/.exec(await redis.info("memory"))![1]) / 2 ** 20;
+const redisMb = async (redis: Redis) => Number(/used_memory:(\d+)/.exec(await redis.info("memory"))![1]) / 2 ** 20;
 
 /** The bench's three dashboard pages (bench/entries/api.ts), over the busiest tokens, pools and wallets stored. */
-function pages(v: {
-  mints: string[];
-  pools: string[];
-  wallets: string[];
-  since: string;
-}): string[] {
+function pages(v: { mints: string[]; pools: string[]; wallets: string[]; since: string }): string[] {
   const out: string[] = [];
   for (let i = 0; i < v.mints.length; i++) {
     out.push(
@@ -201,10 +149,7 @@ let prefix: string;
 let v: { mints: string[]; pools: string[]; wallets: string[]; since: string };
 
 beforeAll(async () => {
-  database = await createTestDatabase(
-    inject("pgAdminUrl"),
-    inject("templateDb"),
-  );
+  database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
   const writer = createDb(database.url, { max: 2 });
   const store = createStore({ db: writer });
   const blocks = loadFixtureBlocks();
@@ -218,22 +163,13 @@ beforeAll(async () => {
   }
   log("database filled");
   const sql = writer.$client;
-  const list = async (q: string) =>
-    (await sql.query<{ v: string }>(q)).rows.map((r) => r.v);
+  const list = async (q: string) => (await sql.query<{ v: string }>(q)).rows.map((r) => r.v);
   v = {
-    mints: await list(
-      "select mint as v from token_transfers group by mint order by count(*) desc limit 10",
-    ),
-    pools: await list(
-      "select pool as v from swaps group by pool order by count(*) desc limit 10",
-    ),
-    wallets: await list(
-      "select trader as v from swaps group by trader order by count(*) desc limit 10",
-    ),
+    mints: await list("select mint as v from token_transfers group by mint order by count(*) desc limit 10"),
+    pools: await list("select pool as v from swaps group by pool order by count(*) desc limit 10"),
+    wallets: await list("select trader as v from swaps group by trader order by count(*) desc limit 10"),
     since: new Date(
-      (
-        await sql.query<{ t: Date }>("select max(block_time) as t from swaps")
-      ).rows[0]!.t.getTime() - 86_400_000,
+      (await sql.query<{ t: Date }>("select max(block_time) as t from swaps")).rows[0]!.t.getTime() - 86_400_000,
     ).toISOString(),
   };
   // Events as the worker publishes them after a stored batch, one every 400 ms: a stored slot with 4 of its swaps. Not
@@ -266,14 +202,8 @@ beforeAll(async () => {
     },
     CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [],
   );
-  void api.exited.then((code) =>
-    log(`the API exited (${code}): ${api.output().slice(-4000)}`),
-  );
-  await waitFor(
-    "the API to answer /health",
-    async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok,
-    60_000,
-  );
+  void api.exited.then((code) => log(`the API exited (${code}): ${api.output().slice(-4000)}`));
+  await waitFor("the API to answer /health", async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 60_000);
   redis = new Redis(inject("redisUrl"));
   let n = 0;
   publisher = setInterval(() => {
@@ -301,9 +231,7 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
   const progress = setInterval(() => {
     const t = performance.now();
     const cpu = cpuTicks(api.child.pid!);
-    void fetch(`http://127.0.0.1:${port}/health`, {
-      signal: AbortSignal.timeout(4_000),
-    })
+    void fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(4_000) })
       .then(
         (r) => r.status,
         (e: Error) => e.name,
@@ -316,11 +244,7 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
       .finally(() => (cpuBefore = cpu));
   }, 5_000);
   onTestFinished(() => clearInterval(progress));
-  const probe = startClient(
-    "probe",
-    { url: `http://127.0.0.1:${port}/health`, everyMs: 250 },
-    false,
-  );
+  const probe = startClient("probe", { url: `http://127.0.0.1:${port}/health`, everyMs: 250 }, false);
   clients.push(probe);
   await probe.ready;
   probe.send("go");
@@ -340,34 +264,21 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
     subscriptions: i < 8 ? 12 : 13,
   }));
   const invalidAddresses = range(21, (i) => `127.0.50.${i + 1}`);
-  const sse = startClient(
-    "sse",
-    { url, addresses: sseAddresses, perAddress: 25, queries: SUBSCRIPTIONS },
-    true,
-  );
+  const sse = startClient("sse", { url, addresses: sseAddresses, perAddress: 25, queries: SUBSCRIPTIONS }, true);
   const ws = startClient(
     "ws",
     {
       url,
       sockets: wsSockets,
       queries: SUBSCRIPTIONS,
-      oversized: range(10, (i) => `127.0.31.${i + 1}`).map((address) => ({
-        address,
-        bytes: 2 * WS_MAX_MESSAGE,
-      })),
+      oversized: range(10, (i) => `127.0.31.${i + 1}`).map((address) => ({ address, bytes: 2 * WS_MAX_MESSAGE })),
       idle: range(10, (i) => `127.0.32.${i + 1}`),
     },
     true,
   );
   const slowloris = startClient(
     "slowloris",
-    {
-      host: "127.0.0.1",
-      port,
-      addresses: range(10, (i) => `127.0.40.${i + 1}`),
-      sockets: 100,
-      byteEveryMs: 500,
-    },
+    { host: "127.0.0.1", port, addresses: range(10, (i) => `127.0.40.${i + 1}`), sockets: 100, byteEveryMs: 500 },
     true,
   );
   // 20 addresses send 1/40 of the flood each (within their budget however fast the flood goes: 25 a second at most,
@@ -393,10 +304,7 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
   await abused.ready;
   const samples: { rss: number; redis: number }[] = [];
   const sampler = setInterval(
-    () =>
-      void redisMb(redis).then((r) =>
-        samples.push({ rss: rssMb(api.child.pid!), redis: r }),
-      ),
+    () => void redisMb(redis).then((r) => samples.push({ rss: rssMb(api.child.pid!), redis: r })),
     250,
   );
   abused.send("go");
@@ -417,31 +325,19 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
     redis: Math.max(...samples.map((s) => s.redis)),
   };
   const figures = {
-    p99: {
-      alone: quantile(quiet.latencies, 0.99),
-      abused: quantile(loud.latencies, 0.99),
-    },
-    p50: {
-      alone: quantile(quiet.latencies, 0.5),
-      abused: quantile(loud.latencies, 0.5),
-    },
+    p99: { alone: quantile(quiet.latencies, 0.99), abused: quantile(loud.latencies, 0.99) },
+    p50: { alone: quantile(quiet.latencies, 0.5), abused: quantile(loud.latencies, 0.5) },
     dashboard: { alone: quiet.codes, abused: loud.codes },
     rssMb: { before: before.rss, peak: peak.rss, after: after.rss },
     redisMb: { before: before.redis, peak: peak.redis, after: after.redis },
-    probes: {
-      statuses: probeResult.statuses,
-      maxMs: Math.max(...probeResult.latencies),
-    },
+    probes: { statuses: probeResult.statuses, maxMs: Math.max(...probeResult.latencies) },
     sse: sseResult,
     ws: wsResult,
     slowloris: {
       opened: slowResult.opened,
       answers: slowResult.answers,
       stillOpen: slowResult.stillOpen,
-      lifetimeMs: {
-        min: Math.min(...slowResult.lifetimes),
-        max: Math.max(...slowResult.lifetimes),
-      },
+      lifetimeMs: { min: Math.min(...slowResult.lifetimes), max: Math.max(...slowResult.lifetimes) },
     },
     invalid: {
       sent: invalidResult.sent,
@@ -464,19 +360,12 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
   expect(peak.redis - before.redis).toBeLessThan(MAX_REDIS_GROWTH_MB);
 
   // subscriptions: the process' cap reached exactly, each client's and socket's held, every refusal coded
-  const admitted =
-    (sseResult.outcome.admitted ?? 0) + (wsResult.outcome.admitted ?? 0);
+  const admitted = (sseResult.outcome.admitted ?? 0) + (wsResult.outcome.admitted ?? 0);
   expect(admitted).toBe(MAX_SUBSCRIPTIONS);
-  for (const n of Object.values(sseResult.perAddress) as number[])
-    expect(n).toBeLessThanOrEqual(PER_CLIENT);
-  for (const n of wsResult.perSocket as number[])
-    expect(n).toBeLessThanOrEqual(PER_SOCKET);
+  for (const n of Object.values(sseResult.perAddress) as number[]) expect(n).toBeLessThanOrEqual(PER_CLIENT);
+  for (const n of wsResult.perSocket as number[]) expect(n).toBeLessThanOrEqual(PER_SOCKET);
   for (const o of [sseResult.outcome, wsResult.outcome])
-    expect(
-      Object.keys(o).filter(
-        (k) => !["admitted", "RATE_LIMITED", "OVERLOADED"].includes(k),
-      ),
-    ).toEqual([]);
+    expect(Object.keys(o).filter((k) => !["admitted", "RATE_LIMITED", "OVERLOADED"].includes(k))).toEqual([]);
   expect(
     (sseResult.outcome.RATE_LIMITED ?? 0) +
       (sseResult.outcome.OVERLOADED ?? 0) +
@@ -484,20 +373,13 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
       (wsResult.outcome.OVERLOADED ?? 0),
   ).toBe(500 + 200 - MAX_SUBSCRIPTIONS);
   // both caps refused some: the clients' (and sockets') and the process'
-  expect(
-    (sseResult.outcome.RATE_LIMITED ?? 0) +
-      (wsResult.outcome.RATE_LIMITED ?? 0),
-  ).toBeGreaterThan(0);
-  expect(
-    (sseResult.outcome.OVERLOADED ?? 0) + (wsResult.outcome.OVERLOADED ?? 0),
-  ).toBeGreaterThan(0);
+  expect((sseResult.outcome.RATE_LIMITED ?? 0) + (wsResult.outcome.RATE_LIMITED ?? 0)).toBeGreaterThan(0);
+  expect((sseResult.outcome.OVERLOADED ?? 0) + (wsResult.outcome.OVERLOADED ?? 0)).toBeGreaterThan(0);
   expect(sseResult.endedByServer).toBe(0);
   expect(sseResult.pushed).toBeGreaterThan(0);
   // WebSocket messages over the cap: closed 1009; acknowledged sockets that send nothing: closed 4408
   // (a subscriber socket whose every subscription was refused holds none: it is idle, and closed 4408 too)
-  const emptySockets = (wsResult.perSocket as number[]).filter(
-    (n) => n === 0,
-  ).length;
+  const emptySockets = (wsResult.perSocket as number[]).filter((n) => n === 0).length;
   expect(wsResult.closes).toEqual({
     "oversized:1009": 10,
     "idle:4408": 10,
@@ -507,17 +389,11 @@ test("under 700 subscribers, 100 slowloris sockets and 1,000 invalid documents a
   // slowloris: every socket answered 408 and closed by the headers timeout, none lived much past it
   expect(Object.keys(slowResult.answers)).toEqual(["408"]);
   expect(slowResult.opened).toBeGreaterThanOrEqual(200);
-  expect(figures.slowloris.lifetimeMs.max).toBeLessThan(
-    HEADERS_TIMEOUT_MS + 5_000,
-  );
+  expect(figures.slowloris.lifetimeMs.max).toBeLessThan(HEADERS_TIMEOUT_MS + 5_000);
 
   // invalid documents: parse and validation codes; the greedy address cut off, its refusals coded too
   expect(Object.keys(invalidResult.codes).sort()).toEqual(
-    [
-      "GRAPHQL_PARSE_FAILED",
-      "GRAPHQL_VALIDATION_FAILED",
-      "RATE_LIMITED",
-    ].sort(),
+    ["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "RATE_LIMITED"].sort(),
   );
   expect(figures.invalid.greedy?.RATE_LIMITED).toBeGreaterThan(0);
   for (const address of invalidAddresses.slice(0, -1))

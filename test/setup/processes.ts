@@ -22,13 +22,7 @@ export function spawnSlotline(
 ): SlotlineProcess {
   const child = spawn(process.execPath, [...nodeArgs, ...CLI, ...command], {
     cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      LOG_LEVEL: "warn",
-      METRICS_PORT: "0",
-      ...env,
-    },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -46,8 +40,7 @@ export function spawnSlotline(
     output: () => out,
     exited,
     async kill(signal: NodeJS.Signals = "SIGKILL") {
-      if (child.exitCode === null && child.signalCode === null)
-        child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
