@@ -228,8 +228,17 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     // A syntax error never reaches validation (yoga's parser cache rethrows a known one before any onParse hook):
     // it is charged where its answer is sent.
     onResultProcess({ request, result }) {
-      const errors = (result as { errors?: readonly { extensions?: { code?: unknown } }[] } | null)?.errors;
-      if (errors?.some((e) => e.extensions?.code === "GRAPHQL_PARSE_FAILED")) charge(opts.clientOf?.(request));
+      const r = result as { data?: unknown; errors?: readonly { extensions?: { code?: unknown } }[] } | null;
+      if (r?.errors?.some((e) => e.extensions?.code === "GRAPHQL_PARSE_FAILED")) charge(opts.clientOf?.(request));
+      // A refusal (errors, no data): yoga's writer copies each error into a new GraphQLError, each capturing a stack.
+      // The writer runs right after these hooks, in this same turn, and the limit is back before anything else runs.
+      if (r?.errors?.length && r.data == null && !(Symbol.asyncIterator in r)) {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        queueMicrotask(() => {
+          Error.stackTraceLimit = limit;
+        });
+      }
     },
     onParse({ parseFn, setParseFn }) {
       setParseFn((source, options) => withoutStacks(() => parseFn(source, options)));
