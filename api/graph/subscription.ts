@@ -30,6 +30,15 @@ export function swapFromEvent(s: ChainEventSwap): SwapRecord {
   return row;
 }
 
+/** A pushed slot: one object per slot of an event, the same for every subscriber (as the swap rows above). */
+type SlotItem = { slot: number };
+const slotItems = new WeakMap<ChainEvent, SlotItem[]>();
+const slotsOf = (e: ChainEvent): SlotItem[] => {
+  let items = slotItems.get(e);
+  if (!items) slotItems.set(e, (items = e.slots.map((slot) => ({ slot }))));
+  return items;
+};
+
 function toSwapRecord(s: ChainEventSwap): SwapRecord {
   const bt =
     s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
@@ -99,8 +108,8 @@ builder.subscriptionType({
     slots: t.field({
       type: Slot,
       description: "Slots as they are stored.",
-      subscribe: (_r, _a, ctx) => stream(ctx, (e) => e.slots, "slots"),
-      resolve: async (slot: number, _a, ctx): Promise<SlotRecord> =>
+      subscribe: (_r, _a, ctx) => stream(ctx, slotsOf, "slots"),
+      resolve: async ({ slot }: SlotItem, _a, ctx): Promise<SlotRecord> =>
         (await fresh(Slot, ctx).getDataloader(ctx).load(slot)) ?? {
           slot,
           status: "indexed",

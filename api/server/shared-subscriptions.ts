@@ -130,9 +130,12 @@ export function useSharedSubscriptions(opts: { onExecute?: () => void } = {}): P
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextId = 0;
   /**
-   * Results per event: keyed by the hub's memo of the event's reads (a new object per event, dropped with it), then
-   * by operation, then by the pushed item (the same object, or the same slot number, for every subscriber).
+   * Results per pushed item (the same object for every subscriber of an event: api/graph/subscription.ts), then per
+   * operation; dropped with the item once every subscriber has been pushed it. A subscriber that lags behind (its
+   * client reads slowly) still gets the result the others got.
    */
+  const perItem = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+  /** An item that is not an object: results per event (the hub's memo of its reads, a new object per event). */
   const perEvent = new WeakMap<object, Map<string, Map<unknown, Promise<ExecutionResult>>>>();
   const subscribe = async (args: ExecutionArgs) => {
     const source = await createSourceEventStream(args);
@@ -152,15 +155,25 @@ export function useSharedSubscriptions(opts: { onExecute?: () => void } = {}): P
     };
     return mapped(source[Symbol.asyncIterator](), async (item) => {
       if (!key || !hub) return run(item);
-      const event = hub.eventReads();
-      let byKey = perEvent.get(event);
-      if (!byKey) perEvent.set(event, (byKey = new Map()));
-      let byItem = byKey.get(key);
-      if (!byItem) byKey.set(key, (byItem = new Map()));
-      let result = byItem.get(item);
+      let results: Map<unknown, Promise<ExecutionResult>>;
+      let at: unknown = key;
+      if (typeof item === "object" && item !== null) {
+        let r = perItem.get(item);
+        if (!r) perItem.set(item, (r = new Map()));
+        results = r;
+      } else {
+        const event = hub.eventReads();
+        let byKey = perEvent.get(event);
+        if (!byKey) perEvent.set(event, (byKey = new Map()));
+        let r = byKey.get(key);
+        if (!r) byKey.set(key, (r = new Map()));
+        results = r;
+        at = item;
+      }
+      let result = results.get(at);
       if (!result) {
         result = Promise.resolve(run(item)).then(withSharedJson);
-        byItem.set(item, result);
+        results.set(at, result);
       }
       return result;
     });
