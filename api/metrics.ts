@@ -111,5 +111,10 @@ export function createApiMetrics(opts: { defaults?: boolean } = {}) {
       labelNames: ["subscription"],
       registers: r,
     }),
+    subscriptionExecutions: new Counter({
+      name: "slotline_api_subscription_executions_total",
+      help: "pushed items executed: once per item for all the subscribers of the same operation (document and variables)",
+      registers: r,
+    }),
   };
 }

@@ -17,8 +17,29 @@ const TransactionSubscriptionWhere = builder.inputType("TransactionSubscriptionW
   fields: (t) => ({ program: t.string({ description: "a program the transaction invokes" }), success: t.boolean() }),
 });
 
-/** An event swap as a row (block time from unix seconds or ISO string). */
+/**
+ * Rows already made from an event's swaps: every subscriber of the event is pushed the same row, so that the
+ * subscribers of one operation share its execution (api/server/shared-subscriptions.ts keys results by the item).
+ */
+const swapRows = new WeakMap<ChainEventSwap, SwapRecord>();
+
+/** An event swap as a row (block time from unix seconds or ISO string); the same row for the same event swap. */
 export function swapFromEvent(s: ChainEventSwap): SwapRecord {
+  let row = swapRows.get(s);
+  if (!row) swapRows.set(s, (row = toSwapRecord(s)));
+  return row;
+}
+
+/** A pushed slot: one object per slot of an event, the same for every subscriber (as the swap rows above). */
+type SlotItem = { slot: number };
+const slotItems = new WeakMap<ChainEvent, SlotItem[]>();
+const slotsOf = (e: ChainEvent): SlotItem[] => {
+  let items = slotItems.get(e);
+  if (!items) slotItems.set(e, (items = e.slots.map((slot) => ({ slot }))));
+  return items;
+};
+
+function toSwapRecord(s: ChainEventSwap): SwapRecord {
   const bt =
     s.blockTime == null ? null : typeof s.blockTime === "number" ? new Date(s.blockTime * 1000) : new Date(s.blockTime);
   // a swap just stored is not priced yet: the pricing stage follows the resume point
@@ -87,8 +108,8 @@ builder.subscriptionType({
     slots: t.field({
       type: Slot,
       description: "Slots as they are stored.",
-      subscribe: (_r, _a, ctx) => stream(ctx, (e) => e.slots, "slots"),
-      resolve: async (slot: number, _a, ctx): Promise<SlotRecord> =>
+      subscribe: (_r, _a, ctx) => stream(ctx, slotsOf, "slots"),
+      resolve: async ({ slot }: SlotItem, _a, ctx): Promise<SlotRecord> =>
         (await fresh(Slot, ctx).getDataloader(ctx).load(slot)) ?? {
           slot,
           status: "indexed",

@@ -55,6 +55,12 @@ export function parseChainEvent(message: string): ChainEvent | null {
   return { type: "batch", slots: e.slots, swaps, transactions, ...(e.lsn ? { lsn: e.lsn } : {}) };
 }
 
+/**
+ * Subscribers handed an event per turn of the event loop: what a push sets off (an execution, a write) runs before the
+ * next turn, so an event reaching thousands of subscribers lets the requests waiting meanwhile in between slices.
+ */
+const FANOUT_SLICE = 50;
+
 /** Caps on the subscriptions one process serves (API_MAX_SUBSCRIPTIONS, API_SUBSCRIPTIONS_PER_CLIENT). */
 export type SubscriptionLimits = { total: number; perClient: number };
 
@@ -101,6 +107,23 @@ export function createEventHub(
   let generation = "0";
   let since = 0;
   let reads: StatementMemo | undefined;
+  // Events still being handed out, oldest first: every subscriber gets them in the order they arrived.
+  const backlog: { event: ChainEvent; to: ((e: ChainEvent) => void)[]; next: number }[] = [];
+  let draining = false;
+  const drain = () => {
+    let budget = FANOUT_SLICE;
+    while (backlog.length && budget > 0) {
+      const head = backlog[0]!;
+      while (head.next < head.to.length && budget-- > 0) {
+        const l = head.to[head.next++]!;
+        // a subscriber gone since the event arrived is not handed it
+        if (listeners.has(l)) l(head.event);
+      }
+      if (head.next >= head.to.length) backlog.shift();
+    }
+    if (backlog.length) setImmediate(drain);
+    else draining = false;
+  };
   subscriber.on("message", (ch: string, message: string) => {
     if (ch !== channel) return;
     generation = createHash("sha1").update(message).digest("hex").slice(0, 12);
@@ -114,7 +137,11 @@ export function createEventHub(
     }
     // before any listener reads for it, and in the same turn as the generation changed (read replicas' floor)
     onEvent?.(event);
-    for (const l of listeners) l(event);
+    backlog.push({ event, to: [...listeners], next: 0 });
+    if (!draining) {
+      draining = true;
+      drain();
+    }
   });
   // ioredis re-subscribes by itself after a reconnect.
   const ready = subscriber.subscribe(channel).then(() => undefined);
@@ -144,6 +171,7 @@ export function createEventHub(
     generationSince: () => since,
     async close() {
       listeners.clear();
+      backlog.length = 0;
       await subscriber.quit().catch(() => subscriber.disconnect());
     },
   };

@@ -3,7 +3,15 @@
  * then cost, page size and the client's rate budget (just before execution, when variables are known).
  * Every rejection is a coded GraphQL error produced before any resolver runs, so it costs no SQL.
  */
-import { type ExecutionResult, type GraphQLError, Lexer, Source, TokenKind, type ValidationRule } from "graphql";
+import {
+  type ExecutionResult,
+  type GraphQLError,
+  Lexer,
+  Source,
+  TokenKind,
+  type ValidationRule,
+  type validate,
+} from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import type { Plugin } from "graphql-yoga";
 import type { RequestContext } from "../context.js";
@@ -68,6 +76,34 @@ function fixErrors(result: unknown, setResult: (r: ExecutionResult) => void, scr
   });
 }
 
+/**
+ * Runs `f` without capturing stack traces: a document refused by the parser or validation is the client's error, whose
+ * stack nobody reads, and capturing one is a large share of a refusal's cost (every GraphQLError captures one).
+ */
+export function withoutStacks<T>(f: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return f();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
+ * The rules a malformed document most often breaks (unknown fields, arguments and types), run first on their own: a
+ * document they refuse is answered with their errors alone, without the thirty other rules' visits (most of a
+ * refusal's cost). A document they pass gets the full validation, as before. Only for a client refused in the last
+ * SUSPECT_MS: for others the first check would be a cost without a refusal to save.
+ * @dev picked by name from the rules validation is given, not imported: those belong to the schema's copy of graphql
+ * (an imported rule could come from another build, whose type checks refuse the schema's types).
+ */
+const FIRST_RULES = new Set(["FieldsOnCorrectTypeRule", "KnownArgumentNamesRule", "KnownTypeNamesRule"]);
+
+/** How long a refused client's new documents get the first rules' check first, and how many clients are remembered. */
+const SUSPECT_MS = 60_000;
+const MAX_SUSPECTS = 10_000;
+
 /** True when the document has more than `max` tokens (comments excluded); stops reading at max + 1. */
 export function tokensExceed(query: string, max: number): boolean {
   const lexer = new Lexer(new Source(query));
@@ -117,8 +153,20 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
    * A refused request (too large, malformed, invalid, over a limit) costs its client the minimum request cost: it
    * is cheap to refuse, but not free, so a client cannot send them without end at no charge to its budget.
    */
+  /**
+   * Clients refused recently: their new documents get the first rules' check before the full validation. A client
+   * that is never refused does not pay for it (a third more validation time on a valid document never seen before).
+   */
+  const suspects = new Map<string, number>();
   const charge = (client: string | undefined) => {
-    if (opts.limiter && client) opts.limiter.take(client, 0);
+    if (!client) return;
+    if (opts.limiter) opts.limiter.take(client, 0);
+    if (suspects.size >= MAX_SUSPECTS && !suspects.has(client)) suspects.clear();
+    suspects.set(client, performance.now());
+  };
+  const suspect = (client: string | undefined) => {
+    const since = client === undefined ? undefined : suspects.get(client);
+    return since !== undefined && performance.now() - since < SUSPECT_MS;
   };
   const afterExecution = ({ result, setResult }: { result: unknown; setResult: (r: ExecutionResult) => void }) =>
     fixErrors(result, setResult, scrub);
@@ -197,15 +245,40 @@ export function useGuards(opts: GuardPluginOptions): Plugin<RequestContext> {
     // A syntax error never reaches validation (yoga's parser cache rethrows a known one before any onParse hook):
     // it is charged where its answer is sent.
     onResultProcess({ request, result }) {
-      const errors = (result as { errors?: readonly { extensions?: { code?: unknown } }[] } | null)?.errors;
-      if (errors?.some((e) => e.extensions?.code === "GRAPHQL_PARSE_FAILED")) charge(opts.clientOf?.(request));
+      const r = result as { data?: unknown; errors?: readonly { extensions?: { code?: unknown } }[] } | null;
+      if (r?.errors?.some((e) => e.extensions?.code === "GRAPHQL_PARSE_FAILED")) charge(opts.clientOf?.(request));
+      // A refusal (errors, no data): yoga's writer copies each error into a new GraphQLError, each capturing a stack.
+      // The writer runs right after these hooks, in this same turn, and the limit is back before anything else runs.
+      if (r?.errors?.length && r.data == null && !(Symbol.asyncIterator in r)) {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        queueMicrotask(() => {
+          Error.stackTraceLimit = limit;
+        });
+      }
     },
-    onValidate({ addValidationRule, context }) {
+    onParse({ parseFn, setParseFn }) {
+      setParseFn((source, options) => withoutStacks(() => parseFn(source, options)));
+    },
+    onValidate({ addValidationRule, validateFn, setValidationFn, context }) {
       for (const r of rules) addValidationRule(r);
+      // Runs only on a document yoga's validation cache has not seen (a hit skips the validation function).
+      const client = opts.clientOf?.((context as { request?: Request }).request);
+      setValidationFn(((schema, document, all, ...rest) =>
+        withoutStacks(() => {
+          if (!all || !suspect(client)) return validateFn(schema, document, all, ...rest);
+          const first = validateFn(
+            schema,
+            document,
+            all.filter((r) => FIRST_RULES.has(r.name) || rules.includes(r)),
+            ...rest,
+          );
+          return first.length ? first : validateFn(schema, document, all, ...rest);
+        })) as typeof validate);
       return ({ valid, result, setResult }) => {
         if (valid) return;
-        charge(opts.clientOf?.((context as { request?: Request }).request));
-        if (scrub) setResult(result.map(withoutSuggestions));
+        charge(client);
+        if (scrub) setResult(withoutStacks(() => result.map(withoutSuggestions)));
       };
     },
     onExecute: beforeExecution as never,

@@ -14,6 +14,7 @@ import { useObservability } from "./observe-plugin.js";
 import { type PersistedOperations, usePersistedOperations } from "./persisted.js";
 import { DEFAULT_RATE_LIMIT, type RateLimitOptions, createRateLimiter } from "./rate-limit.js";
 import { type RequestFacts, useRoutes } from "./routes-plugin.js";
+import { useSharedSubscriptions } from "./shared-subscriptions.js";
 import { type SqlMode, createReadPath } from "../sql/index.js";
 import { schema } from "../graph/index.js";
 import { useWebApp } from "./web-plugin.js";
@@ -176,6 +177,7 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
         onCache: (outcome) => metrics.responseCache.inc({ outcome }),
       }),
       useCompiledExecution({ onCompile: () => metrics.compiled.inc() }),
+      useSharedSubscriptions({ onExecute: () => metrics.subscriptionExecutions.inc() }),
     ],
   });
   return Object.assign(yoga, {

@@ -49,6 +49,8 @@ const MAX_RSS_GROWTH_MB = 250;
 const MAX_REDIS_GROWTH_MB = 32;
 
 const CLIENTS = path.join(REPO_ROOT, "test/abuse/clients.ts");
+/** ABUSE_CPU_PROF=<dir>: the API runs with `--cpu-prof` into that folder (stopped by SIGTERM, so it writes it). */
+const CPU_PROF = process.env.ABUSE_CPU_PROF;
 /** Progress on stderr, so a slow or stuck run shows where it is. */
 const log = (what: string) => process.stderr.write(`${new Date().toISOString()} abuse: ${what}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -131,6 +133,11 @@ const clients: Client[] = [];
 afterAll(async () => {
   if (publisher) clearInterval(publisher);
   for (const c of clients) c.child.kill("SIGKILL");
+  if (CPU_PROF && api) {
+    const killer = setTimeout(() => void api.kill("SIGKILL"), 30_000);
+    await api.kill("SIGTERM");
+    clearTimeout(killer);
+  }
   await api?.kill("SIGKILL");
   redis?.disconnect();
   await database?.drop();
@@ -181,16 +188,20 @@ beforeAll(async () => {
   prefix = uniquePrefix();
   port = await freePort();
   url = `http://127.0.0.1:${port}/graphql`;
-  api = spawnSlotline(["api"], {
-    DATABASE_URL: database.url,
-    REDIS_URL: inject("redisUrl"),
-    QUEUE_PREFIX: prefix,
-    API_PORT: String(port),
-    API_MAX_SUBSCRIPTIONS: String(MAX_SUBSCRIPTIONS),
-    API_WS_IDLE_MS: String(WS_IDLE_MS),
-    API_RATE_LIMIT: String(RATE_LIMIT),
-    LOG_FORMAT: "json",
-  });
+  api = spawnSlotline(
+    ["api"],
+    {
+      DATABASE_URL: database.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: prefix,
+      API_PORT: String(port),
+      API_MAX_SUBSCRIPTIONS: String(MAX_SUBSCRIPTIONS),
+      API_WS_IDLE_MS: String(WS_IDLE_MS),
+      API_RATE_LIMIT: String(RATE_LIMIT),
+      LOG_FORMAT: "json",
+    },
+    { nodeArgs: CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [] },
+  );
   void api.exited.then((code) => log(`the API exited (${code}): ${api.output().slice(-4000)}`));
   await waitFor("the API to answer /health", async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok, 60_000);
   redis = new Redis(inject("redisUrl"));

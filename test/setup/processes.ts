@@ -14,13 +14,14 @@ export type SlotlineProcess = {
 /**
  * Starts `slotline <command>` with `env` (plus PATH/HOME); output is kept for failure messages. `netns`: on that
  * network namespace's host (`ip netns exec` replaces itself with node, so the child is the slotline process).
+ * `nodeArgs` go to node before the program (`--cpu-prof`, which NODE_OPTIONS does not take).
  */
 export function spawnSlotline(
   command: string[],
   env: Record<string, string>,
-  opts: { netns?: string } = {},
+  opts: { netns?: string; nodeArgs?: string[] } = {},
 ): SlotlineProcess {
-  const argv = [process.execPath, ...CLI, ...command];
+  const argv = [process.execPath, ...(opts.nodeArgs ?? []), ...CLI, ...command];
   if (opts.netns) argv.unshift("ip", "netns", "exec", opts.netns);
   const child = spawn(argv[0]!, argv.slice(1), {
     cwd: REPO_ROOT,

@@ -279,3 +279,37 @@ describe("api guards", () => {
     }
   });
 });
+
+describe("api refusals", () => {
+  let h: ApiHarness;
+  beforeAll(async () => {
+    h = await setupApi({ api: { trustProxy: true }, fill: false });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  const send = async (query: string, client: string) =>
+    (await (
+      await h.api.fetch("http://test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": client },
+        body: JSON.stringify({ query }),
+      })
+    ).json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+
+  test("a client refused recently gets an invalid document's unknown-field errors alone; any other client the full validation", async () => {
+    // an unknown field (first rules) and an unused variable (the full validation)
+    const doc = (n: number) => `query($unused: Int) { pool(address: "x") { notAField } } # ${n}`;
+    const fresh = await send(doc(1), "198.51.100.1");
+    expect(fresh.errors?.map((e) => e.message).sort()).toEqual([
+      'Cannot query field "notAField" on type "Pool".',
+      'Variable "$unused" is never used.',
+    ]);
+    expect((await send("{ nope }", "198.51.100.2")).errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const refused = await send(doc(2), "198.51.100.2");
+    expect(refused.errors?.map((e) => e.message)).toEqual(['Cannot query field "notAField" on type "Pool".']);
+    expect(refused.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    // a valid document from the refused client still runs
+    expect((await send("{ indexerStatus { __typename } } # 3", "198.51.100.2")).errors).toBeUndefined();
+  });
+});

@@ -190,6 +190,64 @@ describe("api subscription limits", () => {
 });
 
 describe("api subscription reads", () => {
+  test("an operation's subscribers share each pushed item's execution and its bytes; another operation has its own", async () => {
+    const prefix = uniquePrefix();
+    const silent = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });
+    const hub = createEventHub(new Redis(inject("redisUrl")), prefix, silent);
+    await hub.ready;
+    const h = await setupApi({ fill: false, config: { QUEUE_PREFIX: prefix }, context: { events: hub } });
+    const publisher = new Redis(inject("redisUrl"));
+    const aborts: AbortController[] = [];
+    const open = async (query: string) => {
+      const abort = new AbortController();
+      aborts.push(abort);
+      const res = await h.api.fetch("http://test/graphql", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        body: JSON.stringify({ query }),
+        signal: abort.signal,
+      });
+      return res.body!.getReader();
+    };
+    try {
+      const same = await Promise.all(Array.from({ length: 5 }, () => open("subscription { slots { slot txCount } }")));
+      const other = await Promise.all(Array.from({ length: 2 }, () => open("subscription { slots { slot } }")));
+      const streams = [...same, ...other];
+      const texts = streams.map(() => "");
+      const received = (n: number) =>
+        Promise.all(
+          streams.map(async (r, i) => {
+            while ((texts[i]!.match(/^data: \{/gm) ?? []).length < n)
+              texts[i] += new TextDecoder().decode((await r.read()).value);
+          }),
+        );
+      await new Promise((r) => setTimeout(r, 100));
+      const executions = async () => (await h.api.metrics.subscriptionExecutions.get()).values[0]?.value ?? 0;
+      const before = await executions();
+      const event = { type: "batch", slots: [424242, 424243], swaps: [], transactions: [] };
+      await publisher.publish(eventsChannel(prefix), JSON.stringify(event));
+      await received(2);
+      // two items, two operations: four executions for seven subscribers (fourteen pushes)
+      expect((await executions()) - before).toBe(4);
+      const events = texts.map((t) => t.match(/^data: .*$/gm));
+      expect(events[0]).toEqual([
+        'data: {"data":{"slots":{"slot":424242,"txCount":0}}}',
+        'data: {"data":{"slots":{"slot":424243,"txCount":0}}}',
+      ]);
+      for (const e of events.slice(1, 5)) expect(e).toEqual(events[0]);
+      expect(events[5]).toEqual([
+        'data: {"data":{"slots":{"slot":424242}}}',
+        'data: {"data":{"slots":{"slot":424243}}}',
+      ]);
+      expect(events[6]).toEqual(events[5]);
+    } finally {
+      for (const a of aborts) a.abort();
+      publisher.disconnect();
+      await hub.close();
+      await h.close();
+    }
+  });
+
   test("an event's items read Postgres once for all the subscribers they reach, and again for the next event", async () => {
     const prefix = uniquePrefix();
     const silent = createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" });
