@@ -10,7 +10,7 @@ import type pg from "pg";
 import type { Context } from "../../core/context.js";
 import { WSOL_MINT } from "../../core/presets.js";
 import { cursors, poolTvl, pools, slotChanges, slots, swaps, tokenPrices, tokens, trades } from "../../schema/index.js";
-import { LIVE_CURSOR, PRICING_CURSOR, PRICING_LOCK_KEY, pricingCursor, sqlNames } from "../store/index.js";
+import { LIVE_CURSOR, PRICING_CURSOR, addToRollups, PRICING_LOCK_KEY, pricingCursor, sqlNames } from "../store/index.js";
 import { type PriceBook, UNIT_SCALE, USD_SCALE, fromDecimal, stableUnitPrice, toDecimal, wholeUsd } from "./compute.js";
 import { type PoolState, type SlotInput, priceSlots, repricedBy } from "./engine.js";
 
@@ -238,6 +238,8 @@ async function priceRange(
   const t = out.tradeValues;
   if (t.length)
     await client.query(UPDATE_TRADES, [t.map((x) => x.signature), t.map((x) => x.trader), t.map((x) => usd(x.value))]);
+  // the rollups take the range's rows once they carry their values
+  await addToRollups(client, cursor, upper);
   return ordered.length;
 }
 

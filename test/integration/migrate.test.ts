@@ -13,6 +13,8 @@ const TABLES = [
   "cursors",
   "dead_letters",
   "liquidity_events",
+  "market_stats",
+  "market_traders",
   "passed_signatures",
   "pool_candles",
   "pool_tvl",
