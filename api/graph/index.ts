@@ -5,6 +5,7 @@ import "./scalars.js";
 import "./inputs.js";
 import "./token.js";
 import "./pool.js";
+import "./market.js";
 import "./swap.js";
 import "./transfer.js";
 import "./trade.js";

@@ -67,3 +67,16 @@ export {
   transfersBySignature,
 } from "./transfers.js";
 export { type TradeRecord, type TradeWhere, TRADES, tradeFilters, tradesBySignature } from "./trades.js";
+export {
+  type MarketBucketRecord,
+  type MarketInterval,
+  type MarketKind,
+  type MarketWindowRecord,
+  type UsdCandleRecord,
+  WINDOW_HOURS,
+  marketBuckets,
+  marketWindows,
+  pricedNow,
+  tokenLiquidity,
+  usdCandles,
+} from "./market.js";

@@ -10,7 +10,14 @@ import type pg from "pg";
 import type { Context } from "../../core/context.js";
 import { WSOL_MINT } from "../../core/presets.js";
 import { cursors, poolTvl, pools, slotChanges, slots, swaps, tokenPrices, tokens, trades } from "../../schema/index.js";
-import { LIVE_CURSOR, PRICING_CURSOR, addToRollups, PRICING_LOCK_KEY, pricingCursor, sqlNames } from "../store/index.js";
+import {
+  LIVE_CURSOR,
+  PRICING_CURSOR,
+  addToRollups,
+  PRICING_LOCK_KEY,
+  pricingCursor,
+  sqlNames,
+} from "../store/index.js";
 import { type PriceBook, UNIT_SCALE, USD_SCALE, fromDecimal, stableUnitPrice, toDecimal, wholeUsd } from "./compute.js";
 import { type PoolState, type SlotInput, priceSlots, repricedBy } from "./engine.js";
 
