@@ -196,4 +196,20 @@ describe("api: market data", () => {
       r.body.data.token.usdCandles.map((x: { start: string }) => ({ ...x, start: new Date(x.start).toISOString() })),
     ).toEqual(expected.rows.map((x) => ({ ...x, start: x.start.toISOString() })));
   });
+
+  test("a page of tokens and pools reads its market figures in a fixed number of statements, whatever its size", async () => {
+    const counts: number[] = [];
+    for (const n of [2, 30]) {
+      h.statements.reset();
+      const r = await h.gql(
+        `{ tokens(first: ${n}) { edges { node { mint market { h24 { volumeUsd uniqueTraders priceChangePct } liquidityUsd }
+             stats(interval: H1) { volumeUsd } pools(first: 3) { edges { node { market { h1 { trades } } } } } } } } }`,
+      );
+      expect(r.body.errors).toBeUndefined();
+      expect(r.body.data.tokens.edges.length).toBe(n);
+      counts.push(h.statements.texts.filter((t) => /market_stats|market_traders/.test(t)).length);
+    }
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBe(counts[0]);
+  });
 });
