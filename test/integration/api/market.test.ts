@@ -123,6 +123,7 @@ describe("api: market data", () => {
          token(mint: $mint) { stats(interval: H1, from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z") { start }
            hours: stats(interval: D1, from: "${from}", to: "${to}") { start volumeUsd trades buys sells uniqueTraders } }
          pool(address: $pool) { stats(interval: H1, from: "2020-01-01T00:00:00Z", to: "2020-01-02T00:00:00Z") { start }
+           market { h24 { volumeUsd trades buys sells uniqueTraders priceChangePct } }
            byHour: stats(interval: H1) { start volumeUsd trades buys sells uniqueTraders } }
          dexStats(interval: D1, from: "${from}", to: "${to}") { entity start volumeUsd trades uniqueTraders } }`,
       { mint: mints[0], pool },
@@ -153,6 +154,17 @@ describe("api: market data", () => {
     expect(poolHours.rows.length).toBeLessThan(6);
     expect(clean(r.body.data.pool.byHour)).toEqual(poolHours.rows.map((x) => ({ ...x, start: x.start.toISOString() })));
     expect(r.body.data.pool.stats).toEqual([]);
+    // the pool's 24 h window is those hours summed, its traders distinct over all of them
+    const day = await h.sql.query(
+      `select trim_scale(coalesce(sum(s.value_usd), 0))::text as "volumeUsd", count(*)::int as trades,
+         count(*) filter (where s.mint_out = p.mint_a)::int as buys, count(*) filter (where s.mint_in = p.mint_a)::int as sells,
+         count(distinct s.trader)::int as "uniqueTraders", null as "priceChangePct"
+       from swaps s join slots l on l.slot = s.slot join pools p on p.address = s.pool
+       where s.pool = $1 and l.block_time >= date_trunc('hour', ${NOW}, 'UTC') - interval '23 hours'`,
+      [pool],
+    );
+    expect(r.body.data.pool.market.h24).toEqual(day.rows[0]);
+    expect(day.rows[0]!.uniqueTraders).toBeLessThan(poolHours.rows.reduce((n, x) => n + x.uniqueTraders, 0));
     const dex = await h.sql.query(
       `select s.dex as entity, date_trunc('day', l.block_time, 'UTC') as start,
          trim_scale(coalesce(sum(s.value_usd), 0))::text as "volumeUsd", count(*)::int as trades,
