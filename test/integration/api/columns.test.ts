@@ -16,7 +16,12 @@ type Named = {
 const named = (t: Named): Named => (t.ofType ? named(t.ofType) : t);
 
 /** Arguments a field needs before it can be selected. */
-const ARGS: Record<string, string> = { volume: "(window: D7)", candles: "(interval: D1)" };
+const ARGS: Record<string, string> = {
+  volume: "(window: D7)",
+  candles: "(interval: D1)",
+  stats: "(interval: D1)",
+  usdCandles: "(interval: D1)",
+};
 
 /**
  * A selection of field `name` of `type`: the field itself, or with the first leaf of its object type (a connection: its
