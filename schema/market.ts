@@ -65,3 +65,50 @@ export const marketTraders = pgTable(
 
 /** A `market_traders` row to insert. */
 export type NewMarketTrader = typeof marketTraders.$inferInsert;
+
+/** Rankings the pricing stage writes per generation, by kind. */
+export const TOKEN_RANKINGS = [
+  "VOLUME_24H_DESC",
+  "PRICE_CHANGE_24H_DESC",
+  "MARKET_CAP_DESC",
+  "LIQUIDITY_DESC",
+  "TRADES_24H_DESC",
+  "HOLDERS_DESC",
+  "NEWEST",
+] as const;
+export const POOL_RANKINGS = ["VOLUME_24H_DESC", "TVL_DESC", "TRADES_24H_DESC", "NEWEST"] as const;
+
+/**
+ * Token and pool rankings, written whole by the pricing stage each time its cursor moves: one generation (the cursor
+ * slot it was computed at) holds every ranked entity's rank under each ordering, and is never changed afterwards, so
+ * a cursor naming (generation, rank) pages through one fixed list: no row skipped or repeated while new generations
+ * are written. The stage keeps the newest few generations; a rewind drops those at or above its slot.
+ * @dev ties break by entity; an entity without a value (no price, no trade) ranks after those with one. The filter
+ * columns (liquidity, DEXes, creation time) are the entity's at the generation, so a filtered page stays fixed too.
+ */
+export const marketRankings = pgTable(
+  "market_rankings",
+  {
+    kind: text("kind", { enum: ["token", "pool"] }).notNull(),
+    ordering: text("ordering").notNull(),
+    /** the pricing cursor's slot when the ranking was computed */
+    generation: bigint("generation", { mode: "number" }).notNull(),
+    /** 1-based position in the ordering */
+    rank: integer("rank").notNull(),
+    /** the mint or pool address */
+    entity: text("entity").notNull(),
+    /** the figure ranked on (USD, percent, count or slot), null when unknown */
+    value: numeric("value"),
+    /** tokens: the TVL of the pools trading it; pools: its TVL */
+    liquidityUsd: numeric("liquidity_usd"),
+    /** the DEXes of its pools (a pool: its own) */
+    dexes: text("dexes").array().notNull(),
+    /** the block time of the slot it was first seen at */
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [
+    primaryKey({ name: "market_rankings_pk", columns: [t.kind, t.ordering, t.generation, t.rank] }),
+    enumCheck("market_rankings_kind_check", t.kind, ["token", "pool"]),
+    index("market_rankings_generation_idx").on(t.generation),
+  ],
+);

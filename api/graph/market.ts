@@ -12,18 +12,24 @@ import {
   type MarketInterval,
   type MarketKind,
   type MarketWindowRecord,
+  POOL_RANKINGS,
   type PoolRecord,
+  type RankingWhere,
+  TOKEN_RANKINGS,
   type TokenRecord,
   type UsdCandleRecord,
   WINDOW_HOURS,
   groupBy,
+  latestRanking,
   latestTokenPrices,
   marketBuckets,
   marketWindows,
   pricedNow,
+  rankingPage,
   tokenLiquidity,
   usdCandles,
 } from "../queries/index.js";
+import { type Page, type PageArgs, decodeCursor, encodeCursor } from "../sql/index.js";
 import { reads } from "./reads.js";
 import { Pool, Token } from "./refs.js";
 
@@ -285,3 +291,69 @@ builder.queryFields((t) => ({
     },
   }),
 }));
+
+export const TokenRanking = builder.enumType("TokenRanking", {
+  description:
+    "A token ranking as the pricing stage last computed it (24 h: the 24 whole hours ending with the priced clock's).",
+  values: [...TOKEN_RANKINGS],
+});
+export const PoolRanking = builder.enumType("PoolRanking", {
+  description: "A pool ranking as the pricing stage last computed it.",
+  values: [...POOL_RANKINGS],
+});
+
+const RANKING_ONLY = ["minLiquidityUsd", "createdAfter"] as const;
+
+/**
+ * A page of a ranking: the newest generation, or the cursor's, which stays fixed while newer ones are written (until
+ * it is pruned or rewound: BAD_CURSOR then, start again).
+ */
+export async function fetchRanking(
+  ctx: RequestContext,
+  kind: "token" | "pool",
+  ordering: string,
+  where: (RankingWhere & Record<string, unknown>) | null | undefined,
+  args: PageArgs,
+  shared: readonly string[],
+): Promise<Page<string>> {
+  const other = Object.keys(where ?? {}).filter(
+    (k) => where![k] != null && !shared.includes(k) && !(RANKING_ONLY as readonly string[]).includes(k),
+  );
+  if (other.length)
+    throw apiError("BAD_USER_INPUT", `ranking: filter by ${RANKING_ONLY.join(", ")} or dex only, not ${other[0]}.`);
+  if (args.last != null || args.before != null)
+    throw apiError("BAD_USER_INPUT", "ranking: page forward with first and after.");
+  const n = args.first ?? ctx.limits.defaultFirst;
+  if (n < 0) throw apiError("BAD_USER_INPUT", "first must not be negative.");
+  if (n > ctx.limits.maxFirst) throw apiError("FIRST_LIMIT", `first is limited to ${ctx.limits.maxFirst}.`);
+  const name = `rank:${kind}:${ordering}`;
+  let generation: number | null;
+  let afterRank = 0;
+  if (args.after) [generation, afterRank] = decodeCursor(args.after, name, ["int", "int"]).key as [number, number];
+  else generation = await latestRanking(ctx.reader, kind);
+  const empty: Page<string> = {
+    edges: [],
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+    totalCount: async () => 0,
+  };
+  if (generation == null) return empty;
+  const page = await rankingPage(ctx.reader, kind, ordering, generation, afterRank, n + 1, where);
+  if (!page.exists)
+    throw apiError("BAD_CURSOR", "Invalid cursor: its ranking is no longer kept; start again from the first page.");
+  const edges = page.rows
+    .slice(0, n)
+    .map((r) => ({ cursor: encodeCursor(name, [generation, r.rank]), node: r.entity }));
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: page.rows.length > n,
+      hasPreviousPage: afterRank > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: async () =>
+      (await rankingPage(ctx.reader, kind, ordering, generation, 0, RANKING_COUNT_LIMIT, where)).rows.length,
+  };
+}
+/** totalCount of a ranking counts at most this many rows. */
+const RANKING_COUNT_LIMIT = 10_000;

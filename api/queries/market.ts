@@ -190,3 +190,49 @@ export function usdCandles(
     from c full join v using (mint, bucket)
     order by mint, bucket`);
 }
+
+export { POOL_RANKINGS, TOKEN_RANKINGS } from "../../schema/index.js";
+
+/** Filters of a ranking: on the entity's figures at the ranking's generation. */
+export type RankingWhere = { minLiquidityUsd?: string | null; dex?: string | null; createdAfter?: Date | null };
+
+/** The newest ranking generation of a kind (null before the pricing stage has written one). */
+export async function latestRanking(reader: Reader, kind: "token" | "pool"): Promise<number | null> {
+  const r = await reader.rows<{ g: string | null }>(
+    sql`select max(generation)::text as g from market_rankings where kind = ${kind}`,
+  );
+  return r[0]?.g == null ? null : Number(r[0].g);
+}
+
+/**
+ * Up to `n` entities after `afterRank` in one generation's ordering, filtered, in rank order; `exists` is false when
+ * that generation is gone (pruned or rewound).
+ */
+export async function rankingPage(
+  reader: Reader,
+  kind: "token" | "pool",
+  ordering: string,
+  generation: number,
+  afterRank: number,
+  n: number,
+  w: RankingWhere | null | undefined,
+): Promise<{ exists: boolean; rows: { entity: string; rank: number }[] }> {
+  const filters = [
+    w?.minLiquidityUsd == null ? raw("") : sql` and liquidity_usd >= ${w.minLiquidityUsd}::numeric`,
+    w?.dex == null ? raw("") : sql` and ${w.dex} = any(dexes)`,
+    w?.createdAfter == null ? raw("") : sql` and created_at > ${w.createdAfter}::timestamptz`,
+  ];
+  const rows = await reader.rows<{ entity: string | null; rank: number | null }>(sql`
+    select r.entity, r.rank from (select 1) one
+    left join lateral (select entity, rank from market_rankings
+      where kind = ${kind} and ordering = ${ordering} and generation = ${generation} and rank > ${afterRank}
+        ${filters[0]!}${filters[1]!}${filters[2]!}
+      order by rank limit ${n}) r on true
+    where r.entity is not null or exists (select 1 from market_rankings
+      where kind = ${kind} and ordering = ${ordering} and generation = ${generation})`);
+  if (rows.length === 0) return { exists: false, rows: [] };
+  return {
+    exists: true,
+    rows: rows.filter((r) => r.entity != null).map((r) => ({ entity: r.entity!, rank: Number(r.rank) })),
+  };
+}

@@ -14,6 +14,8 @@ import {
   LIVE_CURSOR,
   PRICING_CURSOR,
   addToRollups,
+  ensureRankings,
+  writeRankings,
   PRICING_LOCK_KEY,
   pricingCursor,
   sqlNames,
@@ -273,6 +275,8 @@ export function createPricer(ctx: Pick<Context, "db" | "config">): Pricer {
         }
         const from = cursor ?? -1;
         if (target == null || target <= from) {
+          // a catch-up whose last batch ended exactly at the target has no generation at the cursor yet
+          if (cursor != null && target != null) await ensureRankings(client, cursor, cfg.stables);
           await client.query("commit");
           return { slots: 0, cursor, more: false };
         }
@@ -282,6 +286,8 @@ export function createPricer(ctx: Pick<Context, "db" | "config">): Pricer {
         const upper = more ? Number(next.rows.at(-1)!.slot) : target;
         const n = next.rows.length ? await priceRange(client, cfg, from, upper) : 0;
         await client.query(SET_CURSOR, [upper]);
+        // one generation per catch-up, not per batch: a ranking reads every token and pool
+        if (!more) await writeRankings(client, upper, cfg.stables);
         await client.query("commit");
         return { slots: n, cursor: upper, more };
       } catch (err) {

@@ -47,6 +47,13 @@ describe("indexes serve the API's filters and orderings", () => {
       insert into token_prices (mint, slot, unit_price_usd, block_time)
       select 'mint' || (i % 300), i, i, timestamptz '2025-01-01' + (i || ' seconds')::interval
       from generate_series(1, 60000) i`);
+    // Rankings: four generations of 5000 tokens under each of 7 orderings.
+    await client.query(`
+      insert into market_rankings (kind, ordering, generation, rank, entity, value, liquidity_usd, dexes, created_at)
+      select 'token', o, g, i, 'e' || i, i, i, '{orca-whirlpool}', timestamptz '2025-01-01' + (i || ' minutes')::interval
+      from generate_series(1, 5000) i, generate_series(100, 400, 100) g,
+        unnest(array['VOLUME_24H_DESC', 'PRICE_CHANGE_24H_DESC', 'MARKET_CAP_DESC', 'LIQUIDITY_DESC', 'TRADES_24H_DESC',
+          'HOLDERS_DESC', 'NEWEST']) o`);
     await client.query("analyze");
   });
   afterAll(async () => {
@@ -141,6 +148,19 @@ describe("indexes serve the API's filters and orderings", () => {
       "select * from market_stats where last_slot >= $1",
       [287000],
       "market_stats_last_slot_idx",
+    ],
+    [
+      "a ranking's page after a cursor, filtered",
+      "select entity, rank from market_rankings where kind = 'token' and ordering = $1 and generation = $2 and rank > $3 and liquidity_usd >= $4::numeric order by rank limit 21",
+      ["VOLUME_24H_DESC", 300, 2000, 10],
+      "market_rankings_pk",
+      true,
+    ],
+    [
+      "the generations a pricing run prunes or a rewind drops",
+      "delete from market_rankings where generation >= $1",
+      [400],
+      "market_rankings_generation_idx",
     ],
     [
       "a token's price before a window (price change)",

@@ -13,6 +13,7 @@ const TABLES = [
   "cursors",
   "dead_letters",
   "liquidity_events",
+  "market_rankings",
   "market_stats",
   "market_traders",
   "passed_signatures",

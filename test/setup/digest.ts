@@ -46,6 +46,12 @@ const PRICING_TABLES: typeof TABLES = {
   trades: { order: "signature, trader", cols: "signature, trader, value_usd" },
   market_stats: { order: "kind, entity, interval, bucket" },
   market_traders: { order: "kind, entity, interval, bucket, trader" },
+  // the newest generation (at the caught-up cursor); holders and market cap read live token columns, left out
+  market_rankings: {
+    order: "kind, ordering, rank",
+    where:
+      "generation = (select max(generation) from market_rankings) and ordering not in ('HOLDERS_DESC', 'MARKET_CAP_DESC')",
+  },
 };
 
 /** md5 of each table's rows in key order, plus row counts; `pricing`: the pricing stage's rows instead. */
