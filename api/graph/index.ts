@@ -13,6 +13,7 @@ import "./transaction.js";
 import "./program-event.js";
 import "./holding.js";
 import "./account.js";
+import "./pnl.js";
 import "./balance-change.js";
 import "./slot.js";
 import "./indexer-status.js";

@@ -85,3 +85,4 @@ export {
   tokenLiquidity,
   usdCandles,
 } from "./market.js";
+export { type PnlTradeRecord, walletHoldings, walletTrades } from "./pnl.js";
