@@ -301,6 +301,9 @@ export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => numb
   "Transaction.trades": () => MAX_SIGNERS_PER_TRANSACTION,
   // Instructions plus the events a program logs ("Program data:"), which the instruction limit does not bound.
   "Transaction.events": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 2,
+  // The tokens a wallet traded in a PnL window (api/graph/pnl.ts): computed in memory from one indexed range of its
+  // trades (at most 20,000); priced as a typical wallet's handful rather than the generic multiplier.
+  "WalletPnl.tokens": () => 20,
   // Backfills not done yet: started by the operator, a handful at most (and indexerStatus is a root field only).
   "IndexerStatus.backfills": () => 10,
 };
