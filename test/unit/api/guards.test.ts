@@ -221,6 +221,7 @@ describe("api guards: pricing what a query reads", () => {
       "Transaction.swaps",
       "Transaction.trades",
       "Transaction.transfers",
+      "WalletPnl.tokens",
     ]);
   });
 });
