@@ -9,7 +9,14 @@ import { builder } from "./builder.js";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
 import { USDC_MINT, USDT_MINT } from "../../core/presets.js";
-import { type PnlTradeRecord, pricedNow, walletHoldings, walletTrades } from "../queries/index.js";
+import {
+  type PnlTradeRecord,
+  holdersOf,
+  mintTrades,
+  pricedNow,
+  walletHoldings,
+  walletTrades,
+} from "../queries/index.js";
 import { Account, Token } from "./refs.js";
 
 /** Most trades one wallet's PnL reads; a wallet with more is refused rather than answered from part of them. */
@@ -60,6 +67,7 @@ type TokenPnl = {
   first: PnlTradeRecord | null;
   last: PnlTradeRecord | null;
 };
+type TraderPnl = TokenPnl & { trader: string };
 type WalletPnl = { from: Date | null; asOf: Date | null; tokens: TokenPnl[]; trades: number };
 
 /**
@@ -128,6 +136,63 @@ export function computePnl(trades: PnlTradeRecord[], from: Date | null): Map<str
     }
   }
   return out;
+}
+
+/** The unrealized PnL of a basis on `balance` at `unit` (see TokenPnl.unrealizedPnlUsd). */
+function unrealizedOf(p: TokenPnl, balance: bigint, unit: string | null): bigint | null {
+  const covered = balance < p.qty ? balance : p.qty;
+  return unit == null || p.qty === 0n ? null : covered * scaled(unit) - (p.cost * covered) / p.qty;
+}
+
+/** Most trades of a token topTraders reads; a token with more is refused (it is computed per request). */
+export const MAX_TOP_TRADER_TRADES = 50_000;
+
+/** The window's start: null for ALL; `asOf` null (nothing priced) leaves no trade in a bounded window. */
+function windowStart(asOf: Date | null, window: keyof typeof WINDOW_DAYS): { from: Date | null; cut: Date | null } {
+  const days = WINDOW_DAYS[window];
+  if (days == null) return { from: null, cut: null };
+  const from = asOf == null ? null : new Date(asOf.getTime() - days * 86_400_000);
+  return { from, cut: from ?? new Date(8.64e15) };
+}
+
+async function topTraders(
+  ctx: RequestContext,
+  mint: string,
+  window: keyof typeof WINDOW_DAYS,
+  orderBy: "PNL_DESC" | "VOLUME_DESC",
+  first: number,
+): Promise<TraderPnl[]> {
+  const asOf = await pricedNow(ctx.reader);
+  const { cut } = windowStart(asOf, window);
+  const trades = await mintTrades(ctx.reader, mint, MAX_TOP_TRADER_TRADES + 1);
+  if (trades.length > MAX_TOP_TRADER_TRADES)
+    throw apiError("BAD_USER_INPUT", `topTraders: this token has more than ${MAX_TOP_TRADER_TRADES} trades.`);
+  const by = new Map<string, PnlTradeRecord[]>();
+  for (const t of trades) by.set(t.trader, [...(by.get(t.trader) ?? []), t]);
+  const rows: TraderPnl[] = [];
+  for (const [trader, list] of by) {
+    const p = computePnl(list, cut).get(mint);
+    if (p && p.trades > 0) rows.push({ ...p, trader });
+  }
+  const stables = ctx.app.config.USD_STABLES ?? [USDC_MINT, USDT_MINT];
+  const held = await holdersOf(
+    ctx.reader,
+    mint,
+    rows.map((r) => r.trader),
+    stables,
+  );
+  const h = new Map(held.map((r) => [r.owner, r]));
+  for (const r of rows) {
+    r.balance = BigInt(h.get(r.trader)?.balance ?? "0");
+    r.unrealized = unrealizedOf(r, r.balance, h.get(r.trader)?.unitPriceUsd ?? null);
+  }
+  const key = (r: TraderPnl) =>
+    orderBy === "VOLUME_DESC" ? r.boughtUsd + r.soldUsd : r.realized + (r.unrealized ?? 0n);
+  rows.sort((a, b) => {
+    const d = key(b) - key(a);
+    return d > 0n ? 1 : d < 0n ? -1 : a.trader < b.trader ? -1 : 1;
+  });
+  return rows.slice(0, first);
 }
 
 async function walletPnl(ctx: RequestContext, wallet: string, window: keyof typeof WINDOW_DAYS): Promise<WalletPnl> {
@@ -217,6 +282,42 @@ const WalletPnlRef = builder.objectRef<WalletPnl>("WalletPnl").implement({
     }),
   }),
 });
+
+export const TopTraderOrder = builder.enumType("TopTraderOrder", {
+  description: "PNL_DESC: realized (window) plus unrealized PnL; VOLUME_DESC: bought plus sold USD in the window.",
+  values: ["PNL_DESC", "VOLUME_DESC"] as const,
+});
+
+const TraderPnlRef = builder.objectRef<TraderPnl>("TraderPnl").implement({
+  description: "One wallet's trading of a token over a window (the figures of TokenPnl).",
+  fields: (t) => ({
+    trader: t.exposeString("trader"),
+    account: t.field({ type: Account, resolve: (p) => ({ address: p.trader }) }),
+    pnl: t.field({ type: TokenPnlRef, resolve: (p) => p }),
+  }),
+});
+
+/** Most rows one topTraders call returns. */
+export const MAX_TOP_TRADERS = 100;
+
+builder.objectFields(Token, (t) => ({
+  topTraders: t.field({
+    type: [TraderPnlRef],
+    description:
+      "The wallets that traded it in the window, by PnL or volume (ties by address), with their PnL on it; computed " +
+      "per request from its trades (a token with more than 50,000 is refused).",
+    args: {
+      window: t.arg({ type: PnlWindow, defaultValue: "D1", required: true }),
+      orderBy: t.arg({ type: TopTraderOrder, defaultValue: "PNL_DESC", required: true }),
+      first: t.arg.int({ defaultValue: 10, required: true }),
+    },
+    resolve: (tok, args, ctx) => {
+      if (args.first < 0 || args.first > MAX_TOP_TRADERS)
+        throw apiError("BAD_USER_INPUT", `topTraders: first is between 0 and ${MAX_TOP_TRADERS}.`);
+      return topTraders(ctx, tok.mint, args.window, args.orderBy, args.first);
+    },
+  }),
+}));
 
 builder.objectFields(Account, (t) => ({
   pnl: t.field({

@@ -85,4 +85,4 @@ export {
   tokenLiquidity,
   usdCandles,
 } from "./market.js";
-export { type PnlTradeRecord, walletHoldings, walletTrades } from "./pnl.js";
+export { type PnlTradeRecord, holdersOf, mintTrades, walletHoldings, walletTrades } from "./pnl.js";

@@ -304,6 +304,8 @@ export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => numb
   // The tokens a wallet traded in a PnL window (api/graph/pnl.ts): computed in memory from one indexed range of its
   // trades (at most 20,000); priced as a typical wallet's handful rather than the generic multiplier.
   "WalletPnl.tokens": () => 20,
+  // A token's top traders: `first` of them (at most 100, default 10).
+  "Token.topTraders": (arg) => Math.min(100, Math.max(1, Number(arg("first") ?? 10))),
   // Backfills not done yet: started by the operator, a handful at most (and indexerStatus is a root field only).
   "IndexerStatus.backfills": () => 10,
 };

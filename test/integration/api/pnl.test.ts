@@ -153,4 +153,62 @@ describe("api: wallet PnL", () => {
     expect(unrealized).toBeGreaterThan(0);
     expect(windowsDiffer).toBeGreaterThan(0);
   });
+
+  test("Token.topTraders: each window and order equals the traders' PnL on it recomputed from the raw trades", async () => {
+    const mint = (
+      await h.sql.query<{ mint: string }>(
+        `select m as mint from (select sold_mint as m, trader from trades union all select bought_mint, trader from trades) x
+         where m <> 'So11111111111111111111111111111111111111112'
+         group by m order by count(distinct trader) desc, m limit 1`,
+      )
+    ).rows[0]!.mint;
+    const traders = (
+      await h.sql.query<{ trader: string }>(
+        "select distinct trader from trades where $1 in (sold_mint, bought_mint) order by trader",
+        [mint],
+      )
+    ).rows.map((r) => r.trader);
+    expect(traders.length).toBeGreaterThan(3);
+    let orders = 0;
+    for (const window of ["D1", "ALL"]) {
+      const asOf = await h.gql(`{ account(address: "x") { pnl(window: ${window}) { from } } }`);
+      const from = asOf.body.data.account.pnl.from;
+      const figures = [];
+      for (const trader of traders) {
+        const row = (await h.sql.query(RECOMPUTE, [trader, from, STABLES])).rows.find((r) => r.mint === mint);
+        if (row)
+          figures.push({
+            trader,
+            pnl: row.realizedPnlUsd + (row.unrealizedPnlUsd ?? 0),
+            volume: row.boughtUsd + row.soldUsd,
+            row,
+          });
+      }
+      for (const [orderBy, key] of [
+        ["PNL_DESC", "pnl"],
+        ["VOLUME_DESC", "volume"],
+      ] as const) {
+        const want = [...figures].sort((a, b) => b[key] - a[key] || (a.trader < b.trader ? -1 : 1)).slice(0, 5);
+        const r = await h.gql(
+          `query($m: String!) { token(mint: $m) { topTraders(window: ${window}, orderBy: ${orderBy}, first: 5) {
+             trader pnl { trades realizedPnlUsd unrealizedPnlUsd boughtUsd soldUsd } } } }`,
+          { m: mint },
+        );
+        expect(r.body.errors).toBeUndefined();
+        const got = r.body.data.token.topTraders;
+        expect(
+          got.map((g: { trader: string }) => g.trader),
+          `${window} ${orderBy}`,
+        ).toEqual(want.map((w) => w.trader));
+        got.forEach((g: Record<string, any>, i: number) => {
+          const w = want[i]!.row;
+          expect(g.pnl.trades).toBe(w.trades);
+          close(g.pnl.realizedPnlUsd, w.realizedPnlUsd, `${g.trader} realized`);
+          close(g.pnl.unrealizedPnlUsd, w.unrealizedPnlUsd, `${g.trader} unrealized`);
+        });
+        if (new Set(want.map((w) => w[key])).size > 1) orders++;
+      }
+    }
+    expect(orders).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -216,6 +216,7 @@ describe("api guards: pricing what a query reads", () => {
       "Pool.stats",
       "Query.dexStats",
       "Token.stats",
+      "Token.topTraders",
       "Token.usdCandles",
       "Transaction.events",
       "Transaction.swaps",
