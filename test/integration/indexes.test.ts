@@ -47,6 +47,12 @@ describe("indexes serve the API's filters and orderings", () => {
       insert into token_prices (mint, slot, unit_price_usd, block_time)
       select 'mint' || (i % 300), i, i, timestamptz '2025-01-01' + (i || ' seconds')::interval
       from generate_series(1, 60000) i`);
+    // Trades: 5000 wallets over 300 mints (wallet PnL, a token's top traders).
+    await client.query(`
+      insert into trades (signature, trader, sold_mint, sold_amount, bought_mint, bought_amount, pools, slot, tx_index, block_time)
+      select 'sig' || i, 'trader' || (i % 5000), 'mintA' || (i % 300), i, 'mintB' || (i % 290), i * 2, '{}',
+             300000000 + i / 4, i % 4, now() - (i || ' seconds')::interval
+      from generate_series(1, 60000) i`);
     // Rankings: four generations of 5000 tokens under each of 7 orderings.
     await client.query(`
       insert into market_rankings (kind, ordering, generation, rank, entity, value, liquidity_usd, dexes, created_at)
@@ -148,6 +154,24 @@ describe("indexes serve the API's filters and orderings", () => {
       "select * from market_stats where last_slot >= $1",
       [287000],
       "market_stats_last_slot_idx",
+    ],
+    [
+      "a wallet's trades in chain order (Account.pnl)",
+      "select * from trades where trader = $1 and slot <= $2 order by slot, tx_index limit 20001",
+      ["trader7", 400000000],
+      "trades_trader_idx",
+    ],
+    [
+      "a token's trades, sold side (Token.topTraders)",
+      "select * from trades where sold_mint = $1 and slot <= $2",
+      ["mintA7", 400000000],
+      "trades_sold_mint_idx",
+    ],
+    [
+      "a token's trades, bought side (Token.topTraders)",
+      "select * from trades where bought_mint = $1 and slot <= $2",
+      ["mintB7", 400000000],
+      "trades_bought_mint_idx",
     ],
     [
       "a ranking's page after a cursor, filtered",
