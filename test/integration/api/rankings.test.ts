@@ -237,4 +237,28 @@ describe("api: market rankings", () => {
     const kept = await h.sql.query("select distinct generation from market_rankings");
     expect(kept.rowCount).toBe(RANKING_GENERATIONS);
   }, 60_000);
+
+  test("a rollback drops the generations at or above it; an idle run writes the one at the cursor", async () => {
+    const gens = async () =>
+      (
+        await h.sql.query<{ g: string }>("select distinct generation::text as g from market_rankings order by 1")
+      ).rows.map((r) => Number(r.g));
+    const before = await gens();
+    const newest = before.at(-1)!;
+    const slot = (
+      await h.sql.query<{ s: string }>(
+        "select max(slot)::text as s from slots where status = 'indexed' and slot <= $1",
+        [newest],
+      )
+    ).rows[0]!.s;
+    await store().rollbackSlots([Number(slot)]);
+    expect((await gens()).every((g) => g < Number(slot))).toBe(true);
+    // nothing left to price up to the cursor the rollback set: the idle run still leaves a generation at it
+    const cursor = Number((await h.sql.query("select slot from cursors where id = 'pricing'")).rows[0]!.slot);
+    await createPricer({ db: h.writer, config: parseConfig({}) }).advance({ upTo: cursor });
+    expect((await gens()).at(-1)).toBe(cursor);
+    expect(
+      (await h.sql.query("select 1 from market_rankings where generation = $1 and kind = 'token'", [cursor])).rowCount,
+    ).toBeGreaterThan(0);
+  });
 });
