@@ -9,5 +9,6 @@ export * from "./balances.js";
 export * from "./dex.js";
 export * from "./trades.js";
 export * from "./prices.js";
+export * from "./market.js";
 export * from "./events.js";
 export * from "./ops.js";

@@ -23,6 +23,8 @@ export const tokenPrices = pgTable(
   (t) => [
     primaryKey({ name: "token_prices_pk", columns: [t.mint, t.slot] }),
     index("token_prices_slot_idx").on(t.slot),
+    // a price as of a block time (a window's opening price)
+    index("token_prices_mint_time_idx").on(t.mint, t.blockTime),
   ],
 );
 

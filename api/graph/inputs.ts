@@ -69,7 +69,19 @@ export const ProgramEventKindEnum = builder.enumType("ProgramEventKind", {
 });
 
 export const TokenWhereInput = builder.inputType("TokenWhere", {
-  fields: (t) => ({ mints: t.stringList(), symbol: t.string(), program: t.field({ type: TokenProgramEnum }) }),
+  fields: (t) => ({
+    mints: t.stringList(),
+    symbol: t.string(),
+    program: t.field({ type: TokenProgramEnum }),
+    minLiquidityUsd: t.string({
+      description: "with `ranking` only: liquidity in USD (tokens: its pools' TVL; pools: TVL) at least this decimal",
+    }),
+    createdAfter: t.field({
+      type: "DateTime",
+      description: "with `ranking` only: first seen in a block after this time",
+    }),
+    dex: t.string({ description: "with `ranking` only: a DEX one of its pools is on" }),
+  }),
 });
 
 export const PoolWhereInput = builder.inputType("PoolWhere", {
@@ -79,6 +91,13 @@ export const PoolWhereInput = builder.inputType("PoolWhere", {
     tokenA: t.string(),
     tokenB: t.string(),
     addresses: t.stringList(),
+    minLiquidityUsd: t.string({
+      description: "with `ranking` only: liquidity in USD (tokens: its pools' TVL; pools: TVL) at least this decimal",
+    }),
+    createdAfter: t.field({
+      type: "DateTime",
+      description: "with `ranking` only: first seen in a block after this time",
+    }),
   }),
 });
 

@@ -1,5 +1,8 @@
 /** Query: single lookups (through the loaders) and the root lists (keyset-paginated connections). */
 import { builder } from "./builder.js";
+import type { RequestContext } from "../context.js";
+import { apiError } from "../errors.js";
+import { PoolRanking, TokenRanking, fetchRanking } from "./market.js";
 import { prefetchPool } from "./pool.js";
 import { fetchSwapPage } from "./swap.js";
 import { prefetchToken } from "./token.js";
@@ -25,7 +28,7 @@ import {
   transactionFilters,
   transferFilters,
 } from "../queries/index.js";
-import { fetchPage } from "../sql/index.js";
+import { type PageArgs, fetchPage } from "../sql/index.js";
 import { pageFields } from "./reads.js";
 import {
   ChainOrderInput,
@@ -55,6 +58,33 @@ import {
   TransferConnection,
 } from "./refs.js";
 
+/** A ranking's page (the market filters apply only to rankings). */
+function rankedPage(
+  ctx: RequestContext,
+  kind: "token" | "pool",
+  ranking: string,
+  orderBy: unknown,
+  where: Record<string, unknown> | null | undefined,
+  args: PageArgs,
+  shared: string[],
+) {
+  if (orderBy != null) throw apiError("BAD_USER_INPUT", "Pass either ranking or orderBy, not both.");
+  return fetchRanking(ctx, kind, ranking, where as Parameters<typeof fetchRanking>[3], args, shared);
+}
+
+/** Refuses the ranking-only filters on a plain list. */
+function plainWhere<W extends { minLiquidityUsd?: unknown; createdAfter?: unknown; dex?: unknown } | null | undefined>(
+  w: W,
+  kind: "token" | "pool",
+): W {
+  if (w?.minLiquidityUsd != null || w?.createdAfter != null || (kind === "token" && w?.dex != null))
+    throw apiError(
+      "BAD_USER_INPUT",
+      "minLiquidityUsd, createdAfter (and dex on tokens) filter a ranking: pass ranking.",
+    );
+  return w;
+}
+
 const NEWEST_FIRST = { field: "SLOT", desc: true };
 
 builder.queryType({
@@ -75,17 +105,23 @@ builder.queryType({
         ...t.arg.connectionArgs(),
         where: t.arg({ type: TokenWhereInput }),
         orderBy: t.arg({ type: TokenOrderInput }),
+        ranking: t.arg({
+          type: TokenRanking,
+          description: "a market ranking instead of orderBy; its pages stay on one computed ranking (see docs)",
+        }),
       },
       resolve: (_r, args, ctx, info) =>
-        fetchPage<TokenRecord>(
-          ctx.reader,
-          TOKENS,
-          tokenFilters(args.where),
-          resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }),
-          args,
-          ctx.limits,
-          pageFields(info, "Token"),
-        ),
+        args.ranking != null
+          ? rankedPage(ctx, "token", args.ranking, args.orderBy, args.where, args, ["dex"])
+          : fetchPage<TokenRecord>(
+              ctx.reader,
+              TOKENS,
+              tokenFilters(plainWhere(args.where, "token")),
+              resolveOrder(TOKENS, args.orderBy, { field: "FIRST_SEEN_SLOT", desc: true }),
+              args,
+              ctx.limits,
+              pageFields(info, "Token"),
+            ),
     }),
     pool: t.field({
       type: Pool,
@@ -102,17 +138,23 @@ builder.queryType({
         ...t.arg.connectionArgs(),
         where: t.arg({ type: PoolWhereInput }),
         orderBy: t.arg({ type: PoolOrderInput }),
+        ranking: t.arg({
+          type: PoolRanking,
+          description: "a market ranking instead of orderBy; its pages stay on one computed ranking (see docs)",
+        }),
       },
       resolve: (_r, args, ctx, info) =>
-        fetchPage<PoolRecord>(
-          ctx.reader,
-          POOLS,
-          poolFilters(args.where),
-          resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true }),
-          args,
-          ctx.limits,
-          pageFields(info, "Pool"),
-        ),
+        args.ranking != null
+          ? rankedPage(ctx, "pool", args.ranking, args.orderBy, args.where, args, ["dex"])
+          : fetchPage<PoolRecord>(
+              ctx.reader,
+              POOLS,
+              poolFilters(plainWhere(args.where, "pool")),
+              resolveOrder(POOLS, args.orderBy, { field: "LAST_SWAP_SLOT", desc: true }),
+              args,
+              ctx.limits,
+              pageFields(info, "Pool"),
+            ),
     }),
     swaps: t.field({
       type: SwapConnection,

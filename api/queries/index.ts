@@ -69,3 +69,22 @@ export {
   transfersBySignature,
 } from "./transfers.js";
 export { type TradeRecord, type TradeWhere, TRADES, tradeFilters, tradesBySignature } from "./trades.js";
+export {
+  type MarketBucketRecord,
+  type MarketInterval,
+  type MarketKind,
+  type MarketWindowRecord,
+  POOL_RANKINGS,
+  type RankingWhere,
+  TOKEN_RANKINGS,
+  type UsdCandleRecord,
+  WINDOW_HOURS,
+  marketBuckets,
+  latestRanking,
+  marketWindows,
+  pricedNow,
+  rankingPage,
+  tokenLiquidity,
+  usdCandles,
+} from "./market.js";
+export { type PnlTradeRecord, holdersOf, mintTrades, walletHoldings, walletTrades } from "./pnl.js";

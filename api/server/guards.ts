@@ -23,6 +23,7 @@ import {
 } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
 import { apiError } from "../errors.js";
+import { PRESETS } from "../../core/presets.js";
 
 /** The limits, with the defaults createApi uses. */
 export type GuardLimits = {
@@ -251,6 +252,22 @@ const MAX_CANDLE_BUCKETS = 5_000;
 const CANDLE_SECONDS: Record<string, number> = { M1: 60, M5: 300, H1: 3_600, D1: 86_400 };
 const DAY_MS = 86_400_000;
 
+/** DEX presets: the DEXes dexStats may return a row of per bucket. */
+const DEX_PRESETS = PRESETS.filter((p) => p.kind === "dex").length;
+/** What a market stats call spans at most (api/graph/market.ts refuses more). */
+const MAX_STATS_BUCKETS = 2_000;
+
+/** Buckets a market stats call spans: its range over its interval; without `from`, its default (24 or 30). */
+function statsBuckets(interval: unknown, from: unknown, to: unknown): number {
+  const hour = String(interval) !== "D1";
+  const ms = hour ? 3_600_000 : DAY_MS;
+  const f = typeof from === "string" ? Date.parse(from) : Number.NaN;
+  const t = typeof to === "string" ? Date.parse(to) : Number.NaN;
+  // `from` without `to` ends at the priced clock, which only SQL can tell: priced at the most a call may span
+  const n = Number.isFinite(f) ? (Number.isFinite(t) ? Math.ceil((t - f) / ms) : MAX_STATS_BUCKETS) : hour ? 24 : 30;
+  return Math.min(MAX_STATS_BUCKETS, Math.max(1, n));
+}
+
 /** Buckets a candles call spans: its range over its interval, 24 hours when it gives no range. */
 function candleBuckets(interval: unknown, from: unknown, to: unknown): number {
   const seconds = CANDLE_SECONDS[String(interval)] ?? CANDLE_SECONDS.M1!;
@@ -268,6 +285,13 @@ function candleBuckets(interval: unknown, from: unknown, to: unknown): number {
  */
 export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => number> = {
   "Pool.candles": (arg) => candleBuckets(arg("interval"), arg("from"), arg("to")),
+  // Market rollups (api/graph/market.ts): one row per bucket; without `from`, 24 hours or 30 days.
+  "Token.stats": (arg) => statsBuckets(arg("interval"), arg("from"), arg("to")),
+  "Token.usdCandles": (arg) => statsBuckets(arg("interval"), arg("from"), arg("to")),
+  "Pool.stats": (arg) => statsBuckets(arg("interval"), arg("from"), arg("to")),
+  // One row per bucket and DEX: every decoded DEX without `dex`.
+  "Query.dexStats": (arg) =>
+    statsBuckets(arg("interval"), arg("from"), arg("to")) * (arg("dex") == null ? DEX_PRESETS : 1),
   // At most one row per instruction (64 top-level); priced at a quarter of that: a page's lists are one batched,
   // indexed statement per level, and at the worst case a page of 20 transactions with its swaps, transfers and
   // events would already pass the default cost limit, which a dashboard's transaction list must not.
@@ -277,6 +301,11 @@ export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => numb
   "Transaction.trades": () => MAX_SIGNERS_PER_TRANSACTION,
   // Instructions plus the events a program logs ("Program data:"), which the instruction limit does not bound.
   "Transaction.events": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 2,
+  // The tokens a wallet traded in a PnL window (api/graph/pnl.ts): computed in memory from one indexed range of its
+  // trades (at most 20,000); priced as a typical wallet's handful rather than the generic multiplier.
+  "WalletPnl.tokens": () => 20,
+  // A token's top traders: `first` of them (at most 100, default 10).
+  "Token.topTraders": (arg) => Math.min(100, Math.max(1, Number(arg("first") ?? 10))),
   // Backfills not done yet: started by the operator, a handful at most (and indexerStatus is a root field only).
   "IndexerStatus.backfills": () => 10,
   // Fixed lengths of the console's lists (DEAD_LETTERS_SHOWN, WORKERS_SHOWN in api/graph); endpoints: the configured

@@ -54,6 +54,7 @@ export {
   createStatementMemo,
 } from "./reader.js";
 export { type Fragment, join, raw, sql, where } from "./sql.js";
+export { decodeCursor, encodeCursor } from "./cursor.js";
 export {
   type Columns,
   type ListSpec,

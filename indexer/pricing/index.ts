@@ -21,7 +21,16 @@ import {
   trades,
   transactions,
 } from "../../schema/index.js";
-import { LIVE_CURSOR, PRICING_CURSOR, PRICING_LOCK_KEY, pricingCursor, sqlNames } from "../store/index.js";
+import {
+  LIVE_CURSOR,
+  PRICING_CURSOR,
+  addToRollups,
+  ensureRankings,
+  writeRankings,
+  PRICING_LOCK_KEY,
+  pricingCursor,
+  sqlNames,
+} from "../store/index.js";
 import { type PriceBook, UNIT_SCALE, USD_SCALE, fromDecimal, stableUnitPrice, toDecimal, wholeUsd } from "./compute.js";
 import { type PoolState, type SlotInput, priceSlots, repricedBy } from "./engine.js";
 
@@ -255,6 +264,8 @@ async function priceRange(
   const t = out.tradeValues;
   if (t.length)
     await client.query(UPDATE_TRADES, [t.map((x) => x.signature), t.map((x) => x.trader), t.map((x) => usd(x.value))]);
+  // the rollups take the range's rows once they carry their values
+  await addToRollups(client, cursor, upper);
   return ordered.length;
 }
 
@@ -281,6 +292,8 @@ export function createPricer(ctx: Pick<Context, "db" | "config">): Pricer {
         }
         const from = cursor ?? -1;
         if (target == null || target <= from) {
+          // a catch-up whose last batch ended exactly at the target has no generation at the cursor yet
+          if (cursor != null && target != null) await ensureRankings(client, cursor, cfg.stables);
           await client.query("commit");
           return { slots: 0, cursor, more: false };
         }
@@ -290,6 +303,8 @@ export function createPricer(ctx: Pick<Context, "db" | "config">): Pricer {
         const upper = more ? Number(next.rows.at(-1)!.slot) : target;
         const n = next.rows.length ? await priceRange(client, cfg, from, upper) : 0;
         await client.query(SET_CURSOR, [upper]);
+        // one generation per catch-up, not per batch: a ranking reads every token and pool
+        if (!more) await writeRankings(client, upper, cfg.stables);
         await client.query("commit");
         return { slots: n, cursor: upper, more };
       } catch (err) {

@@ -6,6 +6,8 @@
 import type pg from "pg";
 import { cursors, poolTvl, slots, tokenPrices } from "../../schema/index.js";
 import { sqlNames } from "./columns.js";
+import { dropRankingsFrom } from "./rankings.js";
+import { rewindRollups } from "./rollups.js";
 
 /** The pricing stage's cursor id in `cursors`: every slot at or below its slot is priced. */
 export const PRICING_CURSOR = "pricing";
@@ -36,11 +38,13 @@ export async function pricingCursor(client: pg.PoolClient | pg.Pool): Promise<nu
 }
 
 /**
- * Drops what the pricing stage wrote at or above `slot` and moves its cursor below it, so the stage prices those
+ * Drops what the pricing stage wrote at or above `slot` (its rollups: recomputed from the slots below; its rankings from there on) and moves its cursor below it, so the stage prices those
  * slots again from the data as it now is. The caller holds the pricing lock (exclusive, or shared by writers).
  */
 export async function rewindPricing(client: pg.PoolClient, slot: number): Promise<void> {
   for (const sql of DELETE_FROM) await client.query(sql, [slot]);
+  await rewindRollups(client, slot);
+  await dropRankingsFrom(client, slot);
   await client.query(REWIND_CURSOR, [slot]);
 }
 

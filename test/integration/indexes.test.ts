@@ -34,6 +34,32 @@ describe("indexes serve the API's filters and orderings", () => {
       insert into pools (address, dex, program_id, mint_a, mint_b, vault_a, vault_b, first_seen_slot)
       select 'pool' || i, 'orca-whirlpool', 'whirl', 'mintA' || (i % 3000), 'mintB' || (i % 2000), 'va' || i, 'vb' || i, i
       from generate_series(1, 20000) i`);
+    // Market rollups: 300 tokens' hours over 40 days, their traders, and prices with block times.
+    await client.query(`
+      insert into market_stats (kind, entity, interval, bucket, volume_usd, trades, buys, sells, traders, first_slot, last_slot)
+      select k, 'e' || (i % 300), 'hour', timestamptz '2025-01-01' + ((i / 300) || ' hours')::interval, i, 1, 1, 0, 1, i, i
+      from generate_series(1, 288000) i cross join (values ('token'), ('pool')) v(k)`);
+    await client.query(`
+      insert into market_traders (kind, entity, interval, bucket, trader, first_slot)
+      select 'token', 'e' || (i % 300), 'hour', timestamptz '2025-01-01' + ((i / 3000) || ' hours')::interval, 't' || i, i
+      from generate_series(1, 60000) i`);
+    await client.query(`
+      insert into token_prices (mint, slot, unit_price_usd, block_time)
+      select 'mint' || (i % 300), i, i, timestamptz '2025-01-01' + (i || ' seconds')::interval
+      from generate_series(1, 60000) i`);
+    // Trades: 5000 wallets over 300 mints (wallet PnL, a token's top traders).
+    await client.query(`
+      insert into trades (signature, trader, sold_mint, sold_amount, bought_mint, bought_amount, pools, slot, tx_index, block_time)
+      select 'sig' || i, 'trader' || (i % 5000), 'mintA' || (i % 300), i, 'mintB' || (i % 290), i * 2, '{}',
+             300000000 + i / 4, i % 4, now() - (i || ' seconds')::interval
+      from generate_series(1, 60000) i`);
+    // Rankings: four generations of 5000 tokens under each of 7 orderings.
+    await client.query(`
+      insert into market_rankings (kind, ordering, generation, rank, entity, value, liquidity_usd, dexes, created_at)
+      select 'token', o, g, i, 'e' || i, i, i, '{orca-whirlpool}', timestamptz '2025-01-01' + (i || ' minutes')::interval
+      from generate_series(1, 5000) i, generate_series(100, 400, 100) g,
+        unnest(array['VOLUME_24H_DESC', 'PRICE_CHANGE_24H_DESC', 'MARKET_CAP_DESC', 'LIQUIDITY_DESC', 'TRADES_24H_DESC',
+          'HOLDERS_DESC', 'NEWEST']) o`);
     await client.query("analyze");
   });
   afterAll(async () => {
@@ -105,6 +131,67 @@ describe("indexes serve the API's filters and orderings", () => {
       "transactions_fee_payer_idx",
     ],
     ["pools of a mint", "select * from pools where mint_a = $1", ["mintA7"], "pools_mint_a_idx"],
+    [
+      "a token's hourly buckets in a range (stats, a window's sums)",
+      "select * from market_stats where kind = 'token' and entity = any($1::text[]) and interval = 'hour' and bucket >= $2 and bucket < $3",
+      [["e7"], "2025-01-10T00:00:00Z", "2025-01-11T00:00:00Z"],
+      "market_stats_pk",
+    ],
+    [
+      "every DEX's buckets in a range (dexStats)",
+      "select * from market_stats where kind = 'dex' and interval = 'day' and bucket >= $1 and bucket < $2 order by bucket",
+      ["2025-01-10T00:00:00Z", "2025-01-11T00:00:00Z"],
+      "market_stats_bucket_idx",
+    ],
+    [
+      "a window's distinct traders",
+      "select count(distinct trader) from market_traders where kind = 'token' and entity = $1 and interval = 'hour' and bucket >= $2",
+      ["e7", "2025-01-01T10:00:00Z"],
+      "market_traders_pk",
+    ],
+    [
+      "the rollup rows a rewind recomputes",
+      "select * from market_stats where last_slot >= $1",
+      [287000],
+      "market_stats_last_slot_idx",
+    ],
+    [
+      "a wallet's trades in chain order (Account.pnl)",
+      "select * from trades where trader = $1 and slot <= $2 order by slot, tx_index limit 20001",
+      ["trader7", 400000000],
+      "trades_trader_idx",
+    ],
+    [
+      "a token's trades, sold side (Token.topTraders)",
+      "select * from trades where sold_mint = $1 and slot <= $2",
+      ["mintA7", 400000000],
+      "trades_sold_mint_idx",
+    ],
+    [
+      "a token's trades, bought side (Token.topTraders)",
+      "select * from trades where bought_mint = $1 and slot <= $2",
+      ["mintB7", 400000000],
+      "trades_bought_mint_idx",
+    ],
+    [
+      "a ranking's page after a cursor, filtered",
+      "select entity, rank from market_rankings where kind = 'token' and ordering = $1 and generation = $2 and rank > $3 and liquidity_usd >= $4::numeric order by rank limit 21",
+      ["VOLUME_24H_DESC", 300, 2000, 10],
+      "market_rankings_pk",
+      true,
+    ],
+    [
+      "the generations a pricing run prunes or a rewind drops",
+      "delete from market_rankings where generation >= $1",
+      [400],
+      "market_rankings_generation_idx",
+    ],
+    [
+      "a token's price before a window (price change)",
+      "select unit_price_usd from token_prices where mint = $1 and block_time < $2 order by block_time desc, slot desc limit 1",
+      ["mint7", "2025-01-01T10:00:00Z"],
+      "token_prices_mint_time_idx",
+    ],
   ] as [string, string, unknown[], string | RegExp, boolean?][])(
     "%s uses %s",
     async (_name, sql, params, index, sortFree) => {

@@ -36,7 +36,7 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
 };
 
 /**
- * What the pricing stage writes: prices, pool TVL, and the USD values of swaps and trades. Compared only once the
+ * What the pricing stage writes: prices, pool TVL, the USD values of swaps and trades, and the market rollups. Compared only once the
  * stage has caught up with the resume point in both databases (it runs behind it), so a slow stage is not a mismatch.
  */
 const PRICING_TABLES: typeof TABLES = {
@@ -44,6 +44,14 @@ const PRICING_TABLES: typeof TABLES = {
   pool_tvl: { order: "pool, slot" },
   swaps: { order: "signature, instruction_path", cols: "signature, instruction_path, value_usd" },
   trades: { order: "signature, trader", cols: "signature, trader, value_usd" },
+  market_stats: { order: "kind, entity, interval, bucket" },
+  market_traders: { order: "kind, entity, interval, bucket, trader" },
+  // the newest generation (at the caught-up cursor); holders and market cap read live token columns, left out
+  market_rankings: {
+    order: "kind, ordering, rank",
+    where:
+      "generation = (select max(generation) from market_rankings) and ordering not in ('HOLDERS_DESC', 'MARKET_CAP_DESC')",
+  },
 };
 
 /** md5 of each table's rows in key order, plus row counts; `pricing`: the pricing stage's rows instead. */

@@ -20,6 +20,8 @@ const ARGS: Record<string, string> = {
   volume: "(window: D7)",
   candles: "(interval: D1)",
   priceCandles: "(interval: D1)",
+  stats: "(interval: D1)",
+  usdCandles: "(interval: D1)",
 };
 
 /**

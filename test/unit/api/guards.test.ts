@@ -185,6 +185,17 @@ describe("api guards: pricing what a query reads", () => {
     expect(cost(q, { from: "2024-12-31T00:00:00Z" }).cost).toBe(1 + 576);
   });
 
+  test("market stats are priced by the buckets they span, dexStats by every DEX without `dex`", () => {
+    const day = `{ token(mint: "m") { stats(interval: H1, from: "2025-01-01T00:00:00Z", to: "2025-01-02T00:00:00Z") { volumeUsd } } }`;
+    expect(cost(day).cost).toBe(1 + 24);
+    const week = `{ pool(address: "p") { stats(interval: H1, from: "2025-01-01T00:00:00Z", to: "2025-01-08T00:00:00Z") { volumeUsd } } }`;
+    expect(cost(week).cost).toBe(1 + 168);
+    const one = `{ dexStats(interval: D1, dex: "raydium-amm-v4") { volumeUsd } }`;
+    const all = `{ dexStats(interval: D1) { volumeUsd } }`;
+    expect(cost(one).cost).toBe(30);
+    expect(cost(all).cost).toBeGreaterThan(30 * 5);
+  });
+
   test("every plain list of objects in the schema is priced by LIST_ITEMS, not the generic multiplier", () => {
     const unpriced: string[] = [];
     const names = Object.keys(LIST_ITEMS);
@@ -204,12 +215,18 @@ describe("api guards: pricing what a query reads", () => {
       "IndexerStatus.rpcEndpoints",
       "IndexerStatus.workers",
       "Pool.candles",
+      "Pool.stats",
       "Query.deadLetters",
+      "Query.dexStats",
       "Token.priceCandles",
+      "Token.stats",
+      "Token.topTraders",
+      "Token.usdCandles",
       "Transaction.events",
       "Transaction.swaps",
       "Transaction.trades",
       "Transaction.transfers",
+      "WalletPnl.tokens",
     ]);
   });
 });
