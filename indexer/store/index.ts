@@ -36,7 +36,8 @@ import {
   type TokenSnapshot,
 } from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
-import { guardPricing, lockPricing, pruneLimit, rewindForNewSlots, rewindPricing } from "./pricing.js";
+import { createPartitionKeeper } from "./partitions.js";
+import { PRICING_CURSOR, guardPricing, lockPricing, pruneLimit, rewindForNewSlots, rewindPricing } from "./pricing.js";
 
 export type { WriteCounts } from "./write-sql.js";
 /**
@@ -64,6 +65,11 @@ export type Store = Operations & {
    * were not read whole.
    */
   writeTransactions(txs: DecodedTransaction[], passed?: { signature: string; slot: number }[]): Promise<WriteCounts>;
+  /**
+   * Drops the raw rows' partitions wholly `keepSlots` or more below both the live resume point and the pricing
+   * cursor (never ahead of what is derived from them); returns the horizon (null while either cursor is missing).
+   */
+  applyRetention(keepSlots: number): Promise<{ horizon: number | null; dropped: number }>;
   /** Of `signatures`, those neither stored nor known to invoke no tracked program. */
   unstoredSignatures(signatures: string[]): Promise<string[]>;
   /** Records slots that produced no block (getBlocks left them out, or -32007/-32009). */
@@ -289,6 +295,10 @@ const SLOTS_BETWEEN = `select ${sl.slot}::text as slot, ${sl.status} as status f
 const CHAIN_ROWS = `select ${sl.slot}::text as slot, ${sl.status} as status, ${sl.parentSlot}::text as parent,
        ${sl.blockhash} as hash, ${sl.previousBlockhash} as prev from ${sl.$table}
      where ${sl.slot} between $1 and $2 order by ${sl.slot} limit $3`;
+/** The retention horizon: `$3` slots below the lower of the live resume point and the pricing cursor. */
+const RETENTION_HORIZON = `select (least(max(${cu.slot}) filter (where ${cu.id} = $1), max(${cu.slot}) filter (where ${cu.id} = $2))
+       - $3::int8)::text as h from ${cu.$table} where ${cu.id} in ($1, $2)
+     having count(${cu.slot}) = 2`;
 const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]) and ${sl.status} <> 'indexed'`;
 
 /**
@@ -300,10 +310,12 @@ const oneBlockPerSlot = (blocks: DecodedBlock[]): DecodedBlock[] => keepLast(blo
 /** Creates the store over the context's pool. */
 export function createStore(ctx: Pick<Context, "db">): Store {
   const pool = ctx.db.$client;
+  const partitions = createPartitionKeeper(pool);
   return {
     ...createOperations(pool),
     async writeBlocks(given, opts) {
       const blocks = oneBlockPerSlot(given);
+      await partitions.ensure(blocks.map((b) => b.slot));
       const out = await inTransaction(pool, async (client) => {
         await guardPricing(
           client,
@@ -347,12 +359,19 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           txCount: list.length,
           transactions: list,
         }));
+      await partitions.ensure(blocks.map((b) => b.slot));
       return inTransaction(pool, async (client) => {
         const counts = await writeRows(client, blocks);
         if (passed.length)
           await client.query(INSERT_PASSED, [passed.map((p) => p.signature), passed.map((p) => p.slot)]);
         return counts;
       });
+    },
+    async applyRetention(keepSlots) {
+      const r = await pool.query<{ h: string | null }>(RETENTION_HORIZON, [LIVE_CURSOR, PRICING_CURSOR, keepSlots]);
+      const horizon = r.rows[0]?.h == null ? null : Number(r.rows[0].h);
+      if (horizon === null || horizon <= 0) return { horizon, dropped: 0 };
+      return { horizon, dropped: await partitions.dropBelow(horizon) };
     },
     async unstoredSignatures(signatures) {
       if (signatures.length === 0) return [];
