@@ -67,7 +67,7 @@ describe("store: slot partitions", () => {
     await x.store.writeBlocks([atSlot(blocks[0]!, a)], { commitment: "confirmed" });
     const atA = await counts(x.db);
     expect(atA.transactions).toBeGreaterThan(0);
-    expect(atA.swaps + atA.token_transfers).toBeGreaterThan(0);
+    expect((atA.swaps ?? 0) + (atA.token_transfers ?? 0)).toBeGreaterThan(0);
     await x.store.rollbackSlots([a]);
     await x.store.writeBlocks([atSlot(blocks[0]!, b)], { commitment: "confirmed" });
     expect(await counts(x.db)).toEqual(atA);
