@@ -23,6 +23,7 @@ DECLARE
   part text;
   r record;
   made integer := 0;
+  prev_timeout text := current_setting('lock_timeout');
 BEGIN
   SELECT slot INTO floor_slot FROM public.cursors WHERE id = 'retention';
   IF floor_slot IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(wanted) s WHERE s < floor_slot) THEN
@@ -30,6 +31,9 @@ BEGIN
       (SELECT min(s) FROM unnest(wanted) s), floor_slot USING ERRCODE = 'SLR01';
   END IF;
   PERFORM pg_advisory_xact_lock(7462010002);
+  -- making a partition locks its parent: behind a long read, give up (the caller retries) rather than queue every
+  -- query of the table behind this one
+  PERFORM set_config('lock_timeout', '3s', true);
   FOR n IN SELECT DISTINCT x FROM (SELECT s / width AS x FROM unnest(wanted) s
                                    UNION SELECT s / width + 1 FROM unnest(wanted) s) q WHERE x >= 0 ORDER BY 1 LOOP
     FOREACH t IN ARRAY slotline_slot_partitioned_tables() LOOP
@@ -48,6 +52,7 @@ BEGIN
       made := made + 1;
     END LOOP;
   END LOOP;
+  PERFORM set_config('lock_timeout', prev_timeout, true);
   RETURN made;
 END $$;
 --> statement-breakpoint
@@ -58,8 +63,10 @@ DECLARE
   r record;
   top bigint;
   dropped integer := 0;
+  prev_timeout text := current_setting('lock_timeout');
 BEGIN
   PERFORM pg_advisory_xact_lock(7462010002);
+  PERFORM set_config('lock_timeout', '3s', true);
   FOR r IN SELECT c.relname, substring(c.relname FROM '_p([0-9]+)$')::bigint AS n FROM pg_inherits h
       JOIN pg_class c ON c.oid = h.inhrelid
       JOIN pg_class p ON p.oid = h.inhparent
@@ -71,6 +78,7 @@ BEGIN
     top := greatest(top, (r.n + 1) * width);
     dropped := dropped + 1;
   END LOOP;
+  PERFORM set_config('lock_timeout', prev_timeout, true);
   IF top IS NOT NULL THEN
     INSERT INTO public.cursors (id, kind, status, slot) VALUES ('retention', 'retention', 'running', top)
       ON CONFLICT (id) DO UPDATE SET slot = greatest(cursors.slot, excluded.slot), updated_at = now();

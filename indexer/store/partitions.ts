@@ -6,10 +6,12 @@
  * parent's ACCESS EXCLUSIVE lock, which inside a transaction holding rows of that parent could deadlock with another.
  */
 import type pg from "pg";
-import { NonRetryableError } from "../../core/errors.js";
+import { NonRetryableError, RetryableError } from "../../core/errors.js";
 
 /** Raised by slotline_ensure_slot_partitions for a slot below the retention floor. */
 const BELOW_FLOOR = "SLR01";
+/** lock_not_available: the function's lock_timeout passed behind a long query of a parent table. */
+const LOCK_TIMEOUT = "55P03";
 
 /** A slot the store refuses: its partition was dropped by retention. */
 export class BelowRetentionError extends NonRetryableError {
@@ -42,7 +44,10 @@ export function createPartitionKeeper(pool: pg.Pool): PartitionKeeper {
       try {
         await pool.query("select slotline_ensure_slot_partitions($1::int8[])", [missing.map((n) => n * w)]);
       } catch (err) {
-        if ((err as { code?: string }).code === BELOW_FLOOR) throw new BelowRetentionError((err as Error).message);
+        const code = (err as { code?: string }).code;
+        if (code === BELOW_FLOOR) throw new BelowRetentionError((err as Error).message);
+        if (code === LOCK_TIMEOUT)
+          throw new RetryableError("partition not made yet: its table is busy", { cause: err });
         throw err;
       }
       for (const n of missing) known.add(n);
