@@ -480,9 +480,11 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   await run(client, LIQUIDITY, liquidity);
   await run(client, EVENTS, events);
   await run(client, TRADES, tradeRows);
+  // After the swaps upsert, which reads the moved swaps' minutes; before the candles are recomputed. Every stored
+  // transaction has its transactions row, so the other tables are looked at only when one moved (rarely: a fork).
   const forked = txRows.length ? forkedParams(txRows) : null;
-  // after the swaps upsert, which reads the moved swaps' minutes; before the candles are recomputed
-  if (forked) for (const statement of FORKED) await client.query(statement, forked);
+  const moved = forked !== null && ((await client.query(FORKED[0]!, forked)).rowCount ?? 0) > 0;
+  if (moved) for (const statement of FORKED.slice(1)) await client.query(statement, forked);
   // Authority changes (initializeMint, setAuthority) on stored mints apply unless the row already reflects a
   // later slot; this runs before the upsert below moves updated_slot. New mints get them from the insert.
   const changes = tokenRows.filter((t) => t.authoritySlot != null);
@@ -511,7 +513,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
     if (inserted.length) await client.query(NEW_HOLDER_COUNTS, [inserted]);
   }
   await run(client, POOLS, poolRows);
-  if (supplyRows.length && forked) await client.query(FORKED_SUPPLY, forked);
+  if (supplyRows.length && moved) await client.query(FORKED_SUPPLY, forked!);
   if (supplyRows.length) await client.query(SUPPLY_TRANSFERS, columnParams(TRANSFERS.cols, supplyRows));
   const inits = tokenRows.filter((t) => t.initSlot !== null);
   if (inits.length) await client.query(INITIAL_SUPPLY, [inits.map((t) => t.mint), inits.map((t) => t.initSlot)]);
