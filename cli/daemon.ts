@@ -6,7 +6,14 @@ import type { Context } from "../core/context.js";
 import { secretsOf } from "../core/logger.js";
 import { runMigrations } from "../core/migrate.js";
 import { readRoleOf } from "../core/read-role.js";
-import { gapReason, ingestHealth, LEADERSHIP_LOST, startLiveIngest, startLogsIngest } from "../indexer/ingest/index.js";
+import {
+  gapReason,
+  ingestHealth,
+  LEADERSHIP_LOST,
+  startLiveIngest,
+  startLogsIngest,
+  startRetention,
+} from "../indexer/ingest/index.js";
 import { createBlockWorker } from "../indexer/pipeline/index.js";
 import { startPricing } from "../indexer/pricing/index.js";
 import { daemonHealth, startOpsServer, stuckReason } from "./ops-server.js";
@@ -96,6 +103,11 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
     // Behind the resume point the leader keeps: prices follow the slots in chain order.
     const pricing = startPricing(ctx, { everyMs: c.INGEST_POLL_MS });
     ctx.shutdown.add(() => pricing.stop());
+    // Behind both: the rows a partition drop takes are stored and priced, and nothing derived is read from them again.
+    if (c.RETENTION_SLOTS > 0) {
+      const retention = startRetention(ctx, rt.store, { keepSlots: c.RETENTION_SLOTS });
+      ctx.shutdown.add(() => retention.stop());
+    }
   }
   await untilShutdown(ctx);
   // A lost leader lock exits non-zero, so a supervisor restarts the process (it then waits as a follower).

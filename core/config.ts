@@ -27,6 +27,9 @@ const wholeNumber = (min: number, max: number) =>
     .int()
     .min(min)
     .max(max);
+/** The least RETENTION_SLOTS other than 0: well past finality (32 slots) and the store's fork window. */
+export const MIN_RETENTION_SLOTS = 100_000;
+
 const int = (min: number, max: number, def: number) =>
   z.preprocess((v) => (v === undefined ? def : v === "" ? Number.NaN : Number(v)), wholeNumber(min, max));
 const optionalInt = (min: number, max: number) =>
@@ -178,6 +181,10 @@ export const configSchema = z.object({
     if (bad.length > 0) ctx.addIssue({ code: "custom", message: `not a mint address: ${bad.join(", ")}` });
   }),
   PRICE_MIN_LIQUIDITY_USD: int(0, 1_000_000_000_000, 10_000),
+  // 0 keeps every raw row; otherwise far enough behind the resume point to be past finality and the fork window.
+  RETENTION_SLOTS: int(0, Number.MAX_SAFE_INTEGER, 0).refine((v) => v === 0 || v >= MIN_RETENTION_SLOTS, {
+    message: `expected 0 (keep everything) or at least ${MIN_RETENTION_SLOTS}`,
+  }),
   API_PORT: int(1, 65535, 4000),
   API_KEYS: z.preprocess(emptyAsUndefined, list.optional()),
   API_CORS_ORIGINS: z.preprocess(emptyAsUndefined, list.optional()),

@@ -15,7 +15,7 @@ export type SlotStatus = (typeof SLOT_STATUSES)[number];
 export const transactions = pgTable(
   "transactions",
   {
-    signature: text("signature").primaryKey(),
+    signature: text("signature").notNull(),
     slot: bigint("slot", { mode: "number" }).notNull(),
     blockTime: blockTime(),
     txIndex: integer("tx_index").notNull(),
@@ -28,6 +28,7 @@ export const transactions = pgTable(
     logTruncated: boolean("log_truncated").notNull().default(false),
   },
   (t) => [
+    primaryKey({ name: "transactions_pkey", columns: [t.signature, t.slot] }),
     index("transactions_slot_idx").on(t.slot, t.txIndex),
     index("transactions_block_time_idx").on(t.blockTime),
     index("transactions_fee_payer_idx").on(t.feePayer, t.slot),

@@ -55,7 +55,7 @@ export const swaps = pgTable(
     valueUsd: numeric("value_usd"),
   },
   (t) => [
-    unique("swaps_natural_key").on(t.signature, t.instructionPath),
+    unique("swaps_natural_key").on(t.signature, t.instructionPath, t.slot),
     index("swaps_slot_idx").on(t.slot, t.txIndex, t.instructionPath),
     index("swaps_pool_idx").on(t.pool, t.slot, t.txIndex),
     index("swaps_pool_time_idx").on(t.pool, t.blockTime),
@@ -118,7 +118,7 @@ export const liquidityEvents = pgTable(
     blockTime: blockTime(),
   },
   (t) => [
-    unique("liquidity_events_natural_key").on(t.signature, t.instructionPath),
+    unique("liquidity_events_natural_key").on(t.signature, t.instructionPath, t.slot),
     enumCheck("liquidity_events_kind_check", t.kind, LIQUIDITY_KINDS),
     index("liquidity_events_pool_idx").on(t.pool, t.slot, t.txIndex),
     index("liquidity_events_owner_idx").on(t.owner, t.slot),

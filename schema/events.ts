@@ -22,7 +22,7 @@ export const programEvents = pgTable(
   },
   (t) => [
     enumCheck("program_events_kind_check", t.kind, PROGRAM_EVENT_KINDS),
-    unique("program_events_natural_key").on(t.signature, t.instructionPath, t.kind, t.name, t.ordinal),
+    unique("program_events_natural_key").on(t.signature, t.instructionPath, t.kind, t.name, t.ordinal, t.slot),
     index("program_events_program_idx").on(t.programId, t.slot, t.txIndex),
     index("program_events_slot_idx").on(t.slot),
   ],

@@ -2,14 +2,15 @@ import { sql } from "drizzle-orm";
 import { enumCheck } from "./columns.js";
 import { bigint, index, integer, jsonb, pgTable, serial, text, timestamp, unique } from "drizzle-orm/pg-core";
 
-/** Cursor kinds: the live ingest resume point, one backfill's progress, or the pricing stage's. */
-export const CURSOR_KINDS = ["live", "backfill", "pricing"] as const;
+/** Cursor kinds: the live ingest resume point, one backfill's progress, the pricing stage's, or the retention floor. */
+export const CURSOR_KINDS = ["live", "backfill", "pricing", "retention"] as const;
 /** Cursor states. */
 export const CURSOR_STATUSES = ["running", "paused", "done", "failed"] as const;
 
 /**
  * Resumable progress of live ingest (`id = 'live'`), of each backfill (`id = 'backfill-<hash>'`) and of the pricing
- * stage (`id = 'pricing'`: every slot at or below it is priced).
+ * stage (`id = 'pricing'`: every slot at or below it is priced) and the retention floor (`id = 'retention'`: the raw
+ * rows of every slot below it were dropped with their partitions, and no slot below it is stored again).
  */
 export const cursors = pgTable(
   "cursors",

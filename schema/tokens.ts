@@ -59,7 +59,7 @@ export const tokenTransfers = pgTable(
     blockTime: blockTime(),
   },
   (t) => [
-    unique("token_transfers_natural_key").on(t.signature, t.instructionPath),
+    unique("token_transfers_natural_key").on(t.signature, t.instructionPath, t.slot),
     enumCheck("token_transfers_kind_check", t.kind, TRANSFER_KINDS),
     index("token_transfers_slot_idx").on(t.slot, t.txIndex, t.instructionPath),
     index("token_transfers_mint_idx").on(t.mint, t.slot, t.txIndex),

@@ -24,7 +24,7 @@ export const trades = pgTable(
     valueUsd: numeric("value_usd"),
   },
   (t) => [
-    unique("trades_natural_key").on(t.signature, t.trader),
+    unique("trades_natural_key").on(t.signature, t.trader, t.slot),
     index("trades_slot_idx").on(t.slot, t.txIndex),
     index("trades_trader_idx").on(t.trader, t.slot, t.txIndex),
     index("trades_sold_mint_idx").on(t.soldMint, t.slot, t.txIndex),

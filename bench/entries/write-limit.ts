@@ -36,7 +36,7 @@ const UPSERT_TRANSACTIONS_SQL = `
   insert into transactions (signature, slot, block_time, tx_index, fee, success, fee_payer, compute_units, program_ids, log_truncated)
   select s, sl, now(), ti, f, true, p, 1000, pr::text[], false
   from unnest($1::text[], $2::bigint[], $3::int[], $4::numeric[], $5::text[], $6::text[]) as u(s, sl, ti, f, p, pr)
-  on conflict (signature) do update set slot = excluded.slot, tx_index = excluded.tx_index, fee = excluded.fee`;
+  on conflict (signature, slot) do update set tx_index = excluded.tx_index, fee = excluded.fee`;
 
 function upsertEntry(): BenchEntry {
   let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -52,6 +52,8 @@ function upsertEntry(): BenchEntry {
       // the indexer's own pool: it never lets a terminated connection crash the process (teardown's pool.end()
       // resolves before its sockets close, and the drop with (force) that follows can terminate one)
       pool = createDb(db.url, { max: 2 }).$client;
+      // transactions is partitioned by slot range: the rows' partition is made first, as the store does
+      await pool.query("select slotline_ensure_slot_partitions(array[300000000::int8])");
     },
     async measure() {
       const rows = makeRows(run++);

@@ -17,3 +17,4 @@ export {
   startLiveIngest,
 } from "./live.js";
 export { signatureJobId, startLogsIngest } from "./logs.js";
+export { RETENTION_EVERY_MS, startRetention } from "./retention.js";

@@ -273,9 +273,10 @@ const APPLY_SUPPLY = `,
 /**
  * The supply effect of writing mint and burn rows: each written row's effect, less the effect of the row it
  * replaced (a redelivered row nets to nothing; a row moved to another slot by a fork moves its effect).
- * `TRANSFERS.sql` is the token_transfers upsert; its rows are the mints and burns only.
+ * `TRANSFERS.sql` is the token_transfers upsert; its rows are the mints and burns only. Rows replaced are looked for
+ * `window` slots around the batch's (FORK_WINDOW_SLOTS), so only the partitions there are read.
  */
-export function supplyWriteSql(transfersSql: string, cols: { name: string; type: string }[]): string {
+export function supplyWriteSql(transfersSql: string, cols: { name: string; type: string }[], window: number): string {
   const param = (name: string) => {
     const i = cols.findIndex((c) => c.name === name);
     return `$${i + 1}::${cols[i]!.type}[]`;
@@ -283,10 +284,23 @@ export function supplyWriteSql(transfersSql: string, cols: { name: string; type:
   return `with old as (
       select t.${tt.mint} as mint, t.${tt.slot} as slot, -(${SIGNED}) as delta from ${tt.$table} t
       join unnest(${param(tt.signature)}, ${param(tt.instructionPath)}) as k(${tt.signature}, ${tt.instructionPath})
-        using (${tt.signature}, ${tt.instructionPath}) where t.${tt.kind} <> 'transfer'),
+        using (${tt.signature}, ${tt.instructionPath}) where t.${tt.kind} <> 'transfer'
+        and t.${tt.slot} between (select min(x) - ${window} from unnest(${param(tt.slot)}) x) and (select max(x) + ${window} from unnest(${param(tt.slot)}) x)),
     up as (${transfersSql} returning ${tt.mint}, ${tt.slot}, ${tt.kind}, ${tt.amount}),
     d as (select ${tt.mint} as mint, ${tt.slot} as slot, ${SIGNED} as delta from up union all select * from old)${APPLY_SUPPLY}`;
 }
+
+/**
+ * Deletes the mint and burn rows that a transaction of the batch ($1 signatures at $2 slots) left at another slot in
+ * [$3, $4] (it landed again on another fork before that slot was rolled back), and takes their effect off the supply.
+ * @dev a signature twice in the batch, at two slots, keeps both rows: which one the chain keeps is not known here.
+ */
+export const FORKED_SUPPLY = `with up as (
+    delete from ${tt.$table} t using unnest($1::text[], $2::int8[]) as k(sig, slot)
+    where t.${tt.signature} = k.sig and t.${tt.slot} <> k.slot and t.${tt.slot} between $3 and $4 and t.${tt.kind} <> 'transfer'
+      and not exists (select 1 from unnest($1::text[], $2::int8[]) as b(sig, slot) where b.sig = t.${tt.signature} and b.slot = t.${tt.slot})
+    returning t.${tt.mint}, t.${tt.slot}, t.${tt.kind}, t.${tt.amount}),
+  d as (select ${tt.mint} as mint, ${tt.slot} as slot, -(${SIGNED}) as delta from up)${APPLY_SUPPLY}`;
 
 /** Deletes the mint and burn rows of rolled-back slots ($1) and takes their effect off the supply. */
 export const ROLLBACK_SUPPLY = `with up as (

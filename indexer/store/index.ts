@@ -36,7 +36,9 @@ import {
   type TokenSnapshot,
 } from "./balances.js";
 import { type Operations, createOperations } from "./operations.js";
+import { createPartitionKeeper } from "./partitions.js";
 import {
+  PRICING_CURSOR,
   guardPricing,
   lockPricing,
   pruneLimit,
@@ -73,6 +75,11 @@ export type Store = Operations & {
    * were not read whole.
    */
   writeTransactions(txs: DecodedTransaction[], passed?: { signature: string; slot: number }[]): Promise<WriteCounts>;
+  /**
+   * Drops the raw rows' partitions wholly `keepSlots` or more below both the live resume point and the pricing
+   * cursor (never ahead of what is derived from them); returns the horizon (null while either cursor is missing).
+   */
+  applyRetention(keepSlots: number): Promise<{ horizon: number | null; dropped: number }>;
   /** Of `signatures`, those neither stored nor known to invoke no tracked program. */
   unstoredSignatures(signatures: string[]): Promise<string[]>;
   /** Records slots that produced no block (getBlocks left them out, or -32007/-32009). */
@@ -298,6 +305,10 @@ const SLOTS_BETWEEN = `select ${sl.slot}::text as slot, ${sl.status} as status f
 const CHAIN_ROWS = `select ${sl.slot}::text as slot, ${sl.status} as status, ${sl.parentSlot}::text as parent,
        ${sl.blockhash} as hash, ${sl.previousBlockhash} as prev from ${sl.$table}
      where ${sl.slot} between $1 and $2 order by ${sl.slot} limit $3`;
+/** The retention horizon: `$3` slots below the lower of the live resume point and the pricing cursor. */
+const RETENTION_HORIZON = `select (least(max(${cu.slot}) filter (where ${cu.id} = $1), max(${cu.slot}) filter (where ${cu.id} = $2))
+       - $3::int8)::text as h from ${cu.$table} where ${cu.id} in ($1, $2)
+     having count(${cu.slot}) = 2`;
 const FORGET_SLOTS = `delete from ${sl.$table} where ${sl.slot} = any($1::int8[]) and ${sl.status} <> 'indexed'`;
 
 /**
@@ -312,10 +323,12 @@ const STORED_SIGNATURES = `select ${txn.signature} as s from ${txn.$table} where
 /** Creates the store over the context's pool. */
 export function createStore(ctx: Pick<Context, "db">): Store {
   const pool = ctx.db.$client;
+  const partitions = createPartitionKeeper(pool);
   return {
     ...createOperations(pool),
     async writeBlocks(given, opts) {
       const blocks = oneBlockPerSlot(given);
+      await partitions.ensure(blocks.map((b) => b.slot));
       const out = await inTransaction(pool, async (client) => {
         await guardPricing(
           client,
@@ -359,6 +372,7 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           txCount: list.length,
           transactions: list,
         }));
+      await partitions.ensure(blocks.map((b) => b.slot));
       return inTransaction(pool, async (client) => {
         // below the pricing cursor as block mode's writes are (writeBlocks): the lock, then a rewind for the
         // transactions stored for the first time (a notification delivered twice stores its transaction again)
@@ -377,6 +391,12 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           await client.query(INSERT_PASSED, [passed.map((p) => p.signature), passed.map((p) => p.slot)]);
         return counts;
       });
+    },
+    async applyRetention(keepSlots) {
+      const r = await pool.query<{ h: string | null }>(RETENTION_HORIZON, [LIVE_CURSOR, PRICING_CURSOR, keepSlots]);
+      const horizon = r.rows[0]?.h == null ? null : Number(r.rows[0].h);
+      if (horizon === null || horizon <= 0) return { horizon, dropped: 0 };
+      return { horizon, dropped: await partitions.dropBelow(horizon) };
     },
     async unstoredSignatures(signatures) {
       if (signatures.length === 0) return [];

@@ -12,7 +12,14 @@ import { str, textArray, time } from "./values.js";
 import { type Upsert, columnParams, keepLast, run, uniqueRows, upsert } from "./upsert.js";
 import { MERGE_CANDLES, RECOMPUTE_CANDLES, mergeCandles, recomputeCandles } from "./candles.js";
 import type { DecodedBlock, TokenSeen } from "../../core/decoded.js";
-import { BALANCE_STATEMENTS, INITIAL_SUPPLY, hasBalances, supplyWriteSql, writeBalances } from "./balances.js";
+import {
+  BALANCE_STATEMENTS,
+  FORKED_SUPPLY,
+  INITIAL_SUPPLY,
+  hasBalances,
+  supplyWriteSql,
+  writeBalances,
+} from "./balances.js";
 import {
   type NewLiquidityEvent,
   type NewPool,
@@ -34,6 +41,9 @@ import {
   trades,
   transactions,
 } from "../../schema/index.js";
+
+/** See FORK_WINDOW_SLOTS (a statement built below needs it before that). */
+const FORK_WINDOW = 10_000;
 
 const TRANSACTIONS = upsert<NewTransaction, typeof transactions>(transactions, {
   signature: (r) => r.signature,
@@ -67,7 +77,7 @@ const TRANSFERS = upsert<NewTransfer, typeof tokenTransfers>(tokenTransfers, {
 });
 
 /** Mint and burn rows, moving the supply of their mints (see balances.ts). */
-const SUPPLY_TRANSFERS = supplyWriteSql(TRANSFERS.sql, TRANSFERS.cols);
+const SUPPLY_TRANSFERS = supplyWriteSql(TRANSFERS.sql, TRANSFERS.cols, FORK_WINDOW);
 
 const SWAPS = upsert<NewSwap, typeof swaps>(swaps, {
   signature: (r) => r.signature,
@@ -361,16 +371,20 @@ const swapParam = (name: string) => {
 
 /**
  * The swaps upsert, with the minutes the rows held before (a swap stored again elsewhere leaves them) and which
- * rows were there already (xmax = 0 only for a row this statement inserted).
+ * rows were there already at the same slot (a partitioned table cannot return xmax, so `old` tells).
+ * @dev `old` and the final select read the statement's snapshot, taken before its own insert; `up` runs regardless.
  */
 const UPSERT_SWAPS = `with old as (
-       select distinct ${swRow.pool}, ${swRow.blockTime} from ${sw.$table} s
+       select ${swRow.pool}, ${swRow.blockTime}, ${swRow.signature}, ${swRow.instructionPath}, ${swRow.slot} from ${sw.$table} s
        join unnest(${swapParam(sw.signature)}, ${swapParam(sw.instructionPath)}) as k(${sw.signature}, ${sw.instructionPath}) using (${sw.signature}, ${sw.instructionPath})
-       where ${swRow.blockTime} is not null),
-     up as (${SWAPS.sql} returning ${sw.signature}, ${sw.instructionPath}, xmax = 0 as inserted)
-     select ${sw.pool} as pool, ${sw.blockTime}::text as t, null as key from old
+       where ${swRow.slot} between (select min(x) - ${FORK_WINDOW} from unnest(${swapParam(sw.slot)}) x)
+         and (select max(x) + ${FORK_WINDOW} from unnest(${swapParam(sw.slot)}) x)),
+     up as (${SWAPS.sql} returning ${sw.signature})
+     select distinct ${sw.pool} as pool, ${sw.blockTime}::text as t, null as key from old where ${sw.blockTime} is not null
      union all
-     select null, null, ${sw.signature} || ' ' || ${sw.instructionPath} from up where not inserted`;
+     select null, null, o.${sw.signature} || ' ' || o.${sw.instructionPath} from old o
+       join unnest(${swapParam(sw.signature)}, ${swapParam(sw.instructionPath)}, ${swapParam(sw.slot)}) as k(${sw.signature}, ${sw.instructionPath}, ${sw.slot})
+       using (${sw.signature}, ${sw.instructionPath}, ${sw.slot})`;
 
 /**
  * Upserts the batch's swaps; returns where the swaps it overwrote were (pool, block time), so that a swap stored
@@ -393,6 +407,41 @@ async function upsertSwaps(
     else movedFrom.push({ pool: x.pool!, t: x.t! });
   }
   return { movedFrom, updated };
+}
+
+/**
+ * How far apart two landings of one transaction can be: it names a recent blockhash, valid for 150 blocks, so a copy
+ * on another fork lands within a few hundred slots of the first. Lookups of a signature's rows elsewhere stay inside
+ * this window, which touches at most two partitions (a partition is far wider).
+ */
+export const FORK_WINDOW_SLOTS = FORK_WINDOW;
+
+/**
+ * Per raw table, the delete of the rows a transaction of the batch ($1 signatures at $2 slots) left at another slot in
+ * [$3, $4]: natural keys hold the slot (a partitioned table's unique keys must), so a transaction that landed again on
+ * another fork is moved by this delete, not by its upsert. Mints and burns go with FORKED_SUPPLY (they move supply).
+ * @dev a signature twice in the batch, at two slots, keeps both rows: which one the chain keeps is not known here.
+ */
+const FORKED = [transactions, tokenTransfers, swaps, liquidityEvents, programEvents, trades].map((table) => {
+  const n = sqlNames(table);
+  const t = sqlNames(table, "t");
+  const only = table === tokenTransfers ? ` and ${sqlNames(tokenTransfers, "t").kind} = 'transfer'` : "";
+  return `delete from ${n.$table} t using unnest($1::text[], $2::int8[]) as k(sig, slot)
+    where ${t.signature} = k.sig and ${t.slot} <> k.slot and ${t.slot} between $3 and $4${only}
+      and not exists (select 1 from unnest($1::text[], $2::int8[]) as b(sig, slot) where b.sig = ${t.signature} and b.slot = ${t.slot})`;
+});
+
+/** The parameters of FORKED and FORKED_SUPPLY for a batch's transactions. */
+function forkedParams(txRows: { signature: string; slot: number }[]): unknown[] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const r of txRows) (lo = Math.min(lo, r.slot)), (hi = Math.max(hi, r.slot));
+  return [
+    txRows.map((r) => cleanText(r.signature)),
+    txRows.map((r) => r.slot),
+    lo - FORK_WINDOW_SLOTS,
+    hi + FORK_WINDOW_SLOTS,
+  ];
 }
 
 /** Row counts written by one batch. */
@@ -450,6 +499,11 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
   await run(client, LIQUIDITY, liquidity);
   await run(client, EVENTS, events);
   await run(client, TRADES, tradeRows);
+  // After the swaps upsert, which reads the moved swaps' minutes; before the candles are recomputed. Every stored
+  // transaction has its transactions row, so the other tables are looked at only when one moved (rarely: a fork).
+  const forked = txRows.length ? forkedParams(txRows) : null;
+  const moved = forked !== null && ((await client.query(FORKED[0]!, forked)).rowCount ?? 0) > 0;
+  if (moved) for (const statement of FORKED.slice(1)) await client.query(statement, forked);
   // Authority changes (initializeMint, setAuthority) on stored mints apply unless the row already reflects a
   // later slot; this runs before the upsert below moves updated_slot. New mints get them from the insert.
   const changes = tokenRows.filter((t) => t.authoritySlot != null);
@@ -478,6 +532,7 @@ export async function writeRows(client: pg.PoolClient, blocks: DecodedBlock[]): 
     if (inserted.length) await client.query(NEW_HOLDER_COUNTS, [inserted]);
   }
   await run(client, POOLS, poolRows);
+  if (supplyRows.length && moved) await client.query(FORKED_SUPPLY, forked!);
   if (supplyRows.length) await client.query(SUPPLY_TRANSFERS, columnParams(TRANSFERS.cols, supplyRows));
   const inits = tokenRows.filter((t) => t.initSlot !== null);
   if (inits.length) await client.query(INITIAL_SUPPLY, [inits.map((t) => t.mint), inits.map((t) => t.initSlot)]);

@@ -25,6 +25,8 @@ describe("api flood while the indexer writes", () => {
   beforeAll(async () => {
     chain = await createChain({ port: 0, slotMs: 200 });
     db = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    // swaps is partitioned by slot range: the filler's partition is made first, as the store does
+    await query(db.url, "select slotline_ensure_slot_partitions(array[1::int8])");
     await query(
       db.url,
       `insert into swaps (signature, instruction_path, pool, dex, trader, mint_in, mint_out, amount_in, amount_out, slot, tx_index, block_time)

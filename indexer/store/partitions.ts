@@ -1,0 +1,61 @@
+/**
+ * The slot-range partitions of the raw per-transaction tables (migration 0009): made before a batch is stored, dropped
+ * by retention. The SQL lives in the migration's functions (slotline_ensure_slot_partitions,
+ * slotline_drop_slot_partitions), so every writer, the migration and an operator's psql make them the same way.
+ * @dev partitions are made in their own short statement, never inside a store transaction: creating one takes the
+ * parent's ACCESS EXCLUSIVE lock, which inside a transaction holding rows of that parent could deadlock with another.
+ */
+import type pg from "pg";
+import { NonRetryableError, RetryableError } from "../../core/errors.js";
+
+/** Raised by slotline_ensure_slot_partitions for a slot below the retention floor. */
+const BELOW_FLOOR = "SLR01";
+/** lock_not_available: the function's lock_timeout passed behind a long query of a parent table. */
+const LOCK_TIMEOUT = "55P03";
+
+/** A slot the store refuses: its partition was dropped by retention. */
+export class BelowRetentionError extends NonRetryableError {
+  override name = "BelowRetentionError";
+}
+
+/** Makes sure partitions exist for the slots a writer is about to store. */
+export type PartitionKeeper = {
+  /**
+   * Makes the partitions of `slots` and the partition after each; cached per process (a partition dropped by
+   * retention later makes a write there fail, as the slot is below the floor anyway).
+   */
+  ensure(slots: number[]): Promise<void>;
+  /** Drops every partition wholly below `horizon`; returns how many tables' partitions went. */
+  dropBelow(horizon: number): Promise<number>;
+};
+
+/** The partition keeper over `pool`. */
+export function createPartitionKeeper(pool: pg.Pool): PartitionKeeper {
+  let width: number | undefined;
+  // partition numbers known to exist together with the one after them
+  const known = new Set<number>();
+  return {
+    async ensure(slots) {
+      if (slots.length === 0) return;
+      width ??= Number((await pool.query<{ w: string }>("select slotline_partition_width()::text as w")).rows[0]!.w);
+      const w = width;
+      const missing = [...new Set(slots.map((s) => Math.floor(s / w)))].filter((n) => !known.has(n));
+      if (missing.length === 0) return;
+      try {
+        await pool.query("select slotline_ensure_slot_partitions($1::int8[])", [missing.map((n) => n * w)]);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === BELOW_FLOOR) throw new BelowRetentionError((err as Error).message);
+        if (code === LOCK_TIMEOUT)
+          throw new RetryableError("partition not made yet: its table is busy", { cause: err });
+        throw err;
+      }
+      for (const n of missing) known.add(n);
+    },
+    async dropBelow(horizon) {
+      const r = await pool.query<{ n: number }>("select slotline_drop_slot_partitions($1::int8) as n", [horizon]);
+      known.clear();
+      return r.rows[0]!.n;
+    },
+  };
+}
