@@ -6,7 +6,17 @@
  */
 import { getTableColumns, getTableName } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
-import { cursors, marketStats, marketTraders, poolTvl, pools, slots, tokenPrices, tokens } from "../../schema/index.js";
+import {
+  cursors,
+  marketStats,
+  marketTraders,
+  poolTvl,
+  pools,
+  slots,
+  tokenPrices,
+  tokens,
+  transactions,
+} from "../../schema/index.js";
 import { type Reader, raw, sql } from "../sql/index.js";
 
 /** A table's SQL name (`$`) and its columns' SQL names, as raw fragments. */
@@ -18,6 +28,7 @@ function names<T extends PgTable>(table: T) {
 const MS = names(marketStats);
 const MT = names(marketTraders);
 const SL = names(slots);
+const TX = names(transactions);
 const CU = names(cursors);
 const TP = names(tokenPrices);
 const PT = names(poolTvl);
@@ -40,13 +51,18 @@ export type MarketBucketRecord = {
   traders: number;
 };
 
-/** The chain's clock as priced: the newest indexed block time at or below the pricing cursor (null before any). */
+/**
+ * The chain's clock as priced: the newest indexed block time at or below the pricing cursor (null before any); in
+ * logs mode, which stores no `slots` rows, the newest stored transaction's.
+ */
 export async function pricedNow(reader: Reader): Promise<Date | null> {
   const r = await reader.rows<{ t: Date | null }>(sql`
-    select ${SL.blockTime} as t from ${SL.$}
-    where ${SL.slot} <= (select ${CU.slot} from ${CU.$} where ${CU.id} = 'pricing')
-      and ${SL.status} = 'indexed' and ${SL.blockTime} is not null
-    order by ${SL.slot} desc limit 1`);
+    with c as (select ${CU.slot} as s from ${CU.$} where ${CU.id} = 'pricing')
+    select coalesce(
+      (select ${SL.blockTime} from ${SL.$} where ${SL.slot} <= (select s from c)
+        and ${SL.status} = 'indexed' and ${SL.blockTime} is not null order by ${SL.slot} desc limit 1),
+      (select ${TX.blockTime} from ${TX.$} where ${TX.slot} <= (select s from c)
+        and ${TX.blockTime} is not null order by ${TX.slot} desc limit 1)) as t`);
   return r[0]?.t ?? null;
 }
 

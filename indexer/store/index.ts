@@ -370,7 +370,8 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           blockhash: "",
           blockTime: null,
           txCount: list.length,
-          transactions: list,
+          // in block order, as a block's: the merges of a slot's rows (reserves, first and last seen) follow it
+          transactions: list.sort((a, b) => a.transaction.txIndex - b.transaction.txIndex),
         }));
       await partitions.ensure(blocks.map((b) => b.slot));
       return inTransaction(pool, async (client) => {

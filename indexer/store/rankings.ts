@@ -4,7 +4,8 @@
  * Only tokens and pools first seen at or below the generation are ranked, so what a generation holds is a function of
  * the chain data up to it, but for holders and market cap (token holder counts and supplies are kept as stored).
  * @dev the 24 h window is the 24 whole hours ending with the one holding the priced clock (the block time of the
- * newest indexed slot at or below the generation), as Token.market's h24 reads it.
+ * newest indexed slot at or below the generation; in logs mode, which stores no `slots` rows, of the newest stored
+ * transaction), as Token.market's h24 reads it. A creation time falls back to a transaction's block time likewise.
  */
 import type pg from "pg";
 
@@ -12,8 +13,11 @@ import type pg from "pg";
 export const RANKING_GENERATIONS = 4;
 
 const WRITE = `
-  with clock as (select date_bin('1 hour', (select block_time from slots where slot <= $1 and status = 'indexed'
-        and block_time is not null order by slot desc limit 1), timestamptz 'epoch') - interval '23 hours' as f),
+  with clock as (select date_bin('1 hour', coalesce(
+        (select block_time from slots where slot <= $1 and status = 'indexed' and block_time is not null
+          order by slot desc limit 1),
+        (select block_time from transactions where slot <= $1 and block_time is not null order by slot desc limit 1)),
+        timestamptz 'epoch') - interval '23 hours' as f),
   tvl as (select distinct on (pool) pool, tvl_usd from pool_tvl order by pool, slot desc),
   vol as (select kind, entity, sum(volume_usd) as v, sum(trades) as n from market_stats
     where interval = 'hour' and bucket >= (select f from clock) group by kind, entity),
@@ -22,7 +26,8 @@ const WRITE = `
     from sides s left join tvl t on t.pool = s.address group by s.mint),
   price as (select distinct on (mint) mint, unit_price_usd as unit from token_prices order by mint, slot desc),
   tok as (
-    select k.mint as entity, l.usd as liq, coalesce(l.dexes, '{}') as dexes, c.block_time as created,
+    select k.mint as entity, l.usd as liq, coalesce(l.dexes, '{}') as dexes,
+      coalesce(c.block_time, (select block_time from transactions where slot = k.first_seen_slot limit 1)) as created,
       v.v as volume, v.n as trades, k.holder_count as holders, k.first_seen_slot as newest,
       round((pr.unit / nullif(o.unit, 0) - 1) * 100, 6) as change,
       case when k.supply is null or k.decimals is null then null
@@ -37,7 +42,8 @@ const WRITE = `
         where mint = k.mint and block_time < (select f from clock) order by block_time desc, slot desc limit 1) o on true
     where k.first_seen_slot <= $1),
   pool as (
-    select p.address as entity, t.tvl_usd as liq, array[p.dex] as dexes, c.block_time as created,
+    select p.address as entity, t.tvl_usd as liq, array[p.dex] as dexes,
+      coalesce(c.block_time, (select block_time from transactions where slot = p.first_seen_slot limit 1)) as created,
       v.v as volume, v.n as trades, p.first_seen_slot as newest
     from pools p
       left join tvl t on t.pool = p.address

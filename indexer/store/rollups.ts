@@ -3,11 +3,11 @@
  * traders per token, pool and DEX. The pricing stage adds each run's slots to them once it has priced those slots;
  * a rewind of that stage recomputes the rows that held slots at or above the rewind point from the rows below it.
  * Both go through one statement, so a row is the same aggregate whichever way its slots reached it.
- * @dev a bucket is date_bin of the slot's block time (from `slots`, as the pricing stage reads it) on the epoch;
- * slots without a block time are in no bucket.
+ * @dev a bucket is date_bin of the row's block time (its slot's) on the epoch; rows without a block time are in no
+ * bucket.
  */
 import type pg from "pg";
-import { marketStats, marketTraders, pools, slots, swaps, trades } from "../../schema/index.js";
+import { marketStats, marketTraders, pools, swaps, trades } from "../../schema/index.js";
 import { sqlNames } from "./columns.js";
 
 /** The lock a rewind of the rollups holds until commit: two rewinds never recompute the same rows at once. */
@@ -16,32 +16,32 @@ export const ROLLUP_LOCK_KEY = 7_462_010_005;
 const ms = sqlNames(marketStats);
 const mt = sqlNames(marketTraders);
 const mtRow = sqlNames(marketTraders, "m");
-const sl = sqlNames(slots, "l");
 const tr = sqlNames(trades, "t");
 const sw = sqlNames(swaps, "s");
 const pl = sqlNames(pools, "p");
 
-/** `from <rows> join slots` over slots in ($1, $2]. */
-const timed = (table: string, alias: string, slot: string) =>
-  `from ${table} ${alias} join ${sqlNames(slots).$table} l on ${sl.slot} = ${slot}
-     where ${slot} > $1 and ${slot} <= $2 and ${sl.blockTime} is not null`;
+/** `from <rows>` over slots in ($1, $2], rows with a block time only. */
+const timed = (table: string, alias: string, slot: string, time: string) =>
+  `from ${table} ${alias} where ${slot} > $1 and ${slot} <= $2 and ${time} is not null`;
 
-/** Every priced row of the range as (kind, entity, trader, slot, time, value, buy, sell). */
+/**
+ * Every priced row of the range as (kind, entity, trader, slot, time, value, buy, sell).
+ * @dev the time is the row's own block time, its slot's: logs mode stores no `slots` row to read it from.
+ */
 const SOURCE = `
-  select 'token' as kind, ${tr.soldMint} as entity, ${tr.trader} as trader, ${tr.slot} as slot, ${sl.blockTime} as t,
-         ${tr.valueUsd} as v, 0 as buy, 1 as sell ${timed(sqlNames(trades).$table, "t", tr.slot)}
+  select 'token' as kind, ${tr.soldMint} as entity, ${tr.trader} as trader, ${tr.slot} as slot, ${tr.blockTime} as t,
+         ${tr.valueUsd} as v, 0 as buy, 1 as sell ${timed(sqlNames(trades).$table, "t", tr.slot, tr.blockTime)}
   union all
-  select 'token', ${tr.boughtMint}, ${tr.trader}, ${tr.slot}, ${sl.blockTime}, ${tr.valueUsd}, 1, 0
-    ${timed(sqlNames(trades).$table, "t", tr.slot)}
+  select 'token', ${tr.boughtMint}, ${tr.trader}, ${tr.slot}, ${tr.blockTime}, ${tr.valueUsd}, 1, 0
+    ${timed(sqlNames(trades).$table, "t", tr.slot, tr.blockTime)}
   union all
-  select 'pool', ${sw.pool}, ${sw.trader}, ${sw.slot}, ${sl.blockTime}, ${sw.valueUsd},
+  select 'pool', ${sw.pool}, ${sw.trader}, ${sw.slot}, ${sw.blockTime}, ${sw.valueUsd},
          (${sw.mintOut} = ${pl.mintA})::int, (${sw.mintIn} = ${pl.mintA})::int
-    from ${sqlNames(swaps).$table} s join ${sqlNames(slots).$table} l on ${sl.slot} = ${sw.slot}
-      join ${sqlNames(pools).$table} p on ${pl.address} = ${sw.pool}
-    where ${sw.slot} > $1 and ${sw.slot} <= $2 and ${sl.blockTime} is not null
+    from ${sqlNames(swaps).$table} s join ${sqlNames(pools).$table} p on ${pl.address} = ${sw.pool}
+    where ${sw.slot} > $1 and ${sw.slot} <= $2 and ${sw.blockTime} is not null
   union all
-  select 'dex', ${sw.dex}, ${sw.trader}, ${sw.slot}, ${sl.blockTime}, ${sw.valueUsd}, 0, 0
-    ${timed(sqlNames(swaps).$table, "s", sw.slot)}`;
+  select 'dex', ${sw.dex}, ${sw.trader}, ${sw.slot}, ${sw.blockTime}, ${sw.valueUsd}, 0, 0
+    ${timed(sqlNames(swaps).$table, "s", sw.slot, sw.blockTime)}`;
 
 /**
  * Adds the slots in ($1, $2] to the rollups; with keys ($3..$6: kind, entity, interval, bucket), only to those rows.

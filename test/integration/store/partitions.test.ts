@@ -118,6 +118,12 @@ describe("store: slot partitions", () => {
     const next = String(edge / WIDTH + 1).padStart(6, "0");
     expect(parts.rows.map((r) => r.name)).toEqual(RAW.flatMap((t) => [`${t}_p${n}`, `${t}_p${next}`]).sort());
     expect((await counts(x.db)).transactions).toBe(4 * blocks[0]!.transactions.length);
+    // the tables the pricing stage updates after the store keep room in their pages for heap-only updates
+    const ff = await x.db.$client.query<{ name: string; opts: string[] | null }>(
+      "select relname as name, reloptions as opts from pg_class where relnamespace = 'slot_partitions'::regnamespace and relkind = 'r'",
+    );
+    for (const r of ff.rows)
+      expect([r.name, r.opts]).toEqual([r.name, /^(swaps|trades)_p/.test(r.name) ? ["fillfactor=60"] : null]);
   });
 
   test("retention drops whole partitions behind the resume point and pricing; balances, holders, pools and candles stay exact", async () => {
