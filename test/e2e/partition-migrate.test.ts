@@ -100,7 +100,7 @@ describe("slotline migrate: an unpartitioned, filled database to slot partitions
 
     const m = await runCli(["migrate"], { ...env, DATABASE_URL: old.url });
     expect(m.code, m.stderr).toBe(0);
-    expect(m.stdout).toMatch(/applied 1 migration/);
+    expect(m.stdout).toMatch(/applied \d+ migration/);
 
     expect(Object.values(await relkind(old.url))).toEqual(RAW.map(() => "p"));
     expect(await rawDigest(old.url)).toEqual(rawBefore);
