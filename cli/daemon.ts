@@ -12,7 +12,7 @@ import {
   LEADERSHIP_LOST,
   startLiveIngest,
   startLogsIngest,
-  startRetention,
+  startUpkeep,
 } from "../indexer/ingest/index.js";
 import { createBlockWorker } from "../indexer/pipeline/index.js";
 import { startPricing } from "../indexer/pricing/index.js";
@@ -103,11 +103,12 @@ export async function runDaemon(ctx: Context, parts: DaemonParts): Promise<numbe
     // Behind the resume point the leader keeps: prices follow the slots in chain order.
     const pricing = startPricing(ctx, { everyMs: c.INGEST_POLL_MS });
     ctx.shutdown.add(() => pricing.stop());
-    // Behind both: the rows a partition drop takes are stored and priced, and nothing derived is read from them again.
-    if (c.RETENTION_SLOTS > 0) {
-      const retention = startRetention(ctx, rt.store, { keepSlots: c.RETENTION_SLOTS });
-      ctx.shutdown.add(() => retention.stop());
-    }
+  }
+  if (ingestRunning) {
+    // Partitions ahead of the resume point; retention behind both it and pricing (the rows a partition drop takes
+    // are stored and priced, and nothing derived is read from them again).
+    const upkeep = startUpkeep(ctx, rt, { keepSlots: ctx.config.RETENTION_SLOTS });
+    ctx.shutdown.add(() => upkeep.stop());
   }
   await untilShutdown(ctx);
   // A lost leader lock exits non-zero, so a supervisor restarts the process (it then waits as a follower).

@@ -116,6 +116,11 @@ export function createMetrics() {
       help: "live resume point: every produced slot at or below it is stored",
       registers: r,
     }),
+    partitionHeadroom: new Gauge({
+      name: "slotline_partition_headroom_slots",
+      help: "slots between the live resume point and the end of the last slot partition made ahead of it",
+      registers: r,
+    }),
     slotsBehind: new Gauge({
       name: "slotline_slots_behind_tip",
       help: "chain tip minus the live resume point",

@@ -17,4 +17,4 @@ export {
   startLiveIngest,
 } from "./live.js";
 export { signatureJobId, startLogsIngest } from "./logs.js";
-export { RETENTION_EVERY_MS, startRetention } from "./retention.js";
+export { PARTITIONS_AHEAD, startUpkeep, UPKEEP_EVERY_MS, upkeepOnce } from "./upkeep.js";

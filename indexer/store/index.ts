@@ -80,6 +80,11 @@ export type Store = Operations & {
    * cursor (never ahead of what is derived from them); returns the horizon (null while either cursor is missing).
    */
   applyRetention(keepSlots: number): Promise<{ horizon: number | null; dropped: number }>;
+  /**
+   * Makes the raw rows' slot partitions of `slot` and the `ahead` after it (idempotent; a busy table throws a
+   * RetryableError); returns the first slot past the last partition made.
+   */
+  makePartitionsAhead(slot: number, ahead: number): Promise<number>;
   /** Of `signatures`, those neither stored nor known to invoke no tracked program. */
   unstoredSignatures(signatures: string[]): Promise<string[]>;
   /** Records slots that produced no block (getBlocks left them out, or -32007/-32009). */
@@ -392,6 +397,9 @@ export function createStore(ctx: Pick<Context, "db">): Store {
           await client.query(INSERT_PASSED, [passed.map((p) => p.signature), passed.map((p) => p.slot)]);
         return counts;
       });
+    },
+    makePartitionsAhead(slot, ahead) {
+      return partitions.ahead(slot, ahead);
     },
     async applyRetention(keepSlots) {
       const r = await pool.query<{ h: string | null }>(RETENTION_HORIZON, [LIVE_CURSOR, PRICING_CURSOR, keepSlots]);

@@ -13,6 +13,15 @@ const BELOW_FLOOR = "SLR01";
 /** lock_not_available: the function's lock_timeout passed behind a long query of a parent table. */
 const LOCK_TIMEOUT = "55P03";
 
+/**
+ * The partition numbers of `$1` that every slot-partitioned table has (a number is complete only once all of them
+ * hold it).
+ */
+const EXISTING = `
+  select n::text from unnest($1::int8[]) n
+  where (select count(*) from unnest(slotline_slot_partitioned_tables()) t
+         where to_regclass('slot_partitions.' || quote_ident(t || '_p' || lpad(n::text, 6, '0'))) is null) = 0`;
+
 /** A slot the store refuses: its partition was dropped by retention. */
 export class BelowRetentionError extends NonRetryableError {
   override name = "BelowRetentionError";
@@ -25,6 +34,11 @@ export type PartitionKeeper = {
    * retention later makes a write there fail, as the slot is below the floor anyway).
    */
   ensure(slots: number[]): Promise<void>;
+  /**
+   * Makes the partition of `slot` and the `ahead` partitions after it; returns the first slot past the last of them
+   * (the headroom's end).
+   */
+  ahead(slot: number, ahead: number): Promise<number>;
   /** Drops every partition wholly below `horizon`; returns how many tables' partitions went. */
   dropBelow(horizon: number): Promise<number>;
 };
@@ -32,25 +46,44 @@ export type PartitionKeeper = {
 /** The partition keeper over `pool`. */
 export function createPartitionKeeper(pool: pg.Pool): PartitionKeeper {
   let width: number | undefined;
+  const widthOf = async () =>
+    (width ??= Number((await pool.query<{ w: string }>("select slotline_partition_width()::text as w")).rows[0]!.w));
   // partition numbers known to exist together with the one after them
   const known = new Set<number>();
+  async function make(numbers: number[], w: number) {
+    const missing = numbers.filter((n) => !known.has(n));
+    if (missing.length === 0) return;
+    // Made ahead (the ingest leader's upkeep), they exist already: a catalog read, without queueing on the
+    // function's advisory lock behind a maker that waits for a busy parent.
+    const have = await pool.query<{ n: string }>(EXISTING, [missing.flatMap((n) => [n, n + 1])]);
+    const existing = new Set(have.rows.map((r) => Number(r.n)));
+    const toMake = missing.filter((n) => !existing.has(n) || !existing.has(n + 1));
+    try {
+      if (toMake.length)
+        await pool.query("select slotline_ensure_slot_partitions($1::int8[])", [toMake.map((n) => n * w)]);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === BELOW_FLOOR) throw new BelowRetentionError((err as Error).message);
+      if (code === LOCK_TIMEOUT) throw new RetryableError("partition not made yet: its table is busy", { cause: err });
+      throw err;
+    }
+    for (const n of missing) known.add(n);
+  }
   return {
     async ensure(slots) {
       if (slots.length === 0) return;
-      width ??= Number((await pool.query<{ w: string }>("select slotline_partition_width()::text as w")).rows[0]!.w);
-      const w = width;
-      const missing = [...new Set(slots.map((s) => Math.floor(s / w)))].filter((n) => !known.has(n));
-      if (missing.length === 0) return;
-      try {
-        await pool.query("select slotline_ensure_slot_partitions($1::int8[])", [missing.map((n) => n * w)]);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        if (code === BELOW_FLOOR) throw new BelowRetentionError((err as Error).message);
-        if (code === LOCK_TIMEOUT)
-          throw new RetryableError("partition not made yet: its table is busy", { cause: err });
-        throw err;
-      }
-      for (const n of missing) known.add(n);
+      const w = await widthOf();
+      await make([...new Set(slots.map((s) => Math.floor(s / w)))], w);
+    },
+    async ahead(slot, ahead) {
+      const w = await widthOf();
+      const first = Math.floor(slot / w);
+      // ensure(n) makes n and n + 1
+      await make(
+        Array.from({ length: Math.max(1, ahead) }, (_, i) => first + i),
+        w,
+      );
+      return (first + Math.max(1, ahead) + 1) * w;
     },
     async dropBelow(horizon) {
       const r = await pool.query<{ n: number }>("select slotline_drop_slot_partitions($1::int8) as n", [horizon]);

@@ -1,7 +1,9 @@
+import pg from "pg";
 import { afterEach, beforeAll, describe, expect, inject, test } from "vitest";
 import { createDb, type Db } from "../../../core/db.js";
 import { PRESET_NAMES } from "../../../core/presets.js";
 import { type DecodedBlock, createDecoder } from "../../../indexer/decode/index.js";
+import { PARTITIONS_AHEAD, upkeepOnce } from "../../../indexer/ingest/index.js";
 import { createStore } from "../../../indexer/store/index.js";
 import { digestTables } from "../../setup/digest.js";
 import { decodedFixtureBlocks } from "../../setup/fixtures.js";
@@ -174,5 +176,46 @@ describe("store: slot partitions", () => {
     ).rejects.toThrow(/below the retention floor/);
     // again: nothing more to drop
     expect((await x.store.applyRetention(100_000)).dropped).toBe(0);
+  });
+
+  test("upkeep makes the partitions ahead of the resume point: a writer crossing into them while a long read holds the tables stores at once", async () => {
+    const x = await fresh();
+    const resume = edge - 10;
+    const noRetention = { keepSlots: 0 };
+    // no resume point yet: nothing to do, tried again soon
+    expect(await upkeepOnce(x.store, noRetention)).toMatchObject({ done: false });
+    await x.db.$client.query("insert into cursors (id, kind, slot) values ('live', 'live', $1)", [resume]);
+    const r = await upkeepOnce(x.store, noRetention);
+    const first = Math.floor(resume / WIDTH);
+    expect(r).toEqual({ done: true, madeUpTo: (first + PARTITIONS_AHEAD + 1) * WIDTH, horizon: null, dropped: 0 });
+    const parts = await x.db.$client.query<{ t: string; n: number }>(
+      `select t, count(*)::int as n from unnest($1::text[]) t
+       join pg_class c on c.relname like t || '\\_p%' join pg_namespace ns on ns.oid = c.relnamespace and ns.nspname = 'slot_partitions'
+       where c.relkind = 'r' and substring(c.relname from '_p([0-9]+)$')::int between $2 and $3 group by t order by t`,
+      [RAW, first, first + PARTITIONS_AHEAD],
+    );
+    expect(parts.rows).toEqual([...RAW].sort().map((t) => ({ t, n: PARTITIONS_AHEAD + 1 })));
+
+    // A dashboard's long read holds every raw table (and its partitions) until it ends.
+    const reader = new pg.Client({ connectionString: x.url });
+    await reader.connect();
+    try {
+      await reader.query("begin");
+      for (const t of RAW) await reader.query(`select count(*) from ${t}`);
+      // a worker process of its own (nothing cached) stores the next partition's first slots: made ahead, it needs
+      // no lock on the busy tables (without the upkeep it waits out the 3 s lock timeout and is refused)
+      const worker = createStore({ db: x.db });
+      const t0 = performance.now();
+      await worker.writeBlocks([atSlot(blocks[0]!, edge + 1)], { commitment: "confirmed" });
+      expect(performance.now() - t0).toBeLessThan(2_500);
+      // while one past the headroom still has to make its partition, and gives up behind the read
+      await expect(
+        worker.writeBlocks([atSlot(blocks[0]!, r.madeUpTo! + WIDTH, true)], { commitment: "confirmed" }),
+      ).rejects.toThrow(/its table is busy/);
+    } finally {
+      await reader.query("rollback");
+      await reader.end();
+    }
+    expect((await counts(x.db)).transactions).toBeGreaterThan(0);
   });
 });
