@@ -16,11 +16,18 @@ const LOCK_TIMEOUT = "55P03";
 /**
  * The partition numbers of `$1` that every slot-partitioned table has (a number is complete only once all of them
  * hold it).
+ * @dev a plain read of pg_class, not `to_regclass`: a name lookup caches its miss in the backend, and the partition
+ * function, run next on the same connection after waiting for its advisory lock (which takes in no catalog
+ * changes), would trust that miss and make a partition another writer has just made ("already exists").
  */
 const EXISTING = `
   select n::text from unnest($1::int8[]) n
-  where (select count(*) from unnest(slotline_slot_partitioned_tables()) t
-         where to_regclass('slot_partitions.' || quote_ident(t || '_p' || lpad(n::text, 6, '0'))) is null) = 0`;
+  where (select count(*) from pg_class c join pg_namespace s on s.oid = c.relnamespace
+         where s.nspname = 'slot_partitions'
+           and c.relname = any(select t || '_p' || lpad(n::text, 6, '0') from unnest(slotline_slot_partitioned_tables()) t))
+      = cardinality(slotline_slot_partitioned_tables())`;
+/** duplicate_table: a partition made by another writer between the function's look and its create. */
+const DUPLICATE_TABLE = "42P07";
 
 /** A slot the store refuses: its partition was dropped by retention. */
 export class BelowRetentionError extends NonRetryableError {
@@ -65,6 +72,8 @@ export function createPartitionKeeper(pool: pg.Pool): PartitionKeeper {
       const code = (err as { code?: string }).code;
       if (code === BELOW_FLOOR) throw new BelowRetentionError((err as Error).message);
       if (code === LOCK_TIMEOUT) throw new RetryableError("partition not made yet: its table is busy", { cause: err });
+      if (code === DUPLICATE_TABLE)
+        throw new RetryableError("partition made by another writer meanwhile", { cause: err });
       throw err;
     }
     for (const n of missing) known.add(n);
