@@ -3,6 +3,18 @@ import type { Command } from "commander";
 import { startApi, untilShutdown } from "../daemon.js";
 import { withContext } from "../run.js";
 
+/**
+ * The addresses a process serving the API prints on start: the dashboard, the operator console and GraphQL, each
+ * under `base` (http://host:port, no trailing slash).
+ */
+export function servedUrls(base: string): string {
+  return (
+    `  Dashboard     ${base}/\n` +
+    `  Console       ${base}/console\n` +
+    `  GraphQL       ${base}/graphql (GraphiQL in the browser)\n`
+  );
+}
+
 /** Registers `api` on the program. */
 export function registerApi(program: Command): void {
   program
@@ -14,7 +26,7 @@ export function registerApi(program: Command): void {
         async (ctx) => {
           const api = await startApi(ctx);
           ctx.shutdown.add(() => api.close());
-          process.stdout.write(`GraphQL API at ${api.url}\n`);
+          process.stdout.write(`slotline api\n${servedUrls(api.url)}`);
           await untilShutdown(ctx);
         },
         // the API reads Postgres, and Redis for events and status (it waits for Redis)

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { parseConfig } from "../../core/config.js";
 import { runDaemon } from "../daemon.js";
 import { checkServices, env, fail, withContext } from "../run.js";
+import { servedUrls } from "./api.js";
 
 /** First slot of the two whole mainnet blocks among the fixtures: the demo indexes from there. */
 export const DEMO_START_SLOT = 332_254_855;
@@ -136,13 +137,13 @@ export function registerDemo(program: Command): void {
       await withContext("slotline-demo", async (ctx) => {
         ctx.shutdown.add(() => chain.close());
         const done = runDaemon(ctx, { ingest: true, worker: true, api: true });
-        const url = `http://127.0.0.1:${ctx.config.API_PORT}/graphql`;
+        const base = `http://127.0.0.1:${ctx.config.API_PORT}`;
+        const url = `${base}/graphql`;
         const { DASHBOARD_QUERY } = await import("../../api/server/index.js");
         process.stdout.write(
           `\nslotline demo\n  local chain   ${chain.rpcUrl} (real mainnet blocks from slot 332254855, then ${opts.syntheticTps} tx/s cloned)\n` +
             `  database      ${ctx.config.DATABASE_URL.replace(/:[^:@/]*@/, ":***@")} (new for this run; Redis prefix ${own.QUEUE_PREFIX})\n` +
-            `  Dashboard     http://127.0.0.1:${ctx.config.API_PORT}/ (console: /console)\n` +
-            `  GraphQL       ${url} (GraphiQL in the browser)\n\n` +
+            `${servedUrls(base)}\n` +
             `Try this dashboard query (GraphiQL, or curl below):\n\n${DASHBOARD_QUERY}\n\n` +
             `curl -s ${url} -H 'content-type: application/json' -d '${JSON.stringify({ query: DASHBOARD_QUERY.replace(/\s+/g, " ") })}'\n\n` +
             `DATABASE_URL=<the database above> QUEUE_PREFIX=${own.QUEUE_PREFIX} npx slotline status   # in another terminal: the resume point climbing\nCtrl-C stops.\n\n`,

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { runDaemon } from "../daemon.js";
 import { withContext } from "../run.js";
+import { servedUrls } from "./api.js";
 
 // Postgres must answer (migrations run first); Redis may come later: the daemons wait for it and reconnect.
 const NEEDS = { postgres: "required", redis: "waitFor" } as const;
@@ -12,7 +13,15 @@ export function registerDaemons(program: Command): void {
     .command("start")
     .description("run ingest, worker and the GraphQL API in one process (small deployments)")
     .action(() =>
-      withContext("slotline-start", (ctx) => runDaemon(ctx, { ingest: true, worker: true, api: true }), NEEDS),
+      withContext(
+        "slotline-start",
+        (ctx) => {
+          // the API listens on every interface at API_PORT (startApi), once the migrations have run
+          process.stdout.write(`slotline start\n${servedUrls(`http://127.0.0.1:${ctx.config.API_PORT}`)}`);
+          return runDaemon(ctx, { ingest: true, worker: true, api: true });
+        },
+        NEEDS,
+      ),
     );
   program
     .command("ingest")

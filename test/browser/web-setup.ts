@@ -1,6 +1,7 @@
 /**
  * What the dashboard's browser tests run on: a database filled by the real store from the two whole mainnet blocks
- * and priced by the pricing stage (one swap held back, to be stored while a page watches), the API as `slotline api`
+ * (and a copy of both a day before, copyBlock, so a 1-day window differs from the whole history) and priced by the
+ * pricing stage (one swap held back, to be stored while a page watches), the API as `slotline api`
  * starts it (startApi: HTTP, SSE, Redis events), a path-prefix proxy in front of it, and Chromium.
  */
 import http from "node:http";
@@ -20,6 +21,7 @@ import { toEvent } from "../../indexer/pipeline/index.js";
 import { createPricer } from "../../indexer/pricing/index.js";
 import { type Store, createStore } from "../../indexer/store/index.js";
 import { loadFixtureBlocks } from "../integration/api/harness.js";
+import { copyBlock } from "../setup/copy-block.js";
 import { createTestDatabase, uniquePrefix } from "../setup/services.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -51,6 +53,8 @@ export type WebHarness = {
 };
 
 export const KEY = "browser-test-key-0123456789";
+/** The copy of the blocks stored a day (5 x SHIFT_S) before them. */
+const DAY_BEFORE = -5;
 
 function holdBack(blocks: DecodedBlock[]): { rest: DecodedBlock[]; held: HeldSwap } {
   const counts = new Map<string, number>();
@@ -97,7 +101,13 @@ export async function setupWeb(): Promise<WebHarness> {
   const database = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
   const writer: Db = createDb(database.url, { max: 2 });
   const store = createStore({ db: writer });
-  const { rest, held } = holdBack(loadFixtureBlocks());
+  const blocks = loadFixtureBlocks();
+  const { rest, held } = holdBack(blocks);
+  // 25 h 50 min earlier: outside every 24 h window and the day's candles, inside a wallet's 7-day and whole-history PnL
+  await store.writeBlocks(
+    blocks.map((b) => copyBlock(b, DAY_BEFORE)),
+    { commitment: "confirmed" },
+  );
   await store.writeBlocks(rest, { commitment: "confirmed" });
   await createPricer({ db: writer, config: parseConfig({}) }).catchUp({ upTo: rest.at(-1)!.slot });
   const prefix = uniquePrefix();

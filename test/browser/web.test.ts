@@ -18,8 +18,8 @@ import { parseConfig } from "../../core/config.js";
 import { createLogger } from "../../core/logger.js";
 import { createMetrics } from "../../core/metrics.js";
 import { createRpcPool } from "../../indexer/source/index.js";
-import { usd } from "../../web/src/format.js";
-import { CONSOLE_POLL_MS as POLL_MS } from "../../web/src/queries.js";
+import { add, applyDecimals, decimal, pct, usd } from "../../web/src/format.js";
+import { ALL, CONSOLE_POLL_MS as POLL_MS, WALLET_PNL } from "../../web/src/queries.js";
 import { ARTIFACTS, KEY, type WebHarness, setupWeb } from "./web-setup.js";
 
 let w: WebHarness;
@@ -48,24 +48,114 @@ const shot = (page: Page, name: string) =>
   page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
 const rowsOf = (page: Page, section: string) => page.locator(`section[data-section="${section}"] tbody tr`);
 const statValue = (page: Page, label: string) => page.locator(`[data-stat="${label}"] .value`);
+/** A table's rows as the viewer reads them: each cell's text, or for a link its target (the full address). */
+const cellsOf = (page: Page, section: string) =>
+  page.$$eval(`section[data-section="${section}"] tbody tr`, (rows) =>
+    rows.map((r) =>
+      [...r.querySelectorAll("td")].map((td) => td.querySelector("a[title]")?.getAttribute("title") ?? td.textContent),
+    ),
+  );
+/** What the API answers (the API without a rate limit), as a test's own query. */
+async function apiQuery<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(`${w.api.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  expect(body.errors).toBeUndefined();
+  return body.data!;
+}
+/** The top 50 of a ranking's newest generation, as the pricing stage stored it. */
+async function storedRanking(kind: "token" | "pool", ordering: string): Promise<string[]> {
+  const { rows } = await w.sql.query<{ entity: string }>(
+    `select entity from market_rankings where kind = $1 and ordering = $2
+       and generation = (select max(generation) from market_rankings where kind = $1)
+     order by rank limit 50`,
+    [kind, ordering],
+  );
+  return rows.map((r) => r.entity);
+}
 /** How the page shows an ISO time: in the viewer's zone (the context's, Asia/Tokyo) and locale. */
 const shown = (d: Date) =>
   d.toLocaleString("en-US", { timeZone: "Asia/Tokyo", dateStyle: "medium", timeStyle: "medium" });
 
 describe("dashboard", () => {
-  test("trending: pools ranked by the TVL the API reports, tokens with their prices", async () => {
-    const { rows: pools } = await w.sql.query<{ pool: string; tvl: string }>(
-      `select distinct on (pool) pool, tvl_usd::text as tvl from pool_tvl order by pool, slot desc`,
-    );
+  test("trending: the API's rankings of tokens (24 h volume) and pools, each row with the figures the API returns", async () => {
+    // the test's own query, not the page's document: what the API answers for the rankings
+    type Ranked = {
+      tokens: { edges: { node: { mint: string; name: string | null; market: any } }[] };
+      pools: {
+        edges: { node: { address: string; dex: string; price: string | null; tvlUsd: string | null; market: any } }[];
+      };
+    };
+    const ranked = (tokens: string, pools: string) =>
+      apiQuery<Ranked>(
+        `query ($t: TokenRanking!, $p: PoolRanking!) {
+          tokens(ranking: $t, first: 50) { edges { node { mint name
+            market { priceUsd marketCapUsd liquidityUsd holders h24 { volumeUsd trades priceChangePct } } } } }
+          pools(ranking: $p, first: 50) { edges { node { address dex price tvlUsd market { h24 { volumeUsd trades uniqueTraders } } } } }
+        }`,
+        { t: tokens, p: pools },
+      );
+    const api = await ranked("VOLUME_24H_DESC", "VOLUME_24H_DESC");
+    const tokens = api.tokens.edges.map((e) => e.node);
+    const pools = api.pools.edges.map((e) => e.node);
+    // the rankings the pricing stage stored (the page shows the API's order, which is this one)
+    expect(tokens.map((t) => t.mint)).toEqual(await storedRanking("token", "VOLUME_24H_DESC"));
+    expect(pools.map((p) => p.address)).toEqual(await storedRanking("pool", "VOLUME_24H_DESC"));
+    // a ranking of real figures: a full page, most with a 24 h volume
+    expect(tokens).toHaveLength(50);
+    expect(tokens.filter((t) => t.market.h24.volumeUsd !== "0").length).toBeGreaterThan(25);
+
     const { page, errors, refused } = await open(w.api.url);
     await page.locator('[data-page="trending"]').waitFor();
-    const top = pools.filter((p) => p.tvl != null).sort((a, b) => Number(b.tvl) - Number(a.tvl))[0]!;
-    const first = rowsOf(page, "Pools").first();
-    await expect(first.locator("td").first().locator("a").getAttribute("title")).resolves.toBe(top.pool);
-    expect(await first.locator("td").nth(3).textContent()).toBe(usd(top.tvl));
-    const { rows: tokens } = await w.sql.query<{ n: number }>(`select least(count(*), 50)::int as n from tokens`);
-    expect(await rowsOf(page, "Tokens").count()).toBe(tokens[0]!.n);
+    expect(await cellsOf(page, "Tokens")).toEqual(
+      tokens.map((t, i) => {
+        const m = t.market;
+        return [
+          String(i + 1),
+          t.mint,
+          t.name ?? "–",
+          usd(m.priceUsd),
+          pct(m.h24.priceChangePct),
+          usd(m.h24.volumeUsd),
+          String(m.h24.trades),
+          usd(m.liquidityUsd),
+          usd(m.marketCapUsd),
+          String(m.holders),
+        ];
+      }),
+    );
+    expect(await cellsOf(page, "Pools")).toEqual(
+      pools.map((p, i) => [
+        String(i + 1),
+        p.address,
+        p.dex,
+        decimal(p.price, 8),
+        usd(p.tvlUsd),
+        usd(p.market.h24.volumeUsd),
+        String(p.market.h24.trades),
+        String(p.market.h24.uniqueTraders),
+      ]),
+    );
     await shot(page, "trending");
+
+    // the switches ask for another ranking: tokens by holders, pools by TVL
+    await page.locator('[data-section="Tokens"] [data-ranking="HOLDERS_DESC"]').click();
+    await page.locator('[data-section="Tokens"] [data-ranking="HOLDERS_DESC"].active').waitFor();
+    await page.locator('[data-section="Pools"] [data-ranking="TVL_DESC"]').click();
+    await page.locator('[data-section="Pools"] [data-ranking="TVL_DESC"].active').waitFor();
+    const other = await ranked("HOLDERS_DESC", "TVL_DESC");
+    expect(other.tokens.edges.map((e) => e.node.mint)).toEqual(await storedRanking("token", "HOLDERS_DESC"));
+    expect(other.pools.edges.map((e) => e.node.address)).toEqual(await storedRanking("pool", "TVL_DESC"));
+    expect((await cellsOf(page, "Tokens")).map((r) => [r[1], r.at(-1)])).toEqual(
+      other.tokens.edges.map((e) => [e.node.mint, String(e.node.market.holders)]),
+    );
+    expect((await cellsOf(page, "Pools")).map((r) => [r[1], r[4]])).toEqual(
+      other.pools.edges.map((e) => [e.node.address, usd(e.node.tvlUsd)]),
+    );
+    expect(new URL(page.url()).hash).toBe("#/?tokens=HOLDERS_DESC&pools=TVL_DESC");
     expect(errors).toEqual([]);
     expect(refused).toEqual([]);
   });
@@ -182,6 +272,127 @@ describe("dashboard", () => {
     expect(refused).toEqual([]);
   });
 
+  test("wallet PnL: per token and in total as the API computes it, over the window the switch picks", async () => {
+    // the busiest trader who bought and sold one token (average cost then realizes a PnL)
+    const {
+      rows: [x],
+    } = await w.sql.query<{ trader: string }>(
+      `select t.trader from trades t
+       where exists (select 1 from trades u where u.trader = t.trader and u.sold_mint = t.bought_mint)
+       group by t.trader order by count(*) desc, t.trader limit 1`,
+    );
+    type Pnl = {
+      from: string | null;
+      trades: number;
+      realizedPnlUsd: string;
+      unrealizedPnlUsd: string;
+      tokens: {
+        mint: string;
+        token: { decimals: number | null } | null;
+        trades: number;
+        boughtAmount: string;
+        soldAmount: string;
+        boughtUsd: string;
+        soldUsd: string;
+        realizedPnlUsd: string;
+        unrealizedPnlUsd: string | null;
+        balance: string;
+      }[];
+    };
+    const pnl = async (window: string) =>
+      (
+        await apiQuery<{ account: { pnl: Pnl } }>(
+          `query ($a: String!, $w: PnlWindow!) { account(address: $a) { pnl(window: $w) {
+            from trades realizedPnlUsd unrealizedPnlUsd
+            tokens { mint token { decimals } trades boughtAmount soldAmount boughtUsd soldUsd realizedPnlUsd unrealizedPnlUsd balance }
+          } } }`,
+          { a: x!.trader, w: window },
+        )
+      ).account.pnl;
+    const all = await pnl("ALL");
+    const day = await pnl("D1");
+    // the copy of the blocks a day before counts in the whole history only: the windows differ
+    expect(day.trades).toBeLessThan(all.trades);
+    expect(all.tokens.some((t) => t.realizedPnlUsd !== "0")).toBe(true);
+    /** What the page shows for a PnL: the stats, then each token's row (cells as read), then the totals row. */
+    const expected = (p: Pnl) => {
+      const raw = (v: string, t: Pnl["tokens"][number]) => {
+        const ui = applyDecimals(v, t.token?.decimals);
+        return `${v} (raw)|${ui == null ? v : decimal(ui)}`;
+      };
+      const bought = add(p.tokens.map((t) => t.boughtUsd));
+      const sold = add(p.tokens.map((t) => t.soldUsd));
+      return {
+        stats: [usd(p.realizedPnlUsd), usd(p.unrealizedPnlUsd), String(p.trades), usd(bought), usd(sold)],
+        rows: p.tokens.map((t) => [
+          t.mint,
+          String(t.trades),
+          raw(t.boughtAmount, t),
+          raw(t.soldAmount, t),
+          usd(t.boughtUsd),
+          usd(t.soldUsd),
+          usd(t.realizedPnlUsd),
+          usd(t.unrealizedPnlUsd),
+          raw(t.balance, t),
+        ]),
+        total: [
+          "Total",
+          String(p.trades),
+          "",
+          "",
+          usd(bought),
+          usd(sold),
+          usd(p.realizedPnlUsd),
+          usd(p.unrealizedPnlUsd),
+        ],
+      };
+    };
+    const shownPnl = (page: Page) =>
+      page.$eval('section[data-section="PnL"]', (s) => ({
+        stats: [...s.querySelectorAll(".stat .value")].map((v) => v.textContent),
+        rows: [...s.querySelectorAll("tbody tr")].map((r) =>
+          [...r.querySelectorAll("td")].slice(0, 9).map((td) => {
+            const a = td.querySelector("a[title]");
+            const amount = td.querySelector(".amount");
+            return a
+              ? a.getAttribute("title")
+              : amount
+                ? `${amount.getAttribute("title")}|${amount.textContent}`
+                : td.textContent;
+          }),
+        ),
+        total: [...s.querySelectorAll("tfoot td")].slice(0, 8).map((td) => td.textContent),
+      }));
+
+    const { page, errors, refused } = await open("about:blank");
+    const sent: string[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST" && r.url().endsWith("/graphql")) sent.push(JSON.parse(r.postData() ?? "{}").query);
+    });
+    await page.goto(`${w.api.url}/#/wallet/${x!.trader}`);
+    await page.locator('section[data-section="PnL"][data-window="ALL"] table').waitFor();
+    expect(await shownPnl(page)).toEqual(expected(all));
+    await shot(page, "wallet-pnl");
+
+    // the switch asks for the window's PnL alone, shows it, and keeps the window in the URL
+    sent.length = 0;
+    await page.getByRole("button", { name: "1 d" }).click();
+    await page.locator('section[data-section="PnL"][data-window="D1"]:not([aria-busy])').waitFor();
+    expect(await shownPnl(page)).toEqual(expected(day));
+    expect(sent).toEqual([WALLET_PNL]);
+    expect(new URL(page.url()).hash).toBe(`#/wallet/${x!.trader}?window=D1`);
+    expect(await page.locator('section[data-section="PnL"] .hint').textContent()).toMatch(/^From /);
+
+    // a link with a window opens on it
+    const week = await pnl("D7");
+    await page.goto("about:blank");
+    await page.goto(`${w.api.url}/#/wallet/${x!.trader}?window=D7`);
+    await page.locator('section[data-section="PnL"][data-window="D7"] table').waitFor();
+    expect(await shownPnl(page)).toEqual(expected(week));
+    expect(errors).toEqual([]);
+    expect(refused).toEqual([]);
+  });
+
   test("transaction: its swaps, transfers and program events", async () => {
     const {
       rows: [x],
@@ -206,7 +417,7 @@ describe("dashboard", () => {
     const {
       rows: [x],
     } = await w.sql.query<{ mint: string; pool: string; signature: string; trader: string }>(
-      `select mint_in as mint, pool, signature, trader from swaps order by slot, signature limit 1`,
+      `select mint_in as mint, pool, signature, trader from swaps order by slot desc, signature limit 1`,
     );
     const { page, errors } = await open(w.api.url);
     await page.locator('[data-page="trending"]').waitFor();
@@ -356,20 +567,47 @@ describe("deployment", () => {
     } = await w.sql.query<{ mint: string; pool: string; signature: string; trader: string }>(
       `select mint_in as mint, pool, signature, trader from swaps order by slot desc, signature limit 1`,
     );
-    const pages: [string, string, string][] = [
+    // each page as a viewer uses it: the trending page's other rankings, every PnL window, a search
+    const pages: [string, string, string, ((page: Page) => Promise<void>)?][] = [
       ["trending", `${w.keyed.url}/#/`, "trending"],
+      ["trending ranked", `${w.keyed.url}/#/?tokens=PRICE_CHANGE_24H_DESC&pools=TVL_DESC`, "trending"],
       ["token", `${w.keyed.url}/#/token/${x!.mint}`, "token"],
       ["pool", `${w.keyed.url}/#/pool/${x!.pool}`, "pool"],
       ["pool m1", `${w.keyed.url}/#/pool/${x!.pool}?interval=M1`, "pool"],
-      ["wallet", `${w.keyed.url}/#/wallet/${x!.trader}`, "wallet"],
+      [
+        "wallet",
+        `${w.keyed.url}/#/wallet/${x!.trader}`,
+        "wallet",
+        async (page) => {
+          for (const [label, window] of [
+            ["30 d", "D30"],
+            ["7 d", "D7"],
+            ["1 d", "D1"],
+          ] as const) {
+            await page.getByRole("button", { name: label }).click();
+            await page.locator(`section[data-section="PnL"][data-window="${window}"]:not([aria-busy])`).waitFor();
+          }
+        },
+      ],
       ["transaction", `${w.keyed.url}/#/tx/${x!.signature}`, "transaction"],
+      [
+        "search",
+        `${w.keyed.url}/#/`,
+        "trending",
+        async (page) => {
+          await page.getByRole("searchbox").fill(x!.pool);
+          await page.getByRole("searchbox").press("Enter");
+          await page.locator('[data-page="pool"]').waitFor();
+        },
+      ],
       ["console", `${w.keyed.url}/console`, "console"],
     ];
-    for (const [name, url, kind] of pages) {
+    for (const [name, url, kind, then] of pages) {
       current = name;
       await page.goto("about:blank");
       await page.goto(url);
       await page.locator(`[data-page="${kind}"]`).waitFor();
+      await then?.(page);
       await page.waitForTimeout(kind === "console" ? 4_500 : 300);
     }
     expect(errors).toEqual([]);
@@ -377,6 +615,9 @@ describe("deployment", () => {
     expect(sent.every((s) => s.key === KEY)).toBe(true);
     expect(statuses.every((s) => s === 200)).toBe(true);
 
+    // every document the app has was sent (and is priced below)
+    const names = Object.entries(ALL);
+    expect(names.filter(([, doc]) => !sent.some((s) => s.query === doc)).map(([name]) => name)).toEqual([]);
     // what each page costs, priced as the guards price it (DEFAULT_LIMITS)
     const costs = new Map<string, number>();
     for (const s of sent) {

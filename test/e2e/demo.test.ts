@@ -1,9 +1,11 @@
 /**
  * `slotline demo` run twice, as users do: each run starts a new local chain, so each must start over on the demo's
- * own database, never halting on the previous run's rows and never touching the database DATABASE_URL names.
+ * own database, never halting on the previous run's rows and never touching the database DATABASE_URL names. Each run
+ * prints the dashboard's and the console's URLs, which serve the app when it is built (`npm run build:web`).
  */
 import { Redis } from "ioredis";
 import { afterAll, expect, test } from "vitest";
+import { findWebRoot } from "../../api/server/web-plugin.js";
 import { freePort } from "../setup/private-services.js";
 import { type SlotlineProcess, spawnSlotline, waitFor } from "../setup/processes.js";
 import { createTestDatabase, PG_ADMIN_URL, REDIS_URL, withDatabase } from "../setup/services.js";
@@ -41,6 +43,20 @@ async function demoRun(
     LOG_FORMAT: "json",
   });
   running.push(demo);
+  // it prints where the dashboard and the console are (`npm run demo` is this command), and they answer there
+  const printed = (name: string) => demo.output().match(new RegExp(`^  ${name} +(http\\S+)$`, "m"))?.[1];
+  await waitFor(
+    "the demo to print its URLs and answer",
+    async () => !!printed("Console") && (await status(apiPort)) != null,
+  );
+  expect(printed("Dashboard")).toBe(`http://127.0.0.1:${apiPort}/`);
+  expect(printed("Console")).toBe(`http://127.0.0.1:${apiPort}/console`);
+  if (findWebRoot())
+    for (const url of [printed("Dashboard")!, printed("Console")!]) {
+      const res = await fetch(url);
+      expect([res.status, res.headers.get("content-type")]).toEqual([200, "text/html; charset=utf-8"]);
+      expect(await res.text()).toContain('<div id="app">');
+    }
   let last: Status | undefined;
   let target = Number.POSITIVE_INFINITY;
   await waitFor(

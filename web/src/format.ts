@@ -15,11 +15,14 @@ export function decimal(s: string | null | undefined, maxFraction = 6): string {
   return `${neg ? "-" : ""}${grouped}${f ? `.${f}` : ""}`;
 }
 
-/** A USD figure: cents above 1, significant digits below. */
+/** A USD figure: cents above 1, significant digits below; a loss as -$1.23. */
 export function usd(s: string | null | undefined): string {
   if (s == null) return "–";
-  const [int = "0"] = s.replace("-", "").split(".");
-  return `$${decimal(s, int === "0" ? 8 : 2)}`;
+  const neg = s.startsWith("-");
+  const abs = neg ? s.slice(1) : s;
+  const [int = "0"] = abs.split(".");
+  const shown = decimal(abs, int === "0" ? 8 : 2);
+  return `${neg && /[1-9]/.test(shown) ? "-" : ""}$${shown}`;
 }
 
 /** Short form of a base58 address or signature. */
@@ -61,4 +64,34 @@ export function sum(values: string[], scale = 2): string {
   const t = values.reduce((acc, v) => acc + BigInt(v.replace(".", "")), 0n);
   const digits = (t < 0n ? -t : t).toString().padStart(scale + 1, "0");
   return `${t < 0n ? "-" : ""}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+/** A percent figure with two fraction digits and its sign ("+12.5%", "-3.07%"). */
+export function pct(s: string | null | undefined): string {
+  if (s == null) return "–";
+  const d = decimal(s, 2);
+  return `${/^[0-9]/.test(d) && /[1-9]/.test(d) ? "+" : ""}${d}%`;
+}
+
+/** A raw integer amount with `decimals` applied (string arithmetic), or null while the decimals are unknown. */
+export function applyDecimals(raw: string, decimals: number | null | undefined): string | null {
+  if (decimals == null) return null;
+  if (decimals === 0) return raw;
+  const neg = raw.startsWith("-");
+  const digits = (neg ? raw.slice(1) : raw).padStart(decimals + 1, "0");
+  return `${neg ? "-" : ""}${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+}
+
+/** The exact sum of decimal strings of any scale, at the largest scale among them ("0" for none). */
+export function add(values: string[]): string {
+  const scale = Math.max(0, ...values.map((v) => v.split(".")[1]?.length ?? 0));
+  const t = values.reduce((acc, v) => {
+    const neg = v.startsWith("-");
+    const [i = "0", f = ""] = (neg ? v.slice(1) : v).split(".");
+    const n = BigInt(`${i}${f.padEnd(scale, "0")}`);
+    return acc + (neg ? -n : n);
+  }, 0n);
+  const digits = (t < 0n ? -t : t).toString().padStart(scale + 1, "0");
+  const out = scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits;
+  return t < 0n ? `-${out}` : out;
 }

@@ -2,22 +2,36 @@
  * Every document the app sends, in one place: what each page costs is read here (the guards price each against
  * DEFAULT_LIMITS; test/browser/web.test.ts sums a page's costs against the default rate limit), and a page moves to a
  * new API field by changing its document here.
- * @dev the trending page ranks what exists now (pools by TVL, tokens by market cap, both client-side over the newest
- * 50); when `tokens(orderBy: VOLUME_24H_DESC)` lands, TRENDING switches to it and the ranking moves server-side.
  */
 
 const SWAP_FIELDS = `signature instructionPath slot blockTime trader poolAddress dex mintIn mintOut amountIn amountOut amountInUi amountOutUi valueUsd
   tokenIn { symbol } tokenOut { symbol }`;
 
-/** Trending: the pools that swapped last with TVL and 24 h volume, the newest tokens with price and market cap. */
-export const TRENDING = `query Trending {
-  pools(first: 50, orderBy: { field: LAST_SWAP_SLOT, direction: DESC }) {
-    edges { node { address dex price tvlUsd lastSwapSlot mintA mintB
-      tokenA { symbol } tokenB { symbol }
-      volume(window: H24) { swaps volumeA volumeAUi volumeB volumeBUi } } }
+/** The token rankings the trending page offers (the API's TokenRanking), first the default. */
+export const TOKEN_RANKINGS = [
+  "VOLUME_24H_DESC",
+  "PRICE_CHANGE_24H_DESC",
+  "MARKET_CAP_DESC",
+  "LIQUIDITY_DESC",
+  "TRADES_24H_DESC",
+  "HOLDERS_DESC",
+  "NEWEST",
+] as const;
+/** The pool rankings the trending page offers (the API's PoolRanking), first the default. */
+export const POOL_RANKINGS = ["VOLUME_24H_DESC", "TVL_DESC", "TRADES_24H_DESC", "NEWEST"] as const;
+
+/**
+ * Trending: the top 50 tokens and pools of a server-side ranking (the pricing stage's, at its cursor), each with its
+ * market figures.
+ */
+export const TRENDING = `query Trending($tokens: TokenRanking!, $pools: PoolRanking!) {
+  tokens(ranking: $tokens, first: 50) {
+    edges { node { mint symbol name
+      market { asOf priceUsd marketCapUsd liquidityUsd holders h24 { volumeUsd trades priceChangePct } } } }
   }
-  tokens(first: 50) {
-    edges { node { mint symbol name decimals priceUsd marketCapUsd holderCount supply supplyUi } }
+  pools(ranking: $pools, first: 50) {
+    edges { node { address dex price tvlUsd mintA mintB tokenA { symbol } tokenB { symbol }
+      market { h24 { volumeUsd trades uniqueTraders } } } }
   }
 }`;
 
@@ -51,7 +65,10 @@ export const POOL_SWAPS = `subscription PoolSwaps($pool: String!) {
   swaps(where: { pool: $pool }) { ${SWAP_FIELDS} }
 }`;
 
-/** A wallet page: SOL, holdings (with prices, for the portfolio's value) and trades. */
+/** The PnL windows the wallet page offers (the API's PnlWindow), first the default. */
+export const PNL_WINDOWS = ["ALL", "D30", "D7", "D1"] as const;
+
+/** A wallet page: SOL, holdings (with prices, for the portfolio's value) and trades (its PnL: WALLET_PNL, beside). */
 export const WALLET = `query Wallet($address: String!) {
   account(address: $address) {
     address solBalance solBalanceUi
@@ -60,6 +77,20 @@ export const WALLET = `query Wallet($address: String!) {
   trades(first: 25, where: { trader: $address }) {
     edges { node { signature slot blockTime soldMint soldAmount soldAmountUi boughtMint boughtAmount boughtAmountUi valueUsd pools
       soldToken { symbol } boughtToken { symbol } } }
+  }
+}`;
+
+/**
+ * A wallet's PnL over a window: sent beside WALLET (a wallet with too many trades for a PnL still shows the rest) and
+ * alone by the window switch.
+ */
+export const WALLET_PNL = `query WalletPnl($address: String!, $window: PnlWindow!) {
+  account(address: $address) {
+    pnl(window: $window) {
+      asOf from trades realizedPnlUsd unrealizedPnlUsd
+      tokens { mint token { symbol decimals } trades boughtAmount soldAmount boughtUsd soldUsd realizedPnlUsd unrealizedPnlUsd
+        balance lastTrade { blockTime } }
+    }
   }
 }`;
 
@@ -105,6 +136,7 @@ export const ALL = {
   POOL,
   POOL_SWAPS,
   WALLET,
+  WALLET_PNL,
   TRANSACTION,
   SEARCH_ADDRESS,
   CONSOLE,

@@ -2,7 +2,7 @@
 import { gql, subscribe } from "../api.js";
 import { candleChart } from "../chart.js";
 import { h, stat, table } from "../dom.js";
-import { decimal, usd } from "../format.js";
+import { applyDecimals, decimal, usd } from "../format.js";
 import { POOL, POOL_SWAPS } from "../queries.js";
 import { type PageContext, amount, pairName, section, tokenLink, txLink, walletLink, when } from "./common.js";
 
@@ -42,8 +42,14 @@ export async function poolPage(ctx: PageContext): Promise<Node> {
       { class: "stats" },
       stat("Price", `${decimal(p.price, 8)} ${b}/${a}`, p.price ?? undefined),
       stat("TVL", usd(p.tvlUsd), p.tvlUsd ?? undefined),
-      stat(`Reserve ${a}`, p.reserveA == null ? "–" : amount(scaled(p.reserveA, p.tokenA?.decimals), p.reserveA)),
-      stat(`Reserve ${b}`, p.reserveB == null ? "–" : amount(scaled(p.reserveB, p.tokenB?.decimals), p.reserveB)),
+      stat(
+        `Reserve ${a}`,
+        p.reserveA == null ? "–" : amount(applyDecimals(p.reserveA, p.tokenA?.decimals), p.reserveA),
+      ),
+      stat(
+        `Reserve ${b}`,
+        p.reserveB == null ? "–" : amount(applyDecimals(p.reserveB, p.tokenB?.decimals), p.reserveB),
+      ),
       stat("Swaps 24h", p.volume.swaps),
       stat(`Volume 24h ${a}`, amount(p.volume.volumeAUi, p.volume.volumeA)),
       stat(`Volume 24h ${b}`, amount(p.volume.volumeBUi, p.volume.volumeB)),
@@ -92,12 +98,4 @@ export async function poolPage(ctx: PageContext): Promise<Node> {
     ctx.signal,
   );
   return page;
-}
-
-/** A raw reserve with decimals applied (string arithmetic), or null while the decimals are unknown. */
-function scaled(raw: string, decimals: number | null | undefined): string | null {
-  if (decimals == null) return null;
-  if (decimals === 0) return raw;
-  const digits = raw.padStart(decimals + 1, "0");
-  return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
 }

@@ -1,41 +1,58 @@
-/** Trending: pools by TVL (with their 24 h volume) and tokens by market cap, from the newest 50 of each. */
+/**
+ * Trending: the top 50 tokens and pools of the API's rankings (24 h volume by default; a switch per table picks
+ * another), each row with its market figures. The order is the server's: the page sorts nothing.
+ */
 import { gql } from "../api.js";
 import { h, table } from "../dom.js";
-import { decimal, usd } from "../format.js";
-import { TRENDING } from "../queries.js";
-import { type PageContext, amount, pairName, poolLink, section, tokenLink } from "./common.js";
+import { decimal, pct, time, usd } from "../format.js";
+import { POOL_RANKINGS, TOKEN_RANKINGS, TRENDING } from "../queries.js";
+import { type PageContext, pairName, poolLink, section, tokenLink } from "./common.js";
 
 type Data = {
-  pools: { edges: { node: any }[] };
   tokens: { edges: { node: any }[] };
+  pools: { edges: { node: any }[] };
 };
 
-/** Orders by a decimal string, largest first, unknown last (exact: compared as strings of digits, not floats). */
-function byDecimalDesc<T>(get: (x: T) => string | null): (a: T, b: T) => number {
-  const key = (s: string | null) => {
-    if (s == null) return null;
-    const [i = "0", f = ""] = s.split(".");
-    return [i.replace(/^0+/, "").padStart(40, "0"), f.padEnd(40, "0")].join(".");
-  };
-  return (a, b) => {
-    const x = key(get(a));
-    const y = key(get(b));
-    if (x === y) return 0;
-    if (x == null) return 1;
-    if (y == null) return -1;
-    return x < y ? 1 : -1;
-  };
+const LABELS: Record<string, string> = {
+  VOLUME_24H_DESC: "Volume 24h",
+  PRICE_CHANGE_24H_DESC: "Change 24h",
+  MARKET_CAP_DESC: "Market cap",
+  LIQUIDITY_DESC: "Liquidity",
+  TRADES_24H_DESC: "Trades 24h",
+  HOLDERS_DESC: "Holders",
+  TVL_DESC: "TVL",
+  NEWEST: "Newest",
+};
+
+/** A ranking switch: one link per ranking, the route's query string with `param` set to it. */
+function rankingNav(param: string, values: readonly string[], current: string, query: URLSearchParams): HTMLElement {
+  return h(
+    "nav",
+    { class: "intervals", "aria-label": `${param} ranking` },
+    ...values.map((v) => {
+      const q = new URLSearchParams(query);
+      q.set(param, v);
+      return h("a", { href: `#/?${q}`, class: v === current ? "active" : null, "data-ranking": v }, LABELS[v] ?? v);
+    }),
+  );
 }
 
+/** A percent change, coloured by its sign. */
+const change = (s: string | null | undefined) =>
+  h(
+    "span",
+    { class: s == null ? null : s.startsWith("-") ? "down" : /[1-9]/.test(s) ? "up" : null, title: s ?? undefined },
+    pct(s),
+  );
+
 export async function trendingPage(ctx: PageContext): Promise<Node> {
-  const data = await gql<Data>(TRENDING, {}, ctx.signal);
-  const pools = data.pools.edges.map((e) => e.node).sort(byDecimalDesc((p: any) => p.tvlUsd));
-  const byCap = byDecimalDesc((t: any) => t.marketCapUsd);
-  const byPrice = byDecimalDesc((t: any) => (t.priceUsd == null ? null : "1"));
-  // by market cap, then those with a price, then by holders
-  const tokens = data.tokens.edges
-    .map((e) => e.node)
-    .sort((a, b) => byCap(a, b) || byPrice(a, b) || b.holderCount - a.holderCount);
+  const tokenRanking = TOKEN_RANKINGS.find((r) => r === ctx.query.get("tokens")) ?? TOKEN_RANKINGS[0];
+  const poolRanking = POOL_RANKINGS.find((r) => r === ctx.query.get("pools")) ?? POOL_RANKINGS[0];
+  const data = await gql<Data>(TRENDING, { tokens: tokenRanking, pools: poolRanking }, ctx.signal);
+  const tokens = data.tokens.edges.map((e) => e.node);
+  const pools = data.pools.edges.map((e) => e.node);
+  const asOf = tokens[0]?.market?.asOf ?? null;
+  const none = "No ranking yet: the pricing stage computes one once it has priced the stored slots.";
   return h(
     "div",
     { class: "page", "data-page": "trending" },
@@ -43,35 +60,50 @@ export async function trendingPage(ctx: PageContext): Promise<Node> {
     h(
       "p",
       { class: "hint" },
-      "The 50 pools that swapped last, by TVL; the 50 newest tokens, by market cap, then holders.",
+      "The top 50 of the API's rankings, computed by the pricing stage at its cursor; 24 h windows end at the chain's ",
+      "priced clock",
+      asOf ? ` (${time(asOf)})` : "",
+      ", not the wall clock.",
+    ),
+    section(
+      "Tokens",
+      rankingNav("tokens", TOKEN_RANKINGS, tokenRanking, ctx.query),
+      table(
+        ["#", "Token", "Name", "Price", "Change 24h", "Volume 24h", "Trades 24h", "Liquidity", "Market cap", "Holders"],
+        tokens.map((t, i) => {
+          const m = t.market ?? {};
+          return [
+            i + 1,
+            tokenLink(t.mint, t),
+            t.name ?? "–",
+            h("span", { title: m.priceUsd ?? undefined }, usd(m.priceUsd)),
+            change(m.h24?.priceChangePct),
+            usd(m.h24?.volumeUsd),
+            m.h24?.trades ?? "–",
+            usd(m.liquidityUsd),
+            usd(m.marketCapUsd),
+            m.holders ?? "–",
+          ];
+        }),
+        none,
+      ),
     ),
     section(
       "Pools",
+      rankingNav("pools", POOL_RANKINGS, poolRanking, ctx.query),
       table(
-        ["Pool", "DEX", "Price", "TVL", "Swaps 24h", "Volume 24h (A)", "Volume 24h (B)"],
-        pools.map((p) => [
+        ["#", "Pool", "DEX", "Price", "TVL", "Volume 24h", "Swaps 24h", "Traders 24h"],
+        pools.map((p, i) => [
+          i + 1,
           poolLink(p.address, pairName(p)),
           p.dex,
           h("span", { title: p.price ?? "" }, decimal(p.price, 8)),
           usd(p.tvlUsd),
-          p.volume.swaps,
-          amount(p.volume.volumeAUi, p.volume.volumeA),
-          amount(p.volume.volumeBUi, p.volume.volumeB),
+          usd(p.market?.h24?.volumeUsd),
+          p.market?.h24?.trades ?? "–",
+          p.market?.h24?.uniqueTraders ?? "–",
         ]),
-      ),
-    ),
-    section(
-      "Tokens",
-      table(
-        ["Token", "Name", "Price", "Market cap", "Holders", "Supply"],
-        tokens.map((t) => [
-          tokenLink(t.mint, t),
-          t.name ?? "–",
-          usd(t.priceUsd),
-          usd(t.marketCapUsd),
-          t.holderCount,
-          t.supply == null ? "–" : amount(t.supplyUi, t.supply),
-        ]),
+        none,
       ),
     ),
   );
