@@ -51,8 +51,9 @@ export type PricingOutput = {
     PoolState,
     "mintA" | "mintB"
   >)[];
-  swapValues: { signature: string; instructionPath: string; value: bigint | null }[];
-  tradeValues: { signature: string; trader: string; value: bigint | null }[];
+  /** with the row's slot: the partition it lives in */
+  swapValues: { signature: string; instructionPath: string; slot: number; value: bigint | null }[];
+  tradeValues: { signature: string; trader: string; slot: number; value: bigint | null }[];
 };
 
 /** The engine's inputs beside the slots. */
@@ -147,12 +148,14 @@ export function priceSlots(st: EngineState, slots: SlotInput[]): PricingOutput {
       out.swapValues.push({
         signature: w.signature,
         instructionPath: w.instructionPath,
+        slot: s.slot,
         value: valueOf(book, { mint: w.mintIn, amount: w.amountIn }, { mint: w.mintOut, amount: w.amountOut }),
       });
     for (const t of s.trades)
       out.tradeValues.push({
         signature: t.signature,
         trader: t.trader,
+        slot: s.slot,
         value: valueOf(
           book,
           { mint: t.soldMint, amount: t.soldAmount },

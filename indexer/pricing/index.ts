@@ -102,13 +102,16 @@ const INSERT_TVL = `insert into ${pt.$table} (${[pt.pool, pt.slot, pt.reserveA, 
      select * from unnest($1::text[], $2::int8[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::timestamptz[])
      on conflict (${pt.pool}, ${pt.slot}) do update set ${pt.reserveA} = excluded.${pt.reserveA},
        ${pt.reserveB} = excluded.${pt.reserveB}, ${pt.volumeA} = excluded.${pt.volumeA}, ${pt.volumeB} = excluded.${pt.volumeB}, ${pt.tvlUsd} = excluded.${pt.tvlUsd}, ${pt.blockTime} = excluded.${pt.blockTime}`;
-// `is distinct from`: a slot priced again with the same values rewrites no row
+// `is distinct from`: a slot priced again with the same values rewrites no row. The slot (in the natural key) and the
+// range's bounds let Postgres read only the range's partitions, not every partition's index for every row.
 const UPDATE_SWAPS = `update ${sw.$table} s set ${sw.valueUsd} = u.v
-     from unnest($1::text[], $2::text[], $3::numeric[]) as u(sig, path, v)
-     where ${swRow.signature} = u.sig and ${swRow.instructionPath} = u.path and ${swRow.valueUsd} is distinct from u.v`;
+     from unnest($1::text[], $2::text[], $3::numeric[], $4::int8[]) as u(sig, path, v, slot)
+     where ${swRow.signature} = u.sig and ${swRow.instructionPath} = u.path and ${swRow.slot} = u.slot
+       and ${swRow.slot} between $5 and $6 and ${swRow.valueUsd} is distinct from u.v`;
 const UPDATE_TRADES = `update ${tr.$table} t set ${tr.valueUsd} = u.v
-     from unnest($1::text[], $2::text[], $3::numeric[]) as u(sig, trader, v)
-     where ${trRow.signature} = u.sig and ${trRow.trader} = u.trader and ${trRow.valueUsd} is distinct from u.v`;
+     from unnest($1::text[], $2::text[], $3::numeric[], $4::int8[]) as u(sig, trader, v, slot)
+     where ${trRow.signature} = u.sig and ${trRow.trader} = u.trader and ${trRow.slot} = u.slot
+       and ${trRow.slot} between $5 and $6 and ${trRow.valueUsd} is distinct from u.v`;
 /** The cursor before any run: nothing priced, and the change log kept from here on (see the store's pruneLimit). */
 const OPEN_CURSOR = `insert into ${cu.$table} (${cu.id}, ${cu.kind}, ${cu.status}, ${cu.slot}) values ('${PRICING_CURSOR}', 'pricing', 'running', -1)
      on conflict (${cu.id}) do nothing`;
@@ -255,15 +258,28 @@ async function priceRange(
       v.map((x) => time(x.blockTime)),
     ]);
   const w = out.swapValues;
+  const bounds = (xs: { slot: number }[]) =>
+    xs.reduce<[number, number]>(
+      ([lo, hi], x) => [Math.min(lo, x.slot), Math.max(hi, x.slot)],
+      [Number.POSITIVE_INFINITY, 0],
+    );
   if (w.length)
     await client.query(UPDATE_SWAPS, [
       w.map((x) => x.signature),
       w.map((x) => x.instructionPath),
       w.map((x) => usd(x.value)),
+      w.map((x) => x.slot),
+      ...bounds(w),
     ]);
   const t = out.tradeValues;
   if (t.length)
-    await client.query(UPDATE_TRADES, [t.map((x) => x.signature), t.map((x) => x.trader), t.map((x) => usd(x.value))]);
+    await client.query(UPDATE_TRADES, [
+      t.map((x) => x.signature),
+      t.map((x) => x.trader),
+      t.map((x) => usd(x.value)),
+      t.map((x) => x.slot),
+      ...bounds(t),
+    ]);
   // the rollups take the range's rows once they carry their values
   await addToRollups(client, cursor, upper);
   return ordered.length;
