@@ -116,5 +116,10 @@ export function createApiMetrics(opts: { defaults?: boolean } = {}) {
       help: "pushed items executed: once per item for all the subscribers of the same operation (document and variables)",
       registers: r,
     }),
+    subscriptionSerializations: new Counter({
+      name: "slotline_api_subscription_serializations_total",
+      help: "pushed results serialized to JSON: once per item for all the SSE and WebSocket subscribers of the same operation",
+      registers: r,
+    }),
   };
 }

@@ -18,6 +18,7 @@ import { createApiMetrics } from "../metrics.js";
 import { tokensExceed } from "./guard-plugin.js";
 import { loadPersistedOperations, resolvePersisted } from "./persisted.js";
 import { clientIdentity, keyMatches, perMinute } from "./rate-limit.js";
+import { sharedWsPushes } from "./shared-subscriptions.js";
 import { type ApiOptions, type Transport, createApi } from "./yoga.js";
 
 /** Options of startApi: the API's own, plus where to listen and the read pool's timeout. */
@@ -190,7 +191,10 @@ export async function startApi(
   refuseBeyond(server, config.API_MAX_CONNECTIONS);
   // ws reads messages up to 100 MiB by default: a document with its variables is far below the cap.
   const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: config.API_WS_MAX_MESSAGE_BYTES });
+  // Before graphql-ws' own listener: each socket's send splices in the shared payloads.
+  const pushes = sharedWsPushes(() => api.metrics.subscriptionSerializations.inc());
   wss.on("connection", (socket) => {
+    pushes.wrapSocket(socket as never);
     quietProtocolErrors(socket, logger);
     closeWhenIdle(socket, config.API_WS_IDLE_MS);
   });
@@ -198,6 +202,8 @@ export async function startApi(
   const sockets = new WeakMap<object, Transport & { abort: AbortController }>();
   const ws = useServer(
     {
+      onNext: pushes.onNext,
+      jsonMessageReplacer: pushes.jsonMessageReplacer,
       execute: (args: ExecutionArgs) =>
         (args.rootValue as { execute(a: ExecutionArgs): unknown }).execute(args) as never,
       subscribe: (args: ExecutionArgs) =>

@@ -97,14 +97,80 @@ function processSSEStream(
   });
 }
 
-/** Marks results whose JSON is shared: yoga's SSE and JSON writers call `result.stringify` when a result has one. */
-function withSharedJson(result: ExecutionResult): ExecutionResult {
+/**
+ * Marks results whose JSON is shared: yoga's SSE and JSON writers call `result.stringify` when a result has one, and
+ * so does the graphql-ws path below. `onSerialize` hears each serialization.
+ */
+function withSharedJson(result: ExecutionResult, onSerialize?: () => void): ExecutionResult {
   let json: string | undefined;
   Object.defineProperty(result, "stringify", {
-    value: (r: unknown) => (r === result ? (json ??= JSON.stringify(result)) : JSON.stringify(r)),
+    value: (r: unknown) => {
+      if (r !== result) return JSON.stringify(r);
+      if (json === undefined) {
+        onSerialize?.();
+        json = JSON.stringify(result);
+      }
+      return json;
+    },
     enumerable: false,
   });
   return result;
+}
+
+/** A shared result's JSON, when graphql-ws would send exactly it as a `next` message's payload (no errors). */
+function sharedPayloadJson(result: ExecutionResult): string | undefined {
+  const r = result as ExecutionResult & { stringify?: (r: unknown) => string };
+  return r.stringify && !r.errors?.length ? r.stringify(r) : undefined;
+}
+
+/** What `onNext` hands graphql-ws for a shared result: its JSON, spliced into the message as it is sent. */
+class SharedPayload {
+  constructor(readonly json: string) {}
+}
+
+/** The string the message replacer puts where a shared payload goes (NULs: no result's JSON holds them raw). */
+const PAYLOAD_TOKEN = "\u0000slotline:shared-payload\u0000";
+const PAYLOAD_TOKEN_JSON = JSON.stringify(PAYLOAD_TOKEN);
+
+/**
+ * graphql-ws' side of the shared pushes: each subscriber's `next` message carries the item's JSON made once for all
+ * the subscribers of the operation, instead of serializing the result again per socket.
+ * @dev graphql-ws builds a message as `JSON.stringify({ id, type, payload }, replacer)` and passes it straight to the
+ * socket's `send`, in the same turn: `onNext` swaps the result for a SharedPayload, the replacer writes a token in
+ * its place and keeps the JSON, and `send` (wrapped per socket by `wrapSocket`) splices it in. `onSerialize` hears
+ * each serialization, shared or made by graphql-ws itself.
+ */
+export function sharedWsPushes(onSerialize?: () => void) {
+  let pending: string | undefined;
+  return {
+    onNext: (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: object) => {
+      const json = sharedPayloadJson(result as ExecutionResult);
+      if (json === undefined) {
+        onSerialize?.();
+        return undefined;
+      }
+      // graphql-ws sends what onNext returns in the result's place
+      return new SharedPayload(json) as never;
+    },
+    jsonMessageReplacer: (key: string, value: unknown) => {
+      if (key !== "payload" || !(value instanceof SharedPayload)) return value;
+      pending = value.json;
+      return PAYLOAD_TOKEN;
+    },
+    wrapSocket(socket: { send: (data: never, ...rest: never[]) => void }) {
+      const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+      socket.send = ((data: unknown, ...rest: unknown[]) => {
+        if (typeof data === "string" && pending !== undefined) {
+          const at = data.indexOf(PAYLOAD_TOKEN_JSON);
+          if (at >= 0) {
+            data = data.slice(0, at) + pending + data.slice(at + PAYLOAD_TOKEN_JSON.length);
+            pending = undefined;
+          }
+        }
+        send(data, ...rest);
+      }) as never;
+    },
+  };
 }
 
 /** An async iterator that maps each item of `source` with `map`; returning or throwing ends the source. */
@@ -124,8 +190,10 @@ function mapped<T, R>(source: AsyncIterator<T>, map: (item: T) => Promise<R>): A
   };
 }
 
-/** The plugin; `onExecute` runs for each execution of a pushed item (metrics). */
-export function useSharedSubscriptions(opts: { onExecute?: () => void } = {}): Plugin<RequestContext> {
+/** The plugin; `onExecute` runs for each execution of a pushed item, `onSerialize` for each JSON made of one (metrics). */
+export function useSharedSubscriptions(
+  opts: { onExecute?: () => void; onSerialize?: () => void } = {},
+): Plugin<RequestContext> {
   // Each document gets a number: yoga's parser cache hands back the same DocumentNode for the same text.
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextId = 0;
@@ -172,7 +240,7 @@ export function useSharedSubscriptions(opts: { onExecute?: () => void } = {}): P
       }
       let result = results.get(at);
       if (!result) {
-        result = Promise.resolve(run(item)).then(withSharedJson);
+        result = Promise.resolve(run(item)).then((r) => withSharedJson(r, opts.onSerialize));
         results.set(at, result);
       }
       return result;

@@ -177,7 +177,10 @@ export function createApi(ctx: ApiContext, opts: ApiOptions = {}): Api {
         onCache: (outcome) => metrics.responseCache.inc({ outcome }),
       }),
       useCompiledExecution({ onCompile: () => metrics.compiled.inc() }),
-      useSharedSubscriptions({ onExecute: () => metrics.subscriptionExecutions.inc() }),
+      useSharedSubscriptions({
+        onExecute: () => metrics.subscriptionExecutions.inc(),
+        onSerialize: () => metrics.subscriptionSerializations.inc(),
+      }),
     ],
   });
   return Object.assign(yoga, {

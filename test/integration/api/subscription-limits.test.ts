@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, test, vi } from "vitest"
 import WebSocket from "ws";
 import { type RunningApi, createEventHub, startApi } from "../../../api/server/index.js";
 import { parseConfig } from "../../../core/config.js";
+import { createApiMetrics } from "../../../api/metrics.js";
 import { createLogger } from "../../../core/logger.js";
 import { eventsChannel } from "../../../core/events.js";
 import { uniquePrefix } from "../../setup/services.js";
@@ -244,6 +245,61 @@ describe("api subscription reads", () => {
       for (const a of aborts) a.abort();
       publisher.disconnect();
       await hub.close();
+      await h.close();
+    }
+  });
+
+  test("over graphql-ws too: an operation's sockets are sent each item's JSON made once, and the same bytes as SSE's", async () => {
+    const h = await setupApi({ fill: false });
+    const metrics = createApiMetrics();
+    const config = parseConfig({
+      DATABASE_URL: h.url,
+      REDIS_URL: inject("redisUrl"),
+      QUEUE_PREFIX: h.prefix,
+      API_SQL_MODE: SQL_MODE,
+      LOG_LEVEL: "silent",
+    });
+    const api = await startApi(
+      { config, logger: createLogger({ LOG_LEVEL: "silent", LOG_FORMAT: "json" }) },
+      { port: 0, metrics },
+    );
+    const publisher = new Redis(inject("redisUrl"));
+    const sockets: WebSocket[] = [];
+    try {
+      /** A socket subscribed to `query` as id "7", with the `next` messages it is sent, as text. */
+      const subscriber = async (query: string) => {
+        const s = await openSocket(api.url);
+        sockets.push(s.ws);
+        const nexts: string[] = [];
+        s.ws.on("message", (data) => {
+          if (JSON.parse(String(data)).type === "next") nexts.push(String(data));
+        });
+        s.ws.send(JSON.stringify({ id: "7", type: "subscribe", payload: { query } }));
+        return nexts;
+      };
+      const same = await Promise.all([1, 2, 3].map(() => subscriber("subscription { slots { slot txCount } }")));
+      const other = await subscriber("subscription { slots { slot } }");
+      await new Promise((r) => setTimeout(r, 300));
+      const serialized = async () => (await metrics.subscriptionSerializations.get()).values[0]?.value ?? 0;
+      const before = await serialized();
+      const event = { type: "batch", slots: [424242, 424243], swaps: [], transactions: [] };
+      await publisher.publish(eventsChannel(h.prefix), JSON.stringify(event));
+      await vi.waitFor(() => expect([...same, other].map((n) => n.length)).toEqual([2, 2, 2, 2]), { timeout: 5_000 });
+      for (const n of same)
+        expect(n).toEqual([
+          '{"id":"7","type":"next","payload":{"data":{"slots":{"slot":424242,"txCount":0}}}}',
+          '{"id":"7","type":"next","payload":{"data":{"slots":{"slot":424243,"txCount":0}}}}',
+        ]);
+      expect(other).toEqual([
+        '{"id":"7","type":"next","payload":{"data":{"slots":{"slot":424242}}}}',
+        '{"id":"7","type":"next","payload":{"data":{"slots":{"slot":424243}}}}',
+      ]);
+      // two items, two operations: four serializations for four sockets' eight messages
+      expect((await serialized()) - before).toBe(4);
+    } finally {
+      for (const ws of sockets) ws.close();
+      publisher.disconnect();
+      await api.close();
       await h.close();
     }
   });
