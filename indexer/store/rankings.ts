@@ -8,48 +8,81 @@
  * transaction), as Token.market's h24 reads it. A creation time falls back to a transaction's block time likewise.
  */
 import type pg from "pg";
+import {
+  marketRankings,
+  marketStats,
+  poolTvl,
+  pools,
+  slots,
+  tokenPrices,
+  tokens,
+  transactions,
+} from "../../schema/index.js";
+import { overwrite, sqlNames } from "./columns.js";
 
 /** Generations kept: a cursor on one of them stays valid while this many newer ones are written. */
 export const RANKING_GENERATIONS = 4;
 
+const sl = sqlNames(slots);
+const tx = sqlNames(transactions);
+const pt = sqlNames(poolTvl);
+const ms = sqlNames(marketStats);
+const pl = sqlNames(pools);
+const plRow = sqlNames(pools, "p");
+const tp = sqlNames(tokenPrices);
+const tk = sqlNames(tokens);
+const tkRow = sqlNames(tokens, "k");
+const mr = sqlNames(marketRankings);
+
+/** The block time of a transaction at `slot` (the creation time of what was first seen there, in logs mode). */
+const txTime = (slot: string) => `(select ${tx.blockTime} from ${tx.$table} where ${tx.slot} = ${slot} limit 1)`;
+
+/** The priced clock at slot $1: the block time of the newest indexed slot at or below it, else of a transaction. */
+const CLOCK = `coalesce(
+    (select ${sl.blockTime} from ${sl.$table} where ${sl.slot} <= $1 and ${sl.status} = 'indexed'
+       and ${sl.blockTime} is not null order by ${sl.slot} desc limit 1),
+    (select ${tx.blockTime} from ${tx.$table} where ${tx.slot} <= $1 and ${tx.blockTime} is not null
+       order by ${tx.slot} desc limit 1))`;
+
 const WRITE = `
-  with clock as (select date_bin('1 hour', coalesce(
-        (select block_time from slots where slot <= $1 and status = 'indexed' and block_time is not null
-          order by slot desc limit 1),
-        (select block_time from transactions where slot <= $1 and block_time is not null order by slot desc limit 1)),
-        timestamptz 'epoch') - interval '23 hours' as f),
-  tvl as (select distinct on (pool) pool, tvl_usd from pool_tvl order by pool, slot desc),
-  vol as (select kind, entity, sum(volume_usd) as v, sum(trades) as n from market_stats
-    where interval = 'hour' and bucket >= (select f from clock) group by kind, entity),
-  sides as (select p.address, p.dex, p.mint_a as mint from pools p union all select p.address, p.dex, p.mint_b from pools p),
-  liq as (select s.mint, sum(t.tvl_usd) as usd, array_agg(distinct s.dex order by s.dex) as dexes
+  with clock as (select date_bin('1 hour', ${CLOCK}, timestamptz 'epoch') - interval '23 hours' as f),
+  tvl as (select distinct on (${pt.pool}) ${pt.pool} as pool, ${pt.tvlUsd} as usd from ${pt.$table}
+    order by ${pt.pool}, ${pt.slot} desc),
+  vol as (select ${ms.kind} as kind, ${ms.entity} as entity, sum(${ms.volumeUsd}) as v, sum(${ms.trades}) as n
+    from ${ms.$table} where ${ms.interval} = 'hour' and ${ms.bucket} >= (select f from clock)
+    group by ${ms.kind}, ${ms.entity}),
+  sides as (select ${pl.address} as address, ${pl.dex} as dex, ${pl.mintA} as mint from ${pl.$table}
+    union all select ${pl.address}, ${pl.dex}, ${pl.mintB} from ${pl.$table}),
+  liq as (select s.mint, sum(t.usd) as usd, array_agg(distinct s.dex order by s.dex) as dexes
     from sides s left join tvl t on t.pool = s.address group by s.mint),
-  price as (select distinct on (mint) mint, unit_price_usd as unit from token_prices order by mint, slot desc),
+  price as (select distinct on (${tp.mint}) ${tp.mint} as mint, ${tp.unitPriceUsd} as unit from ${tp.$table}
+    order by ${tp.mint}, ${tp.slot} desc),
   tok as (
-    select k.mint as entity, l.usd as liq, coalesce(l.dexes, '{}') as dexes,
-      coalesce(c.block_time, (select block_time from transactions where slot = k.first_seen_slot limit 1)) as created,
-      v.v as volume, v.n as trades, k.holder_count as holders, k.first_seen_slot as newest,
+    select ${tkRow.mint} as entity, l.usd as liq, coalesce(l.dexes, '{}') as dexes,
+      coalesce(c.${sl.blockTime}, ${txTime(tkRow.firstSeenSlot)}) as created,
+      v.v as volume, v.n as trades, ${tkRow.holderCount} as holders, ${tkRow.firstSeenSlot} as newest,
       round((pr.unit / nullif(o.unit, 0) - 1) * 100, 6) as change,
-      case when k.supply is null or k.decimals is null then null
-           when k.mint = any($2::text[]) then round(k.supply / 10::numeric ^ k.decimals, 12)
-           else round(pr.unit * k.supply, 12) end as cap
-    from tokens k
-      left join liq l on l.mint = k.mint
-      left join slots c on c.slot = k.first_seen_slot
-      left join vol v on v.kind = 'token' and v.entity = k.mint
-      left join price pr on pr.mint = k.mint
-      left join lateral (select unit_price_usd as unit from token_prices
-        where mint = k.mint and block_time < (select f from clock) order by block_time desc, slot desc limit 1) o on true
-    where k.first_seen_slot <= $1),
+      case when ${tkRow.supply} is null or ${tkRow.decimals} is null then null
+           when ${tkRow.mint} = any($2::text[]) then round(${tkRow.supply} / 10::numeric ^ ${tkRow.decimals}, 12)
+           else round(pr.unit * ${tkRow.supply}, 12) end as cap
+    from ${tk.$table} k
+      left join liq l on l.mint = ${tkRow.mint}
+      left join ${sl.$table} c on c.${sl.slot} = ${tkRow.firstSeenSlot}
+      left join vol v on v.kind = 'token' and v.entity = ${tkRow.mint}
+      left join price pr on pr.mint = ${tkRow.mint}
+      left join lateral (select ${tp.unitPriceUsd} as unit from ${tp.$table}
+        where ${tp.mint} = ${tkRow.mint} and ${tp.blockTime} < (select f from clock)
+        order by ${tp.blockTime} desc, ${tp.slot} desc limit 1) o on true
+    where ${tkRow.firstSeenSlot} <= $1),
   pool as (
-    select p.address as entity, t.tvl_usd as liq, array[p.dex] as dexes,
-      coalesce(c.block_time, (select block_time from transactions where slot = p.first_seen_slot limit 1)) as created,
-      v.v as volume, v.n as trades, p.first_seen_slot as newest
-    from pools p
-      left join tvl t on t.pool = p.address
-      left join slots c on c.slot = p.first_seen_slot
-      left join vol v on v.kind = 'pool' and v.entity = p.address
-    where p.first_seen_slot <= $1),
+    select ${plRow.address} as entity, t.usd as liq, array[${plRow.dex}] as dexes,
+      coalesce(c.${sl.blockTime}, ${txTime(plRow.firstSeenSlot)}) as created,
+      v.v as volume, v.n as trades, ${plRow.firstSeenSlot} as newest
+    from ${pl.$table} p
+      left join tvl t on t.pool = ${plRow.address}
+      left join ${sl.$table} c on c.${sl.slot} = ${plRow.firstSeenSlot}
+      left join vol v on v.kind = 'pool' and v.entity = ${plRow.address}
+    where ${plRow.firstSeenSlot} <= $1),
   figures as (
     select 'token' as kind, entity, liq, dexes, created, o.ordering, o.value from tok cross join lateral (values
       ('VOLUME_24H_DESC', volume), ('PRICE_CHANGE_24H_DESC', change), ('MARKET_CAP_DESC', cap),
@@ -59,16 +92,16 @@ const WRITE = `
     select 'pool', entity, liq, dexes, created, o.ordering, o.value from pool cross join lateral (values
       ('VOLUME_24H_DESC', volume), ('TVL_DESC', liq), ('TRADES_24H_DESC', trades::numeric),
       ('NEWEST', newest::numeric)) o(ordering, value))
-  insert into market_rankings (kind, ordering, generation, rank, entity, value, liquidity_usd, dexes, created_at)
+  insert into ${mr.$table} (${[mr.kind, mr.ordering, mr.generation, mr.rank, mr.entity, mr.value, mr.liquidityUsd, mr.dexes, mr.createdAt].join(", ")})
   select kind, ordering, $1, row_number() over (partition by kind, ordering order by value desc nulls last, entity),
     entity, trim_scale(value), trim_scale(liq), dexes, created
   from figures
-  on conflict (kind, ordering, generation, rank) do update set entity = excluded.entity, value = excluded.value,
-    liquidity_usd = excluded.liquidity_usd, dexes = excluded.dexes, created_at = excluded.created_at`;
+  on conflict (${mr.kind}, ${mr.ordering}, ${mr.generation}, ${mr.rank}) do update set
+    ${overwrite([mr.entity, mr.value, mr.liquidityUsd, mr.dexes, mr.createdAt])}`;
 
-const PRUNE = `delete from market_rankings where generation < (select min(g) from
-    (select distinct generation as g from market_rankings order by g desc limit ${RANKING_GENERATIONS}) x)`;
-const DROP_FROM = `delete from market_rankings where generation >= $1`;
+const PRUNE = `delete from ${mr.$table} where ${mr.generation} < (select min(g) from
+    (select distinct ${mr.generation} as g from ${mr.$table} order by g desc limit ${RANKING_GENERATIONS}) x)`;
+const DROP_FROM = `delete from ${mr.$table} where ${mr.generation} >= $1`;
 
 /**
  * Writes the rankings at the pricing cursor `generation` (the caller has priced every slot up to it in this
@@ -79,7 +112,7 @@ export async function writeRankings(client: pg.PoolClient, generation: number, s
   await client.query(PRUNE);
 }
 
-const LATEST = `select max(generation)::text as g from market_rankings`;
+const LATEST = `select max(${mr.generation})::text as g from ${mr.$table}`;
 
 /** Writes the rankings at `generation` unless the newest generation is that one already (an idle pricing run). */
 export async function ensureRankings(client: pg.PoolClient, generation: number, stables: string[]): Promise<void> {
