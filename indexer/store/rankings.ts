@@ -37,15 +37,15 @@ const mr = sqlNames(marketRankings);
 /** The block time of a transaction at `slot` (the creation time of what was first seen there, in logs mode). */
 const txTime = (slot: string) => `(select ${tx.blockTime} from ${tx.$table} where ${tx.slot} = ${slot} limit 1)`;
 
-/** The priced clock at slot $1: the block time of the newest indexed slot at or below it, else of a transaction. */
-const CLOCK = `coalesce(
-    (select ${sl.blockTime} from ${sl.$table} where ${sl.slot} <= $1 and ${sl.status} = 'indexed'
+/** The priced clock at slot `at`: the block time of the newest indexed slot at or below it, else of a transaction. */
+const clockAt = (at: string) => `coalesce(
+    (select ${sl.blockTime} from ${sl.$table} where ${sl.slot} <= ${at} and ${sl.status} = 'indexed'
        and ${sl.blockTime} is not null order by ${sl.slot} desc limit 1),
-    (select ${tx.blockTime} from ${tx.$table} where ${tx.slot} <= $1 and ${tx.blockTime} is not null
+    (select ${tx.blockTime} from ${tx.$table} where ${tx.slot} <= ${at} and ${tx.blockTime} is not null
        order by ${tx.slot} desc limit 1))`;
 
 const WRITE = `
-  with clock as (select date_bin('1 hour', ${CLOCK}, timestamptz 'epoch') - interval '23 hours' as f),
+  with clock as (select date_bin('1 hour', ${clockAt("$1")}, timestamptz 'epoch') - interval '23 hours' as f),
   tvl as (select distinct on (${pt.pool}) ${pt.pool} as pool, ${pt.tvlUsd} as usd from ${pt.$table}
     order by ${pt.pool}, ${pt.slot} desc),
   vol as (select ${ms.kind} as kind, ${ms.entity} as entity, sum(${ms.volumeUsd}) as v, sum(${ms.trades}) as n
@@ -113,11 +113,42 @@ export async function writeRankings(client: pg.PoolClient, generation: number, s
 }
 
 const LATEST = `select max(${mr.generation})::text as g from ${mr.$table}`;
+/**
+ * The newest generation, and the seconds the priced clock has moved from it to slot $1 (null when there is no
+ * generation or either clock is unknown). Two index reads: neither scans tokens nor pools.
+ */
+const MOVED = `with newest as (select max(${mr.generation}) as g from ${mr.$table})
+  select g::text as g, extract(epoch from ${clockAt("$1")} - ${clockAt("(select g from newest)")})::text as moved
+  from newest`;
 
 /** Writes the rankings at `generation` unless the newest generation is that one already (an idle pricing run). */
 export async function ensureRankings(client: pg.PoolClient, generation: number, stables: string[]): Promise<void> {
   const r = await client.query<{ g: string | null }>(LATEST);
   if (r.rows[0]?.g == null || Number(r.rows[0].g) !== generation) await writeRankings(client, generation, stables);
+}
+
+/**
+ * Writes the rankings at `generation` (the end of a catch-up that priced slots) if they are due: no generation yet,
+ * a clock unknown, or the priced clock moved at least `minIntervalS` seconds since the newest generation (0: always).
+ * Returns whether it wrote one.
+ * @dev this bounds the full reads of tokens and pools to one per `minIntervalS` of chain time while the stage is
+ * busy; an idle run (`ensureRankings`) still writes the one at the cursor, so once the stage has caught up the
+ * newest generation is at its cursor whichever runs came before, and what a generation holds never depends on them.
+ */
+export async function writeRankingsIfDue(
+  client: pg.PoolClient,
+  generation: number,
+  stables: string[],
+  minIntervalS: number,
+): Promise<boolean> {
+  if (minIntervalS > 0) {
+    const r = await client.query<{ g: string | null; moved: string | null }>(MOVED, [generation]);
+    const { g = null, moved = null } = r.rows[0] ?? {};
+    if (g != null && Number(g) >= generation) return false;
+    if (g != null && moved != null && Number(moved) < minIntervalS) return false;
+  }
+  await writeRankings(client, generation, stables);
+  return true;
 }
 
 /** Drops the generations computed at or above `slot` (a rewind of the pricing stage to it). */
