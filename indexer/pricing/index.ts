@@ -33,6 +33,7 @@ import {
 } from "../store/index.js";
 import { type PriceBook, UNIT_SCALE, USD_SCALE, fromDecimal, stableUnitPrice, toDecimal, wholeUsd } from "./compute.js";
 import { type PoolState, type SlotInput, priceSlots, repricedBy } from "./engine.js";
+import { addToPnl } from "./pnl-rows.js";
 
 export { UNIT_SCALE, USD_SCALE, fromDecimal, toDecimal } from "./compute.js";
 
@@ -264,8 +265,9 @@ async function priceRange(
   const t = out.tradeValues;
   if (t.length)
     await client.query(UPDATE_TRADES, [t.map((x) => x.signature), t.map((x) => x.trader), t.map((x) => usd(x.value))]);
-  // the rollups take the range's rows once they carry their values
+  // the rollups and wallet PnL take the range's rows once they carry their values
   await addToRollups(client, cursor, upper);
+  await addToPnl(client, cursor, upper);
   return ordered.length;
 }
 

@@ -4,7 +4,7 @@
  * cursor calls for, in the transaction that changes the slot.
  */
 import type pg from "pg";
-import { cursors, poolTvl, slots, tokenPrices } from "../../schema/index.js";
+import { cursors, poolTvl, slots, tokenPrices, walletPnl } from "../../schema/index.js";
 import { sqlNames } from "./columns.js";
 import { dropRankingsFrom } from "./rankings.js";
 import { rewindRollups } from "./rollups.js";
@@ -22,7 +22,7 @@ const pt = sqlNames(poolTvl);
 const READ_CURSOR = `select ${cu.slot}::text as slot from ${cu.$table} where ${cu.id} = '${PRICING_CURSOR}'`;
 const REWIND_CURSOR = `update ${cu.$table} set ${cu.slot} = least(${cu.slot}, $1::int8 - 1), ${cu.updatedAt} = now()
      where ${cu.id} = '${PRICING_CURSOR}'`;
-const DELETE_FROM = [tokenPrices, poolTvl].map((t) => {
+const DELETE_FROM = [tokenPrices, poolTvl, walletPnl].map((t) => {
   const n = sqlNames(t);
   return `delete from ${n.$table} where ${n.slot} >= $1`;
 });
