@@ -3,6 +3,8 @@
  * pricing cursor, from the rollups, prices and TVL the stage has written up to it, in one statement.
  * Only tokens and pools first seen at or below the generation are ranked, so what a generation holds is a function of
  * the chain data up to it, but for holders and market cap (token holder counts and supplies are kept as stored).
+ * A generation reads every token and pool, so a busy stage writes one per RANKINGS_MIN_INTERVAL_S of chain time at
+ * most (`writeRankingsIfDue`), and an idle one the one at its cursor (`ensureRankings`).
  * @dev the 24 h window is the 24 whole hours ending with the one holding the priced clock (the block time of the
  * newest indexed slot at or below the generation; in logs mode, which stores no `slots` rows, of the newest stored
  * transaction), as Token.market's h24 reads it. A creation time falls back to a transaction's block time likewise.
