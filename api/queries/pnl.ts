@@ -33,6 +33,9 @@ export type PnlSumRecord = {
   cost: string;
 };
 
+/** The window's condition: rows from `cut` (spelled only when there is one, so each plan is the window's own). */
+const since = (cut: Date | null) => (cut == null ? raw("") : sql`and ${WP.blockTime} >= ${cut}::timestamptz`);
+
 /** The window's rows of (trader = $key or mint = $key), summed per (trader, mint), with each pair's newest basis. */
 function sums(by: "trader" | "mint", key: string, cut: Date | null) {
   const col = by === "trader" ? WP.trader : WP.mint;
@@ -47,8 +50,7 @@ function sums(by: "trader" | "mint", key: string, cut: Date | null) {
         (array_agg(${WP.blockTime} order by ${WP.slot}, ${WP.txIndex}))[1] as ft,
         (array_agg(${WP.slot} order by ${WP.slot} desc, ${WP.txIndex} desc))[1] as ls,
         (array_agg(${WP.blockTime} order by ${WP.slot} desc, ${WP.txIndex} desc))[1] as lt
-      from ${WP.$} where ${col} = ${key}
-        and (${cut}::timestamptz is null or ${WP.blockTime} >= ${cut}::timestamptz)
+      from ${WP.$} where ${col} = ${key} ${since(cut)}
       group by ${WP.trader}, ${WP.mint})
     select g.trader, g.mint, g.trades, g."boughtAmount", g."soldAmount", g."boughtUsd", g."soldUsd", g."realizedUsd",
       g.fs::text as "firstSlot", g.ft as "firstTime", g.ls::text as "lastSlot", g.lt as "lastTime",
@@ -72,7 +74,7 @@ export function mintPnlSums(reader: Reader, mint: string, cut: Date | null): Pro
 export async function walletTradeCount(reader: Reader, wallet: string, cut: Date | null): Promise<number> {
   const r = await reader.rows<{ n: number }>(sql`
     select count(distinct (${WP.slot}, ${WP.txIndex}))::int as n from ${WP.$} where ${WP.trader} = ${wallet}
-      and (${cut}::timestamptz is null or ${WP.blockTime} >= ${cut}::timestamptz)`);
+      ${since(cut)}`);
   return r[0]?.n ?? 0;
 }
 
