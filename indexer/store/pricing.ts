@@ -38,8 +38,9 @@ export async function pricingCursor(client: pg.PoolClient | pg.Pool): Promise<nu
 }
 
 /**
- * Drops what the pricing stage wrote at or above `slot` (its rollups: recomputed from the slots below; its rankings from there on) and moves its cursor below it, so the stage prices those
- * slots again from the data as it now is. The caller holds the pricing lock (exclusive, or shared by writers).
+ * Drops what the pricing stage wrote at or above `slot` (prices, TVL and wallet PnL rows; its rollups: recomputed from
+ * the slots below; its rankings from there on) and moves its cursor below it, so the stage prices those slots again
+ * from the data as it now is. The caller holds the pricing lock (exclusive, or shared by writers).
  */
 export async function rewindPricing(client: pg.PoolClient, slot: number): Promise<void> {
   for (const sql of DELETE_FROM) await client.query(sql, [slot]);
