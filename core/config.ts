@@ -181,6 +181,8 @@ export const configSchema = z.object({
     if (bad.length > 0) ctx.addIssue({ code: "custom", message: `not a mint address: ${bad.join(", ")}` });
   }),
   PRICE_MIN_LIQUIDITY_USD: int(0, 1_000_000_000_000, 10_000),
+  // chain-clock seconds between two ranking generations written while the stage is busy; 0: one per catch-up
+  RANKINGS_MIN_INTERVAL_S: int(0, 86_400, 60),
   // 0 keeps every raw row; otherwise far enough behind the resume point to be past finality and the fork window.
   RETENTION_SLOTS: int(0, Number.MAX_SAFE_INTEGER, 0).refine((v) => v === 0 || v >= MIN_RETENTION_SLOTS, {
     message: `expected 0 (keep everything) or at least ${MIN_RETENTION_SLOTS}`,

@@ -1,4 +1,4 @@
-import { bigint, index, integer, numeric, pgTable, text, unique } from "drizzle-orm/pg-core";
+import { bigint, index, integer, numeric, pgTable, primaryKey, text, unique } from "drizzle-orm/pg-core";
 import { amount, blockTime } from "./columns.js";
 
 /**
@@ -34,3 +34,42 @@ export const trades = pgTable(
 
 /** A `trades` row to insert. */
 export type NewTrade = typeof trades.$inferInsert;
+
+/**
+ * Wallet PnL by average cost, kept by the pricing stage (indexer/pricing) as it prices slots in chain order: one row
+ * per (trader, mint, trade) for each mint a priced trade bought or sold, with the trade's part for that mint and the
+ * trader's average-cost basis of the mint after it. A window's figures are sums over its rows; the basis is the
+ * newest row's.
+ * @dev a row is a function of the trader's trades of the mint up to it in (slot, tx_index) order: a rewind of the
+ * pricing stage to slot s deletes the rows at or above s and the stage writes them again from the basis below s.
+ * USD figures are exact at 36 fraction digits (those of a unit price); `cost` too.
+ */
+export const walletPnl = pgTable(
+  "wallet_pnl",
+  {
+    trader: text("trader").notNull(),
+    mint: text("mint").notNull(),
+    slot: bigint("slot", { mode: "number" }).notNull(),
+    txIndex: integer("tx_index").notNull(),
+    blockTime: blockTime(),
+    /** what the trade bought of the mint (0 when it sold it) */
+    boughtAmount: amount("bought_amount").notNull(),
+    soldAmount: amount("sold_amount").notNull(),
+    /** the trade's USD value when it bought the mint and has one, else 0 */
+    boughtUsd: numeric("bought_usd").notNull(),
+    soldUsd: numeric("sold_usd").notNull(),
+    /** a sale's proceeds less the average cost of the part the basis covers (0 for a buy or an unpriced trade) */
+    realizedUsd: numeric("realized_usd").notNull(),
+    /** the basis after the trade: the quantity bought at a known USD value and not sold since, and its cost */
+    qty: amount("qty").notNull(),
+    cost: numeric("cost").notNull(),
+  },
+  (t) => [
+    primaryKey({ name: "wallet_pnl_pk", columns: [t.trader, t.mint, t.slot, t.txIndex] }),
+    index("wallet_pnl_mint_idx").on(t.mint, t.blockTime),
+    index("wallet_pnl_slot_idx").on(t.slot),
+  ],
+);
+
+/** A `wallet_pnl` row to insert. */
+export type NewWalletPnl = typeof walletPnl.$inferInsert;

@@ -1,26 +1,26 @@
 /**
- * Wallet PnL (`Account.pnl(window)`): per token and in total, from the wallet's priced trades in chain order with
- * average cost, and its current balances at the latest prices.
- * @dev computed per request: a wallet's trades are few, read through trades_trader_idx up to MAX_PNL_TRADES. The
- * cost basis runs over the wallet's whole history whatever the window; a window only selects which trades' amounts,
- * USD and realized PnL it sums.
+ * Wallet PnL (`Account.pnl(window)`, `Token.topTraders`): per token and in total, from the `wallet_pnl` rows the
+ * pricing stage keeps (each trade's part per mint, realized by average cost walked in chain order, and the basis
+ * after it), and the wallet's current balances at the latest prices.
+ * @dev the basis runs over the wallet's whole history whatever the window; a window only selects which rows' amounts,
+ * USD and realized PnL it sums. Sums are exact numeric, read at 36 fraction digits and reported at OUT_DIGITS.
  */
 import { builder } from "./builder.js";
 import type { RequestContext } from "../context.js";
 import { apiError } from "../errors.js";
 import { USDC_MINT, USDT_MINT } from "../../core/presets.js";
 import {
+  type PnlSumRecord,
   type PnlTradeRecord,
   holdersOf,
-  mintTrades,
+  mintPnlSums,
   pricedNow,
   walletHoldings,
-  walletTrades,
+  walletPnlSums,
+  walletTradeCount,
 } from "../queries/index.js";
 import { Account, Token } from "./refs.js";
 
-/** Most trades one wallet's PnL reads; a wallet with more is refused rather than answered from part of them. */
-export const MAX_PNL_TRADES = 20_000;
 /** Fraction digits of the arithmetic (those of a unit price); figures are reported at OUT_DIGITS. */
 const DIGITS = 36;
 const OUT_DIGITS = 12;
@@ -70,72 +70,23 @@ type TokenPnl = {
 type TraderPnl = TokenPnl & { trader: string };
 type WalletPnl = { from: Date | null; asOf: Date | null; tokens: TokenPnl[]; trades: number };
 
-/**
- * Runs the wallet's trades in chain order. A priced buy adds its amount and USD value to the token's basis; a priced
- * sell takes the basis's average cost off the part it covers and realizes that part's proceeds less that cost (a sale
- * beyond the tracked quantity, of tokens that came in by transfer, realizes nothing for the excess). A trade without a
- * USD value counts in trades and amounts only.
- */
-export function computePnl(trades: PnlTradeRecord[], from: Date | null): Map<string, TokenPnl> {
-  const out = new Map<string, TokenPnl>();
-  const of = (mint: string) => {
-    let p = out.get(mint);
-    if (!p) {
-      p = {
-        mint,
-        trades: 0,
-        boughtAmount: 0n,
-        boughtUsd: 0n,
-        soldAmount: 0n,
-        soldUsd: 0n,
-        realized: 0n,
-        unrealized: null,
-        balance: 0n,
-        qty: 0n,
-        cost: 0n,
-        first: null,
-        last: null,
-      };
-      out.set(mint, p);
-    }
-    return p;
+/** A (trader, mint)'s window sums as read, as figures (balance and unrealized PnL still to set). */
+function figuresOf(r: PnlSumRecord): TokenPnl {
+  return {
+    mint: r.mint,
+    trades: r.trades,
+    boughtAmount: BigInt(r.boughtAmount),
+    boughtUsd: scaled(r.boughtUsd),
+    soldAmount: BigInt(r.soldAmount),
+    soldUsd: scaled(r.soldUsd),
+    realized: scaled(r.realizedUsd),
+    unrealized: null,
+    balance: 0n,
+    qty: BigInt(r.qty),
+    cost: scaled(r.cost),
+    first: { slot: Number(r.firstSlot), blockTime: r.firstTime },
+    last: { slot: Number(r.lastSlot), blockTime: r.lastTime },
   };
-  for (const t of trades) {
-    const inWindow = from == null || (t.blockTime != null && t.blockTime >= from);
-    const v = t.valueUsd == null ? null : scaled(t.valueUsd);
-    const b = of(t.boughtMint);
-    const s = of(t.soldMint);
-    const bought = BigInt(t.boughtAmount);
-    const sold = BigInt(t.soldAmount);
-    if (v != null) {
-      b.qty += bought;
-      b.cost += v;
-    }
-    let realized = 0n;
-    if (v != null && sold > 0n) {
-      const covered = sold < s.qty ? sold : s.qty;
-      if (covered > 0n) {
-        const basis = (s.cost * covered) / s.qty;
-        realized = (v * covered) / sold - basis;
-        s.qty -= covered;
-        s.cost -= basis;
-      }
-    }
-    if (!inWindow) continue;
-    for (const p of b === s ? [b] : [b, s]) {
-      p.trades++;
-      p.first ??= t;
-      p.last = t;
-    }
-    b.boughtAmount += bought;
-    s.soldAmount += sold;
-    if (v != null) {
-      b.boughtUsd += v;
-      s.soldUsd += v;
-      s.realized += realized;
-    }
-  }
-  return out;
 }
 
 /** The unrealized PnL of a basis on `balance` at `unit` (see TokenPnl.unrealizedPnlUsd). */
@@ -143,9 +94,6 @@ function unrealizedOf(p: TokenPnl, balance: bigint, unit: string | null): bigint
   const covered = balance < p.qty ? balance : p.qty;
   return unit == null || p.qty === 0n ? null : covered * scaled(unit) - (p.cost * covered) / p.qty;
 }
-
-/** Most trades of a token topTraders reads; a token with more is refused (it is computed per request). */
-export const MAX_TOP_TRADER_TRADES = 50_000;
 
 /** The window's start: null for ALL; `asOf` null (nothing priced) leaves no trade in a bounded window. */
 function windowStart(asOf: Date | null, window: keyof typeof WINDOW_DAYS): { from: Date | null; cut: Date | null } {
@@ -164,16 +112,10 @@ async function topTraders(
 ): Promise<TraderPnl[]> {
   const asOf = await pricedNow(ctx.reader);
   const { cut } = windowStart(asOf, window);
-  const trades = await mintTrades(ctx.reader, mint, MAX_TOP_TRADER_TRADES + 1);
-  if (trades.length > MAX_TOP_TRADER_TRADES)
-    throw apiError("BAD_USER_INPUT", `topTraders: this token has more than ${MAX_TOP_TRADER_TRADES} trades.`);
-  const by = new Map<string, PnlTradeRecord[]>();
-  for (const t of trades) by.set(t.trader, [...(by.get(t.trader) ?? []), t]);
-  const rows: TraderPnl[] = [];
-  for (const [trader, list] of by) {
-    const p = computePnl(list, cut).get(mint);
-    if (p && p.trades > 0) rows.push({ ...p, trader });
-  }
+  const rows: TraderPnl[] = (await mintPnlSums(ctx.reader, mint, cut)).map((r) => ({
+    ...figuresOf(r),
+    trader: r.trader,
+  }));
   const stables = ctx.app.config.USD_STABLES ?? [USDC_MINT, USDT_MINT];
   const held = await holdersOf(
     ctx.reader,
@@ -197,13 +139,8 @@ async function topTraders(
 
 async function walletPnl(ctx: RequestContext, wallet: string, window: keyof typeof WINDOW_DAYS): Promise<WalletPnl> {
   const asOf = await pricedNow(ctx.reader);
-  const days = WINDOW_DAYS[window];
-  const from = days == null || asOf == null ? null : new Date(asOf.getTime() - days * 86_400_000);
-  const trades = await walletTrades(ctx.reader, wallet, MAX_PNL_TRADES + 1);
-  if (trades.length > MAX_PNL_TRADES)
-    throw apiError("BAD_USER_INPUT", `pnl: this wallet has more than ${MAX_PNL_TRADES} trades.`);
-  const all = computePnl(trades, days == null ? null : (from ?? new Date(8.64e15)));
-  const tokens = [...all.values()].filter((p) => p.trades > 0);
+  const { from, cut } = windowStart(asOf, window);
+  const tokens = (await walletPnlSums(ctx.reader, wallet, cut)).map(figuresOf);
   const stables = ctx.app.config.USD_STABLES ?? [USDC_MINT, USDT_MINT];
   const held = await walletHoldings(
     ctx.reader,
@@ -215,13 +152,10 @@ async function walletPnl(ctx: RequestContext, wallet: string, window: keyof type
   for (const p of tokens) {
     const r = h.get(p.mint);
     p.balance = BigInt(r?.balance ?? "0");
-    const covered = p.balance < p.qty ? p.balance : p.qty;
-    p.unrealized =
-      r?.unitPriceUsd == null || p.qty === 0n ? null : covered * scaled(r.unitPriceUsd) - (p.cost * covered) / p.qty;
+    p.unrealized = unrealizedOf(p, p.balance, r?.unitPriceUsd ?? null);
   }
   tokens.sort((a, b) => (a.mint < b.mint ? -1 : 1));
-  const inWindow = trades.filter((t) => days == null || (from != null && t.blockTime != null && t.blockTime >= from));
-  return { from, asOf, tokens, trades: inWindow.length };
+  return { from, asOf, tokens, trades: await walletTradeCount(ctx.reader, wallet, cut) };
 }
 
 const TradeRef = builder.objectRef<PnlTradeRecord>("PnlTrade").implement({
@@ -304,8 +238,8 @@ builder.objectFields(Token, (t) => ({
   topTraders: t.field({
     type: [TraderPnlRef],
     description:
-      "The wallets that traded it in the window, by PnL or volume (ties by address), with their PnL on it; computed " +
-      "per request from its trades (a token with more than 50,000 is refused).",
+      "The wallets that traded it in the window, by PnL or volume (ties by address), with their PnL on it, from the " +
+      "rows the pricing stage keeps per wallet, token and trade.",
     args: {
       window: t.arg({ type: PnlWindow, defaultValue: "D1", required: true }),
       orderBy: t.arg({ type: TopTraderOrder, defaultValue: "PNL_DESC", required: true }),

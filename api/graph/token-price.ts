@@ -1,4 +1,8 @@
-/** Token.priceCandles: a token's USD price over about the last day, from the pricing stage's history. */
+/**
+ * Token.priceCandles, deprecated: a token's USD price over about the last day, from the pricing stage's history.
+ * Token.usdCandles (api/graph/market.ts) is the field: the same prices with the bucket's volume and trades. This one
+ * stays, unchanged, while the web app's token page reads it (its M5 buckets and `points`).
+ */
 import { builder } from "./builder.js";
 import { trimDecimal } from "./format.js";
 import { type PriceCandleRecord, type TokenRecord, groupBy, priceCandles } from "../queries/index.js";
@@ -25,6 +29,7 @@ const PriceCandle = builder.objectRef<PriceCandleRecord>("PriceCandle").implemen
 builder.objectField(Token, "priceCandles", (t) =>
   t.loadableList({
     type: PriceCandle,
+    deprecationReason: "Use usdCandles: the same USD prices per whole token, with each bucket's volume and trades.",
     description: `USD price buckets over the ${PRICE_WINDOW_SLOTS.toLocaleString("en-US")} slots (about 24 hours) before the token's newest price; buckets without a price are left out, and so is a token whose decimals are unknown.`,
     byPath: true,
     extensions: reads<TokenRecord>("mint", "decimals"),

@@ -87,4 +87,12 @@ export {
   tokenLiquidity,
   usdCandles,
 } from "./market.js";
-export { type PnlTradeRecord, holdersOf, mintTrades, walletHoldings, walletTrades } from "./pnl.js";
+export {
+  type PnlSumRecord,
+  type PnlTradeRecord,
+  holdersOf,
+  mintPnlSums,
+  walletHoldings,
+  walletPnlSums,
+  walletTradeCount,
+} from "./pnl.js";

@@ -20,7 +20,7 @@ import {
 import { type Reader, raw, sql } from "../sql/index.js";
 
 /** A table's SQL name (`$`) and its columns' SQL names, as raw fragments. */
-function names<T extends PgTable>(table: T) {
+export function names<T extends PgTable>(table: T) {
   const out: Record<string, ReturnType<typeof raw>> = { $: raw(getTableName(table)) };
   for (const [k, c] of Object.entries(getTableColumns(table))) out[k] = raw(c.name);
   return out as { [K in keyof T["_"]["columns"] | "$"]: ReturnType<typeof raw> };

@@ -1,34 +1,81 @@
 /**
- * Reads behind wallet PnL: a wallet's priced trades in chain order, and its current balances and prices of the
- * mints it traded. The PnL itself is computed from them in the API (api/graph/pnl.ts): average cost depends on order.
+ * Reads behind wallet PnL: the `wallet_pnl` rows the pricing stage keeps (per trader, mint and trade, with the
+ * average-cost basis after each) summed over a window, and current balances and prices of the mints.
+ * @dev every `wallet_pnl` row is at or below the pricing cursor: the stage writes and rewinds them with it.
  */
-import { type Reader, sql } from "../sql/index.js";
+import { walletPnl } from "../../schema/index.js";
+import { type Reader, raw, sql } from "../sql/index.js";
+import { names } from "./market.js";
 
-/** One trade of a wallet as PnL reads it (amounts raw, USD as decimal strings). */
-export type PnlTradeRecord = {
-  slot: number;
-  txIndex: number;
-  blockTime: Date | null;
-  soldMint: string;
-  soldAmount: string;
-  boughtMint: string;
-  boughtAmount: string;
-  valueUsd: string | null;
-};
+const WP = names(walletPnl);
+
+/** A trade's place in the chain. */
+export type PnlTradeRecord = { slot: number; blockTime: Date | null };
 
 /**
- * The wallet's trades at or below the pricing cursor, in chain order (slot, tx_index), at most `limit` of them; the
- * caller passes one more than it accepts to tell a cut list.
+ * One (trader, mint)'s figures over a window: sums of its rows there (amounts raw, USD as exact decimal strings),
+ * its first and last trade there, and its basis after its newest trade (whatever the window).
  */
-export function walletTrades(reader: Reader, wallet: string, limit: number): Promise<PnlTradeRecord[]> {
-  return reader.rows<PnlTradeRecord>(sql`
-    select slot, tx_index as "txIndex", block_time as "blockTime", sold_mint as "soldMint",
-      sold_amount::text as "soldAmount", bought_mint as "boughtMint", bought_amount::text as "boughtAmount",
-      value_usd::text as "valueUsd"
-    from trades
-    where trader = ${wallet} and slot <= (select slot from cursors where id = 'pricing')
-    order by slot, tx_index
-    limit ${limit}`);
+export type PnlSumRecord = {
+  trader: string;
+  mint: string;
+  trades: number;
+  boughtAmount: string;
+  soldAmount: string;
+  boughtUsd: string;
+  soldUsd: string;
+  realizedUsd: string;
+  firstSlot: string;
+  firstTime: Date | null;
+  lastSlot: string;
+  lastTime: Date | null;
+  qty: string;
+  cost: string;
+};
+
+/** The window's condition: rows from `cut` (spelled only when there is one, so each plan is the window's own). */
+const since = (cut: Date | null) => (cut == null ? raw("") : sql`and ${WP.blockTime} >= ${cut}::timestamptz`);
+
+/** The window's rows of (trader = $key or mint = $key), summed per (trader, mint), with each pair's newest basis. */
+function sums(by: "trader" | "mint", key: string, cut: Date | null) {
+  const col = by === "trader" ? WP.trader : WP.mint;
+  const other = by === "trader" ? raw("mint") : raw("trader");
+  return sql`
+    with g as (
+      select ${WP.trader} as trader, ${WP.mint} as mint, count(*)::int as trades,
+        sum(${WP.boughtAmount})::text as "boughtAmount", sum(${WP.soldAmount})::text as "soldAmount",
+        sum(${WP.boughtUsd})::text as "boughtUsd", sum(${WP.soldUsd})::text as "soldUsd",
+        sum(${WP.realizedUsd})::text as "realizedUsd",
+        (array_agg(${WP.slot} order by ${WP.slot}, ${WP.txIndex}))[1] as fs,
+        (array_agg(${WP.blockTime} order by ${WP.slot}, ${WP.txIndex}))[1] as ft,
+        (array_agg(${WP.slot} order by ${WP.slot} desc, ${WP.txIndex} desc))[1] as ls,
+        (array_agg(${WP.blockTime} order by ${WP.slot} desc, ${WP.txIndex} desc))[1] as lt
+      from ${WP.$} where ${col} = ${key} ${since(cut)}
+      group by ${WP.trader}, ${WP.mint})
+    select g.trader, g.mint, g.trades, g."boughtAmount", g."soldAmount", g."boughtUsd", g."soldUsd", g."realizedUsd",
+      g.fs::text as "firstSlot", g.ft as "firstTime", g.ls::text as "lastSlot", g.lt as "lastTime",
+      b.qty::text as qty, b.cost::text as cost
+    from g cross join lateral (select ${WP.qty} as qty, ${WP.cost} as cost from ${WP.$}
+      where ${WP.trader} = g.trader and ${WP.mint} = g.mint order by ${WP.slot} desc, ${WP.txIndex} desc limit 1) b
+    order by g.${other}`;
+}
+
+/** A wallet's figures per mint it traded in the window (trades from `cut`; null: all), by mint. */
+export function walletPnlSums(reader: Reader, wallet: string, cut: Date | null): Promise<PnlSumRecord[]> {
+  return reader.rows<PnlSumRecord>(sums("trader", wallet, cut));
+}
+
+/** Each trader's figures on `mint` in the window, by trader. */
+export function mintPnlSums(reader: Reader, mint: string, cut: Date | null): Promise<PnlSumRecord[]> {
+  return reader.rows<PnlSumRecord>(sums("mint", mint, cut));
+}
+
+/** The wallet's trades in the window (each has one row per mint it bought or sold). */
+export async function walletTradeCount(reader: Reader, wallet: string, cut: Date | null): Promise<number> {
+  const r = await reader.rows<{ n: number }>(sql`
+    select count(distinct (${WP.slot}, ${WP.txIndex}))::int as n from ${WP.$} where ${WP.trader} = ${wallet}
+      ${since(cut)}`);
+  return r[0]?.n ?? 0;
 }
 
 /** The wallet's balance of each mint (its token_holders row, 0 without one) and the mint's latest unit price. */
@@ -47,22 +94,6 @@ export function walletHoldings(
       left join tokens k on k.mint = m
       left join lateral (select unit_price_usd as unit from token_prices where mint = m
         order by slot desc limit 1) p on true`);
-}
-
-/** The trades that bought or sold `mint` at or below the pricing cursor, in chain order, at most `limit`. */
-export function mintTrades(
-  reader: Reader,
-  mint: string,
-  limit: number,
-): Promise<(PnlTradeRecord & { trader: string })[]> {
-  return reader.rows(sql`
-    select trader, slot, tx_index as "txIndex", block_time as "blockTime", sold_mint as "soldMint",
-      sold_amount::text as "soldAmount", bought_mint as "boughtMint", bought_amount::text as "boughtAmount",
-      value_usd::text as "valueUsd"
-    from (select * from trades where sold_mint = ${mint} union select * from trades where bought_mint = ${mint}) t
-    where slot <= (select slot from cursors where id = 'pricing')
-    order by slot, tx_index, trader
-    limit ${limit}`);
 }
 
 /** Each owner's balance of `mint` and the mint's latest unit price (as walletHoldings). */

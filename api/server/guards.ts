@@ -301,8 +301,8 @@ export const LIST_ITEMS: Record<string, (arg: (name: string) => unknown) => numb
   "Transaction.trades": () => MAX_SIGNERS_PER_TRANSACTION,
   // Instructions plus the events a program logs ("Program data:"), which the instruction limit does not bound.
   "Transaction.events": () => MAX_INSTRUCTIONS_PER_TRANSACTION / 2,
-  // The tokens a wallet traded in a PnL window (api/graph/pnl.ts): computed in memory from one indexed range of its
-  // trades (at most 20,000); priced as a typical wallet's handful rather than the generic multiplier.
+  // The tokens a wallet traded in a PnL window (api/graph/pnl.ts): sums of one indexed range of its wallet_pnl rows;
+  // priced as a typical wallet's handful rather than the generic multiplier.
   "WalletPnl.tokens": () => 20,
   // A token's top traders: `first` of them (at most 100, default 10).
   "Token.topTraders": (arg) => Math.min(100, Math.max(1, Number(arg("first") ?? 10))),

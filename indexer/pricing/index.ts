@@ -26,13 +26,14 @@ import {
   PRICING_CURSOR,
   addToRollups,
   ensureRankings,
-  writeRankings,
+  writeRankingsIfDue,
   PRICING_LOCK_KEY,
   pricingCursor,
   sqlNames,
 } from "../store/index.js";
 import { type PriceBook, UNIT_SCALE, USD_SCALE, fromDecimal, stableUnitPrice, toDecimal, wholeUsd } from "./compute.js";
 import { type PoolState, type SlotInput, priceSlots, repricedBy } from "./engine.js";
+import { addToPnl } from "./pnl-rows.js";
 
 export { UNIT_SCALE, USD_SCALE, fromDecimal, toDecimal } from "./compute.js";
 
@@ -280,8 +281,9 @@ async function priceRange(
       t.map((x) => x.slot),
       ...bounds(t),
     ]);
-  // the rollups take the range's rows once they carry their values
+  // the rollups and wallet PnL take the range's rows once they carry their values
   await addToRollups(client, cursor, upper);
+  await addToPnl(client, cursor, upper);
   return ordered.length;
 }
 
@@ -289,6 +291,7 @@ async function priceRange(
 export function createPricer(ctx: Pick<Context, "db" | "config">): Pricer {
   const pool = ctx.db.$client;
   const cfg = { stables: [...ctx.config.USD_STABLES], floor: wholeUsd(ctx.config.PRICE_MIN_LIQUIDITY_USD) };
+  const rankEveryS = ctx.config.RANKINGS_MIN_INTERVAL_S;
   let opened = false;
   const pricer: Pricer = {
     async advance(opts = {}) {
@@ -319,8 +322,9 @@ export function createPricer(ctx: Pick<Context, "db" | "config">): Pricer {
         const upper = more ? Number(next.rows.at(-1)!.slot) : target;
         const n = next.rows.length ? await priceRange(client, cfg, from, upper) : 0;
         await client.query(SET_CURSOR, [upper]);
-        // one generation per catch-up, not per batch: a ranking reads every token and pool
-        if (!more) await writeRankings(client, upper, cfg.stables);
+        // a ranking reads every token and pool: at most one per catch-up, and per RANKINGS_MIN_INTERVAL_S of chain
+        // time while the stage is busy (the idle run after it writes the one at the cursor)
+        if (!more) await writeRankingsIfDue(client, upper, cfg.stables, rankEveryS);
         await client.query("commit");
         return { slots: n, cursor: upper, more };
       } catch (err) {

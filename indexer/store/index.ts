@@ -58,7 +58,8 @@ export type { TokenSnapshot } from "./balances.js";
 export { PRICING_CURSOR, PRICING_LOCK_KEY, pricingCursor } from "./pricing.js";
 export { naturalKey, sqlNames } from "./columns.js";
 export { addToRollups } from "./rollups.js";
-export { RANKING_GENERATIONS, ensureRankings, writeRankings } from "./rankings.js";
+export { type StoredPnlBasis, pnlBases, writePnlRows } from "./pnl.js";
+export { RANKING_GENERATIONS, ensureRankings, writeRankings, writeRankingsIfDue } from "./rankings.js";
 
 /** The live ingest cursor's id in `cursors`. */
 export const LIVE_CURSOR = "live";

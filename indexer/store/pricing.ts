@@ -4,7 +4,7 @@
  * cursor calls for, in the transaction that changes the slot.
  */
 import type pg from "pg";
-import { cursors, poolTvl, slots, tokenPrices } from "../../schema/index.js";
+import { cursors, poolTvl, slots, tokenPrices, walletPnl } from "../../schema/index.js";
 import { sqlNames } from "./columns.js";
 import { dropRankingsFrom } from "./rankings.js";
 import { rewindRollups } from "./rollups.js";
@@ -22,7 +22,7 @@ const pt = sqlNames(poolTvl);
 const READ_CURSOR = `select ${cu.slot}::text as slot from ${cu.$table} where ${cu.id} = '${PRICING_CURSOR}'`;
 const REWIND_CURSOR = `update ${cu.$table} set ${cu.slot} = least(${cu.slot}, $1::int8 - 1), ${cu.updatedAt} = now()
      where ${cu.id} = '${PRICING_CURSOR}'`;
-const DELETE_FROM = [tokenPrices, poolTvl].map((t) => {
+const DELETE_FROM = [tokenPrices, poolTvl, walletPnl].map((t) => {
   const n = sqlNames(t);
   return `delete from ${n.$table} where ${n.slot} >= $1`;
 });
@@ -38,8 +38,9 @@ export async function pricingCursor(client: pg.PoolClient | pg.Pool): Promise<nu
 }
 
 /**
- * Drops what the pricing stage wrote at or above `slot` (its rollups: recomputed from the slots below; its rankings from there on) and moves its cursor below it, so the stage prices those
- * slots again from the data as it now is. The caller holds the pricing lock (exclusive, or shared by writers).
+ * Drops what the pricing stage wrote at or above `slot` (prices, TVL and wallet PnL rows; its rollups: recomputed from
+ * the slots below; its rankings from there on) and moves its cursor below it, so the stage prices those slots again
+ * from the data as it now is. The caller holds the pricing lock (exclusive, or shared by writers).
  */
 export async function rewindPricing(client: pg.PoolClient, slot: number): Promise<void> {
   for (const sql of DELETE_FROM) await client.query(sql, [slot]);

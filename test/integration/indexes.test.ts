@@ -57,6 +57,13 @@ describe("indexes serve the API's filters and orderings", () => {
       select 'sig' || i, 'trader' || (i % 5000), 'mintA' || (i % 300), i, 'mintB' || (i % 290), i * 2, '{}',
              300000000 + i / 4, i % 4, now() - (i || ' seconds')::interval
       from generate_series(1, 60000) i`);
+    // Wallet PnL rows: each trade's part per mint, 5000 wallets over 300 mints.
+    await client.query(`
+      insert into wallet_pnl (trader, mint, slot, tx_index, block_time, bought_amount, sold_amount, bought_usd, sold_usd,
+        realized_usd, qty, cost)
+      select 'trader' || (i % 5000), 'mintA' || (i % 300), 300000000 + i / 4, i % 4, now() - (i || ' seconds')::interval,
+             i, 0, i, 0, 0, i, i
+      from generate_series(1, 60000) i`);
     // Rankings: four generations of 5000 tokens under each of 7 orderings.
     await client.query(`
       insert into market_rankings (kind, ordering, generation, rank, entity, value, liquidity_usd, dexes, created_at)
@@ -169,22 +176,47 @@ describe("indexes serve the API's filters and orderings", () => {
       "market_stats_last_slot_idx",
     ],
     [
-      "a wallet's trades in chain order (Account.pnl)",
+      "a wallet's trades in chain order",
       "select * from trades where trader = $1 and slot <= $2 order by slot, tx_index limit 20001",
       ["trader7", 400000000],
       "trades_trader_idx",
     ],
     [
-      "a token's trades, sold side (Token.topTraders)",
+      "a token's trades, sold side",
       "select * from trades where sold_mint = $1 and slot <= $2",
       ["mintA7", 400000000],
       "trades_sold_mint_idx",
     ],
     [
-      "a token's trades, bought side (Token.topTraders)",
+      "a token's trades, bought side",
       "select * from trades where bought_mint = $1 and slot <= $2",
       ["mintB7", 400000000],
       "trades_bought_mint_idx",
+    ],
+    [
+      "a wallet's PnL rows in a window (Account.pnl)",
+      "select * from wallet_pnl where trader = $1 and block_time >= $2",
+      ["trader7", "2025-01-01T00:00:00Z"],
+      "wallet_pnl_pk",
+    ],
+    [
+      "a (wallet, token)'s basis: its newest PnL row",
+      "select qty, cost from wallet_pnl where trader = $1 and mint = $2 and slot <= $3 order by slot desc, tx_index desc limit 1",
+      ["trader7", "mintA7", 400000000],
+      "wallet_pnl_pk",
+      true,
+    ],
+    [
+      "a token's PnL rows in a window (Token.topTraders)",
+      "select * from wallet_pnl where mint = $1 and block_time >= now() - interval '1 hour'",
+      ["mintA7"],
+      "wallet_pnl_mint_idx",
+    ],
+    [
+      "the PnL rows a rewind of the pricing stage deletes",
+      "delete from wallet_pnl where slot >= $1",
+      [300014000],
+      "wallet_pnl_slot_idx",
     ],
     [
       "a ranking's page after a cursor, filtered",

@@ -33,6 +33,7 @@ const TABLES = [
   "trades",
   "transactions",
   "wallet_changes",
+  "wallet_pnl",
   "wallets",
 ];
 const MIGRATION_COUNT = readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).length;

@@ -36,7 +36,7 @@ const TABLES: Record<string, { order: string; cols?: string; where?: string }> =
 };
 
 /**
- * What the pricing stage writes: prices, pool TVL, the USD values of swaps and trades, and the market rollups. Compared only once the
+ * What the pricing stage writes: prices, pool TVL, the USD values of swaps and trades, the market rollups and wallet PnL. Compared only once the
  * stage has caught up with the resume point in both databases (it runs behind it), so a slow stage is not a mismatch.
  */
 const PRICING_TABLES: typeof TABLES = {
@@ -46,6 +46,7 @@ const PRICING_TABLES: typeof TABLES = {
   trades: { order: "signature, trader", cols: "signature, trader, value_usd" },
   market_stats: { order: "kind, entity, interval, bucket" },
   market_traders: { order: "kind, entity, interval, bucket, trader" },
+  wallet_pnl: { order: "trader, mint, slot, tx_index" },
   // the newest generation (at the caught-up cursor); holders and market cap read live token columns, left out
   market_rankings: {
     order: "kind, ordering, rank",

@@ -81,6 +81,14 @@ describe("parseConfig", () => {
     expect(parseConfig({ START_SLOT: "" }).START_SLOT).toBeUndefined();
   });
 
+  test("RANKINGS_MIN_INTERVAL_S: seconds of chain time from 0 (every catch-up) to a day, 60 by default", () => {
+    expect(parseConfig({}).RANKINGS_MIN_INTERVAL_S).toBe(60);
+    expect(parseConfig({ RANKINGS_MIN_INTERVAL_S: "0" }).RANKINGS_MIN_INTERVAL_S).toBe(0);
+    const issues = issuesOf({ RANKINGS_MIN_INTERVAL_S: "86401", PRICE_MIN_LIQUIDITY_USD: "-1" });
+    expect(Object.keys(issues).sort()).toEqual(["PRICE_MIN_LIQUIDITY_USD", "RANKINGS_MIN_INTERVAL_S"]);
+    expect(Object.keys(issuesOf({ RANKINGS_MIN_INTERVAL_S: "soon" }))).toEqual(["RANKINGS_MIN_INTERVAL_S"]);
+  });
+
   test("an explicit SOLANA_WS_URL wins over the derived one", () => {
     expect(
       parseConfig({ SOLANA_RPC_URL: "http://127.0.0.1:8899", SOLANA_WS_URL: "ws://10.0.0.1:9000" }).SOLANA_WS_URL,

@@ -222,7 +222,7 @@ async function compareWithReference(run: ConvergingRun, refUrl: string, fin: num
   expect(actual).toEqual(expected);
   if (pricing) {
     const priced = await digestTables(db.url, { pricing: true });
-    for (const table of ["token_prices", "pool_tvl", "market_stats", "market_traders"])
+    for (const table of ["token_prices", "pool_tvl", "market_stats", "market_traders", "wallet_pnl"])
       if (priced[table]?.md5 !== expectedPricing[table]?.md5)
         expect.soft({ table, ...(await diffTable(db.url, refUrl, table)) }).toEqual({ table, onlyA: [], onlyB: [] });
     expect(priced).toEqual(expectedPricing);

@@ -195,4 +195,46 @@ describe("api: wallet PnL", () => {
     }
     expect(orders).toBeGreaterThan(0);
   }, 60_000);
+
+  test("a rollback of a buy in the middle of a wallet's history: its later sales are walked again from the basis below", async () => {
+    const wallet = wallets[0]!;
+    const query = `query($a: String!) { account(address: $a) { pnl(window: ALL) { trades realizedPnlUsd
+      tokens { mint trades boughtAmount soldAmount realizedPnlUsd unrealizedPnlUsd } } } }`;
+    const pnlNow = async () => {
+      const r = await h.gql(query, { a: wallet });
+      expect(r.body.errors).toBeUndefined();
+      return r.body.data.account.pnl;
+    };
+    const before = await pnlNow();
+    // its earliest priced buy of a mint it sold later at a priced value
+    const slot = Number(
+      (
+        await h.sql.query<{ s: string }>(
+          `select min(b.slot)::text as s from trades b where b.trader = $1 and b.value_usd is not null
+             and exists (select 1 from trades s where s.trader = b.trader and s.sold_mint = b.bought_mint
+               and s.value_usd is not null and (s.slot, s.tx_index) > (b.slot, b.tx_index))`,
+          [wallet],
+        )
+      ).rows[0]!.s,
+    );
+    const store = createStore({ db: h.writer });
+    await store.rollbackSlots([slot]);
+    // the stage's rows stop below the rollback until it prices the rest again
+    const above = await h.sql.query("select 1 from wallet_pnl where slot >= $1", [slot]);
+    expect(above.rowCount).toBe(0);
+    await createPricer({ db: h.writer, config: parseConfig({}) }).catchUp({
+      upTo: Number((await h.sql.query("select max(slot) as s from slots")).rows[0]!.s),
+    });
+    const after = await pnlNow();
+    expect(after.trades).toBeLessThan(before.trades);
+    expect(after.realizedPnlUsd).not.toBe(before.realizedPnlUsd);
+    const want = (await h.sql.query(RECOMPUTE, [wallet, null, STABLES])).rows;
+    expect(after.tokens.map((t: { mint: string }) => t.mint)).toEqual(want.map((w) => w.mint));
+    after.tokens.forEach((t: Record<string, any>, i: number) => {
+      const w = want[i]!;
+      expect([t.trades, t.boughtAmount, t.soldAmount], t.mint).toEqual([w.trades, w.boughtAmount, w.soldAmount]);
+      close(t.realizedPnlUsd, w.realizedPnlUsd, `${t.mint} realized`);
+      close(t.unrealizedPnlUsd, w.unrealizedPnlUsd, `${t.mint} unrealized`);
+    });
+  }, 60_000);
 });

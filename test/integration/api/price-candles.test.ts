@@ -1,7 +1,7 @@
 /**
  * Token.priceCandles over the two mainnet blocks priced by the pricing stage: the newest bucket closes at the token's
  * priceUsd, every stored price is in a bucket, open/high/low agree with the rows, and a list of tokens costs one
- * statement.
+ * statement. It is deprecated for Token.usdCandles, which answers the same prices.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseConfig } from "../../../core/config.js";
@@ -48,5 +48,31 @@ describe("Token.priceCandles", () => {
     const r = await h.gql(q);
     expect(r.body.errors).toBeUndefined();
     expect(h.statements.texts.filter((t) => t.includes("token_prices"))).toHaveLength(1);
+  });
+
+  test("deprecated for usdCandles, whose hourly OHLC is the same prices", async () => {
+    const intro = await h.gql(`{ __type(name: "Token") { fields(includeDeprecated: true) { name isDeprecated } } }`);
+    const fields = intro.body.data.__type.fields as { name: string; isDeprecated: boolean }[];
+    expect(fields.filter((f) => f.name.endsWith("Candles")).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: "priceCandles", isDeprecated: true },
+      { name: "usdCandles", isDeprecated: false },
+    ]);
+    const r = await h.gql(
+      `query($m: String!) { token(mint: $m) { priceCandles(interval: H1) { start open high low close }
+         usdCandles(interval: H1) { start open high low close } } }`,
+      { m: WSOL_MINT },
+    );
+    expect(r.body.errors).toBeUndefined();
+    // usdCandles rounds to 18 fraction digits, priceCandles keeps every digit: equal as numbers
+    const asNumbers = (cs: Record<string, string | null>[]) =>
+      cs
+        .filter((c) => c.open != null)
+        .map((c) => ({
+          start: new Date(c.start!).toISOString(),
+          ...Object.fromEntries(["open", "high", "low", "close"].map((k) => [k, Number(c[k])])),
+        }));
+    const { priceCandles, usdCandles } = r.body.data.token;
+    expect(priceCandles.length).toBeGreaterThan(0);
+    expect(asNumbers(usdCandles)).toEqual(asNumbers(priceCandles));
   });
 });

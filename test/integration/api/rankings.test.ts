@@ -9,7 +9,7 @@ import type { DecodedBlock } from "../../../indexer/decode/index.js";
 import { createPricer } from "../../../indexer/pricing/index.js";
 import { RANKING_GENERATIONS, createStore } from "../../../indexer/store/index.js";
 import { type ApiHarness, type GqlResponse, setupApi } from "./harness.js";
-import { copyBlock } from "../../setup/copy-block.js";
+import { SHIFT_S, copyBlock } from "../../setup/copy-block.js";
 
 const CURSOR = `(select slot from cursors where id = 'pricing')`;
 /** The first hour of the 24 h window: 23 whole hours before the one holding the priced clock. */
@@ -67,6 +67,23 @@ describe("api: market rankings", () => {
   }, 60_000);
   afterAll(() => h.close());
 
+  /** Checks the newest generation's `ordering` against its recomputation from the raw rows; returns the latter. */
+  async function expectNewestExact(field: "tokens" | "pools", ordering: string, sql: string) {
+    const want = (
+      await h.sql.query<{ entity: string; value: string | null }>(
+        ranked(sql),
+        ordering === "MARKET_CAP_DESC" ? [STABLES] : [],
+      )
+    ).rows;
+    const stored = await h.sql.query<{ entity: string; value: string | null }>(
+      `select entity, value::text from market_rankings where kind = $1 and ordering = $2
+         and generation = (select max(generation) from market_rankings) order by rank`,
+      [field === "tokens" ? "token" : "pool", ordering],
+    );
+    expect(stored.rows, `${field} ${ordering}`).toEqual(want);
+    return want;
+  }
+
   /** Every page of a ranking, `first` at a time, from `after`. */
   async function pageThrough(field: "tokens" | "pools", ranking: string, first: number, where: object = {}) {
     const key = field === "tokens" ? "mint" : "address";
@@ -93,18 +110,7 @@ describe("api: market rankings", () => {
       ["pools", POOL_FIGURES],
     ] as const) {
       for (const [ordering, sql] of Object.entries(figures)) {
-        const want = (
-          await h.sql.query<{ entity: string; value: string | null }>(
-            ranked(sql),
-            ordering === "MARKET_CAP_DESC" ? [STABLES] : [],
-          )
-        ).rows;
-        const stored = await h.sql.query<{ entity: string; value: string | null }>(
-          `select entity, value::text from market_rankings where kind = $1 and ordering = $2
-             and generation = (select max(generation) from market_rankings) order by rank`,
-          [field === "tokens" ? "token" : "pool", ordering],
-        );
-        expect(stored.rows, `${field} ${ordering}`).toEqual(want);
+        const want = await expectNewestExact(field, ordering, sql);
         expect(await pageThrough(field, ordering, 7), `${field} ${ordering}`).toEqual(want.map((w) => w.entity));
         // a ranking that is more than its tie-break: distinct values (but the fixtures' blocks read no
         // mint account, so no supply and no market cap is known: that ordering is all ties here)
@@ -245,4 +251,42 @@ describe("api: market rankings", () => {
       (await h.sql.query("select 1 from market_rankings where generation = $1 and kind = 'token'", [cursor])).rowCount,
     ).toBeGreaterThan(0);
   });
+
+  test("a busy stage writes one generation per RANKINGS_MIN_INTERVAL_S of chain time; the idle run writes the one at the cursor, exact", async () => {
+    const generations = async () =>
+      (
+        await h.sql.query<{ g: string }>("select distinct generation::text as g from market_rankings order by 1")
+      ).rows.map((r) => Number(r.g));
+    const cursor = async () =>
+      Number((await h.sql.query("select slot from cursors where id = 'pricing'")).rows[0]!.slot);
+    // more than one copy's shift of the chain clock, less than two
+    const interval = SHIFT_S + 1_800;
+    const run = async (j: number, everyS: number) => {
+      const more = copies([j]);
+      await store().writeBlocks(more, { commitment: "confirmed" });
+      const config = parseConfig({ RANKINGS_MIN_INTERVAL_S: String(everyS) });
+      await createPricer({ db: h.writer, config }).catchUp({ upTo: Math.max(...more.map((c) => c.slot)) });
+    };
+    await run(20, 0);
+    const first = await cursor();
+    expect((await generations()).at(-1)).toBe(first);
+    // the next copy is SHIFT_S later on the chain clock: within the interval, no generation
+    await run(21, interval);
+    expect((await generations()).at(-1)).toBe(first);
+    // two copies later the clock has moved past it: one generation for the two runs
+    await run(22, interval);
+    const second = await cursor();
+    expect((await generations()).filter((g) => g > first)).toEqual([second]);
+    for (const [ordering, sql] of Object.entries(TOKEN_FIGURES)) await expectNewestExact("tokens", ordering, sql);
+    for (const [ordering, sql] of Object.entries(POOL_FIGURES)) await expectNewestExact("pools", ordering, sql);
+    // busy again within the interval: none, until an idle run finds the newest generation behind its cursor
+    await run(23, interval);
+    expect((await generations()).at(-1)).toBe(second);
+    const third = await cursor();
+    const config = parseConfig({ RANKINGS_MIN_INTERVAL_S: String(interval) });
+    expect(await createPricer({ db: h.writer, config }).advance({ upTo: third })).toMatchObject({ slots: 0 });
+    expect((await generations()).at(-1)).toBe(third);
+    for (const [ordering, sql] of Object.entries(TOKEN_FIGURES)) await expectNewestExact("tokens", ordering, sql);
+    for (const [ordering, sql] of Object.entries(POOL_FIGURES)) await expectNewestExact("pools", ordering, sql);
+  }, 60_000);
 });

@@ -133,6 +133,8 @@ describe("market rollups", () => {
     await ordered.pricer.catchUp({ upTo });
     const expected = await digestTables(ordered.url, { pricing: true });
     expect(expected.market_stats!.rows).toBeGreaterThan(50);
+    // wallet PnL rows are in the digest too (every trade's part per mint, walked from the basis before it)
+    expect(expected.wallet_pnl!.rows).toBeGreaterThan(50);
 
     // shuffled, priced ahead of what is stored: each earlier slot rewinds the stage and its rollups
     const ahead = await fresh();
