@@ -97,7 +97,7 @@ export function questions(v: { mint: string; pool: string; wallet: string; since
 
 // --- child process: one server -----------------------------------------------------------------------------
 
-async function serve(kind: string, url: string): Promise<void> {
+async function serve(kind: string, url: string, readUrls: string): Promise<void> {
   process.once("SIGTERM", () => process.exit(0));
   let address: string;
   if (kind === "yoga-floor" || kind === "http-floor") {
@@ -114,6 +114,8 @@ async function serve(kind: string, url: string): Promise<void> {
       API_TRUST_PROXY: "true",
       // /metrics on the API port only with a key: the live entries read the cache's counters from it
       API_METRICS_KEY: BENCH_METRICS_KEY,
+      // read replicas (the replicas suite): reads spread over them, the primary's LSN the floor
+      ...(readUrls ? { DATABASE_READ_URLS: readUrls } : {}),
     });
     // The measured path: no response cache, no rate limit (a load test is one client). "slotline-defaults" is the API
     // as `slotline api` starts it (rate limit, response cache, statement timeout: all defaults), for the G5 flood.
@@ -182,12 +184,25 @@ async function serveFloor(kind: string): Promise<string> {
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
-export async function startServer(kind: string, dbUrl: string): Promise<{ child: ChildProcess; url: string }> {
+export async function startServer(
+  kind: string,
+  dbUrl: string,
+  readUrls: string[] = [],
+): Promise<{ child: ChildProcess; url: string }> {
   // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the servers (they exit on SIGTERM, writing it)
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const child = spawn(
     process.execPath,
-    [...SERVER_NODE_ARGS, ...nodeArgs, ...TSX, fileURLToPath(import.meta.url), "--serve", kind, dbUrl],
+    [
+      ...SERVER_NODE_ARGS,
+      ...nodeArgs,
+      ...TSX,
+      fileURLToPath(import.meta.url),
+      "--serve",
+      kind,
+      dbUrl,
+      readUrls.join(","),
+    ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
@@ -893,7 +908,7 @@ const suite: BenchSuite = {
 export default suite;
 
 if (process.argv[2] === "--writer") await writer(process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
-if (process.argv[2] === "--serve") await serve(process.argv[3]!, process.argv[4]!);
+if (process.argv[2] === "--serve") await serve(process.argv[3]!, process.argv[4]!, process.argv[5] ?? "");
 if (process.argv[2] === "--flood") await flood(process.argv[3]!, Number(process.argv[4]));
 if (process.argv[2] === "--hammer")
   await hammer(process.argv[3]!, Number(process.argv[4]), process.argv[5]!, JSON.parse(process.argv[6]!) as string[]);
