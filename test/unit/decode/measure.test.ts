@@ -26,8 +26,15 @@ function fixture(name: string, pick: (d: DecodedTransaction) => boolean) {
   throw new Error(`fixture ${name} not found`);
 }
 
-/** The transaction with the amount of every token transfer under top-level instruction `top` set to 0. */
-function transfersZeroed(tx: RawBlockTransaction, top: number): RawBlockTransaction {
+/**
+ * The transaction with the amount of every token transfer under top-level instruction `top` set to 0, or only of
+ * those `which` accepts (by their account indexes).
+ */
+function transfersZeroed(
+  tx: RawBlockTransaction,
+  top: number,
+  which: (accounts: number[]) => boolean = () => true,
+): RawBlockTransaction {
   const copy = structuredClone(tx);
   const keys = accountKeys(copy);
   let edited = 0;
@@ -37,7 +44,7 @@ function transfersZeroed(tx: RawBlockTransaction, top: number): RawBlockTransact
       const pid = keys[ix.programIdIndex];
       if (pid !== TOKEN_PROGRAM_ID && pid !== TOKEN_2022_PROGRAM_ID) continue;
       const data = bs58.decode(ix.data);
-      if (data[0] !== 3 && data[0] !== 12) continue;
+      if ((data[0] !== 3 && data[0] !== 12) || !which(ix.accounts)) continue;
       data.fill(0, 1, 9);
       ix.data = bs58.encode(data);
       edited++;
@@ -73,6 +80,33 @@ describe("measure: nothing moved", () => {
     expect(d.swaps).toEqual([
       { ...before.swaps[0], mintIn: pool.mintA, mintOut: pool.mintB, amountIn: 0n, amountOut: 0n },
     ]);
+  });
+
+  test.each([
+    ["what came in", "vaultA"],
+    ["what went out", "vaultB"],
+  ] as const)(
+    "a swap where only %s is left moves the other side zero: still A to B, amounts not negative",
+    (_, zeroed) => {
+      const { f, before } = fixture("sparseSwap__swapV2+Supplemental.json", (d) => d.swaps.length === 1);
+      const [swap] = before.swaps;
+      const pool = before.pools[0]!;
+      const vault = accountKeys(f.tx).indexOf(pool[zeroed]);
+      // the vault's own transfer: into vault A (source elsewhere) or out of vault B
+      const d = decoder().decodeTransaction(
+        transfersZeroed(f.tx, 0, (a) => a.includes(vault)),
+        f,
+      )!;
+      expect(d.swaps).toEqual([zeroed === "vaultA" ? { ...swap, amountIn: 0n } : { ...swap, amountOut: 0n }]);
+    },
+  );
+
+  test("a pool created without funding has no liquidity event", () => {
+    const { before } = fixture("tokenExtensions__initializePoolV2.json", (d) =>
+      d.pools.some((p) => p.createdSlot !== null),
+    );
+    expect(before.pools.filter((p) => p.createdSlot !== null)).toHaveLength(1);
+    expect(before.liquidityEvents).toEqual([]);
   });
 
   test("a fee collection that paid nothing is still a remove, with zero amounts", () => {
@@ -112,5 +146,17 @@ describe("measure: a pump.fun trade without its TradeEvent", () => {
     const d = decoder().decodeTransaction(eventDropped(f.tx, top), f)!;
     expect(d.swaps).toEqual(before.swaps);
     expect(d.pools).toEqual(before.pools);
+    // the curve's reserve is its lamports after the transaction
+    const curve = accountKeys(f.tx).indexOf(before.pools[0]!.vaultB);
+    expect(before.pools[0]!.reserveB).toBe(BigInt(f.tx.meta!.postBalances[curve]!));
+  });
+
+  test("four buys on one curve, none with its event: each measured from its own System transfer to the curve", () => {
+    const { f, before } = fixture("pumpfun_buy_bundle.json", (d) => d.swaps.length === 4);
+    const tops = before.swaps.map((s) => Number(s.instructionPath));
+    let tx = f.tx;
+    for (const top of tops) tx = eventDropped(tx, top);
+    const d = decoder().decodeTransaction(tx, f)!;
+    expect(d.swaps).toEqual(before.swaps);
   });
 });
