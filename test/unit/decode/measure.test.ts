@@ -160,3 +160,28 @@ describe("measure: a pump.fun trade without its TradeEvent", () => {
     expect(d.swaps).toEqual(before.swaps);
   });
 });
+
+describe("measure: a hit that cannot be measured", () => {
+  test("a swap whose vault has no token balance to name its mint is a warning on its instruction, not a row", () => {
+    const { f, before } = fixture(
+      ".json",
+      (d) => d.swaps.length === 1 && d.swaps[0]!.dex === "raydium-amm-v4" && d.warnings.length === 0,
+    );
+    const [swap] = before.swaps;
+    const pool = before.pools[0]!;
+    const vault = accountKeys(f.tx).indexOf(pool.vaultA);
+    const copy = structuredClone(f.tx);
+    copy.meta!.preTokenBalances = copy.meta!.preTokenBalances!.filter((b) => b.accountIndex !== vault);
+    copy.meta!.postTokenBalances = copy.meta!.postTokenBalances!.filter((b) => b.accountIndex !== vault);
+    const d = decoder().decodeTransaction(copy, f)!;
+    expect([d.swaps, d.pools, d.liquidityEvents]).toEqual([[], [], []]);
+    expect(d.warnings).toEqual([
+      expect.objectContaining({
+        kind: "decode_error",
+        programId: "675kPX9MHTjS2zt1qfr1NYHuzeLXfQM9H24wFSUt1Mp8",
+        instructionPath: swap!.instructionPath,
+      }),
+    ]);
+    expect(d.transfers).toEqual(before.transfers.map((t) => expect.objectContaining({ amount: t.amount })));
+  });
+});
