@@ -53,6 +53,24 @@ describe("decoder: block time", () => {
     for (const r of [...d.swaps, ...d.transfers, ...d.trades, ...d.programEvents]) expect(r.blockTime).toEqual(when);
   });
 
+  test("a block time left out (undefined) is unknown too, never an invalid date", () => {
+    const { f } = find((_, d) => d.swaps.length > 0);
+    // a block whose JSON has no blockTime field at all
+    const at = { slot: f.slot, blockTime: undefined as unknown as null, txIndex: f.txIndex };
+    const d = decoder().decodeTransaction(f.tx, at)!;
+    expect(d.transaction.blockTime).toBeNull();
+    for (const s of d.swaps) expect(s.blockTime).toBeNull();
+  });
+
+  test("a meta without its err field is a successful transaction with all its rows", () => {
+    const { f, d } = find((_, d) => d.swaps.length > 0);
+    const copy = structuredClone(f.tx);
+    delete (copy.meta as { err?: unknown }).err;
+    const e = decoder().decodeTransaction(copy, f)!;
+    expect(e.transaction.success).toBe(true);
+    expect(rows(e)).toEqual(rows(d));
+  });
+
   test("a whole block without a block time decodes with null times", () => {
     const { block, slot } = readWholeBlock(wholeBlockFiles()[0]!);
     const b = decoder().decodeBlock({ ...block, blockTime: null }, slot);
