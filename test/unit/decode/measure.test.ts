@@ -101,6 +101,25 @@ describe("measure: nothing moved", () => {
     },
   );
 
+  test("a swap from B to A whose A side paid nothing stays from B to A", () => {
+    const { f, before } = fixture(
+      ".json",
+      (d) =>
+        d.swaps.length === 1 &&
+        d.swaps[0]!.dex === "orca-whirlpool" &&
+        !d.swaps[0]!.instructionPath.includes(".") &&
+        d.swaps[0]!.mintIn === d.pools[0]!.mintB,
+    );
+    const pool = before.pools[0]!;
+    const vaultA = accountKeys(f.tx).indexOf(pool.vaultA);
+    const top = Number(before.swaps[0]!.instructionPath);
+    const d = decoder().decodeTransaction(
+      transfersZeroed(f.tx, top, (a) => a.includes(vaultA)),
+      f,
+    )!;
+    expect(d.swaps).toEqual([{ ...before.swaps[0], amountOut: 0n }]);
+  });
+
   test("a pool created without funding has no liquidity event", () => {
     const { before } = fixture("tokenExtensions__initializePoolV2.json", (d) =>
       d.pools.some((p) => p.createdSlot !== null),
