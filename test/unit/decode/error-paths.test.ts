@@ -53,6 +53,24 @@ describe("decoder: block time", () => {
     for (const r of [...d.swaps, ...d.transfers, ...d.trades, ...d.programEvents]) expect(r.blockTime).toEqual(when);
   });
 
+  test("a block time left out (undefined) is unknown too, never an invalid date", () => {
+    const { f } = find((_, d) => d.swaps.length > 0);
+    // a block whose JSON has no blockTime field at all
+    const at = { slot: f.slot, blockTime: undefined as unknown as null, txIndex: f.txIndex };
+    const d = decoder().decodeTransaction(f.tx, at)!;
+    expect(d.transaction.blockTime).toBeNull();
+    for (const s of d.swaps) expect(s.blockTime).toBeNull();
+  });
+
+  test("a meta without its err field is a successful transaction with all its rows", () => {
+    const { f, d } = find((_, d) => d.swaps.length > 0);
+    const copy = structuredClone(f.tx);
+    delete (copy.meta as { err?: unknown }).err;
+    const e = decoder().decodeTransaction(copy, f)!;
+    expect(e.transaction.success).toBe(true);
+    expect(rows(e)).toEqual(rows(d));
+  });
+
   test("a whole block without a block time decodes with null times", () => {
     const { block, slot } = readWholeBlock(wholeBlockFiles()[0]!);
     const b = decoder().decodeBlock({ ...block, blockTime: null }, slot);
@@ -129,7 +147,7 @@ describe("tx-view: a token balance whose amount is not an integer", () => {
     ),
   );
 
-  test.each(["12.5", "", "-5", "0x10", " 7", "1e3", "1".repeat(40)])(
+  test.each(["12.5", "", "-5", "0x10", " 7", "1e3", "1".repeat(40), 125 as unknown as string])(
     "amount %j: the account is left out of the balances with a warning; every other account is as recorded",
     (amount) => {
       const { f, d } = transferTx();
@@ -164,5 +182,78 @@ describe("tx-view: a token balance whose amount is not an integer", () => {
     const m = decoder().decodeTransaction(max, f)!;
     expect(m.warnings).toEqual([]);
     expect(m.tokenAccounts.find((a) => a.address === keys[post.accountIndex])!.amount).toBe(2n ** 64n - 1n);
+  });
+});
+
+describe("tx-view: balances and instructions the RPC gave incompletely", () => {
+  /** A successful transaction with inner instructions and token balances on both sides. */
+  const withInner = shared(() =>
+    find(
+      (f, d) =>
+        (f.tx.meta?.innerInstructions ?? []).some((g) => g.instructions.length > 1) &&
+        d.tokenAccounts.length >= 2 &&
+        (f.tx.meta?.preTokenBalances ?? []).some((b) => b.owner) &&
+        (f.tx.meta?.postTokenBalances ?? []).some((b) => b.owner),
+    ),
+  );
+
+  test.each(["preTokenBalances", "postTokenBalances"] as const)(
+    "a token balance of %s without its uiTokenAmount is left out like a malformed amount",
+    (side) => {
+      const { f, d } = withInner();
+      const copy = structuredClone(f.tx);
+      const edited = copy.meta![side]![0]!;
+      delete (edited as { uiTokenAmount?: unknown }).uiTokenAmount;
+      const e = decoder().decodeTransaction(copy, f)!;
+      const address = accountKeys(f.tx)[edited.accountIndex];
+      expect(e.tokenAccounts).toEqual(d.tokenAccounts.filter((a) => a.address !== address));
+      expect(createTxView(copy).malformedBalances).toEqual([edited.accountIndex]);
+    },
+  );
+
+  test("an owner missing from one side of an account's balances is taken from the other side", () => {
+    const { f, d } = withInner();
+    const keys = accountKeys(f.tx);
+    const post = f.tx.meta!.postTokenBalances!.find(
+      (b) => b.owner && f.tx.meta!.preTokenBalances!.some((p) => p.accountIndex === b.accountIndex && p.owner),
+    )!;
+    const address = keys[post.accountIndex]!;
+    const owner = d.tokenAccounts.find((a) => a.address === address)!.owner;
+    expect(owner).toBe(post.owner);
+    for (const side of ["preTokenBalances", "postTokenBalances"] as const) {
+      const copy = structuredClone(f.tx);
+      const b = copy.meta![side]!.find((x) => x.accountIndex === post.accountIndex)!;
+      delete b.owner;
+      const e = decoder().decodeTransaction(copy, f)!;
+      expect(e.tokenAccounts.find((a) => a.address === address)!.owner, side).toBe(owner);
+    }
+  });
+
+  test("an inner instruction that is not an object is passed over; the others keep their programs and data", () => {
+    const { f } = withInner();
+    const before = createTxView(f.tx).ixs;
+    const copy = structuredClone(f.tx);
+    const group = copy.meta!.innerInstructions!.find((g) => g.instructions.length > 1)!;
+    const gone = group.instructions.length - 1;
+    (group.instructions as unknown[])[gone] = null;
+    const after = createTxView(copy).ixs;
+    expect(after.length).toBe(before.length - 1);
+    // flattened in order: the top-level instruction, then its inner ones
+    const removed = before.findIndex((ix) => ix.path === String(group.index)) + 1 + gone;
+    expect(before[removed]!.depth).toBeGreaterThan(1);
+    expect(after.map((ix) => ix.programId)).toEqual(before.filter((_, i) => i !== removed).map((ix) => ix.programId));
+    expect(decoder().decodeTransaction(copy, f)).toBeDefined();
+  });
+
+  test("a CPI naming a program past the key list has no program id, and is not among the transaction's programs", () => {
+    const { f, d } = withInner();
+    const copy = structuredClone(f.tx);
+    const group = copy.meta!.innerInstructions![0]!;
+    group.instructions[0]!.programIdIndex = accountKeys(f.tx).length;
+    const view = createTxView(copy);
+    const ix = view.ixs.find((x) => x.path === `${group.index}.1`)!;
+    expect(ix.programId).toBe("");
+    const e = decoder().decodeTransaction(copy, f)!;
+    expect(e.transaction.programIds.every((id) => d.transaction.programIds.includes(id))).toBe(true);
   });
 });
