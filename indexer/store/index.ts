@@ -240,13 +240,33 @@ const PRUNE_CHANGES = `delete from ${sc.$table} c using (
        where ${sc.slot} <= $1 and (${sc.kind}, ${sc.key}) in (select ${sc.kind}, ${sc.key} from ${sc.$table} where ${sc.slot} = any($2::int8[]))
      ) r
      where ${scRow.slot} = ${scRanked.slot} and ${scRow.kind} = ${scRanked.kind} and ${scRow.key} = ${scRanked.key}
+       and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1
+       and not (${scRow.kind} = 'pool' and ${scRow.reserveA} is not null)`;
+
+/**
+ * Below the retention floor (the first slot of the oldest partition kept) nothing is stored again (a backfill there is
+ * refused), so the pricing stage never rewinds there: of a pool's reserve changes only the rows a rollback reads stay
+ * (as PRUNE_CHANGES keeps).
+ */
+const PRUNE_POOL_RESERVES = `delete from ${sc.$table} c using (
+       select ${sc.slot}, ${sc.kind}, ${sc.key},
+              row_number() over (${byKey} ${sc.slot}) as r_first,
+              row_number() over (${byKey} ${sc.slot} desc) as r_last,
+              row_number() over (${byKey} ${sc.swapped} desc, ${sc.slot} desc) as r_swap,
+              row_number() over (${byKey} (${sc.reserveA} is not null) desc, ${sc.slot} desc, ${sc.txIndex} desc) as r_res
+       from ${sc.$table}
+       where ${sc.slot} < (select ${cu.slot} from ${cu.$table} where ${cu.id} = 'retention') and ${sc.kind} = 'pool'
+     ) r
+     where ${scRow.slot} = ${scRanked.slot} and ${scRow.kind} = ${scRanked.kind} and ${scRow.key} = ${scRanked.key}
        and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1`;
 
 /**
  * Prunes the change log below finality. For each token or pool the newly finalized slots touched, of its rows at or
  * below `upToSlot` only those a later rollback can need are kept: the first and last slot, the last swap and the
- * last reserves (what recomputeAfterRollback reads). Every other finalized row goes, so the log holds at most four
- * rows per key below finality plus the unfinalized window.
+ * last reserves (what recomputeAfterRollback reads). A pool's reserves at each slot are kept too: a backfill below
+ * the pricing cursor rewinds the stage to below it, however far, and the stage then reads them again (they go with
+ * retention, below which nothing is stored again). Every other finalized row goes, so the log holds at most four
+ * rows per token below finality, a pool's reserve changes, and the unfinalized window.
  * @dev slots at or below a finalized slot are never rolled back (a deeper fork halts ingest: deep_reorg), so the
  * min/max/latest over the kept rows and the unfinalized ones equal those over the full log.
  */
@@ -406,7 +426,9 @@ export function createStore(ctx: Pick<Context, "db">): Store {
       const r = await pool.query<{ h: string | null }>(RETENTION_HORIZON, [LIVE_CURSOR, PRICING_CURSOR, keepSlots]);
       const horizon = r.rows[0]?.h == null ? null : Number(r.rows[0].h);
       if (horizon === null || horizon <= 0) return { horizon, dropped: 0 };
-      return { horizon, dropped: await partitions.dropBelow(horizon) };
+      const dropped = await partitions.dropBelow(horizon);
+      if (dropped) await pool.query(PRUNE_POOL_RESERVES);
+      return { horizon, dropped };
     },
     async unstoredSignatures(signatures) {
       if (signatures.length === 0) return [];

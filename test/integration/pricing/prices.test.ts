@@ -261,4 +261,25 @@ describe("pricing stage", () => {
     await forked.pricer.catchUp({ upTo });
     expect(await digestTables(forked.url, { pricing: true })).toEqual(expected);
   }, 60_000);
+
+  test("a backfill below finalized, pruned slots is priced again from their reserves", async () => {
+    const upTo = copies.at(-1)!.slot;
+    const all = await fresh();
+    await all.store.writeBlocks(copies, { commitment: "confirmed" });
+    await all.pricer.catchUp({ upTo });
+    const expected = await digestTables(all.url, { pricing: true });
+
+    // The first slot is left for a backfill; the rest is stored, priced and finalized, which prunes the change log
+    // up to the stage's cursor. The backfill then rewinds the stage below every pruned slot.
+    const run = await fresh();
+    await run.pricer.advance({ upTo: 0 });
+    await run.store.writeBlocks(copies.slice(1), { commitment: "confirmed" });
+    await run.pricer.catchUp({ upTo });
+    expect(await run.store.markFinalized(upTo)).toBeGreaterThan(0);
+    await run.store.writeBlocks([copies[0]!], { commitment: "confirmed" });
+    const rewound = await one<{ slot: string }>(run.sql, "select slot::text from cursors where id = 'pricing'");
+    expect(Number(rewound.slot)).toBe(copies[0]!.slot - 1);
+    await run.pricer.catchUp({ upTo });
+    expect(await digestTables(run.url, { pricing: true })).toEqual(expected);
+  }, 60_000);
 });

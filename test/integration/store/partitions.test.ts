@@ -178,6 +178,36 @@ describe("store: slot partitions", () => {
     expect((await x.store.applyRetention(100_000)).dropped).toBe(0);
   });
 
+  test("retention keeps of each pool's reserve changes below its floor only what a rollback reads; above it, every one (a backfill there is priced again from them)", async () => {
+    const x = await fresh();
+    // six slots of one partition, then one two partitions later
+    const low = Array.from({ length: 6 }, (_, i) => edge + 10 + i);
+    for (const s of low) await x.store.writeBlocks([atSlot(blocks[0]!, s, true)], { commitment: "confirmed" });
+    const high = edge + 2 * WIDTH + 10;
+    await x.store.writeBlocks([atSlot(blocks[0]!, high, true)], { commitment: "confirmed" });
+    const perPool = async (below: number) =>
+      (
+        await x.db.$client.query<{ n: number }>(
+          `select count(*)::int as n from slot_changes where kind = 'pool' and reserve_a is not null and slot < $1
+           group by key order by 1 desc limit 1`,
+          [below],
+        )
+      ).rows[0]?.n ?? 0;
+    // finality keeps every reserve change (the pricing stage may be rewound below them)
+    await x.store.markFinalized(high);
+    expect(await perPool(high)).toBe(low.length);
+    await x.db.$client.query(
+      "insert into cursors (id, kind, slot) values ('live', 'live', $1), ('pricing', 'pricing', $1)",
+      [high + 100_000],
+    );
+    expect((await x.store.applyRetention(100_000)).dropped).toBe(RAW.length * 2);
+    // below the floor a pool keeps its first, last, last-swap and last-reserves rows at most
+    const kept = await perPool(high);
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(4);
+    expect(kept).toBeLessThan(low.length);
+  });
+
   test("upkeep makes the partitions ahead of the resume point: a writer crossing into them while a long read holds the tables stores at once", async () => {
     const x = await fresh();
     const resume = edge - 10;
