@@ -97,8 +97,30 @@ function transactionInfo(t: RawBlockTransaction, index: number): GeyserTransacti
   };
 }
 
-/** A block's SubscribeUpdateBlock (transactions included, no accounts or entries). */
-export function geyserBlock(slot: number, b: RawBlock): GeyserBlock {
+/**
+ * Whether a transaction names one of `include` among its accounts, static or loaded from lookup tables (the keys a
+ * Yellowstone server matches `account_include` against).
+ */
+function mentions(t: RawBlockTransaction, include: ReadonlySet<string>): boolean {
+  for (const k of t.transaction.message.accountKeys) if (include.has(k)) return true;
+  const loaded = t.meta?.loadedAddresses;
+  if (!loaded) return false;
+  for (const k of loaded.writable) if (include.has(k)) return true;
+  for (const k of loaded.readonly) if (include.has(k)) return true;
+  return false;
+}
+
+/**
+ * A block's SubscribeUpdateBlock (no accounts or entries): every transaction, those naming one of `include` (a
+ * blocks filter's `account_include`), or none (`include_transactions` false). Each keeps its position in the block,
+ * and the block its executed count.
+ */
+export function geyserBlock(
+  slot: number,
+  b: RawBlock,
+  txs: { include?: ReadonlySet<string> | undefined; none?: boolean } = {},
+): GeyserBlock {
+  const { include, none } = txs;
   return {
     slot,
     blockhash: b.blockhash,
@@ -107,6 +129,8 @@ export function geyserBlock(slot: number, b: RawBlock): GeyserBlock {
     parent_slot: b.parentSlot,
     parent_blockhash: b.previousBlockhash,
     executed_transaction_count: b.transactions.length,
-    transactions: b.transactions.flatMap((t, i) => (t.meta ? [transactionInfo(t, i)] : [])),
+    transactions: none
+      ? []
+      : b.transactions.flatMap((t, i) => (t.meta && (!include || mentions(t, include)) ? [transactionInfo(t, i)] : [])),
   };
 }
