@@ -7,7 +7,6 @@
  * A transaction error outside core/transaction-error's tables makes the block not convertible (undefined): its
  * job then fetches it over JSON-RPC rather than store a guess.
  */
-import bs58 from "bs58";
 import type {
   GeyserBlock,
   GeyserInstruction,
@@ -16,6 +15,7 @@ import type {
   U64,
 } from "../../core/geyser.js";
 import type { LazyBlock, RawBlockTransaction, TransactionList } from "../../core/solana-types.js";
+import { base58Encode, keyText } from "./base58.js";
 import { decodeTransactionError } from "../../core/transaction-error.js";
 
 const BIG = "\u0000u64:";
@@ -26,7 +26,9 @@ const num = (v: U64): number | string => {
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : `${BIG}${String(v)}`;
 };
-const b58 = (b: Uint8Array): string => bs58.encode(b);
+const b58 = (b: Uint8Array): string => base58Encode(b);
+/** Account keys and hashes repeat across a block: their text is remembered. */
+const key = (b: Uint8Array): string => keyText(b);
 
 class NotConvertible extends Error {}
 
@@ -64,18 +66,18 @@ function transaction(t: GeyserTransactionInfo) {
     transaction: {
       signatures: t.transaction.signatures.map(b58),
       message: {
-        accountKeys: m.account_keys.map(b58),
+        accountKeys: m.account_keys.map(key),
         header: {
           numRequiredSignatures: m.header.num_required_signatures,
           numReadonlySignedAccounts: m.header.num_readonly_signed_accounts,
           numReadonlyUnsignedAccounts: m.header.num_readonly_unsigned_accounts,
         },
         instructions: m.instructions.map((ix) => instruction(ix, false)),
-        recentBlockhash: b58(m.recent_blockhash),
+        recentBlockhash: key(m.recent_blockhash),
         ...(versioned
           ? {
               addressTableLookups: m.address_table_lookups.map((l) => ({
-                accountKey: b58(l.account_key),
+                accountKey: key(l.account_key),
                 writableIndexes: [...l.writable_indexes],
                 readonlyIndexes: [...l.readonly_indexes],
               })),
@@ -100,13 +102,13 @@ function transaction(t: GeyserTransactionInfo) {
       postTokenBalances: meta.post_token_balances.map(tokenBalance),
       rewards: [],
       loadedAddresses: {
-        writable: meta.loaded_writable_addresses.map(b58),
-        readonly: meta.loaded_readonly_addresses.map(b58),
+        writable: meta.loaded_writable_addresses.map(key),
+        readonly: meta.loaded_readonly_addresses.map(key),
       },
       ...(meta.return_data && !meta.return_data_none
         ? {
             returnData: {
-              programId: b58(meta.return_data.program_id),
+              programId: key(meta.return_data.program_id),
               data: [meta.return_data.data.toString("base64"), "base64"],
             },
           }
