@@ -1,12 +1,14 @@
 /**
  * The Geyser `Subscribe` RPC over gRPC (Yellowstone's interface, core/proto): block and slot updates of the slots the
  * chain confirms (a blocks filter's `account_include` honoured as Yellowstone does: the block is sent with only the
- * transactions naming one of those accounts, static or looked up, each at its position), pings, pongs to client pings, `from_slot` replay within a window of the most recent blocks, and
- * the faults of the WebSocket's kind: resets (status UNAVAILABLE), stalls (an open call with no update at all),
- * duplicate block updates, and a server restart (test hook).
- * @dev A subscriber's updates wait in its own queue and are written only while the call's buffer drains, so a
- * client that reads slowly holds the server back (HTTP/2 flow control), as a real server is held; a queue past
- * MAX_QUEUED_UPDATES ends the call with "lagged", as Yellowstone does.
+ * transactions naming one of those accounts, static or looked up, each at its position), pings, pongs to client
+ * pings, `from_slot` replay within a window of the most recent blocks, and the faults of the WebSocket's kind: resets
+ * (status UNAVAILABLE), stalls (an open call with no update at all), duplicate block updates, and a server restart
+ * (test hook).
+ * @dev A subscriber's updates wait in its own queue (a block as its slot, its update built when it is written) and
+ * are written only while the call's buffer drains, so a client that reads slowly holds the server back (HTTP/2 flow
+ * control), as a real server is held; a queue past MAX_QUEUED_UPDATES ends the call with "lagged", as Yellowstone
+ * does.
  */
 import * as grpc from "@grpc/grpc-js";
 import bs58 from "bs58";
@@ -47,7 +49,8 @@ export type GeyserStats = {
 
 type Subscriber = {
   call: grpc.ServerDuplexStream<GeyserRequest, GeyserUpdate>;
-  queue: GeyserUpdate[];
+  /** updates to write; a number is a block's slot, its update built when it is written */
+  queue: (GeyserUpdate | number)[];
   /** highest slot whose block was queued: replay and live never queue a block twice */
   last: number;
   blocks: boolean;
@@ -114,10 +117,9 @@ export function createGeyserServer(deps: {
         slot: { slot: b.slot, parent: b.parentSlot, status: SLOT_STATUS.confirmed },
       });
     if (!sub.blocks) return;
-    const u = blockUpdate(sub, b.slot);
-    if (!u) return;
-    sub.queue.push(u);
-    if (faults.dupBlock()) sub.queue.push(u);
+    // Built when written, one at a time as the call drains: a replay window queued at once costs nothing here.
+    sub.queue.push(b.slot);
+    if (faults.dupBlock()) sub.queue.push(b.slot);
   };
 
   const count = (): void => {
@@ -143,7 +145,9 @@ export function createGeyserServer(deps: {
         stats.stalledUpdates++;
         return;
       }
-      const u = sub.queue.shift()!;
+      const item = sub.queue.shift()!;
+      const u = typeof item === "number" ? blockUpdate(sub, item) : item;
+      if (!u) continue;
       if (u.update_oneof === "block" && u.block) {
         stats.blocks++;
         stats.transactions += u.block.transactions.length;
