@@ -47,3 +47,50 @@ export function base58Encode(bytes: Uint8Array): string {
   const out = String.fromCharCode.apply(null, digits.subarray(0, len) as unknown as number[]);
   return "1".repeat(zeros) + out;
 }
+
+const VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
+
+/**
+ * Decodes base58 text (Bitcoin alphabet), identical to bs58.decode (which throws on a character outside the
+ * alphabet, as this does) and several times faster: five characters per step (58^5 < 2^30) into 16-bit limbs.
+ */
+export function base58Decode(s: string): Buffer {
+  const n = s.length;
+  let zeros = 0;
+  while (zeros < n && s.charCodeAt(zeros) === 49) zeros++;
+  const limbs = new Array<number>(Math.ceil(((n - zeros) * 0.7322) / 2) + 1).fill(0);
+  let len = 0;
+  for (let i = zeros; i < n; ) {
+    let chunk = 0;
+    let mul = 1;
+    for (const end = Math.min(n, i + 5); i < end; i++) {
+      const c = s.charCodeAt(i);
+      const d = c < 128 ? VALUE[c]! : -1;
+      if (d < 0) throw new Error("Non-base58 character");
+      chunk = chunk * 58 + d;
+      mul *= 58;
+    }
+    let carry = chunk;
+    for (let j = 0; j < len; j++) {
+      const x = limbs[j]! * mul + carry;
+      carry = Math.floor(x / 65536);
+      limbs[j] = x - carry * 65536;
+    }
+    while (carry > 0) {
+      const next = Math.floor(carry / 65536);
+      limbs[len++] = carry - next * 65536;
+      carry = next;
+    }
+  }
+  let bytes = len * 2;
+  if (len > 0 && limbs[len - 1]! < 256) bytes--;
+  const out = Buffer.alloc(zeros + bytes);
+  let o = out.length - 1;
+  for (let j = 0; j < len; j++) {
+    const v = limbs[j]!;
+    out[o--] = v & 0xff;
+    if (o >= zeros) out[o--] = v >>> 8;
+  }
+  return out;
+}

@@ -3,10 +3,10 @@
  * Yellowstone server sends for the same block. Keys, hashes and signatures are bytes, instruction data raw bytes,
  * a transaction error its bincode bytes (core/transaction-error).
  */
-import bs58 from "bs58";
 import type { GeyserBlock, GeyserInstruction, GeyserTokenBalance, GeyserTransactionInfo } from "../core/geyser.js";
 import type { RawBlock, RawBlockTransaction, RawTokenBalance } from "../core/solana-types.js";
 import { encodeTransactionError } from "../core/transaction-error.js";
+import { base58Decode } from "./base58.js";
 
 const VOTE_PROGRAM_ID = "Vote111111111111111111111111111111111111111";
 /** parseLossless keeps a u64 past 2^53 as this prefix and its digits. */
@@ -16,7 +16,18 @@ const u64 = (v: unknown): string => {
   const s = String(v);
   return s.startsWith(SENTINEL) ? s.slice(SENTINEL.length) : s;
 };
-const key = (s: string): Buffer => Buffer.from(bs58.decode(s));
+const KEY_CACHE_MAX = 100_000;
+const keys = new Map<string, Buffer>();
+/** A key's bytes; keys repeat across a block's transactions, so recent ones are remembered. */
+const key = (s: string): Buffer => {
+  let b = keys.get(s);
+  if (b === undefined) {
+    if (keys.size >= KEY_CACHE_MAX) keys.clear();
+    b = base58Decode(s);
+    keys.set(s, b);
+  }
+  return b;
+};
 
 const instruction = (ix: {
   programIdIndex: number;
@@ -26,7 +37,7 @@ const instruction = (ix: {
 }): GeyserInstruction => ({
   program_id_index: ix.programIdIndex,
   accounts: Buffer.from(ix.accounts),
-  data: Buffer.from(bs58.decode(ix.data)),
+  data: base58Decode(ix.data),
   ...(typeof ix.stackHeight === "number" ? { stack_height: ix.stackHeight } : {}),
 });
 
@@ -49,11 +60,11 @@ function transactionInfo(t: RawBlockTransaction, index: number): GeyserTransacti
   const meta = t.meta!;
   const err = meta.err == null ? null : { err: encodeTransactionError(meta.err) ?? Buffer.alloc(0) };
   return {
-    signature: key(t.transaction.signatures[0]!),
+    signature: base58Decode(t.transaction.signatures[0]!),
     is_vote: m.instructions.length === 1 && m.accountKeys[m.instructions[0]!.programIdIndex] === VOTE_PROGRAM_ID,
     index,
     transaction: {
-      signatures: t.transaction.signatures.map(key),
+      signatures: t.transaction.signatures.map(base58Decode),
       message: {
         header: {
           num_required_signatures: m.header.numRequiredSignatures,
@@ -97,8 +108,30 @@ function transactionInfo(t: RawBlockTransaction, index: number): GeyserTransacti
   };
 }
 
-/** A block's SubscribeUpdateBlock (transactions included, no accounts or entries). */
-export function geyserBlock(slot: number, b: RawBlock): GeyserBlock {
+/**
+ * Whether a transaction names one of `include` among its accounts, static or loaded from lookup tables (the keys a
+ * Yellowstone server matches `account_include` against).
+ */
+function mentions(t: RawBlockTransaction, include: ReadonlySet<string>): boolean {
+  for (const k of t.transaction.message.accountKeys) if (include.has(k)) return true;
+  const loaded = t.meta?.loadedAddresses;
+  if (!loaded) return false;
+  for (const k of loaded.writable) if (include.has(k)) return true;
+  for (const k of loaded.readonly) if (include.has(k)) return true;
+  return false;
+}
+
+/**
+ * A block's SubscribeUpdateBlock (no accounts or entries): every transaction, those naming one of `include` (a
+ * blocks filter's `account_include`), or none (`include_transactions` false). Each keeps its position in the block,
+ * and the block its executed count.
+ */
+export function geyserBlock(
+  slot: number,
+  b: RawBlock,
+  txs: { include?: ReadonlySet<string> | undefined; none?: boolean } = {},
+): GeyserBlock {
+  const { include, none } = txs;
   return {
     slot,
     blockhash: b.blockhash,
@@ -107,6 +140,8 @@ export function geyserBlock(slot: number, b: RawBlock): GeyserBlock {
     parent_slot: b.parentSlot,
     parent_blockhash: b.previousBlockhash,
     executed_transaction_count: b.transactions.length,
-    transactions: b.transactions.flatMap((t, i) => (t.meta ? [transactionInfo(t, i)] : [])),
+    transactions: none
+      ? []
+      : b.transactions.flatMap((t, i) => (t.meta && (!include || mentions(t, include)) ? [transactionInfo(t, i)] : [])),
   };
 }

@@ -1,13 +1,17 @@
 /**
  * The Geyser `Subscribe` RPC over gRPC (Yellowstone's interface, core/proto): block and slot updates of the slots the
- * chain confirms, pings, pongs to client pings, `from_slot` replay within a window of the most recent blocks, and
- * the faults of the WebSocket's kind: resets (status UNAVAILABLE), stalls (an open call with no update at all),
- * duplicate block updates, and a server restart (test hook).
- * @dev A subscriber's updates wait in its own queue and are written only while the call's buffer drains, so a
- * client that reads slowly holds the server back (HTTP/2 flow control), as a real server is held; a queue past
- * MAX_QUEUED_UPDATES ends the call with "lagged", as Yellowstone does.
+ * chain confirms (a blocks filter's `account_include` honoured as Yellowstone does: the block is sent with only the
+ * transactions naming one of those accounts, static or looked up, each at its position), pings, pongs to client
+ * pings, `from_slot` replay within a window of the most recent blocks, and the faults of the WebSocket's kind: resets
+ * (status UNAVAILABLE), stalls (an open call with no update at all), duplicate block updates, and a server restart
+ * (test hook).
+ * @dev A subscriber's updates wait in its own queue (a block as its slot, its update built when it is written) and
+ * are written only while the call's buffer drains, so a client that reads slowly holds the server back (HTTP/2 flow
+ * control), as a real server is held; a queue past MAX_QUEUED_UPDATES ends the call with "lagged", as Yellowstone
+ * does.
  */
 import * as grpc from "@grpc/grpc-js";
+import bs58 from "bs58";
 import { type GeyserRequest, type GeyserUpdate, geyserService, SLOT_STATUS } from "../core/geyser.js";
 import type { RawBlock } from "../core/solana-types.js";
 import type { Faults } from "./faults.js";
@@ -16,10 +20,24 @@ import type { BlockRecord, Ledger } from "./ledger.js";
 
 const MAX_QUEUED_UPDATES = 20_000;
 
+/** A public key as a filter names it: base58 of 32 bytes. */
+function isPubkey(k: string): boolean {
+  try {
+    return bs58.decode(k).length === 32;
+  } catch {
+    return false;
+  }
+}
+
 /** Counters tests read (under `grpc_` keys in chain.stats()). */
 export type GeyserStats = {
   calls: number;
   blocks: number;
+  /** transactions written in block updates, and those a subscriber's filter left out */
+  transactions: number;
+  transactionsLeftOut: number;
+  /** bytes of every update written (protobuf, before HTTP/2 framing) */
+  bytes: number;
   resets: number;
   stalledUpdates: number;
   replayRefused: number;
@@ -31,10 +49,14 @@ export type GeyserStats = {
 
 type Subscriber = {
   call: grpc.ServerDuplexStream<GeyserRequest, GeyserUpdate>;
-  queue: GeyserUpdate[];
+  /** updates to write; a number is a block's slot, its update built when it is written */
+  queue: (GeyserUpdate | number)[];
   /** highest slot whose block was queued: replay and live never queue a block twice */
   last: number;
   blocks: boolean;
+  /** the blocks filter: accounts a transaction must name to be sent (undefined: all), or no transactions */
+  include: Set<string> | undefined;
+  noTransactions: boolean;
   slots: boolean;
   started: boolean;
   waiting: boolean;
@@ -59,6 +81,9 @@ export function createGeyserServer(deps: {
   const stats: GeyserStats = {
     calls: 0,
     blocks: 0,
+    transactions: 0,
+    transactionsLeftOut: 0,
+    bytes: 0,
     resets: 0,
     stalledUpdates: 0,
     replayRefused: 0,
@@ -75,9 +100,11 @@ export function createGeyserServer(deps: {
     return ledger.slots.filter((s) => s <= tip && ledger.blocks.has(s));
   };
 
-  const blockUpdate = (slot: number): GeyserUpdate | undefined => {
+  const blockUpdate = (sub: Subscriber, slot: number): GeyserUpdate | undefined => {
     const raw = deps.block(slot);
-    return raw ? { filters: ["slotline"], update_oneof: "block", block: geyserBlock(slot, raw) } : undefined;
+    if (!raw) return undefined;
+    const block = geyserBlock(slot, raw, { include: sub.include, none: sub.noTransactions });
+    return { filters: ["slotline"], update_oneof: "block", block };
   };
 
   const enqueue = (sub: Subscriber, b: BlockRecord): void => {
@@ -90,10 +117,9 @@ export function createGeyserServer(deps: {
         slot: { slot: b.slot, parent: b.parentSlot, status: SLOT_STATUS.confirmed },
       });
     if (!sub.blocks) return;
-    const u = blockUpdate(b.slot);
-    if (!u) return;
-    sub.queue.push(u);
-    if (faults.dupBlock()) sub.queue.push(u);
+    // Built when written, one at a time as the call drains: a replay window queued at once costs nothing here.
+    sub.queue.push(b.slot);
+    if (faults.dupBlock()) sub.queue.push(b.slot);
   };
 
   const count = (): void => {
@@ -119,8 +145,14 @@ export function createGeyserServer(deps: {
         stats.stalledUpdates++;
         return;
       }
-      const u = sub.queue.shift()!;
-      if (u.update_oneof === "block") stats.blocks++;
+      const item = sub.queue.shift()!;
+      const u = typeof item === "number" ? blockUpdate(sub, item) : item;
+      if (!u) continue;
+      if (u.update_oneof === "block" && u.block) {
+        stats.blocks++;
+        stats.transactions += u.block.transactions.length;
+        stats.transactionsLeftOut += Number(u.block.executed_transaction_count) - u.block.transactions.length;
+      }
       if (!sub.call.write(u)) {
         sub.waiting = true;
         sub.call.once("drain", () => {
@@ -136,7 +168,16 @@ export function createGeyserServer(deps: {
   /** The first request of a call: its filters, and the replay from `from_slot`. */
   const start = (sub: Subscriber, req: GeyserRequest): void => {
     sub.started = true;
-    sub.blocks = Object.keys(req.blocks ?? {}).length > 0;
+    const filters = Object.values(req.blocks ?? {});
+    sub.blocks = filters.length > 0;
+    // One filter is what slotline sends; of several, a transaction any of them names is sent (in one update).
+    const include = filters.some((f) => !f.account_include?.length)
+      ? undefined
+      : filters.flatMap((f) => f.account_include ?? []);
+    const bad = include?.find((k) => !isPubkey(k));
+    if (bad !== undefined) return end(sub, grpc.status.INVALID_ARGUMENT, `invalid account_include pubkey: ${bad}`);
+    sub.include = include && new Set(include);
+    sub.noTransactions = filters.length > 0 && filters.every((f) => f.include_transactions === false);
     sub.slots = Object.keys(req.slots ?? {}).length > 0;
     const blocks = confirmedBlocks();
     if (req._from_slot === "from_slot" && req.from_slot !== undefined) {
@@ -163,6 +204,8 @@ export function createGeyserServer(deps: {
       queue: [],
       last: -1,
       blocks: false,
+      include: undefined,
+      noTransactions: false,
       slots: false,
       started: false,
       waiting: false,
@@ -214,7 +257,21 @@ export function createGeyserServer(deps: {
 
   const bind = async (addr: string): Promise<number> => {
     const s = new grpc.Server({ "grpc.max_send_message_length": -1, "grpc.max_receive_message_length": 1 << 20 });
-    s.addService(geyserService().service, { Subscribe: subscribe });
+    const { service } = geyserService();
+    // Every update's protobuf bytes counted as grpc-js serializes it for the wire (no second encoding).
+    const def = service.Subscribe!;
+    const counted = {
+      ...service,
+      Subscribe: {
+        ...def,
+        responseSerialize: (u: GeyserUpdate) => {
+          const b = def.responseSerialize(u);
+          stats.bytes += b.length;
+          return b;
+        },
+      },
+    };
+    s.addService(counted, { Subscribe: subscribe });
     const port = await new Promise<number>((resolve, reject) =>
       s.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
     );

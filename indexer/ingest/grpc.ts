@@ -21,7 +21,7 @@ export type StreamIntakeStats = { blocks: number; held: number; refused: number;
 /** Starts the feed; `resume()` is the live resume point (blocks at or below it are stored already). */
 export function createStreamIntake(
   ctx: Pick<Context, "config" | "logger" | "shutdown">,
-  deps: { store: Store; queue: BlockQueue; redis: Redis; metrics: Metrics },
+  deps: { store: Store; queue: BlockQueue; redis: Redis; metrics: Metrics; programs?: readonly string[] | undefined },
   opts: { maxQueued: number; stallMs: number; resume(): number | null; wake(): void },
 ): GeyserFeed & { stats(): StreamIntakeStats; reach(): number | undefined } {
   const { config } = ctx;
@@ -46,6 +46,7 @@ export function createStreamIntake(
     url: config.SOLANA_GRPC_URL!,
     token: config.SOLANA_GRPC_TOKEN,
     commitment,
+    programs: deps.programs,
     stallMs: opts.stallMs,
     logger: log,
     metrics: deps.metrics,

@@ -135,7 +135,15 @@ export function endpointsOf(rpc: RpcClient): string | undefined {
 /** Waits for leadership, then runs until `signal` aborts; resolves `done` after a clean stop. */
 export async function startLiveIngest(
   ctx: Pick<Context, "config" | "logger" | "shutdown">,
-  deps: { rpc: RpcClient; store: Store; queue: BlockQueue; metrics: Metrics; redis: Redis },
+  deps: {
+    rpc: RpcClient;
+    store: Store;
+    queue: BlockQueue;
+    metrics: Metrics;
+    redis: Redis;
+    /** gRPC mode: the stream is filtered on its tracked programs (without it, whole blocks are streamed) */
+    decoder?: { trackedProgramIds: ReadonlySet<string> };
+  },
   opts: LiveIngestOptions = {},
 ): Promise<LiveIngest> {
   const { config } = ctx;
@@ -177,12 +185,16 @@ export async function startLiveIngest(
   // gRPC mode: the stream wakes the loop and enqueues each streamed block at once; the scan below stays the authority.
   const stream =
     config.INGEST_MODE === "grpc"
-      ? createStreamIntake(ctx, deps, {
-          maxQueued,
-          stallMs: opts.grpcStallMs ?? 15_000,
-          resume: () => resume,
-          wake: poke,
-        })
+      ? createStreamIntake(
+          ctx,
+          { ...deps, programs: deps.decoder && [...deps.decoder.trackedProgramIds] },
+          {
+            maxQueued,
+            stallMs: opts.grpcStallMs ?? 15_000,
+            resume: () => resume,
+            wake: poke,
+          },
+        )
       : undefined;
   const feed: Pick<SlotFeed, "close"> =
     stream ??

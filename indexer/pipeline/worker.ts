@@ -264,6 +264,8 @@ export function createBatchIndexer(ctx: Pick<Context, "config" | "logger" | "db"
         fetched = streamed.length
           ? await blocksWithAnswers(deps.rpc, slots, await deps.redis.mgetBuffer(...streamed), commitment, {
               beforeParse: turn.take,
+              // A block streamed filtered on the tracked programs stands only for a decoder tracking no others.
+              programs: decoder.trackedProgramIds,
             })
           : await fetchBlocks(deps.rpc, slots, commitment, { beforeParse: turn.take });
         await turn.take();

@@ -13,6 +13,7 @@ import type {
   TransactionList,
 } from "../../core/solana-types.js";
 import { LazyTransactions, parseBlockAnswers, ReleasedBodyError } from "./block-json.js";
+import { filteredBlock } from "./geyser-block.js";
 import { FATAL_CODES, RpcFatalError, type RpcClient } from "./rpc.js";
 
 /** The slot was skipped (or is missing from long-term storage as skipped): record it, never retry. */
@@ -291,13 +292,15 @@ export async function fetchBlocks(
 /**
  * Blocks whose getBlock answers are already at hand (gRPC mode: streamed, see source/geyser-block.ts), parsed and
  * checked as fetched ones are; the slots without an answer are fetched over RPC. Blocks come back in slot order.
+ * An answer filtered on the tracked programs stands for its block only when it was filtered on every one of
+ * `opts.programs` (the decoder's); otherwise the block is fetched.
  */
 export async function blocksWithAnswers(
   rpc: RpcClient,
   slots: number[],
   answers: (Buffer | null)[],
   commitment: string,
-  opts: { beforeParse?: () => Promise<void> } = {},
+  opts: { beforeParse?: () => Promise<void>; programs?: ReadonlySet<string> } = {},
 ): Promise<FetchedBlocks> {
   const missing = slots.filter((_, i) => !answers[i]);
   const fetched = missing.length ? await fetchBlocks(rpc, missing, commitment, opts) : { blocks: [], skipped: [] };
@@ -308,7 +311,14 @@ export async function blocksWithAnswers(
     const body = answers[i];
     if (!body) return;
     try {
-      held.push({ slot, block: blockFromResult(slot, (parseBlockAnswers(body) as { result?: unknown }).result) });
+      const answer = parseBlockAnswers(body) as { result?: unknown; filtered?: unknown };
+      const whole = blockFromResult(slot, answer.result);
+      const block = answer.filtered === undefined ? whole : filteredBlock(whole, answer.filtered, opts.programs);
+      if (block) held.push({ slot, block });
+      else {
+        whole.transactions.release();
+        unreadable.push(slot);
+      }
     } catch {
       // not the shape a block answer has: the endpoint's own answer decides
       unreadable.push(slot);

@@ -1,12 +1,12 @@
 /**
  * A Geyser block update in the JSON-RPC shape: the text of a getBlock answer (`{"result": {...}}`, encoding `json`,
  * maxSupportedTransactionVersion 0, no rewards) for the same block, so the worker parses, checks and decodes it as
- * it does an RPC answer and stores the same rows.
+ * it does an RPC answer and stores the same rows. An update filtered on the tracked programs carries only their
+ * transactions: its answer says which positions they hold (FilteredAnswer), and filteredBlock puts them back.
  * @dev A lamport balance past 2^53 is written as its digits (the RPC's own JSON number), never a rounded double.
  * A transaction error outside core/transaction-error's tables makes the block not convertible (undefined): its
  * job then fetches it over JSON-RPC rather than store a guess.
  */
-import bs58 from "bs58";
 import type {
   GeyserBlock,
   GeyserInstruction,
@@ -14,6 +14,8 @@ import type {
   GeyserTransactionInfo,
   U64,
 } from "../../core/geyser.js";
+import type { LazyBlock, RawBlockTransaction, TransactionList } from "../../core/solana-types.js";
+import { base58Encode, keyText } from "./base58.js";
 import { decodeTransactionError } from "../../core/transaction-error.js";
 
 const BIG = "\u0000u64:";
@@ -24,7 +26,9 @@ const num = (v: U64): number | string => {
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : `${BIG}${String(v)}`;
 };
-const b58 = (b: Uint8Array): string => bs58.encode(b);
+const b58 = (b: Uint8Array): string => base58Encode(b);
+/** Account keys and hashes repeat across a block: their text is remembered. */
+const key = (b: Uint8Array): string => keyText(b);
 
 class NotConvertible extends Error {}
 
@@ -62,18 +66,18 @@ function transaction(t: GeyserTransactionInfo) {
     transaction: {
       signatures: t.transaction.signatures.map(b58),
       message: {
-        accountKeys: m.account_keys.map(b58),
+        accountKeys: m.account_keys.map(key),
         header: {
           numRequiredSignatures: m.header.num_required_signatures,
           numReadonlySignedAccounts: m.header.num_readonly_signed_accounts,
           numReadonlyUnsignedAccounts: m.header.num_readonly_unsigned_accounts,
         },
         instructions: m.instructions.map((ix) => instruction(ix, false)),
-        recentBlockhash: b58(m.recent_blockhash),
+        recentBlockhash: key(m.recent_blockhash),
         ...(versioned
           ? {
               addressTableLookups: m.address_table_lookups.map((l) => ({
-                accountKey: b58(l.account_key),
+                accountKey: key(l.account_key),
                 writableIndexes: [...l.writable_indexes],
                 readonlyIndexes: [...l.readonly_indexes],
               })),
@@ -98,13 +102,13 @@ function transaction(t: GeyserTransactionInfo) {
       postTokenBalances: meta.post_token_balances.map(tokenBalance),
       rewards: [],
       loadedAddresses: {
-        writable: meta.loaded_writable_addresses.map(b58),
-        readonly: meta.loaded_readonly_addresses.map(b58),
+        writable: meta.loaded_writable_addresses.map(key),
+        readonly: meta.loaded_readonly_addresses.map(key),
       },
       ...(meta.return_data && !meta.return_data_none
         ? {
             returnData: {
-              programId: b58(meta.return_data.program_id),
+              programId: key(meta.return_data.program_id),
               data: [meta.return_data.data.toString("base64"), "base64"],
             },
           }
@@ -118,13 +122,27 @@ function transaction(t: GeyserTransactionInfo) {
 }
 
 /**
- * The getBlock answer text of a block update, or undefined when it cannot be told exactly (an unknown transaction
- * error, or fewer transactions than the block executed: a filtered subscription).
+ * What a block update filtered by `account_include` leaves out, written beside the answer's `result` (the key
+ * `filtered`): the programs it was filtered on, the block positions of the transactions it carries, and the block's
+ * transaction count. The result then holds only those transactions; blocksWithAnswers puts them back at their
+ * positions, the others standing in as transactions of no tracked program.
  */
-export function blockAnswerText(b: GeyserBlock): Buffer | undefined {
-  if (b.transactions.length !== Number(b.executed_transaction_count)) return undefined;
+export type FilteredAnswer = { programs: string[]; indexes: number[]; count: number };
+
+/**
+ * The getBlock answer text of a block update, or undefined when it cannot be told exactly (an unknown transaction
+ * error, transactions missing or repeated). `programs`: the update was filtered on them (Yellowstone's blocks
+ * `account_include`), so it may carry fewer transactions than the block executed: the answer then says which
+ * (FilteredAnswer). Without `programs` the update must carry the whole block.
+ */
+export function blockAnswerText(b: GeyserBlock, programs?: readonly string[]): Buffer | undefined {
+  const count = Number(b.executed_transaction_count);
   const txs = [...b.transactions].sort((x, y) => Number(x.index) - Number(y.index));
-  if (txs.some((t, i) => Number(t.index) !== i)) return undefined;
+  const indexes = txs.map((t) => Number(t.index));
+  if (indexes.some((at, i) => !Number.isSafeInteger(at) || at < 0 || at >= count || (i > 0 && at <= indexes[i - 1]!)))
+    return undefined;
+  const whole = txs.length === count;
+  if (!whole && !programs) return undefined;
   try {
     const result = {
       blockHeight: b.block_height ? num(b.block_height.block_height) : null,
@@ -134,9 +152,64 @@ export function blockAnswerText(b: GeyserBlock): Buffer | undefined {
       previousBlockhash: b.parent_blockhash,
       transactions: txs.map(transaction),
     };
-    return Buffer.from(JSON.stringify({ jsonrpc: "2.0", result, id: 0 }).replace(BIG_TEXT, "$1"));
+    const filtered: FilteredAnswer | undefined = whole ? undefined : { programs: [...programs!], indexes, count };
+    const answer = { jsonrpc: "2.0", result, id: 0, ...(filtered ? { filtered } : {}) };
+    return Buffer.from(JSON.stringify(answer).replace(BIG_TEXT, "$1"));
   } catch (err) {
     if (err instanceof NotConvertible) return undefined;
     throw err;
   }
+}
+
+/**
+ * A transaction of no tracked program, standing at a position a filtered answer left out: no meta, so the decoder
+ * passes it over, as it passes over the transaction that was there.
+ */
+const LEFT_OUT: RawBlockTransaction = Object.freeze({
+  transaction: {
+    signatures: [],
+    message: {
+      accountKeys: [],
+      header: { numRequiredSignatures: 0, numReadonlySignedAccounts: 0, numReadonlyUnsignedAccounts: 0 },
+      instructions: [],
+      recentBlockhash: "",
+    },
+  },
+  meta: null,
+}) as RawBlockTransaction;
+
+/**
+ * The block of a filtered answer (FilteredAnswer) with its transactions back at their positions and the block's
+ * count; undefined when the answer cannot stand for the block: filtered on other programs than every one of
+ * `programs` (the decoder's), or positions that do not match the transactions it carries.
+ */
+export function filteredBlock(
+  block: LazyBlock,
+  filtered: unknown,
+  programs: ReadonlySet<string> | undefined,
+): LazyBlock | undefined {
+  const f = filtered as Partial<FilteredAnswer> | null;
+  if (!programs || typeof f !== "object" || f === null) return undefined;
+  if (!Array.isArray(f.programs) || !Array.isArray(f.indexes) || !Number.isSafeInteger(f.count)) return undefined;
+  const covered = new Set(f.programs);
+  for (const p of programs) if (!covered.has(p)) return undefined;
+  const count = f.count!;
+  const inner = block.transactions;
+  const indexes = f.indexes;
+  if (indexes.length !== inner.length) return undefined;
+  const at = new Map<number, number>();
+  for (let k = 0; k < indexes.length; k++) {
+    const i = indexes[k] as number;
+    if (!Number.isSafeInteger(i) || i < 0 || i >= count || (k > 0 && i <= (indexes[k - 1] as number))) return undefined;
+    at.set(i, k);
+  }
+  const list: TransactionList = {
+    length: count,
+    release: () => inner.release(),
+    get(i) {
+      const k = at.get(i);
+      return k === undefined ? LEFT_OUT : inner.get(k);
+    },
+  };
+  return { ...block, transactions: list };
 }

@@ -1,6 +1,8 @@
 /**
- * The Geyser feed: one Yellowstone `Subscribe` call (core/proto) for confirmed blocks, transactions included, and
- * confirmed slots; reconnected after any end, error or `stallMs` of silence, resuming with `from_slot`. Spoken with
+ * The Geyser feed: one Yellowstone `Subscribe` call (core/proto) for confirmed blocks and confirmed slots; reconnected
+ * after any end, error or `stallMs` of silence, resuming with `from_slot`. Given the tracked programs, the blocks
+ * filter names them in `account_include`: each block update carries only the transactions that touch one (votes and
+ * everything else left on the server), with their positions and the block's transaction count. Spoken with
  * @grpc/grpc-js over the official protos rather than @triton-one/yellowstone-grpc: that client ships as a native
  * (napi) binary for four platforms and has no server side, while the local chain serves the same protos with grpc-js.
  * @dev Backpressure: updates are handed to `onBlock` one at a time and the call is paused while one is being
@@ -33,6 +35,8 @@ export function createGeyserFeed(opts: {
   token?: string | undefined;
   commitment: keyof typeof GEYSER_COMMITMENT;
   stallMs: number;
+  /** the tracked program ids: blocks are filtered on them (undefined: whole blocks, votes included) */
+  programs?: readonly string[] | undefined;
   logger: Logger;
   metrics?: Pick<Metrics, "wsReconnects">;
   /** where to resume on the first connect (later ones resume after the last block handled); undefined = live */
@@ -53,6 +57,7 @@ export function createGeyserFeed(opts: {
     "grpc.keepalive_permit_without_calls": 1,
   });
   const log = opts.logger;
+  const programs = opts.programs?.length ? [...opts.programs].sort() : undefined;
   let call: grpc.ClientDuplexStream<GeyserRequest, GeyserUpdate> | undefined;
   let closed = false;
   let reconnects = 0;
@@ -87,7 +92,7 @@ export function createGeyserFeed(opts: {
           slot: Number(b.slot),
           parentSlot: Number(b.parent_slot),
           blockhash: b.blockhash,
-          answer: blockAnswerText(b),
+          answer: blockAnswerText(b, programs),
         });
         lastBlock = Math.max(lastBlock ?? 0, Number(b.slot));
       } else if (u.update_oneof === "slot" && u.slot) opts.onSlot(Number(u.slot.slot));
@@ -110,12 +115,19 @@ export function createGeyserFeed(opts: {
     const from = live ? undefined : lastBlock !== undefined ? lastBlock + 1 : opts.fromSlot();
     const req: GeyserRequest = {
       slots: { slotline: { filter_by_commitment: true } },
-      blocks: { slotline: { include_transactions: true, include_accounts: false, include_entries: false } },
+      blocks: {
+        slotline: {
+          ...(programs ? { account_include: programs } : {}),
+          include_transactions: true,
+          include_accounts: false,
+          include_entries: false,
+        },
+      },
       commitment: GEYSER_COMMITMENT[opts.commitment],
     };
     if (from !== undefined) req.from_slot = String(from);
     c.write(req);
-    log.info({ from_slot: from ?? null }, "grpc subscribed");
+    log.info({ from_slot: from ?? null, programs: programs?.length ?? null }, "grpc subscribed");
     c.on("data", (u: GeyserUpdate) => {
       last = Date.now();
       failures = 0;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { type Chain, createChain, type FaultSpec, parseFaults } from "../../../devchain/index.js";
-import type { RequestLogEntry } from "../../../devchain/faults.js";
+import type { FaultRule, RequestLogEntry } from "../../../devchain/faults.js";
 import { runCli } from "../../setup/cli.js";
 import { diffTable, digestTables } from "../../setup/digest.js";
 import { caughtUp, ingestEnv } from "../../setup/ingest-env.js";
@@ -169,4 +169,162 @@ describe("RPC endpoint pool: one endpoint killed, stalled, rate-limited or missi
     },
     240_000,
   );
+
+  /**
+   * One run, the faults in turn on the same endpoint: killed (then started again on its port), stalled, answering
+   * 429s, missing blocks. Each fault starts while the endpoint is in rotation (it answered a getBlock since the last
+   * fault ended) and ends once a request it failed was served by the healthy endpoint; the endpoint is then healthy
+   * again until it has answered a getBlock (rested, probed, back). Both chains answer getBlock GET_BLOCK_MS late and
+   * the worker runs one job at a time, so that the recorded history lasts the whole cycle.
+   */
+  test("in turn within one run: killed, stalled, 429s, missing blocks; requests move at each, digest equal", async () => {
+    /** Every getBlock of both chains answered this late, and one job at a time: the history lasts the cycle. */
+    const GET_BLOCK_MS = 150;
+    const throttle: FaultRule = { method: "getBlock", action: { kind: "delay", ms: GET_BLOCK_MS } };
+    /** Seconds within which each fault must be met by a request of the pool, and the whole cycle must end. */
+    const FAULT_S = 15;
+    const CYCLE_S = 80;
+    let spec = parseFaults("");
+    spec.log = { entries: [] };
+    spec.rules.push(throttle);
+    healthySpec.rules.push(throttle);
+    let faulty = await createChain({ port: 0, once: true, faults: spec });
+    const port = faulty.port;
+    const live = await createTestDatabase(inject("pgAdminUrl"), inject("templateDb"));
+    const opsPort = await freePort();
+    const started = Date.now();
+    const proc = spawnSlotline(["start"], {
+      ...poolEnv(faulty, live.url, {
+        METRICS_PORT: String(opsPort),
+        WORKER_CONCURRENCY: "1",
+        // A getBlock answered late on a busy machine is not a fault: only the stalled endpoint times out.
+        RPC_TIMEOUT_MS: "2000",
+      }),
+      API_PORT: String(await freePort()),
+    });
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    const faultyErrors = async (kind: string) =>
+      perEndpoint(await metricsText(), "slotline_rpc_endpoint_errors_total", `kind="${kind}"`).get(
+        `1:127.0.0.1:${port}`,
+      ) ?? 0;
+    const answeredBlock = (from: number) => () =>
+      Promise.resolve(
+        spec.log!.entries.some(
+          (e) => e.t >= from && e.method === "getBlock" && e.status === 200 && e.code === undefined,
+        ),
+      );
+    /** The healthy endpoint's first call after `at` of the faulted call's method (and slot, for getBlock). */
+    const servedAfter = (at: number, faulted: RequestLogEntry | undefined) =>
+      healthyLog().find(
+        (e) =>
+          e.t >= at &&
+          (faulted
+            ? e.method === faulted.method &&
+              (faulted.method !== "getBlock" || (e.params as [number])[0] === (faulted.params as [number])[0])
+            : e.method === "getBlock"),
+      );
+    const moves: Record<string, number> = {};
+    /** Waits for a call the fault failed (`faulted`), then for the healthy endpoint to serve it; records the delay. */
+    async function meet(mode: Mode, startAt: number, faulted: () => RequestLogEntry | undefined) {
+      let hit: RequestLogEntry | undefined;
+      await waitFor(
+        `a request failed by the ${mode} fault`,
+        async () => (hit = faulted()) !== undefined,
+        FAULT_S * 1000,
+      );
+      await waitFor(
+        `the healthy endpoint serving after the ${mode} fault`,
+        async () => !!servedAfter(hit!.t, hit),
+        30_000,
+      );
+      moves[mode] = servedAfter(hit!.t, hit)!.t - Math.max(hit!.t, startAt);
+    }
+    try {
+      await waitFor("both endpoints serving getBlock", answeredBlock(started), 30_000);
+
+      // Killed: nothing listens on its port; then started again there, stalled.
+      const killedAt = Date.now();
+      const networkBefore = await faultyErrors("network");
+      await faulty.close();
+      await waitFor(
+        "a request failed on the killed endpoint",
+        async () => (await faultyErrors("network")) > networkBefore,
+        FAULT_S * 1000,
+      );
+      await waitFor(
+        "the healthy endpoint serving after the kill",
+        async () => !!servedAfter(killedAt, undefined),
+        30_000,
+      );
+      moves.killed = servedAfter(killedAt, undefined)!.t - killedAt;
+      spec = parseFaults("");
+      spec.log = { entries: [] };
+      spec.rules.push({ method: "getBlock", action: { kind: "delay", ms: 60_000 } }, throttle);
+      faulty = await createChain({ port, once: true, faults: spec, grpcPort: 0 });
+      const stalledAt = Date.now();
+      await meet("stalled", stalledAt, () => spec.log!.entries.find((e) => e.method === "getBlock"));
+      const steps: { mode: Mode; rule: FaultRule; failed: (e: RequestLogEntry) => boolean }[] = [
+        {
+          mode: "429",
+          rule: { method: "getBlock", action: { kind: "status", status: 429, retryAfter: 1 } },
+          failed: (e) => e.status === 429,
+        },
+        {
+          mode: "missing",
+          rule: { method: "getBlock", action: { kind: "error", code: -32004, message: "Block not available" } },
+          failed: (e) => e.code === -32004,
+        },
+      ];
+      for (const step of steps) {
+        // Healthy again until it has answered a getBlock: rested, probed, back in rotation.
+        spec.rules = [throttle];
+        const healedAt = Date.now();
+        await waitFor("the faulty endpoint back in rotation", answeredBlock(healedAt), FAULT_S * 1000);
+        const at = Date.now();
+        spec.rules.unshift(step.rule);
+        await meet(step.mode, at, () => {
+          return spec.log!.entries.find((e) => e.t >= at && e.method === "getBlock" && step.failed(e));
+        });
+      }
+      // The cycle is over: the rest of the history at full speed.
+      spec.rules = [];
+      healthySpec.rules.length = 0;
+      const cycleS = (Date.now() - started) / 1000;
+
+      await waitFor(
+        "live ingest to reach the tip through the pool",
+        () => caughtUp(live.url, healthy.slot("confirmed")),
+        CATCH_UP_S * 1000,
+      );
+      const caughtUpS = (Date.now() - started) / 1000;
+      const text = await metricsText();
+      const errors = perEndpoint(text, "slotline_rpc_endpoint_errors_total");
+      const secondOpinions = Number(
+        text
+          .split("\n")
+          .find((l) => l.startsWith('slotline_rpc_second_opinions_total{outcome="found"}'))
+          ?.split(" ")
+          .at(-1) ?? 0,
+      );
+      console.log(
+        `pool cycle: moved ${Object.entries(moves)
+          .map(([m, ms]) => `${m} ${ms} ms`)
+          .join(
+            ", ",
+          )}; cycle ${cycleS.toFixed(1)} s, caught up ${caughtUpS.toFixed(1)} s, ${secondOpinions} blocks found on the other endpoint, errors by endpoint ${[...errors].map(([k, v]) => `${k}=${v}`).join(" ")}`,
+      );
+      expect(Object.keys(moves).sort()).toEqual(["429", "killed", "missing", "stalled"]);
+      for (const [mode, ms] of Object.entries(moves)) expect(ms, mode).toBeLessThan(MOVE_S * 1000);
+      expect(cycleS).toBeLessThan(CYCLE_S);
+      expect(caughtUpS).toBeLessThan(CATCH_UP_S);
+      expect(secondOpinions).toBeGreaterThan(0);
+      for (const kind of ["network", "timeout", "http_429"]) expect(await faultyErrors(kind), kind).toBeGreaterThan(0);
+      await expectReference(live.url);
+    } finally {
+      healthySpec.rules.length = 0;
+      await proc.kill("SIGTERM");
+      await faulty.close().catch(() => {});
+      await live.drop();
+    }
+  }, 200_000);
 });

@@ -13,7 +13,7 @@ import { decodeTransactionError, encodeTransactionError } from "../../../core/tr
 import { geyserBlock } from "../../../devchain/geyser-encode.js";
 import { createDecoder } from "../../../indexer/decode/index.js";
 import { parseBlockAnswers } from "../../../indexer/source/block-json.js";
-import { blockFromResult } from "../../../indexer/source/blocks.js";
+import { blockFromResult, blocksWithAnswers } from "../../../indexer/source/blocks.js";
 import { blockAnswerText } from "../../../indexer/source/geyser-block.js";
 import { fixturePath } from "../../setup/fixtures.js";
 
@@ -50,6 +50,48 @@ describe("source/geyser-block", () => {
     const block = geyserBlock(slot, raw);
     block.transactions = block.transactions.slice(1);
     expect(blockAnswerText(block)).toBeUndefined();
+  });
+
+  test.each(SLOTS)(
+    "block %i filtered on the presets (account_include) decodes to the rows of its whole getBlock answer",
+    async (slot) => {
+      const raw = (JSON.parse(text(slot).toString()) as { result: RawBlock }).result;
+      const programs = [...decoder.trackedProgramIds];
+      const block = geyserBlock(slot, raw, { include: decoder.trackedProgramIds });
+      expect(block.transactions.length).toBeLessThan(raw.transactions.length / 2);
+      const update = overTheWire({ filters: ["slotline"], update_oneof: "block", block });
+      const answer = blockAnswerText(update.block!, programs)!;
+      // Nothing over RPC: a call would throw.
+      const rpc = { call: () => Promise.reject(new Error("no RPC")), batch: () => Promise.reject(new Error("no RPC")) };
+      const got = await blocksWithAnswers(rpc as never, [slot], [answer], "confirmed", {
+        programs: decoder.trackedProgramIds,
+      });
+      const fromStream = decoder.decodeBlock(got.blocks[0]!.block, slot);
+      expect(fromStream.txCount).toBe(raw.transactions.length);
+      expect(fromStream).toEqual(decodeAnswer(slot, text(slot)));
+    },
+  );
+
+  test("a filtered answer stands for its block only for a decoder tracking no program outside the filter", async () => {
+    const slot = SLOTS[0]!;
+    const raw = (JSON.parse(text(slot).toString()) as { result: RawBlock }).result;
+    const dex = createDecoder({ programs: ["raydium-amm-v4"] });
+    const answer = blockAnswerText(geyserBlock(slot, raw, { include: dex.trackedProgramIds }), [
+      ...dex.trackedProgramIds,
+    ])!;
+    const fetched: number[] = [];
+    const rpc = {
+      batch: async (calls: { params: [number] }[]) => {
+        fetched.push(...calls.map((c) => c.params[0]));
+        return calls.map(() => ({ result: raw }));
+      },
+    };
+    // The worker tracks every preset: the answer filtered on one program is not enough, the block is fetched.
+    await blocksWithAnswers(rpc as never, [slot], [answer], "confirmed", { programs: decoder.trackedProgramIds });
+    expect(fetched).toEqual([slot]);
+    fetched.length = 0;
+    await blocksWithAnswers(rpc as never, [slot], [answer], "confirmed", { programs: dex.trackedProgramIds });
+    expect(fetched).toEqual([]);
   });
 
   test("transaction errors: every recorded form round-trips; Agave's bincode of a custom error decodes", () => {
