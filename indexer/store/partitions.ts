@@ -10,8 +10,11 @@ import { NonRetryableError, RetryableError } from "../../core/errors.js";
 
 /** Raised by slotline_ensure_slot_partitions for a slot below the retention floor. */
 const BELOW_FLOOR = "SLR01";
-/** lock_not_available: the function's lock_timeout passed behind a long query of a parent table. */
+/** lock_not_available: the function's lock_timeout passed behind a long query of a parent table (or a NOWAIT). */
 const LOCK_TIMEOUT = "55P03";
+const LOCK_NOT_AVAILABLE = LOCK_TIMEOUT;
+/** The partition functions' advisory lock (migration 0009): one maker at a time. */
+const PARTITIONS_LOCK_KEY = 7_462_010_002;
 
 /**
  * The partition numbers of `$1` that every slot-partitioned table has (a number is complete only once all of them
@@ -78,6 +81,36 @@ export function createPartitionKeeper(pool: pg.Pool): PartitionKeeper {
     }
     for (const n of missing) known.add(n);
   }
+  /**
+   * Makes the partitions `numbers` without ever waiting in a lock queue: the partition function's advisory lock and
+   * every parent's lock are asked for without waiting (a waiting ACCESS EXCLUSIVE request would hold every writer
+   * of that table behind it), and a busy table is a RetryableError, tried again later. Then the function finds the
+   * locks held and makes the partitions at once.
+   */
+  async function makeWithoutWaiting(numbers: number[], w: number) {
+    const client = await pool.connect();
+    try {
+      await client.query("begin");
+      const got = await client.query<{ ok: boolean }>("select pg_try_advisory_xact_lock($1) as ok", [
+        PARTITIONS_LOCK_KEY,
+      ]);
+      if (!got.rows[0]!.ok) throw new RetryableError("partitions not made yet: another writer is making some");
+      const tables = await client.query<{ t: string }>("select unnest(slotline_slot_partitioned_tables()) as t");
+      for (const { t } of tables.rows)
+        await client.query(`lock table only public.${t} in access exclusive mode nowait`);
+      await client.query("select slotline_ensure_slot_partitions($1::int8[])", [numbers.map((n) => n * w)]);
+      await client.query("commit");
+    } catch (err) {
+      await client.query("rollback").catch(() => {});
+      const code = (err as { code?: string }).code;
+      if (code === BELOW_FLOOR) throw new BelowRetentionError((err as Error).message);
+      if (code === LOCK_NOT_AVAILABLE)
+        throw new RetryableError("partitions not made yet: a table is busy", { cause: err });
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
   return {
     async ensure(slots) {
       if (slots.length === 0) return;
@@ -87,11 +120,11 @@ export function createPartitionKeeper(pool: pg.Pool): PartitionKeeper {
     async ahead(slot, ahead) {
       const w = await widthOf();
       const first = Math.floor(slot / w);
-      // ensure(n) makes n and n + 1
-      await make(
-        Array.from({ length: Math.max(1, ahead) }, (_, i) => first + i),
-        w,
-      );
+      const numbers = Array.from({ length: Math.max(1, ahead) + 1 }, (_, i) => first + i);
+      const have = await pool.query<{ n: string }>(EXISTING, [numbers]);
+      const existing = new Set(have.rows.map((r) => Number(r.n)));
+      if (numbers.some((n) => !existing.has(n))) await makeWithoutWaiting(numbers, w);
+      for (const n of numbers.slice(0, -1)) known.add(n);
       return (first + Math.max(1, ahead) + 1) * w;
     },
     async dropBelow(horizon) {
