@@ -230,35 +230,33 @@ async function recomputeAfterRollback(client: pg.PoolClient, slots: number[], to
 
 const scRanked = sqlNames(slotChanges, "r");
 const byKey = `partition by ${sc.kind}, ${sc.key} order by`;
-const PRUNE_CHANGES = `delete from ${sc.$table} c using (
+/**
+ * The change-log prune over the rows `where` picks: of each key's rows, every one goes but its first and last slot, its
+ * last swap and its last reserves (what recomputeAfterRollback reads), and any that `keep` names.
+ */
+const pruneSql = (where: string, keep?: string) => `delete from ${sc.$table} c using (
        select ${sc.slot}, ${sc.kind}, ${sc.key},
               row_number() over (${byKey} ${sc.slot}) as r_first,
               row_number() over (${byKey} ${sc.slot} desc) as r_last,
               row_number() over (${byKey} ${sc.swapped} desc, ${sc.slot} desc) as r_swap,
               row_number() over (${byKey} (${sc.reserveA} is not null) desc, ${sc.slot} desc, ${sc.txIndex} desc) as r_res
        from ${sc.$table}
-       where ${sc.slot} <= $1 and (${sc.kind}, ${sc.key}) in (select ${sc.kind}, ${sc.key} from ${sc.$table} where ${sc.slot} = any($2::int8[]))
+       where ${where}
      ) r
      where ${scRow.slot} = ${scRanked.slot} and ${scRow.kind} = ${scRanked.kind} and ${scRow.key} = ${scRanked.key}
-       and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1
-       and not (${scRow.kind} = 'pool' and ${scRow.reserveA} is not null)`;
+       and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1${keep ? `\n       and not (${keep})` : ""}`;
+const PRUNE_CHANGES = pruneSql(
+  `${sc.slot} <= $1 and (${sc.kind}, ${sc.key}) in (select ${sc.kind}, ${sc.key} from ${sc.$table} where ${sc.slot} = any($2::int8[]))`,
+  `${scRow.kind} = 'pool' and ${scRow.reserveA} is not null`,
+);
 
 /**
  * Below the retention floor (the first slot of the oldest partition kept) nothing is stored again (a backfill there is
- * refused), so the pricing stage never rewinds there: of a pool's reserve changes only the rows a rollback reads stay
- * (as PRUNE_CHANGES keeps).
+ * refused), so the pricing stage never rewinds there: of a pool's reserve changes only the rows a rollback reads stay.
  */
-const PRUNE_POOL_RESERVES = `delete from ${sc.$table} c using (
-       select ${sc.slot}, ${sc.kind}, ${sc.key},
-              row_number() over (${byKey} ${sc.slot}) as r_first,
-              row_number() over (${byKey} ${sc.slot} desc) as r_last,
-              row_number() over (${byKey} ${sc.swapped} desc, ${sc.slot} desc) as r_swap,
-              row_number() over (${byKey} (${sc.reserveA} is not null) desc, ${sc.slot} desc, ${sc.txIndex} desc) as r_res
-       from ${sc.$table}
-       where ${sc.slot} < (select ${cu.slot} from ${cu.$table} where ${cu.id} = 'retention') and ${sc.kind} = 'pool'
-     ) r
-     where ${scRow.slot} = ${scRanked.slot} and ${scRow.kind} = ${scRanked.kind} and ${scRow.key} = ${scRanked.key}
-       and r.r_first > 1 and r.r_last > 1 and r.r_swap > 1 and r.r_res > 1`;
+const PRUNE_POOL_RESERVES = pruneSql(
+  `${sc.slot} < (select ${cu.slot} from ${cu.$table} where ${cu.id} = 'retention') and ${sc.kind} = 'pool'`,
+);
 
 /**
  * Prunes the change log below finality. For each token or pool the newly finalized slots touched, of its rows at or
