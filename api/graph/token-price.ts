@@ -1,7 +1,7 @@
 /**
- * Token.priceCandles, deprecated: a token's USD price over about the last day, from the pricing stage's history.
- * Token.usdCandles (api/graph/market.ts) is the field: the same prices with the bucket's volume and trades. This one
- * stays, unchanged, while the web app's token page reads it (its M5 buckets and `points`).
+ * Token.priceCandles: a token's USD price over about the last day in minute-scale buckets (M1, M5), read from the
+ * pricing stage's price history. Token.usdCandles (api/graph/market.ts) answers hours and days from the rollups, with
+ * each bucket's volume and trades; the two differ in width and in what a bucket carries, not in the prices.
  */
 import { builder } from "./builder.js";
 import { trimDecimal } from "./format.js";
@@ -29,8 +29,7 @@ const PriceCandle = builder.objectRef<PriceCandleRecord>("PriceCandle").implemen
 builder.objectField(Token, "priceCandles", (t) =>
   t.loadableList({
     type: PriceCandle,
-    deprecationReason: "Use usdCandles: the same USD prices per whole token, with each bucket's volume and trades.",
-    description: `USD price buckets over the ${PRICE_WINDOW_SLOTS.toLocaleString("en-US")} slots (about 24 hours) before the token's newest price; buckets without a price are left out, and so is a token whose decimals are unknown.`,
+    description: `USD price buckets (M1 to D1; usdCandles gives hours and days with volume and trades) over the ${PRICE_WINDOW_SLOTS.toLocaleString("en-US")} slots (about 24 hours) before the token's newest price; buckets without a price are left out, and so is a token whose decimals are unknown.`,
     byPath: true,
     extensions: reads<TokenRecord>("mint", "decimals"),
     args: { interval: t.arg({ type: CandleInterval, required: true }) },

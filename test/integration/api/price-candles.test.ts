@@ -1,7 +1,7 @@
 /**
  * Token.priceCandles over the two mainnet blocks priced by the pricing stage: the newest bucket closes at the token's
  * priceUsd, every stored price is in a bucket, open/high/low agree with the rows, and a list of tokens costs one
- * statement. It is deprecated for Token.usdCandles, which answers the same prices.
+ * statement. Its hourly buckets hold the same prices as Token.usdCandles, which reads the rollups.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseConfig } from "../../../core/config.js";
@@ -50,13 +50,7 @@ describe("Token.priceCandles", () => {
     expect(h.statements.texts.filter((t) => t.includes("token_prices"))).toHaveLength(1);
   });
 
-  test("deprecated for usdCandles, whose hourly OHLC is the same prices", async () => {
-    const intro = await h.gql(`{ __type(name: "Token") { fields(includeDeprecated: true) { name isDeprecated } } }`);
-    const fields = intro.body.data.__type.fields as { name: string; isDeprecated: boolean }[];
-    expect(fields.filter((f) => f.name.endsWith("Candles")).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
-      { name: "priceCandles", isDeprecated: true },
-      { name: "usdCandles", isDeprecated: false },
-    ]);
+  test("its hourly OHLC equals usdCandles' from the rollups", async () => {
     const r = await h.gql(
       `query($m: String!) { token(mint: $m) { priceCandles(interval: H1) { start open high low close }
          usdCandles(interval: H1) { start open high low close } } }`,
