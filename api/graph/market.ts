@@ -12,6 +12,7 @@ import {
   type MarketInterval,
   type MarketKind,
   type MarketWindowRecord,
+  type TraderWindow,
   POOL_RANKINGS,
   type PoolRecord,
   type RankingWhere,
@@ -28,6 +29,7 @@ import {
   rankingPage,
   tokenLiquidity,
   usdCandles,
+  windowTraders,
 } from "../queries/index.js";
 import { type Page, type PageArgs, decodeCursor, encodeCursor } from "../sql/index.js";
 import { reads } from "./reads.js";
@@ -83,7 +85,7 @@ const MarketBucket = builder.objectRef<MarketBucketRecord>("MarketBucket").imple
   }),
 });
 
-type WindowShape = MarketWindowRecord & { to: Date };
+type WindowShape = MarketWindowRecord & TraderWindow & { to: Date };
 
 const MarketWindow = builder.objectRef<WindowShape>("MarketWindow").implement({
   description:
@@ -96,7 +98,22 @@ const MarketWindow = builder.objectRef<WindowShape>("MarketWindow").implement({
     trades: t.exposeInt("trades"),
     buys: t.exposeInt("buys"),
     sells: t.exposeInt("sells"),
-    uniqueTraders: t.exposeInt("traders", { description: "distinct traders over the whole window (not a sum)" }),
+    uniqueTraders: t.loadable({
+      type: "Int",
+      description: "distinct traders over the whole window (not a sum)",
+      // read only when asked, for every window of the request in one statement
+      load: (keys: string[], ctx: RequestContext) => {
+        // "kind entity from": the kind and the time hold no space
+        const windows = keys.map((k) => ({
+          kind: k.slice(0, k.indexOf(" ")) as MarketKind,
+          entity: k.slice(k.indexOf(" ") + 1, k.lastIndexOf(" ")),
+          from: new Date(k.slice(k.lastIndexOf(" ") + 1)),
+        }));
+        ctx.metrics.batchSize.observe({ loader: "market.uniqueTraders" }, windows.length);
+        return windowTraders(ctx.reader, windows);
+      },
+      resolve: (w) => `${w.kind} ${w.entity} ${w.from.toISOString()}`,
+    }),
     priceChangePct: t.exposeString("priceChangePct", {
       nullable: true,
       description:
@@ -116,13 +133,21 @@ type MarketShape = {
   liquidityUsd?: string | null;
 };
 
+/** One window of a summary, as the MarketWindow type resolves it. */
+const windowOf = (m: MarketShape, w: keyof typeof WINDOW_HOURS): WindowShape => ({
+  ...m.windows[w],
+  kind: m.kind,
+  entity: m.entity,
+  to: m.asOf,
+});
+
 const MarketSummary = builder.objectRef<MarketShape>("MarketSummary").implement({
   description: "A token's or pool's market figures as priced, ending at `asOf` (the chain's priced clock).",
   fields: (t) => ({
     asOf: t.expose("asOf", { type: "DateTime", description: "the block time of the newest priced slot" }),
-    h1: t.field({ type: MarketWindow, resolve: (m) => ({ ...m.windows.h1, to: m.asOf }) }),
-    h24: t.field({ type: MarketWindow, resolve: (m) => ({ ...m.windows.h24, to: m.asOf }) }),
-    d7: t.field({ type: MarketWindow, resolve: (m) => ({ ...m.windows.d7, to: m.asOf }) }),
+    h1: t.field({ type: MarketWindow, resolve: (m) => windowOf(m, "h1") }),
+    h24: t.field({ type: MarketWindow, resolve: (m) => windowOf(m, "h24") }),
+    d7: t.field({ type: MarketWindow, resolve: (m) => windowOf(m, "d7") }),
     priceUsd: t.string({
       nullable: true,
       description: "tokens: as Token.priceUsd",

@@ -82,6 +82,8 @@ export {
   marketBuckets,
   latestRanking,
   marketWindows,
+  type TraderWindow,
+  windowTraders,
   pricedNow,
   rankingPage,
   tokenLiquidity,

@@ -94,7 +94,6 @@ export type MarketWindowRecord = {
   trades: number;
   buys: number;
   sells: number;
-  traders: number;
   /**
    * the change of the price (percent, 6 decimals) from the window's start (the latest price with a block time before
    * `from`) to the latest; null for pools and without both prices
@@ -102,7 +101,10 @@ export type MarketWindowRecord = {
   priceChangePct: string | null;
 };
 
-/** Each entity's windows (h1, h24, d7) ending at `now`, in one statement. */
+/**
+ * Each entity's windows (h1, h24, d7) ending at `now`, in one statement. Their distinct traders are read apart
+ * (windowTraders), only for the windows a query asks them of: counting them reads every trader row of the window.
+ */
 export async function marketWindows(
   reader: Reader,
   kind: MarketKind,
@@ -114,7 +116,7 @@ export async function marketWindows(
         ${Object.values(WINDOW_HOURS).map((h) => h - 1)}::int[])),
       e(entity) as (select * from unnest(${entities}::text[]))
     select e.entity, w.w, b.f as from, coalesce(trim_scale(s.v), 0)::text as "volumeUsd", coalesce(s.trades, 0)::int as trades,
-      coalesce(s.buys, 0)::int as buys, coalesce(s.sells, 0)::int as sells, d.n::int as traders,
+      coalesce(s.buys, 0)::int as buys, coalesce(s.sells, 0)::int as sells,
       ${
         kind === "token" ? sql`trim_scale(round((c.unit / nullif(o.unit, 0) - 1) * 100, 6))::text` : sql`null::text`
       } as "priceChangePct"
@@ -123,14 +125,12 @@ export async function marketWindows(
       cross join lateral (select sum(${MS.volumeUsd}) as v, sum(${MS.trades}) as trades, sum(${MS.buys}) as buys,
           sum(${MS.sells}) as sells from ${MS.$}
         where ${MS.kind} = ${kind} and ${MS.entity} = e.entity and ${MS.interval} = 'hour' and ${MS.bucket} >= b.f) s
-      cross join lateral (select count(distinct ${MT.trader}) as n from ${MT.$}
-        where ${MT.kind} = ${kind} and ${MT.entity} = e.entity and ${MT.interval} = 'hour' and ${MT.bucket} >= b.f) d
       ${
         kind === "token"
           ? sql`left join lateral (select ${TP.unitPriceUsd} as unit from ${TP.$}
         where ${TP.mint} = e.entity and ${TP.blockTime} < b.f order by ${TP.blockTime} desc, ${TP.slot} desc limit 1) o on true
       left join lateral (select ${TP.unitPriceUsd} as unit from ${TP.$}
-        where ${TP.mint} = e.entity order by ${TP.slot} desc limit 1) c on true`
+        where ${TP.mint} = e.entity order by ${TP.mint} desc, ${TP.slot} desc limit 1) c on true`
           : raw("")
       }`);
   const by = new Map<string, Record<string, MarketWindowRecord>>();
@@ -142,6 +142,24 @@ export async function marketWindows(
     entity,
     windows: by.get(entity) as Record<keyof typeof WINDOW_HOURS, MarketWindowRecord>,
   }));
+}
+
+/** A window whose distinct traders are asked for: an entity's hourly buckets from `from` on. */
+export type TraderWindow = { kind: MarketKind; entity: string; from: Date };
+
+/**
+ * The distinct traders of each window (in the order given), in one statement: the entity's `market_traders` rows of
+ * the hours from the window's start, grouped by trader (hashed, where count(distinct) would sort).
+ */
+export async function windowTraders(reader: Reader, windows: readonly TraderWindow[]): Promise<number[]> {
+  const rows = await reader.rows<{ i: string; n: number }>(sql`
+    select k.i::text as i, (select count(*) from (select 1 from ${MT.$}
+        where ${MT.kind} = k.kind and ${MT.entity} = k.entity and ${MT.interval} = 'hour' and ${MT.bucket} >= k.f
+        group by ${MT.trader}) x)::int as n
+    from unnest(${windows.map((w) => w.kind)}::text[], ${windows.map((w) => w.entity)}::text[],
+      ${windows.map((w) => w.from.toISOString())}::timestamptz[]) with ordinality as k(kind, entity, f, i)`);
+  const n = new Map(rows.map((r) => [Number(r.i), r.n]));
+  return windows.map((_, i) => n.get(i + 1) ?? 0);
 }
 
 /** Each mint's liquidity: the TVL of every pool trading it (its latest pool_tvl row), summed; null without any. */

@@ -97,6 +97,24 @@ describe("api: market data", () => {
     expect(differ).toBeGreaterThan(0);
   });
 
+  test("distinct traders are read only when asked, for every window of a list in one statement", async () => {
+    const page = (fields: string) =>
+      h.gql(
+        `query($mints: [String!]!) { tokens(first: 10, where: { mints: $mints }) { edges { node { mint
+           market { h1 { ${fields} } h24 { ${fields} } d7 { ${fields} } } } } } }`,
+        { mints },
+      );
+    const traderReads = () => h.statements.texts.filter((t) => t.includes("from market_traders")).length;
+    h.statements.reset();
+    expect((await page("volumeUsd trades")).body.errors).toBeUndefined();
+    expect(traderReads()).toBe(0);
+    h.statements.reset();
+    const r = await page("volumeUsd uniqueTraders");
+    expect(r.body.errors).toBeUndefined();
+    expect(traderReads()).toBe(1);
+    expect(r.body.data.tokens.edges.some((e: any) => e.node.market.d7.uniqueTraders > 0)).toBe(true);
+  });
+
   test("Token.stats, Pool.stats and dexStats equal the raw rows grouped by UTC hour or day", async () => {
     const { from, to } = await span();
     const pool = (
