@@ -6,7 +6,7 @@
 import type { GeyserBlock, GeyserInstruction, GeyserTokenBalance, GeyserTransactionInfo } from "../core/geyser.js";
 import type { RawBlock, RawBlockTransaction, RawTokenBalance } from "../core/solana-types.js";
 import { encodeTransactionError } from "../core/transaction-error.js";
-import { base58Decode } from "./base58.js";
+import { base58Decode } from "../core/base58.js";
 
 const VOTE_PROGRAM_ID = "Vote111111111111111111111111111111111111111";
 /** parseLossless keeps a u64 past 2^53 as this prefix and its digits. */
