@@ -2,11 +2,16 @@
  * A getBlock `json` result (as the chain serves it) in Geyser's protobuf shape: the SubscribeUpdateBlock a
  * Yellowstone server sends for the same block. Keys, hashes and signatures are bytes, instruction data raw bytes,
  * a transaction error its bincode bytes (core/transaction-error).
+ * @dev The server's path (encodeBlockRecord) writes a produced block's update straight from the ledger: each
+ * transaction record's message and meta are encoded once (cached on the record, as the JSON path caches its text),
+ * so a block of clones costs their signatures and a copy.
  */
 import type { GeyserBlock, GeyserInstruction, GeyserTokenBalance, GeyserTransactionInfo } from "../core/geyser.js";
 import type { RawBlock, RawBlockTransaction, RawTokenBalance } from "../core/solana-types.js";
 import { encodeTransactionError } from "../core/transaction-error.js";
-import { base58Decode } from "./base58.js";
+import { base58Decode } from "../core/base58.js";
+import { type BlockHead, encodeBlockParts, type TxPieces, txPieces } from "./geyser-wire.js";
+import type { BlockRecord, Ledger } from "./ledger.js";
 
 const VOTE_PROGRAM_ID = "Vote111111111111111111111111111111111111111";
 /** parseLossless keeps a u64 past 2^53 as this prefix and its digits. */
@@ -144,4 +149,46 @@ export function geyserBlock(
       ? []
       : b.transactions.flatMap((t, i) => (t.meta && (!include || mentions(t, include)) ? [transactionInfo(t, i)] : [])),
   };
+}
+
+/** A block update as the server writes it: its bytes and what it carries. */
+export type EncodedBlock = { bytes: Buffer; transactions: number; leftOut: number };
+
+/**
+ * A produced block's update bytes, as encodeBlockUpdate would give for geyserBlock of its getBlock `json` result
+ * with the same filter (the same bytes), from the ledger's records.
+ */
+export function encodeBlockRecord(
+  ledger: Ledger,
+  b: BlockRecord,
+  txs: { include?: ReadonlySet<string> | undefined; none?: boolean } = {},
+): EncodedBlock {
+  const { include, none } = txs;
+  const count = ledger.txCount(b);
+  const head: BlockHead = {
+    slot: b.slot,
+    blockhash: b.blockhash,
+    block_time: b.blockTime == null ? null : { timestamp: b.blockTime },
+    block_height: b.blockHeight == null ? null : { block_height: b.blockHeight },
+    parent_slot: b.parentSlot,
+    parent_blockhash: b.previousBlockhash,
+    executed_transaction_count: count,
+  };
+  let sent = 0;
+  const bytes = encodeBlockParts(["slotline"], head, (tx) => {
+    if (none) return;
+    for (let i = 0; i < count; i++) {
+      const { rec, signatures } = ledger.txAt(b, i);
+      if (!rec.raw.meta || (include && !rec.accountKeys.some((k) => include.has(k)))) continue;
+      const c = rec.cache as { geyser?: { pieces: TxPieces; signatures: Buffer[] } };
+      c.geyser ??= {
+        pieces: txPieces(transactionInfo({ ...rec.raw, version: rec.version }, 0)),
+        signatures: rec.raw.transaction.signatures.map(base58Decode),
+      };
+      const own = signatures === rec.raw.transaction.signatures;
+      tx(own ? c.geyser.signatures : signatures.map(base58Decode), c.geyser.pieces, i);
+      sent++;
+    }
+  });
+  return { bytes, transactions: sent, leftOut: count - sent };
 }

@@ -5,6 +5,7 @@
  * pings, `from_slot` replay within a window of the most recent blocks, and the faults of the WebSocket's kind: resets
  * (status UNAVAILABLE), stalls (an open call with no update at all), duplicate block updates, and a server restart
  * (test hook).
+ * @dev A block update is built and encoded (geyser-wire) once per block and filter, not per subscriber and send.
  * @dev A subscriber's updates wait in its own queue (a block as its slot, its update built when it is written) and
  * are written only while the call's buffer drains, so a client that reads slowly holds the server back (HTTP/2 flow
  * control), as a real server is held; a queue past MAX_QUEUED_UPDATES ends the call with "lagged", as Yellowstone
@@ -13,12 +14,16 @@
 import * as grpc from "@grpc/grpc-js";
 import bs58 from "bs58";
 import { type GeyserRequest, type GeyserUpdate, geyserService, SLOT_STATUS } from "../core/geyser.js";
-import type { RawBlock } from "../core/solana-types.js";
 import type { Faults } from "./faults.js";
-import { geyserBlock } from "./geyser-encode.js";
+import { type EncodedBlock, encodeBlockRecord } from "./geyser-encode.js";
 import type { BlockRecord, Ledger } from "./ledger.js";
 
 const MAX_QUEUED_UPDATES = 20_000;
+/**
+ * Encoded block updates kept (bytes, the newest kept whatever its size): a block is built and encoded once per
+ * filter, however many subscribers (or duplicate updates) it goes to.
+ */
+const ENCODED_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** A public key as a filter names it: base58 of 32 bytes. */
 function isPubkey(k: string): boolean {
@@ -48,7 +53,7 @@ export type GeyserStats = {
 };
 
 type Subscriber = {
-  call: grpc.ServerDuplexStream<GeyserRequest, GeyserUpdate>;
+  call: grpc.ServerDuplexStream<GeyserRequest, GeyserUpdate | Buffer>;
   /** updates to write; a number is a block's slot, its update built when it is written */
   queue: (GeyserUpdate | number)[];
   /** highest slot whose block was queued: replay and live never queue a block twice */
@@ -57,6 +62,8 @@ type Subscriber = {
   /** the blocks filter: accounts a transaction must name to be sent (undefined: all), or no transactions */
   include: Set<string> | undefined;
   noTransactions: boolean;
+  /** the blocks filter as a cache key: subscribers with the same filter are sent the same bytes */
+  filterKey: string;
   slots: boolean;
   started: boolean;
   waiting: boolean;
@@ -67,8 +74,6 @@ type Subscriber = {
 export function createGeyserServer(deps: {
   ledger: Ledger;
   faults: Faults;
-  /** the chain's getBlock `json` result for a produced slot */
-  block(slot: number): RawBlock | undefined;
   /** blocks kept for `from_slot` replay (0: from_slot is refused) */
   replaySlots: number;
   /** server pings every this many ms */
@@ -100,11 +105,25 @@ export function createGeyserServer(deps: {
     return ledger.slots.filter((s) => s <= tip && ledger.blocks.has(s));
   };
 
-  const blockUpdate = (sub: Subscriber, slot: number): GeyserUpdate | undefined => {
-    const raw = deps.block(slot);
-    if (!raw) return undefined;
-    const block = geyserBlock(slot, raw, { include: sub.include, none: sub.noTransactions });
-    return { filters: ["slotline"], update_oneof: "block", block };
+  /** Encoded block updates by slot and filter, newest last (see ENCODED_CACHE_BYTES). */
+  const encoded = new Map<string, EncodedBlock>();
+  let encodedBytes = 0;
+  const blockUpdate = (sub: Subscriber, slot: number): EncodedBlock | undefined => {
+    const b = ledger.blocks.get(slot);
+    if (!b) return undefined;
+    // the blockhash too: a fork replaces a slot's block
+    const id = `${slot}/${b.blockhash}/${sub.filterKey}`;
+    const hit = encoded.get(id);
+    if (hit) return hit;
+    const e = encodeBlockRecord(ledger, b, { include: sub.include, none: sub.noTransactions });
+    encoded.set(id, e);
+    encodedBytes += e.bytes.length;
+    for (const [k, v] of encoded) {
+      if (encodedBytes <= ENCODED_CACHE_BYTES || encoded.size <= 1) break;
+      encoded.delete(k);
+      encodedBytes -= v.bytes.length;
+    }
+    return e;
   };
 
   const enqueue = (sub: Subscriber, b: BlockRecord): void => {
@@ -146,13 +165,15 @@ export function createGeyserServer(deps: {
         return;
       }
       const item = sub.queue.shift()!;
-      const u = typeof item === "number" ? blockUpdate(sub, item) : item;
-      if (!u) continue;
-      if (u.update_oneof === "block" && u.block) {
+      let u: GeyserUpdate | Buffer;
+      if (typeof item === "number") {
+        const e = blockUpdate(sub, item);
+        if (!e) continue;
         stats.blocks++;
-        stats.transactions += u.block.transactions.length;
-        stats.transactionsLeftOut += Number(u.block.executed_transaction_count) - u.block.transactions.length;
-      }
+        stats.transactions += e.transactions;
+        stats.transactionsLeftOut += e.leftOut;
+        u = e.bytes;
+      } else u = item;
       if (!sub.call.write(u)) {
         sub.waiting = true;
         sub.call.once("drain", () => {
@@ -178,6 +199,7 @@ export function createGeyserServer(deps: {
     if (bad !== undefined) return end(sub, grpc.status.INVALID_ARGUMENT, `invalid account_include pubkey: ${bad}`);
     sub.include = include && new Set(include);
     sub.noTransactions = filters.length > 0 && filters.every((f) => f.include_transactions === false);
+    sub.filterKey = sub.noTransactions ? "none" : sub.include ? [...sub.include].sort().join(",") : "all";
     sub.slots = Object.keys(req.slots ?? {}).length > 0;
     const blocks = confirmedBlocks();
     if (req._from_slot === "from_slot" && req.from_slot !== undefined) {
@@ -197,7 +219,7 @@ export function createGeyserServer(deps: {
     pump(sub);
   };
 
-  const subscribe = (call: grpc.ServerDuplexStream<GeyserRequest, GeyserUpdate>): void => {
+  const subscribe = (call: grpc.ServerDuplexStream<GeyserRequest, GeyserUpdate | Buffer>): void => {
     stats.calls++;
     const sub: Subscriber = {
       call,
@@ -206,6 +228,7 @@ export function createGeyserServer(deps: {
       blocks: false,
       include: undefined,
       noTransactions: false,
+      filterKey: "",
       slots: false,
       started: false,
       waiting: false,
@@ -258,14 +281,15 @@ export function createGeyserServer(deps: {
   const bind = async (addr: string): Promise<number> => {
     const s = new grpc.Server({ "grpc.max_send_message_length": -1, "grpc.max_receive_message_length": 1 << 20 });
     const { service } = geyserService();
-    // Every update's protobuf bytes counted as grpc-js serializes it for the wire (no second encoding).
+    // Every update's protobuf bytes counted as they go to the wire: a block update's written by geyser-wire (and
+    // cached), the others by proto-loader.
     const def = service.Subscribe!;
     const counted = {
       ...service,
       Subscribe: {
         ...def,
-        responseSerialize: (u: GeyserUpdate) => {
-          const b = def.responseSerialize(u);
+        responseSerialize: (u: GeyserUpdate | Buffer) => {
+          const b = Buffer.isBuffer(u) ? u : def.responseSerialize(u);
           stats.bytes += b.length;
           return b;
         },

@@ -13,8 +13,6 @@ import { createSupplyHistory, initializedMints } from "./mint-supply.js";
 import { createBlockCache } from "./encode.js";
 import { createFaults, parseFaults, type FaultSpec } from "./faults.js";
 import { createGeyserServer } from "./geyser-server.js";
-import { parseLossless } from "./lossless-json.js";
-import type { RawBlock } from "../core/solana-types.js";
 import { loadFixtures, type FixtureProblem } from "./fixtures.js";
 import { createHttpHandler } from "./http-server.js";
 import { createLedger, slotHash, type BlockRecord, type Commitment } from "./ledger.js";
@@ -213,16 +211,9 @@ export async function createChain(opts: ChainOptions = {}): Promise<Chain> {
   });
   const httpStats = { requests: 0, calls: 0 };
   const pubsub = createPubSub({ ledger, faults });
-  const blockJson = { encoding: "json", details: "full", rewards: false, withVersion: true } as const;
   const geyser = createGeyserServer({
     ledger,
     faults,
-    block: (slot) => {
-      const b = ledger.blocks.get(slot);
-      return b
-        ? (parseLossless(Buffer.concat(cache.get(ledger, b, blockJson)).toString()).value as RawBlock)
-        : undefined;
-    },
     replaySlots: opts.grpcReplaySlots ?? 150,
     dropEvery: faultSpec.grpcDropEvery,
   });

@@ -14,9 +14,10 @@ import type {
   GeyserTransactionInfo,
   U64,
 } from "../../core/geyser.js";
+import { base58Encode } from "../../core/base58.js";
 import type { LazyBlock, RawBlockTransaction, TransactionList } from "../../core/solana-types.js";
-import { base58Encode, keyText } from "./base58.js";
 import { decodeTransactionError } from "../../core/transaction-error.js";
+import { keyText } from "./base58.js";
 
 const BIG = "\u0000u64:";
 const BIG_TEXT = /"\\u0000u64:(\d+)"/g;

@@ -5,6 +5,8 @@
  * everything else left on the server), with their positions and the block's transaction count. Spoken with
  * @grpc/grpc-js over the official protos rather than @triton-one/yellowstone-grpc: that client ships as a native
  * (napi) binary for four platforms and has no server side, while the local chain serves the same protos with grpc-js.
+ * An update is read by geyser-proto (the fields slotline needs, straight from the bytes) rather than proto-loader's
+ * generic decode, which cost more CPU per block than the rest of ingest; requests are still written by proto-loader.
  * @dev Backpressure: updates are handed to `onBlock` one at a time and the call is paused while one is being
  * handled, so grpc-js stops reading and HTTP/2 flow control holds the server back: the caller decides how fast the
  * stream is read, and at most one update (plus grpc-js's own read) is held in memory here.
@@ -14,6 +16,7 @@ import { GEYSER_COMMITMENT, type GeyserRequest, type GeyserUpdate, geyserService
 import type { Logger } from "../../core/logger.js";
 import type { Metrics } from "../../core/metrics.js";
 import { blockAnswerText } from "./geyser-block.js";
+import { readGeyserUpdate } from "./geyser-proto.js";
 
 /** A block as the feed hands it on: its getBlock answer text, unless it could not be told exactly. */
 export type FeedBlock = { slot: number; parentSlot: number; blockhash: string; answer: Buffer | undefined };
@@ -47,7 +50,11 @@ export function createGeyserFeed(opts: {
   /** the server no longer holds `from`: the caller fills the gap some other way; the feed resumes live */
   onReplayRefused(from: number, message: string): void;
 }): GeyserFeed {
-  const { Client } = geyserService();
+  const { service } = geyserService();
+  const Client = grpc.makeGenericClientConstructor(
+    { ...service, Subscribe: { ...service.Subscribe!, responseDeserialize: readGeyserUpdate } },
+    "Geyser",
+  );
   const u = new URL(opts.url);
   const creds = u.protocol === "https:" ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
   const client = new Client(u.host, creds, {
