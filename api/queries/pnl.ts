@@ -36,7 +36,12 @@ export type PnlSumRecord = {
 /** The window's condition: rows from `cut` (spelled only when there is one, so each plan is the window's own). */
 const since = (cut: Date | null) => (cut == null ? raw("") : sql`and ${WP.blockTime} >= ${cut}::timestamptz`);
 
-/** The window's rows of (trader = $key or mint = $key), summed per (trader, mint), with each pair's newest basis. */
+/**
+ * The window's rows of (trader = $key or mint = $key), summed per (trader, mint), with each pair's newest basis.
+ * @dev the first and last trades are read by the key (trader, mint, slot, tx_index), not sorted out of the sums: the
+ * window runs to the priced clock, so a pair's newest row, whatever the window, is its last trade in it; every row
+ * of a slot has that slot's block time.
+ */
 function sums(by: "trader" | "mint", key: string, cut: Date | null) {
   const col = by === "trader" ? WP.trader : WP.mint;
   const other = by === "trader" ? raw("mint") : raw("trader");
@@ -45,18 +50,18 @@ function sums(by: "trader" | "mint", key: string, cut: Date | null) {
       select ${WP.trader} as trader, ${WP.mint} as mint, count(*)::int as trades,
         sum(${WP.boughtAmount})::text as "boughtAmount", sum(${WP.soldAmount})::text as "soldAmount",
         sum(${WP.boughtUsd})::text as "boughtUsd", sum(${WP.soldUsd})::text as "soldUsd",
-        sum(${WP.realizedUsd})::text as "realizedUsd",
-        (array_agg(${WP.slot} order by ${WP.slot}, ${WP.txIndex}))[1] as fs,
-        (array_agg(${WP.blockTime} order by ${WP.slot}, ${WP.txIndex}))[1] as ft,
-        (array_agg(${WP.slot} order by ${WP.slot} desc, ${WP.txIndex} desc))[1] as ls,
-        (array_agg(${WP.blockTime} order by ${WP.slot} desc, ${WP.txIndex} desc))[1] as lt
+        sum(${WP.realizedUsd})::text as "realizedUsd", min(${WP.slot}) as fs
       from ${WP.$} where ${col} = ${key} ${since(cut)}
       group by ${WP.trader}, ${WP.mint})
     select g.trader, g.mint, g.trades, g."boughtAmount", g."soldAmount", g."boughtUsd", g."soldUsd", g."realizedUsd",
-      g.fs::text as "firstSlot", g.ft as "firstTime", g.ls::text as "lastSlot", g.lt as "lastTime",
+      g.fs::text as "firstSlot", f.t as "firstTime", b.slot::text as "lastSlot", b.t as "lastTime",
       b.qty::text as qty, b.cost::text as cost
-    from g cross join lateral (select ${WP.qty} as qty, ${WP.cost} as cost from ${WP.$}
-      where ${WP.trader} = g.trader and ${WP.mint} = g.mint order by ${WP.slot} desc, ${WP.txIndex} desc limit 1) b
+    from g
+      cross join lateral (select ${WP.blockTime} as t from ${WP.$}
+        where ${WP.trader} = g.trader and ${WP.mint} = g.mint and ${WP.slot} = g.fs limit 1) f
+      cross join lateral (select ${WP.qty} as qty, ${WP.cost} as cost, ${WP.slot} as slot, ${WP.blockTime} as t
+        from ${WP.$} where ${WP.trader} = g.trader and ${WP.mint} = g.mint
+        order by ${WP.slot} desc, ${WP.txIndex} desc limit 1) b
     order by g.${other}`;
 }
 
@@ -73,8 +78,8 @@ export function mintPnlSums(reader: Reader, mint: string, cut: Date | null): Pro
 /** The wallet's trades in the window (each has one row per mint it bought or sold). */
 export async function walletTradeCount(reader: Reader, wallet: string, cut: Date | null): Promise<number> {
   const r = await reader.rows<{ n: number }>(sql`
-    select count(distinct (${WP.slot}, ${WP.txIndex}))::int as n from ${WP.$} where ${WP.trader} = ${wallet}
-      ${since(cut)}`);
+    select count(*)::int as n from (select 1 from ${WP.$} where ${WP.trader} = ${wallet} ${since(cut)}
+      group by ${WP.slot}, ${WP.txIndex}) x`);
   return r[0]?.n ?? 0;
 }
 

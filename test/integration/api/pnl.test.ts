@@ -50,7 +50,8 @@ const RECOMPUTE = `
          else (select unit_price_usd from token_prices where mint = f.mint order by slot desc limit 1) end as unit
          from tokens k where k.mint = f.mint) p on true
      where f.mint = win.mint)::float8 as "unrealizedPnlUsd",
-    min(win.slot)::int as "firstSlot", max(win.slot)::int as "lastSlot"
+    min(win.slot)::int as "firstSlot", max(win.slot)::int as "lastSlot",
+    min(win.block_time) as "firstTime", max(win.block_time) as "lastTime"
   from win group by win.mint order by win.mint`;
 
 const STABLES = parseConfig({}).USD_STABLES;
@@ -94,7 +95,7 @@ describe("api: wallet PnL", () => {
         const r = await h.gql(
           `query($a: String!, $w: PnlWindow!) { account(address: $a) { pnl(window: $w) { asOf from trades realizedPnlUsd
              unrealizedPnlUsd tokens { mint trades boughtAmount soldAmount boughtUsd soldUsd realizedPnlUsd
-               unrealizedPnlUsd firstTrade { slot } lastTrade { slot } } } } }`,
+               unrealizedPnlUsd firstTrade { slot blockTime } lastTrade { slot blockTime } } } } }`,
           { a: wallet, w: window },
         );
         expect(r.body.errors).toBeUndefined();
@@ -104,12 +105,25 @@ describe("api: wallet PnL", () => {
         pnl.tokens.forEach((t: Record<string, any>, i: number) => {
           const w = want[i]!;
           const what = `${wallet} ${window} ${t.mint}`;
-          expect([t.trades, t.boughtAmount, t.soldAmount, t.firstTrade.slot, t.lastTrade.slot], what).toEqual([
+          expect(
+            [
+              t.trades,
+              t.boughtAmount,
+              t.soldAmount,
+              t.firstTrade.slot,
+              t.lastTrade.slot,
+              new Date(t.firstTrade.blockTime).getTime(),
+              new Date(t.lastTrade.blockTime).getTime(),
+            ],
+            what,
+          ).toEqual([
             w.trades,
             w.boughtAmount,
             w.soldAmount,
             w.firstSlot,
             w.lastSlot,
+            w.firstTime.getTime(),
+            w.lastTime.getTime(),
           ]);
           close(t.boughtUsd, w.boughtUsd, `${what} boughtUsd`);
           close(t.soldUsd, w.soldUsd, `${what} soldUsd`);
