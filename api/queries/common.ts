@@ -69,3 +69,15 @@ export function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (r: T) => 
   for (const r of rows) m.get(keyOf(r))?.push(r);
   return keys.map((k) => m.get(k) ?? []);
 }
+
+/**
+ * The order and condition that read the newest row of `key` = `value` (`... where ${newestOf(...)} limit 1`) from a
+ * table keyed (key, slot) that also has an index on slot alone (token_prices, pool_tvl).
+ * @dev the key is bounded as a range, not an equality, so that only the primary key serves the order: with an
+ * equality the planner may scan the slot index backwards (its estimate spreads every key's rows evenly over the
+ * slots), reading every newer row of other keys first. Measured on the bench dataset: 50 tokens' latest prices in
+ * 11-15 ms by the slot index, 2 ms by the key.
+ */
+export function newestOf(key: Fragment, value: Fragment | string, slot: Fragment): Fragment {
+  return sql`${key} >= ${value} and ${key} <= ${value} order by ${key} desc, ${slot} desc`;
+}

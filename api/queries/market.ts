@@ -18,6 +18,7 @@ import {
   transactions,
 } from "../../schema/index.js";
 import { type Reader, raw, sql } from "../sql/index.js";
+import { newestOf } from "./common.js";
 
 /** A table's SQL name (`$`) and its columns' SQL names, as raw fragments. */
 export function names<T extends PgTable>(table: T) {
@@ -130,7 +131,7 @@ export async function marketWindows(
           ? sql`left join lateral (select ${TP.unitPriceUsd} as unit from ${TP.$}
         where ${TP.mint} = e.entity and ${TP.blockTime} < b.f order by ${TP.blockTime} desc, ${TP.slot} desc limit 1) o on true
       left join lateral (select ${TP.unitPriceUsd} as unit from ${TP.$}
-        where ${TP.mint} = e.entity order by ${TP.mint} desc, ${TP.slot} desc limit 1) c on true`
+        where ${newestOf(TP.mint, raw("e.entity"), TP.slot)} limit 1) c on true`
           : raw("")
       }`);
   const by = new Map<string, Record<string, MarketWindowRecord>>();
@@ -173,8 +174,8 @@ export function tokenLiquidity(
     left join lateral (
       select ${PL.address} as address from ${PL.$} where ${PL.mintA} = m
       union select ${PL.address} from ${PL.$} where ${PL.mintB} = m) p on true
-    left join lateral (select ${PT.tvlUsd} as tvl from ${PT.$} where ${PT.pool} = p.address
-      order by ${PT.slot} desc limit 1) v on true
+    left join lateral (select ${PT.tvlUsd} as tvl from ${PT.$}
+      where ${newestOf(PT.pool, raw("p.address"), PT.slot)} limit 1) v on true
     group by m`);
 }
 

@@ -5,6 +5,7 @@
  */
 import { walletPnl } from "../../schema/index.js";
 import { type Reader, raw, sql } from "../sql/index.js";
+import { newestOf } from "./common.js";
 import { names } from "./market.js";
 
 const WP = names(walletPnl);
@@ -97,8 +98,8 @@ export function walletHoldings(
     from unnest(${mints}::text[]) m
       left join token_holders h on h.mint = m and h.owner = ${wallet}
       left join tokens k on k.mint = m
-      left join lateral (select unit_price_usd as unit from token_prices where mint = m
-        order by slot desc limit 1) p on true`);
+      left join lateral (select unit_price_usd as unit from token_prices
+        where ${newestOf(raw("mint"), raw("m"), raw("slot"))} limit 1) p on true`);
 }
 
 /** Each owner's balance of `mint` and the mint's latest unit price (as walletHoldings). */
@@ -115,6 +116,6 @@ export function holdersOf(
     from unnest(${owners}::text[]) o
       left join token_holders h on h.mint = ${mint} and h.owner = o
       left join tokens k on k.mint = ${mint}
-      left join lateral (select unit_price_usd as unit from token_prices where mint = ${mint}
-        order by slot desc limit 1) p on true`);
+      left join lateral (select unit_price_usd as unit from token_prices
+        where ${newestOf(raw("mint"), mint, raw("slot"))} limit 1) p on true`);
 }

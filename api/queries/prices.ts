@@ -5,6 +5,7 @@
 import { getTableColumns, getTableName } from "drizzle-orm";
 import { poolTvl, tokenPrices, tokens } from "../../schema/index.js";
 import { type Reader, raw, sql } from "../sql/index.js";
+import { newestOf } from "./common.js";
 
 const col = (table: Parameters<typeof getTableColumns>[0], key: string) => getTableColumns(table)[key]!.name;
 const TP = getTableName(tokenPrices);
@@ -38,7 +39,7 @@ export function latestTokenPrices(
            else trim_scale(round(p.unit * ${sup}, 12))::text end as "marketCapUsd"
     from unnest(${mints}::text[]) m
     left join lateral (select ${raw(unit)} as unit from ${raw(TP)}
-      where ${raw(mint)} = m order by ${raw(slot)} desc limit 1) p on true
+      where ${newestOf(raw(mint), raw("m"), raw(slot))} limit 1) p on true
     left join ${raw(TK)} k on k.${raw(tMint)} = m`);
 }
 
@@ -52,5 +53,5 @@ export function latestPoolTvl(reader: Reader, pools: readonly string[]): Promise
     select a as pool, p.slot::int8 as slot, p.tvl::text as "tvlUsd"
     from unnest(${pools}::text[]) a
     cross join lateral (select ${raw(slot)} as slot, ${raw(tvl)} as tvl from ${raw(PT)}
-      where ${raw(pool)} = a order by ${raw(slot)} desc limit 1) p`);
+      where ${newestOf(raw(pool), raw("a"), raw(slot))} limit 1) p`);
 }
