@@ -16,18 +16,11 @@ import {
 } from "../../../core/presets.js";
 import type { RawBlockTransaction } from "../../../core/solana-types.js";
 import { fixturePath } from "../../setup/fixtures.js";
+import { instructionAt, stripped } from "./edit-tx.js";
 import { allFixtureTxs, readFixtureFile } from "./fixture-txs.js";
 import { shared } from "./shared.js";
 
 const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
-
-/** Without its token balances: what an old or trimmed source gives. */
-function stripped(tx: RawBlockTransaction): RawBlockTransaction {
-  const copy = structuredClone(tx);
-  copy.meta!.preTokenBalances = [];
-  copy.meta!.postTokenBalances = [];
-  return copy;
-}
 
 /**
  * What the instructions themselves say, read with the SPL layouts written out here: per instruction path, the
@@ -280,16 +273,6 @@ describe("token rows: tokens seen", () => {
 /** One recorded transaction, read from its file inside the test. */
 function recorded(file: string, txIndex = 0) {
   return readFixtureFile(fixturePath(...file.split("/")))[txIndex]!;
-}
-
-/** The instruction at `path` ("3", "3.4.1"), as the transaction's JSON holds it. */
-function instructionAt(tx: RawBlockTransaction, path: string) {
-  const top = Number(path.split(".")[0]);
-  if (!path.includes(".")) return tx.transaction.message.instructions[top]!;
-  // inner instructions are listed in order after their top-level one
-  const ixs = createTxView(tx).ixs;
-  const k = ixs.findIndex((ix) => ix.path === path) - ixs.findIndex((ix) => ix.path === String(top)) - 1;
-  return tx.meta!.innerInstructions!.find((g) => g.index === top)!.instructions[k]!;
 }
 
 /**
