@@ -25,8 +25,11 @@ function seeToken(
 ): TokenSeen {
   let t = tokens.get(mint);
   if (!t) tokens.set(mint, (t = { mint, program, decimals, slot }));
-  // Stryker disable next-line ConditionalExpression: equivalent, a balance's decimals are never null and the only caller that passes null (setAuthority) is followed by none but initializeMint, which sets them itself
-  else if (t.decimals === null) t.decimals = decimals;
+  else if (
+    // Stryker disable next-line ConditionalExpression: equivalent, a balance's decimals are never null and the only caller that passes null (setAuthority) is followed by none but initializeMint, which sets them itself
+    t.decimals === null
+  )
+    t.decimals = decimals;
   return t;
 }
 
@@ -73,8 +76,12 @@ export function tokenRows(
       if (mint && !mintOf.has(effect.account)) mintOf.set(effect.account, mint);
       const owner = effect.owner ?? keyAt(view.keys, effect.ownerIndex);
       if (owner && !ownerOf.has(effect.account)) ownerOf.set(effect.account, owner);
+    } else if (
       // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, only initializeAccount* and ATA creations have an account, and an entry under the key undefined is never read (entryOf)
-    } else if (effect.type === "ataCreate" && effect.account !== undefined) {
+      effect.type === "ataCreate" &&
+      // Stryker disable next-line ConditionalExpression: equivalent, an entry under the key undefined is never read (entryOf)
+      effect.account !== undefined
+    ) {
       const wallet = keyAt(view.keys, effect.wallet);
       const mint = keyAt(view.keys, effect.mint);
       if (wallet && !ownerOf.has(effect.account)) ownerOf.set(effect.account, wallet);
@@ -88,8 +95,10 @@ export function tokenRows(
         t.mintAuthority = effect.mintAuthority;
         t.freezeAuthority = effect.freezeAuthority;
       }
+    } else if (
       // Stryker disable next-line ConditionalExpression: equivalent, no other effect has a target, and keyAt(keys, undefined) is undefined
-    } else if (effect.type === "setAuthority") {
+      effect.type === "setAuthority"
+    ) {
       const target = keyAt(view.keys, effect.target);
       // 0 = MintTokens, 1 = FreezeAccount: authorities of a mint
       if (target && (effect.authorityType === 0 || effect.authorityType === 1)) {
