@@ -15,18 +15,12 @@ import {
   TOKEN_PROGRAM_ID,
 } from "../../../core/presets.js";
 import type { RawBlockTransaction } from "../../../core/solana-types.js";
-import { allFixtureTxs } from "./fixture-txs.js";
+import { fixturePath } from "../../setup/fixtures.js";
+import { instructionAt, stripped } from "./edit-tx.js";
+import { allFixtureTxs, readFixtureFile } from "./fixture-txs.js";
 import { shared } from "./shared.js";
 
 const decoder = shared(() => createDecoder({ programs: [...PRESET_NAMES] }));
-
-/** Without its token balances: what an old or trimmed source gives. */
-function stripped(tx: RawBlockTransaction): RawBlockTransaction {
-  const copy = structuredClone(tx);
-  copy.meta!.preTokenBalances = [];
-  copy.meta!.postTokenBalances = [];
-  return copy;
-}
 
 /**
  * What the instructions themselves say, read with the SPL layouts written out here: per instruction path, the
@@ -273,5 +267,96 @@ describe("token rows: tokens seen", () => {
       }
     }
     expect(checked).toBeGreaterThan(0);
+  });
+});
+
+/** One recorded transaction, read from its file inside the test. */
+function recorded(file: string, txIndex = 0) {
+  return readFixtureFile(fixturePath(...file.split("/")))[txIndex]!;
+}
+
+/**
+ * pump.fun's create: initializeMint2 (3.2), ATA creations with their initializeAccount3 (3.4, 3.4.4 and 4, 4.4), a
+ * mintTo (3.6), setAuthority(MintTokens, None) on the mint (3.7), then a plain transfer (5.1) between the two ATAs.
+ */
+const PUMP_CREATE = "pumpfun/transactions/pumpfun_create_0.json";
+/** Orca's openPositionWithTokenExtensions: a Token-2022 position mint initialised (1.5), minted, its authority dropped. */
+const ORCA_T22_MINT =
+  "orca-whirlpool/blocks-localnet/tokenExtensionsBasedPositionNft__openPositionWithTokenExtensions.json";
+
+describe("token rows: balances over instructions, authorities, programs (real transactions, one field edited)", () => {
+  test("where the balances and an account's creation disagree, the balances' mint and owner are stored", () => {
+    const f = recorded(PUMP_CREATE);
+    const keys = accountKeys(f.tx);
+    const d = decoder().decodeTransaction(f.tx, f)!;
+    const plain = d.transfers.find((t) => t.instructionPath === "5.1")!;
+    expect(plain).toMatchObject({ kind: "transfer", mint: "5dNYcCZXEGfGgbdUdq7MMR7KLsNJLLLgL83wLH8Fpump" });
+    // the balances (the chain's record after the transaction) name another mint for every account of this one, and
+    // another owner for the transfer's destination, than the ATA creations and initializeAccount3 gave
+    const edited = structuredClone(f.tx);
+    const otherMint = keys.find((k) => k !== plain.mint && k.length >= 43)!;
+    const otherOwner = plain.sourceOwner!;
+    expect(otherOwner).not.toBe(plain.destinationOwner);
+    const dst = keys.indexOf(plain.destination!);
+    for (const b of [...edited.meta!.preTokenBalances!, ...edited.meta!.postTokenBalances!]) {
+      if (b.mint === plain.mint) b.mint = otherMint;
+      if (b.accountIndex === dst) b.owner = otherOwner;
+    }
+    const e = decoder().decodeTransaction(edited, f)!;
+    const t = e.transfers.find((x) => x.instructionPath === "5.1")!;
+    expect(t).toEqual({ ...plain, mint: otherMint, destinationOwner: otherOwner });
+    // a mintTo names its mint itself: the instruction's, whatever the balances say
+    expect(e.transfers.find((x) => x.instructionPath === "3.6")!.mint).toBe(plain.mint);
+  });
+
+  test("a mint's freeze authority set by setAuthority(FreezeAccount) is its freeze authority; the mint authority stays", () => {
+    const f = recorded(PUMP_CREATE);
+    const keys = accountKeys(f.tx);
+    const init = bs58.decode(instructionAt(f.tx, "3.2").data);
+    const mintAuthority = bs58.encode(init.subarray(2, 34));
+    expect(init[34]).toBe(0); // initialised without a freeze authority
+    const d = decoder().decodeTransaction(f.tx, f)!;
+    expect(d.tokens).toEqual([expect.objectContaining({ mintAuthority: null, freezeAuthority: null })]);
+    // 3.7 is setAuthority(MintTokens, None); as setAuthority(FreezeAccount, Some(fee payer)):
+    const edited = structuredClone(f.tx);
+    const payer = bs58.decode(keys[0]!);
+    instructionAt(edited, "3.7").data = bs58.encode(Uint8Array.from([6, 1, 1, ...payer]));
+    const e = decoder().decodeTransaction(edited, f)!;
+    expect(e.tokens).toEqual([
+      expect.objectContaining({ mint: d.tokens[0]!.mint, mintAuthority, freezeAuthority: keys[0], decimals: 6 }),
+    ]);
+    expect(e.transfers).toEqual(d.transfers);
+  });
+
+  test("without the balances, a Token-2022 mint the transaction initialises is a Token-2022 token with its layout's fields", () => {
+    const f = recorded(ORCA_T22_MINT, 1);
+    const d = decoder().decodeTransaction(f.tx, f)!;
+    expect(d.tokens).toHaveLength(1);
+    const s = decoder().decodeTransaction(stripped(f.tx), f)!;
+    // 1.5 initializeMint2: decimals 0, a freeze authority; 1.10 setAuthority(MintTokens, None)
+    expect(s.tokens).toEqual([
+      {
+        mint: d.tokens[0]!.mint,
+        program: "token-2022",
+        decimals: 0,
+        slot: f.slot,
+        mintAuthority: null,
+        freezeAuthority: d.tokens[0]!.freezeAuthority,
+        initialized: true,
+      },
+    ]);
+    expect(d.tokens[0]!.freezeAuthority).toEqual(expect.any(String));
+  });
+
+  test("an initializeMint2 without its accounts adds no token; the mint's setAuthority still names it, under its program", () => {
+    const f = recorded(ORCA_T22_MINT, 1);
+    const d = decoder().decodeTransaction(f.tx, f)!;
+    const edited = stripped(f.tx);
+    instructionAt(edited, "1.5").accounts = [];
+    const s = decoder().decodeTransaction(edited, f)!;
+    // known from 1.10 alone: no decimals, no freeze authority, not initialised here as far as the decoder can tell
+    expect(s.tokens).toEqual([
+      { mint: d.tokens[0]!.mint, program: "token-2022", decimals: null, slot: f.slot, mintAuthority: null },
+    ]);
   });
 });
